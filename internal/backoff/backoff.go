@@ -1,0 +1,37 @@
+// Package backoff computes exponential backoff delays with full jitter, shared
+// by the packages that retry (taskmon and reloader).
+package backoff
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Ceiling returns the upper bound of the delay before retry number attempt
+// (0 for the first retry): base doubled attempt times, capped at max.
+func Ceiling(base, max time.Duration, attempt int) time.Duration {
+	if base <= 0 {
+		return 0
+	}
+	d := base
+	for i := 0; i < attempt; i++ {
+		if d >= max/2 {
+			return max
+		}
+		d *= 2
+	}
+	if d > max {
+		return max
+	}
+	return d
+}
+
+// Full returns a delay drawn uniformly from [0, Ceiling(base, max, attempt)]
+// ("full jitter"), which spreads retries of many clients apart.
+func Full(base, max time.Duration, attempt int) time.Duration {
+	c := Ceiling(base, max, attempt)
+	if c <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(c) + 1))
+}

@@ -1,0 +1,79 @@
+package ticker
+
+import (
+	"time"
+)
+
+// Kind is the kind of an instrument.
+type Kind uint8
+
+// The kinds of instrument.
+const (
+	KindUnknown Kind = iota
+	KindIndex        // an index such as NIFTY 50; not tradable itself
+	KindEquity       // a cash-market stock
+	KindFuture       // a futures contract
+	KindCall         // a call option (CE)
+	KindPut          // a put option (PE)
+)
+
+var kindNames = [...]string{"unknown", "index", "equity", "future", "call", "put"}
+
+// String returns the kind's lower-case name: "index", "equity", "future",
+// "call" or "put".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// IsOption reports whether k is a call or a put.
+func (k Kind) IsOption() bool { return k == KindCall || k == KindPut }
+
+// istOffset is India Standard Time's offset from UTC. India keeps no daylight
+// saving time, so a fixed zone is exact and needs no tzdata on the machine.
+const istOffset = 5*60*60 + 30*60
+
+// IST returns the Asia/Kolkata time zone (UTC+05:30) in which exchange dates
+// and market hours are expressed.
+func IST() *time.Location { return time.FixedZone("IST", istOffset) }
+
+// Instrument describes one tradable (or, for an index, quoted) instrument.
+type Instrument struct {
+	Token      uint32  // the broker's instrument token; never zero for a valid instrument
+	Symbol     string  // trading symbol, e.g. "NIFTY25DEC24000CE"
+	Exchange   string  // e.g. "NSE", "NFO"
+	Segment    string  // e.g. "NFO-OPT", "INDICES"
+	Underlying string  // underlying name, e.g. "NIFTY"; the instrument's own name for an index or equity
+	Kind       Kind    // index, equity, future, call or put
+	Strike     float64 // strike price in rupees; zero unless an option
+	// Expiry is the expiry date at midnight in IST; the zero time for an
+	// index or equity.
+	Expiry   time.Time
+	LotSize  int     // contract size in units of the underlying; 1 for an equity
+	TickSize float64 // minimum price step in rupees, e.g. 0.05
+}
+
+// Tick is one market update for an instrument. Prices are in rupees.
+type Tick struct {
+	Token        uint32
+	LastPrice    float64
+	Volume       uint64 // cumulative traded volume for the day; never decreases within a day
+	OpenInterest uint64 // for derivatives
+	Bid          float64 // best bid price
+	Ask          float64 // best ask price
+	BidQty       uint32
+	AskQty       uint32
+	Change       float64   // change from the previous close, in percent
+	Time         time.Time // exchange timestamp
+
+	// Option analytics; zero for non-options.
+	IV    float64 // implied volatility, annualised, as a fraction (0.15 = 15%)
+	Delta float64
+	Gamma float64
+	Theta float64 // per calendar day, in rupees
+	Vega  float64 // per 1 percentage point of volatility, in rupees
+
+	Mock bool // produced by the mock source, not by an exchange
+}

@@ -59,8 +59,8 @@ type Instrument struct {
 type Tick struct {
 	Token        uint32
 	LastPrice    float64
-	Volume       uint64 // cumulative traded volume for the day; never decreases within a day
-	OpenInterest uint64 // for derivatives
+	Volume       uint64  // cumulative traded volume for the day; never decreases within a day
+	OpenInterest uint64  // for derivatives
 	Bid          float64 // best bid price
 	Ask          float64 // best ask price
 	BidQty       uint32

@@ -1,0 +1,120 @@
+package mockstate
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Cleanup removes the entries whose snapshot Config.Expired reports expired
+// at now and returns how many it removed. OnEvict is called for each with
+// ReasonExpired before Cleanup returns. Without Config.Expired it does
+// nothing and returns 0.
+//
+// Expired is called without the store's lock, on the snapshot current when
+// the scan reaches the entry, so a cleanup never delays Get and holds the
+// writer lock only to remove what it judged expired. An entry is removed
+// only if it is still the same entry with the same snapshot that was judged:
+// an entry updated meanwhile is left for the next cleanup, and a key deleted
+// and seeded again meanwhile keeps its new entry. A removed entry is never
+// brought back.
+//
+// An entry whose expiry cannot be judged (Expired returns an error or
+// panics) is kept and counted; Cleanup logs one record per call that had
+// such entries, with their number and the first key and error.
+func (s *Store[K, S, B]) Cleanup(now time.Time) int {
+	if s.expired == nil {
+		return 0
+	}
+	type judged struct {
+		e *entry[K, S, B]
+		p *S
+	}
+	var (
+		expired  []judged
+		bad      int
+		firstKey K
+		firstErr error
+	)
+	t := s.tab.Load()
+	for i := range t.slots {
+		e := t.slots[i].Load()
+		if e == nil {
+			continue
+		}
+		p := e.snap.Load()
+		if p == nil {
+			continue
+		}
+		ok, err := s.judge(p, now)
+		if err != nil {
+			if bad == 0 {
+				firstKey, firstErr = e.key, err
+			}
+			bad++
+			continue
+		}
+		if ok {
+			expired = append(expired, judged{e, p})
+		}
+	}
+	if bad > 0 {
+		s.m.expiryErrors.Add(float64(bad))
+		s.log().Warn("mockstate: cannot judge expiry; entries kept",
+			"store", s.name, "entries", bad, "first_key", firstKey, "error", firstErr)
+	}
+	if len(expired) == 0 {
+		return 0
+	}
+	n := 0
+	s.mu.Lock()
+	for _, j := range expired {
+		// Still the entry and the snapshot we judged? Otherwise it was
+		// removed (never bring it back) or updated (judge it next time).
+		if j.e.snap.Load() != j.p {
+			continue
+		}
+		s.removeLocked(j.e)
+		expired[n] = j
+		n++
+	}
+	s.mu.Unlock()
+	s.m.evicted[ReasonExpired].Add(float64(n))
+	for _, j := range expired[:n] {
+		s.notify(j.e.key, j.p, ReasonExpired)
+	}
+	return n
+}
+
+// judge calls Expired, turning a panic into an error.
+func (s *Store[K, S, B]) judge(p *S, now time.Time) (ok bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.m.panics[panicExpired].Inc()
+			ok, err = false, fmt.Errorf("mockstate: Expired panicked: %v", v)
+		}
+	}()
+	return s.expired(p, now)
+}
+
+// Run calls Cleanup(time.Now()) every CleanupInterval until ctx ends, then
+// returns ctx.Err(). It starts no goroutine: the cleanups run in the
+// caller's goroutine, one at a time. Without Config.Expired it just waits
+// for ctx. Several Run calls may run at once; each cleans on its own
+// schedule.
+func (s *Store[K, S, B]) Run(ctx context.Context) error {
+	if s.expired == nil {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	tk := time.NewTicker(s.interval)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tk.C:
+			s.Cleanup(time.Now())
+		}
+	}
+}

@@ -1,0 +1,515 @@
+package ticker
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The columns of the broker's instrument dump. The columns are found by
+// name, in any order; extra columns are ignored. exchange_token and
+// last_price are optional (checked when present, not stored: an Instrument
+// has no field for them); the others are required.
+const (
+	colToken         = "instrument_token"
+	colExchangeToken = "exchange_token"
+	colSymbol        = "tradingsymbol"
+	colName          = "name"
+	colLastPrice     = "last_price"
+	colExpiry        = "expiry"
+	colStrike        = "strike"
+	colTickSize      = "tick_size"
+	colLotSize       = "lot_size"
+	colType          = "instrument_type"
+	colSegment       = "segment"
+	colExchange      = "exchange"
+)
+
+// Column indexes; the first csvRequired are the required columns.
+const (
+	iToken = iota
+	iSymbol
+	iName
+	iExpiry
+	iStrike
+	iTickSize
+	iLotSize
+	iType
+	iSegment
+	iExchange
+	iExchangeToken
+	iLastPrice
+	nColumns
+
+	csvRequired = iExchangeToken
+)
+
+// columnName returns the header name of column index i.
+func columnName(i int) string {
+	switch i {
+	case iToken:
+		return colToken
+	case iSymbol:
+		return colSymbol
+	case iName:
+		return colName
+	case iExpiry:
+		return colExpiry
+	case iStrike:
+		return colStrike
+	case iTickSize:
+		return colTickSize
+	case iLotSize:
+		return colLotSize
+	case iType:
+		return colType
+	case iSegment:
+		return colSegment
+	case iExchange:
+		return colExchange
+	case iExchangeToken:
+		return colExchangeToken
+	case iLastPrice:
+		return colLastPrice
+	}
+	return ""
+}
+
+// RowReason says why a row of an instrument dump was skipped. Its String form
+// is short and stable.
+type RowReason uint8
+
+// The reasons a row is skipped.
+const (
+	RowFieldCount    RowReason = iota + 1 // the row does not have as many fields as the header
+	RowSyntax                             // CSV syntax error, such as a stray quote
+	RowBadToken                           // instrument_token empty, not a number, zero or above 4294967295
+	RowMissingSymbol                      // tradingsymbol empty
+	RowBadType                            // instrument_type not EQ, FUT, CE or PE
+	RowBadExpiry                          // expiry not a valid YYYY-MM-DD date, or empty for a future or option
+	RowBadStrike                          // strike not a finite number, negative, or not positive for an option
+	RowBadNumber                          // tick_size, lot_size, last_price or exchange_token not a finite non-negative number
+	RowDuplicate                          // the token of a row already kept
+	RowKeepPanic                          // ParseConfig.Keep panicked on the row
+	rowReasons
+)
+
+// String returns the reason's name: "field_count", "syntax", "bad_token",
+// "missing_symbol", "bad_type", "bad_expiry", "bad_strike", "bad_number",
+// "duplicate" or "keep_panic".
+func (r RowReason) String() string {
+	switch r {
+	case RowFieldCount:
+		return "field_count"
+	case RowSyntax:
+		return "syntax"
+	case RowBadToken:
+		return "bad_token"
+	case RowMissingSymbol:
+		return "missing_symbol"
+	case RowBadType:
+		return "bad_type"
+	case RowBadExpiry:
+		return "bad_expiry"
+	case RowBadStrike:
+		return "bad_strike"
+	case RowBadNumber:
+		return "bad_number"
+	case RowDuplicate:
+		return "duplicate"
+	case RowKeepPanic:
+		return "keep_panic"
+	}
+	return "unknown"
+}
+
+// RowProblem is one skipped row.
+type RowProblem struct {
+	Line   int       // line of the input on which the row starts; the header is line 1
+	Reason RowReason // why it was skipped
+	Detail string    // what was wrong, e.g. `strike "24k" is not a number`
+}
+
+// String formats the problem as "line 7: bad_strike: strike "24k" is not a number".
+func (p RowProblem) String() string {
+	return "line " + strconv.Itoa(p.Line) + ": " + p.Reason.String() + ": " + p.Detail
+}
+
+// ParseReport accounts for every data row of a dump:
+// Rows = Kept + Filtered + Skipped.
+type ParseReport struct {
+	Rows     int // data rows read (the header excluded)
+	Kept     int // rows returned
+	Filtered int // well-formed rows that ParseConfig.Keep declined
+	Skipped  int // rows skipped for a problem; the sum of ByReason
+
+	// ByReason counts the skipped rows by reason.
+	ByReason map[RowReason]int
+	// Problems lists the skipped rows in input order, at most
+	// ParseConfig.MaxProblems of them.
+	Problems []RowProblem
+	// ProblemsOmitted counts the skipped rows not listed in Problems.
+	ProblemsOmitted int
+}
+
+// String summarises the report in one line, e.g.
+// "rows 12, kept 10, filtered 0, skipped 2 (bad_strike 1, duplicate 1)".
+func (r ParseReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rows %d, kept %d, filtered %d, skipped %d", r.Rows, r.Kept, r.Filtered, r.Skipped)
+	if len(r.ByReason) > 0 {
+		b.WriteString(" (")
+		first := true
+		for reason := RowReason(1); reason < rowReasons; reason++ {
+			if n := r.ByReason[reason]; n > 0 {
+				if !first {
+					b.WriteString(", ")
+				}
+				first = false
+				fmt.Fprintf(&b, "%s %d", reason, n)
+			}
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+func (r *ParseReport) skip(line int, reason RowReason, detail string, maxProblems int) {
+	r.Skipped++
+	if r.ByReason == nil {
+		r.ByReason = make(map[RowReason]int)
+	}
+	r.ByReason[reason]++
+	if len(r.Problems) < maxProblems {
+		r.Problems = append(r.Problems, RowProblem{Line: line, Reason: reason, Detail: detail})
+	} else {
+		r.ProblemsOmitted++
+	}
+}
+
+// ParseConfig configures ParseInstruments. The zero value keeps every
+// well-formed row and lists up to 1000 problems.
+type ParseConfig struct {
+	// Keep, when set, is called with each well-formed row; only the rows it
+	// returns true for are kept (and checked for duplicate tokens). Memory
+	// then grows with the kept rows only, so a caller that wants one
+	// underlying's options out of a 100k-row dump pays for those alone.
+	// Keep runs on the caller's goroutine; a panic in it is recovered and
+	// the row is skipped with reason RowKeepPanic.
+	Keep func(Instrument) bool
+	// MaxProblems caps how many skipped rows Problems lists (the counts
+	// continue). Default 1000; negative lists none.
+	MaxProblems int
+}
+
+// ParseInstruments reads the broker's CSV instrument dump from r, streaming
+// it row by row. The first row is the header; columns are found by name
+// (case-insensitive, surrounding spaces and a UTF-8 byte-order mark
+// ignored). A row that cannot be parsed is skipped and listed in the
+// report with its line number and reason, and a row whose token repeats a
+// kept row's is skipped as RowDuplicate (the first one stays); no single row
+// makes the call fail.
+//
+// How a row becomes an Instrument: instrument_type EQ is an equity, or an
+// index when segment is INDICES; FUT, CE and PE are futures, calls and puts
+// and need an expiry. Underlying is the name column (the trading symbol
+// when name is empty). Expiry is midnight IST of the given date.
+//
+// ParseInstruments returns an error only when the header is missing or
+// lacks a required column (wrapping ErrBadHeader) or when reading r fails;
+// it then still returns the rows kept and the report up to that point.
+func ParseInstruments(r io.Reader, cfg ParseConfig) ([]Instrument, ParseReport, error) {
+	maxProblems := cfg.MaxProblems
+	if maxProblems == 0 {
+		maxProblems = 1000
+	}
+	var rep ParseReport
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1 // checked here, so the row is reported with its reason
+
+	header, err := cr.Read()
+	if err != nil {
+		if err == io.EOF {
+			return nil, rep, fmt.Errorf("%w: empty input", ErrBadHeader)
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, rep, fmt.Errorf("%w: %v", ErrBadHeader, err)
+		}
+		return nil, rep, fmt.Errorf("ticker: reading instrument dump: %w", err)
+	}
+	var cols [nColumns]int
+	if err := locateColumns(header, &cols); err != nil {
+		return nil, rep, err
+	}
+
+	p := rowParser{cols: cols, loc: IST(), width: len(header)}
+	var out []Instrument
+	var kept map[uint32]int // token → line of the kept row
+	intern := make(map[string]string)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, rep, nil
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return out, rep, fmt.Errorf("ticker: reading instrument dump: %w", err)
+			}
+			rep.Rows++
+			rep.skip(pe.StartLine, RowSyntax, pe.Err.Error(), maxProblems)
+			continue
+		}
+		rep.Rows++
+		line, _ := cr.FieldPos(0)
+		in, reason, detail := p.parse(rec)
+		if reason != 0 {
+			rep.skip(line, reason, detail, maxProblems)
+			continue
+		}
+		if cfg.Keep != nil {
+			keep, perr := callKeep(cfg.Keep, in)
+			if perr != "" {
+				rep.skip(line, RowKeepPanic, perr, maxProblems)
+				continue
+			}
+			if !keep {
+				rep.Filtered++
+				continue
+			}
+		}
+		if first, dup := kept[in.Token]; dup {
+			rep.skip(line, RowDuplicate, "token "+strconv.FormatUint(uint64(in.Token), 10)+
+				" already on line "+strconv.Itoa(first), maxProblems)
+			continue
+		}
+		if kept == nil {
+			kept = make(map[uint32]int)
+		}
+		kept[in.Token] = line
+		// Detach the kept strings from the row's buffer, sharing the
+		// repetitive ones, so memory follows the kept rows only.
+		in.Symbol = strings.Clone(in.Symbol)
+		in.Underlying = internString(intern, in.Underlying)
+		in.Exchange = internString(intern, in.Exchange)
+		in.Segment = internString(intern, in.Segment)
+		out = append(out, in)
+		rep.Kept++
+	}
+}
+
+// locateColumns finds the known columns in header.
+func locateColumns(header []string, cols *[nColumns]int) error {
+	for i := range cols {
+		cols[i] = -1
+	}
+	for j, h := range header {
+		if j == 0 {
+			h = strings.TrimPrefix(h, "\ufeff")
+		}
+		h = strings.ToLower(strings.TrimSpace(h))
+		i := -1
+		for k := range nColumns {
+			if columnName(k) == h {
+				i = k
+				break
+			}
+		}
+		if i < 0 {
+			continue
+		}
+		if cols[i] >= 0 {
+			return fmt.Errorf("%w: column %q appears twice", ErrBadHeader, h)
+		}
+		cols[i] = j
+	}
+	for i := range csvRequired {
+		if cols[i] < 0 {
+			return fmt.Errorf("%w: no column %q", ErrBadHeader, columnName(i))
+		}
+	}
+	return nil
+}
+
+func internString(m map[string]string, s string) string {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	s = strings.Clone(s)
+	m[s] = s
+	return s
+}
+
+// callKeep calls keep, turning a panic into a description.
+func callKeep(keep func(Instrument) bool, in Instrument) (ok bool, panicked string) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok, panicked = false, fmt.Sprintf("Keep panicked: %v", v)
+		}
+	}()
+	return keep(in), ""
+}
+
+// rowParser turns one record into an Instrument.
+type rowParser struct {
+	cols  [nColumns]int
+	loc   *time.Location
+	width int
+
+	// The last expiry parsed: dumps list many rows per expiry.
+	lastExpiry     string
+	lastExpiryTime time.Time
+}
+
+func (p *rowParser) field(rec []string, i int) string {
+	if p.cols[i] < 0 {
+		return ""
+	}
+	return rec[p.cols[i]]
+}
+
+// parse returns the row's Instrument, or the reason and detail of its first
+// problem.
+func (p *rowParser) parse(rec []string) (Instrument, RowReason, string) {
+	var in Instrument
+	if len(rec) != p.width {
+		return in, RowFieldCount, "got " + strconv.Itoa(len(rec)) + " fields, want " + strconv.Itoa(p.width)
+	}
+	s := p.field(rec, iToken)
+	tok, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || tok == 0 {
+		return in, RowBadToken, "instrument_token " + strconv.Quote(s) + " is not a non-zero 32-bit number"
+	}
+	in.Token = uint32(tok)
+
+	if in.Symbol = p.field(rec, iSymbol); in.Symbol == "" {
+		return in, RowMissingSymbol, "tradingsymbol is empty"
+	}
+	in.Exchange = p.field(rec, iExchange)
+	in.Segment = p.field(rec, iSegment)
+	if in.Underlying = p.field(rec, iName); in.Underlying == "" {
+		in.Underlying = in.Symbol
+	}
+
+	switch t := p.field(rec, iType); t {
+	case "EQ":
+		in.Kind = KindEquity
+		if in.Segment == "INDICES" {
+			in.Kind = KindIndex
+		}
+	case "FUT":
+		in.Kind = KindFuture
+	case "CE":
+		in.Kind = KindCall
+	case "PE":
+		in.Kind = KindPut
+	default:
+		return in, RowBadType, "instrument_type " + strconv.Quote(t) + " is not EQ, FUT, CE or PE"
+	}
+
+	if s := p.field(rec, iExpiry); s != "" {
+		exp, ok := p.expiry(s)
+		if !ok {
+			return in, RowBadExpiry, "expiry " + strconv.Quote(s) + " is not a YYYY-MM-DD date"
+		}
+		in.Expiry = exp
+	} else if in.Kind == KindFuture || in.Kind.IsOption() {
+		return in, RowBadExpiry, "expiry is empty for a " + in.Kind.String()
+	}
+
+	s = p.field(rec, iStrike)
+	strike, ok := parseAmount(s)
+	if !ok {
+		return in, RowBadStrike, "strike " + strconv.Quote(s) + " is not a finite non-negative number"
+	}
+	if in.Kind.IsOption() && strike == 0 {
+		return in, RowBadStrike, "strike is zero for a " + in.Kind.String()
+	}
+	in.Strike = strike
+
+	s = p.field(rec, iTickSize)
+	if in.TickSize, ok = parseAmount(s); !ok {
+		return in, RowBadNumber, "tick_size " + strconv.Quote(s) + " is not a finite non-negative number"
+	}
+	s = p.field(rec, iLotSize)
+	lot, err := strconv.Atoi(s)
+	if s == "" {
+		lot, err = 0, nil
+	}
+	if err != nil || lot < 0 {
+		return in, RowBadNumber, "lot_size " + strconv.Quote(s) + " is not a non-negative integer"
+	}
+	in.LotSize = lot
+	if p.cols[iLastPrice] >= 0 {
+		if s = p.field(rec, iLastPrice); !optionalAmount(s) {
+			return in, RowBadNumber, "last_price " + strconv.Quote(s) + " is not a finite non-negative number"
+		}
+	}
+	if p.cols[iExchangeToken] >= 0 {
+		if s = p.field(rec, iExchangeToken); s != "" {
+			if _, err := strconv.ParseUint(s, 10, 64); err != nil {
+				return in, RowBadNumber, "exchange_token " + strconv.Quote(s) + " is not a number"
+			}
+		}
+	}
+	return in, 0, ""
+}
+
+// expiry parses a YYYY-MM-DD date to midnight IST.
+func (p *rowParser) expiry(s string) (time.Time, bool) {
+	if s == p.lastExpiry {
+		return p.lastExpiryTime, true
+	}
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
+		return time.Time{}, false
+	}
+	t := civilDay(y, time.Month(m), d).at(0, p.loc)
+	p.lastExpiry, p.lastExpiryTime = s, t
+	return t, true
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// parseAmount parses a finite non-negative number; empty means zero.
+func parseAmount(s string) (float64, bool) {
+	if s == "" {
+		return 0, true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+func optionalAmount(s string) bool {
+	_, ok := parseAmount(s)
+	return ok
+}

@@ -1,0 +1,118 @@
+package ticker
+
+import (
+	"errors"
+	"math"
+	"strconv"
+)
+
+// Errors reported by this package. Match them with errors.Is: the error
+// types below wrap them.
+var (
+	// ErrInvalidTick is wrapped by every *TickError: a tick with an
+	// unusable price, a zero token or a crossed quote.
+	ErrInvalidTick = errors.New("ticker: invalid tick")
+	// ErrBadHeader is returned by ParseInstruments when the dump's header is
+	// missing, lacks a required column or names a column twice.
+	ErrBadHeader = errors.New("ticker: bad instrument dump header")
+)
+
+// TickReason says why a tick is invalid. Its String form is short and
+// stable, suitable as a metric label value.
+type TickReason uint8
+
+// The reasons a tick is invalid.
+const (
+	TickZeroToken     TickReason = iota + 1 // Token is zero
+	TickNotANumber                          // a price or analytic is NaN
+	TickInfinite                            // a price or analytic is ±Inf
+	TickNegativePrice                       // LastPrice, Bid, Ask or IV is below zero
+	TickCrossed                             // Bid above Ask, both non-zero
+)
+
+var tickReasonNames = [...]string{"", "zero_token", "not_a_number", "infinite", "negative_price", "crossed"}
+
+// String returns the reason's name: "zero_token", "not_a_number", "infinite",
+// "negative_price" or "crossed".
+func (r TickReason) String() string {
+	if int(r) < len(tickReasonNames) && r != 0 {
+		return tickReasonNames[r]
+	}
+	return "unknown"
+}
+
+// TickError is the error Tick.Validate returns. It wraps ErrInvalidTick.
+type TickError struct {
+	Token  uint32     // the tick's token
+	Reason TickReason // why it is invalid
+	Field  string     // the offending field, e.g. "Bid"; empty for TickZeroToken
+	Value  float64    // the offending value (the bid for TickCrossed)
+	Other  float64    // for TickCrossed, the ask
+}
+
+// Error describes the problem, e.g.
+// "ticker: invalid tick for token 256265: Bid 101 above Ask 100".
+func (e *TickError) Error() string {
+	b := []byte("ticker: invalid tick for token ")
+	b = strconv.AppendUint(b, uint64(e.Token), 10)
+	b = append(b, ": "...)
+	switch e.Reason {
+	case TickZeroToken:
+		b = append(b, "zero token"...)
+	case TickCrossed:
+		b = append(b, "Bid "...)
+		b = strconv.AppendFloat(b, e.Value, 'g', -1, 64)
+		b = append(b, " above Ask "...)
+		b = strconv.AppendFloat(b, e.Other, 'g', -1, 64)
+	default:
+		b = append(b, e.Field...)
+		b = append(b, " is "...)
+		b = strconv.AppendFloat(b, e.Value, 'g', -1, 64)
+	}
+	return string(b)
+}
+
+// Unwrap returns ErrInvalidTick.
+func (e *TickError) Unwrap() error { return ErrInvalidTick }
+
+// Validate reports whether t is fit to publish. It returns a *TickError
+// (wrapping ErrInvalidTick) for the first problem found, in this order: a
+// zero Token; a NaN or infinite LastPrice, Bid, Ask, Change, IV or Greek; a
+// negative LastPrice, Bid, Ask or IV; a Bid above the Ask when both are
+// non-zero (a zero bid or ask means that side of the book is empty). A zero
+// LastPrice is valid (no trade yet). Validate does not allocate when t is
+// valid.
+func (t Tick) Validate() error {
+	if t.Token == 0 {
+		return &TickError{Token: t.Token, Reason: TickZeroToken}
+	}
+	checks := [...]struct {
+		name        string
+		v           float64
+		nonNegative bool
+	}{
+		{"LastPrice", t.LastPrice, true},
+		{"Bid", t.Bid, true},
+		{"Ask", t.Ask, true},
+		{"Change", t.Change, false},
+		{"IV", t.IV, true},
+		{"Delta", t.Delta, false},
+		{"Gamma", t.Gamma, false},
+		{"Theta", t.Theta, false},
+		{"Vega", t.Vega, false},
+	}
+	for _, c := range checks {
+		switch {
+		case math.IsNaN(c.v):
+			return &TickError{Token: t.Token, Reason: TickNotANumber, Field: c.name, Value: c.v}
+		case math.IsInf(c.v, 0):
+			return &TickError{Token: t.Token, Reason: TickInfinite, Field: c.name, Value: c.v}
+		case c.nonNegative && c.v < 0:
+			return &TickError{Token: t.Token, Reason: TickNegativePrice, Field: c.name, Value: c.v}
+		}
+	}
+	if t.Bid > 0 && t.Ask > 0 && t.Bid > t.Ask {
+		return &TickError{Token: t.Token, Reason: TickCrossed, Field: "Bid", Value: t.Bid, Other: t.Ask}
+	}
+	return nil
+}

@@ -1,0 +1,885 @@
+package mockstate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/steadfast-go/steadfast/internal/metrictest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// quote is a test snapshot whose fields obey an invariant: B == 2*A and
+// C == 3*A. A torn snapshot (fields from two versions) would break it.
+type quote struct {
+	Key     string
+	A, B, C int
+	Seq     int
+	Expiry  time.Time
+	Bad     bool // Expired returns an error for it
+}
+
+type quoteBuilder struct {
+	key    string
+	a      int
+	seq    int
+	expiry time.Time
+	bad    bool
+}
+
+func buildQuote(b *quoteBuilder) *quote {
+	return &quote{Key: b.key, A: b.a, B: 2 * b.a, C: 3 * b.a, Seq: b.seq, Expiry: b.expiry, Bad: b.bad}
+}
+
+func setKey(k string) func(*quoteBuilder) { return func(b *quoteBuilder) { b.key = k } }
+
+func bump(b *quoteBuilder) error {
+	b.a++
+	b.seq++
+	return nil
+}
+
+func expiredQuote(q *quote, now time.Time) (bool, error) {
+	if q.Bad {
+		return false, fmt.Errorf("malformed expiry for %s", q.Key)
+	}
+	return !q.Expiry.IsZero() && !now.Before(q.Expiry), nil
+}
+
+func newQuotes(t *testing.T, cfg Config[string, quote]) *Store[string, quote, quoteBuilder] {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := New(buildQuote, cfg)
+	require.NoError(t, err)
+	return s
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes, for log capture.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+type evictLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *evictLog) record(k string, q *quote, r Reason) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, k+":"+r.String())
+}
+
+func (l *evictLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.got...)
+}
+
+func metric(t *testing.T, reg prometheus.Gatherer, name string, labels metrictest.Labels) float64 {
+	t.Helper()
+	v, err := metrictest.Value(reg, name, labels)
+	require.NoError(t, err)
+	return v
+}
+
+func TestEmptyStore(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{Expired: expiredQuote})
+	_, ok := s.Get("x")
+	require.False(t, ok)
+	require.Zero(t, s.Len())
+	s.Range(func(string, *quote) bool { t.Fatal("Range visited an entry of an empty store"); return true })
+	require.False(t, s.Delete("x"))
+	require.Zero(t, s.Cleanup(time.Now()))
+	_, err := s.Update("x", bump)
+	require.ErrorIs(t, err, ErrNotFound)
+	s.Reset()
+	require.Zero(t, s.Len())
+}
+
+func TestSnapshotUnchangedAfterUpdate(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{})
+	p0, created := s.Seed("NIFTY", func(b *quoteBuilder) { b.key = "NIFTY"; b.a = 10 })
+	require.True(t, created)
+	before := *p0
+
+	p1, err := s.Update("NIFTY", func(b *quoteBuilder) error { b.a = 20; b.seq = 1; return nil })
+	require.NoError(t, err)
+
+	require.Equal(t, before, *p0, "a snapshot handed out earlier changed")
+	require.NotSame(t, p0, p1)
+	require.Equal(t, 20, p1.A)
+	got, ok := s.Get("NIFTY")
+	require.True(t, ok)
+	require.Same(t, p1, got)
+}
+
+func TestSeedExistingReturnsCurrent(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{})
+	p0, created := s.Seed("a", setKey("a"))
+	require.True(t, created)
+	p1, created := s.Seed("a", func(*quoteBuilder) { t.Fatal("init ran for an existing key") })
+	require.False(t, created)
+	require.Same(t, p0, p1)
+	p2, err := s.Update("a", bump)
+	require.NoError(t, err)
+	p3, created := s.Seed("a", nil)
+	require.False(t, created)
+	require.Same(t, p2, p3)
+
+	p4, created := s.Seed("b", nil) // nil init: zero builder
+	require.True(t, created)
+	require.Equal(t, quote{}, *p4)
+}
+
+func TestConcurrentReadersWritersNoTornSnapshot(t *testing.T) {
+	const keys = 16
+	s := newQuotes(t, Config[string, quote]{})
+	names := make([]string, keys)
+	for i := range names {
+		names[i] = fmt.Sprint("k", i)
+		s.Seed(names[i], setKey(names[i]))
+	}
+	var (
+		stop    atomic.Bool
+		readers sync.WaitGroup
+		writers sync.WaitGroup
+		reads   atomic.Int64
+	)
+	errs := make(chan error, 8)
+	for r := 0; r < 4; r++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			last := make([]int, keys)
+			for i := 0; !stop.Load(); i++ {
+				k := i % keys
+				q, ok := s.Get(names[k])
+				if !ok {
+					errs <- fmt.Errorf("key %s missing", names[k])
+					return
+				}
+				if q.B != 2*q.A || q.C != 3*q.A || q.Key != names[k] {
+					errs <- fmt.Errorf("torn snapshot %+v", *q)
+					return
+				}
+				if q.Seq < last[k] {
+					errs <- fmt.Errorf("key %s went back from seq %d to %d", names[k], last[k], q.Seq)
+					return
+				}
+				last[k] = q.Seq
+				reads.Add(1)
+			}
+		}()
+	}
+	for w := 0; w < 2; w++ {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := 0; i < 3000; i++ {
+				if _, err := s.Update(names[i%keys], bump); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	writers.Wait()
+	stop.Store(true)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	require.Positive(t, reads.Load())
+	total := 0
+	s.Range(func(k string, q *quote) bool {
+		require.Equal(t, q.Seq, q.A)
+		total += q.Seq
+		return true
+	})
+	require.Equal(t, 6000, total, "an update was lost")
+}
+
+func TestSeedRaceCreatesOnce(t *testing.T) {
+	const (
+		keys       = 200
+		goroutines = 8
+	)
+	s := newQuotes(t, Config[string, quote]{})
+	var inits [keys]atomic.Int32
+	var created [keys]atomic.Int32
+	snaps := make([][keys]*quote, goroutines)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := 0; i < keys; i++ {
+				k := (i + g*17) % keys
+				p, c := s.Seed(fmt.Sprint(k), func(b *quoteBuilder) { inits[k].Add(1); b.a = k })
+				if c {
+					created[k].Add(1)
+				}
+				snaps[g][k] = p
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	require.Equal(t, keys, s.Len())
+	for k := 0; k < keys; k++ {
+		require.EqualValues(t, 1, inits[k].Load(), "init of key %d", k)
+		require.EqualValues(t, 1, created[k].Load(), "created for key %d", k)
+		for g := 1; g < goroutines; g++ {
+			require.Same(t, snaps[0][k], snaps[g][k], "key %d", k)
+		}
+	}
+}
+
+func TestBuilderTouchedOnlyUnderLock(t *testing.T) {
+	var inside atomic.Int32
+	var overlap atomic.Bool
+	enter := func() {
+		if inside.Add(1) != 1 {
+			overlap.Store(true)
+		}
+	}
+	leave := func() { inside.Add(-1) }
+	build := func(b *quoteBuilder) *quote {
+		enter()
+		defer leave()
+		return buildQuote(b)
+	}
+	s, err := New(build, Config[string, quote]{MaxSize: 32, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				k := fmt.Sprint((i * (g + 1)) % 48)
+				s.Seed(k, func(b *quoteBuilder) { enter(); b.key = k; leave() })
+				_, _ = s.Update(k, func(b *quoteBuilder) error { enter(); defer leave(); return bump(b) })
+				if i%7 == 0 {
+					s.Delete(k)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.False(t, overlap.Load(), "two builder functions ran at once")
+}
+
+func TestUpdateErrorRestoresBuilder(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{})
+	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
+	boom := errors.New("boom")
+	_, err := s.Update("a", func(b *quoteBuilder) error { b.a = 99; return boom })
+	require.ErrorIs(t, err, boom)
+	got, _ := s.Get("a")
+	require.Same(t, p0, got, "a failed update published a snapshot")
+	p1, err := s.Update("a", bump)
+	require.NoError(t, err)
+	require.Equal(t, 2, p1.A, "the failed update's change leaked into the builder")
+
+	_, err = s.Update("a", nil)
+	require.ErrorIs(t, err, ErrNilFunc)
+	_, err = s.Update("missing", bump)
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestNilSnapshot(t *testing.T) {
+	var logs syncBuffer
+	build := func(b *quoteBuilder) *quote {
+		if b.bad {
+			return nil
+		}
+		return buildQuote(b)
+	}
+	s, err := New(build, Config[string, quote]{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	p, created := s.Seed("bad", func(b *quoteBuilder) { b.bad = true })
+	require.Nil(t, p)
+	require.False(t, created)
+	require.Zero(t, s.Len())
+	require.Contains(t, logs.String(), "nil snapshot")
+
+	p0, _ := s.Seed("a", setKey("a"))
+	_, err = s.Update("a", func(b *quoteBuilder) error { b.bad = true; b.a = 5; return nil })
+	require.ErrorIs(t, err, ErrNilSnapshot)
+	got, _ := s.Get("a")
+	require.Same(t, p0, got)
+	p1, err := s.Update("a", bump)
+	require.NoError(t, err)
+	require.Equal(t, 1, p1.A, "builder not restored after a nil snapshot")
+}
+
+func TestPanicsInBuilderFunctions(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	s := newQuotes(t, Config[string, quote]{Name: "p", Registerer: reg})
+	require.PanicsWithValue(t, "init", func() { s.Seed("a", func(*quoteBuilder) { panic("init") }) })
+	require.Zero(t, s.Len(), "a panicking init inserted an entry")
+
+	p0, created := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 }) // lock was released
+	require.True(t, created)
+	require.PanicsWithValue(t, "fn", func() {
+		_, _ = s.Update("a", func(b *quoteBuilder) error { b.a = 50; panic("fn") })
+	})
+	got, _ := s.Get("a")
+	require.Same(t, p0, got)
+	p1, err := s.Update("a", bump)
+	require.NoError(t, err)
+	require.Equal(t, 2, p1.A, "builder not restored after a panic")
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "seed"}))
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "update"}))
+}
+
+func TestDelete(t *testing.T) {
+	var ev evictLog
+	s := newQuotes(t, Config[string, quote]{OnEvict: ev.record})
+	inits := 0
+	s.Seed("a", func(*quoteBuilder) { inits++ })
+	s.Seed("b", nil)
+	require.True(t, s.Delete("a"))
+	require.False(t, s.Delete("a"))
+	_, ok := s.Get("a")
+	require.False(t, ok)
+	require.Equal(t, 1, s.Len())
+	require.Equal(t, []string{"a:deleted"}, ev.list())
+	_, created := s.Seed("a", func(*quoteBuilder) { inits++ })
+	require.True(t, created)
+	require.Equal(t, 2, inits, "a deleted key must be seeded afresh")
+}
+
+func TestReset(t *testing.T) {
+	var ev evictLog
+	reg := prometheus.NewPedanticRegistry()
+	s := newQuotes(t, Config[string, quote]{OnEvict: ev.record, Registerer: reg})
+	old := map[string]*quote{}
+	for i := 0; i < 40; i++ {
+		k := fmt.Sprint(i)
+		old[k], _ = s.Seed(k, setKey(k))
+	}
+	s.Reset()
+	require.Zero(t, s.Len())
+	for k := range old {
+		_, ok := s.Get(k)
+		require.False(t, ok, k)
+	}
+	s.Range(func(string, *quote) bool { t.Fatal("Range after Reset visited an entry"); return false })
+	require.Len(t, ev.list(), 40)
+	for _, e := range ev.list() {
+		require.Contains(t, e, ":reset")
+	}
+	require.EqualValues(t, 40, metric(t, reg, "steadfast_mockstate_evictions_total", metrictest.Labels{"reason": "reset"}))
+	require.EqualValues(t, 0, metric(t, reg, "steadfast_mockstate_entries", nil))
+
+	p, created := s.Seed("3", setKey("3"))
+	require.True(t, created, "init must run again after Reset")
+	require.NotSame(t, old["3"], p)
+	require.Equal(t, 1, s.Len())
+}
+
+// The scenario from the issue: size 3, insert a, b, c, read b and c,
+// insert d: a is evicted.
+func TestEvictionReadEntriesSurvive(t *testing.T) {
+	var ev evictLog
+	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record})
+	for _, k := range []string{"a", "b", "c"} {
+		s.Seed(k, setKey(k))
+	}
+	_, ok := s.Get("b")
+	require.True(t, ok)
+	_, ok = s.Get("c")
+	require.True(t, ok)
+	s.Seed("d", setKey("d"))
+	require.Equal(t, []string{"a:size"}, ev.list())
+	require.Equal(t, 3, s.Len())
+	for _, k := range []string{"b", "c", "d"} {
+		_, ok := s.Get(k)
+		require.True(t, ok, k)
+	}
+	_, ok = s.Get("a")
+	require.False(t, ok)
+}
+
+func TestEvictionFIFOWhenUnread(t *testing.T) {
+	var ev evictLog
+	reg := prometheus.NewPedanticRegistry()
+	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record, Registerer: reg})
+	for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
+		s.Seed(k, setKey(k))
+		require.LessOrEqual(t, s.Len(), 3)
+	}
+	require.Equal(t, []string{"a:size", "b:size", "c:size"}, ev.list())
+	require.EqualValues(t, 3, metric(t, reg, "steadfast_mockstate_evictions_total", metrictest.Labels{"reason": "size"}))
+	require.EqualValues(t, 6, metric(t, reg, "steadfast_mockstate_inserts_total", nil))
+	require.EqualValues(t, 3, metric(t, reg, "steadfast_mockstate_entries", nil))
+}
+
+func TestEvictionSecondChance(t *testing.T) {
+	var ev evictLog
+	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record})
+	for _, k := range []string{"a", "b", "c"} {
+		s.Seed(k, setKey(k))
+	}
+	s.Get("a")       // a: used by Get
+	s.Seed("d", nil) // hand clears a, evicts b
+	require.Equal(t, []string{"b:size"}, ev.list())
+	_, err := s.Update("c", bump) // c: used by Update
+	require.NoError(t, err)
+	s.Seed("e", nil) // hand clears c, wraps, evicts a: cleared on the last pass, unused since
+	require.Equal(t, []string{"b:size", "a:size"}, ev.list())
+	_, created := s.Seed("d", nil) // d: used by Seed of an existing key
+	require.False(t, created)
+	s.Seed("f", nil) // hand: d used -> cleared, c cleared earlier -> evicted
+	require.Equal(t, []string{"b:size", "a:size", "c:size"}, ev.list())
+	for _, k := range []string{"d", "e", "f"} {
+		_, ok := s.Get(k)
+		require.True(t, ok, k)
+	}
+}
+
+func TestEvictionAllUsedEvictsAtHand(t *testing.T) {
+	var ev evictLog
+	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record})
+	for _, k := range []string{"a", "b", "c"} {
+		s.Seed(k, setKey(k))
+		s.Get(k)
+	}
+	s.Seed("d", nil) // full pass clears every bit, then a is the first unused
+	require.Equal(t, []string{"a:size"}, ev.list())
+}
+
+func TestEvictionAfterDeleteFillsHole(t *testing.T) {
+	var ev evictLog
+	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record})
+	for _, k := range []string{"a", "b", "c"} {
+		s.Seed(k, setKey(k))
+	}
+	s.Delete("b")
+	s.Seed("d", nil) // room left by b: nothing evicted
+	require.Equal(t, []string{"b:deleted"}, ev.list())
+	require.Equal(t, 3, s.Len())
+	s.Seed("e", nil)
+	require.Equal(t, []string{"b:deleted", "a:size"}, ev.list())
+}
+
+func TestEvictionUnderConcurrentAccess(t *testing.T) {
+	const max = 64
+	var evictions atomic.Int64
+	reg := prometheus.NewPedanticRegistry()
+	s := newQuotes(t, Config[string, quote]{MaxSize: max, Registerer: reg,
+		OnEvict: func(k string, q *quote, r Reason) {
+			if r != ReasonSize || q == nil || q.Key != k {
+				panic(fmt.Sprintf("bad eviction %s %v %v", k, q, r))
+			}
+			evictions.Add(1)
+		}})
+	var wg sync.WaitGroup
+	var bad atomic.Value
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 1))
+			for i := 0; i < 4000; i++ {
+				k := fmt.Sprint(rng.IntN(400))
+				if g%2 == 0 {
+					s.Seed(k, setKey(k))
+				}
+				if q, ok := s.Get(k); ok && q.Key != k {
+					bad.Store(fmt.Sprintf("Get(%s) returned %s", k, q.Key))
+				}
+				if n := s.Len(); n > max {
+					bad.Store(fmt.Sprintf("Len %d > MaxSize", n))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.Nil(t, bad.Load())
+	require.Equal(t, max, s.Len())
+	inserts := metric(t, reg, "steadfast_mockstate_inserts_total", nil)
+	evicted := metric(t, reg, "steadfast_mockstate_evictions_total", metrictest.Labels{"reason": "size"})
+	require.EqualValues(t, evictions.Load(), evicted)
+	require.EqualValues(t, max, inserts-evicted)
+	require.Zero(t, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "on_evict"}))
+	n := 0
+	s.Range(func(k string, q *quote) bool {
+		require.Equal(t, k, q.Key)
+		n++
+		return true
+	})
+	require.Equal(t, max, n)
+}
+
+func TestGetDuringIndexGrowthAndChurn(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{MaxSize: 100000})
+	const stable = 100
+	for i := 0; i < stable; i++ {
+		k := fmt.Sprint("s", i)
+		s.Seed(k, setKey(k))
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var missed atomic.Value
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				k := fmt.Sprint("s", i%stable)
+				if q, ok := s.Get(k); !ok || q.Key != k {
+					missed.Store(k)
+				}
+			}
+		}()
+	}
+	for i := 0; i < 20000; i++ { // grows the index, then churns tombstones
+		k := fmt.Sprint("t", i%3000)
+		s.Seed(k, setKey(k))
+		if i >= 3000 {
+			s.Delete(fmt.Sprint("t", (i+1500)%3000))
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	require.Nil(t, missed.Load(), "a stable key was missed while the index changed")
+	require.Equal(t, stable+1500, s.Len())
+}
+
+func TestConfigValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config[string, quote]
+		want string
+	}{
+		{"negative MaxSize", Config[string, quote]{MaxSize: -1}, "mockstate: MaxSize"},
+		{"huge MaxSize", Config[string, quote]{MaxSize: 1 << 31}, "mockstate: MaxSize"},
+		{"negative CleanupInterval", Config[string, quote]{CleanupInterval: -time.Second}, "mockstate: CleanupInterval"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(buildQuote, tc.cfg)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	_, err := New[string, quote, quoteBuilder](nil, Config[string, quote]{})
+	require.ErrorContains(t, err, "mockstate: build")
+
+	s, err := New(buildQuote, Config[string, quote]{})
+	require.NoError(t, err, "Config{} must be valid")
+	require.Equal(t, DefaultMaxSize, s.max)
+	require.Equal(t, DefaultCleanupInterval, s.interval)
+
+	reg := prometheus.NewPedanticRegistry()
+	_, err = New(buildQuote, Config[string, quote]{Name: "one", Registerer: reg})
+	require.NoError(t, err)
+	_, err = New(buildQuote, Config[string, quote]{Name: "two", Registerer: reg})
+	require.NoError(t, err, "stores with different names share a registry")
+	_, err = New(buildQuote, Config[string, quote]{Name: "one", Registerer: reg})
+	require.ErrorContains(t, err, "mockstate: registering metrics")
+	_, err = New(buildQuote, Config[string, quote]{Name: "three", Registerer: reg})
+	require.NoError(t, err, "a failed registration must not leave metrics behind")
+}
+
+func TestDefaultMaxSize(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{})
+	for i := 0; i < DefaultMaxSize+10; i++ {
+		s.Seed(fmt.Sprint(i), nil)
+	}
+	require.Equal(t, DefaultMaxSize, s.Len())
+}
+
+func TestCleanupExpired(t *testing.T) {
+	var ev evictLog
+	reg := prometheus.NewPedanticRegistry()
+	s := newQuotes(t, Config[string, quote]{Expired: expiredQuote, OnEvict: ev.record, Registerer: reg})
+	now := time.Date(2026, 11, 26, 15, 30, 0, 0, time.UTC)
+	s.Seed("past", func(b *quoteBuilder) { b.key = "past"; b.expiry = now.Add(-time.Hour) })
+	s.Seed("now", func(b *quoteBuilder) { b.key = "now"; b.expiry = now })
+	s.Seed("future", func(b *quoteBuilder) { b.key = "future"; b.expiry = now.Add(time.Hour) })
+	s.Seed("never", setKey("never"))
+
+	require.Equal(t, 2, s.Cleanup(now))
+	require.ElementsMatch(t, []string{"past:expired", "now:expired"}, ev.list())
+	require.Equal(t, 2, s.Len())
+	_, ok := s.Get("past")
+	require.False(t, ok)
+	require.Zero(t, s.Cleanup(now), "a second cleanup at the same time removes nothing")
+	require.Equal(t, 1, s.Cleanup(now.Add(2*time.Hour)))
+	_, ok = s.Get("never")
+	require.True(t, ok)
+	require.EqualValues(t, 3, metric(t, reg, "steadfast_mockstate_evictions_total", metrictest.Labels{"reason": "expired"}))
+}
+
+func TestCleanupMalformedExpiry(t *testing.T) {
+	var logs syncBuffer
+	reg := prometheus.NewPedanticRegistry()
+	s, err := New(buildQuote, Config[string, quote]{
+		Expired: func(q *quote, now time.Time) (bool, error) {
+			if q.Key == "panics" {
+				panic("bad date")
+			}
+			return expiredQuote(q, now)
+		},
+		Registerer: reg,
+		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	require.NoError(t, err)
+	now := time.Now()
+	s.Seed("bad", func(b *quoteBuilder) { b.key = "bad"; b.bad = true; b.expiry = now.Add(-time.Hour) })
+	s.Seed("panics", func(b *quoteBuilder) { b.key = "panics"; b.expiry = now.Add(-time.Hour) })
+	s.Seed("old", func(b *quoteBuilder) { b.key = "old"; b.expiry = now.Add(-time.Hour) })
+
+	require.Equal(t, 1, s.Cleanup(now))
+	require.Equal(t, 2, s.Len(), "unjudgeable entries must be kept")
+	for _, k := range []string{"bad", "panics"} {
+		_, ok := s.Get(k)
+		require.True(t, ok, k)
+	}
+	require.EqualValues(t, 2, metric(t, reg, "steadfast_mockstate_expiry_errors_total", nil))
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "expired"}))
+	require.Contains(t, logs.String(), "cannot judge expiry")
+	require.Contains(t, logs.String(), "entries=2")
+}
+
+func TestNoExpiry(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{})
+	s.Seed("a", func(b *quoteBuilder) { b.expiry = time.Unix(0, 0) })
+	require.Zero(t, s.Cleanup(time.Now()))
+	require.Equal(t, 1, s.Len())
+}
+
+// Cleanup judges outside the lock while seeders delete and re-create the
+// same keys. A fresh entry must never be removed by a judgement made on an
+// older one, and a removed entry must never come back.
+func TestCleanupRacingSeeds(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		removed = map[*quote]bool{}
+	)
+	s := newQuotes(t, Config[string, quote]{
+		Expired: expiredQuote,
+		OnEvict: func(k string, q *quote, r Reason) {
+			mu.Lock()
+			defer mu.Unlock()
+			if removed[q] {
+				panic("entry removed twice: " + k)
+			}
+			removed[q] = true
+		},
+	})
+	old := time.Unix(1, 0)
+	var stop atomic.Bool
+	var cleaner sync.WaitGroup
+	cleaner.Add(1)
+	go func() {
+		defer cleaner.Done()
+		for !stop.Load() {
+			s.Cleanup(time.Now())
+		}
+	}()
+	const keys = 300
+	fresh := make([]*quote, keys)
+	var seeders sync.WaitGroup
+	for g := 0; g < 2; g++ {
+		seeders.Add(1)
+		go func() {
+			defer seeders.Done()
+			for round := 0; round < 5; round++ {
+				for i := g; i < keys; i += 2 {
+					k := fmt.Sprint(i)
+					s.Seed(k, func(b *quoteBuilder) { b.key = k; b.expiry = old }) // expired at birth
+					s.Delete(k)
+					s.Seed(k, func(b *quoteBuilder) { b.key = k; b.expiry = old })
+					if round == 4 {
+						s.Delete(k)
+						p, created := s.Seed(k, setKey(k)) // never expires
+						if !created {
+							panic("key " + k + " was not created afresh")
+						}
+						fresh[i] = p
+					}
+				}
+			}
+		}()
+	}
+	seeders.Wait()
+	stop.Store(true)
+	cleaner.Wait()
+	s.Cleanup(time.Now())
+
+	require.Equal(t, keys, s.Len())
+	for i, p := range fresh {
+		got, ok := s.Get(fmt.Sprint(i))
+		require.True(t, ok, "fresh entry %d lost", i)
+		require.Same(t, p, got)
+	}
+	s.Range(func(k string, q *quote) bool {
+		require.False(t, removed[q], "removed entry %s came back", k)
+		return true
+	})
+}
+
+func TestRunCleansOnFakeClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev evictLog
+		s := newQuotes(t, Config[string, quote]{
+			Expired:         expiredQuote,
+			CleanupInterval: time.Minute,
+			OnEvict:         ev.record,
+		})
+		start := time.Now()
+		s.Seed("soon", func(b *quoteBuilder) { b.key = "soon"; b.expiry = start.Add(90 * time.Second) })
+		s.Seed("later", func(b *quoteBuilder) { b.key = "later"; b.expiry = start.Add(150 * time.Second) })
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+
+		time.Sleep(time.Minute + time.Second) // first cleanup at 1m: nothing expired yet
+		synctest.Wait()
+		require.Equal(t, 2, s.Len())
+		time.Sleep(time.Minute) // second at 2m: "soon" expired
+		synctest.Wait()
+		require.Equal(t, []string{"soon:expired"}, ev.list())
+		time.Sleep(time.Minute) // third at 3m: "later" expired
+		synctest.Wait()
+		require.Zero(t, s.Len())
+
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+	})
+}
+
+func TestRunWithoutExpiryWaitsForContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newQuotes(t, Config[string, quote]{})
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		require.ErrorIs(t, s.Run(ctx), context.DeadlineExceeded)
+	})
+}
+
+func TestRange(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{})
+	for i := 0; i < 50; i++ {
+		k := fmt.Sprint(i)
+		s.Seed(k, setKey(k))
+	}
+	seen := map[string]int{}
+	s.Range(func(k string, q *quote) bool {
+		seen[k]++
+		// fn may call the store: Range holds no lock.
+		_, err := s.Update(k, bump)
+		require.NoError(t, err)
+		return true
+	})
+	require.Len(t, seen, 50)
+	for k, n := range seen {
+		require.Equal(t, 1, n, k)
+	}
+	calls := 0
+	s.Range(func(string, *quote) bool { calls++; return calls < 3 })
+	require.Equal(t, 3, calls, "Range must stop when fn returns false")
+	s.Range(nil)
+}
+
+func TestOnEvictPanicContained(t *testing.T) {
+	var logs syncBuffer
+	reg := prometheus.NewPedanticRegistry()
+	s, err := New(buildQuote, Config[string, quote]{
+		MaxSize:    1,
+		OnEvict:    func(string, *quote, Reason) { panic("callback") },
+		Registerer: reg,
+		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	require.NoError(t, err)
+	s.Seed("a", nil)
+	_, created := s.Seed("b", nil)
+	require.True(t, created)
+	require.True(t, s.Delete("b"))
+	_, created = s.Seed("c", nil)
+	require.True(t, created)
+	require.EqualValues(t, 2, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "on_evict"}))
+	require.Contains(t, logs.String(), "OnEvict panicked")
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	s := newQuotes(t, Config[string, quote]{Name: "chain", Registerer: reg, MaxSize: 2})
+	s.Seed("a", nil)
+	s.Seed("b", nil)
+	s.Seed("c", nil)
+	_, _ = s.Update("c", bump)
+	_, _ = s.Update("c", bump)
+	s.Delete("c")
+	l := metrictest.Labels{"name": "chain"}
+	require.EqualValues(t, 3, metric(t, reg, "steadfast_mockstate_inserts_total", l))
+	require.EqualValues(t, 2, metric(t, reg, "steadfast_mockstate_updates_total", l))
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_entries", l))
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_evictions_total", metrictest.Labels{"name": "chain", "reason": "size"}))
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_evictions_total", metrictest.Labels{"name": "chain", "reason": "deleted"}))
+	require.EqualValues(t, 0, metric(t, reg, "steadfast_mockstate_expiry_errors_total", l))
+	s.Reset()
+	require.EqualValues(t, 3, metric(t, reg, "steadfast_mockstate_inserts_total", l), "counters are cumulative across Reset")
+}
+
+func TestReasonString(t *testing.T) {
+	require.Equal(t, "size", ReasonSize.String())
+	require.Equal(t, "expired", ReasonExpired.String())
+	require.Equal(t, "deleted", ReasonDeleted.String())
+	require.Equal(t, "reset", ReasonReset.String())
+	require.Equal(t, "Reason(9)", Reason(9).String())
+}
+
+func TestGetDoesNotAllocate(t *testing.T) {
+	s, err := New(func(b *int) *int { v := *b; return &v }, Config[int, int]{})
+	require.NoError(t, err)
+	for i := 0; i < 1000; i++ {
+		s.Seed(i, func(b *int) { *b = i })
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := 0; i < 1000; i += 7 {
+			if p, ok := s.Get(i); !ok || *p != i {
+				panic("miss")
+			}
+		}
+		s.Get(-1)
+	})
+	require.Zero(t, allocs)
+	allocs = testing.AllocsPerRun(100, func() { _, _ = s.Update(5, func(b *int) error { *b++; return nil }) })
+	require.EqualValues(t, 1, allocs, "Update allocates only the new snapshot")
+}

@@ -1,0 +1,93 @@
+package reloader
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Values of the "result" label of steadfast_reloader_reloads_total.
+const (
+	resultSuccess  = "success"
+	resultError    = "error"
+	resultPanic    = "panic"
+	resultCanceled = "canceled"
+)
+
+// metrics are the collectors of one Reloader. The trigger counters are read
+// from the Reloader's atomics at scrape time, so Trigger pays nothing for
+// them.
+type metrics struct {
+	reloads        map[string]prometheus.Counter
+	callbackPanics prometheus.Counter
+	duration       prometheus.Histogram
+	latency        prometheus.Histogram
+	pending        prometheus.Gauge
+	inFlight       prometheus.Gauge
+	consecutive    prometheus.Gauge
+	lastSuccess    prometheus.Gauge
+}
+
+func newMetrics(r *Reloader, reg prometheus.Registerer, name string) (*metrics, error) {
+	labels := prometheus.Labels{"name": name}
+	opts := func(n, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: "steadfast", Subsystem: "reloader", Name: n, Help: help, ConstLabels: labels}
+	}
+	counterFunc := func(n, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts(opts(n, help)), f)
+	}
+	reloads := prometheus.NewCounterVec(prometheus.CounterOpts(opts("reloads_total",
+		"Finished reloads by result: success, error, panic, or canceled (Run ended).")), []string{"result"})
+	m := &metrics{
+		reloads: make(map[string]prometheus.Counter, 4),
+		callbackPanics: prometheus.NewCounter(prometheus.CounterOpts(opts("callback_panics_total",
+			"Panics recovered from the OnError callback."))),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "steadfast", Subsystem: "reloader", Name: "reload_duration_seconds",
+			Help:        "How long each reload ran.",
+			ConstLabels: labels,
+			Buckets:     []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "steadfast", Subsystem: "reloader", Name: "trigger_latency_seconds",
+			Help:        "Time from the first trigger a reload serves to the start of that reload.",
+			ConstLabels: labels,
+			Buckets:     []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+		}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts(opts("pending",
+			"1 while a reload is wanted (triggered or retrying) but not started, else 0."))),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts(opts("in_flight",
+			"1 while a reload runs, else 0."))),
+		consecutive: prometheus.NewGauge(prometheus.GaugeOpts(opts("consecutive_failures",
+			"Failed reloads since the latest successful one."))),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts(opts("last_success_timestamp_seconds",
+			"Unix time at which the latest successful reload finished; 0 if none has."))),
+	}
+	for _, l := range []string{resultSuccess, resultError, resultPanic, resultCanceled} {
+		m.reloads[l] = reloads.WithLabelValues(l)
+	}
+	cs := []prometheus.Collector{
+		counterFunc("triggers_total", "Calls to Trigger and TriggerWait.", func() float64 {
+			t, _, _ := r.triggerCounts()
+			return float64(t)
+		}),
+		counterFunc("coalesced_total", "Triggers served by a reload that an earlier trigger or a retry had already asked for.", func() float64 {
+			_, c, _ := r.triggerCounts()
+			return float64(c)
+		}),
+		counterFunc("ignored_total", "Triggers that no reload will serve because Run has returned.", func() float64 {
+			_, _, i := r.triggerCounts()
+			return float64(i)
+		}),
+		reloads, m.callbackPanics, m.duration, m.latency, m.pending, m.inFlight, m.consecutive, m.lastSuccess,
+	}
+	for i, c := range cs {
+		if err := reg.Register(c); err != nil {
+			for _, done := range cs[:i] {
+				reg.Unregister(done)
+			}
+			return nil, fmt.Errorf("reloader: registering metrics for Name %q: %w", name, err)
+		}
+	}
+	return m, nil
+}

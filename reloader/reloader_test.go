@@ -1,0 +1,837 @@
+package reloader_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/steadfast-go/steadfast/internal/backoff"
+	"github.com/steadfast-go/steadfast/internal/metrictest"
+	"github.com/steadfast-go/steadfast/reloader"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+// calls records when each reload started and ended, and can make reloads
+// fail, block or take time.
+type calls struct {
+	mu     sync.Mutex
+	starts []time.Time
+	ends   []time.Time
+	// body, if set, runs as reload number n (0-based).
+	body func(ctx context.Context, n int) error
+}
+
+func (c *calls) fn(ctx context.Context) error {
+	c.mu.Lock()
+	n := len(c.starts)
+	c.starts = append(c.starts, time.Now())
+	body := c.body
+	c.mu.Unlock()
+	var err error
+	defer func() {
+		c.mu.Lock()
+		c.ends = append(c.ends, time.Now())
+		c.mu.Unlock()
+	}()
+	if body != nil {
+		err = body(ctx, n)
+	}
+	return err
+}
+
+func (c *calls) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.starts)
+}
+
+// offsets returns the start times relative to t0.
+func (c *calls) offsets(t0 time.Time) []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]time.Duration, len(c.starts))
+	for i, s := range c.starts {
+		out[i] = s.Sub(t0)
+	}
+	return out
+}
+
+// start runs r.Run on a new goroutine and returns a function that cancels it
+// and returns Run's error once it has returned.
+func start(t *testing.T, r *reloader.Reloader) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	synctest.Wait()
+	return func() error {
+		cancel()
+		return <-done
+	}
+}
+
+func newReloader(t *testing.T, fn func(context.Context) error, cfg reloader.Config) *reloader.Reloader {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = discard
+	}
+	r, err := reloader.New(fn, cfg)
+	require.NoError(t, err)
+	return r
+}
+
+// sleep advances the fake clock by d and lets every goroutine settle.
+func sleep(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+func TestBurstCoalescesIntoOneReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Second})
+		stop := start(t, r)
+		t0 := time.Now()
+		for range 10 {
+			r.Trigger()
+		}
+		sleep(time.Minute)
+		require.Equal(t, []time.Duration{time.Second}, c.offsets(t0))
+
+		st := r.Stats()
+		require.EqualValues(t, 10, st.Triggers)
+		require.EqualValues(t, 9, st.Coalesced)
+		require.EqualValues(t, 1, st.Reloads)
+		require.EqualValues(t, 0, st.Failures)
+		require.NoError(t, st.LastError)
+		require.Equal(t, t0.Add(time.Second), st.LastSuccess)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestManyTriggersFromGoroutinesAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const (
+			debounce    = 20 * time.Millisecond
+			maxDelay    = 50 * time.Millisecond
+			minInterval = 30 * time.Millisecond
+			goroutines  = 8
+			perG        = 1250
+		)
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{Debounce: debounce, MaxDelay: maxDelay, MinInterval: minInterval})
+		stop := start(t, r)
+
+		var (
+			mu          sync.Mutex
+			first, last time.Time
+			wg          sync.WaitGroup
+		)
+		note := func() {
+			now := time.Now()
+			mu.Lock()
+			if first.IsZero() || now.Before(first) {
+				first = now
+			}
+			if now.After(last) {
+				last = now
+			}
+			mu.Unlock()
+		}
+		for g := range goroutines {
+			wg.Go(func() {
+				// Goroutine g triggers every (g+1)*100µs, in bursts of g+1.
+				for i := 0; i < perG; i++ {
+					note()
+					r.Trigger()
+					if i%(g+1) == g {
+						time.Sleep(time.Duration(g+1) * 100 * time.Microsecond * time.Duration(g+1))
+					}
+				}
+			})
+		}
+		wg.Wait()
+		sleep(time.Second)
+
+		starts := c.offsets(first)
+		span := last.Sub(first)
+		// Starts are at least MinInterval apart, the first is not before the
+		// first trigger and the last is at most max(Debounce, MinInterval)
+		// after the last trigger.
+		upper := int((span+max(debounce, minInterval))/minInterval) + 1
+		// While triggers keep coming (gaps under Debounce), MaxDelay forces
+		// a reload at least every MaxDelay plus one trigger gap.
+		const maxGap = goroutines * 100 * time.Microsecond * goroutines
+		lower := int(span / (maxDelay + maxGap))
+		t.Logf("span %v: %d reloads, bounds [%d, %d]", span, len(starts), lower, upper)
+		require.LessOrEqual(t, len(starts), upper)
+		require.GreaterOrEqual(t, len(starts), lower)
+		for i := 1; i < len(starts); i++ {
+			require.GreaterOrEqual(t, starts[i]-starts[i-1], minInterval, "reload %d", i)
+		}
+
+		st := r.Stats()
+		require.EqualValues(t, goroutines*perG, st.Triggers)
+		require.EqualValues(t, len(starts), st.Reloads)
+		require.EqualValues(t, st.Triggers-st.Reloads, st.Coalesced)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestDebounceTimingIsExact(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Second, MaxDelay: time.Hour})
+		stop := start(t, r)
+		t0 := time.Now()
+		r.Trigger()
+		sleep(ms(300))
+		r.Trigger()
+		sleep(ms(400))
+		r.Trigger() // at 700ms: the reload is due at 1.7s
+		sleep(ms(999))
+		require.Zero(t, c.count(), "reloaded before the debounce elapsed")
+		sleep(ms(1))
+		require.Equal(t, []time.Duration{ms(1700)}, c.offsets(t0))
+		sleep(time.Hour)
+		require.Equal(t, 1, c.count())
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestMaxDelayBoundsAContinuousStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{
+			Debounce:    time.Second,
+			MaxDelay:    ms(1050),
+			MinInterval: -1, // off
+		})
+		stop := start(t, r)
+		t0 := time.Now()
+		for i := range 50 { // a trigger every 100ms, at 0 … 4.9s
+			if i > 0 {
+				time.Sleep(ms(100))
+			}
+			r.Trigger()
+		}
+		sleep(time.Minute)
+		// Each reload comes MaxDelay after the first trigger it serves: the
+		// first at 0, then the first after each reload start.
+		require.Equal(t, []time.Duration{ms(1050), ms(2150), ms(3250), ms(4350), ms(5450)}, c.offsets(t0))
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestMinIntervalIsStartToStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			time.Sleep(2 * time.Second)
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1, MinInterval: 5 * time.Second})
+		stop := start(t, r)
+		t0 := time.Now()
+		r.Trigger() // served at once
+		sleep(time.Second)
+		r.Trigger() // during the first reload: 5s after its start, not after its end
+		sleep(7 * time.Second)
+		r.Trigger() // at 8s: 5s after the start at 5s
+		sleep(12 * time.Second)
+		r.Trigger() // at 20s: long after, served at once
+		sleep(time.Minute)
+		require.Equal(t, []time.Duration{0, 5 * time.Second, 10 * time.Second, 20 * time.Second}, c.offsets(t0))
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestTriggerDuringReloadGivesExactlyOneFollowUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				<-release
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: ms(10), MinInterval: -1})
+		stop := start(t, r)
+		r.Trigger()
+		sleep(ms(10))
+		require.Equal(t, 1, c.count())
+		for range 100 {
+			r.Trigger()
+			sleep(ms(1))
+		}
+		require.Equal(t, 1, c.count(), "a second reload started while the first ran")
+		close(release)
+		sleep(time.Minute)
+		require.Equal(t, 2, c.count())
+		c.mu.Lock()
+		require.False(t, c.starts[1].Before(c.ends[0]), "the follow-up overlapped the first reload")
+		c.mu.Unlock()
+		st := r.Stats()
+		require.EqualValues(t, 101, st.Triggers)
+		require.EqualValues(t, 99, st.Coalesced)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestFailureIsRetriedWithJitteredBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const fails = 6
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n < fails {
+				return fmt.Errorf("attempt %d", n)
+			}
+			return nil
+		}}
+		var (
+			mu     sync.Mutex
+			errs   []string
+			logBuf syncBuffer
+		)
+		r := newReloader(t, c.fn, reloader.Config{
+			Debounce:        -1,
+			MinInterval:     -1,
+			RetryBackoff:    time.Second,
+			MaxRetryBackoff: 4 * time.Second,
+			Logger:          slog.New(slog.NewTextHandler(&logBuf, nil)),
+			OnError: func(err error) {
+				mu.Lock()
+				errs = append(errs, err.Error())
+				mu.Unlock()
+			},
+		})
+		stop := start(t, r)
+		r.Trigger()
+		sleep(time.Hour)
+
+		require.Equal(t, fails+1, c.count())
+		c.mu.Lock()
+		for i := 0; i < fails; i++ {
+			// Retry i comes within [0, RetryBackoff·2^i capped] after the
+			// end of the failure before it.
+			wait := c.starts[i+1].Sub(c.ends[i])
+			ceiling := backoff.Ceiling(time.Second, 4*time.Second, i)
+			require.GreaterOrEqual(t, wait, time.Duration(0), "retry %d", i)
+			require.LessOrEqual(t, wait, ceiling, "retry %d", i)
+		}
+		c.mu.Unlock()
+
+		mu.Lock()
+		require.Equal(t, []string{"attempt 0", "attempt 1", "attempt 2", "attempt 3", "attempt 4", "attempt 5"}, errs)
+		mu.Unlock()
+		st := r.Stats()
+		require.EqualValues(t, fails+1, st.Reloads)
+		require.EqualValues(t, fails, st.Failures)
+		require.EqualValues(t, fails, st.Retries)
+		require.Zero(t, st.ConsecutiveFailures)
+		require.NoError(t, st.LastError)
+		require.Contains(t, logBuf.String(), "attempt 5")
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestRetryDelaysAreJittered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const attempts = 30
+		done := make(chan struct{})
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == attempts {
+				close(done)
+				return nil
+			}
+			return errors.New("down")
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1, MinInterval: -1, RetryBackoff: time.Second, MaxRetryBackoff: time.Second})
+		stop := start(t, r)
+		r.Trigger()
+		<-done
+		synctest.Wait()
+		distinct := map[time.Duration]bool{}
+		c.mu.Lock()
+		for i := 0; i < attempts; i++ {
+			wait := c.starts[i+1].Sub(c.ends[i])
+			require.LessOrEqual(t, wait, time.Second)
+			distinct[wait] = true
+		}
+		c.mu.Unlock()
+		require.Greater(t, len(distinct), 1, "every retry delay was the same: no jitter")
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestTriggerDuringBackoffIsServedByTheRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				return errors.New("down")
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1, MinInterval: -1, RetryBackoff: 10 * time.Second, MaxRetryBackoff: 10 * time.Second})
+		stop := start(t, r)
+		t0 := time.Now()
+		r.Trigger()
+		synctest.Wait()
+		require.Equal(t, 1, c.count())
+		r.Trigger() // during the backoff
+		r.Trigger()
+		sleep(time.Minute)
+		require.Equal(t, 2, c.count(), "the triggers during the backoff made their own reload")
+		off := c.offsets(t0)
+		require.LessOrEqual(t, off[1], 10*time.Second)
+		st := r.Stats()
+		require.EqualValues(t, 1, st.Retries)
+		require.EqualValues(t, 2, st.Coalesced)
+		require.EqualValues(t, st.Triggers, st.Reloads-st.Retries+st.Coalesced)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestMinIntervalAppliesAfterFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				time.Sleep(time.Second)
+				return errors.New("down")
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1, MinInterval: 5 * time.Second, RetryBackoff: time.Second, MaxRetryBackoff: time.Second})
+		stop := start(t, r)
+		t0 := time.Now()
+		r.Trigger()
+		sleep(time.Minute)
+		// The retry would be due within 1s of the failure's end (at 1s),
+		// but MinInterval holds it to 5s after the failed reload's start.
+		require.Equal(t, []time.Duration{0, 5 * time.Second}, c.offsets(t0))
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestPanicIsContained(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				panic("boom")
+			}
+			return nil
+		}}
+		var logBuf syncBuffer
+		var got []error
+		r := newReloader(t, c.fn, reloader.Config{
+			Debounce: -1, MinInterval: -1, RetryBackoff: time.Second,
+			Logger: slog.New(slog.NewTextHandler(&logBuf, nil)),
+			OnError: func(err error) {
+				got = append(got, err) // only ever called from one reload goroutine at a time
+				panic("OnError boom")
+			},
+		})
+		stop := start(t, r)
+		err := r.TriggerWait(context.Background())
+		var pe *reloader.PanicError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, "boom", pe.Value)
+		require.Contains(t, string(pe.Stack), "reloader_test")
+		require.EqualError(t, err, "reloader: reload function panicked: boom")
+
+		sleep(time.Minute) // the retry succeeds
+		require.Equal(t, 2, c.count())
+		require.Len(t, got, 1)
+		require.Same(t, pe, got[0])
+		st := r.Stats()
+		require.EqualValues(t, 1, st.Failures)
+		require.EqualValues(t, 1, st.Panics)
+		require.EqualValues(t, 1, st.CallbackPanics)
+		require.EqualValues(t, 2, st.Reloads)
+		require.NoError(t, st.LastError)
+		require.Contains(t, logBuf.String(), "reload panicked")
+		require.Contains(t, logBuf.String(), "OnError panicked")
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestPanicErrorUnwrapsAnErrorValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sentinel := errors.New("sentinel")
+		r := newReloader(t, func(context.Context) error { panic(sentinel) }, reloader.Config{Debounce: -1, RetryBackoff: time.Hour})
+		stop := start(t, r)
+		err := r.TriggerWait(context.Background())
+		require.ErrorIs(t, err, sentinel)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestGoexitIsContained(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n int
+		r := newReloader(t, func(context.Context) error {
+			n++
+			if n == 1 {
+				runtime.Goexit()
+			}
+			return nil
+		}, reloader.Config{
+			Debounce: -1, MinInterval: -1, RetryBackoff: time.Second,
+			OnError: func(error) { runtime.Goexit() },
+		})
+		stop := start(t, r)
+		err := r.TriggerWait(context.Background())
+		var pe *reloader.PanicError
+		require.ErrorAs(t, err, &pe)
+		require.Nil(t, pe.Value)
+		sleep(time.Minute)
+		st := r.Stats()
+		require.EqualValues(t, 2, st.Reloads)
+		require.EqualValues(t, 1, st.Panics)
+		require.EqualValues(t, 1, st.CallbackPanics)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestTriggerWaitReturnsTheResultOfTheNextReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				<-release
+			}
+			return fmt.Errorf("reload %d", n)
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: ms(100), MinInterval: -1, RetryBackoff: time.Hour, MaxRetryBackoff: time.Hour})
+		stop := start(t, r)
+
+		first := make(chan error, 1)
+		go func() { first <- r.TriggerWait(context.Background()) }()
+		sleep(ms(100))
+		require.Equal(t, 1, c.count()) // reload 0 runs and blocks
+
+		second := make(chan error, 1)
+		go func() { second <- r.TriggerWait(context.Background()) }()
+		synctest.Wait()
+		close(release)
+		require.EqualError(t, <-first, "reload 0")
+		// The running reload never answers a later call, even though it
+		// finished after it; the retry (a reload that started after the call)
+		// does.
+		sleep(2 * time.Hour)
+		require.EqualError(t, <-second, "reload 1")
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestTriggerWaitEndings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Hour})
+
+		// Its own context ends first.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		require.ErrorIs(t, r.TriggerWait(ctx), context.DeadlineExceeded)
+		require.ErrorIs(t, r.TriggerWait(ctx), context.DeadlineExceeded) // already done
+
+		// Called before Run; Run ends before the reload starts.
+		stop := start(t, r)
+		waited := make(chan error, 1)
+		go func() { waited <- r.TriggerWait(context.Background()) }()
+		sleep(time.Minute)
+		require.ErrorIs(t, stop(), context.Canceled)
+		require.ErrorIs(t, <-waited, reloader.ErrStopped)
+
+		// Called after Run returned.
+		require.ErrorIs(t, r.TriggerWait(context.Background()), reloader.ErrStopped)
+		require.Zero(t, c.count())
+		st := r.Stats()
+		require.EqualValues(t, 3, st.Triggers)
+		require.EqualValues(t, 3, st.Ignored, "the triggers never served count as ignored")
+	})
+}
+
+func TestTriggerWaitBeforeRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Second})
+		waited := make(chan error, 1)
+		go func() { waited <- r.TriggerWait(context.Background()) }()
+		sleep(time.Hour)
+		require.Zero(t, c.count())
+		stop := start(t, r)
+		require.NoError(t, <-waited)
+		require.Equal(t, 1, c.count())
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestSecondRunGetsErrRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{})
+		stop := start(t, r)
+		require.ErrorIs(t, r.Run(context.Background()), reloader.ErrRunning)
+		require.ErrorIs(t, stop(), context.Canceled)
+		require.ErrorIs(t, r.Run(context.Background()), reloader.ErrStopped, "a Reloader runs once")
+	})
+}
+
+func TestRunReturnsPromptlyAndWaitsForTheReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var onError int
+		c := calls{body: func(ctx context.Context, n int) error {
+			<-ctx.Done()
+			time.Sleep(2 * time.Second) // cleanup that outlives the cancel
+			return ctx.Err()
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1, OnError: func(error) { onError++ }})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		r.Trigger()
+		sleep(time.Second)
+		require.Equal(t, 1, c.count())
+
+		t0 := time.Now()
+		cancel()
+		synctest.Wait()
+		select {
+		case <-done:
+			t.Fatal("Run returned before the running reload did")
+		default:
+		}
+		err := <-done
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, 2*time.Second, time.Since(t0), "Run did not wait exactly for the reload")
+		st := r.Stats()
+		require.EqualValues(t, 1, st.Canceled)
+		require.Zero(t, st.Failures)
+		require.Zero(t, onError)
+
+		// With nothing running, Run returns at once.
+		r2 := newReloader(t, c.fn, reloader.Config{})
+		stop := start(t, r2)
+		t1 := time.Now()
+		require.ErrorIs(t, stop(), context.Canceled)
+		require.Zero(t, time.Since(t1))
+	})
+}
+
+func TestTriggerBeforeRunIsRemembered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Second})
+		r.Trigger()
+		r.Trigger()
+		r.Trigger()
+		sleep(time.Hour)
+		stop := start(t, r)
+		t0 := time.Now()
+		sleep(time.Minute)
+		// Triggers before Run count as arriving when Run starts.
+		require.Equal(t, []time.Duration{time.Second}, c.offsets(t0))
+		st := r.Stats()
+		require.EqualValues(t, 3, st.Triggers)
+		require.EqualValues(t, 2, st.Coalesced)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestTriggersAfterRunAreIgnored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c calls
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Second})
+		stop := start(t, r)
+		r.Trigger()
+		sleep(time.Minute)
+		r.Trigger() // pending when Run returns
+		require.ErrorIs(t, stop(), context.Canceled)
+		for range 5 {
+			r.Trigger()
+		}
+		sleep(time.Hour)
+		require.Equal(t, 1, c.count())
+		st := r.Stats()
+		require.EqualValues(t, 7, st.Triggers)
+		require.EqualValues(t, 6, st.Ignored)
+	})
+}
+
+func TestTimeoutBoundsAReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1, Timeout: 2 * time.Second, RetryBackoff: time.Hour})
+		stop := start(t, r)
+		t0 := time.Now()
+		err := r.TriggerWait(context.Background())
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Equal(t, 2*time.Second, time.Since(t0))
+		st := r.Stats()
+		require.EqualValues(t, 1, st.Failures)
+		require.EqualValues(t, 1, st.ConsecutiveFailures)
+		require.ErrorIs(t, st.LastError, context.DeadlineExceeded)
+		require.Equal(t, 2*time.Second, st.LastDuration)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestNewRejectsBadInput(t *testing.T) {
+	fn := func(context.Context) error { return nil }
+	_, err := reloader.New(nil, reloader.Config{})
+	require.EqualError(t, err, "reloader: fn must not be nil")
+
+	for _, tc := range []struct {
+		cfg  reloader.Config
+		want string
+	}{
+		{reloader.Config{MaxDelay: -1}, "reloader: MaxDelay must not be negative, got -1ns"},
+		{reloader.Config{Timeout: -time.Second}, "reloader: Timeout must not be negative, got -1s"},
+		{reloader.Config{RetryBackoff: -1}, "reloader: RetryBackoff must not be negative, got -1ns"},
+		{reloader.Config{MaxRetryBackoff: -1}, "reloader: MaxRetryBackoff must not be negative, got -1ns"},
+		{reloader.Config{Debounce: 5 * time.Second, MaxDelay: time.Second}, "reloader: MaxDelay (1s) must not be shorter than Debounce (5s)"},
+		{reloader.Config{RetryBackoff: time.Minute, MaxRetryBackoff: time.Second}, "reloader: MaxRetryBackoff (1s) must not be shorter than RetryBackoff (1m0s)"},
+	} {
+		_, err := reloader.New(fn, tc.cfg)
+		require.EqualError(t, err, tc.want)
+	}
+
+	// Defaults that follow a longer explicit value are accepted.
+	_, err = reloader.New(fn, reloader.Config{Debounce: time.Minute, RetryBackoff: time.Hour})
+	require.NoError(t, err)
+}
+
+func TestDefaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 1 {
+				return errors.New("down")
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{})
+		stop := start(t, r)
+		t0 := time.Now()
+		r.Trigger() // served after the 1s debounce
+		sleep(2 * time.Second)
+		r.Trigger() // due at 3s, held to 6s by the 5s MinInterval; fails
+		sleep(time.Hour)
+		off := c.offsets(t0)
+		require.Len(t, off, 3)
+		require.Equal(t, []time.Duration{time.Second, 6 * time.Second}, off[:2])
+		// The retry: within 1s of the failure, but not before 5s after it.
+		require.Equal(t, 11*time.Second, off[2])
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+func TestMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := prometheus.NewPedanticRegistry()
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				return errors.New("down")
+			}
+			time.Sleep(ms(250))
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Name: "subs", Registerer: reg, Debounce: ms(100), MinInterval: time.Second, RetryBackoff: time.Second, MaxRetryBackoff: time.Second})
+		other := newReloader(t, c.fn, reloader.Config{Name: "other", Registerer: reg})
+		_, err := reloader.New(c.fn, reloader.Config{Name: "subs", Registerer: reg})
+		require.ErrorContains(t, err, `reloader: registering metrics for Name "subs"`)
+
+		value := func(name string, l metrictest.Labels) float64 {
+			t.Helper()
+			if l == nil {
+				l = metrictest.Labels{}
+			}
+			l["name"] = "subs"
+			v, err := metrictest.Value(reg, name, l)
+			require.NoError(t, err)
+			return v
+		}
+		stop := start(t, r)
+		for range 5 {
+			r.Trigger()
+		}
+		synctest.Wait()
+		require.Equal(t, 5.0, value("steadfast_reloader_triggers_total", nil))
+		require.Equal(t, 1.0, value("steadfast_reloader_pending", nil))
+		require.Equal(t, 0.0, value("steadfast_reloader_in_flight", nil))
+
+		sleep(ms(100)) // reload 0 fails at once
+		require.Equal(t, 1.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "error"}))
+		require.Equal(t, 1.0, value("steadfast_reloader_consecutive_failures", nil))
+		require.Equal(t, 1.0, value("steadfast_reloader_pending", nil))
+		require.Equal(t, 4.0, value("steadfast_reloader_coalesced_total", nil))
+
+		sleep(time.Second) // the retry has started by now and runs for 250ms
+		require.Equal(t, 1.0, value("steadfast_reloader_in_flight", nil))
+		require.Equal(t, 0.0, value("steadfast_reloader_pending", nil))
+		sleep(ms(250))
+		require.Equal(t, 1.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "success"}))
+		require.Equal(t, 0.0, value("steadfast_reloader_consecutive_failures", nil))
+		require.Equal(t, 0.0, value("steadfast_reloader_in_flight", nil))
+		require.Equal(t, 2.0, value("steadfast_reloader_reload_duration_seconds", nil))
+		require.Equal(t, 1.0, value("steadfast_reloader_trigger_latency_seconds", nil), "a retry without triggers has no trigger latency")
+		st := r.Stats()
+		require.Equal(t, float64(st.LastSuccess.UnixNano())/1e9, value("steadfast_reloader_last_success_timestamp_seconds", nil))
+
+		require.ErrorIs(t, stop(), context.Canceled)
+		r.Trigger()
+		require.Equal(t, 1.0, value("steadfast_reloader_ignored_total", nil))
+		require.Equal(t, 0.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "panic"}))
+
+		v, err := metrictest.Value(reg, "steadfast_reloader_triggers_total", metrictest.Labels{"name": "other"})
+		require.NoError(t, err)
+		require.Zero(t, v)
+		_ = other
+	})
+}
+
+func TestTriggerDoesNotAllocate(t *testing.T) {
+	r, err := reloader.New(func(context.Context) error { return nil }, reloader.Config{Logger: discard})
+	require.NoError(t, err)
+	require.Zero(t, testing.AllocsPerRun(1000, r.Trigger))
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

@@ -1,0 +1,753 @@
+package breaker_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/steadfast-go/steadfast/breaker"
+	"github.com/steadfast-go/steadfast/internal/metrictest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var errBoom = errors.New("boom")
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// recorder collects OnStateChange events.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recorder) on(name string, from, to breaker.State) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, fmt.Sprintf("%s:%s->%s", name, from, to))
+}
+
+func (r *recorder) get() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...)
+}
+
+func newBreaker(t *testing.T, cfg breaker.Config) *breaker.Breaker {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = quiet()
+	}
+	b, err := breaker.New(cfg)
+	require.NoError(t, err)
+	return b
+}
+
+func fail(context.Context) error    { return errBoom }
+func succeed(context.Context) error { return nil }
+
+func TestStateString(t *testing.T) {
+	require.Equal(t, "closed", breaker.Closed.String())
+	require.Equal(t, "open", breaker.Open.String())
+	require.Equal(t, "half-open", breaker.HalfOpen.String())
+	require.Equal(t, "State(7)", breaker.State(7).String())
+}
+
+func TestNewRejectsInvalidConfig(t *testing.T) {
+	cases := []struct {
+		cfg   breaker.Config
+		field string
+	}{
+		{breaker.Config{FailureThreshold: -1}, "FailureThreshold"},
+		{breaker.Config{FailureRate: 1.5}, "FailureRate"},
+		{breaker.Config{FailureRate: -0.1}, "FailureRate"},
+		{breaker.Config{Window: -1}, "Window"},
+		{breaker.Config{Window: 1 << 25}, "Window"},
+		{breaker.Config{MinCalls: -1}, "MinCalls"},
+		{breaker.Config{Window: 10, MinCalls: 11}, "MinCalls"},
+		{breaker.Config{MinCalls: 101}, "MinCalls"}, // default Window is 100
+		{breaker.Config{OpenTimeout: -time.Second}, "OpenTimeout"},
+		{breaker.Config{HalfOpenMaxCalls: -1}, "HalfOpenMaxCalls"},
+	}
+	for _, c := range cases {
+		b, err := breaker.New(c.cfg)
+		require.Nil(t, b)
+		require.ErrorContains(t, err, "breaker: "+c.field, "config %+v", c.cfg)
+	}
+	// NaN is not in (0,1].
+	_, err := breaker.New(breaker.Config{FailureRate: nanRate()})
+	require.ErrorContains(t, err, "breaker: FailureRate")
+	// The zero Config and the boundaries are valid.
+	for _, cfg := range []breaker.Config{{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24}} {
+		_, err := breaker.New(cfg)
+		require.NoError(t, err, "config %+v", cfg)
+	}
+}
+
+func nanRate() float64 {
+	zero := 0.0
+	return zero / zero
+}
+
+func TestDefaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		b := newBreaker(t, breaker.Config{Name: "d", OnStateChange: rec.on})
+		// Default threshold: 10 consecutive failures.
+		for range 9 {
+			require.ErrorIs(t, b.Do(t.Context(), fail), errBoom)
+		}
+		require.Equal(t, breaker.Closed, b.State())
+		require.ErrorIs(t, b.Do(t.Context(), fail), errBoom)
+		require.Equal(t, breaker.Open, b.State())
+		// Default open timeout: 60s.
+		time.Sleep(60*time.Second - time.Nanosecond)
+		require.Equal(t, breaker.Open, b.State())
+		time.Sleep(time.Nanosecond)
+		require.Equal(t, breaker.HalfOpen, b.State())
+		// Default probes: 1.
+		p, err := b.Allow()
+		require.NoError(t, err)
+		_, err = b.Allow()
+		require.ErrorIs(t, err, breaker.ErrTooManyCalls)
+		b.Done(p, nil)
+		require.Equal(t, breaker.Closed, b.State())
+		require.Equal(t, []string{"d:closed->open", "d:open->half-open", "d:half-open->closed"}, rec.get())
+	})
+}
+
+func TestTransitions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		b := newBreaker(t, breaker.Config{Name: "t", FailureThreshold: 3, OpenTimeout: 10 * time.Second, OnStateChange: rec.on})
+
+		// closed -> open after 3 consecutive failures.
+		for range 3 {
+			require.ErrorIs(t, b.Do(t.Context(), fail), errBoom)
+		}
+		require.Equal(t, breaker.Open, b.State())
+		require.Equal(t, breaker.Counts{}, b.Counts(), "counts start over in the new state")
+		called := false
+		err := b.Do(t.Context(), func(context.Context) error { called = true; return nil })
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		require.False(t, called)
+		require.Equal(t, uint64(1), b.Counts().Rejected)
+
+		// open -> half-open by time alone, observed without any call.
+		time.Sleep(10 * time.Second)
+		require.Equal(t, breaker.HalfOpen, b.State())
+
+		// half-open -> open on a failed probe, for a fresh full timeout.
+		time.Sleep(3 * time.Second) // time spent half-open must not shorten the next timeout
+		require.ErrorIs(t, b.Do(t.Context(), fail), errBoom)
+		require.Equal(t, breaker.Open, b.State())
+		time.Sleep(10*time.Second - time.Nanosecond)
+		require.Equal(t, breaker.Open, b.State())
+		_, err = b.Allow()
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		time.Sleep(time.Nanosecond)
+
+		// A call arriving after the timeout is the probe; success closes it.
+		require.NoError(t, b.Do(t.Context(), succeed))
+		require.Equal(t, breaker.Closed, b.State())
+
+		require.Equal(t, []string{
+			"t:closed->open", "t:open->half-open", "t:half-open->open",
+			"t:open->half-open", "t:half-open->closed",
+		}, rec.get())
+	})
+}
+
+func TestSuccessResetsStreak(t *testing.T) {
+	b := newBreaker(t, breaker.Config{FailureThreshold: 3})
+	for range 5 {
+		require.Error(t, b.Do(t.Context(), fail))
+		require.Error(t, b.Do(t.Context(), fail))
+		require.Equal(t, uint64(2), b.Counts().ConsecutiveFailures)
+		require.NoError(t, b.Do(t.Context(), succeed))
+		require.NoError(t, b.Do(t.Context(), succeed))
+	}
+	c := b.Counts()
+	require.Equal(t, breaker.Closed, b.State())
+	require.Equal(t, breaker.Counts{Calls: 20, Successes: 10, Failures: 10, ConsecutiveSuccesses: 2}, c)
+	require.Error(t, b.Do(t.Context(), fail))
+	require.Error(t, b.Do(t.Context(), fail))
+	require.Error(t, b.Do(t.Context(), fail))
+	require.Equal(t, breaker.Open, b.State())
+}
+
+func TestHalfOpenAdmission(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Second, HalfOpenMaxCalls: 3})
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Second)
+
+		var ps []breaker.Permit
+		for range 3 {
+			p, err := b.Allow()
+			require.NoError(t, err)
+			ps = append(ps, p)
+		}
+		_, err := b.Allow()
+		require.ErrorIs(t, err, breaker.ErrTooManyCalls)
+		require.Equal(t, uint64(1), b.Counts().Rejected)
+
+		// The limit is in total, not concurrent: a finished probe does not free its slot.
+		b.Done(ps[0], nil)
+		_, err = b.Allow()
+		require.ErrorIs(t, err, breaker.ErrTooManyCalls)
+
+		// An ignored probe frees its slot.
+		b.Done(ps[1], context.Canceled)
+		p, err := b.Allow()
+		require.NoError(t, err)
+		ps[1] = p
+		require.Equal(t, breaker.HalfOpen, b.State())
+
+		b.Done(ps[1], nil)
+		require.Equal(t, breaker.HalfOpen, b.State())
+		c := b.Counts()
+		require.Equal(t, uint64(2), c.Successes)
+		require.Equal(t, uint64(1), c.Ignored)
+		require.Equal(t, uint64(2), c.ConsecutiveSuccesses)
+		b.Done(ps[2], nil) // third success: closes
+		require.Equal(t, breaker.Closed, b.State())
+	})
+}
+
+func TestHalfOpenProbeFailureReopens(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Minute, HalfOpenMaxCalls: 2})
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Minute)
+		p1, err := b.Allow()
+		require.NoError(t, err)
+		p2, err := b.Allow()
+		require.NoError(t, err)
+		b.Done(p1, nil)
+		b.Done(p2, errBoom)
+		require.Equal(t, breaker.Open, b.State())
+		time.Sleep(time.Minute - 1)
+		require.Equal(t, breaker.Open, b.State())
+		time.Sleep(1)
+		require.Equal(t, breaker.HalfOpen, b.State())
+	})
+}
+
+func TestStalePermits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		b := newBreaker(t, breaker.Config{Name: "s", FailureThreshold: 1, OpenTimeout: time.Second, HalfOpenMaxCalls: 2, Registerer: reg})
+
+		// A closed-state permit finishing after the breaker opened and closed again.
+		old, err := b.Allow()
+		require.NoError(t, err)
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Second)
+		require.NoError(t, b.Do(t.Context(), succeed)) // first of two probes
+		require.NoError(t, b.Do(t.Context(), succeed))
+		require.Equal(t, breaker.Closed, b.State())
+		b.Done(old, errBoom) // would open it (threshold 1) if it counted
+		require.Equal(t, breaker.Closed, b.State())
+		require.Equal(t, breaker.Counts{}, b.Counts())
+
+		// A half-open permit finishing after the breaker moved on.
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Second)
+		hp, err := b.Allow()
+		require.NoError(t, err)
+		b.Reset()
+		b.Done(hp, errBoom)
+		require.Equal(t, breaker.Closed, b.State())
+		require.Equal(t, breaker.Counts{}, b.Counts())
+
+		// Same generation's state but a Reset in between: still stale.
+		cp, err := b.Allow()
+		require.NoError(t, err)
+		b.Reset()
+		b.Done(cp, nil)
+		require.Equal(t, breaker.Counts{}, b.Counts())
+
+		// The zero Permit is ignored entirely.
+		b.Done(breaker.Permit{}, errBoom)
+		require.Equal(t, breaker.Counts{}, b.Counts())
+
+		// Stale results are real calls: the cumulative metrics have them.
+		requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"name": "s", "result": "failure"}, 4)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"name": "s", "result": "success"}, 3)
+	})
+}
+
+func TestIsFailureAndIsIgnored(t *testing.T) {
+	errNotFound := errors.New("not found")
+	errSkip := errors.New("skip")
+	b := newBreaker(t, breaker.Config{
+		FailureThreshold: 2,
+		IsFailure:        func(err error) bool { return err != nil && !errors.Is(err, errNotFound) },
+		IsIgnored:        func(err error) bool { return errors.Is(err, errSkip) },
+	})
+	for range 5 {
+		require.ErrorIs(t, b.Do(t.Context(), func(context.Context) error { return errNotFound }), errNotFound)
+		require.ErrorIs(t, b.Do(t.Context(), func(context.Context) error { return errSkip }), errSkip)
+	}
+	// With a custom IsIgnored, context.Canceled is no longer ignored.
+	require.ErrorIs(t, b.Do(t.Context(), func(context.Context) error { return context.Canceled }), context.Canceled)
+	c := b.Counts()
+	require.Equal(t, breaker.Counts{Calls: 6, Successes: 5, Failures: 1, Ignored: 5, ConsecutiveFailures: 1}, c)
+	require.Equal(t, breaker.Closed, b.State())
+
+	// IsIgnored is asked first, and an ignored call does not break a failure streak.
+	b2 := newBreaker(t, breaker.Config{FailureThreshold: 2})
+	require.Error(t, b2.Do(t.Context(), fail))
+	require.ErrorIs(t, b2.Do(t.Context(), func(context.Context) error { return context.Canceled }), context.Canceled)
+	require.Equal(t, uint64(1), b2.Counts().Ignored)
+	require.Equal(t, uint64(1), b2.Counts().ConsecutiveFailures)
+	require.Error(t, b2.Do(t.Context(), fail))
+	require.Equal(t, breaker.Open, b2.State())
+	// DeadlineExceeded is a failure by default.
+	b3 := newBreaker(t, breaker.Config{FailureThreshold: 1})
+	require.Error(t, b3.Do(t.Context(), func(context.Context) error { return context.DeadlineExceeded }))
+	require.Equal(t, breaker.Open, b3.State())
+}
+
+func TestDoneContextAlreadyDone(t *testing.T) {
+	b := newBreaker(t, breaker.Config{FailureThreshold: 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	called := false
+	err := b.Do(ctx, func(context.Context) error { called = true; return nil })
+	require.ErrorIs(t, err, context.Canceled)
+	require.False(t, called)
+	v, err := breaker.Call(ctx, b, func(context.Context) (int, error) { called = true; return 1, nil })
+	require.ErrorIs(t, err, context.Canceled)
+	require.Zero(t, v)
+	require.False(t, called)
+
+	dctx, dcancel := context.WithDeadline(t.Context(), time.Unix(0, 0))
+	defer dcancel()
+	require.ErrorIs(t, b.Do(dctx, succeed), context.DeadlineExceeded)
+	require.Equal(t, breaker.Counts{}, b.Counts())
+	require.Equal(t, breaker.Closed, b.State())
+
+	// Cancellation during the call is ignored by default: counts neither way.
+	ctx2, cancel2 := context.WithCancel(t.Context())
+	err = b.Do(ctx2, func(ctx context.Context) error { cancel2(); return ctx.Err() })
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, breaker.Counts{Ignored: 1}, b.Counts())
+	require.Equal(t, breaker.Closed, b.State())
+}
+
+func TestPanicCountsAsFailureAndRepanics(t *testing.T) {
+	b := newBreaker(t, breaker.Config{FailureThreshold: 2})
+	func() {
+		defer func() { require.Equal(t, "kaboom", recover()) }()
+		_ = b.Do(t.Context(), func(context.Context) error { panic("kaboom") })
+	}()
+	require.Equal(t, uint64(1), b.Counts().Failures)
+	func() {
+		defer func() { require.Equal(t, errBoom, recover()) }()
+		_, _ = breaker.Call(t.Context(), b, func(context.Context) (int, error) { panic(errBoom) })
+	}()
+	require.Equal(t, breaker.Open, b.State())
+
+	// runtime.Goexit in fn counts as a failure too.
+	b2 := newBreaker(t, breaker.Config{FailureThreshold: 5})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = b2.Do(context.Background(), func(context.Context) error { runtime.Goexit(); return nil })
+	}()
+	<-done
+	require.Equal(t, uint64(1), b2.Counts().Failures)
+}
+
+func TestCall(t *testing.T) {
+	b := newBreaker(t, breaker.Config{FailureThreshold: 1})
+	v, err := breaker.Call(t.Context(), b, func(context.Context) (string, error) { return "ok", nil })
+	require.NoError(t, err)
+	require.Equal(t, "ok", v)
+	v, err = breaker.Call(t.Context(), b, func(context.Context) (string, error) { return "partial", errBoom })
+	require.ErrorIs(t, err, errBoom)
+	require.Equal(t, "partial", v, "fn's value is returned with its error")
+	v, err = breaker.Call(t.Context(), b, func(context.Context) (string, error) { return "x", nil })
+	require.ErrorIs(t, err, breaker.ErrOpen)
+	require.Equal(t, "", v)
+	require.Equal(t, breaker.Counts{Rejected: 1}, b.Counts())
+}
+
+func TestCallbackPanicsContained(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
+	reg := prometheus.NewRegistry()
+	calls := 0
+	b := newBreaker(t, breaker.Config{
+		Name:             "cb",
+		FailureThreshold: 1,
+		Logger:           logger,
+		Registerer:       reg,
+		OnStateChange: func(string, breaker.State, breaker.State) {
+			calls++
+			panic("callback bug")
+		},
+		IsFailure: func(err error) bool {
+			if errors.Is(err, errPanicky) {
+				panic("classifier bug")
+			}
+			return err != nil
+		},
+	})
+	require.Error(t, b.Do(t.Context(), fail))
+	require.Equal(t, breaker.Open, b.State())
+	b.Reset()
+	require.Equal(t, breaker.Closed, b.State())
+	require.Equal(t, 2, calls, "a panicking callback is still called for later changes")
+
+	// A panicking IsFailure counts the call as a failure.
+	require.ErrorIs(t, b.Do(t.Context(), func(context.Context) error { return errPanicky }), errPanicky)
+	require.Equal(t, breaker.Open, b.State())
+	require.Equal(t, 3, calls)
+
+	requireMetric(t, reg, "steadfast_breaker_callback_panics_total", metrictest.Labels{"name": "cb"}, 4)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Contains(t, logs.String(), "callback bug")
+	require.Contains(t, logs.String(), "classifier bug")
+	require.Contains(t, logs.String(), "breaker=cb")
+}
+
+var errPanicky = errors.New("panicky")
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestOnStateChangeOrderAndReentry(t *testing.T) {
+	rec := &recorder{}
+	var b *breaker.Breaker
+	b = newBreaker(t, breaker.Config{
+		Name:             "r",
+		FailureThreshold: 1,
+		OnStateChange: func(name string, from, to breaker.State) {
+			rec.on(name, from, to)
+			if to == breaker.Open {
+				// A callback may use the breaker, even change its state;
+				// that change is delivered after this one returns.
+				require.Equal(t, breaker.Open, b.State())
+				b.Reset()
+				rec.on("after-reset", from, to)
+			}
+		},
+	})
+	require.Error(t, b.Do(t.Context(), fail))
+	require.Equal(t, breaker.Closed, b.State())
+	require.Equal(t, []string{"r:closed->open", "after-reset:closed->open", "r:open->closed"}, rec.get())
+}
+
+func TestTripAndReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		b := newBreaker(t, breaker.Config{Name: "x", OpenTimeout: time.Second, OnStateChange: rec.on})
+		require.NoError(t, b.Do(t.Context(), succeed))
+		b.Trip()
+		require.Equal(t, breaker.Open, b.State())
+		time.Sleep(1000 * time.Hour)
+		require.Equal(t, breaker.Open, b.State(), "a tripped breaker never times out")
+		require.ErrorIs(t, b.Do(t.Context(), succeed), breaker.ErrOpen)
+		b.Trip() // no-op
+		b.Reset()
+		require.Equal(t, breaker.Closed, b.State())
+		require.Equal(t, breaker.Counts{}, b.Counts())
+
+		// Trip while timed-open makes it forced; Reset while closed clears counts.
+		for range 10 {
+			require.Error(t, b.Do(t.Context(), fail))
+		}
+		require.Equal(t, breaker.Open, b.State())
+		b.Trip()
+		time.Sleep(time.Hour)
+		require.Equal(t, breaker.Open, b.State())
+		b.Reset()
+		require.NoError(t, b.Do(t.Context(), succeed))
+		b.Reset()
+		require.Equal(t, breaker.Counts{}, b.Counts())
+		require.Equal(t, []string{"x:closed->open", "x:open->closed", "x:closed->open", "x:open->closed"}, rec.get())
+	})
+}
+
+func TestFailureRateWindowSlides(t *testing.T) {
+	b := newBreaker(t, breaker.Config{FailureRate: 0.5, Window: 10})
+	run := func(pattern string) {
+		t.Helper()
+		for _, c := range pattern {
+			if c == 'F' {
+				require.Error(t, b.Do(t.Context(), fail))
+			} else {
+				require.NoError(t, b.Do(t.Context(), succeed))
+			}
+		}
+	}
+	run("FFFFSSSSSS") // 4/10
+	require.Equal(t, breaker.Closed, b.State())
+	run("SSSS") // the four failures slide out
+	run("FFFF") // 4/10 again, not 8/18
+	require.Equal(t, breaker.Closed, b.State())
+	run("F") // 5/10
+	require.Equal(t, breaker.Open, b.State())
+}
+
+func TestFailureRateMinCalls(t *testing.T) {
+	b := newBreaker(t, breaker.Config{FailureRate: 0.5, Window: 10, MinCalls: 4})
+	for range 3 {
+		require.Error(t, b.Do(t.Context(), fail))
+	}
+	require.Equal(t, breaker.Closed, b.State(), "3 calls < MinCalls")
+	// The rate (3/4) is above FailureRate, so the fourth call opens it even
+	// though it succeeds.
+	require.NoError(t, b.Do(t.Context(), succeed))
+	require.Equal(t, breaker.Open, b.State())
+
+	// Rate mode only: consecutive failures alone do not open it.
+	b2 := newBreaker(t, breaker.Config{FailureRate: 1, Window: 20})
+	for range 19 {
+		require.Error(t, b2.Do(t.Context(), fail))
+	}
+	require.Equal(t, breaker.Closed, b2.State())
+	require.Equal(t, uint64(19), b2.Counts().ConsecutiveFailures)
+	require.Error(t, b2.Do(t.Context(), fail))
+	require.Equal(t, breaker.Open, b2.State())
+}
+
+func TestFailureRateDefaultWindow(t *testing.T) {
+	// Window 100 keeps successes in per-stripe batches; the rate still sees them.
+	b := newBreaker(t, breaker.Config{FailureRate: 0.5})
+	for range 50 {
+		require.NoError(t, b.Do(t.Context(), succeed))
+	}
+	for range 49 {
+		require.Error(t, b.Do(t.Context(), fail))
+	}
+	require.Equal(t, breaker.Closed, b.State(), "99 calls < MinCalls (default Window)")
+	require.Error(t, b.Do(t.Context(), fail))
+	require.Equal(t, breaker.Open, b.State())
+
+	// Both triggers at once: whichever comes first.
+	b2 := newBreaker(t, breaker.Config{FailureRate: 0.5, Window: 100, FailureThreshold: 3})
+	for range 3 {
+		require.Error(t, b2.Do(t.Context(), fail))
+	}
+	require.Equal(t, breaker.Open, b2.State())
+}
+
+// TestHammer runs 8 goroutines against one breaker under -race and checks
+// that every call is counted exactly once.
+func TestHammer(t *testing.T) {
+	const workers, perWorker = 8, 5000
+	reg := prometheus.NewRegistry()
+	b := newBreaker(t, breaker.Config{Name: "h", FailureThreshold: perWorker * workers, Registerer: reg})
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				switch {
+				case i%10 == 0:
+					_ = b.Do(context.Background(), fail)
+				case i%10 == 1:
+					_ = b.Do(context.Background(), func(context.Context) error { return context.Canceled })
+				case g%2 == 0:
+					_ = b.Do(context.Background(), succeed)
+				default:
+					p, err := b.Allow()
+					if err == nil {
+						b.Done(p, nil)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c := b.Counts()
+	want := breaker.Counts{
+		Calls:     workers * perWorker * 9 / 10,
+		Successes: workers * perWorker * 8 / 10,
+		Failures:  workers * perWorker / 10,
+		Ignored:   workers * perWorker / 10,
+	}
+	c.ConsecutiveFailures, c.ConsecutiveSuccesses = 0, 0 // depend on the interleaving
+	require.Equal(t, want, c)
+	requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"}, float64(want.Successes))
+	requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "failure"}, float64(want.Failures))
+	requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "ignored"}, float64(want.Ignored))
+}
+
+// TestHammerWithTransitions changes the state while 8 goroutines call: the
+// cumulative metrics must still count every call exactly once, whichever
+// generation it landed in.
+func TestHammerWithTransitions(t *testing.T) {
+	const workers, perWorker = 8, 3000
+	for _, rate := range []float64{0, 0.5} {
+		reg := prometheus.NewRegistry()
+		b := newBreaker(t, breaker.Config{Name: "ht", FailureThreshold: 5, FailureRate: rate, Window: 50, Registerer: reg})
+		var (
+			wg                     sync.WaitGroup
+			mu                     sync.Mutex
+			succ, fails, ign, rej  float64
+			stop                   = make(chan struct{})
+			flipper                sync.WaitGroup
+			localS, localF, localI [workers]float64
+			localR                 [workers]float64
+		)
+		flipper.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				b.Trip()
+				runtime.Gosched()
+				b.Reset()
+				runtime.Gosched()
+			}
+		})
+		for g := range workers {
+			wg.Go(func() {
+				for i := range perWorker {
+					var want error
+					switch i % 7 {
+					case 0:
+						want = errBoom
+					case 1:
+						want = context.Canceled
+					}
+					err := b.Do(context.Background(), func(context.Context) error { return want })
+					switch {
+					case errors.Is(err, breaker.ErrOpen), errors.Is(err, breaker.ErrTooManyCalls):
+						localR[g]++
+					case err == nil:
+						localS[g]++
+					case errors.Is(err, context.Canceled):
+						localI[g]++
+					default:
+						localF[g]++
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(stop)
+		flipper.Wait()
+		mu.Lock()
+		for g := range workers {
+			succ += localS[g]
+			fails += localF[g]
+			ign += localI[g]
+			rej += localR[g]
+		}
+		mu.Unlock()
+		require.Equal(t, float64(workers*perWorker), succ+fails+ign+rej)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"}, succ)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "failure"}, fails)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "ignored"}, ign)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "rejected"}, rej)
+		// The counts of the current generation never exceed what happened.
+		c := b.Counts()
+		require.LessOrEqual(t, float64(c.Successes), succ)
+		require.LessOrEqual(t, float64(c.Failures), fails)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		a := newBreaker(t, breaker.Config{Name: "a", FailureThreshold: 2, OpenTimeout: time.Second, Registerer: reg})
+		b := newBreaker(t, breaker.Config{Name: "b", Registerer: reg}) // shares the registry
+		_, err := breaker.New(breaker.Config{Name: "a", Registerer: reg})
+		require.ErrorContains(t, err, `breaker: registering metrics for "a"`)
+
+		require.NoError(t, a.Do(t.Context(), succeed))
+		require.NoError(t, b.Do(t.Context(), succeed))
+		require.Error(t, a.Do(t.Context(), fail))
+		require.Error(t, a.Do(t.Context(), fail))
+		require.ErrorIs(t, a.Do(t.Context(), succeed), breaker.ErrOpen)
+		require.ErrorIs(t, a.Do(t.Context(), func(context.Context) error { return context.Canceled }), breaker.ErrOpen)
+
+		calls := func(name, result string) metrictest.Labels {
+			return metrictest.Labels{"name": name, "result": result}
+		}
+		requireMetric(t, reg, "steadfast_breaker_calls_total", calls("a", "success"), 1)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", calls("a", "failure"), 2)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", calls("a", "rejected"), 2)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", calls("a", "ignored"), 0)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", calls("b", "success"), 1)
+		requireMetric(t, reg, "steadfast_breaker_state", metrictest.Labels{"name": "a"}, 1)
+		requireMetric(t, reg, "steadfast_breaker_state", metrictest.Labels{"name": "b"}, 0)
+		requireMetric(t, reg, "steadfast_breaker_transitions_total", metrictest.Labels{"name": "a", "from": "closed", "to": "open"}, 1)
+
+		// A scrape after the timeout sees half-open, without any call.
+		time.Sleep(time.Second)
+		requireMetric(t, reg, "steadfast_breaker_state", metrictest.Labels{"name": "a"}, 2)
+		requireMetric(t, reg, "steadfast_breaker_transitions_total", metrictest.Labels{"name": "a", "from": "open", "to": "half-open"}, 1)
+		require.NoError(t, a.Do(t.Context(), succeed))
+		requireMetric(t, reg, "steadfast_breaker_state", metrictest.Labels{"name": "a"}, 0)
+		requireMetric(t, reg, "steadfast_breaker_transitions_total", metrictest.Labels{"name": "a", "from": "half-open", "to": "closed"}, 1)
+
+		// Counters stay cumulative across Reset, which clears Counts.
+		a.Reset()
+		require.Equal(t, breaker.Counts{}, a.Counts())
+		requireMetric(t, reg, "steadfast_breaker_calls_total", calls("a", "success"), 2)
+		requireMetric(t, reg, "steadfast_breaker_calls_total", calls("a", "failure"), 2)
+
+		names, err := metrictest.Names(reg)
+		require.NoError(t, err)
+		require.Equal(t, []string{
+			"steadfast_breaker_callback_panics_total", "steadfast_breaker_calls_total",
+			"steadfast_breaker_state", "steadfast_breaker_transitions_total",
+		}, names)
+	})
+}
+
+func TestNoAllocations(t *testing.T) {
+	b := newBreaker(t, breaker.Config{})
+	rb := newBreaker(t, breaker.Config{FailureRate: 0.5})
+	ctx := context.Background()
+	for name, fn := range map[string]func(){
+		"Allow+Done": func() {
+			p, _ := b.Allow()
+			b.Done(p, nil)
+		},
+		"Do":        func() { _ = b.Do(ctx, succeed) },
+		"Call":      func() { _, _ = breaker.Call(ctx, b, func(context.Context) (int, error) { return 1, nil }) },
+		"rate mode": func() { _ = rb.Do(ctx, succeed) },
+	} {
+		require.Zero(t, testing.AllocsPerRun(1000, fn), name)
+	}
+}
+
+func requireMetric(t *testing.T, g prometheus.Gatherer, name string, labels metrictest.Labels, want float64) {
+	t.Helper()
+	v, err := metrictest.Value(g, name, labels)
+	require.NoError(t, err)
+	require.Equal(t, want, v, "%s%v", name, labels)
+}

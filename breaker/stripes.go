@@ -1,0 +1,74 @@
+package breaker
+
+import (
+	"math/bits"
+	"sync/atomic"
+	"unsafe"
+)
+
+// The per-generation counts live in striped counters so that concurrent
+// calls on different CPUs do not write one shared cache line. Each counter
+// word holds the low 20 bits of the generation in its top bits and a count
+// in the low 44 bits, and is incremented by compare-and-swap only while its
+// generation matches the caller's permit. A state change re-tags every
+// counter under the lock (folding the old counts into the cumulative totals)
+// before it publishes the new state word, so a late result of an earlier
+// generation can never count in the new one.
+const (
+	countBits = 44
+	countMask = 1<<countBits - 1
+	// foldAt is the count at which a counter is folded into genBase/cum so
+	// that it never overflows; a multiple of every publication batch size.
+	foldAt = 1 << (countBits - 1)
+)
+
+// stripe holds one counter per result kind, padded so that two stripes never
+// share a cache line (or an adjacent-line prefetch pair).
+type stripe struct {
+	c [numResults]counter
+	_ [128 - numResults*8]byte
+}
+
+type counter struct{ atomic.Uint64 }
+
+// tagOf returns the counter tag of the generation in state word w.
+func tagOf(w uint64) uint64 { return (w >> genShift) << countBits }
+
+// sameGen reports whether counter value v is tagged with w's generation.
+func sameGen(v, w uint64) bool { return v&^countMask == tagOf(w) }
+
+// add counts one call for the generation of w and returns the new count, or
+// reports false, counting nothing, when the counter is tagged with another
+// generation.
+func (c *counter) add(w uint64) (uint64, bool) {
+	tag := tagOf(w)
+	for {
+		v := c.Load()
+		if v&^countMask != tag {
+			return 0, false
+		}
+		if c.CompareAndSwap(v, v+1) {
+			return (v + 1) & countMask, true
+		}
+	}
+}
+
+// stripe returns the stripe for the calling goroutine. It hashes the address
+// of a stack variable: goroutines have distinct stacks, so concurrent callers
+// usually land on distinct stripes, while one goroutine keeps reusing its own
+// (warm) stripe. Any stripe is correct; the choice only affects speed.
+func (b *Breaker) stripe() *stripe {
+	var x byte
+	h := uint64(uintptr(unsafe.Pointer(&x))) >> 13 // 8 KiB: the smallest goroutine stack
+	return &b.stripes[(h*0x9e3779b97f4a7c15)>>b.shift]
+}
+
+// stripeCount returns the number of stripes for procs Ps: four per P,
+// rounded up to a power of two, at most 64.
+func stripeCount(procs int) int {
+	n := 1 << bits.Len(uint(max(procs, 1)*4-1))
+	return min(n, 64)
+}
+
+// log2 returns floor(log2(n)) for n > 0.
+func log2(n int) int { return bits.Len(uint(n)) - 1 }

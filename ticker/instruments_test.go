@@ -1,0 +1,398 @@
+package ticker
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/require"
+)
+
+const dumpHeader = "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n"
+
+func parseFile(t *testing.T, name string, cfg ParseConfig) ([]Instrument, ParseReport) {
+	t.Helper()
+	f, err := os.Open(name)
+	require.NoError(t, err)
+	defer f.Close()
+	ins, rep, err := ParseInstruments(f, cfg)
+	require.NoError(t, err)
+	return ins, rep
+}
+
+func TestParseInstrumentsFixture(t *testing.T) {
+	ins, rep := parseFile(t, "testdata/instruments.csv", ParseConfig{})
+	require.Equal(t, ParseReport{Rows: 47, Kept: 47}, rep)
+	require.Len(t, ins, 47)
+
+	kinds := map[Kind]int{}
+	for _, in := range ins {
+		kinds[in.Kind]++
+	}
+	require.Equal(t, map[Kind]int{KindIndex: 3, KindEquity: 4, KindFuture: 4, KindCall: 18, KindPut: 18}, kinds)
+
+	require.Equal(t, Instrument{Token: 256265, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
+		Underlying: "NIFTY 50", Kind: KindIndex}, ins[0])
+	require.Equal(t, Instrument{Token: 738561, Symbol: "RELIANCE", Exchange: "NSE", Segment: "NSE",
+		Underlying: "RELIANCE INDUSTRIES", Kind: KindEquity, LotSize: 1, TickSize: 0.05}, ins[3])
+
+	byName := map[string]Instrument{}
+	for _, in := range ins {
+		byName[in.Symbol] = in
+	}
+	fut := byName["NIFTY25DECFUT"]
+	require.Equal(t, KindFuture, fut.Kind)
+	require.Equal(t, "NIFTY", fut.Underlying)
+	require.True(t, ymd(2025, 12, 30).Equal(fut.Expiry), fut.Expiry.String())
+	require.Equal(t, 0.1, fut.TickSize)
+
+	ce := byName["NIFTY25D0923950CE"] // strike written "23950.0"
+	require.Equal(t, KindCall, ce.Kind)
+	require.Equal(t, 23950.0, ce.Strike)
+	require.Equal(t, 75, ce.LotSize)
+	require.Equal(t, "NFO-OPT", ce.Segment)
+	require.Equal(t, "NFO", ce.Exchange)
+	require.True(t, ymd(2025, 12, 9).Equal(ce.Expiry))
+
+	// The parsed dump feeds chain selection.
+	chain := SelectChain(ins, "NIFTY", 24010, ymdhms(2025, 12, 3, 9, 30, 0), 2, 1)
+	require.Equal(t, []string{
+		"NIFTY25D0923950CE", "NIFTY25D0923950PE", "NIFTY25D0924000CE", "NIFTY25D0924000PE",
+		"NIFTY25D0924050CE", "NIFTY25D0924050PE",
+		"NIFTY25DEC23950CE", "NIFTY25DEC23950PE", "NIFTY25DEC24000CE", "NIFTY25DEC24000PE",
+		"NIFTY25DEC24050CE", "NIFTY25DEC24050PE",
+	}, symbols(chain))
+}
+
+func TestParseInstrumentsMalformed(t *testing.T) {
+	ins, rep := parseFile(t, "testdata/instruments_malformed.csv", ParseConfig{})
+	require.Equal(t, []string{"NIFTY 50", "RELIANCE", "NIFTY25DEC24200CE"}, symbols(ins))
+	want := []struct {
+		line   int
+		reason RowReason
+		detail string
+	}{
+		{4, RowFieldCount, "got 11 fields, want 12"},
+		{5, RowSyntax, `bare " in non-quoted-field`},
+		{6, RowBadToken, `instrument_token "12ab"`},
+		{7, RowBadToken, `instrument_token "0"`},
+		{8, RowMissingSymbol, "tradingsymbol is empty"},
+		{9, RowBadType, `instrument_type "XX"`},
+		{10, RowBadExpiry, `expiry "2025-12-31x"`},
+		{11, RowBadExpiry, "expiry is empty for a call"},
+		{12, RowBadStrike, `strike "24k"`},
+		{13, RowBadNumber, `tick_size "-0.05"`},
+		{14, RowDuplicate, "token 256265 already on line 2"},
+	}
+	require.Len(t, rep.Problems, len(want))
+	for i, w := range want {
+		p := rep.Problems[i]
+		require.Equal(t, w.line, p.Line, "problem %d: %v", i, p)
+		require.Equal(t, w.reason, p.Reason, "problem %d: %v", i, p)
+		require.Contains(t, p.Detail, w.detail, "problem %d: %v", i, p)
+	}
+	require.Equal(t, 14, rep.Rows)
+	require.Equal(t, 3, rep.Kept)
+	require.Equal(t, 11, rep.Skipped)
+	require.Equal(t, map[RowReason]int{
+		RowFieldCount: 1, RowSyntax: 1, RowBadToken: 2, RowMissingSymbol: 1, RowBadType: 1,
+		RowBadExpiry: 2, RowBadStrike: 1, RowBadNumber: 1, RowDuplicate: 1,
+	}, rep.ByReason)
+	require.Equal(t, "rows 14, kept 3, filtered 0, skipped 11 (field_count 1, syntax 1, bad_token 2, "+
+		"missing_symbol 1, bad_type 1, bad_expiry 2, bad_strike 1, bad_number 1, duplicate 1)", rep.String())
+	require.Equal(t, `line 12: bad_strike: strike "24k" is not a finite non-negative number`, rep.Problems[8].String())
+}
+
+func TestParseInstrumentsRowProblems(t *testing.T) {
+	good := "13240578,51721,NIFTY25DEC24200CE,NIFTY,0,2025-12-30,24200,0.05,75,CE,NFO-OPT,NFO"
+	tests := []struct {
+		name   string
+		row    string
+		reason RowReason
+	}{
+		{"good", good, 0},
+		{"token above 32 bits", strings.Replace(good, "13240578", "4294967296", 1), RowBadToken},
+		{"negative token", strings.Replace(good, "13240578", "-5", 1), RowBadToken},
+		{"empty token", strings.Replace(good, "13240578", "", 1), RowBadToken},
+		{"lower-case type", strings.Replace(good, ",CE,", ",ce,", 1), RowBadType},
+		{"february 30", strings.Replace(good, "2025-12-30", "2025-02-30", 1), RowBadExpiry},
+		{"month 13", strings.Replace(good, "2025-12-30", "2025-13-01", 1), RowBadExpiry},
+		{"day-first date", strings.Replace(good, "2025-12-30", "30-12-2025", 1), RowBadExpiry},
+		{"zero strike for an option", strings.Replace(good, ",24200,", ",0,", 1), RowBadStrike},
+		{"NaN strike", strings.Replace(good, ",24200,", ",NaN,", 1), RowBadStrike},
+		{"negative strike", strings.Replace(good, ",24200,", ",-24200,", 1), RowBadStrike},
+		{"Inf tick size", strings.Replace(good, ",0.05,", ",Inf,", 1), RowBadNumber},
+		{"fractional lot", strings.Replace(good, ",75,", ",7.5,", 1), RowBadNumber},
+		{"negative lot", strings.Replace(good, ",75,", ",-75,", 1), RowBadNumber},
+		{"bad last price", strings.Replace(good, ",0,2025", ",x,2025", 1), RowBadNumber},
+		{"bad exchange token", strings.Replace(good, ",51721,", ",5a,", 1), RowBadNumber},
+		{"future without expiry", "13238786,51714,NIFTY25DECFUT,NIFTY,0,,0,0.1,75,FUT,NFO-FUT,NFO", RowBadExpiry},
+		{"too many fields", good + ",extra", RowFieldCount},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ins, rep, err := ParseInstruments(strings.NewReader(dumpHeader+tt.row+"\n"), ParseConfig{})
+			require.NoError(t, err)
+			if tt.reason == 0 {
+				require.Len(t, ins, 1)
+				require.Empty(t, rep.Problems)
+				return
+			}
+			require.Empty(t, ins)
+			require.Len(t, rep.Problems, 1)
+			require.Equal(t, tt.reason, rep.Problems[0].Reason, rep.Problems[0].String())
+			require.Equal(t, 2, rep.Problems[0].Line)
+		})
+	}
+}
+
+func TestParseInstrumentsHeader(t *testing.T) {
+	row := "256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n"
+	tests := []struct {
+		name  string
+		input string
+		err   string // empty: parses
+	}{
+		{"empty input", "", "empty input"},
+		{"missing column", strings.Replace(dumpHeader, ",strike", "", 1) + row, `no column "strike"`},
+		{"repeated column", strings.Replace(dumpHeader, "exchange\n", "exchange,strike\n", 1) + row, `column "strike" appears twice`},
+		{"broken header", "instrument_token,\"tradingsymbol\n", "ticker: bad instrument dump header"},
+		{"only a header", dumpHeader, ""},
+		{"CRLF line ends", strings.ReplaceAll(dumpHeader+row, "\n", "\r\n"), ""},
+		{"byte-order mark, spaces and upper case", "\ufeff" + strings.Replace(strings.ToUpper(dumpHeader), "NAME,", " name ,", 1) + row, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, rep, err := ParseInstruments(strings.NewReader(tt.input), ParseConfig{})
+			if tt.err == "" {
+				require.NoError(t, err)
+				require.Zero(t, rep.Skipped)
+				return
+			}
+			require.ErrorIs(t, err, ErrBadHeader)
+			require.Contains(t, err.Error(), tt.err)
+		})
+	}
+
+	// Columns are found by name: a reordered header without the optional
+	// columns, with an extra one.
+	in := "exchange,segment,instrument_type,lot_size,tick_size,strike,expiry,name,tradingsymbol,instrument_token,extra\n" +
+		"NFO,NFO-OPT,PE,75,0.05,24000,2025-12-30,NIFTY,NIFTY25DEC24000PE,13240066,whatever\n"
+	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{})
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Kept)
+	require.Equal(t, Instrument{Token: 13240066, Symbol: "NIFTY25DEC24000PE", Exchange: "NFO", Segment: "NFO-OPT",
+		Underlying: "NIFTY", Kind: KindPut, Strike: 24000, Expiry: ins[0].Expiry, LotSize: 75, TickSize: 0.05}, ins[0])
+	require.True(t, ymd(2025, 12, 30).Equal(ins[0].Expiry))
+}
+
+func TestParseInstrumentsKeep(t *testing.T) {
+	var seen int
+	keep := func(in Instrument) bool {
+		seen++
+		return in.Underlying == "BANKNIFTY" && in.Kind.IsOption()
+	}
+	ins, rep := parseFile(t, "testdata/instruments.csv", ParseConfig{Keep: keep})
+	require.Equal(t, 47, seen)
+	require.Len(t, ins, 6)
+	require.Equal(t, ParseReport{Rows: 47, Kept: 6, Filtered: 41}, rep)
+
+	// Duplicates are looked for among kept rows only, so a filter that
+	// drops the first occurrence keeps the second.
+	in := dumpHeader +
+		"256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n" +
+		"256265,1001,NIFTY 50 AGAIN,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n" +
+		"256265,1001,NIFTY 50 THIRD,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n"
+	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{Keep: func(in Instrument) bool { return in.Symbol != "NIFTY 50" }})
+	require.NoError(t, err)
+	require.Equal(t, []string{"NIFTY 50 AGAIN"}, symbols(ins))
+	require.Equal(t, 1, rep.Filtered)
+	require.Equal(t, []RowProblem{{Line: 4, Reason: RowDuplicate, Detail: "token 256265 already on line 3"}}, rep.Problems)
+	require.Equal(t, rep.Rows, rep.Kept+rep.Filtered+rep.Skipped)
+}
+
+func TestParseInstrumentsKeepPanic(t *testing.T) {
+	keep := func(in Instrument) bool {
+		if in.Symbol == "INFY" {
+			panic("boom")
+		}
+		return true
+	}
+	ins, rep := parseFile(t, "testdata/instruments.csv", ParseConfig{Keep: keep})
+	require.Len(t, ins, 46)
+	require.Equal(t, []RowProblem{{Line: 7, Reason: RowKeepPanic, Detail: "Keep panicked: boom"}}, rep.Problems)
+	require.Equal(t, map[RowReason]int{RowKeepPanic: 1}, rep.ByReason)
+}
+
+func TestParseInstrumentsMaxProblems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(dumpHeader)
+	for range 5 {
+		b.WriteString("x,1,A,A,0,,0,0,0,EQ,NSE,NSE\n")
+	}
+	b.WriteString("1,1,A,A,0,,0,0,0,EQ,NSE,NSE\n")
+	for _, tt := range []struct{ max, listed, omitted int }{{0, 5, 0}, {2, 2, 3}, {-1, 0, 5}} {
+		ins, rep, err := ParseInstruments(strings.NewReader(b.String()), ParseConfig{MaxProblems: tt.max})
+		require.NoError(t, err)
+		require.Len(t, ins, 1)
+		require.Len(t, rep.Problems, tt.listed, "MaxProblems %d", tt.max)
+		require.Equal(t, tt.omitted, rep.ProblemsOmitted, "MaxProblems %d", tt.max)
+		require.Equal(t, 5, rep.Skipped)
+		require.Equal(t, 5, rep.ByReason[RowBadToken])
+	}
+}
+
+func TestParseInstrumentsLineNumbers(t *testing.T) {
+	// A quoted field spanning two lines, then a blank line: later rows
+	// still report the line they are on.
+	in := dumpHeader +
+		"738561,2885,RELIANCE,\"RELIANCE\nINDUSTRIES\",0,,0,0.05,1,EQ,NSE,NSE\n" + // lines 2-3
+		"\n" + // line 4
+		"0,1594,INFY,INFOSYS,0,,0,0.05,1,EQ,NSE,NSE\n" // line 5
+	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{})
+	require.NoError(t, err)
+	require.Equal(t, "RELIANCE\nINDUSTRIES", ins[0].Underlying)
+	require.Equal(t, 5, rep.Problems[0].Line)
+	require.Equal(t, 2, rep.Rows)
+
+	// A quote opened and never closed swallows the rest of the input:
+	// reported once, at the line where it began.
+	in = dumpHeader +
+		"1,1,A,\"A,0,,0,0,0,EQ,NSE,NSE\n" +
+		"2,1,B,B,0,,0,0,0,EQ,NSE,NSE\n"
+	ins, rep, err = ParseInstruments(strings.NewReader(in), ParseConfig{})
+	require.NoError(t, err)
+	require.Empty(t, ins)
+	require.Equal(t, []RowProblem{{Line: 2, Reason: RowSyntax, Detail: `extraneous or missing " in quoted-field`}}, rep.Problems)
+}
+
+func TestParseInstrumentsReadError(t *testing.T) {
+	boom := errors.New("connection reset")
+	data, err := os.ReadFile("testdata/instruments.csv")
+	require.NoError(t, err)
+	// The reader fails after the first 600 bytes: what was read is kept.
+	r := io.MultiReader(bytes.NewReader(data[:600]), iotest.ErrReader(boom))
+	ins, rep, err := ParseInstruments(r, ParseConfig{})
+	require.ErrorIs(t, err, boom)
+	require.Contains(t, err.Error(), "ticker: reading instrument dump")
+	require.NotEmpty(t, ins)
+	require.Equal(t, rep.Kept, len(ins))
+	require.Equal(t, "NIFTY 50", ins[0].Symbol)
+
+	// A read error at the very start is not a header problem.
+	_, _, err = ParseInstruments(iotest.ErrReader(boom), ParseConfig{})
+	require.ErrorIs(t, err, boom)
+	require.NotErrorIs(t, err, ErrBadHeader)
+
+	// One byte at a time changes nothing.
+	ins, rep, err = ParseInstruments(iotest.OneByteReader(bytes.NewReader(data)), ParseConfig{})
+	require.NoError(t, err)
+	require.Len(t, ins, 47)
+	require.Zero(t, rep.Skipped)
+}
+
+func TestRowReasonString(t *testing.T) {
+	names := map[string]bool{}
+	for r := RowReason(1); r < rowReasons; r++ {
+		require.NotEqual(t, "unknown", r.String(), "reason %d", r)
+		names[r.String()] = true
+	}
+	require.Len(t, names, int(rowReasons)-1)
+	require.Equal(t, "unknown", RowReason(0).String())
+	require.Equal(t, "unknown", rowReasons.String())
+}
+
+// syntheticDump returns an n-row dump in the broker's format that looks like
+// the real one: a few hundred stocks and their futures, and options on them
+// and on the indices, about 2% of rows being NIFTY options.
+func syntheticDump(n int) []byte {
+	var b bytes.Buffer
+	b.Grow(n * 100)
+	b.WriteString(dumpHeader)
+	expiries := [...]string{"2025-12-30", "2026-01-27", "2026-02-24"}
+	codes := [...]string{"25DEC", "26JAN", "26FEB"}
+	for i := range n {
+		tok := 100000 + i
+		switch {
+		case i%50 == 0: // NIFTY option
+			k, e := 20000+50*(i/100%200), i/50%3
+			t := "CE"
+			if i%100 == 50 {
+				t = "PE"
+			}
+			fmt.Fprintf(&b, "%d,%d,NIFTY%s%d%s,\"NIFTY\",0,%s,%d.0,0.05,75,%s,NFO-OPT,NFO\n", tok, tok>>8, codes[e], k, t, expiries[e], k, t)
+		case i%10 == 1: // equity
+			fmt.Fprintf(&b, "%d,%d,STOCK%d,\"STOCK %d LIMITED\",0,,0,0.05,1,EQ,NSE,NSE\n", tok, tok>>8, i, i)
+		case i%10 == 2: // stock future
+			e := i % 3
+			fmt.Fprintf(&b, "%d,%d,STK%d%sFUT,\"STK%d\",0,%s,0,0.1,500,FUT,NFO-FUT,NFO\n", tok, tok>>8, i%300, codes[e], i%300, expiries[e])
+		default: // stock option
+			k, e := 100+10*(i%97), i%3
+			fmt.Fprintf(&b, "%d,%d,STK%d%s%dCE,\"STK%d\",0,%s,%d,0.05,500,CE,NFO-OPT,NFO\n", tok, tok>>8, i%300, codes[e], k, i%300, expiries[e], k)
+		}
+	}
+	return b.Bytes()
+}
+
+func TestSyntheticDumpParses(t *testing.T) {
+	data := syntheticDump(10000)
+	ins, rep, err := ParseInstruments(bytes.NewReader(data), ParseConfig{})
+	require.NoError(t, err)
+	require.Equal(t, ParseReport{Rows: 10000, Kept: 10000}, rep)
+	require.Len(t, ins, 10000)
+}
+
+// BenchmarkParseInstruments parses a 100k-row dump held in memory. rows/s is
+// the throughput; retained-B/kept is the heap still held per kept row once
+// the parse is over (the Instrument and its strings), which stays flat when
+// Keep discards most rows.
+func BenchmarkParseInstruments(b *testing.B) {
+	const rows = 100_000
+	data := syntheticDump(rows)
+	for _, bc := range []struct {
+		name string
+		keep func(Instrument) bool
+	}{
+		{"all", nil},
+		{"nifty_options", func(in Instrument) bool { return in.Underlying == "NIFTY" && in.Kind.IsOption() }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			var kept int
+			var retained uint64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				measure := kept == 0
+				if measure {
+					b.StopTimer()
+					runtime.GC()
+					runtime.ReadMemStats(&before)
+					b.StartTimer()
+				}
+				ins, rep, err := ParseInstruments(bytes.NewReader(data), ParseConfig{Keep: bc.keep})
+				if err != nil || rep.Skipped != 0 {
+					b.Fatal(err, rep)
+				}
+				if measure {
+					b.StopTimer()
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					retained = after.HeapAlloc - before.HeapAlloc
+					runtime.KeepAlive(ins)
+					b.StartTimer()
+				}
+				kept = len(ins)
+			}
+			b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(retained)/float64(kept), "retained-B/kept")
+			b.ReportMetric(float64(kept), "kept")
+		})
+	}
+}

@@ -1,0 +1,88 @@
+package ticker
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestTickValidate(t *testing.T) {
+	good := Tick{Token: 256265, LastPrice: 24000, Bid: 23999.95, Ask: 24000.05, IV: 0.13, Delta: 0.5, Theta: -3, Change: -0.4}
+	nan, inf := math.NaN(), math.Inf(1)
+	tests := []struct {
+		name   string
+		mod    func(*Tick)
+		reason TickReason
+		field  string
+		msg    string
+	}{
+		{"valid", func(*Tick) {}, 0, "", ""},
+		{"zero last price is valid", func(t *Tick) { t.LastPrice = 0 }, 0, "", ""},
+		{"empty book sides are valid", func(t *Tick) { t.Bid, t.Ask = 0, 0 }, 0, "", ""},
+		{"bid without ask is valid", func(t *Tick) { t.Bid, t.Ask = 101, 0 }, 0, "", ""},
+		{"bid equal to ask is valid", func(t *Tick) { t.Bid, t.Ask = 100, 100 }, 0, "", ""},
+		{"negative greeks are valid", func(t *Tick) { t.Delta, t.Theta, t.Change = -0.4, -12, -3 }, 0, "", ""},
+		{"zero token", func(t *Tick) { t.Token = 0 }, TickZeroToken, "", "ticker: invalid tick for token 0: zero token"},
+		{"NaN last", func(t *Tick) { t.LastPrice = nan }, TickNotANumber, "LastPrice", "ticker: invalid tick for token 256265: LastPrice is NaN"},
+		{"Inf bid", func(t *Tick) { t.Bid = inf }, TickInfinite, "Bid", "ticker: invalid tick for token 256265: Bid is +Inf"},
+		{"-Inf ask", func(t *Tick) { t.Ask = math.Inf(-1) }, TickInfinite, "Ask", "Ask is -Inf"},
+		{"negative last", func(t *Tick) { t.LastPrice = -1 }, TickNegativePrice, "LastPrice", "LastPrice is -1"},
+		{"negative bid", func(t *Tick) { t.Bid = -0.05 }, TickNegativePrice, "Bid", "Bid is -0.05"},
+		{"negative ask", func(t *Tick) { t.Ask = -2 }, TickNegativePrice, "Ask", "Ask is -2"},
+		{"negative IV", func(t *Tick) { t.IV = -0.1 }, TickNegativePrice, "IV", "IV is -0.1"},
+		{"NaN delta", func(t *Tick) { t.Delta = nan }, TickNotANumber, "Delta", "Delta is NaN"},
+		{"Inf vega", func(t *Tick) { t.Vega = inf }, TickInfinite, "Vega", "Vega is +Inf"},
+		{"NaN change", func(t *Tick) { t.Change = nan }, TickNotANumber, "Change", "Change is NaN"},
+		{"crossed", func(t *Tick) { t.Bid, t.Ask = 101, 100 }, TickCrossed, "Bid", "ticker: invalid tick for token 256265: Bid 101 above Ask 100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tick := good
+			tt.mod(&tick)
+			err := tick.Validate()
+			if tt.reason == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrInvalidTick)
+			var te *TickError
+			require.True(t, errors.As(err, &te))
+			require.Equal(t, tt.reason, te.Reason)
+			require.Equal(t, tick.Token, te.Token)
+			require.Equal(t, tt.field, te.Field)
+			require.Contains(t, err.Error(), tt.msg)
+		})
+	}
+}
+
+func TestTickReasonString(t *testing.T) {
+	require.Equal(t, "zero_token", TickZeroToken.String())
+	require.Equal(t, "not_a_number", TickNotANumber.String())
+	require.Equal(t, "infinite", TickInfinite.String())
+	require.Equal(t, "negative_price", TickNegativePrice.String())
+	require.Equal(t, "crossed", TickCrossed.String())
+	require.Equal(t, "unknown", TickReason(0).String())
+	require.Equal(t, "unknown", TickReason(200).String())
+}
+
+func TestTickValidateDoesNotAllocate(t *testing.T) {
+	tick := Tick{Token: 1, LastPrice: 10, Bid: 9.95, Ask: 10.05}
+	allocs := testing.AllocsPerRun(100, func() {
+		if tick.Validate() != nil {
+			t.Fatal("invalid")
+		}
+	})
+	require.Zero(t, allocs)
+}
+
+func BenchmarkTickValidate(b *testing.B) {
+	tick := Tick{Token: 1, LastPrice: 10, Bid: 9.95, Ask: 10.05, IV: 0.2, Delta: 0.5}
+	b.ReportAllocs()
+	for b.Loop() {
+		if tick.Validate() != nil {
+			b.Fatal("invalid")
+		}
+	}
+}

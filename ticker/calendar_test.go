@@ -52,7 +52,7 @@ func TestHolidays(t *testing.T) {
 		time.Date(2025, 12, 25, 0, 0, 0, 0, time.UTC), // as written: 25 Dec
 		ymd(2025, 10, 21),
 		time.Date(2025, 8, 15, 23, 0, 0, 0, time.UTC), // time of day ignored: 15 Aug
-		ymd(2025, 10, 21),                            // repeated
+		ymd(2025, 10, 21), // repeated
 	)
 	require.Equal(t, 3, h.Len())
 	require.Equal(t, []time.Time{ymd(2025, 8, 15), ymd(2025, 10, 21), ymd(2025, 12, 25)}, h.Dates())

@@ -1,0 +1,261 @@
+package ticker_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/steadfast-go/steadfast/ticker"
+)
+
+// A small synthetic universe for a fixed seed: the same seed always gives
+// the same tokens.
+func ExampleUniverse() {
+	ins, err := ticker.Universe(ticker.UniverseConfig{
+		Seed:           42,
+		Date:           time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST()),
+		Underlyings:    []ticker.UnderlyingSpec{ticker.NIFTY()},
+		Expiries:       1,
+		StrikesPerSide: 1,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, in := range ins {
+		fmt.Printf("%-18s %-5s %10d  strike %5.0f  lot %2d  expiry %s\n",
+			in.Symbol, in.Kind, in.Token, in.Strike, in.LotSize, expiry(in))
+	}
+	// Output:
+	// NIFTY 50           index     256265  strike     0  lot  0  expiry -
+	// NIFTY25D0223950CE  call  3315063068  strike 23950  lot 75  expiry 2025-12-02
+	// NIFTY25D0223950PE  put   2581339476  strike 23950  lot 75  expiry 2025-12-02
+	// NIFTY25D0224000CE  call  3688442301  strike 24000  lot 75  expiry 2025-12-02
+	// NIFTY25D0224000PE  put   1543990204  strike 24000  lot 75  expiry 2025-12-02
+	// NIFTY25D0224050CE  call   722874479  strike 24050  lot 75  expiry 2025-12-02
+	// NIFTY25D0224050PE  put   3738812353  strike 24050  lot 75  expiry 2025-12-02
+}
+
+func expiry(in ticker.Instrument) string {
+	if in.Expiry.IsZero() {
+		return "-"
+	}
+	return in.Expiry.Format(time.DateOnly)
+}
+
+// The exchange holidays passed in UniverseConfig move an expiry to the
+// trading day before it.
+func ExampleUniverseConfig() {
+	cfg := ticker.UniverseConfig{
+		Date:           time.Date(2025, 12, 22, 0, 0, 0, 0, ticker.IST()),
+		Underlyings:    []ticker.UnderlyingSpec{ticker.NIFTY()},
+		Expiries:       2,
+		StrikesPerSide: 0, // the default, 10
+		Holidays:       ticker.NewHolidays(time.Date(2025, 12, 23, 0, 0, 0, 0, time.UTC)),
+	}
+	ins, err := ticker.Universe(cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(ins), "instruments")
+	fmt.Println(ins[1].Symbol, expiry(ins[1]), ins[1].Expiry.Weekday())
+	fmt.Println(ins[len(ins)-1].Symbol, expiry(ins[len(ins)-1]))
+
+	_, err = ticker.Universe(ticker.UniverseConfig{Date: cfg.Date, StrikesPerSide: -1})
+	fmt.Println(err)
+	// Output:
+	// 85 instruments
+	// NIFTY25D2223500CE 2025-12-22 Monday
+	// NIFTY25DEC24500PE 2025-12-30
+	// ticker: UniverseConfig.StrikesPerSide must not be negative, got -1
+}
+
+// SelectChain picks the strikes around spot from a larger list.
+func ExampleSelectChain() {
+	asOf := time.Date(2025, 12, 3, 10, 0, 0, 0, ticker.IST())
+	ins, err := ticker.Universe(ticker.UniverseConfig{Date: asOf, Expiries: 3})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, in := range ticker.SelectChain(ins, "BANKNIFTY", 51234.5, asOf, 1, 1) {
+		fmt.Println(in.Symbol)
+	}
+	// Output:
+	// BANKNIFTY25DEC51100CE
+	// BANKNIFTY25DEC51100PE
+	// BANKNIFTY25DEC51200CE
+	// BANKNIFTY25DEC51200PE
+	// BANKNIFTY25DEC51300CE
+	// BANKNIFTY25DEC51300PE
+}
+
+func ExampleExpiries() {
+	from := time.Date(2025, 12, 20, 0, 0, 0, 0, ticker.IST())
+	holidays := ticker.NewHolidays(time.Date(2025, 12, 30, 0, 0, 0, 0, time.UTC))
+	for _, e := range ticker.Expiries(ticker.NIFTY(), from, 3, holidays) {
+		fmt.Println("NIFTY", e.Format("Mon 2006-01-02"))
+	}
+	for _, e := range ticker.Expiries(ticker.BANKNIFTY(), from, 3, holidays) {
+		fmt.Println("BANKNIFTY", e.Format("Mon 2006-01-02"))
+	}
+	// Output:
+	// NIFTY Tue 2025-12-23
+	// NIFTY Mon 2025-12-29
+	// NIFTY Tue 2026-01-06
+	// BANKNIFTY Mon 2025-12-29
+	// BANKNIFTY Tue 2026-01-27
+	// BANKNIFTY Tue 2026-02-24
+}
+
+// Exchanges change lot sizes and expiry days; a spec says what is listed.
+func ExampleUnderlyingSpec() {
+	fin := ticker.UnderlyingSpec{
+		Name: "FINNIFTY", Symbol: "NIFTY FIN SERVICE", Token: 257801,
+		Spot: 23500, StrikeStep: 50, LotSize: 65, TickSize: 0.05,
+		ExpiryWeekday: time.Tuesday, Monthly: true, Volatility: 0.14,
+	}
+	ins, err := ticker.Universe(ticker.UniverseConfig{
+		Date:        time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST()),
+		Underlyings: []ticker.UnderlyingSpec{fin}, Expiries: 1, StrikesPerSide: 1,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ins[1].Symbol, ins[1].LotSize)
+
+	fin.StrikeStep = 0
+	_, err = ticker.Universe(ticker.UniverseConfig{Date: time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST()), Underlyings: []ticker.UnderlyingSpec{fin}})
+	fmt.Println(err)
+	// Output:
+	// FINNIFTY25DEC23450CE 65
+	// ticker: UniverseConfig.Underlyings[0].StrikeStep must be positive and finite, got 0
+}
+
+func ExampleHolidays() {
+	h := ticker.NewHolidays(
+		time.Date(2025, 10, 21, 0, 0, 0, 0, time.UTC), // Diwali
+		time.Date(2025, 12, 25, 0, 0, 0, 0, time.UTC), // Christmas
+	)
+	christmasEve := time.Date(2025, 12, 24, 20, 0, 0, 0, time.UTC) // 01:30 on the 25th in IST
+	fmt.Println(h.Len(), h.Contains(christmasEve))
+	fmt.Println(ticker.TradingDay(time.Date(2025, 12, 26, 12, 0, 0, 0, ticker.IST()), h))
+	fmt.Println(ticker.TradingDay(time.Date(2025, 12, 27, 12, 0, 0, 0, ticker.IST()), h)) // a Saturday
+	// Output:
+	// 2 true
+	// true
+	// false
+}
+
+func ExampleMarketHours() {
+	m := ticker.MarketHours{Holidays: ticker.NewHolidays(time.Date(2025, 12, 25, 0, 0, 0, 0, time.UTC))}
+	ist := ticker.IST()
+	for _, now := range []time.Time{
+		time.Date(2025, 12, 24, 9, 14, 59, 0, ist),
+		time.Date(2025, 12, 24, 9, 15, 0, 0, ist),
+		time.Date(2025, 12, 24, 15, 30, 0, 0, ist),
+	} {
+		fmt.Printf("%s open=%-5v next open %s, next close %s\n", now.Format("Mon 15:04:05"), m.Open(now),
+			m.NextOpen(now).Format("Mon Jan 2 15:04"), m.NextClose(now).Format("Mon Jan 2 15:04"))
+	}
+	// Output:
+	// Wed 09:14:59 open=false next open Wed Dec 24 09:15, next close Wed Dec 24 15:30
+	// Wed 09:15:00 open=true  next open Fri Dec 26 09:15, next close Wed Dec 24 15:30
+	// Wed 15:30:00 open=false next open Fri Dec 26 09:15, next close Fri Dec 26 15:30
+}
+
+// Malformed rows are skipped and reported; the call fails only for a bad
+// header or a read error.
+func ExampleParseInstruments() {
+	dump := `instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange
+256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE
+13240066,51719,NIFTY25DEC24000PE,"NIFTY",0,2025-12-30,24000,0.05,75,PE,NFO-OPT,NFO
+13240322,51720,NIFTY25DEC24100CE,"NIFTY",0,2025-12-31x,24100,0.05,75,CE,NFO-OPT,NFO
+13240066,51719,NIFTY25DEC24000PE,"NIFTY",0,2025-12-30,24000,0.05,75,PE,NFO-OPT,NFO
+`
+	ins, report, err := ticker.ParseInstruments(strings.NewReader(dump), ticker.ParseConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, in := range ins {
+		fmt.Println(in.Token, in.Symbol, in.Kind, in.Underlying, expiry(in))
+	}
+	fmt.Println(report)
+	for _, p := range report.Problems {
+		fmt.Println(p)
+	}
+	// Output:
+	// 256265 NIFTY 50 index NIFTY 50 -
+	// 13240066 NIFTY25DEC24000PE put NIFTY 2025-12-30
+	// rows 4, kept 2, filtered 0, skipped 2 (bad_expiry 1, duplicate 1)
+	// line 4: bad_expiry: expiry "2025-12-31x" is not a YYYY-MM-DD date
+	// line 5: duplicate: token 13240066 already on line 3
+}
+
+// Keep selects rows while streaming, so memory follows the kept rows only.
+func ExampleParseConfig() {
+	dump := `instrument_token,tradingsymbol,name,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange
+738561,RELIANCE,RELIANCE INDUSTRIES,,0,0.05,1,EQ,NSE,NSE
+13240066,NIFTY25DEC24000PE,NIFTY,2025-12-30,24000,0.05,75,PE,NFO-OPT,NFO
+13240322,BANKNIFTY25DEC51000CE,BANKNIFTY,2025-12-30,51000,0.05,35,CE,NFO-OPT,NFO
+`
+	cfg := ticker.ParseConfig{
+		Keep: func(in ticker.Instrument) bool { return in.Kind.IsOption() && in.Underlying == "NIFTY" },
+	}
+	ins, report, err := ticker.ParseInstruments(strings.NewReader(dump), cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ins[0].Symbol, ins[0].Strike, ins[0].LotSize)
+	fmt.Println(report)
+	// Output:
+	// NIFTY25DEC24000PE 24000 75
+	// rows 3, kept 1, filtered 2, skipped 0
+}
+
+func ExampleTick_Validate() {
+	ticks := []ticker.Tick{
+		{Token: 256265, LastPrice: 24012.35},
+		{Token: 13240066, LastPrice: 101.5, Bid: 101.55, Ask: 101.45},
+		{Token: 13240322, LastPrice: math.NaN()},
+		{LastPrice: 10},
+	}
+	for _, t := range ticks {
+		fmt.Println(t.Validate())
+	}
+	// Output:
+	// <nil>
+	// ticker: invalid tick for token 13240066: Bid 101.55 above Ask 101.45
+	// ticker: invalid tick for token 13240322: LastPrice is NaN
+	// ticker: invalid tick for token 0: zero token
+}
+
+// TickError carries the token and a reason suitable for counting.
+func ExampleTickError() {
+	err := ticker.Tick{Token: 256265, LastPrice: -1}.Validate()
+	var te *ticker.TickError
+	if errors.As(err, &te) {
+		fmt.Println(te.Token, te.Reason, te.Field)
+	}
+	fmt.Println(errors.Is(err, ticker.ErrInvalidTick))
+	// Output:
+	// 256265 negative_price LastPrice
+	// true
+}
+
+func ExampleKind() {
+	for _, k := range []ticker.Kind{ticker.KindIndex, ticker.KindFuture, ticker.KindCall, ticker.KindPut} {
+		fmt.Println(k, k.IsOption())
+	}
+	// Output:
+	// index false
+	// future false
+	// call true
+	// put true
+}

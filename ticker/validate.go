@@ -83,6 +83,20 @@ func (e *TickError) Unwrap() error { return ErrInvalidTick }
 // LastPrice is valid (no trade yet). Validate does not allocate when t is
 // valid.
 func (t Tick) Validate() error {
+	// Fast path: x-x is 0 for a finite x and NaN for NaN or ±Inf, and a
+	// comparison with NaN is false.
+	if t.Token != 0 && t.LastPrice >= 0 && t.Bid >= 0 && t.Ask >= 0 && t.IV >= 0 &&
+		t.LastPrice-t.LastPrice == 0 && t.Bid-t.Bid == 0 && t.Ask-t.Ask == 0 && t.IV-t.IV == 0 &&
+		t.Change-t.Change == 0 && t.Delta-t.Delta == 0 && t.Gamma-t.Gamma == 0 &&
+		t.Theta-t.Theta == 0 && t.Vega-t.Vega == 0 &&
+		(t.Bid <= t.Ask || t.Bid == 0 || t.Ask == 0) {
+		return nil
+	}
+	return t.invalid()
+}
+
+// invalid finds the first problem of a tick the fast path rejected.
+func (t Tick) invalid() error {
 	if t.Token == 0 {
 		return &TickError{Token: t.Token, Reason: TickZeroToken}
 	}

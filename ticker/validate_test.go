@@ -3,6 +3,7 @@ package ticker
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -84,5 +85,21 @@ func BenchmarkTickValidate(b *testing.B) {
 		if tick.Validate() != nil {
 			b.Fatal("invalid")
 		}
+	}
+}
+
+// TestTickValidateFastPathAgrees checks that the fast path accepts exactly
+// the ticks the detailed checks accept.
+func TestTickValidateFastPathAgrees(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 1, 100, -1, math.NaN(), math.Inf(1), math.Inf(-1), 1e300}
+	rng := rand.New(rand.NewPCG(5, 6))
+	pick := func() float64 { return vals[rng.IntN(len(vals))] }
+	for range 20000 {
+		tick := Tick{Token: uint32(rng.IntN(2)), LastPrice: pick(), Bid: pick(), Ask: pick(), Change: pick(),
+			IV: pick(), Delta: pick(), Gamma: pick(), Theta: pick(), Vega: pick()}
+		if rng.IntN(2) == 0 { // mostly clean ticks, to reach the crossed check
+			tick.Token, tick.LastPrice, tick.Change, tick.IV, tick.Delta, tick.Gamma, tick.Theta, tick.Vega = 7, 1, 0, 0, 0, 0, 0, 0
+		}
+		require.Equal(t, tick.invalid() == nil, tick.Validate() == nil, "%+v", tick)
 	}
 }

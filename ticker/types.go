@@ -55,16 +55,17 @@ type Instrument struct {
 	TickSize float64 // minimum price step in rupees, e.g. 0.05
 }
 
-// Tick is one market update for an instrument. Prices are in rupees.
+// Tick is one market update for an instrument. Prices are in rupees. Validate
+// reports whether a tick is fit to publish.
 type Tick struct {
-	Token        uint32
-	LastPrice    float64
-	Volume       uint64  // cumulative traded volume for the day; never decreases within a day
-	OpenInterest uint64  // for derivatives
-	Bid          float64 // best bid price
-	Ask          float64 // best ask price
-	BidQty       uint32
-	AskQty       uint32
+	Token        uint32    // the instrument's token; never zero in a valid tick
+	LastPrice    float64   // last traded price; zero before the first trade
+	Volume       uint64    // cumulative traded volume for the day; never decreases within a day
+	OpenInterest uint64    // open contracts, for derivatives
+	Bid          float64   // best bid price; zero when no one bids
+	Ask          float64   // best ask price; zero when no one offers
+	BidQty       uint32    // quantity at the best bid
+	AskQty       uint32    // quantity at the best ask
 	Change       float64   // change from the previous close, in percent
 	Time         time.Time // exchange timestamp
 

@@ -199,6 +199,7 @@ type Breaker struct {
 	stripes   []stripe
 	shift     uint8  // 64 - log2(len(stripes))
 	batchMask uint64 // failure-rate mode: successes are published to the window in batches of batchMask+1
+	slowMask  uint64 // a success whose stripe count n has n&slowMask == 0 takes onSuccessSlow
 	rateMode  bool
 	threshold uint64 // consecutive failures that open it; 0 = off
 	isFailure func(error) bool
@@ -252,6 +253,10 @@ func New(cfg Config) (*Breaker, error) {
 		c = min(max(c, 1), 64)
 		c = 1 << log2(int(c)) // round down to a power of two
 		b.batchMask = c - 1
+	}
+	b.slowMask = foldAt - 1
+	if b.rateMode {
+		b.slowMask = b.batchMask
 	}
 	w := uint64(1)<<genShift | uint64(Closed)
 	b.stampStripes(w)
@@ -310,14 +315,14 @@ func (b *Breaker) Name() string { return b.cfg.Name }
 // In the closed state Allow takes no lock, does not allocate and does not
 // read the clock.
 func (b *Breaker) Allow() (Permit, error) {
-	w := b.word.Load()
-	if stateOf(w) == Closed {
+	if w := b.word.Load(); w&stateMask == uint64(Closed) {
 		return Permit{w}, nil
 	}
-	return b.allowSlow(w)
+	return b.allowSlow()
 }
 
-func (b *Breaker) allowSlow(w uint64) (Permit, error) {
+func (b *Breaker) allowSlow() (Permit, error) {
+	w := b.word.Load()
 	if stateOf(w) == Open && (w&forcedBit != 0 || b.now() < b.openUntil.Load()) {
 		if _, ok := b.stripe().c[rejected].add(w); !ok {
 			b.cum[rejected].Add(1) // the state changed meanwhile
@@ -357,7 +362,30 @@ func (b *Breaker) allowSlow(w uint64) (Permit, error) {
 // Permit is ignored. In the closed state a success or an ignored result takes
 // no lock and does not allocate.
 func (b *Breaker) Done(p Permit, err error) {
+	if err == nil && b.isFailure == nil && b.isIgnored == nil {
+		b.succeed(p)
+		return
+	}
 	b.record(p, b.classify(err))
+}
+
+// succeed is the closed-state success path: two loads, one compare-and-swap
+// on the caller's stripe, a load of the streak word, and rarely a call to
+// onSuccessSlow.
+func (b *Breaker) succeed(p Permit) {
+	// The state word is never zero, so this also refuses the zero Permit.
+	if p.w&stateMask == uint64(Closed) && b.word.Load() == p.w {
+		if n, ok := b.stripe().c[success].add(p.w); ok {
+			if st := b.streak.Load(); st&streakCountMask != 0 {
+				b.resetStreak(st, p.w)
+			}
+			if n&b.slowMask == 0 || b.armed.Load() {
+				b.onSuccessSlow(p, n)
+			}
+			return
+		}
+	}
+	b.recordSlow(p, success)
 }
 
 func (b *Breaker) classify(err error) result {
@@ -403,24 +431,20 @@ func (b *Breaker) classifyCustom(err error) (r result) {
 }
 
 func (b *Breaker) record(p Permit, r result) {
-	if stateOf(p.w) == Closed && r != failure && p.w != 0 && b.word.Load() == p.w {
-		n, ok := b.stripe().c[r].add(p.w)
-		if ok {
-			if r == success {
-				if st := b.streak.Load(); st&streakCountMask != 0 {
-					b.resetStreak(st, p.w)
+	switch r {
+	case success:
+		b.succeed(p)
+		return
+	case ignored:
+		if p.w&stateMask == uint64(Closed) && b.word.Load() == p.w {
+			if n, ok := b.stripe().c[ignored].add(p.w); ok {
+				if n >= foldAt {
+					b.mu.Lock()
+					b.fold(p.w, ignored)
+					b.mu.Unlock()
 				}
-				if b.rateMode && (n&b.batchMask == 0 || b.armed.Load()) {
-					b.onSuccessSlow(p, n)
-				} else if n >= foldAt {
-					b.onSuccessSlow(p, n)
-				}
-			} else if n >= foldAt {
-				b.mu.Lock()
-				b.fold(p.w, r)
-				b.mu.Unlock()
+				return
 			}
-			return
 		}
 	}
 	b.recordSlow(p, r)
@@ -452,7 +476,9 @@ func (b *Breaker) onSuccessSlow(p Permit, n uint64) {
 		if n&b.batchMask == 0 {
 			b.win.add(b.batchMask+1, 0)
 		}
-		if b.armed.Load() || n&b.batchMask == 0 {
+		// Successes only lower the rate: they can open the breaker only
+		// when the rate is reached and MinCalls is not (armed).
+		if b.armed.Load() {
 			opened = b.rateTripped() && b.setState(Open, false)
 		}
 	}
@@ -501,13 +527,11 @@ func (b *Breaker) recordSlow(p Permit, r result) {
 			if st := b.streak.Load(); st&streakCountMask != 0 {
 				b.resetStreak(st, w)
 			}
-			if b.rateMode && (n&b.batchMask == 0 || b.armed.Load()) {
-				if n&b.batchMask == 0 {
-					b.win.add(b.batchMask+1, 0)
-				}
-				if b.rateTripped() {
-					changed = b.setState(Open, false)
-				}
+			if b.rateMode && n&b.batchMask == 0 {
+				b.win.add(b.batchMask+1, 0)
+			}
+			if b.armed.Load() && b.rateTripped() {
+				changed = b.setState(Open, false)
 			}
 		}
 	case HalfOpen:

@@ -1,0 +1,120 @@
+// Package breaker implements a three-state circuit breaker whose closed-state
+// path is lock-free, allocation-free and never reads the clock.
+//
+// A Breaker starts Closed and lets calls through while counting their
+// results. When the calls fail too often it opens: for OpenTimeout every call
+// is rejected with ErrOpen without being made. Then it is HalfOpen: it admits
+// HalfOpenMaxCalls probe calls (rejecting the rest with ErrTooManyCalls);
+// when that many have succeeded it closes, and the first failing probe opens
+// it again for a fresh, full OpenTimeout.
+//
+//	b, err := breaker.New(breaker.Config{Name: "quotes"})
+//	...
+//	err = b.Do(ctx, func(ctx context.Context) error { return fetch(ctx) })
+//
+// Do runs a function; Call does the same for a function that returns a
+// value; Allow and Done split admission from reporting, for code that cannot
+// be wrapped in a function. Trip forces the breaker open until Reset; Reset
+// closes it and clears its counts.
+//
+// # Concurrency
+//
+// A Breaker is safe for concurrent use by any number of goroutines. It starts
+// no goroutines and owns no timers: time is read only when a call meets an
+// open breaker, by State, Counts and a metrics scrape.
+//
+// # When it opens
+//
+// Two triggers, either of which opens it; both may be on at once:
+//
+//   - FailureThreshold consecutive failures (default 10 when FailureRate is
+//     zero). A success ends the run. Under concurrency "consecutive" follows
+//     the order in which results are reported to the breaker, and it is exact
+//     in that order: every failure increments one shared word and every
+//     success that finds it non-zero resets it with compare-and-swap, so the
+//     count is always that of some serial order of the reports.
+//   - FailureRate over the most recent Window calls, once at least MinCalls
+//     calls are in the window. The window is a ring of buckets of
+//     max(1, Window/10) calls; it drops its oldest bucket as a whole, so it
+//     covers between Window and Window + Window/10 calls (rounded up to
+//     whole buckets). To keep the success path off shared memory, each
+//     stripe of goroutines (see below) hands its successes to the window in
+//     batches of up to 64 (fewer for small windows: at most Window divided
+//     by the number of stripes). Successes not yet handed over are still
+//     counted whenever the rate is evaluated, as the newest calls; they only
+//     delay the sliding of the window by at most one batch per stripe.
+//     Failures reach the window at once. The rate is evaluated on each
+//     failure, and on each success while the rate is already reached but
+//     MinCalls is not, so a success that brings the window to MinCalls can
+//     open it. With a single caller the window holds exactly the last calls
+//     described above.
+//
+// A result is classified by Config.IsIgnored first (default: context.Canceled
+// is ignored: it counts neither way and frees a half-open slot), then by
+// Config.IsFailure (default: any non-nil error is a failure). A result that
+// IsFailure rejects is a success. A panic in the protected function, or a
+// runtime.Goexit, counts as a failure; the panic then continues unchanged,
+// with its original stack, because Do does not recover it. A ctx that is
+// already done when Do or Call is entered returns ctx.Err() and counts
+// nothing.
+//
+// # Open to half-open
+//
+// The change from Open to HalfOpen happens by time alone: once OpenTimeout
+// has passed, State, Counts and a metrics scrape report HalfOpen even if no
+// call arrived. Because no goroutine waits for the timeout, the change (and
+// its OnStateChange call) takes effect at the first of those observations or
+// the first call after the timeout.
+//
+// # Generations and permits
+//
+// Every state change, and every Reset, starts a new generation with zero
+// counts. A Permit belongs to the generation that admitted it; Done with a
+// Permit of an earlier generation is counted in the cumulative metrics (the
+// call did happen) but never in Counts and never changes the state. Each
+// Permit must be passed to Done exactly once; doing otherwise is a bug in the
+// caller, which can skew the counts but never breaks the breaker. Half-open
+// admits HalfOpenMaxCalls probes in total, not at a time: a finished probe
+// does not free its slot, an ignored one does.
+//
+// # Counting without a shared hot spot
+//
+// The closed-state path reads the state word, does one compare-and-swap on a
+// counter of its stripe and reads the failure-streak word. Stripes are
+// padded to their own cache lines; there are four per GOMAXPROCS (as of New),
+// rounded up to a power of two and at most 64, and a goroutine picks one by
+// hashing the address of its stack, so concurrent goroutines rarely share a
+// counter while each keeps reusing its own. The counts are exact: each
+// counter word carries its generation, and a state change re-tags every
+// counter under the lock before it publishes the new state, so a result can
+// land only in the generation that admitted it. Counts is exact for
+// Successes, Failures, Ignored, Rejected and ConsecutiveFailures;
+// ConsecutiveSuccesses is the number of successes recorded since the latest
+// failure, exact when calls do not overlap.
+//
+// # OnStateChange
+//
+// Config.OnStateChange is called once per state change, in the order the
+// changes happened, never concurrently with itself and never while the
+// breaker's lock is held, so it may call any method of the breaker, even one
+// that changes the state again (that change is delivered after the current
+// call returns). It is called by the goroutine that made the change, unless
+// another goroutine is already delivering changes, in which case that one
+// delivers it as well; a slow callback therefore delays the call that
+// triggered the change, so keep it short. A panic in it, or in IsFailure or
+// IsIgnored, is recovered, logged to Config.Logger and counted in the
+// callback_panics metric; a panicking classifier counts the call as a
+// failure.
+//
+// # Metrics
+//
+// With Config.Registerer set, New registers a collector that reads the
+// breaker's own counters at scrape time, so calls pay nothing extra. All
+// series carry the constant label name=Config.Name, so several breakers can
+// share a registry (but two with the same name cannot):
+//
+//	steadfast_breaker_calls_total{result}          success, failure, ignored, rejected (cumulative)
+//	steadfast_breaker_state                        0 closed, 1 open, 2 half-open
+//	steadfast_breaker_transitions_total{from,to}   state changes
+//	steadfast_breaker_callback_panics_total        contained panics in callbacks
+package breaker

@@ -1,0 +1,145 @@
+package breaker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/steadfast-go/steadfast/breaker"
+)
+
+var errUnavailable = errors.New("quotes: service unavailable")
+
+// A breaker in front of a flaky dependency: after three consecutive
+// failures it stops calling it and fails fast with ErrOpen.
+func ExampleBreaker_Do() {
+	b, err := breaker.New(breaker.Config{Name: "quotes", FailureThreshold: 3})
+	if err != nil {
+		panic(err)
+	}
+	fetch := func(context.Context) error { return errUnavailable }
+
+	for i := 1; i <= 5; i++ {
+		err := b.Do(context.Background(), fetch)
+		fmt.Printf("call %d: %v (breaker %s)\n", i, err, b.State())
+	}
+	// Output:
+	// call 1: quotes: service unavailable (breaker closed)
+	// call 2: quotes: service unavailable (breaker closed)
+	// call 3: quotes: service unavailable (breaker open)
+	// call 4: breaker: circuit open (breaker open)
+	// call 5: breaker: circuit open (breaker open)
+}
+
+// Call protects a function that returns a value.
+func ExampleCall() {
+	b, err := breaker.New(breaker.Config{Name: "prices"})
+	if err != nil {
+		panic(err)
+	}
+	price, err := breaker.Call(context.Background(), b, func(context.Context) (float64, error) {
+		return 24315.5, nil
+	})
+	fmt.Println(price, err)
+	// Output:
+	// 24315.5 <nil>
+}
+
+// Allow and Done split admission from reporting, for calls that do not fit in
+// a function, such as a request whose result arrives on a channel.
+func ExampleBreaker_Allow() {
+	b, err := breaker.New(breaker.Config{Name: "orders"})
+	if err != nil {
+		panic(err)
+	}
+	replies := make(chan error, 1)
+
+	p, err := b.Allow()
+	if err != nil {
+		fmt.Println("not sent:", err)
+		return
+	}
+	replies <- nil // send the request; the reply comes back later
+	b.Done(p, <-replies)
+
+	fmt.Printf("%+v\n", b.Counts())
+	// Output:
+	// {Calls:1 Successes:1 Failures:0 Ignored:0 Rejected:0 ConsecutiveSuccesses:1 ConsecutiveFailures:0}
+}
+
+// OnStateChange sees every transition in order: the breaker opens, turns
+// half-open once OpenTimeout has passed (State reports it without any call),
+// and closes after a successful probe.
+func ExampleConfig_onStateChange() {
+	b, err := breaker.New(breaker.Config{
+		Name:             "feed",
+		FailureThreshold: 1,
+		OpenTimeout:      time.Millisecond,
+		OnStateChange: func(name string, from, to breaker.State) {
+			fmt.Printf("%s: %s -> %s\n", name, from, to)
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	_ = b.Do(ctx, func(context.Context) error { return errUnavailable })
+	time.Sleep(2 * time.Millisecond) // longer than OpenTimeout
+	fmt.Println("state:", b.State())
+	_ = b.Do(ctx, func(context.Context) error { return nil })
+	// Output:
+	// feed: closed -> open
+	// feed: open -> half-open
+	// state: half-open
+	// feed: half-open -> closed
+}
+
+// Counts start over with every state change; the failure-rate trigger looks
+// at the last Window calls.
+func ExampleBreaker_Counts() {
+	b, err := breaker.New(breaker.Config{Name: "ledger", FailureRate: 0.5, Window: 4})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	for _, fail := range []bool{false, true, false, true} {
+		_ = b.Do(ctx, func(context.Context) error {
+			if fail {
+				return errUnavailable
+			}
+			return nil
+		})
+	}
+	fmt.Println(b.State())
+	fmt.Printf("%+v\n", b.Counts())
+	// Output:
+	// open
+	// {Calls:0 Successes:0 Failures:0 Ignored:0 Rejected:0 ConsecutiveSuccesses:0 ConsecutiveFailures:0}
+}
+
+// Trip takes a dependency out of service by hand until Reset.
+func ExampleBreaker_Trip() {
+	b, err := breaker.New(breaker.Config{Name: "exchange", OpenTimeout: time.Nanosecond})
+	if err != nil {
+		panic(err)
+	}
+	b.Trip()
+	time.Sleep(time.Millisecond) // far beyond OpenTimeout: still open
+	fmt.Println(b.State(), b.Do(context.Background(), func(context.Context) error { return nil }))
+	b.Reset()
+	fmt.Println(b.State())
+	// Output:
+	// open breaker: circuit open
+	// closed
+}
+
+func ExampleState() {
+	for _, s := range []breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen} {
+		fmt.Printf("%d %s\n", s, s)
+	}
+	// Output:
+	// 0 closed
+	// 1 open
+	// 2 half-open
+}

@@ -47,9 +47,9 @@
 // end of the failed reload, and never earlier than MinInterval after its
 // start. It retries until a reload succeeds. Triggers that arrive during the
 // failed reload or the backoff are served by the retry; they do not make it
-// come sooner. A reload whose error comes from the end of Run's context is
-// counted as canceled, not as a failure, and is neither reported to OnError
-// nor retried.
+// come sooner. A reload that returns an error after Run's context has ended
+// is counted as canceled, not as a failure, and is neither reported to
+// OnError nor retried.
 //
 // # TriggerWait
 //
@@ -58,7 +58,10 @@
 // reload that was already running. If Run returns before such a reload starts
 // (or has returned already), TriggerWait returns ErrStopped; if the caller's
 // context ends first, it returns the context's error. A TriggerWait called
-// before Run waits for Run.
+// before Run waits for Run. The reload function may call Trigger (the
+// follow-up rule applies), but a TriggerWait inside it waits for a reload
+// that cannot start until the function returns, so it only ends with its
+// context.
 //
 // # Run and shutdown
 //
@@ -76,17 +79,17 @@
 // With Config.Registerer set, the reloader registers, each with the constant
 // label name=Config.Name:
 //
-//	steadfast_reloader_triggers_total                 counter
-//	steadfast_reloader_coalesced_total               counter
-//	steadfast_reloader_ignored_total                 counter
-//	steadfast_reloader_reloads_total{result}         counter; success, error, panic, canceled
-//	steadfast_reloader_callback_panics_total         counter
-//	steadfast_reloader_reload_duration_seconds       histogram
-//	steadfast_reloader_trigger_latency_seconds       histogram; first served trigger to reload start
-//	steadfast_reloader_pending                       gauge; 1 while a reload is wanted but not started
-//	steadfast_reloader_in_flight                     gauge; 1 while a reload runs
-//	steadfast_reloader_consecutive_failures          gauge
-//	steadfast_reloader_last_success_timestamp_seconds gauge
+//	steadfast_reloader_triggers_total                    counter
+//	steadfast_reloader_coalesced_total                   counter
+//	steadfast_reloader_ignored_total                     counter
+//	steadfast_reloader_reloads_total{result}             counter; success, error, panic, canceled
+//	steadfast_reloader_callback_panics_total             counter
+//	steadfast_reloader_reload_duration_seconds           histogram
+//	steadfast_reloader_trigger_latency_seconds           histogram; first served trigger to reload start
+//	steadfast_reloader_pending                           gauge; 1 while a reload is wanted but not started
+//	steadfast_reloader_in_flight                         gauge; 1 while a reload runs
+//	steadfast_reloader_consecutive_failures              gauge
+//	steadfast_reloader_last_success_timestamp_seconds    gauge
 //
 // The trigger counters are read from the reloader's own atomic counters at
 // scrape time, so Trigger pays nothing for them. Stats returns the same

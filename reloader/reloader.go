@@ -194,7 +194,8 @@ type Stats struct {
 	// successful reload.
 	ConsecutiveFailures int
 	// LastError is the error of the latest finished reload; nil when it
-	// succeeded (or none has finished).
+	// succeeded or none has finished. A reload cancelled by the end of Run
+	// leaves it unchanged.
 	LastError error
 	// LastSuccess is when the latest successful reload finished; zero if
 	// none has.

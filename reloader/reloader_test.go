@@ -80,10 +80,20 @@ func start(t *testing.T, r *reloader.Reloader) (stop func() error) {
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
 	synctest.Wait()
-	return func() error {
-		cancel()
-		return <-done
+	var (
+		once   sync.Once
+		runErr error
+	)
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			runErr = <-done
+		})
+		return runErr
 	}
+	// A failed assertion must not leave Run behind in the bubble.
+	t.Cleanup(func() { _ = stop() })
+	return stop
 }
 
 func newReloader(t *testing.T, fn func(context.Context) error, cfg reloader.Config) *reloader.Reloader {

@@ -47,7 +47,7 @@ func SelectChain(ins []Instrument, underlying string, spot float64, asOf time.Ti
 	}
 	opts = opts[:n]
 
-	out := make([]Instrument, 0, min(len(opts), expiries*(2*strikesPerSide+1)*2))
+	out := make([]Instrument, 0, len(opts))
 	for len(opts) > 0 {
 		// One expiry's options, sorted by strike.
 		e := dayOf(opts[0].Expiry)
@@ -78,6 +78,7 @@ func appendStrikes(out, opts []Instrument, spot float64, side int) []Instrument 
 			atm = i
 		}
 	}
+	side = min(side, len(strikes)) // no overflow below
 	lo, hi := strikes[max(atm-side, 0)], strikes[min(atm+side, len(strikes)-1)]
 	for _, in := range opts {
 		if in.Strike >= lo && in.Strike <= hi {

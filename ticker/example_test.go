@@ -70,7 +70,7 @@ func ExampleUniverseConfig() {
 	// 85 instruments
 	// NIFTY25D2223500CE 2025-12-22 Monday
 	// NIFTY25DEC24500PE 2025-12-30
-	// ticker: UniverseConfig.StrikesPerSide must not be negative, got -1
+	// ticker: UniverseConfig.StrikesPerSide must be in [0, 10000], got -1
 }
 
 // SelectChain picks the strikes around spot from a larger list.

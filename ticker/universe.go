@@ -109,7 +109,7 @@ func listExpiries(spec UnderlyingSpec, start calDay, n int, h Holidays) []listed
 		spec.ExpiryWeekday < time.Sunday || spec.ExpiryWeekday > time.Saturday {
 		return nil
 	}
-	out := make([]listedExpiry, 0, n)
+	out := make([]listedExpiry, 0, min(n, 64))
 	last := calDay(math.MinInt64)
 	// The first nominal expiry weekday on or after start. A nominal day
 	// before start can only move earlier, so it never qualifies.
@@ -134,8 +134,8 @@ func listExpiries(spec UnderlyingSpec, start calDay, n int, h Holidays) []listed
 // expiries fall on spec.ExpiryWeekday when spec.Weekly is set; the monthly
 // expiry is the last such weekday of the month. An expiry that falls on a
 // holiday or a weekend moves to the previous trading day (and is dropped if
-// that day is before from's date). It returns nil when n ≤ 0 or spec lists
-// no series.
+// that day is before from's date). It returns nil when n ≤ 0, when spec
+// lists no series or when its ExpiryWeekday is not a day of the week.
 func Expiries(spec UnderlyingSpec, from time.Time, n int, h Holidays) []time.Time {
 	es := listExpiries(spec, dayOf(from), n, h)
 	if es == nil {
@@ -162,15 +162,23 @@ type UniverseConfig struct {
 	// Underlyings lists the indices. Default: NIFTY() and BANKNIFTY().
 	Underlyings []UnderlyingSpec
 	// Expiries is the number of nearest expiries listed per underlying.
-	// Default 2; negative is an error.
+	// Default 2; negative or above 1000 is an error.
 	Expiries int
 	// StrikesPerSide is the number of strikes listed on each side of the ATM
 	// strike, so each expiry has 2·StrikesPerSide+1 strikes (fewer if some
-	// would not be positive). Default 10; negative is an error.
+	// would not be positive). Default 10; negative or above 10000 is an
+	// error.
 	StrikesPerSide int
 	// Holidays are the exchange holidays; the zero value means none.
 	Holidays Holidays
 }
+
+// Limits on UniverseConfig, far above any listing, that keep a mistaken
+// value from exhausting memory.
+const (
+	maxUniverseExpiries = 1000
+	maxStrikesPerSide   = 10000
+)
 
 // Universe lists a synthetic set of instruments, so that nothing needs a data
 // file. For each underlying, in the order given, it lists the index (with the
@@ -192,11 +200,11 @@ func Universe(cfg UniverseConfig) ([]Instrument, error) {
 	if cfg.Date.IsZero() {
 		return nil, fmt.Errorf("ticker: UniverseConfig.Date must be set")
 	}
-	if cfg.Expiries < 0 {
-		return nil, fmt.Errorf("ticker: UniverseConfig.Expiries must not be negative, got %d", cfg.Expiries)
+	if cfg.Expiries < 0 || cfg.Expiries > maxUniverseExpiries {
+		return nil, fmt.Errorf("ticker: UniverseConfig.Expiries must be in [0, %d], got %d", maxUniverseExpiries, cfg.Expiries)
 	}
-	if cfg.StrikesPerSide < 0 {
-		return nil, fmt.Errorf("ticker: UniverseConfig.StrikesPerSide must not be negative, got %d", cfg.StrikesPerSide)
+	if cfg.StrikesPerSide < 0 || cfg.StrikesPerSide > maxStrikesPerSide {
+		return nil, fmt.Errorf("ticker: UniverseConfig.StrikesPerSide must be in [0, %d], got %d", maxStrikesPerSide, cfg.StrikesPerSide)
 	}
 	if cfg.Expiries == 0 {
 		cfg.Expiries = 2
@@ -243,7 +251,9 @@ func Universe(cfg UniverseConfig) ([]Instrument, error) {
 			exp := e.day.at(0, loc)
 			prefix := expiryPrefix(s.Name, e)
 			for k := -cfg.StrikesPerSide; k <= cfg.StrikesPerSide; k++ {
-				strike := atm + float64(k)*s.StrikeStep
+				// Rounded to 1/10000 of a rupee so that a fractional
+				// step gives clean strikes (0.3, not 0.30000000000000004).
+				strike := math.Round((atm+float64(k)*s.StrikeStep)*1e4) / 1e4
 				if strike <= 0 {
 					continue
 				}

@@ -1,6 +1,7 @@
 package ticker
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,21 @@ func TestUniverseSymbols(t *testing.T) {
 	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1})
 	require.NoError(t, err)
 	require.Equal(t, "NIFTY25D2397.5CE", ins[1].Symbol)
+
+	// A step that is not exact in binary still gives clean strikes.
+	spec.Spot, spec.StrikeStep = 0.3, 0.1
+	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 2})
+	require.NoError(t, err)
+	require.Equal(t, []string{"NIFTY25D230.1CE", "NIFTY25D230.1PE", "NIFTY25D230.2CE", "NIFTY25D230.2PE",
+		"NIFTY25D230.3CE", "NIFTY25D230.3PE", "NIFTY25D230.4CE", "NIFTY25D230.4PE",
+		"NIFTY25D230.5CE", "NIFTY25D230.5PE"}, symbols(ins[1:]))
+}
+
+func TestHugeCountsDoNotPanic(t *testing.T) {
+	require.Len(t, Expiries(NIFTY(), ymd(2025, 12, 1), 3, Holidays{}), 3)
+	ins, err := Universe(UniverseConfig{Date: ymd(2025, 12, 1), Expiries: 1, StrikesPerSide: 1})
+	require.NoError(t, err)
+	require.Len(t, SelectChain(ins, "NIFTY", 24000, ymd(2025, 12, 1), math.MaxInt, math.MaxInt), 6)
 }
 
 func TestUniverseSkipsNonPositiveStrikes(t *testing.T) {
@@ -247,6 +263,8 @@ func TestUniverseConfigErrors(t *testing.T) {
 		{"no date", UniverseConfig{}, "ticker: UniverseConfig.Date must be set"},
 		{"negative expiries", UniverseConfig{Date: d, Expiries: -1}, "UniverseConfig.Expiries"},
 		{"negative strikes", UniverseConfig{Date: d, StrikesPerSide: -2}, "UniverseConfig.StrikesPerSide"},
+		{"too many expiries", UniverseConfig{Date: d, Expiries: 1 << 40}, "UniverseConfig.Expiries must be in [0, 1000]"},
+		{"too many strikes", UniverseConfig{Date: d, StrikesPerSide: 1 << 62}, "UniverseConfig.StrikesPerSide must be in [0, 10000]"},
 		{"empty name", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.Name = "" })}, "Underlyings[0].Name"},
 		{"zero token", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.Token = 0 })}, "Underlyings[0].Token"},
 		{"zero spot", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.Spot = 0 })}, "Underlyings[0].Spot"},

@@ -16,8 +16,7 @@ type bucket struct{ calls, fails uint64 }
 func (w *window) init(size int) {
 	per := max(size/10, 1)
 	n := (size + per - 1) / per
-	w.size = uint64(per)
-	w.buckets = make([]bucket, n+1)
+	*w = window{size: uint64(per), buckets: make([]bucket, n+1)}
 }
 
 func (w *window) reset() {

@@ -1,0 +1,126 @@
+package breaker
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadfast-go/steadfast/internal/metrictest"
+)
+
+func TestStripeCount(t *testing.T) {
+	for procs, want := range map[int]int{0: 4, 1: 4, 2: 8, 3: 16, 4: 16, 5: 32, 16: 64, 1000: 64} {
+		require.Equal(t, want, stripeCount(procs), "procs %d", procs)
+	}
+}
+
+func TestWindowBuckets(t *testing.T) {
+	var w window
+	w.init(100)
+	require.Equal(t, uint64(10), w.size)
+	require.Len(t, w.buckets, 11) // 10 full + the one being filled
+	w.add(100, 0)
+	require.Equal(t, uint64(100), w.calls)
+	w.add(9, 1) // the bucket being filled
+	require.Equal(t, uint64(100), w.calls, "a full bucket rotates out the oldest")
+	require.Equal(t, uint64(1), w.fails)
+	w.add(5, 0)
+	require.Equal(t, uint64(105), w.calls, "the window covers Window..Window+Window/10 calls")
+	w.add(1000, 0)
+	require.Equal(t, uint64(0), w.fails)
+	require.LessOrEqual(t, w.calls, uint64(110))
+	require.GreaterOrEqual(t, w.calls, uint64(100))
+
+	w.init(15) // buckets of 1 call: exact
+	w.add(0, 15)
+	w.add(15, 0)
+	require.Equal(t, uint64(15), w.calls)
+	require.Equal(t, uint64(0), w.fails)
+	w.reset()
+	require.Zero(t, w.calls)
+}
+
+// TestFold drives a stripe counter to the fold point: the counts stay
+// exact and the metrics cumulative.
+func TestFold(t *testing.T) {
+	for _, rate := range []float64{0, 0.5} {
+		reg := prometheus.NewRegistry()
+		b, err := New(Config{Name: "f", FailureRate: rate, Registerer: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		require.NoError(t, err)
+		w := b.word.Load()
+		s := b.stripe()
+		s.c[success].Store(tagOf(w) | (foldAt - 1))
+		s.c[ignored].Store(tagOf(w) | (foldAt - 1))
+		require.NoError(t, b.Do(context.Background(), func(context.Context) error { return nil }))
+		require.ErrorIs(t, b.Do(context.Background(), func(context.Context) error { return context.Canceled }), context.Canceled)
+		require.NoError(t, b.Do(context.Background(), func(context.Context) error { return nil }))
+		require.Less(t, b.stripe().c[success].Load()&countMask, uint64(foldAt), "folded")
+		require.Less(t, b.stripe().c[ignored].Load()&countMask, uint64(foldAt), "folded")
+		c := b.Counts()
+		require.Equal(t, uint64(foldAt+1), c.Successes)
+		require.Equal(t, uint64(foldAt), c.Ignored)
+		v, err := metrictest.Value(reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"})
+		require.NoError(t, err)
+		require.Equal(t, float64(foldAt+1), v)
+		b.Reset()
+		v, err = metrictest.Value(reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"})
+		require.NoError(t, err)
+		require.Equal(t, float64(foldAt+1), v, "cumulative across Reset")
+		require.Equal(t, Counts{}, b.Counts())
+	}
+}
+
+// TestBatchedSuccessesFromManyGoroutines spreads successes over stripes so
+// that many sit unpublished, then checks that the rate still counts them.
+func TestBatchedSuccessesFromManyGoroutines(t *testing.T) {
+	b, err := New(Config{FailureRate: 0.5, Window: 1000, MinCalls: 100})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 7 { // below any batch size > 7: likely unpublished
+				_ = b.Do(context.Background(), func(context.Context) error { return nil })
+			}
+		})
+	}
+	wg.Wait()
+	// 112 successes; 111 failures keep the rate below 0.5, the 112th reaches it.
+	boom := errors.New("boom")
+	for range 111 {
+		_ = b.Do(context.Background(), func(context.Context) error { return boom })
+	}
+	require.Equal(t, Closed, b.State())
+	_ = b.Do(context.Background(), func(context.Context) error { return boom })
+	require.Equal(t, Open, b.State())
+}
+
+// TestArmedWaitsForMinCalls: the rate is reached early; the breaker opens
+// only at MinCalls, on a success, and disarms if the rate falls.
+func TestArmedWaitsForMinCalls(t *testing.T) {
+	b, err := New(Config{FailureRate: 0.5, Window: 100, MinCalls: 20})
+	require.NoError(t, err)
+	ctx := context.Background()
+	boom := errors.New("boom")
+	for range 5 {
+		_ = b.Do(ctx, func(context.Context) error { return boom })
+	}
+	require.True(t, b.armed.Load())
+	for range 5 {
+		_ = b.Do(ctx, func(context.Context) error { return nil })
+	}
+	require.Equal(t, Closed, b.State())
+	require.True(t, b.armed.Load(), "5/10 is still at the rate")
+	_ = b.Do(ctx, func(context.Context) error { return nil })
+	require.False(t, b.armed.Load(), "5/11 is below the rate")
+	for range 9 {
+		_ = b.Do(ctx, func(context.Context) error { return boom })
+	}
+	// 14 failures / 20 calls, MinCalls reached on a failure.
+	require.Equal(t, Open, b.State())
+}

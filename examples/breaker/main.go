@@ -1,0 +1,134 @@
+// Command breaker shows a circuit breaker in front of a flaky upstream: it
+// opens after consecutive failures, fails fast while open, probes after the
+// open timeout, re-opens when a probe fails, and closes once the probes
+// succeed. It finishes by itself in about a second.
+//
+//	go run ./examples/breaker
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steadfast-go/steadfast/breaker"
+)
+
+const openTimeout = 300 * time.Millisecond
+
+var errDown = errors.New("upstream: connection refused")
+
+// upstream is a stand-in for a remote service that can be switched off.
+type upstream struct{ down atomic.Bool }
+
+func (u *upstream) quote(context.Context) (float64, error) {
+	if u.down.Load() {
+		return 0, errDown
+	}
+	return 24315.5, nil
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "breaker example:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	start := time.Now()
+	reg := prometheus.NewRegistry()
+	b, err := breaker.New(breaker.Config{
+		Name:             "quotes",
+		FailureThreshold: 3,
+		OpenTimeout:      openTimeout,
+		HalfOpenMaxCalls: 2,
+		Registerer:       reg,
+		OnStateChange: func(name string, from, to breaker.State) {
+			fmt.Printf("%6s  ** %s: %s -> %s\n", since(start), name, from, to)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	up := &upstream{}
+	ctx := context.Background()
+	call := func() {
+		price, err := breaker.Call(ctx, b, up.quote)
+		switch {
+		case err == nil:
+			fmt.Printf("%6s  quote %.1f\n", since(start), price)
+		case errors.Is(err, breaker.ErrOpen), errors.Is(err, breaker.ErrTooManyCalls):
+			fmt.Printf("%6s  rejected: %v\n", since(start), err)
+		default:
+			fmt.Printf("%6s  failed: %v\n", since(start), err)
+		}
+	}
+
+	fmt.Println("upstream healthy")
+	call()
+	call()
+
+	fmt.Println("upstream goes down: three failures open the breaker, then calls fail fast")
+	up.down.Store(true)
+	for range 5 {
+		call()
+	}
+
+	fmt.Printf("after the open timeout (%v) the breaker is %s, with no call needed\n", openTimeout, waitOut(b))
+	call() // the first probe fails: open again for a fresh timeout
+	call()
+
+	fmt.Println("upstream recovers")
+	up.down.Store(false)
+	fmt.Printf("after another %v: %s\n", openTimeout, waitOut(b))
+	call() // probe 1 of 2
+	call() // probe 2 of 2: closes
+	call()
+
+	fmt.Printf("counts since it closed: %+v\n", b.Counts())
+	return printCalls(reg)
+}
+
+// waitOut sleeps through the open timeout and returns the state then.
+func waitOut(b *breaker.Breaker) breaker.State {
+	time.Sleep(openTimeout + 10*time.Millisecond)
+	return b.State()
+}
+
+func since(start time.Time) string {
+	return time.Since(start).Round(10 * time.Millisecond).String()
+}
+
+// printCalls prints the cumulative call counters, as a scrape would see them.
+func printCalls(reg *prometheus.Registry) error {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for _, mf := range mfs {
+		if mf.GetName() != "steadfast_breaker_calls_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" {
+					lines = append(lines, fmt.Sprintf("  %s{result=%q} %v", mf.GetName(), l.GetValue(), m.GetCounter().GetValue()))
+				}
+			}
+		}
+	}
+	sort.Strings(lines)
+	fmt.Println("metrics (cumulative):")
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+	return nil
+}

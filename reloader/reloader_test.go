@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -814,6 +815,27 @@ func TestMetrics(t *testing.T) {
 		r.Trigger()
 		require.Equal(t, 1.0, value("steadfast_reloader_ignored_total", nil))
 		require.Equal(t, 0.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "panic"}))
+
+		names, err := metrictest.Names(reg)
+		require.NoError(t, err)
+		require.Equal(t, []string{
+			"steadfast_reloader_callback_panics_total",
+			"steadfast_reloader_coalesced_total",
+			"steadfast_reloader_consecutive_failures",
+			"steadfast_reloader_ignored_total",
+			"steadfast_reloader_in_flight",
+			"steadfast_reloader_last_success_timestamp_seconds",
+			"steadfast_reloader_pending",
+			"steadfast_reloader_reload_duration_seconds",
+			"steadfast_reloader_reloads_total",
+			"steadfast_reloader_trigger_latency_seconds",
+			"steadfast_reloader_triggers_total",
+		}, names)
+		mfs, err := reg.Gather()
+		require.NoError(t, err)
+		problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+		require.NoError(t, err)
+		require.Empty(t, problems)
 
 		v, err := metrictest.Value(reg, "steadfast_reloader_triggers_total", metrictest.Labels{"name": "other"})
 		require.NoError(t, err)

@@ -1,0 +1,871 @@
+package ticker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steadfast-go/steadfast/mockstate"
+	"github.com/steadfast-go/steadfast/ticker/bs"
+)
+
+// Errors of the mock source. Subscribe wraps them, once per rejected
+// instrument, in the error it returns; match them with errors.Is.
+var (
+	// ErrUnknownUnderlying: the instrument's underlying is not one of
+	// MockConfig.Underlyings, so the mock has no price process for it.
+	ErrUnknownUnderlying = errors.New("ticker: mock source has no such underlying")
+	// ErrExpiredInstrument: the contract has already expired at the mock's
+	// current time.
+	ErrExpiredInstrument = errors.New("ticker: instrument has expired")
+	// ErrUnsupportedInstrument: the instrument lacks what the mock needs to
+	// price it: a non-zero token, a known kind, a positive strike (options)
+	// or an expiry date (options and futures).
+	ErrUnsupportedInstrument = errors.New("ticker: mock source cannot price instrument")
+	// ErrMockFull: subscribing would exceed MockConfig.MaxSize instruments.
+	ErrMockFull = errors.New("ticker: mock source is full")
+	// ErrRunning is returned by MockSource.Run while another Run of the same
+	// source is in progress.
+	ErrRunning = errors.New("ticker: mock source is already running")
+)
+
+// Defaults of MockConfig's zero fields.
+const (
+	DefaultMockInterval      = time.Second
+	DefaultMockRate          = 0.065
+	DefaultMockDividendYield = 0.012
+	DefaultMockVolatility    = 0.15
+	DefaultMockRollStrikes   = 10
+	DefaultMockName          = "mock"
+)
+
+// MockConfig configures NewMockSource. The zero value is valid: every zero
+// field means the default documented on it.
+type MockConfig struct {
+	// Seed makes the simulation reproducible: two sources with the same
+	// Seed and configuration that are stepped through the same times with
+	// the same subscriptions emit identical ticks. It also derives the
+	// tokens of contracts the mock lists itself when it rolls expiries (as
+	// UniverseConfig.Seed does), so use the same value for both.
+	Seed uint64
+	// Now is the mock's clock: Run steps the simulation to Now() on every
+	// Interval, and Subscribe judges expiry against it before the first step.
+	// A function returning a faster clock replays a trading day faster than
+	// real time. Default time.Now.
+	Now func() time.Time
+	// Interval is how often Run produces a round of ticks (one per
+	// subscribed instrument). Default 1s; negative is an error.
+	Interval time.Duration
+	// Rate is the risk-free rate, continuously compounded, used to price
+	// options and futures. Default 0.065 (6.5%); the zero value cannot
+	// express a rate of exactly zero, so pass a negligible one such as
+	// 1e-12. Must be in [-1, 1].
+	Rate float64
+	// DividendYield is the underlyings' continuous dividend yield. Default
+	// 0.012 (1.2%), with the same caveat as Rate. Must be in [-1, 1].
+	DividendYield float64
+	// Underlyings are the indices the mock simulates. Each follows
+	// geometric Brownian motion from its Spot with its Volatility (zero
+	// means 0.15) and the risk-neutral drift Rate − DividendYield; its
+	// options are priced off a volatility smile whose at-the-money level is
+	// the same Volatility. Default NIFTY() and BANKNIFTY().
+	Underlyings []UnderlyingSpec
+	// Holidays are the exchange holidays, used when listing the expiries
+	// that replace expired ones. The zero value means none.
+	Holidays Holidays
+	// MaxSize bounds the number of subscribed instruments and of entries
+	// in the mock's state store. Default 5000 (mockstate.DefaultMaxSize);
+	// negative is an error.
+	MaxSize int
+	// RollStrikesPerSide is the number of strikes on each side of the money
+	// that the mock lists for an expiry it adds to replace an expired one.
+	// Default 10; negative is an error.
+	RollStrikesPerSide int
+	// Name labels the source's metrics (constant label "name") and those of
+	// its state store, and its log records. Default "mock".
+	Name string
+	// Logger receives contained failures: invalid ticks withheld, a panic
+	// in emit, contracts rolled. Nil means slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the metrics: steadfast_ticker_mock_ticks_total,
+	// steadfast_ticker_mock_invalid_ticks_total,
+	// steadfast_ticker_mock_emit_panics_total,
+	// steadfast_ticker_mock_expired_total,
+	// steadfast_ticker_mock_rolled_total (counters) and
+	// steadfast_ticker_mock_instruments (gauge), plus the mockstate store's.
+	// Nil means no metrics.
+	Registerer prometheus.Registerer
+}
+
+// Price formation of the mock, fixed rather than configurable.
+const (
+	mockSpreadFrac = 0.002   // quoted spread as a fraction of the price, at least one tick
+	mockOILots     = 100_000 // open interest, in lots, of an at-the-money contract
+	mockOIMinLots  = 50      // open interest floor far from the money
+	mockVolLots    = 40.0    // mean lots traded per second at the money
+	mockMaxTickDt  = 60.0    // seconds of volume one tick can accumulate at most
+	mockYear       = 365 * 24 * time.Hour
+)
+
+// MockSource is a simulated market. It implements Source: Run streams, on
+// every Interval, one tick for each subscribed instrument, and Subscribe
+// changes the set. Step produces one round for a given time without a
+// goroutine. A MockSource is safe for concurrent use.
+type MockSource struct {
+	cfg    MockConfig
+	log    *slog.Logger
+	store  *mockstate.Store[uint32, mockSnap, mockBuilder]
+	met    *mockMetrics
+	pool   sync.Pool // *mockRound
+	maxLen int
+	run    atomic.Bool
+
+	mu      sync.Mutex
+	unders  []mockUnderlying
+	rng     *rand.Rand
+	last    time.Time    // simulated time of the last step; zero before the first
+	subs    []*mockInstr // emission order; replaced, never modified in place
+	byToken map[uint32]*mockInstr
+	next    int64 // earliest expiry cutoff (Unix ns) among subs; MaxInt64 if none
+}
+
+// mockUnderlying is the price process of one underlying.
+type mockUnderlying struct {
+	spec      UnderlyingSpec
+	gbm       bs.GBM
+	smile     bs.Smile
+	spot      float64
+	prevClose float64 // spot at the end of the previous IST day
+	day       calDay  // day of the last step
+}
+
+// mockInstr is a subscribed instrument; immutable once made.
+type mockInstr struct {
+	ins     Instrument
+	under   int     // index into MockSource.unders
+	kind    bs.Kind // for options
+	cutoff  int64   // expiry instant (15:30 IST on the expiry date) in Unix ns; 0 = never
+	oiScale float64 // per-contract factor of the open interest, in [0.75, 1.25)
+}
+
+// mockBuilder is the mutable per-instrument state in the store.
+type mockBuilder struct {
+	in        *mockInstr
+	day       calDay  // IST day of the last tick; volume and prevClose reset when it changes
+	prevClose float64 // last price of the previous day
+	volume    uint64
+	lastNano  int64 // time of the last tick, for the volume accrued since
+	tick      Tick
+}
+
+// mockSnap is the published state of an instrument: its latest tick.
+type mockSnap struct {
+	tick   Tick
+	cutoff int64
+}
+
+func buildMockSnap(b *mockBuilder) *mockSnap {
+	return &mockSnap{tick: b.tick, cutoff: b.in.cutoff}
+}
+
+func mockExpired(s *mockSnap, now time.Time) (bool, error) {
+	return s.cutoff != 0 && now.UnixNano() >= s.cutoff, nil
+}
+
+// NewMockSource returns a mock source with no subscriptions, or an error
+// naming the first invalid field of cfg.
+func NewMockSource(cfg MockConfig) (*MockSource, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	switch {
+	case cfg.Interval < 0:
+		return nil, fmt.Errorf("ticker: MockConfig.Interval must not be negative, got %v", cfg.Interval)
+	case cfg.MaxSize < 0:
+		return nil, fmt.Errorf("ticker: MockConfig.MaxSize must not be negative, got %d", cfg.MaxSize)
+	case cfg.RollStrikesPerSide < 0:
+		return nil, fmt.Errorf("ticker: MockConfig.RollStrikesPerSide must not be negative, got %d", cfg.RollStrikesPerSide)
+	case !(math.Abs(cfg.Rate) <= 1):
+		return nil, fmt.Errorf("ticker: MockConfig.Rate must be in [-1, 1], got %v", cfg.Rate)
+	case !(math.Abs(cfg.DividendYield) <= 1):
+		return nil, fmt.Errorf("ticker: MockConfig.DividendYield must be in [-1, 1], got %v", cfg.DividendYield)
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultMockInterval
+	}
+	if cfg.Rate == 0 {
+		cfg.Rate = DefaultMockRate
+	}
+	if cfg.DividendYield == 0 {
+		cfg.DividendYield = DefaultMockDividendYield
+	}
+	if cfg.RollStrikesPerSide == 0 {
+		cfg.RollStrikesPerSide = DefaultMockRollStrikes
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultMockName
+	}
+	if len(cfg.Underlyings) == 0 {
+		cfg.Underlyings = []UnderlyingSpec{NIFTY(), BANKNIFTY()}
+	} else {
+		cfg.Underlyings = slices.Clone(cfg.Underlyings)
+	}
+	m := &MockSource{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		byToken: make(map[uint32]*mockInstr),
+		next:    math.MaxInt64,
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6d6f636b)), // "mock"
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	names := make(map[string]bool, len(cfg.Underlyings))
+	tokens := make(map[uint32]bool, len(cfg.Underlyings))
+	for i := range cfg.Underlyings {
+		s := &cfg.Underlyings[i]
+		field := fmt.Sprintf("MockConfig.Underlyings[%d]", i)
+		if err := s.validate(field); err != nil {
+			return nil, err
+		}
+		if names[s.Name] {
+			return nil, fmt.Errorf("ticker: %s.Name %q is listed twice", field, s.Name)
+		}
+		if tokens[s.Token] {
+			return nil, fmt.Errorf("ticker: %s.Token %d is listed twice", field, s.Token)
+		}
+		names[s.Name], tokens[s.Token] = true, true
+		if s.Volatility == 0 {
+			s.Volatility = DefaultMockVolatility
+		}
+		m.unders = append(m.unders, mockUnderlying{
+			spec:      *s,
+			gbm:       bs.GBM{Drift: cfg.Rate - cfg.DividendYield, Vol: s.Volatility},
+			smile:     bs.DefaultSmile(s.Volatility),
+			spot:      s.Spot,
+			prevClose: s.Spot,
+		})
+	}
+	met, err := newMockMetrics(cfg.Name, cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	m.met = met
+	store, err := mockstate.New(buildMockSnap, mockstate.Config[uint32, mockSnap]{
+		MaxSize:    cfg.MaxSize,
+		Expired:    mockExpired,
+		OnEvict:    m.onEvict,
+		Name:       cfg.Name,
+		Logger:     cfg.Logger,
+		Registerer: cfg.Registerer,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticker: mock source state store: %w", err)
+	}
+	m.store = store
+	m.maxLen = cfg.MaxSize
+	if m.maxLen == 0 {
+		m.maxLen = mockstate.DefaultMaxSize
+	}
+	m.pool.New = func() any {
+		r := &mockRound{m: m}
+		r.fn = r.update
+		return r
+	}
+	return m, nil
+}
+
+// onEvict runs when the store drops an entry. The mock never overfills its
+// store, so an eviction by size means an instrument was lost: say so. It
+// must not take m.mu, since the store calls it from Step and Subscribe.
+func (m *MockSource) onEvict(token uint32, _ *mockSnap, r mockstate.Reason) {
+	if r == mockstate.ReasonSize {
+		m.log.Warn("ticker: mock source state evicted an instrument; it stops ticking",
+			"name", m.cfg.Name, "token", token)
+	}
+}
+
+// Run streams until ctx ends: it calls Step(Now(), emit) at once and then on
+// every Interval, using a time.Ticker, and returns nil when ctx ends. It
+// starts no goroutine. Only one Run of a source may be in progress; another
+// returns ErrRunning at once.
+func (m *MockSource) Run(ctx context.Context, emit func(Tick)) error {
+	if emit == nil {
+		return errors.New("ticker: MockSource.Run: emit must not be nil")
+	}
+	if !m.run.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer m.run.Store(false)
+	if ctx.Err() != nil {
+		return nil
+	}
+	m.Step(m.cfg.Now(), emit)
+	tk := time.NewTicker(m.cfg.Interval)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tk.C:
+			m.Step(m.cfg.Now(), emit)
+		}
+	}
+}
+
+// Subscribe removes the instruments in remove, then adds those in add, and
+// returns an error (joined, one per instrument) for each one it could not
+// add; the others are applied. Adding an instrument already subscribed, or
+// removing one that is not, does nothing. An added instrument ticks from
+// the next Step on; one added twice keeps its first description.
+//
+// The mock accepts indices, equities and futures whose Underlying (for an
+// index or equity: whose name) is one of MockConfig.Underlyings, and calls
+// and puts on them with a positive strike and an expiry date that has not
+// passed (a contract expires at 15:30 IST on its expiry date, judged at the
+// time of the last Step, or Now() before the first). A zero TickSize or
+// LotSize is taken from the underlying's spec.
+func (m *MockSource) Subscribe(add, remove []Instrument) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.last
+	if now.IsZero() {
+		now = m.cfg.Now()
+	}
+	changed := false
+	for _, in := range remove {
+		if _, ok := m.byToken[in.Token]; ok {
+			delete(m.byToken, in.Token)
+			m.store.Delete(in.Token)
+			changed = true
+		}
+	}
+	var errs []error
+	subs := m.subs
+	if changed {
+		subs = slices.DeleteFunc(slices.Clone(subs), func(mi *mockInstr) bool {
+			return m.byToken[mi.ins.Token] != mi
+		})
+	}
+	for _, in := range add {
+		if _, ok := m.byToken[in.Token]; ok {
+			continue
+		}
+		mi, err := m.prepare(in, now)
+		if err == nil && len(m.byToken) >= m.maxLen {
+			err = fmt.Errorf("%w: MaxSize is %d", ErrMockFull, m.maxLen)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ticker: cannot subscribe token %d (%q): %w", in.Token, in.Symbol, err))
+			continue
+		}
+		if !changed {
+			subs = slices.Clone(subs)
+			changed = true
+		}
+		m.addLocked(mi)
+		subs = append(subs, mi)
+	}
+	if changed {
+		m.setSubsLocked(subs)
+	}
+	return errors.Join(errs...)
+}
+
+// prepare checks in and returns its subscription record.
+func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
+	if in.Token == 0 {
+		return nil, fmt.Errorf("%w: zero token", ErrUnsupportedInstrument)
+	}
+	u := -1
+	for i := range m.unders {
+		s := &m.unders[i].spec
+		if in.Underlying == s.Name || (in.Kind == KindIndex && in.Token == s.Token) {
+			u = i
+			break
+		}
+	}
+	if u < 0 {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownUnderlying, in.Underlying)
+	}
+	spec := &m.unders[u].spec
+	if !(in.TickSize > 0) || math.IsInf(in.TickSize, 0) {
+		in.TickSize = spec.TickSize
+	}
+	if in.LotSize <= 0 && in.Kind != KindIndex {
+		in.LotSize = spec.LotSize
+	}
+	mi := &mockInstr{ins: in, under: u}
+	switch in.Kind {
+	case KindIndex, KindEquity:
+	case KindCall, KindPut:
+		if !(in.Strike > 0) || math.IsInf(in.Strike, 0) {
+			return nil, fmt.Errorf("%w: option strike %v", ErrUnsupportedInstrument, in.Strike)
+		}
+		mi.kind = bs.Call
+		if in.Kind == KindPut {
+			mi.kind = bs.Put
+		}
+		fallthrough
+	case KindFuture:
+		if in.Expiry.IsZero() {
+			return nil, fmt.Errorf("%w: %v without an expiry date", ErrUnsupportedInstrument, in.Kind)
+		}
+		mi.cutoff = dayOf(in.Expiry).at(sessionClose, time.UTC).UnixNano()
+		if now.UnixNano() >= mi.cutoff {
+			return nil, fmt.Errorf("%w: expired %s", ErrExpiredInstrument, in.Expiry.In(IST()).Format(time.DateOnly))
+		}
+	default:
+		return nil, fmt.Errorf("%w: kind %v", ErrUnsupportedInstrument, in.Kind)
+	}
+	h := tokenMix(m.cfg.Seed ^ uint64(in.Token)*0x9e3779b97f4a7c15)
+	mi.oiScale = 0.75 + 0.5*float64(h>>11)/(1<<53)
+	return mi, nil
+}
+
+// addLocked records mi and seeds its state in the store.
+func (m *MockSource) addLocked(mi *mockInstr) {
+	m.byToken[mi.ins.Token] = mi
+	m.store.Seed(mi.ins.Token, func(b *mockBuilder) {
+		*b = mockBuilder{in: mi, day: -1 << 62}
+	})
+}
+
+// setSubsLocked publishes a new emission list.
+func (m *MockSource) setSubsLocked(subs []*mockInstr) {
+	m.subs = subs
+	m.next = math.MaxInt64
+	for _, mi := range subs {
+		if mi.cutoff != 0 && mi.cutoff < m.next {
+			m.next = mi.cutoff
+		}
+	}
+	m.met.instruments.Set(float64(len(subs)))
+}
+
+// Instruments returns the subscribed instruments in the order their ticks
+// are emitted (the order they were added, with contracts added by expiry
+// rollover at the end).
+func (m *MockSource) Instruments() []Instrument {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Instrument, len(m.subs))
+	for i, mi := range m.subs {
+		out[i] = mi.ins
+	}
+	return out
+}
+
+// Spot returns the current simulated level of an underlying by name.
+func (m *MockSource) Spot(underlying string) (float64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.unders {
+		if m.unders[i].spec.Name == underlying {
+			return m.unders[i].spot, true
+		}
+	}
+	return 0, false
+}
+
+// Len returns the number of instruments held in the mock's state store.
+func (m *MockSource) Len() int { return m.store.Len() }
+
+// Step advances the simulation to now and calls emit once for each
+// subscribed instrument, in the order of Instruments, with its new tick. It
+// is what Run calls on every Interval; call it directly to drive the mock on
+// a clock of your own, or to test it without goroutines.
+//
+// The underlyings move by one geometric Brownian motion step sized by the
+// simulated time elapsed since the previous Step (none on the first Step, or
+// when now is not after it). Contracts whose expiry has passed at now are
+// removed first, and replaced as the package documentation describes.
+//
+// A tick that fails Tick.Validate is withheld, counted and logged. emit is
+// called without any lock held; it may call Subscribe. A panic in emit is
+// recovered, logged and counted, and the round continues. Step is safe for
+// concurrent use, but the output is deterministic only when the calls are
+// made one at a time with non-decreasing times.
+func (m *MockSource) Step(now time.Time, emit func(Tick)) {
+	r := m.pool.Get().(*mockRound)
+	m.mu.Lock()
+	m.advanceLocked(now)
+	if now.UnixNano() >= m.next {
+		m.rollLocked(now)
+	}
+	r.subs = m.subs
+	r.spots = r.spots[:0]
+	r.prevClose = r.prevClose[:0]
+	for i := range m.unders {
+		r.spots = append(r.spots, m.unders[i].spot)
+		r.prevClose = append(r.prevClose, m.unders[i].prevClose)
+	}
+	m.mu.Unlock()
+
+	r.now = now
+	r.nano = now.UnixNano()
+	r.day = dayOf(now)
+	var emitted, invalid, gone int
+	var firstErr error
+	for _, mi := range r.subs {
+		r.cur = mi
+		snap, err := m.store.Update(mi.ins.Token, r.fn)
+		if err != nil {
+			if errors.Is(err, mockstate.ErrNotFound) {
+				gone++ // removed meanwhile, or evicted
+				continue
+			}
+			if invalid == 0 {
+				firstErr = err
+			}
+			invalid++
+			continue
+		}
+		if emit != nil && m.deliver(emit, &snap.tick) {
+			emitted++
+		}
+	}
+	r.subs, r.cur = nil, nil
+	m.pool.Put(r)
+	m.met.ticks.Add(float64(emitted))
+	if invalid > 0 {
+		m.met.invalid.Add(float64(invalid))
+		m.log.Warn("ticker: mock source withheld invalid ticks",
+			"name", m.cfg.Name, "count", invalid, "first", firstErr)
+	}
+	if gone > 0 {
+		m.dropMissing()
+	}
+}
+
+// deliver calls emit, containing a panic.
+func (m *MockSource) deliver(emit func(Tick), t *Tick) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok = false
+			m.met.panics.Inc()
+			m.log.Error("ticker: mock source emit panicked", "name", m.cfg.Name,
+				"token", t.Token, "panic", v)
+		}
+	}()
+	emit(*t)
+	return true
+}
+
+// dropMissing forgets subscriptions whose store entry has gone (evicted).
+func (m *MockSource) dropMissing() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	subs := slices.DeleteFunc(slices.Clone(m.subs), func(mi *mockInstr) bool {
+		if _, ok := m.store.Get(mi.ins.Token); ok {
+			return false
+		}
+		delete(m.byToken, mi.ins.Token)
+		return true
+	})
+	if len(subs) != len(m.subs) {
+		m.setSubsLocked(subs)
+	}
+}
+
+// advanceLocked moves the underlyings to now.
+func (m *MockSource) advanceLocked(now time.Time) {
+	var dt float64
+	if !m.last.IsZero() && now.After(m.last) {
+		dt = float64(now.Sub(m.last)) / float64(mockYear)
+	}
+	if m.last.IsZero() || now.After(m.last) {
+		m.last = now
+	}
+	day := dayOf(now)
+	for i := range m.unders {
+		u := &m.unders[i]
+		if day > u.day {
+			if u.day != 0 {
+				u.prevClose = u.spot
+			}
+			u.day = day
+		}
+		u.spot = u.gbm.Step(u.spot, dt, m.rng)
+	}
+}
+
+// rollLocked removes the contracts that have expired at now and, for each
+// underlying that lost option expiries, subscribes the options of as many
+// next expiries.
+func (m *MockSource) rollLocked(now time.Time) {
+	nano := now.UnixNano()
+	// Expiries per underlying before and after.
+	type key struct {
+		under int
+		day   calDay
+	}
+	before := make(map[key]bool)
+	after := make(map[key]bool)
+	expired := 0
+	subs := m.subs[:0:0]
+	for _, mi := range m.subs {
+		isOpt := mi.ins.Kind.IsOption()
+		k := key{mi.under, dayOf(mi.ins.Expiry)}
+		if isOpt {
+			before[k] = true
+		}
+		if mi.cutoff != 0 && nano >= mi.cutoff {
+			delete(m.byToken, mi.ins.Token)
+			expired++
+			continue
+		}
+		if isOpt {
+			after[k] = true
+		}
+		subs = append(subs, mi)
+	}
+	removed := m.store.Cleanup(now)
+	// Cleanup leaves an entry updated while it judged; make sure.
+	for _, mi := range m.subs {
+		if mi.cutoff != 0 && nano >= mi.cutoff && m.store.Delete(mi.ins.Token) {
+			removed++
+		}
+	}
+	m.met.expired.Add(float64(expired))
+
+	rolled := 0
+	for ui := range m.unders {
+		var nb, na int
+		for k := range before {
+			if k.under == ui {
+				nb++
+			}
+		}
+		for k := range after {
+			if k.under == ui {
+				na++
+			}
+		}
+		need := nb - na
+		if need <= 0 {
+			continue
+		}
+		u := &m.unders[ui]
+		spec := u.spec
+		spec.Spot = u.spot
+		ins, err := Universe(UniverseConfig{
+			Seed:           m.cfg.Seed,
+			Date:           now,
+			Underlyings:    []UnderlyingSpec{spec},
+			Expiries:       nb + 1,
+			StrikesPerSide: m.cfg.RollStrikesPerSide,
+			Holidays:       m.cfg.Holidays,
+		})
+		if err != nil {
+			m.log.Error("ticker: mock source cannot list next expiries", "name", m.cfg.Name,
+				"underlying", spec.Name, "error", err)
+			continue
+		}
+		var take []calDay
+		for _, in := range ins {
+			if !in.Kind.IsOption() {
+				continue
+			}
+			d := dayOf(in.Expiry)
+			if after[key{ui, d}] || slices.Contains(take, d) {
+				continue
+			}
+			if nano >= d.at(sessionClose, time.UTC).UnixNano() {
+				continue
+			}
+			if len(take) == need {
+				break // Universe lists expiries in ascending order
+			}
+			take = append(take, d)
+		}
+		full := 0
+		for _, in := range ins {
+			if !in.Kind.IsOption() || !slices.Contains(take, dayOf(in.Expiry)) {
+				continue
+			}
+			if _, ok := m.byToken[in.Token]; ok {
+				continue
+			}
+			if len(m.byToken) >= m.maxLen {
+				full++
+				continue
+			}
+			mi, err := m.prepare(in, now)
+			if err != nil {
+				continue // cannot happen for a listed, unexpired option
+			}
+			m.addLocked(mi)
+			subs = append(subs, mi)
+			rolled++
+		}
+		if full > 0 {
+			m.log.Warn("ticker: mock source is full; next-expiry contracts not added",
+				"name", m.cfg.Name, "underlying", spec.Name, "skipped", full, "max_size", m.maxLen)
+		}
+	}
+	m.met.rolled.Add(float64(rolled))
+	m.setSubsLocked(subs)
+	m.log.Info("ticker: mock source rolled expiries", "name", m.cfg.Name,
+		"expired", expired, "removed_from_store", removed, "added", rolled)
+}
+
+// mockRound carries one Step's inputs to the per-instrument update, which
+// runs under the store's lock. Rounds are pooled so that a Step allocates
+// nothing but the snapshots.
+type mockRound struct {
+	m         *MockSource
+	fn        func(*mockBuilder) error // r.update, bound once
+	subs      []*mockInstr
+	spots     []float64
+	prevClose []float64
+	cur       *mockInstr
+	now       time.Time
+	nano      int64
+	day       calDay
+}
+
+// update computes b's next tick.
+func (r *mockRound) update(b *mockBuilder) error {
+	mi, m := b.in, r.m
+	in := &mi.ins
+	spot := r.spots[mi.under]
+	t := &b.tick
+	last := t.LastPrice
+	if r.day != b.day {
+		b.prevClose = last
+		b.volume = 0
+		b.day = r.day
+	}
+	dtSec := 0.0
+	if b.lastNano != 0 && r.nano > b.lastNano {
+		dtSec = min(float64(r.nano-b.lastNano)/1e9, mockMaxTickDt)
+	}
+	if r.nano > b.lastNano {
+		b.lastNano = r.nano
+	}
+	*t = Tick{Token: in.Token, Time: r.now, Mock: true}
+	h := tokenMix(m.cfg.Seed ^ uint64(in.Token)<<32 ^ uint64(r.nano))
+	u1 := unitFloat(h)
+	h = tokenMix(h)
+	u2 := unitFloat(h)
+	h = tokenMix(h)
+	tick := in.TickSize
+
+	switch in.Kind {
+	case KindIndex:
+		t.LastPrice = roundTicks(spot, tick) * tick
+		if b.prevClose == 0 {
+			b.prevClose = r.prevClose[mi.under]
+		}
+	case KindEquity:
+		t.LastPrice = roundTicks(spot, tick) * tick
+		quote(t, spot, tick, h)
+		b.volume += uint64(u1*mockVolLots*dtSec) * uint64(in.LotSize)
+	default:
+		years := float64(mi.cutoff-r.nano) / float64(mockYear)
+		if years < 0 {
+			years = 0
+		}
+		p := bs.Params{Spot: spot, Strike: in.Strike, T: years, Rate: m.cfg.Rate, Yield: m.cfg.DividendYield}
+		fwd := p.Forward()
+		und := &m.unders[mi.under]
+		atm := und.smile.ATM
+		// Standardised moneyness: how many standard deviations away the
+		// strike is; drives where open interest and volume concentrate.
+		z := 0.0
+		if in.Kind.IsOption() {
+			z = math.Log(in.Strike/fwd) / (atm * math.Sqrt(max(years, 1.0/365)))
+		}
+		activity := math.Exp(-0.5 * z * z)
+		var price float64
+		if in.Kind == KindFuture {
+			price = fwd
+		} else {
+			p.Vol = und.smile.Vol(fwd, in.Strike, years)
+			g := bs.Compute(mi.kind, p)
+			price = g.Price
+			t.IV = p.Vol
+			t.Delta = g.Delta
+			t.Gamma = g.Gamma
+			t.Theta = g.Theta / 365
+			t.Vega = g.Vega / 100
+		}
+		t.LastPrice = max(roundTicks(price, tick), 1) * tick
+		quote(t, price, tick, h)
+		lots := mockOIMinLots + mockOILots*activity*mi.oiScale*(0.995+0.01*u2)
+		t.OpenInterest = uint64(lots) * uint64(in.LotSize)
+		b.volume += uint64(u1*mockVolLots*(0.02+activity)*dtSec) * uint64(in.LotSize)
+	}
+	t.Volume = b.volume
+	if b.prevClose == 0 {
+		b.prevClose = t.LastPrice
+	}
+	if b.prevClose > 0 {
+		t.Change = (t.LastPrice - b.prevClose) / b.prevClose * 100
+	}
+	return t.Validate()
+}
+
+// quote sets the best bid and ask around price: a spread of mockSpreadFrac
+// of the price (at least one tick) rounded outwards to whole ticks, never
+// crossing the last price, with an empty bid (zero) when it would fall below
+// zero; and quantities of 1–50 lots.
+func quote(t *Tick, price, tick float64, h uint64) {
+	half := max(price*mockSpreadFrac, tick) / 2
+	nl := t.LastPrice / tick
+	nb := min(math.Floor((price-half)/tick), math.Round(nl))
+	na := max(math.Ceil((price+half)/tick), math.Round(nl))
+	nb = max(nb, 0)
+	if na <= nb {
+		na = nb + 1
+	}
+	t.Bid = nb * tick
+	t.Ask = na * tick
+	t.BidQty = uint32(1 + h%50)
+	t.AskQty = uint32(1 + (h>>8)%50)
+}
+
+// roundTicks returns x/tick rounded to a whole number of ticks.
+func roundTicks(x, tick float64) float64 { return math.Round(x / tick) }
+
+// unitFloat maps a hash to [0, 1).
+func unitFloat(h uint64) float64 { return float64(h>>11) / (1 << 53) }
+
+// mockMetrics are the source's own metrics.
+type mockMetrics struct {
+	ticks, invalid, panics, expired, rolled prometheus.Counter
+	instruments                             prometheus.Gauge
+}
+
+func newMockMetrics(name string, reg prometheus.Registerer) (*mockMetrics, error) {
+	opts := func(metric, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: "steadfast", Subsystem: "ticker", Name: metric, Help: help,
+			ConstLabels: prometheus.Labels{"name": name}}
+	}
+	m := &mockMetrics{
+		ticks:       prometheus.NewCounter(prometheus.CounterOpts(opts("mock_ticks_total", "Ticks the mock source emitted."))),
+		invalid:     prometheus.NewCounter(prometheus.CounterOpts(opts("mock_invalid_ticks_total", "Ticks the mock source withheld because they failed validation."))),
+		panics:      prometheus.NewCounter(prometheus.CounterOpts(opts("mock_emit_panics_total", "Panics recovered from the emit callback."))),
+		expired:     prometheus.NewCounter(prometheus.CounterOpts(opts("mock_expired_total", "Subscribed contracts removed because they expired."))),
+		rolled:      prometheus.NewCounter(prometheus.CounterOpts(opts("mock_rolled_total", "Contracts subscribed by the mock to replace expired expiries."))),
+		instruments: prometheus.NewGauge(prometheus.GaugeOpts(opts("mock_instruments", "Instruments subscribed to the mock source."))),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.ticks, m.invalid, m.panics, m.expired, m.rolled, m.instruments} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("ticker: registering mock source metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,549 @@
+package ticker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadfast-go/steadfast/internal/metrictest"
+	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/bs"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// monday is 10:00 IST on Monday 1 December 2025; NIFTY's nearest expiries
+// are Tuesday 2 December (weekly) and 9 December.
+var monday = time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
+
+func newMock(t *testing.T, cfg ticker.MockConfig) *ticker.MockSource {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = quiet
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return monday }
+	}
+	m, err := ticker.NewMockSource(cfg)
+	require.NoError(t, err)
+	return m
+}
+
+func universe(t *testing.T, seed uint64, date time.Time, expiries, strikes int) []ticker.Instrument {
+	t.Helper()
+	ins, err := ticker.Universe(ticker.UniverseConfig{
+		Seed: seed, Date: date, Expiries: expiries, StrikesPerSide: strikes,
+	})
+	require.NoError(t, err)
+	return ins
+}
+
+// collect steps m through n rounds, interval apart from start, returning
+// the ticks of each round.
+func collect(m *ticker.MockSource, start time.Time, interval time.Duration, n int) [][]ticker.Tick {
+	rounds := make([][]ticker.Tick, n)
+	for i := range n {
+		m.Step(start.Add(time.Duration(i)*interval), func(tk ticker.Tick) {
+			rounds[i] = append(rounds[i], tk)
+		})
+	}
+	return rounds
+}
+
+func TestMockConfigValidation(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  ticker.MockConfig
+		want string
+	}{
+		{ticker.MockConfig{Interval: -time.Second}, "MockConfig.Interval"},
+		{ticker.MockConfig{MaxSize: -1}, "MockConfig.MaxSize"},
+		{ticker.MockConfig{RollStrikesPerSide: -1}, "MockConfig.RollStrikesPerSide"},
+		{ticker.MockConfig{Rate: math.NaN()}, "MockConfig.Rate"},
+		{ticker.MockConfig{DividendYield: 2}, "MockConfig.DividendYield"},
+		{ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{{Name: "X"}}}, "MockConfig.Underlyings[0].Token"},
+		{ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY(), ticker.NIFTY()}}, "listed twice"},
+	} {
+		_, err := ticker.NewMockSource(tc.cfg)
+		require.ErrorContains(t, err, tc.want)
+		require.ErrorContains(t, err, "ticker: ")
+	}
+	m, err := ticker.NewMockSource(ticker.MockConfig{})
+	require.NoError(t, err)
+	require.Empty(t, m.Instruments())
+	spot, ok := m.Spot("BANKNIFTY")
+	require.True(t, ok)
+	require.Equal(t, ticker.BANKNIFTY().Spot, spot)
+	_, ok = m.Spot("SENSEX")
+	require.False(t, ok)
+}
+
+func TestMockDeterministic(t *testing.T) {
+	run := func(seed uint64) [][]ticker.Tick {
+		m := newMock(t, ticker.MockConfig{Seed: seed, Now: func() time.Time { return monday }})
+		require.NoError(t, m.Subscribe(universe(t, 3, monday, 2, 5), nil))
+		return collect(m, monday, 500*time.Millisecond, 40)
+	}
+	a, b := run(7), run(7)
+	require.Len(t, a[0], 2+2*2*11*2) // two indices, two underlyings × two expiries × 11 strikes × call and put
+	require.Equal(t, a, b)
+	c := run(8)
+	require.NotEqual(t, a[len(a)-1], c[len(c)-1])
+	// The first round is at the reference spot for every seed; it moves after.
+	require.Equal(t, a[0][0].LastPrice, c[0][0].LastPrice)
+	require.NotEqual(t, a[39][0].LastPrice, c[39][0].LastPrice)
+}
+
+func TestMockTicksValid(t *testing.T) {
+	m := newMock(t, ticker.MockConfig{Seed: 1})
+	ins := universe(t, 1, monday, 3, 10)
+	require.NoError(t, m.Subscribe(ins, nil))
+	byToken := map[uint32]ticker.Instrument{}
+	for _, in := range ins {
+		byToken[in.Token] = in
+	}
+	// Steps of seven minutes through a day and a half, across expiry and close.
+	rounds := collect(m, monday, 7*time.Minute, 36*60/7)
+	for _, in := range m.Instruments() { // contracts rolled in after the expiry
+		byToken[in.Token] = in
+	}
+	for i, round := range rounds {
+		now := monday.Add(time.Duration(i) * 7 * time.Minute)
+		for _, tk := range round {
+			if err := checkTick(tk, byToken[tk.Token], now); err != nil {
+				t.Fatalf("round %d: %v\n%+v", i, err, tk)
+			}
+		}
+	}
+}
+
+// checkTick returns what is wrong with a mock tick, or nil.
+func checkTick(tk ticker.Tick, in ticker.Instrument, now time.Time) error {
+	onGrid := func(x float64) bool {
+		n := x / in.TickSize
+		return math.Abs(n-math.Round(n)) < 1e-6
+	}
+	switch {
+	case tk.Validate() != nil:
+		return tk.Validate()
+	case !tk.Mock || !tk.Time.Equal(now):
+		return fmt.Errorf("Mock %v, Time %v", tk.Mock, tk.Time)
+	case !(tk.LastPrice > 0) || !onGrid(tk.LastPrice):
+		return fmt.Errorf("LastPrice %v not a positive multiple of %v", tk.LastPrice, in.TickSize)
+	case in.Kind == ticker.KindIndex:
+		if tk.Bid != 0 || tk.Ask != 0 || tk.IV != 0 || tk.Volume != 0 {
+			return errors.New("an index has no quotes, volume or analytics")
+		}
+		return nil
+	case !onGrid(tk.Bid) || !onGrid(tk.Ask):
+		return errors.New("quote off the tick grid")
+	case !(tk.Bid <= tk.LastPrice && tk.LastPrice <= tk.Ask && tk.Bid < tk.Ask):
+		return errors.New("bid <= last <= ask, bid < ask violated")
+	case !(tk.IV > 0) || tk.OpenInterest == 0:
+		return errors.New("IV and open interest must be positive")
+	case tk.OpenInterest%uint64(in.LotSize) != 0 || tk.Volume%uint64(in.LotSize) != 0:
+		return errors.New("open interest and volume must be whole lots")
+	case tk.Gamma < 0 || tk.Vega < 0: // may underflow to zero far from the money
+		return errors.New("negative gamma or vega")
+	case in.Kind == ticker.KindCall && !(tk.Delta > 0 && tk.Delta < 1):
+		return fmt.Errorf("call delta %v", tk.Delta)
+	case in.Kind == ticker.KindPut && !(tk.Delta < 0 && tk.Delta > -1):
+		return fmt.Errorf("put delta %v", tk.Delta)
+	}
+	return nil
+}
+
+// parityRound checks put–call parity in one round's ticks, at the spot the
+// mock reports. Each last price is the model price rounded to the tick (at
+// most half a tick away) and never below one tick (at most a tick away).
+func parityRound(t *testing.T, m *ticker.MockSource, now time.Time, round []ticker.Tick, ins []ticker.Instrument) int {
+	t.Helper()
+	type pair struct{ call, put *ticker.Tick }
+	byToken := map[uint32]ticker.Instrument{}
+	for _, in := range ins {
+		byToken[in.Token] = in
+	}
+	type key struct {
+		under  string
+		expiry time.Time
+		strike float64
+	}
+	pairs := map[key]*pair{}
+	for i := range round {
+		in := byToken[round[i].Token]
+		if !in.Kind.IsOption() {
+			continue
+		}
+		k := key{in.Underlying, in.Expiry, in.Strike}
+		if pairs[k] == nil {
+			pairs[k] = &pair{}
+		}
+		if in.Kind == ticker.KindCall {
+			pairs[k].call = &round[i]
+		} else {
+			pairs[k].put = &round[i]
+		}
+	}
+	n := 0
+	for k, p := range pairs {
+		require.NotNil(t, p.call)
+		require.NotNil(t, p.put)
+		spot, ok := m.Spot(k.under)
+		require.True(t, ok)
+		cutoff := time.Date(k.expiry.Year(), k.expiry.Month(), k.expiry.Day(), 15, 30, 0, 0, ticker.IST())
+		years := float64(cutoff.Sub(now)) / float64(365*24*time.Hour)
+		want := spot*math.Exp(-ticker.DefaultMockDividendYield*years) - k.strike*math.Exp(-ticker.DefaultMockRate*years)
+		slack := func(tk *ticker.Tick) float64 {
+			if tk.LastPrice <= 0.05+1e-9 {
+				return 0.05
+			}
+			return 0.025
+		}
+		got := p.call.LastPrice - p.put.LastPrice
+		require.InDelta(t, want, got, slack(p.call)+slack(p.put)+1e-9, "%+v", k)
+		// The analytics are the model's: delta parity holds exactly.
+		require.InDelta(t, math.Exp(-ticker.DefaultMockDividendYield*years), p.call.Delta-p.put.Delta, 1e-9)
+		require.InDelta(t, p.call.IV, p.put.IV, 1e-15)
+		n++
+	}
+	return n
+}
+
+func TestMockPutCallParity(t *testing.T) {
+	m := newMock(t, ticker.MockConfig{Seed: 5})
+	ins := universe(t, 5, monday, 3, 10)
+	require.NoError(t, m.Subscribe(ins, nil))
+	checked := 0
+	for i := range 200 {
+		now := monday.Add(time.Duration(i) * 7 * time.Minute)
+		var round []ticker.Tick
+		m.Step(now, func(tk ticker.Tick) { round = append(round, tk) })
+		checked += parityRound(t, m, now, round, ins)
+	}
+	require.Greater(t, checked, 200*2*21)
+}
+
+func TestMockImpliedVolMatchesPrice(t *testing.T) {
+	m := newMock(t, ticker.MockConfig{Seed: 2})
+	ins := universe(t, 2, monday, 2, 10)
+	require.NoError(t, m.Subscribe(ins, nil))
+	byToken := map[uint32]ticker.Instrument{}
+	for _, in := range ins {
+		byToken[in.Token] = in
+	}
+	var round []ticker.Tick
+	m.Step(monday, func(tk ticker.Tick) { round = append(round, tk) })
+	checked := 0
+	for _, tk := range round {
+		in := byToken[tk.Token]
+		if !in.Kind.IsOption() || tk.Vega < 1 { // vega per point: a tick moves IV by < 0.05 points
+			continue
+		}
+		spot, _ := m.Spot(in.Underlying)
+		cutoff := in.Expiry.Add(15*time.Hour + 30*time.Minute)
+		k := bs.Call
+		if in.Kind == ticker.KindPut {
+			k = bs.Put
+		}
+		p := bs.Params{Spot: spot, Strike: in.Strike, T: float64(cutoff.Sub(monday)) / float64(365*24*time.Hour),
+			Rate: ticker.DefaultMockRate, Yield: ticker.DefaultMockDividendYield}
+		iv, err := bs.ImpliedVol(k, p, tk.LastPrice)
+		require.NoError(t, err)
+		// Rounding the price to the tick moves the IV by at most half a tick over vega.
+		require.InDelta(t, tk.IV, iv, 0.025/(tk.Vega*100)+1e-9, "%s", in.Symbol)
+		checked++
+	}
+	require.Greater(t, checked, 20)
+}
+
+func TestMockSmileAndOpenInterest(t *testing.T) {
+	m := newMock(t, ticker.MockConfig{Seed: 4})
+	ins := universe(t, 4, monday, 1, 20)
+	require.NoError(t, m.Subscribe(ins, nil))
+	var round []ticker.Tick
+	m.Step(monday, func(tk ticker.Tick) { round = append(round, tk) })
+	at := func(under string, strike float64, kind ticker.Kind) ticker.Tick {
+		for i, in := range ins {
+			if in.Underlying == under && in.Strike == strike && in.Kind == kind {
+				return round[i]
+			}
+		}
+		t.Fatalf("no %s %v %v", under, strike, kind)
+		return ticker.Tick{}
+	}
+	atm := at("NIFTY", 24000, ticker.KindCall)
+	farPut := at("NIFTY", 23000, ticker.KindPut)
+	farCall := at("NIFTY", 25000, ticker.KindCall)
+	require.Greater(t, farPut.IV, atm.IV, "deep OTM put IV above ATM")
+	require.Greater(t, farCall.IV, atm.IV, "deep OTM call IV above ATM")
+	require.Greater(t, atm.OpenInterest, 10*farPut.OpenInterest)
+	require.Greater(t, atm.OpenInterest, 10*farCall.OpenInterest)
+}
+
+func TestMockVolumeMonotone(t *testing.T) {
+	m := newMock(t, ticker.MockConfig{Seed: 9})
+	ins := universe(t, 9, monday, 2, 5)
+	require.NoError(t, m.Subscribe(ins, nil))
+	last := map[uint32]uint64{}
+	for i := range 1000 {
+		m.Step(monday.Add(time.Duration(i)*2*time.Second), func(tk ticker.Tick) {
+			if tk.Volume < last[tk.Token] {
+				t.Errorf("token %d: volume fell from %d to %d", tk.Token, last[tk.Token], tk.Volume)
+			}
+			last[tk.Token] = tk.Volume
+		})
+	}
+	grew := 0
+	for _, in := range ins {
+		if in.Kind.IsOption() && last[in.Token] > 0 {
+			grew++
+		}
+	}
+	require.Greater(t, grew, len(ins)/2)
+
+	// A new IST day starts a new cumulative volume.
+	var next []ticker.Tick
+	m.Step(monday.Add(24*time.Hour), func(tk ticker.Tick) { next = append(next, tk) })
+	for _, tk := range next {
+		require.LessOrEqual(t, tk.Volume, last[tk.Token])
+	}
+}
+
+func TestMockSubscribe(t *testing.T) {
+	m := newMock(t, ticker.MockConfig{Seed: 1, MaxSize: 10, Now: func() time.Time { return monday }})
+	ins := universe(t, 1, monday, 1, 1) // NIFTY index + 6 options, BANKNIFTY index + 6
+	nifty := ins[:7]
+	require.NoError(t, m.Subscribe(nifty, nil))
+	require.NoError(t, m.Subscribe(nifty[:2], nil), "adding again is a no-op")
+	require.Len(t, m.Instruments(), 7)
+	require.Equal(t, 7, m.Len())
+
+	err := m.Subscribe(ins[7:], nil) // 7 more, room for 3
+	require.ErrorIs(t, err, ticker.ErrMockFull)
+	require.Len(t, m.Instruments(), 10)
+
+	tokens := func() map[uint32]bool {
+		got := map[uint32]bool{}
+		m.Step(monday, func(tk ticker.Tick) { got[tk.Token] = true })
+		return got
+	}
+	require.Len(t, tokens(), 10)
+	require.NoError(t, m.Subscribe(nil, nifty[1:3]))
+	got := tokens()
+	require.Len(t, got, 8)
+	require.False(t, got[nifty[1].Token])
+	require.False(t, got[nifty[2].Token])
+	require.Equal(t, 8, m.Len())
+
+	// Bad instruments are reported one by one; good ones in the same call apply.
+	expired := nifty[3]
+	expired.Token, expired.Expiry = 42, monday.AddDate(0, 0, -7)
+	unknown := ticker.Instrument{Token: 43, Symbol: "RELIANCE", Underlying: "RELIANCE", Kind: ticker.KindEquity}
+	noStrike := nifty[3]
+	noStrike.Token, noStrike.Strike = 44, 0
+	zero := nifty[3]
+	zero.Token = 0
+	err = m.Subscribe([]ticker.Instrument{expired, unknown, noStrike, zero, nifty[1]}, nil)
+	require.ErrorIs(t, err, ticker.ErrExpiredInstrument)
+	require.ErrorIs(t, err, ticker.ErrUnknownUnderlying)
+	require.ErrorIs(t, err, ticker.ErrUnsupportedInstrument)
+	require.ErrorContains(t, err, "RELIANCE")
+	require.ErrorContains(t, err, "token 42")
+	got = tokens()
+	require.True(t, got[nifty[1].Token])
+	require.False(t, got[42])
+	require.Len(t, got, 9)
+}
+
+func TestMockRolloverOnFakeClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// The bubble's clock starts at 2000-01-01 00:00 UTC, a Saturday;
+		// NIFTY's weekly expiries are Tuesdays 4, 11 and 18 January.
+		start := time.Now()
+		ins, err := ticker.Universe(ticker.UniverseConfig{
+			Seed: 11, Date: start, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
+			Expiries: 2, StrikesPerSide: 2,
+		})
+		require.NoError(t, err)
+		require.Len(t, ins, 1+2*5*2)
+		first := ins[1].Expiry
+		require.Equal(t, time.Date(2000, 1, 4, 0, 0, 0, 0, ticker.IST()), first)
+
+		m := newMock(t, ticker.MockConfig{
+			Seed: 11, Interval: time.Hour, Now: time.Now,
+			Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}, RollStrikesPerSide: 2,
+		})
+		require.NoError(t, m.Subscribe(ins, nil))
+		require.Equal(t, 21, m.Len())
+
+		var mu sync.Mutex
+		seen := map[uint32]time.Time{} // token → time of its last tick
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() {
+			done <- m.Run(ctx, func(tk ticker.Tick) {
+				mu.Lock()
+				seen[tk.Token] = tk.Time
+				mu.Unlock()
+			})
+		}()
+
+		cutoff := time.Date(2000, 1, 4, 15, 30, 0, 0, ticker.IST())
+		time.Sleep(cutoff.Sub(start) - time.Minute)
+		synctest.Wait()
+		require.Equal(t, 21, m.Len(), "nothing expires before 15:30 IST")
+
+		time.Sleep(2 * time.Hour) // past the cutoff: a step has run
+		synctest.Wait()
+		require.Equal(t, 21, m.Len(), "ten expired, ten rolled in")
+		expiries := map[string]int{}
+		for _, in := range m.Instruments() {
+			if in.Kind.IsOption() {
+				expiries[in.Expiry.In(ticker.IST()).Format(time.DateOnly)]++
+			}
+		}
+		require.Equal(t, map[string]int{"2000-01-11": 10, "2000-01-18": 10}, expiries)
+
+		mu.Lock()
+		for _, in := range ins[1:] {
+			last := seen[in.Token]
+			if in.Expiry.Equal(first) {
+				require.True(t, last.Before(cutoff), "%s ticked after expiry at %v", in.Symbol, last)
+			} else {
+				require.True(t, last.After(cutoff), "%s stopped", in.Symbol)
+			}
+		}
+		for _, in := range m.Instruments() {
+			require.True(t, seen[in.Token].After(cutoff), "%s not ticking", in.Symbol)
+		}
+		mu.Unlock()
+
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
+
+func TestMockRolloverAfterLongGap(t *testing.T) {
+	m := newMock(t, ticker.MockConfig{Seed: 3, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, RollStrikesPerSide: 3})
+	ins, err := ticker.Universe(ticker.UniverseConfig{
+		Seed: 3, Date: monday, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1,
+	})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	later := monday.AddDate(0, 3, 0) // every subscribed expiry has passed
+	var round []ticker.Tick
+	m.Step(later, func(tk ticker.Tick) { round = append(round, tk) })
+	got := m.Instruments()
+	require.Len(t, got, 1+2*7*2, "index kept, two fresh monthly expiries of seven strikes")
+	require.Len(t, round, len(got))
+	require.Equal(t, len(got), m.Len())
+	spot, _ := m.Spot("BANKNIFTY")
+	for _, in := range got[1:] {
+		require.True(t, in.Expiry.After(later))
+		require.InDelta(t, spot, in.Strike, 400, "new strikes centre on the simulated spot")
+	}
+	// Tokens agree with the universe listed for that date with the same seed.
+	want, err := ticker.Universe(ticker.UniverseConfig{
+		Seed: 3, Date: later, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 10,
+	})
+	require.NoError(t, err)
+	tokens := map[uint32]string{}
+	for _, in := range want {
+		tokens[in.Token] = in.Symbol
+	}
+	for _, in := range got {
+		require.Equal(t, in.Symbol, tokens[in.Token])
+	}
+}
+
+func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMock(t, ticker.MockConfig{Interval: 250 * time.Millisecond, Now: time.Now})
+		ins := universe(t, 0, time.Now(), 1, 1)
+		require.NoError(t, m.Subscribe(ins, nil))
+		var mu sync.Mutex
+		n := 0
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() {
+			done <- m.Run(ctx, func(ticker.Tick) { mu.Lock(); n++; mu.Unlock() })
+		}()
+		synctest.Wait()
+		require.ErrorIs(t, m.Run(ctx, func(ticker.Tick) {}), ticker.ErrRunning)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		mu.Lock()
+		require.Equal(t, 5*len(ins), n, "a round at start and one per interval")
+		mu.Unlock()
+		cancel()
+		require.NoError(t, <-done)
+		// It can run again after it stopped; a done ctx returns at once.
+		require.NoError(t, m.Run(ctx, func(ticker.Tick) {}))
+		require.Error(t, m.Run(t.Context(), nil))
+	})
+}
+
+func TestMockEmitPanicContained(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := newMock(t, ticker.MockConfig{Name: "p", Registerer: reg})
+	ins := universe(t, 0, monday, 1, 1)
+	require.NoError(t, m.Subscribe(ins, nil))
+	n := 0
+	m.Step(monday, func(tk ticker.Tick) {
+		n++
+		if n == 2 {
+			panic("boom")
+		}
+	})
+	require.Equal(t, len(ins), n, "the round continued")
+	value := func(name string) float64 {
+		v, err := metrictest.Value(reg, name, metrictest.Labels{"name": "p"})
+		require.NoError(t, err)
+		return v
+	}
+	require.Equal(t, 1.0, value("steadfast_ticker_mock_emit_panics_total"))
+	require.Equal(t, float64(len(ins)-1), value("steadfast_ticker_mock_ticks_total"))
+	require.Equal(t, float64(len(ins)), value("steadfast_ticker_mock_instruments"))
+
+	_, err := ticker.NewMockSource(ticker.MockConfig{Name: "p", Registerer: reg})
+	require.Error(t, err, "same name on the same registry")
+	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "q", Registerer: reg, Logger: quiet})
+	require.NoError(t, err)
+}
+
+func TestMockEmitMaySubscribe(t *testing.T) {
+	m := newMock(t, ticker.MockConfig{})
+	ins := universe(t, 0, monday, 1, 1)
+	require.NoError(t, m.Subscribe(ins[:1], nil))
+	m.Step(monday, func(tk ticker.Tick) {
+		require.NoError(t, m.Subscribe(ins[1:3], nil)) // would deadlock if emit ran under a lock
+	})
+	n := 0
+	m.Step(monday.Add(time.Second), func(ticker.Tick) { n++ })
+	require.Equal(t, 3, n)
+}
+
+func TestMockExtremeMarketsStayValid(t *testing.T) {
+	spec := ticker.NIFTY()
+	spec.Volatility = 1.5 // a wild market: the spot wanders far from the strikes
+	m := newMock(t, ticker.MockConfig{Seed: 13, Underlyings: []ticker.UnderlyingSpec{spec}})
+	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 13, Date: monday, Underlyings: []ticker.UnderlyingSpec{spec}, Expiries: 4})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	for i := range 500 {
+		m.Step(monday.Add(time.Duration(i)*time.Hour), func(tk ticker.Tick) {
+			require.NoError(t, tk.Validate())
+			require.False(t, errors.Is(tk.Validate(), ticker.ErrInvalidTick))
+			require.Greater(t, tk.LastPrice, 0.0)
+		})
+	}
+}

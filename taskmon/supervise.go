@@ -1,0 +1,302 @@
+package taskmon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Policy says when a supervised task is restarted.
+type Policy uint8
+
+// The restart policies. The zero value is OnFailure.
+const (
+	// OnFailure restarts the task after a failed, panicked or exited run,
+	// and ends it after a successful one (Erlang/OTP's "transient").
+	OnFailure Policy = iota
+	// Always restarts the task after every run, successful ones included,
+	// until its context is done (Erlang/OTP's "permanent").
+	Always
+	// Never runs the task once, like Go (Erlang/OTP's "temporary").
+	Never
+)
+
+// String returns "on-failure", "always" or "never".
+func (p Policy) String() string {
+	switch p {
+	case OnFailure:
+		return "on-failure"
+	case Always:
+		return "always"
+	case Never:
+		return "never"
+	}
+	return fmt.Sprintf("Policy(%d)", uint8(p))
+}
+
+// Defaults of the Spec fields.
+const (
+	DefaultBackoff     = 100 * time.Millisecond
+	DefaultMaxBackoff  = 30 * time.Second
+	DefaultHealthy     = 10 * time.Second
+	DefaultMaxRestarts = 10
+	DefaultPeriod      = time.Minute
+)
+
+// Spec describes a supervised task. Zero fields take the documented
+// defaults; only Run is required.
+type Spec struct {
+	// Name names the task; it need not be unique.
+	Name string
+
+	// Run is the task's function. It is called again for each restart, with
+	// the same context. Required.
+	Run func(context.Context) error
+
+	// Restart says which runs are followed by a restart. Default OnFailure.
+	// No run is restarted once the task's context is done.
+	Restart Policy
+
+	// Backoff and MaxBackoff bound the delay before a restart: before the
+	// n-th restart since the task's last healthy run (n = 0, 1, ...) the
+	// supervisor waits a duration drawn uniformly from
+	// [0, min(MaxBackoff, Backoff·2ⁿ)] ("full jitter"). Defaults
+	// DefaultBackoff (100ms) and DefaultMaxBackoff (30s, or Backoff when
+	// that is larger). Negative values, or MaxBackoff below Backoff, are
+	// invalid.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+
+	// Healthy is how long a run must last to count as healthy: a restart
+	// that follows a healthy run starts the backoff over (n = 0). Default
+	// DefaultHealthy (10s). Negative is invalid.
+	Healthy time.Duration
+
+	// MaxRestarts and Period set the restart intensity (Erlang/OTP's MaxR
+	// and MaxT): when a run ends and MaxRestarts restarts have already
+	// happened within the Period before that moment, the task is given up:
+	// it ends with an error wrapping ErrGaveUp and the last run's error, which
+	// is logged, counted (Stats.GaveUp) and passed to the callbacks.
+	// Defaults DefaultMaxRestarts (10) and DefaultPeriod (1m). A negative
+	// MaxRestarts means no limit; a negative Period is invalid.
+	MaxRestarts int
+	Period      time.Duration
+
+	// OnError is called for each failed, panicked or exited run of this task
+	// and when the task is given up, before Config.OnError and under the
+	// same rules: its own goroutine, panics recovered and counted, and it
+	// delays only this task (its restart and its Done). Default nil.
+	OnError func(TaskError)
+}
+
+// validate returns s with its defaults filled in, or an error naming the
+// first invalid field.
+func (s Spec) validate() (Spec, error) {
+	bad := func(field string, v any, want string) (Spec, error) {
+		return s, fmt.Errorf("taskmon: Spec.%s %s, got %v (task %q)", field, want, v, s.Name)
+	}
+	switch {
+	case s.Run == nil:
+		return s, fmt.Errorf("taskmon: Spec.Run must not be nil (task %q)", s.Name)
+	case s.Restart > Never:
+		return bad("Restart", s.Restart, "must be OnFailure, Always or Never")
+	case s.Backoff < 0:
+		return bad("Backoff", s.Backoff, "must not be negative")
+	case s.MaxBackoff < 0:
+		return bad("MaxBackoff", s.MaxBackoff, "must not be negative")
+	case s.Backoff > 0 && s.MaxBackoff > 0 && s.MaxBackoff < s.Backoff:
+		return bad("MaxBackoff", s.MaxBackoff, fmt.Sprintf("must not be below Backoff (%v)", s.Backoff))
+	case s.Healthy < 0:
+		return bad("Healthy", s.Healthy, "must not be negative")
+	case s.Period < 0:
+		return bad("Period", s.Period, "must not be negative")
+	}
+	if s.Backoff == 0 {
+		s.Backoff = DefaultBackoff
+	}
+	if s.MaxBackoff == 0 {
+		s.MaxBackoff = max(DefaultMaxBackoff, s.Backoff)
+	}
+	if s.MaxBackoff < s.Backoff {
+		return bad("MaxBackoff", s.MaxBackoff, fmt.Sprintf("must not be below Backoff (%v, the default)", s.Backoff))
+	}
+	if s.Healthy == 0 {
+		s.Healthy = DefaultHealthy
+	}
+	if s.MaxRestarts == 0 {
+		s.MaxRestarts = DefaultMaxRestarts
+	}
+	if s.Period == 0 {
+		s.Period = DefaultPeriod
+	}
+	return s, nil
+}
+
+// Supervise starts spec.Run on a new goroutine as a supervised task and
+// returns it at once: the task is run, and restarted under spec.Restart with
+// jittered exponential backoff, until a run ends without calling for a
+// restart, the task's context is done (Task.Cancel, Shutdown, or ctx), or
+// the restart intensity is exceeded. Each run is counted, logged, and
+// (when it fails) passed to spec.OnError and Config.OnError; the task's Done
+// closes after its last run's callbacks have returned.
+//
+// An invalid spec (or a nil ctx) returns a nil task and an error naming the
+// field. After Shutdown, Supervise returns a task that is already done with
+// ErrClosed, and a nil error.
+func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("taskmon: Supervise %q: nil Context", spec.Name)
+	}
+	spec, err := spec.validate()
+	if err != nil {
+		return nil, err
+	}
+	t := &Task{name: spec.Name, done: make(chan struct{}), started: time.Now().UnixNano(), sup: new(supervision)}
+	ctx, t.cancel = context.WithCancelCause(ctx)
+	if !m.add(t) {
+		t.cancel(nil)
+		return m.reject(spec.Name, true, ErrClosed), nil
+	}
+	go m.supervise(t, ctx, spec)
+	return t, nil
+}
+
+// supervise is the goroutine that owns a supervised task: it runs each
+// attempt on a goroutine of its own (so that runtime.Goexit ends only that
+// attempt), waits for it, reports it, and decides on and waits out the
+// restart. Each supervised task has its own loop and timer, so one task's
+// restarts, backoff or blocking callbacks never delay another's.
+func (m *Monitor) supervise(t *Task, ctx context.Context, s Spec) {
+	var (
+		results  = make(chan run, 1)
+		attempt  int         // restarts since the last healthy run
+		restarts []time.Time // restart times within the last Period, oldest first
+	)
+	for {
+		start := time.Now()
+		go runAttempt(ctx, t.name, s.Run, results)
+		r := <-results
+		end := time.Now()
+		d := end.Sub(start)
+		m.report(ctx, t.name, r, d)
+		m.mu.Lock()
+		m.count(r.outcome)
+		if r.outcome.failure() {
+			t.sup.lastErr = r.err
+		}
+		m.mu.Unlock()
+
+		if ctx.Err() != nil || r.outcome == OutcomeCancelled || s.Restart == Never ||
+			(s.Restart == OnFailure && r.outcome == OutcomeOK) {
+			m.end(t, ctx, s, r)
+			return
+		}
+
+		if s.MaxRestarts >= 0 {
+			cutoff := end.Add(-s.Period)
+			i := 0
+			for i < len(restarts) && !restarts[i].After(cutoff) {
+				i++
+			}
+			restarts = restarts[i:]
+			if len(restarts) >= s.MaxRestarts {
+				m.giveUp(t, ctx, s, r, len(restarts))
+				return
+			}
+		}
+		if r.outcome.failure() {
+			m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
+		}
+
+		if d >= s.Healthy {
+			attempt = 0
+		}
+		delay := m.jitter(s.Backoff, s.MaxBackoff, attempt)
+		attempt++
+		m.logger().LogAttrs(ctx, slog.LevelInfo, "taskmon: restarting task",
+			slog.String("monitor", m.name), slog.String("task", t.name),
+			slog.String("outcome", r.outcome.String()), slog.Duration("delay", delay))
+		if !sleep(ctx, delay) {
+			// Cancelled while waiting to restart: the failure was reported
+			// already; the task ends as cancelled.
+			t.cancel(nil)
+			m.finish(t, OutcomeCancelled, nil, false)
+			return
+		}
+		restarts = append(restarts, time.Now())
+		m.mu.Lock()
+		m.stats.Restarts++
+		t.sup.restarts++
+		m.mu.Unlock()
+		if m.met != nil {
+			m.met.restart(t.name)
+		}
+	}
+}
+
+// end finishes a supervised task whose last run r needs no restart.
+func (m *Monitor) end(t *Task, ctx context.Context, s Spec, r run) {
+	if r.outcome.failure() {
+		m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
+	}
+	t.cancel(nil)
+	m.finish(t, r.outcome, r.taskErr(), false)
+}
+
+// giveUp finishes a supervised task that exceeded its restart intensity.
+func (m *Monitor) giveUp(t *Task, ctx context.Context, s Spec, r run, n int) {
+	var err error
+	if r.err != nil {
+		err = fmt.Errorf("%w: task %q restarted %d times within %v; last run %s: %w",
+			ErrGaveUp, t.name, n, s.Period, r.outcome, r.err)
+	} else {
+		err = fmt.Errorf("%w: task %q restarted %d times within %v; last run %s",
+			ErrGaveUp, t.name, n, s.Period, r.outcome)
+	}
+	m.mu.Lock()
+	m.stats.GaveUp++
+	m.mu.Unlock()
+	if m.met != nil {
+		m.met.giveUp(t.name)
+	}
+	m.logger().LogAttrs(ctx, slog.LevelError, "taskmon: gave up on task",
+		slog.String("monitor", m.name), slog.String("task", t.name),
+		slog.String("outcome", r.outcome.String()), slog.Any("error", err))
+	m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: err, Outcome: r.outcome})
+	t.cancel(nil)
+	m.finish(t, r.outcome, err, false)
+}
+
+// runAttempt runs fn once and sends its result; it is the goroutine of one run
+// of a supervised task.
+func runAttempt(ctx context.Context, name string, fn func(context.Context) error, out chan<- run) {
+	var (
+		err    error
+		normal bool
+	)
+	defer func() {
+		var v any
+		if !normal {
+			v = recover()
+		}
+		out <- result(ctx, name, normal, err, v)
+	}()
+	err = fn(ctx)
+	normal = true
+}
+
+// sleep waits for d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		return false
+	}
+}

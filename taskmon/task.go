@@ -1,0 +1,239 @@
+package taskmon
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"time"
+)
+
+// Task is a handle on a task started by Go or Supervise. Its methods are
+// safe for concurrent use.
+//
+// The struct is kept small: it is one of the few allocations a task costs.
+type Task struct {
+	name    string
+	done    chan struct{}
+	cancel  context.CancelCauseFunc // nil for a refused task
+	started int64                   // Unix nanoseconds
+	sup     *supervision            // nil unless started by Supervise
+
+	// Written before done is closed; read after.
+	err     error
+	outcome Outcome // of the final run
+
+	// Guarded by the monitor's mu.
+	id         uint64
+	prev, next *Task // the monitor's list of live tasks
+}
+
+// supervision is the state of a supervised task that Tasks reports;
+// guarded by m.mu.
+type supervision struct {
+	restarts int
+	lastErr  error
+}
+
+// Name returns the task's name.
+func (t *Task) Name() string { return t.name }
+
+// Done returns a channel that is closed when the task is done: its function
+// has returned (for a supervised task: it will not be restarted again), its
+// outcome is counted in Stats, and the OnError callbacks have returned.
+func (t *Task) Done() <-chan struct{} { return t.done }
+
+// Err returns nil until the task is done; then its error: nil when the
+// final run succeeded or was cancelled, the function's error, a *PanicError,
+// ErrGoexit, an error wrapping ErrGaveUp for a supervised task given up, or
+// ErrClosed for a task started after Shutdown.
+func (t *Task) Err() error {
+	select {
+	case <-t.done:
+		return t.err
+	default:
+		return nil
+	}
+}
+
+// isDone reports whether t is done.
+func (t *Task) isDone() bool {
+	select {
+	case <-t.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// since returns the time elapsed since the task started.
+func (t *Task) since() time.Duration {
+	return max(0, time.Duration(time.Now().UnixNano()-t.started))
+}
+
+// Cancel cancels the task's context (cause context.Canceled) and returns
+// without waiting; wait on Done for the task to end. A supervised task is
+// not restarted after Cancel. Cancel is idempotent.
+func (t *Task) Cancel() {
+	if t.cancel != nil {
+		t.cancel(nil)
+	}
+}
+
+// run is the result of one run of a task's function.
+type run struct {
+	outcome Outcome
+	err     error // as returned for cancelled runs, nil for ok runs
+}
+
+// taskErr is the error a run leaves on its task: nil unless it failed.
+func (r run) taskErr() error {
+	if r.outcome.failure() {
+		return r.err
+	}
+	return nil
+}
+
+// result classifies a run. It is called from the deferred function of the
+// goroutine that ran fn: normal is false when fn did not return, and v is
+// what recover returned then (nil for runtime.Goexit, since panic(nil)
+// recovers as a *runtime.PanicNilError). The stack is taken here, while the
+// panicking frames are still on it.
+func result(ctx context.Context, name string, normal bool, err error, v any) run {
+	switch {
+	case !normal && v != nil:
+		return run{OutcomePanicked, &PanicError{Task: name, Value: v, Stack: debug.Stack()}}
+	case !normal:
+		return run{OutcomeExited, ErrGoexit}
+	case err == nil:
+		return run{OutcomeOK, nil}
+	case ctx.Err() != nil:
+		return run{OutcomeCancelled, err}
+	default:
+		return run{OutcomeFailed, err}
+	}
+}
+
+// runTask is the goroutine of a task started by Go. The path of an ok run
+// is kept short and its frames small; everything else is in noinline
+// functions, so that a no-op task fits in a goroutine's initial stack.
+func (m *Monitor) runTask(t *Task, ctx context.Context, fn func(context.Context) error) {
+	var (
+		err    error
+		normal bool
+	)
+	defer func() {
+		if normal && err == nil {
+			t.cancel(nil) // release the context; the outcome is decided
+			if m.met != nil {
+				m.met.exit(t.name, OutcomeOK, t.since())
+			}
+			if l := m.logger(); l.Enabled(ctx, slog.LevelDebug) {
+				m.logEnd(ctx, l, t.name, run{OutcomeOK, nil})
+			}
+			m.finish(t, OutcomeOK, nil, true)
+			return
+		}
+		var v any
+		if !normal {
+			v = recover()
+		}
+		m.endTask(t, ctx, result(ctx, t.name, normal, err, v))
+	}()
+	err = fn(ctx)
+	normal = true
+}
+
+// endTask finishes a task started by Go whose run r was not ok.
+//
+//go:noinline
+func (m *Monitor) endTask(t *Task, ctx context.Context, r run) {
+	t.cancel(nil)
+	var d time.Duration
+	if m.met != nil {
+		d = t.since()
+	}
+	m.report(ctx, t.name, r, d)
+	if r.outcome.failure() {
+		m.notify(ctx, nil, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
+	}
+	m.finish(t, r.outcome, r.taskErr(), true)
+}
+
+// report logs a finished run and records it in the metrics.
+func (m *Monitor) report(ctx context.Context, name string, r run, d time.Duration) {
+	if m.met != nil {
+		m.met.exit(name, r.outcome, d)
+	}
+	l := m.logger()
+	if r.outcome.failure() {
+		m.logFailure(ctx, l, name, r)
+	} else if l.Enabled(ctx, slog.LevelDebug) {
+		m.logEnd(ctx, l, name, r)
+	}
+}
+
+//go:noinline
+func (m *Monitor) logEnd(ctx context.Context, l *slog.Logger, name string, r run) {
+	l.LogAttrs(ctx, slog.LevelDebug, "taskmon: task ended",
+		slog.String("monitor", m.name), slog.String("task", name),
+		slog.String("outcome", r.outcome.String()), slog.Any("error", r.err))
+}
+
+//go:noinline
+func (m *Monitor) logFailure(ctx context.Context, l *slog.Logger, name string, r run) {
+	if pe, ok := r.err.(*PanicError); ok {
+		l.LogAttrs(ctx, slog.LevelError, "taskmon: task panicked",
+			slog.String("monitor", m.name), slog.String("task", name),
+			slog.String("outcome", r.outcome.String()), slog.Any("error", r.err),
+			slog.String("stack", string(pe.Stack)))
+		return
+	}
+	l.LogAttrs(ctx, slog.LevelError, "taskmon: task failed",
+		slog.String("monitor", m.name), slog.String("task", name),
+		slog.String("outcome", r.outcome.String()), slog.Any("error", r.err))
+}
+
+// notify passes te to the task's own callback, then to the monitor's.
+func (m *Monitor) notify(ctx context.Context, own func(TaskError), te TaskError) {
+	if own != nil {
+		m.callback(ctx, "Spec.OnError", own, te)
+	}
+	if m.onError != nil {
+		m.callback(ctx, "Config.OnError", m.onError, te)
+	}
+}
+
+// callback runs fn(te) on a goroutine of its own and waits for it, so that
+// neither a panic nor runtime.Goexit in fn can reach the task's goroutine.
+func (m *Monitor) callback(ctx context.Context, which string, fn func(TaskError), te TaskError) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		normal := false
+		defer func() {
+			if normal {
+				return
+			}
+			v := recover()
+			var stack []byte
+			if v != nil {
+				stack = debug.Stack()
+			} else {
+				v = "runtime.Goexit called"
+			}
+			m.mu.Lock()
+			m.stats.CallbackPanics++
+			m.mu.Unlock()
+			if m.met != nil {
+				m.met.callbackPanics.Inc()
+			}
+			m.logger().LogAttrs(ctx, slog.LevelError, "taskmon: callback panicked",
+				slog.String("monitor", m.name), slog.String("task", te.Name),
+				slog.String("callback", which), slog.Any("panic", v),
+				slog.String("stack", string(stack)))
+		}()
+		fn(te)
+		normal = true
+	}()
+	<-done
+}

@@ -1,0 +1,366 @@
+package taskmon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steadfast-go/steadfast/internal/backoff"
+)
+
+// Config configures a Monitor. The zero value is valid: every field has a
+// default, and no value of any field is invalid.
+type Config struct {
+	// Name identifies the monitor: it is the constant label "name" on its
+	// metrics and the "monitor" attribute of its log records, so several
+	// monitors can share one registry. Default "".
+	Name string
+
+	// Logger receives a record for every failed, panicked or exited run
+	// (level Error, with the attributes monitor, task, outcome, error, and
+	// stack for panics), every give-up (Error), every panic in a callback
+	// (Error), every restart (Info), every refused task (Warn), and every
+	// successful or cancelled run (Debug). Default nil: slog.Default(), looked
+	// up at each record. Pass slog.New(slog.DiscardHandler) to silence it.
+	Logger *slog.Logger
+
+	// Registerer receives the monitor's metrics (namespace "steadfast",
+	// subsystem "taskmon", constant label name=Name): tasks_running (gauge),
+	// task_exits_total{outcome}, restarts_total, give_ups_total,
+	// rejected_total, callback_panics_total and
+	// task_run_duration_seconds{outcome} (histogram). A monitor whose
+	// collectors are already registered with the same Name shares them.
+	// Default nil: no metrics.
+	Registerer prometheus.Registerer
+
+	// TaskLabel, when true, adds a "task" label holding the task name to
+	// tasks_running, task_exits_total, restarts_total, give_ups_total and
+	// task_run_duration_seconds. Every distinct name creates series that are
+	// never deleted, so set it only when task names come from a small fixed
+	// set. Default false: no per-task labels.
+	TaskLabel bool
+
+	// OnError is called once for every failed, panicked or exited run of
+	// every task of this monitor, and when the monitor gives up on a
+	// supervised task, after that task's own Spec.OnError. It is not called
+	// for successful or cancelled runs. It runs on a goroutine of its own,
+	// outside the monitor's locks, and the task waits for it: while it blocks,
+	// that task is not done (and not restarted), but no other task and no
+	// method of the monitor waits for it. A panic or runtime.Goexit in it is
+	// recovered, logged and counted (Stats.CallbackPanics). Default nil.
+	OnError func(TaskError)
+}
+
+// Stats counts what a Monitor has done since New. Every count is exact once
+// the tasks concerned are done: a task's counts are updated before its Done
+// channel closes.
+type Stats struct {
+	// Running is the number of tasks started and not yet done. A supervised
+	// task counts once from Supervise until it will not be restarted again,
+	// including while it waits to restart.
+	Running int
+
+	// Succeeded, Failed, Panicked and Cancelled count runs by outcome: a
+	// supervised task adds one per run, a task started by Go adds one. Failed
+	// includes runs that called runtime.Goexit (OutcomeExited).
+	Succeeded uint64
+	Failed    uint64
+	Panicked  uint64
+	Cancelled uint64
+
+	// Restarts counts runs of supervised tasks after their first one.
+	Restarts uint64
+
+	// GaveUp counts supervised tasks that ended because they exceeded
+	// Spec.MaxRestarts within Spec.Period.
+	GaveUp uint64
+
+	// Rejected counts tasks refused without running: started after
+	// Shutdown (ErrClosed) or given a nil context or function.
+	Rejected uint64
+
+	// CallbackPanics counts panics and runtime.Goexit calls recovered from
+	// OnError callbacks.
+	CallbackPanics uint64
+}
+
+// TaskInfo describes a task that is not yet done.
+type TaskInfo struct {
+	// ID is unique among the tasks of one monitor (names may repeat); IDs
+	// increase in start order.
+	ID uint64
+	// Name is the name given to Go or in Spec.Name.
+	Name string
+	// Supervised is true for a task started by Supervise.
+	Supervised bool
+	// Started is when Go or Supervise started the task.
+	Started time.Time
+	// Restarts is how many times a supervised task has been restarted.
+	Restarts int
+	// LastErr is the error of the task's most recent failed, panicked or
+	// exited run, or nil.
+	LastErr error
+}
+
+// Monitor runs named background tasks, reports each failure (log, metrics,
+// callbacks), restarts supervised tasks, and shuts them all down. Create one
+// with New; it is safe for concurrent use.
+type Monitor struct {
+	name     string
+	log      *slog.Logger
+	onError  func(TaskError)
+	met      *metrics // nil: no metrics
+	closedCh chan struct{}
+	jitter   func(base, max time.Duration, attempt int) time.Duration
+
+	mu       sync.Mutex
+	head     *Task // live tasks, in start order
+	tail     *Task
+	nextID   uint64
+	closed   bool
+	stopping []*Task // tasks live when Shutdown was first called
+	stats    Stats
+}
+
+// New returns a Monitor configured by cfg. It starts no goroutine; each task
+// it runs is one goroutine (two while a supervised task runs, plus one while
+// an OnError callback runs).
+func New(cfg Config) *Monitor {
+	m := &Monitor{
+		name:     cfg.Name,
+		log:      cfg.Logger,
+		onError:  cfg.OnError,
+		closedCh: make(chan struct{}),
+		jitter:   backoff.Full,
+	}
+	close(m.closedCh)
+	if cfg.Registerer != nil {
+		m.met = newMetrics(m, cfg.Registerer, cfg.Name, cfg.TaskLabel)
+	}
+	return m
+}
+
+func (m *Monitor) logger() *slog.Logger {
+	if m.log != nil {
+		return m.log
+	}
+	return slog.Default()
+}
+
+// Go starts fn(ctx') on a new goroutine as a task named name and returns it
+// at once. ctx' is a child of ctx that Task.Cancel and Shutdown cancel. fn
+// runs once; its outcome is counted, logged, and (for a failure, panic or
+// runtime.Goexit) passed to Config.OnError before the task's Done channel
+// closes. Names need not be unique.
+//
+// Go never blocks and never panics: after Shutdown, or with a nil ctx or fn,
+// it returns a task that is already done, whose Err is ErrClosed or an error
+// describing the bad argument.
+func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) error) *Task {
+	switch {
+	case ctx == nil:
+		return m.reject(name, false, fmt.Errorf("taskmon: Go %q: nil Context", name))
+	case fn == nil:
+		return m.reject(name, false, fmt.Errorf("taskmon: Go %q: nil function", name))
+	}
+	t := &Task{name: name, done: make(chan struct{}), started: time.Now().UnixNano()}
+	ctx, t.cancel = context.WithCancelCause(ctx)
+	if !m.add(t) {
+		t.cancel(nil)
+		return m.reject(name, false, ErrClosed)
+	}
+	go m.runTask(t, ctx, fn)
+	return t
+}
+
+// add links t into the live list; false after Shutdown.
+func (m *Monitor) add(t *Task) bool {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return false
+	}
+	m.nextID++
+	t.id = m.nextID
+	t.prev = m.tail
+	if m.tail != nil {
+		m.tail.next = t
+	} else {
+		m.head = t
+	}
+	m.tail = t
+	m.stats.Running++
+	m.mu.Unlock()
+	if m.met != nil {
+		m.met.start(t.name)
+	}
+	return true
+}
+
+// reject returns a task that is already done with err.
+func (m *Monitor) reject(name string, supervised bool, err error) *Task {
+	t := &Task{name: name, done: m.closedCh, started: time.Now().UnixNano(), err: err}
+	if supervised {
+		t.sup = new(supervision)
+	}
+	m.mu.Lock()
+	m.stats.Rejected++
+	m.mu.Unlock()
+	if m.met != nil {
+		m.met.rejected.Inc()
+	}
+	m.logger().LogAttrs(context.Background(), slog.LevelWarn, "taskmon: task refused",
+		slog.String("monitor", m.name), slog.String("task", name), slog.Any("error", err))
+	return t
+}
+
+// finish records t's end: it updates the stats with the final run's outcome
+// (countRun) and closes Done. Callers run the callbacks before it.
+func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
+	m.mu.Lock()
+	if countRun {
+		m.count(o)
+	}
+	m.stats.Running--
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		m.head = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else {
+		m.tail = t.prev
+	}
+	t.prev, t.next = nil, nil
+	t.outcome = o
+	t.err = err
+	close(t.done)
+	m.mu.Unlock()
+	if m.met != nil {
+		m.met.stop(t.name)
+	}
+}
+
+// count adds one run with outcome o to the stats; m.mu is held.
+func (m *Monitor) count(o Outcome) {
+	switch o {
+	case OutcomeOK:
+		m.stats.Succeeded++
+	case OutcomeCancelled:
+		m.stats.Cancelled++
+	case OutcomePanicked:
+		m.stats.Panicked++
+	default:
+		m.stats.Failed++
+	}
+}
+
+// Wait blocks until every task started before the call is done. A
+// supervised task is done only when it will not be restarted again, so Wait
+// also waits through its restarts (and, for Always, until its context is
+// cancelled). Tasks started during the call are not waited for. After Wait,
+// Stats includes the outcomes of all those tasks.
+func (m *Monitor) Wait() {
+	for _, t := range m.live() {
+		<-t.Done()
+	}
+}
+
+func (m *Monitor) live() []*Task {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := make([]*Task, 0, m.stats.Running)
+	for t := m.head; t != nil; t = t.next {
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// Shutdown stops the monitor: from then on Go and Supervise return tasks that
+// failed with ErrClosed. It cancels the context of every task not yet done
+// with cause ErrShutdown (no supervised task is restarted after that) and
+// waits until they have all ended or ctx is done, whichever comes first.
+//
+// It returns errors.Join of a TaskError for each of those tasks that ended
+// with an error (a failure, a panic, runtime.Goexit or a give-up; tasks that
+// return after their cancellation are cancelled, not failed), and, for each
+// that has not ended, an error wrapping ErrNotStopped and ctx's cause that
+// names it. Nil means every task stopped cleanly.
+//
+// Shutdown is idempotent and safe to call concurrently: every call concerns
+// the same tasks (those not done at the first call), waits again for those
+// still running, and reports on all of them. With a nil ctx it returns an
+// error and does nothing.
+func (m *Monitor) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		return errors.New("taskmon: Shutdown: nil Context")
+	}
+	m.mu.Lock()
+	if !m.closed {
+		m.closed = true
+		m.stopping = make([]*Task, 0, m.stats.Running)
+		for t := m.head; t != nil; t = t.next {
+			m.stopping = append(m.stopping, t)
+		}
+	}
+	stopping := m.stopping
+	m.mu.Unlock()
+
+	for _, t := range stopping {
+		t.cancel(ErrShutdown)
+	}
+wait:
+	for _, t := range stopping {
+		select {
+		case <-t.Done():
+		case <-ctx.Done():
+			break wait
+		}
+	}
+
+	var errs []error
+	m.mu.Lock()
+	for _, t := range stopping {
+		switch {
+		case !t.isDone():
+			errs = append(errs, fmt.Errorf("%w: %q (id %d): %w", ErrNotStopped, t.name, t.id, context.Cause(ctx)))
+		case t.err != nil:
+			errs = append(errs, TaskError{Name: t.name, Err: t.err, Outcome: t.outcome})
+		}
+	}
+	m.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// Tasks returns the tasks not yet done, in start order.
+func (m *Monitor) Tasks() []TaskInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	infos := make([]TaskInfo, 0, m.stats.Running)
+	for t := m.head; t != nil; t = t.next {
+		infos = append(infos, TaskInfo{
+			ID:         t.id,
+			Name:       t.name,
+			Supervised: t.sup != nil,
+			Started:    time.Unix(0, t.started),
+		})
+		if t.sup != nil {
+			infos[len(infos)-1].Restarts = t.sup.restarts
+			infos[len(infos)-1].LastErr = t.sup.lastErr
+		}
+	}
+	return infos
+}
+
+// Stats returns the monitor's counts.
+func (m *Monitor) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
+}

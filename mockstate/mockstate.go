@@ -3,11 +3,11 @@ package mockstate
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -102,26 +102,27 @@ type Config[K comparable, S any] struct {
 	Registerer prometheus.Registerer
 }
 
-// entry is one key's slot. hash and key are immutable after publication;
-// snap is nil once the entry has left the store and never becomes non-nil
-// again; b and slot are guarded by Store.mu.
+// entry is one key's slot. key is immutable after publication; snap is nil
+// once the entry has left the store and never becomes non-nil again; b and
+// slot are guarded by Store.mu. The builder lives in its own allocation so
+// that entries stay small and dense: Get touches only snap, used and key.
 type entry[K comparable, S, B any] struct {
 	snap atomic.Pointer[S]
 	used atomic.Uint32 // CLOCK reference bit
 	slot int32         // position in Store.ring
-	hash uint64
 	key  K
-	b    B
+	b    *B
 }
 
 // Store holds one immutable snapshot per key, each built from a mutable
 // builder that only the store's writer lock touches. It is safe for
 // concurrent use; see the package documentation.
 type Store[K comparable, S, B any] struct {
-	tab  atomic.Pointer[table[K, S, B]] // read index, published atomically
-	n    atomic.Int64                   // live entries
-	seed maphash.Seed
+	// Read by every Get; written only when the index is rebuilt or reset.
+	tab atomic.Pointer[table[K, S, B]]
+	kh  keyHasher
 
+	// Set by New, read-only afterwards.
 	build    func(*B) *S
 	expired  func(*S, time.Time) (bool, error)
 	onEvict  func(K, *S, Reason)
@@ -130,12 +131,15 @@ type Store[K comparable, S, B any] struct {
 	name     string
 	logger   *slog.Logger
 	m        *metrics
+	tomb     *entry[K, S, B] // marks a removed slot in the table; snap always nil
 
+	// Written by every insert and removal: kept off the readers' cache line.
+	_    [64]byte
+	n    atomic.Int64 // live entries
 	mu   sync.Mutex
-	tomb *entry[K, S, B] // marks a removed slot in the table; snap always nil
-	ring []*entry[K, S, B]
-	free []int32
-	hand int
+	ring []*entry[K, S, B] // CLOCK ring; guarded by mu
+	free []int32           // empty ring slots; guarded by mu
+	hand int               // CLOCK hand; guarded by mu
 }
 
 // New returns an empty Store whose snapshots are made by build from an
@@ -156,7 +160,7 @@ func New[K comparable, S, B any](build func(*B) *S, cfg Config[K, S]) (*Store[K,
 		return nil, fmt.Errorf("mockstate: CleanupInterval must be >= 0, got %v", cfg.CleanupInterval)
 	}
 	s := &Store[K, S, B]{
-		seed:     maphash.MakeSeed(),
+		kh:       newKeyHasher[K](),
 		build:    build,
 		expired:  cfg.Expired,
 		onEvict:  cfg.OnEvict,
@@ -191,21 +195,29 @@ func (s *Store[K, S, B]) log() *slog.Logger {
 	return slog.Default()
 }
 
-func (s *Store[K, S, B]) hash(k K) uint64 { return maphash.Comparable(s.seed, k) }
+func (s *Store[K, S, B]) hash(k K) uint64 { return hashKey(&s.kh, k) }
 
 // Get returns the current snapshot for k. It takes no lock, allocates
 // nothing and is never blocked by writers, cleanups or evictions. The
 // snapshot must not be modified. A successful Get marks the entry used for
 // the CLOCK eviction.
 func (s *Store[K, S, B]) Get(k K) (*S, bool) {
+	var h uint64
+	switch s.kh.kind { // hashKey's integer cases, inlined
+	case keyInt64:
+		h = mix(*(*uint64)(unsafe.Pointer(&k)), s.kh.mul)
+	case keyInt32:
+		h = mix(uint64(*(*uint32)(unsafe.Pointer(&k))), s.kh.mul)
+	default:
+		h = hashKey(&s.kh, k)
+	}
 	t := s.tab.Load()
-	h := s.hash(k)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		e := t.slots[i].Load()
 		if e == nil {
 			return nil, false
 		}
-		if e.hash == h && e.key == k {
+		if e.key == k {
 			if p := e.snap.Load(); p != nil {
 				if e.used.Load() == 0 {
 					e.used.Store(1)
@@ -251,7 +263,7 @@ func (s *Store[K, S, B]) Seed(k K, init func(*B)) (snap *S, created bool) {
 		s.mu.Unlock()
 		return p, false
 	}
-	e := &entry[K, S, B]{hash: h, key: k}
+	e := &entry[K, S, B]{key: k, b: new(B)}
 	p := s.seedLocked(e, init)
 	if p == nil {
 		s.mu.Unlock()
@@ -285,9 +297,9 @@ func (s *Store[K, S, B]) seedLocked(e *entry[K, S, B], init func(*B)) *S {
 		}
 	}()
 	if init != nil {
-		init(&e.b)
+		init(e.b)
 	}
-	p := s.build(&e.b)
+	p := s.build(e.b)
 	done = true
 	return p
 }
@@ -326,27 +338,27 @@ func (s *Store[K, S, B]) Update(k K, fn func(*B) error) (*S, error) {
 }
 
 func (s *Store[K, S, B]) updateLocked(e *entry[K, S, B], fn func(*B) error) (p *S, err error) {
-	saved := e.b
+	saved := *e.b
 	done := false
 	defer func() {
 		if done {
 			return
 		}
-		e.b = saved
+		*e.b = saved
 		s.mu.Unlock()
 		if r := recover(); r != nil {
 			s.m.panics[panicUpdate].Inc()
 			panic(r)
 		}
 	}()
-	if err = fn(&e.b); err == nil {
-		if p = s.build(&e.b); p == nil {
+	if err = fn(e.b); err == nil {
+		if p = s.build(e.b); p == nil {
 			err = ErrNilSnapshot
 		}
 	}
 	done = true
 	if err != nil {
-		e.b = saved
+		*e.b = saved
 		return nil, err
 	}
 	e.snap.Store(p)

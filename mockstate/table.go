@@ -4,7 +4,7 @@ import "sync/atomic"
 
 // table is the read index: an open-addressing hash table with linear
 // probing whose slots are atomic pointers to entries. Readers load a slot
-// and compare the entry's immutable hash and key; they never lock. Only the
+// and compare the entry's immutable key; they never lock. Only the
 // writer (under Store.mu) stores into the slots of the current table, and
 // it never moves an entry within a table: it fills an empty or tombstone
 // slot, or turns a slot into a tombstone. When the table is too full it
@@ -33,7 +33,7 @@ func (t *table[K, S, B]) find(h uint64, k K) *entry[K, S, B] {
 		if e == nil {
 			return nil
 		}
-		if e.hash == h && e.key == k && e.snap.Load() != nil {
+		if e.key == k && e.snap.Load() != nil {
 			return e
 		}
 	}
@@ -58,7 +58,7 @@ func (s *Store[K, S, B]) tabInsertLocked(e *entry[K, S, B]) {
 		t = s.rebuildLocked(t, int(s.n.Load()))
 	}
 	var dst *atomic.Pointer[entry[K, S, B]]
-	for i := e.hash & t.mask; ; i = (i + 1) & t.mask {
+	for i := s.hash(e.key) & t.mask; ; i = (i + 1) & t.mask {
 		c := t.slots[i].Load()
 		if c == s.tomb {
 			if dst == nil {
@@ -81,7 +81,7 @@ func (s *Store[K, S, B]) tabInsertLocked(e *entry[K, S, B]) {
 // tombstone. e has already been marked removed or is being replaced.
 func (s *Store[K, S, B]) tabDeleteLocked(e *entry[K, S, B]) {
 	t := s.tab.Load()
-	for i := e.hash & t.mask; ; i = (i + 1) & t.mask {
+	for i := s.hash(e.key) & t.mask; ; i = (i + 1) & t.mask {
 		c := t.slots[i].Load()
 		if c == e {
 			t.slots[i].Store(s.tomb)
@@ -102,7 +102,7 @@ func (s *Store[K, S, B]) rebuildLocked(t *table[K, S, B], n int) *table[K, S, B]
 		if e == nil || e == s.tomb || e.snap.Load() == nil {
 			continue
 		}
-		j := e.hash & nt.mask
+		j := s.hash(e.key) & nt.mask
 		for nt.slots[j].Load() != nil {
 			j = (j + 1) & nt.mask
 		}

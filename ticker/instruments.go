@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -212,8 +213,8 @@ type ParseConfig struct {
 // (case-insensitive, surrounding spaces and a UTF-8 byte-order mark
 // ignored). A row that cannot be parsed is skipped and listed in the
 // report with its line number and reason, and a row whose token repeats a
-// kept row's is skipped as RowDuplicate (the first one stays); no single row
-// makes the call fail.
+// kept row's is skipped as RowDuplicate (the first one stays; duplicates are
+// found once the input is read); no single row makes the call fail.
 //
 // How a row becomes an Instrument: instrument_type EQ is an equity, or an
 // index when segment is INDICES; FUT, CE and PE are futures, calls and puts
@@ -250,18 +251,22 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]Instrument, ParseReport, 
 	}
 
 	p := rowParser{cols: cols, loc: IST(), width: len(header)}
-	var out []Instrument
-	var kept map[uint32]int // token → line of the kept row
-	intern := make(map[string]string)
+	var (
+		kept    chunks
+		lines   []int // line of each kept row
+		share   sharer
+		readErr error
+	)
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return out, rep, nil
+			break
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return out, rep, fmt.Errorf("ticker: reading instrument dump: %w", err)
+				readErr = fmt.Errorf("ticker: reading instrument dump: %w", err)
+				break
 			}
 			rep.Rows++
 			rep.skip(pe.StartLine, RowSyntax, pe.Err.Error(), maxProblems)
@@ -285,24 +290,149 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]Instrument, ParseReport, 
 				continue
 			}
 		}
-		if first, dup := kept[in.Token]; dup {
-			rep.skip(line, RowDuplicate, "token "+strconv.FormatUint(uint64(in.Token), 10)+
-				" already on line "+strconv.Itoa(first), maxProblems)
-			continue
-		}
-		if kept == nil {
-			kept = make(map[uint32]int)
-		}
-		kept[in.Token] = line
 		// Detach the kept strings from the row's buffer, sharing the
 		// repetitive ones, so memory follows the kept rows only.
 		in.Symbol = strings.Clone(in.Symbol)
-		in.Underlying = internString(intern, in.Underlying)
-		in.Exchange = internString(intern, in.Exchange)
-		in.Segment = internString(intern, in.Segment)
-		out = append(out, in)
-		rep.Kept++
+		if in.Kind == KindEquity || in.Kind == KindIndex {
+			in.Underlying = strings.Clone(in.Underlying) // a company's own name: rarely repeated
+		} else {
+			in.Underlying = share.get(0, in.Underlying)
+		}
+		in.Exchange = share.get(1, in.Exchange)
+		in.Segment = share.get(2, in.Segment)
+		kept.add(in)
+		lines = append(lines, line)
 	}
+	out := dropDuplicates(kept.slice(), lines, &rep, maxProblems)
+	rep.Kept = len(out)
+	return out, rep, readErr
+}
+
+// dropDuplicates removes from out every row whose token an earlier row
+// has, and reports it. Sorting the tokens once at the end is cheaper than a
+// map probed on every row, and needs 8 bytes per kept row.
+func dropDuplicates(out []Instrument, lines []int, rep *ParseReport, maxProblems int) []Instrument {
+	if len(out) < 2 {
+		return out
+	}
+	keys := make([]uint64, len(out)) // token, then index in out
+	for i := range out {
+		keys[i] = uint64(out[i].Token)<<32 | uint64(i)
+	}
+	slices.Sort(keys)
+	type dup struct{ idx, first int }
+	var dups []dup
+	first := 0
+	for i := 1; i < len(keys); i++ {
+		if keys[i]>>32 != keys[i-1]>>32 {
+			first = i
+			continue
+		}
+		dups = append(dups, dup{idx: int(uint32(keys[i])), first: int(uint32(keys[first]))})
+	}
+	if len(dups) == 0 {
+		return out
+	}
+	slices.SortFunc(dups, func(a, b dup) int { return a.idx - b.idx })
+
+	// Merge the duplicates into the problems, which are in line order, and
+	// cap the list again.
+	found := make([]RowProblem, len(dups))
+	for i, d := range dups {
+		found[i] = RowProblem{Line: lines[d.idx], Reason: RowDuplicate,
+			Detail: "token " + strconv.FormatUint(uint64(out[d.idx].Token), 10) + " already on line " + strconv.Itoa(lines[d.first])}
+	}
+	merged := make([]RowProblem, 0, len(rep.Problems)+len(found))
+	i, j := 0, 0
+	for i < len(rep.Problems) || j < len(found) {
+		if j == len(found) || (i < len(rep.Problems) && rep.Problems[i].Line < found[j].Line) {
+			merged = append(merged, rep.Problems[i])
+			i++
+		} else {
+			merged = append(merged, found[j])
+			j++
+		}
+	}
+	rep.Skipped += len(dups)
+	if rep.ByReason == nil {
+		rep.ByReason = make(map[RowReason]int)
+	}
+	rep.ByReason[RowDuplicate] += len(dups)
+	listed := min(len(merged), max(maxProblems, 0))
+	rep.Problems = merged[:listed:listed]
+	rep.ProblemsOmitted = rep.Skipped - listed
+
+	// Compact out, keeping the order.
+	w, next := 0, 0
+	for r := range out {
+		if next < len(dups) && dups[next].idx == r {
+			next++
+			continue
+		}
+		out[w] = out[r]
+		w++
+	}
+	clear(out[w:])
+	return out[:w]
+}
+
+// chunks collects the kept rows in fixed-size blocks, then copies them once
+// into a slice of the exact size: cheaper than growing one slice by
+// doubling, and the result holds no spare capacity.
+type chunks struct {
+	full [][]Instrument
+	cur  []Instrument
+	n    int
+}
+
+const chunkLen = 1024
+
+func (c *chunks) add(in Instrument) {
+	if len(c.cur) == cap(c.cur) {
+		if c.cur != nil {
+			c.full = append(c.full, c.cur)
+		}
+		c.cur = make([]Instrument, 0, chunkLen)
+	}
+	c.cur = append(c.cur, in)
+	c.n++
+}
+
+// slice returns the rows in order; nil if there are none.
+func (c *chunks) slice() []Instrument {
+	if c.n == 0 {
+		return nil
+	}
+	out := make([]Instrument, 0, c.n)
+	for _, f := range c.full {
+		out = append(out, f...)
+	}
+	return append(out, c.cur...)
+}
+
+// sharer shares repeated strings among kept rows: dumps list thousands of
+// contracts per underlying, exchange and segment, usually in runs.
+type sharer struct {
+	last [3]string
+	m    map[string]string
+}
+
+// get returns a copy of s detached from the row's buffer, the same copy for
+// equal strings. slot names the column, for the one-entry cache of runs.
+func (sh *sharer) get(slot int, s string) string {
+	if s == sh.last[slot] {
+		return sh.last[slot]
+	}
+	v, ok := sh.m[s]
+	if !ok {
+		if sh.m == nil {
+			sh.m = make(map[string]string)
+		}
+		v = strings.Clone(s)
+		sh.m[v] = v
+	}
+	sh.last[slot] = v
+	return v
 }
 
 // locateColumns finds the known columns in header.
@@ -336,15 +466,6 @@ func locateColumns(header []string, cols *[nColumns]int) error {
 		}
 	}
 	return nil
-}
-
-func internString(m map[string]string, s string) string {
-	if v, ok := m[s]; ok {
-		return v
-	}
-	s = strings.Clone(s)
-	m[s] = s
-	return s
 }
 
 // callKeep calls keep, turning a panic into a description.

@@ -396,3 +396,49 @@ func BenchmarkParseInstruments(b *testing.B) {
 		})
 	}
 }
+
+func TestParseInstrumentsDuplicatesAmongProblems(t *testing.T) {
+	in := dumpHeader +
+		"7,1,A,A,0,,0,0,1,EQ,NSE,NSE\n" + // 2: kept
+		"x,1,B,B,0,,0,0,1,EQ,NSE,NSE\n" + // 3: bad token
+		"7,1,C,C,0,,0,0,1,EQ,NSE,NSE\n" + // 4: duplicate of 2
+		"8,1,D,D,0,,0,0,1,EQ,NSE,NSE\n" + // 5: kept
+		"y,1,E,E,0,,0,0,1,EQ,NSE,NSE\n" + // 6: bad token
+		"7,1,F,F,0,,0,0,1,EQ,NSE,NSE\n" + // 7: duplicate of 2
+		"8,1,G,G,0,,0,0,1,EQ,NSE,NSE\n" //   8: duplicate of 5
+	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"A", "D"}, symbols(ins))
+	var got []string
+	for _, p := range rep.Problems {
+		got = append(got, p.String())
+	}
+	require.Equal(t, []string{
+		`line 3: bad_token: instrument_token "x" is not a non-zero 32-bit number`,
+		"line 4: duplicate: token 7 already on line 2",
+		`line 6: bad_token: instrument_token "y" is not a non-zero 32-bit number`,
+		"line 7: duplicate: token 7 already on line 2",
+		"line 8: duplicate: token 8 already on line 5",
+	}, got)
+	require.Equal(t, ParseReport{Rows: 7, Kept: 2, Skipped: 5, ByReason: map[RowReason]int{RowBadToken: 2, RowDuplicate: 3},
+		Problems: rep.Problems}, rep)
+
+	_, rep, err = ParseInstruments(strings.NewReader(in), ParseConfig{MaxProblems: 2})
+	require.NoError(t, err)
+	require.Len(t, rep.Problems, 2)
+	require.Equal(t, []int{3, 4}, []int{rep.Problems[0].Line, rep.Problems[1].Line})
+	require.Equal(t, 3, rep.ProblemsOmitted)
+
+	_, rep, err = ParseInstruments(strings.NewReader(in), ParseConfig{MaxProblems: -1})
+	require.NoError(t, err)
+	require.Empty(t, rep.Problems)
+	require.Equal(t, 5, rep.ProblemsOmitted)
+
+	// Cut off by a read error, the rows read so far are still deduplicated.
+	boom := errors.New("boom")
+	cut := strings.Index(in, "y,1,E")
+	ins, rep, err = ParseInstruments(io.MultiReader(strings.NewReader(in[:cut]), iotest.ErrReader(boom)), ParseConfig{})
+	require.ErrorIs(t, err, boom)
+	require.Equal(t, []string{"A", "D"}, symbols(ins))
+	require.Equal(t, 1, rep.ByReason[RowDuplicate])
+}

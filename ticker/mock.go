@@ -328,8 +328,9 @@ func (m *MockSource) Run(ctx context.Context, emit func(Tick)) error {
 // removing one that is not, does nothing. An added instrument ticks from
 // the next Step on; one added twice keeps its first description.
 //
-// The mock accepts indices, equities and futures whose Underlying (for an
-// index or equity: whose name) is one of MockConfig.Underlyings, and calls
+// The mock accepts indices, equities and futures whose Underlying is the
+// Name of one of MockConfig.Underlyings (an index also by its Token or
+// Symbol, as the broker's dump names NIFTY 50's underlying "NIFTY 50"), and calls
 // and puts on them with a positive strike and an expiry date that has not
 // passed (a contract expires at 15:30 IST on its expiry date, judged at the
 // time of the last Step, or Now() before the first). A zero TickSize or
@@ -389,7 +390,7 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 	u := -1
 	for i := range m.unders {
 		s := &m.unders[i].spec
-		if in.Underlying == s.Name || (in.Kind == KindIndex && in.Token == s.Token) {
+		if in.Underlying == s.Name || (in.Kind == KindIndex && (in.Token == s.Token || in.Symbol == s.Symbol)) {
 			u = i
 			break
 		}

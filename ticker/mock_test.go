@@ -20,26 +20,26 @@ import (
 	"github.com/steadfast-go/steadfast/ticker/bs"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var mockQuiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// monday is 10:00 IST on Monday 1 December 2025; NIFTY's nearest expiries
+// mockMonday is 10:00 IST on Monday 1 December 2025; NIFTY's nearest expiries
 // are Tuesday 2 December (weekly) and 9 December.
-var monday = time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
+var mockMonday = time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
 
-func newMock(t *testing.T, cfg ticker.MockConfig) *ticker.MockSource {
+func newTestMock(t *testing.T, cfg ticker.MockConfig) *ticker.MockSource {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = quiet
+		cfg.Logger = mockQuiet
 	}
 	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return monday }
+		cfg.Now = func() time.Time { return mockMonday }
 	}
 	m, err := ticker.NewMockSource(cfg)
 	require.NoError(t, err)
 	return m
 }
 
-func universe(t *testing.T, seed uint64, date time.Time, expiries, strikes int) []ticker.Instrument {
+func mockUniverse(t *testing.T, seed uint64, date time.Time, expiries, strikes int) []ticker.Instrument {
 	t.Helper()
 	ins, err := ticker.Universe(ticker.UniverseConfig{
 		Seed: seed, Date: date, Expiries: expiries, StrikesPerSide: strikes,
@@ -48,9 +48,9 @@ func universe(t *testing.T, seed uint64, date time.Time, expiries, strikes int) 
 	return ins
 }
 
-// collect steps m through n rounds, interval apart from start, returning
+// mockCollect steps m through n rounds, interval apart from start, returning
 // the ticks of each round.
-func collect(m *ticker.MockSource, start time.Time, interval time.Duration, n int) [][]ticker.Tick {
+func mockCollect(m *ticker.MockSource, start time.Time, interval time.Duration, n int) [][]ticker.Tick {
 	rounds := make([][]ticker.Tick, n)
 	for i := range n {
 		m.Step(start.Add(time.Duration(i)*interval), func(tk ticker.Tick) {
@@ -89,9 +89,9 @@ func TestMockConfigValidation(t *testing.T) {
 
 func TestMockDeterministic(t *testing.T) {
 	run := func(seed uint64) [][]ticker.Tick {
-		m := newMock(t, ticker.MockConfig{Seed: seed, Now: func() time.Time { return monday }})
-		require.NoError(t, m.Subscribe(universe(t, 3, monday, 2, 5), nil))
-		return collect(m, monday, 500*time.Millisecond, 40)
+		m := newTestMock(t, ticker.MockConfig{Seed: seed, Now: func() time.Time { return mockMonday }})
+		require.NoError(t, m.Subscribe(mockUniverse(t, 3, mockMonday, 2, 5), nil))
+		return mockCollect(m, mockMonday, 500*time.Millisecond, 40)
 	}
 	a, b := run(7), run(7)
 	require.Len(t, a[0], 2+2*2*11*2) // two indices, two underlyings × two expiries × 11 strikes × call and put
@@ -104,30 +104,30 @@ func TestMockDeterministic(t *testing.T) {
 }
 
 func TestMockTicksValid(t *testing.T) {
-	m := newMock(t, ticker.MockConfig{Seed: 1})
-	ins := universe(t, 1, monday, 3, 10)
+	m := newTestMock(t, ticker.MockConfig{Seed: 1})
+	ins := mockUniverse(t, 1, mockMonday, 3, 10)
 	require.NoError(t, m.Subscribe(ins, nil))
 	byToken := map[uint32]ticker.Instrument{}
 	for _, in := range ins {
 		byToken[in.Token] = in
 	}
 	// Steps of seven minutes through a day and a half, across expiry and close.
-	rounds := collect(m, monday, 7*time.Minute, 36*60/7)
+	rounds := mockCollect(m, mockMonday, 7*time.Minute, 36*60/7)
 	for _, in := range m.Instruments() { // contracts rolled in after the expiry
 		byToken[in.Token] = in
 	}
 	for i, round := range rounds {
-		now := monday.Add(time.Duration(i) * 7 * time.Minute)
+		now := mockMonday.Add(time.Duration(i) * 7 * time.Minute)
 		for _, tk := range round {
-			if err := checkTick(tk, byToken[tk.Token], now); err != nil {
+			if err := checkMockTick(tk, byToken[tk.Token], now); err != nil {
 				t.Fatalf("round %d: %v\n%+v", i, err, tk)
 			}
 		}
 	}
 }
 
-// checkTick returns what is wrong with a mock tick, or nil.
-func checkTick(tk ticker.Tick, in ticker.Instrument, now time.Time) error {
+// checkMockTick returns what is wrong with a mock tick, or nil.
+func checkMockTick(tk ticker.Tick, in ticker.Instrument, now time.Time) error {
 	onGrid := func(x float64) bool {
 		n := x / in.TickSize
 		return math.Abs(n-math.Round(n)) < 1e-6
@@ -162,10 +162,10 @@ func checkTick(tk ticker.Tick, in ticker.Instrument, now time.Time) error {
 	return nil
 }
 
-// parityRound checks put–call parity in one round's ticks, at the spot the
+// mockParityRound checks put–call parity in one round's ticks, at the spot the
 // mock reports. Each last price is the model price rounded to the tick (at
 // most half a tick away) and never below one tick (at most a tick away).
-func parityRound(t *testing.T, m *ticker.MockSource, now time.Time, round []ticker.Tick, ins []ticker.Instrument) int {
+func mockParityRound(t *testing.T, m *ticker.MockSource, now time.Time, round []ticker.Tick, ins []ticker.Instrument) int {
 	t.Helper()
 	type pair struct{ call, put *ticker.Tick }
 	byToken := map[uint32]ticker.Instrument{}
@@ -219,29 +219,29 @@ func parityRound(t *testing.T, m *ticker.MockSource, now time.Time, round []tick
 }
 
 func TestMockPutCallParity(t *testing.T) {
-	m := newMock(t, ticker.MockConfig{Seed: 5})
-	ins := universe(t, 5, monday, 3, 10)
+	m := newTestMock(t, ticker.MockConfig{Seed: 5})
+	ins := mockUniverse(t, 5, mockMonday, 3, 10)
 	require.NoError(t, m.Subscribe(ins, nil))
 	checked := 0
 	for i := range 200 {
-		now := monday.Add(time.Duration(i) * 7 * time.Minute)
+		now := mockMonday.Add(time.Duration(i) * 7 * time.Minute)
 		var round []ticker.Tick
 		m.Step(now, func(tk ticker.Tick) { round = append(round, tk) })
-		checked += parityRound(t, m, now, round, ins)
+		checked += mockParityRound(t, m, now, round, ins)
 	}
 	require.Greater(t, checked, 200*2*21)
 }
 
 func TestMockImpliedVolMatchesPrice(t *testing.T) {
-	m := newMock(t, ticker.MockConfig{Seed: 2})
-	ins := universe(t, 2, monday, 2, 10)
+	m := newTestMock(t, ticker.MockConfig{Seed: 2})
+	ins := mockUniverse(t, 2, mockMonday, 2, 10)
 	require.NoError(t, m.Subscribe(ins, nil))
 	byToken := map[uint32]ticker.Instrument{}
 	for _, in := range ins {
 		byToken[in.Token] = in
 	}
 	var round []ticker.Tick
-	m.Step(monday, func(tk ticker.Tick) { round = append(round, tk) })
+	m.Step(mockMonday, func(tk ticker.Tick) { round = append(round, tk) })
 	checked := 0
 	for _, tk := range round {
 		in := byToken[tk.Token]
@@ -254,7 +254,7 @@ func TestMockImpliedVolMatchesPrice(t *testing.T) {
 		if in.Kind == ticker.KindPut {
 			k = bs.Put
 		}
-		p := bs.Params{Spot: spot, Strike: in.Strike, T: float64(cutoff.Sub(monday)) / float64(365*24*time.Hour),
+		p := bs.Params{Spot: spot, Strike: in.Strike, T: float64(cutoff.Sub(mockMonday)) / float64(365*24*time.Hour),
 			Rate: ticker.DefaultMockRate, Yield: ticker.DefaultMockDividendYield}
 		iv, err := bs.ImpliedVol(k, p, tk.LastPrice)
 		require.NoError(t, err)
@@ -266,11 +266,11 @@ func TestMockImpliedVolMatchesPrice(t *testing.T) {
 }
 
 func TestMockSmileAndOpenInterest(t *testing.T) {
-	m := newMock(t, ticker.MockConfig{Seed: 4})
-	ins := universe(t, 4, monday, 1, 20)
+	m := newTestMock(t, ticker.MockConfig{Seed: 4})
+	ins := mockUniverse(t, 4, mockMonday, 1, 20)
 	require.NoError(t, m.Subscribe(ins, nil))
 	var round []ticker.Tick
-	m.Step(monday, func(tk ticker.Tick) { round = append(round, tk) })
+	m.Step(mockMonday, func(tk ticker.Tick) { round = append(round, tk) })
 	at := func(under string, strike float64, kind ticker.Kind) ticker.Tick {
 		for i, in := range ins {
 			if in.Underlying == under && in.Strike == strike && in.Kind == kind {
@@ -290,12 +290,12 @@ func TestMockSmileAndOpenInterest(t *testing.T) {
 }
 
 func TestMockVolumeMonotone(t *testing.T) {
-	m := newMock(t, ticker.MockConfig{Seed: 9})
-	ins := universe(t, 9, monday, 2, 5)
+	m := newTestMock(t, ticker.MockConfig{Seed: 9})
+	ins := mockUniverse(t, 9, mockMonday, 2, 5)
 	require.NoError(t, m.Subscribe(ins, nil))
 	last := map[uint32]uint64{}
 	for i := range 1000 {
-		m.Step(monday.Add(time.Duration(i)*2*time.Second), func(tk ticker.Tick) {
+		m.Step(mockMonday.Add(time.Duration(i)*2*time.Second), func(tk ticker.Tick) {
 			if tk.Volume < last[tk.Token] {
 				t.Errorf("token %d: volume fell from %d to %d", tk.Token, last[tk.Token], tk.Volume)
 			}
@@ -312,15 +312,15 @@ func TestMockVolumeMonotone(t *testing.T) {
 
 	// A new IST day starts a new cumulative volume.
 	var next []ticker.Tick
-	m.Step(monday.Add(24*time.Hour), func(tk ticker.Tick) { next = append(next, tk) })
+	m.Step(mockMonday.Add(24*time.Hour), func(tk ticker.Tick) { next = append(next, tk) })
 	for _, tk := range next {
 		require.LessOrEqual(t, tk.Volume, last[tk.Token])
 	}
 }
 
 func TestMockSubscribe(t *testing.T) {
-	m := newMock(t, ticker.MockConfig{Seed: 1, MaxSize: 10, Now: func() time.Time { return monday }})
-	ins := universe(t, 1, monday, 1, 1) // NIFTY index + 6 options, BANKNIFTY index + 6
+	m := newTestMock(t, ticker.MockConfig{Seed: 1, MaxSize: 10, Now: func() time.Time { return mockMonday }})
+	ins := mockUniverse(t, 1, mockMonday, 1, 1) // NIFTY index + 6 options, BANKNIFTY index + 6
 	nifty := ins[:7]
 	require.NoError(t, m.Subscribe(nifty, nil))
 	require.NoError(t, m.Subscribe(nifty[:2], nil), "adding again is a no-op")
@@ -333,7 +333,7 @@ func TestMockSubscribe(t *testing.T) {
 
 	tokens := func() map[uint32]bool {
 		got := map[uint32]bool{}
-		m.Step(monday, func(tk ticker.Tick) { got[tk.Token] = true })
+		m.Step(mockMonday, func(tk ticker.Tick) { got[tk.Token] = true })
 		return got
 	}
 	require.Len(t, tokens(), 10)
@@ -346,7 +346,7 @@ func TestMockSubscribe(t *testing.T) {
 
 	// Bad instruments are reported one by one; good ones in the same call apply.
 	expired := nifty[3]
-	expired.Token, expired.Expiry = 42, monday.AddDate(0, 0, -7)
+	expired.Token, expired.Expiry = 42, mockMonday.AddDate(0, 0, -7)
 	unknown := ticker.Instrument{Token: 43, Symbol: "RELIANCE", Underlying: "RELIANCE", Kind: ticker.KindEquity}
 	noStrike := nifty[3]
 	noStrike.Token, noStrike.Strike = 44, 0
@@ -378,7 +378,7 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 		first := ins[1].Expiry
 		require.Equal(t, time.Date(2000, 1, 4, 0, 0, 0, 0, ticker.IST()), first)
 
-		m := newMock(t, ticker.MockConfig{
+		m := newTestMock(t, ticker.MockConfig{
 			Seed: 11, Interval: time.Hour, Now: time.Now,
 			Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}, RollStrikesPerSide: 2,
 		})
@@ -433,13 +433,13 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 }
 
 func TestMockRolloverAfterLongGap(t *testing.T) {
-	m := newMock(t, ticker.MockConfig{Seed: 3, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, RollStrikesPerSide: 3})
+	m := newTestMock(t, ticker.MockConfig{Seed: 3, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, RollStrikesPerSide: 3})
 	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 3, Date: monday, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1,
+		Seed: 3, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1,
 	})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
-	later := monday.AddDate(0, 3, 0) // every subscribed expiry has passed
+	later := mockMonday.AddDate(0, 3, 0) // every subscribed expiry has passed
 	var round []ticker.Tick
 	m.Step(later, func(tk ticker.Tick) { round = append(round, tk) })
 	got := m.Instruments()
@@ -451,7 +451,7 @@ func TestMockRolloverAfterLongGap(t *testing.T) {
 		require.True(t, in.Expiry.After(later))
 		require.InDelta(t, spot, in.Strike, 400, "new strikes centre on the simulated spot")
 	}
-	// Tokens agree with the universe listed for that date with the same seed.
+	// Tokens agree with the mockUniverse listed for that date with the same seed.
 	want, err := ticker.Universe(ticker.UniverseConfig{
 		Seed: 3, Date: later, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 10,
 	})
@@ -467,8 +467,8 @@ func TestMockRolloverAfterLongGap(t *testing.T) {
 
 func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMock(t, ticker.MockConfig{Interval: 250 * time.Millisecond, Now: time.Now})
-		ins := universe(t, 0, time.Now(), 1, 1)
+		m := newTestMock(t, ticker.MockConfig{Interval: 250 * time.Millisecond, Now: time.Now})
+		ins := mockUniverse(t, 0, time.Now(), 1, 1)
 		require.NoError(t, m.Subscribe(ins, nil))
 		var mu sync.Mutex
 		n := 0
@@ -494,11 +494,11 @@ func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 
 func TestMockEmitPanicContained(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := newMock(t, ticker.MockConfig{Name: "p", Registerer: reg})
-	ins := universe(t, 0, monday, 1, 1)
+	m := newTestMock(t, ticker.MockConfig{Name: "p", Registerer: reg})
+	ins := mockUniverse(t, 0, mockMonday, 1, 1)
 	require.NoError(t, m.Subscribe(ins, nil))
 	n := 0
-	m.Step(monday, func(tk ticker.Tick) {
+	m.Step(mockMonday, func(tk ticker.Tick) {
 		n++
 		if n == 2 {
 			panic("boom")
@@ -516,34 +516,46 @@ func TestMockEmitPanicContained(t *testing.T) {
 
 	_, err := ticker.NewMockSource(ticker.MockConfig{Name: "p", Registerer: reg})
 	require.Error(t, err, "same name on the same registry")
-	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "q", Registerer: reg, Logger: quiet})
+	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "q", Registerer: reg, Logger: mockQuiet})
 	require.NoError(t, err)
 }
 
 func TestMockEmitMaySubscribe(t *testing.T) {
-	m := newMock(t, ticker.MockConfig{})
-	ins := universe(t, 0, monday, 1, 1)
+	m := newTestMock(t, ticker.MockConfig{})
+	ins := mockUniverse(t, 0, mockMonday, 1, 1)
 	require.NoError(t, m.Subscribe(ins[:1], nil))
-	m.Step(monday, func(tk ticker.Tick) {
+	m.Step(mockMonday, func(tk ticker.Tick) {
 		require.NoError(t, m.Subscribe(ins[1:3], nil)) // would deadlock if emit ran under a lock
 	})
 	n := 0
-	m.Step(monday.Add(time.Second), func(ticker.Tick) { n++ })
+	m.Step(mockMonday.Add(time.Second), func(ticker.Tick) { n++ })
 	require.Equal(t, 3, n)
 }
 
 func TestMockExtremeMarketsStayValid(t *testing.T) {
 	spec := ticker.NIFTY()
 	spec.Volatility = 1.5 // a wild market: the spot wanders far from the strikes
-	m := newMock(t, ticker.MockConfig{Seed: 13, Underlyings: []ticker.UnderlyingSpec{spec}})
-	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 13, Date: monday, Underlyings: []ticker.UnderlyingSpec{spec}, Expiries: 4})
+	m := newTestMock(t, ticker.MockConfig{Seed: 13, Underlyings: []ticker.UnderlyingSpec{spec}})
+	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 13, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{spec}, Expiries: 4})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
 	for i := range 500 {
-		m.Step(monday.Add(time.Duration(i)*time.Hour), func(tk ticker.Tick) {
+		m.Step(mockMonday.Add(time.Duration(i)*time.Hour), func(tk ticker.Tick) {
 			require.NoError(t, tk.Validate())
 			require.False(t, errors.Is(tk.Validate(), ticker.ErrInvalidTick))
 			require.Greater(t, tk.LastPrice, 0.0)
 		})
 	}
+}
+
+func TestMockSubscribeDumpStyleIndex(t *testing.T) {
+	m := newTestMock(t, ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}})
+	// The broker's dump names the index's underlying after the index itself.
+	idx := ticker.Instrument{Token: 256265, Symbol: "NIFTY 50", Underlying: "NIFTY 50", Kind: ticker.KindIndex, TickSize: 0.05}
+	byName := ticker.Instrument{Token: 7, Symbol: "NIFTY 50", Underlying: "NIFTY 50", Kind: ticker.KindIndex}
+	require.NoError(t, m.Subscribe([]ticker.Instrument{idx, byName}, nil))
+	var got []ticker.Tick
+	m.Step(mockMonday, func(tk ticker.Tick) { got = append(got, tk) })
+	require.Len(t, got, 2)
+	require.Equal(t, ticker.NIFTY().Spot, got[1].LastPrice)
 }

@@ -1,6 +1,123 @@
 // Package mockstate implements a bounded store of per-key immutable
 // snapshots, each produced by a mutable builder that only the store's
-// writer lock touches.
+// writer lock touches. It is made for state that many goroutines read on
+// every event while a few writers change a few keys at a time: the latest
+// state of every instrument of a simulated market, say.
 //
-// Draft: the full documentation follows.
+// # Model
+//
+// A Store[K, S, B] keeps, for each key K, a builder B and the snapshot S
+// last built from it. Writers change the builder (Seed's init, Update's fn)
+// and the store's build function turns it into a fresh snapshot, which is
+// published with one atomic store. Readers call Get and receive a *S.
+//
+// Snapshots are immutable by convention: a snapshot is never written after
+// it is published. The store keeps its side of the convention (it never
+// writes a snapshot, and Update always publishes a new one); the user keeps
+// the rest: build must return a newly allocated S that shares no mutable
+// memory with the builder (copy slices and maps), and callers of Get,
+// Range, Seed, Update and OnEvict must not modify the *S they receive. A
+// reader therefore holds a value that never changes under it, sees the old
+// or the new snapshot of an entry and never a mix of the two, and may keep
+// the pointer as long as it likes.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use by any number of goroutines. Get, Len
+// and Range take no lock and never wait for anything: not for a writer, a
+// cleanup or an eviction. Seed (when it creates an entry), Update, Delete,
+// Reset and the removal step of Cleanup serialize on one writer lock. The
+// functions that touch builders (Seed's init, Update's fn, and build) run
+// under that lock, one at a time, and must not call the Store; everything
+// else the user supplies (Config.Expired, Config.OnEvict, Range's fn) runs
+// without it and may call the Store.
+//
+// Reads go through an index that is an open-addressing hash table whose
+// slots are atomic pointers to entries. A writer makes an entry complete
+// (key, first snapshot) before storing its pointer into a slot, so a new key
+// becomes visible to Get with that one atomic store, and Get finds it with
+// plain atomic loads and no allocation. When the table fills up, the writer
+// builds a larger one and publishes it atomically; a Get still probing the
+// old table finds every entry that is live, because removal is marked on
+// the entry itself. Get allocates nothing and, for keys of a fixed-size
+// integer type (such as an instrument token), hashes with one multiply.
+//
+// Range is weakly consistent, like sync.Map's Range: it is not a
+// point-in-time view. It visits every entry present for the whole call
+// exactly once, with the snapshot current when it gets there; an entry
+// added or removed during the call is visited at most once; a key deleted
+// and seeded again during the call is two entries and may be visited once
+// for each. Len is exact at any quiescent point and otherwise a recent value.
+//
+// # Goroutines
+//
+// The package starts no goroutine. Run does its work in the goroutine that
+// calls it and returns when its context ends. OnEvict runs in the goroutine
+// whose call removed the entry, after the lock is released and before that
+// call returns.
+//
+// # Bound and eviction
+//
+// A store holds at most Config.MaxSize entries (default 5000). When a Seed
+// would create an entry in a full store, one entry is evicted by second
+// chance (CLOCK), the lock-free approximation of LRU:
+//
+//   - Entries sit in a ring of MaxSize slots, filled in insertion order, and
+//     each has a use bit. "Use" is a successful Get, a Seed that finds the
+//     key, or an Update. Creating an entry is not a use. Get sets the bit
+//     with an atomic store (and only if it is clear, so hot entries cause no
+//     cache-line traffic); it never takes the lock.
+//   - To evict, the hand moves around the ring from where it stopped last.
+//     An entry whose bit is set has its bit cleared and is passed over (its
+//     second chance); the first entry with a clear bit is evicted. The new
+//     entry takes the victim's slot and the hand moves past it, so a new
+//     entry is the last the hand reaches. If every entry was used, the hand
+//     clears them all in one pass and evicts the first entry it met.
+//   - An entry used since the hand last passed it therefore survives that
+//     pass, and an entry used since its insertion outlives entries never
+//     used that were inserted before it: in a store of size 3 holding a, b
+//     and c, after Get(b) and Get(c), seeding d evicts a.
+//   - Entries removed by Delete or by expiry leave their slot empty; the next
+//     inserts fill empty slots before anything is evicted.
+//
+// # Expiry
+//
+// Config.Expired(s, now) judges a snapshot. Cleanup(now) calls it for every
+// entry without the lock (so a slow predicate delays no one) and then, under
+// the lock, removes each entry judged expired if it is still the same entry
+// with the same snapshot. So a cleanup that races Seed, Update or Delete
+// never removes an entry created or updated after it looked (that entry is
+// judged again by the next cleanup) and never brings back an entry that was
+// removed meanwhile: a removed entry is dead for good, and a key seeded
+// again is a new entry. An error from Expired, or a panic in it, means "cannot
+// be judged": the entry is kept, counted, and logged (one record per
+// Cleanup call). Run calls Cleanup every Config.CleanupInterval (default
+// 5m).
+//
+// # Failures
+//
+// User functions that run under the lock (init, fn, build) are part of the
+// caller's operation: if one panics, the store undoes what the operation
+// did (no entry is created; the builder is restored), releases the lock,
+// counts the panic and lets it continue in the caller. Update restores the
+// builder the same way when fn returns an error or build returns nil. The
+// restore is a shallow copy of B: memory reached through pointers, maps or
+// slices that fn changed in place is not restored, so fn should validate
+// before it mutates such memory. Callbacks that run outside the lock
+// (Expired, OnEvict) are contained: a panic is recovered, logged and counted
+// and the store carries on.
+//
+// # Metrics
+//
+// With Config.Registerer set, a store exports, each with the constant label
+// name=Config.Name:
+//
+//	steadfast_mockstate_entries                 gauge: entries in the store
+//	steadfast_mockstate_inserts_total           entries created by Seed
+//	steadfast_mockstate_updates_total           snapshots published by Update
+//	steadfast_mockstate_evictions_total         entries removed, by reason: size, expired, deleted, reset
+//	steadfast_mockstate_expiry_errors_total     entries Expired could not judge (kept)
+//	steadfast_mockstate_callback_panics_total   panics, by callback: seed, update, expired, on_evict
+//
+// Counters are cumulative; Reset does not lower them.
 package mockstate

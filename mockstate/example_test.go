@@ -1,0 +1,172 @@
+package mockstate_test
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/steadfast-go/steadfast/mockstate"
+)
+
+// quote is the snapshot readers see; quoteBuilder is what writers change.
+type quote struct {
+	Symbol string
+	Last   float64
+	Ticks  int
+	Expiry time.Time
+}
+
+type quoteBuilder struct {
+	symbol string
+	last   float64
+	ticks  int
+	expiry time.Time
+}
+
+func (b *quoteBuilder) snapshot() *quote {
+	return &quote{Symbol: b.symbol, Last: b.last, Ticks: b.ticks, Expiry: b.expiry}
+}
+
+func newStore(cfg mockstate.Config[string, quote]) *mockstate.Store[string, quote, quoteBuilder] {
+	s, err := mockstate.New((*quoteBuilder).snapshot, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func ExampleStore() {
+	s, err := mockstate.New((*quoteBuilder).snapshot, mockstate.Config[string, quote]{Name: "quotes"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s.Seed("NIFTY", func(b *quoteBuilder) { b.symbol = "NIFTY"; b.last = 24000 })
+
+	before, _ := s.Get("NIFTY")
+	after, _ := s.Update("NIFTY", func(b *quoteBuilder) error {
+		b.last += 12.5
+		b.ticks++
+		return nil
+	})
+	// The snapshot read before the update has not changed.
+	fmt.Println(before.Last, before.Ticks)
+	fmt.Println(after.Last, after.Ticks)
+	// Output:
+	// 24000 0
+	// 24012.5 1
+}
+
+func ExampleNew() {
+	_, err := mockstate.New((*quoteBuilder).snapshot, mockstate.Config[string, quote]{MaxSize: -1})
+	fmt.Println(err)
+	// Output: mockstate: MaxSize must be >= 0, got -1
+}
+
+func ExampleStore_Seed() {
+	s := newStore(mockstate.Config[string, quote]{})
+	q, created := s.Seed("BANKNIFTY", func(b *quoteBuilder) { b.symbol = "BANKNIFTY"; b.last = 51000 })
+	fmt.Println(q.Symbol, q.Last, created)
+	// A second Seed finds the entry and does not run init.
+	q, created = s.Seed("BANKNIFTY", func(b *quoteBuilder) { b.last = 0 })
+	fmt.Println(q.Symbol, q.Last, created)
+	// Output:
+	// BANKNIFTY 51000 true
+	// BANKNIFTY 51000 false
+}
+
+func ExampleStore_Update() {
+	s := newStore(mockstate.Config[string, quote]{})
+	s.Seed("NIFTY", func(b *quoteBuilder) { b.last = 24000 })
+
+	errHalted := errors.New("trading halted")
+	_, err := s.Update("NIFTY", func(b *quoteBuilder) error {
+		b.last = 0
+		return errHalted // nothing is published; the builder is restored
+	})
+	fmt.Println(err)
+	q, _ := s.Update("NIFTY", func(b *quoteBuilder) error { b.last += 1; return nil })
+	fmt.Println(q.Last)
+
+	_, err = s.Update("SENSEX", func(*quoteBuilder) error { return nil })
+	fmt.Println(errors.Is(err, mockstate.ErrNotFound))
+	// Output:
+	// trading halted
+	// 24001
+	// true
+}
+
+func ExampleStore_Range() {
+	s := newStore(mockstate.Config[string, quote]{})
+	for i, sym := range []string{"NIFTY", "BANKNIFTY", "FINNIFTY"} {
+		s.Seed(sym, func(b *quoteBuilder) { b.symbol = sym; b.last = float64(1000 * (i + 1)) })
+	}
+	// Range's order is unspecified; sort for stable output.
+	var lines []string
+	s.Range(func(k string, q *quote) bool {
+		lines = append(lines, fmt.Sprintf("%s %.0f", k, q.Last))
+		return true
+	})
+	slices.Sort(lines)
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+	fmt.Println(s.Len())
+	// Output:
+	// BANKNIFTY 2000
+	// FINNIFTY 3000
+	// NIFTY 1000
+	// 3
+}
+
+func ExampleStore_Cleanup() {
+	expiry := time.Date(2026, 11, 26, 15, 30, 0, 0, time.UTC)
+	s := newStore(mockstate.Config[string, quote]{
+		Expired: func(q *quote, now time.Time) (bool, error) {
+			if q.Expiry.IsZero() {
+				return false, fmt.Errorf("%s has no expiry date", q.Symbol)
+			}
+			return !now.Before(q.Expiry), nil
+		},
+		OnEvict: func(k string, q *quote, r mockstate.Reason) { fmt.Println("removed", k, r) },
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	s.Seed("NIFTY26NOV24000CE", func(b *quoteBuilder) { b.symbol = "NIFTY26NOV24000CE"; b.expiry = expiry })
+	s.Seed("NIFTY31DEC24000CE", func(b *quoteBuilder) { b.symbol = "NIFTY31DEC24000CE"; b.expiry = expiry.AddDate(0, 1, 5) })
+	s.Seed("BROKEN", func(b *quoteBuilder) { b.symbol = "BROKEN" }) // cannot be judged: kept
+
+	fmt.Println(s.Cleanup(expiry.Add(time.Minute)), s.Len())
+	// Output:
+	// removed NIFTY26NOV24000CE expired
+	// 1 2
+}
+
+func ExampleReason() {
+	s := newStore(mockstate.Config[string, quote]{
+		MaxSize: 3,
+		OnEvict: func(k string, _ *quote, r mockstate.Reason) { fmt.Println(k, r) },
+	})
+	for _, k := range []string{"a", "b", "c"} {
+		s.Seed(k, nil)
+	}
+	s.Get("b")
+	s.Get("c")
+	s.Seed("d", nil) // full: a was never read, so a goes
+	s.Delete("b")
+	s.Reset()
+	// Output:
+	// a size
+	// b deleted
+	// d reset
+	// c reset
+}
+
+func ExampleConfig() {
+	// The zero Config is valid: MaxSize 5000, CleanupInterval 5m, nothing
+	// expires, no metrics, contained failures logged to slog.Default().
+	s, err := mockstate.New((*quoteBuilder).snapshot, mockstate.Config[string, quote]{})
+	fmt.Println(err, s.Len(), mockstate.DefaultMaxSize, mockstate.DefaultCleanupInterval)
+	// Output: <nil> 0 5000 5m0s
+}

@@ -122,13 +122,20 @@ func Price(k Kind, p Params) float64 {
 // input every field is NaN.
 func Compute(k Kind, p Params) Greeks {
 	if !p.valid() || (k != Call && k != Put) {
-		nan := math.NaN()
-		return Greeks{nan, nan, nan, nan, nan}
+		return nanGreeks()
 	}
-	dq := math.Exp(-p.Yield * p.T)
-	dr := math.Exp(-p.Rate * p.T)
-	sq, kr := p.Spot*dq, p.Strike*dr
-	sqrtT := math.Sqrt(p.T)
+	return compute(k, p, math.Exp(-p.Yield*p.T), math.Exp(-p.Rate*p.T), math.Sqrt(p.T))
+}
+
+func nanGreeks() Greeks {
+	nan := math.NaN()
+	return Greeks{nan, nan, nan, nan, nan}
+}
+
+// compute evaluates the model for valid p given its discount factors
+// dq = e^(−qT), dr = e^(−rT) and √T.
+func compute(k Kind, p Params, dq, dr, sqrtT float64) Greeks {
+	sq, kr := p.Spot*dq, p.Strike*dr // discounted spot and strike
 	vt := p.Vol * sqrtT
 	if vt == 0 {
 		// Deterministic payoff: worth the discounted forward intrinsic value
@@ -169,6 +176,52 @@ func Compute(k Kind, p Params) Greeks {
 		g.Theta = decay + p.Rate*kr*n2 - p.Yield*sq*n1
 	}
 	return g
+}
+
+// Term holds what every option on one underlying with one expiry shares:
+// the spot, time, rate and yield, their discount factors and the forward.
+// Pricing a chain strike by strike through one Term skips the exponentials
+// each Compute call would redo, and gives bit for bit the results of
+// Compute. A Term is a plain value, safe for concurrent use.
+type Term struct {
+	p             Params // Strike and Vol unused
+	dq, dr, sqrtT float64
+	forward       float64
+	ok            bool
+}
+
+// NewTerm prepares the shared part of the model for options expiring in t
+// years on an underlying at spot. Invalid values (see [Params.Validate]) make
+// every result of the Term NaN.
+func NewTerm(spot, t, rate, yield float64) Term {
+	p := Params{Spot: spot, Strike: 1, T: t, Rate: rate, Yield: yield}
+	if !p.valid() {
+		return Term{p: p, forward: math.NaN()}
+	}
+	return Term{
+		p:       p,
+		dq:      math.Exp(-yield * t),
+		dr:      math.Exp(-rate * t),
+		sqrtT:   math.Sqrt(t),
+		forward: p.Forward(),
+		ok:      true,
+	}
+}
+
+// Forward returns the forward price of the underlying for the Term's expiry,
+// as [Params.Forward] does.
+func (tm Term) Forward() float64 { return tm.forward }
+
+// Compute returns the value and Greeks of the option with the given strike
+// and volatility, equal to [Compute] with the Term's other parameters; NaN
+// in every field for an invalid Term, strike or volatility.
+func (tm Term) Compute(k Kind, strike, vol float64) Greeks {
+	p := tm.p
+	p.Strike, p.Vol = strike, vol
+	if !tm.ok || !p.valid() || (k != Call && k != Put) {
+		return nanGreeks()
+	}
+	return compute(k, p, tm.dq, tm.dr, tm.sqrtT)
 }
 
 // Bounds returns the no-arbitrage bounds of a European option's price: the

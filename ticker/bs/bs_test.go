@@ -336,6 +336,7 @@ func TestNoAllocations(t *testing.T) {
 		sink += iv
 		sink += s.Vol(p.Forward(), p.Strike, p.T)
 		sink += g.Step(p.Spot, 1e-6, rng)
+		sink += bs.NewTerm(p.Spot, p.T, p.Rate, p.Yield).Compute(bs.Put, p.Strike, p.Vol).Vega
 	})
 	require.Zero(t, allocs)
 	require.False(t, math.IsNaN(sink))
@@ -368,4 +369,28 @@ func BenchmarkImpliedVol(b *testing.B) {
 		sink += iv
 	}
 	_ = sink
+}
+
+func TestTermMatchesCompute(t *testing.T) {
+	for _, k := range []bs.Kind{bs.Call, bs.Put} {
+		for _, p := range grid() {
+			tm := bs.NewTerm(p.Spot, p.T, p.Rate, p.Yield)
+			require.Equal(t, bs.Compute(k, p), tm.Compute(k, p.Strike, p.Vol), "%v %+v", k, p)
+			require.Equal(t, p.Forward(), tm.Forward())
+		}
+	}
+	bad := bs.NewTerm(-1, 1, 0, 0)
+	require.True(t, math.IsNaN(bad.Forward()))
+	require.True(t, math.IsNaN(bad.Compute(bs.Call, 100, 0.2).Price))
+	good := bs.NewTerm(100, 1, 0, 0)
+	require.True(t, math.IsNaN(good.Compute(bs.Call, -5, 0.2).Delta))
+	require.True(t, math.IsNaN(good.Compute(bs.Put, 100, math.NaN()).Vega))
+	require.True(t, math.IsNaN(good.Compute(bs.Kind(7), 100, 0.2).Gamma))
+
+	s := bs.DefaultSmile(0.15)
+	for _, tt := range []float64{0, 1e-9, 0.01, 0.5, 3} {
+		for _, k := range []float64{50, 90, 100, 110, 200} {
+			require.Equal(t, s.Vol(100, k, tt), s.VolAround(s.ATMVol(tt), 100, k, tt))
+		}
+	}
 }

@@ -20,6 +20,14 @@
 // N(d)+N(−d)=1 stay accurate for deep in- and out-of-the-money options and
 // put–call parity holds to rounding error.
 //
+// # Pricing a chain
+//
+// All strikes of one expiry share the spot, time, rate, yield, discount
+// factors and forward: [NewTerm] computes them once and [Term.Compute] then
+// prices each strike with bit-for-bit the result of [Compute]. Likewise
+// [Smile.ATMVol] gives an expiry's at-the-money level once and
+// [Smile.VolAround] the volatility of each strike.
+//
 // # Edge cases and bad input
 //
 // [Price] and [Compute] never panic. For parameters that [Params.Validate]
@@ -43,6 +51,6 @@
 // Every function and method here is pure: it touches no shared state, starts
 // no goroutine and is safe for concurrent use. [GBM.Step] draws from the
 // *rand.Rand it is given, which the caller must not share between goroutines
-// without its own locking. Pricing, the Greeks, implied volatility, the smile
-// and the stepper do not allocate.
+// without its own locking. Pricing, the Greeks, Term, implied volatility, the
+// smile and the stepper do not allocate (except to build an error).
 package bs

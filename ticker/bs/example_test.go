@@ -89,3 +89,20 @@ func ExampleGreeks() {
 	fmt.Printf("%.4f %.4f %.4f\n", c.Delta-put.Delta, c.Gamma-put.Gamma, c.Vega-put.Vega)
 	// Output: 1.0000 0.0000 0.0000
 }
+
+// Pricing a chain: what every strike of one expiry shares is computed once.
+func ExampleTerm() {
+	s := bs.DefaultSmile(0.13)
+	t := 7.0 / 365
+	term := bs.NewTerm(24000, t, 0.065, 0.012)
+	atm := s.ATMVol(t)
+	for _, k := range []float64{23800, 24000, 24200} {
+		vol := s.VolAround(atm, term.Forward(), k, t)
+		c, p := term.Compute(bs.Call, k, vol), term.Compute(bs.Put, k, vol)
+		fmt.Printf("%.0f call %7.2f put %7.2f iv %.4f\n", k, c.Price, p.Price, vol)
+	}
+	// Output:
+	// 23800 call  326.69 put  102.56 iv 0.1474
+	// 24000 call  199.13 put  174.75 iv 0.1409
+	// 24200 call  107.94 put  283.32 iv 0.1371
+}

@@ -79,10 +79,26 @@ const minT = 1e-6
 // For a non-positive or NaN forward or strike it returns the clamped
 // at-the-money level, never NaN, provided s is valid.
 func (s Smile) Vol(forward, strike, t float64) float64 {
+	return s.VolAround(s.ATMVol(t), forward, strike, t)
+}
+
+// ATMVol returns the at-the-money level for expiry t,
+// ATM·(1 + TermBump·e^(−t/TermDecay)), before clamping. Compute it once per
+// expiry and pass it to VolAround to price a chain.
+func (s Smile) ATMVol(t float64) float64 {
 	if !(t > minT) { // also catches NaN
 		t = minT
 	}
-	atm := s.ATM * (1 + s.TermBump*math.Exp(-t/s.TermDecay))
+	return s.ATM * (1 + s.TermBump*math.Exp(-t/s.TermDecay))
+}
+
+// VolAround returns the volatility for a strike given the expiry's
+// at-the-money level atm (from ATMVol), the forward and t; Vol(f, k, t) is
+// VolAround(ATMVol(t), f, k, t).
+func (s Smile) VolAround(atm, forward, strike, t float64) float64 {
+	if !(t > minT) {
+		t = minT
+	}
 	m := 0.0
 	if forward > 0 && strike > 0 {
 		m = math.Log(strike/forward) / (atm * math.Sqrt(t))

@@ -515,6 +515,7 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 	r.now = now
 	r.nano = now.UnixNano()
 	r.day = dayOf(now)
+	r.terms, r.lastTerm = r.terms[:0], 0
 	var emitted, invalid, gone int
 	var firstErr error
 	for _, mi := range r.subs {
@@ -733,6 +734,49 @@ type mockRound struct {
 	now       time.Time
 	nano      int64
 	day       calDay
+	terms     []mockTerm // per (underlying, expiry) for this round
+	lastTerm  int
+}
+
+// mockTerm is what all options of one underlying and expiry share in a
+// round, computed once: discount factors, forward, at-the-money vol.
+type mockTerm struct {
+	under    int
+	cutoff   int64
+	years    float64
+	term     bs.Term
+	atm      float64 // smile level at this expiry
+	invWidth float64 // 1 / (ATM·√T), T at least a day: standardises moneyness
+}
+
+// term returns the round's mockTerm for mi's underlying and expiry, making
+// it on first use. Chains are usually listed expiry by expiry, so the last
+// one used is tried first.
+func (r *mockRound) term(mi *mockInstr, spot float64) *mockTerm {
+	if r.lastTerm < len(r.terms) {
+		if tm := &r.terms[r.lastTerm]; tm.under == mi.under && tm.cutoff == mi.cutoff {
+			return tm
+		}
+	}
+	for i := range r.terms {
+		if tm := &r.terms[i]; tm.under == mi.under && tm.cutoff == mi.cutoff {
+			r.lastTerm = i
+			return tm
+		}
+	}
+	m := r.m
+	years := max(float64(mi.cutoff-r.nano)/float64(mockYear), 0)
+	smile := &m.unders[mi.under].smile
+	r.terms = append(r.terms, mockTerm{
+		under:    mi.under,
+		cutoff:   mi.cutoff,
+		years:    years,
+		term:     bs.NewTerm(spot, years, m.cfg.Rate, m.cfg.DividendYield),
+		atm:      smile.ATMVol(years),
+		invWidth: 1 / (smile.ATM * math.Sqrt(max(years, 1.0/365))),
+	})
+	r.lastTerm = len(r.terms) - 1
+	return &r.terms[r.lastTerm]
 }
 
 // update computes b's next tick.
@@ -773,29 +817,22 @@ func (r *mockRound) update(b *mockBuilder) error {
 		quote(t, spot, tick, h)
 		b.volume += uint64(u1*mockVolLots*dtSec) * uint64(in.LotSize)
 	default:
-		years := float64(mi.cutoff-r.nano) / float64(mockYear)
-		if years < 0 {
-			years = 0
-		}
-		p := bs.Params{Spot: spot, Strike: in.Strike, T: years, Rate: m.cfg.Rate, Yield: m.cfg.DividendYield}
-		fwd := p.Forward()
+		tm := r.term(mi, spot)
 		und := &m.unders[mi.under]
-		atm := und.smile.ATM
+		fwd := tm.term.Forward()
 		// Standardised moneyness: how many standard deviations away the
 		// strike is; drives where open interest and volume concentrate.
-		z := 0.0
-		if in.Kind.IsOption() {
-			z = math.Log(in.Strike/fwd) / (atm * math.Sqrt(max(years, 1.0/365)))
-		}
+		z := math.Log(in.Strike/fwd) * tm.invWidth
 		activity := math.Exp(-0.5 * z * z)
 		var price float64
 		if in.Kind == KindFuture {
 			price = fwd
+			activity = 1
 		} else {
-			p.Vol = und.smile.Vol(fwd, in.Strike, years)
-			g := bs.Compute(mi.kind, p)
+			vol := und.smile.VolAround(tm.atm, fwd, in.Strike, tm.years)
+			g := tm.term.Compute(mi.kind, in.Strike, vol)
 			price = g.Price
-			t.IV = p.Vol
+			t.IV = vol
 			t.Delta = g.Delta
 			t.Gamma = g.Gamma
 			t.Theta = g.Theta / 365

@@ -201,6 +201,7 @@ type Breaker struct {
 	batchMask uint64 // failure-rate mode: successes are published to the window in batches of batchMask+1
 	slowMask  uint64 // a success whose stripe count n has n&slowMask == 0 takes onSuccessSlow
 	rateMode  bool
+	plain     bool   // no IsFailure or IsIgnored: a nil error is a success
 	threshold uint64 // consecutive failures that open it; 0 = off
 	isFailure func(error) bool
 	isIgnored func(error) bool
@@ -243,6 +244,7 @@ func New(cfg Config) (*Breaker, error) {
 		isFailure: cfg.IsFailure,
 		isIgnored: cfg.IsIgnored,
 		rateMode:  cfg.FailureRate > 0,
+		plain:     cfg.IsFailure == nil && cfg.IsIgnored == nil,
 	}
 	n := stripeCount(runtime.GOMAXPROCS(0))
 	b.stripes = make([]stripe, n)
@@ -362,10 +364,14 @@ func (b *Breaker) allowSlow() (Permit, error) {
 // Permit is ignored. In the closed state a success or an ignored result takes
 // no lock and does not allocate.
 func (b *Breaker) Done(p Permit, err error) {
-	if err == nil && b.isFailure == nil && b.isIgnored == nil {
+	if err == nil && b.plain {
 		b.succeed(p)
 		return
 	}
+	b.done(p, err)
+}
+
+func (b *Breaker) done(p Permit, err error) {
 	b.record(p, b.classify(err))
 }
 
@@ -603,9 +609,12 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p, err := b.Allow()
-	if err != nil {
-		return err
+	p := Permit{b.word.Load()} // Allow, inlined by hand
+	if p.w&stateMask != uint64(Closed) {
+		var err error
+		if p, err = b.allowSlow(); err != nil {
+			return err
+		}
 	}
 	finished := false
 	defer func() {
@@ -613,9 +622,13 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 			b.record(p, failure)
 		}
 	}()
-	err = fn(ctx)
+	err := fn(ctx)
 	finished = true
-	b.Done(p, err)
+	if err == nil && b.plain {
+		b.succeed(p)
+	} else {
+		b.done(p, err)
+	}
 	return err
 }
 
@@ -626,9 +639,12 @@ func Call[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, e
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	p, err := b.Allow()
-	if err != nil {
-		return zero, err
+	p := Permit{b.word.Load()}
+	if p.w&stateMask != uint64(Closed) {
+		var err error
+		if p, err = b.allowSlow(); err != nil {
+			return zero, err
+		}
 	}
 	finished := false
 	defer func() {
@@ -638,7 +654,11 @@ func Call[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, e
 	}()
 	v, err := fn(ctx)
 	finished = true
-	b.Done(p, err)
+	if err == nil && b.plain {
+		b.succeed(p)
+	} else {
+		b.done(p, err)
+	}
 	return v, err
 }
 

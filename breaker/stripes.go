@@ -59,7 +59,7 @@ func (c *counter) add(w uint64) (uint64, bool) {
 // (warm) stripe. Any stripe is correct; the choice only affects speed.
 func (b *Breaker) stripe() *stripe {
 	var x byte
-	h := uint64(uintptr(unsafe.Pointer(&x))) >> 13 // 8 KiB: the smallest goroutine stack
+	h := uint64(uintptr(unsafe.Pointer(&x))) >> 11 // 2 KiB: the smallest goroutine stack
 	return &b.stripes[(h*0x9e3779b97f4a7c15)>>b.shift]
 }
 

@@ -15,7 +15,7 @@ type Task struct {
 	name    string
 	done    chan struct{}
 	cancel  context.CancelCauseFunc // nil for a refused task
-	started int64                   // Unix nanoseconds
+	started time.Duration           // since the monitor's epoch
 	sup     *supervision            // nil unless started by Supervise
 
 	// Written before done is closed; read after.
@@ -65,9 +65,9 @@ func (t *Task) isDone() bool {
 	}
 }
 
-// since returns the time elapsed since the task started.
-func (t *Task) since() time.Duration {
-	return max(0, time.Duration(time.Now().UnixNano()-t.started))
+// since returns the time elapsed since t started.
+func (m *Monitor) since(t *Task) time.Duration {
+	return max(0, m.now()-t.started)
 }
 
 // Cancel cancels the task's context (cause context.Canceled) and returns
@@ -125,7 +125,7 @@ func (m *Monitor) runTask(t *Task, ctx context.Context, fn func(context.Context)
 		if normal && err == nil {
 			t.cancel(nil) // release the context; the outcome is decided
 			if m.met != nil {
-				m.met.exit(t.name, OutcomeOK, t.since())
+				m.met.exit(t.name, OutcomeOK, m.since(t))
 			}
 			if l := m.logger(); l.Enabled(ctx, slog.LevelDebug) {
 				m.logEnd(ctx, l, t.name, run{OutcomeOK, nil})
@@ -150,7 +150,7 @@ func (m *Monitor) endTask(t *Task, ctx context.Context, r run) {
 	t.cancel(nil)
 	var d time.Duration
 	if m.met != nil {
-		d = t.since()
+		d = m.since(t)
 	}
 	m.report(ctx, t.name, r, d)
 	if r.outcome.failure() {

@@ -117,6 +117,7 @@ type Monitor struct {
 	met      *metrics // nil: no metrics
 	closedCh chan struct{}
 	jitter   func(base, max time.Duration, attempt int) time.Duration
+	epoch    time.Time // task start times are kept relative to it
 
 	mu       sync.Mutex
 	head     *Task // live tasks, in start order
@@ -137,6 +138,7 @@ func New(cfg Config) *Monitor {
 		onError:  cfg.OnError,
 		closedCh: make(chan struct{}),
 		jitter:   backoff.Full,
+		epoch:    time.Now(),
 	}
 	close(m.closedCh)
 	if cfg.Registerer != nil {
@@ -144,6 +146,10 @@ func New(cfg Config) *Monitor {
 	}
 	return m
 }
+
+// now returns the monotonic time since New: cheaper than time.Now, whose
+// wall-clock reading the hot path does not need.
+func (m *Monitor) now() time.Duration { return time.Since(m.epoch) }
 
 func (m *Monitor) logger() *slog.Logger {
 	if m.log != nil {
@@ -168,7 +174,7 @@ func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) 
 	case fn == nil:
 		return m.reject(name, false, fmt.Errorf("taskmon: Go %q: nil function", name))
 	}
-	t := &Task{name: name, done: make(chan struct{}), started: time.Now().UnixNano()}
+	t := &Task{name: name, done: make(chan struct{}), started: m.now()}
 	ctx, t.cancel = context.WithCancelCause(ctx)
 	if !m.add(t) {
 		t.cancel(nil)
@@ -204,7 +210,7 @@ func (m *Monitor) add(t *Task) bool {
 
 // reject returns a task that is already done with err.
 func (m *Monitor) reject(name string, supervised bool, err error) *Task {
-	t := &Task{name: name, done: m.closedCh, started: time.Now().UnixNano(), err: err}
+	t := &Task{name: name, done: m.closedCh, started: m.now(), err: err}
 	if supervised {
 		t.sup = new(supervision)
 	}
@@ -348,7 +354,7 @@ func (m *Monitor) Tasks() []TaskInfo {
 			ID:         t.id,
 			Name:       t.name,
 			Supervised: t.sup != nil,
-			Started:    time.Unix(0, t.started),
+			Started:    m.epoch.Add(t.started),
 		})
 		if t.sup != nil {
 			infos[len(infos)-1].Restarts = t.sup.restarts

@@ -28,9 +28,10 @@
 // cleanup or an eviction. Seed (when it creates an entry), Update, Delete,
 // Reset and the removal step of Cleanup serialize on one writer lock. The
 // functions that touch builders (Seed's init, Update's fn, and build) run
-// under that lock, one at a time, and must not call the Store; everything
-// else the user supplies (Config.Expired, Config.OnEvict, Range's fn) runs
-// without it and may call the Store.
+// under that lock, one at a time; they may call Get, Len and Range, but a
+// call to a writing method from them deadlocks. Everything else the user
+// supplies (Config.Expired, Config.OnEvict, Range's fn) runs without the
+// lock and may call any method.
 //
 // Reads go through an index that is an open-addressing hash table whose
 // slots are atomic pointers to entries. A writer makes an entry complete

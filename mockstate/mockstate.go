@@ -145,7 +145,8 @@ type Store[K comparable, S, B any] struct {
 // New returns an empty Store whose snapshots are made by build from an
 // entry's builder. build runs under the store's writer lock (in Seed and
 // Update), must return a fresh non-nil snapshot that shares no mutable
-// memory with the builder, and must not call the Store.
+// memory with the builder, and must not call the Store's writing methods
+// (see Seed).
 func New[K comparable, S, B any](build func(*B) *S, cfg Config[K, S]) (*Store[K, S, B], error) {
 	if build == nil {
 		return nil, errors.New("mockstate: build must not be nil")
@@ -238,7 +239,8 @@ func (s *Store[K, S, B]) Len() int { return int(s.n.Load()) }
 // exactly once; the others wait for it and return its snapshot. An existing
 // entry is marked used; a newly created one is not (creation is not a use).
 //
-// init runs under the store's writer lock and must not call the Store. If
+// init runs under the store's writer lock: it may call Get, Len and Range,
+// but a call to Seed, Update, Delete, Reset or Cleanup from it deadlocks. If
 // init or build panics, nothing is inserted, the lock is released, the
 // panic is counted and continues in the caller. If build returns nil,
 // nothing is inserted, the failure is logged and Seed returns (nil, false).
@@ -315,8 +317,9 @@ func (s *Store[K, S, B]) seedLocked(e *entry[K, S, B], init func(*B)) *S {
 // pointers, maps or slices that fn changed in place is not restored, so
 // validate before mutating it) and the error is returned. The same restore
 // happens when fn or build panics (the panic is counted and continues in
-// the caller) and when build returns nil (ErrNilSnapshot). fn must not call
-// the Store.
+// the caller) and when build returns nil (ErrNilSnapshot). fn runs under
+// the writer lock and, like Seed's init, must not call the Store's writing
+// methods.
 func (s *Store[K, S, B]) Update(k K, fn func(*B) error) (*S, error) {
 	if fn == nil {
 		return nil, ErrNilFunc

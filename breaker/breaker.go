@@ -197,9 +197,7 @@ type Breaker struct {
 	armed     atomic.Bool
 	openUntil atomic.Int64 // ns since epoch at which Open turns HalfOpen
 	stripes   []stripe
-	shift     uint8  // 64 - log2(len(stripes))
-	batchMask uint64 // failure-rate mode: successes are published to the window in batches of batchMask+1
-	slowMask  uint64 // a success whose stripe count n has n&slowMask == 0 takes onSuccessSlow
+	shift     uint8 // 64 - log2(len(stripes))
 	rateMode  bool
 	plain     bool   // no IsFailure or IsIgnored: a nil error is a success
 	threshold uint64 // consecutive failures that open it; 0 = off
@@ -217,6 +215,7 @@ type Breaker struct {
 
 	mu           sync.Mutex
 	genBase      [numResults]uint64 // counts folded out of the stripes in this generation
+	succSeen     uint64             // successes of this generation already moved into the window
 	lastFailSucc uint64             // successes of this generation at the latest failure
 	admitted     int                // half-open probes admitted (and not ignored)
 	probesOK     int                // half-open probes that succeeded
@@ -251,14 +250,6 @@ func New(cfg Config) (*Breaker, error) {
 	b.shift = uint8(64 - log2(n))
 	if b.rateMode {
 		b.win.init(cfg.Window)
-		c := uint64(cfg.Window / n) // at most one window of successes unpublished
-		c = min(max(c, 1), 64)
-		c = 1 << log2(int(c)) // round down to a power of two
-		b.batchMask = c - 1
-	}
-	b.slowMask = foldAt - 1
-	if b.rateMode {
-		b.slowMask = b.batchMask
 	}
 	w := uint64(1)<<genShift | uint64(Closed)
 	b.stampStripes(w)
@@ -375,9 +366,9 @@ func (b *Breaker) done(p Permit, err error) {
 	b.record(p, b.classify(err))
 }
 
-// succeed is the closed-state success path: two loads, one compare-and-swap
-// on the caller's stripe, a load of the streak word, and rarely a call to
-// onSuccessSlow.
+// succeed is the closed-state success path: a load of the state word, one
+// compare-and-swap on the caller's stripe, loads of the streak word and the
+// armed flag, and rarely a call to onSuccessSlow.
 func (b *Breaker) succeed(p Permit) {
 	// The state word is never zero, so this also refuses the zero Permit.
 	if p.w&stateMask == uint64(Closed) && b.word.Load() == p.w {
@@ -385,7 +376,7 @@ func (b *Breaker) succeed(p Permit) {
 			if st := b.streak.Load(); st&streakCountMask != 0 {
 				b.resetStreak(st, p.w)
 			}
-			if n&b.slowMask == 0 || b.armed.Load() {
+			if n >= foldAt || b.armed.Load() {
 				b.onSuccessSlow(p, n)
 			}
 			return
@@ -468,29 +459,21 @@ func (b *Breaker) resetStreak(st, w uint64) {
 	}
 }
 
-// onSuccessSlow handles the rare work after a closed-state success: publishing
-// a batch of successes to the failure-rate window, re-checking the rate while
-// it waits for MinCalls, and folding a stripe counter before it overflows.
+// onSuccessSlow handles the rare work after a closed-state success:
+// re-checking the failure rate while it waits for MinCalls, and folding a
+// stripe counter before it overflows.
 func (b *Breaker) onSuccessSlow(p Permit, n uint64) {
 	b.mu.Lock()
 	if b.word.Load() != p.w {
 		b.mu.Unlock()
 		return // counted already; the window belongs to another generation
 	}
-	var opened bool
-	if b.rateMode {
-		if n&b.batchMask == 0 {
-			b.win.add(b.batchMask+1, 0)
-		}
-		// Successes only lower the rate: they can open the breaker only
-		// when the rate is reached and MinCalls is not (armed).
-		if b.armed.Load() {
-			opened = b.rateTripped() && b.setState(Open, false)
-		}
-	}
-	if !opened && n >= foldAt {
+	if n >= foldAt {
 		b.fold(p.w, success)
 	}
+	// Successes only lower the rate: they can open the breaker only when
+	// the rate is reached and MinCalls is not (armed).
+	opened := b.armed.Load() && b.rateTripped(b.successes(b.word.Load()), 0) && b.setState(Open, false)
 	b.mu.Unlock()
 	if opened {
 		b.deliver()
@@ -520,11 +503,10 @@ func (b *Breaker) recordSlow(p Permit, r result) {
 		switch r {
 		case failure:
 			streak := b.bumpStreak(w)
-			b.lastFailSucc = b.sum(w, success)
+			b.lastFailSucc = b.successes(w)
 			tripped := b.threshold > 0 && streak >= b.threshold
 			if b.rateMode && !tripped {
-				b.win.add(0, 1)
-				tripped = b.rateTripped()
+				tripped = b.rateTripped(b.lastFailSucc, 1)
 			}
 			if tripped {
 				changed = b.setState(Open, false)
@@ -533,10 +515,7 @@ func (b *Breaker) recordSlow(p Permit, r result) {
 			if st := b.streak.Load(); st&streakCountMask != 0 {
 				b.resetStreak(st, w)
 			}
-			if b.rateMode && n&b.batchMask == 0 {
-				b.win.add(b.batchMask+1, 0)
-			}
-			if b.armed.Load() && b.rateTripped() {
+			if b.armed.Load() && b.rateTripped(b.successes(b.word.Load()), 0) {
 				changed = b.setState(Open, false)
 			}
 		}
@@ -579,21 +558,17 @@ func (b *Breaker) bumpStreak(w uint64) uint64 {
 	}
 }
 
-// rateTripped reports whether the failure-rate trigger fires now, and arms
-// the success path when the rate is reached but MinCalls is not. Under mu.
-func (b *Breaker) rateTripped() bool {
-	w := b.word.Load()
-	var pending uint64 // successes counted in stripes but not yet published to the window
-	for i := range b.stripes {
-		v := b.stripes[i].c[success].Load()
-		if sameGen(v, w) {
-			pending += v & countMask & b.batchMask
-		}
-	}
-	calls := b.win.calls + pending
-	fails := b.win.fails
-	reached := fails > 0 && float64(fails) >= b.cfg.FailureRate*float64(calls)
-	if reached && calls >= uint64(b.cfg.MinCalls) {
+// rateTripped moves the successes reported since its last call into the
+// window, given succ, the successes of this generation so far, then adds
+// fails failures, and reports whether the failure-rate trigger fires. Successes are moved lazily, here, because they can only
+// lower the rate; all of them came after the failures already in the window,
+// so the window keeps the order in which results were reported. It arms the
+// success path when the rate is reached but MinCalls is not. Under mu.
+func (b *Breaker) rateTripped(succ, fails uint64) bool {
+	b.win.add(succ-b.succSeen, fails)
+	b.succSeen = succ
+	reached := b.win.fails > 0 && float64(b.win.fails) >= b.cfg.FailureRate*float64(b.win.calls)
+	if reached && b.win.calls >= uint64(b.cfg.MinCalls) {
 		return true
 	}
 	b.armed.Store(reached)
@@ -764,7 +739,7 @@ func (b *Breaker) setState(to State, forced bool) bool {
 		}
 	}
 	b.genBase = [numResults]uint64{}
-	b.lastFailSucc = 0
+	b.succSeen, b.lastFailSucc = 0, 0
 	b.admitted, b.probesOK = 0, 0
 	b.armed.Store(false)
 	if b.rateMode {
@@ -806,15 +781,14 @@ func (b *Breaker) fold(w uint64, r result) {
 		}
 		v = c.Swap(tagOf(w))
 		n := v & countMask
-		if r == success && b.rateMode {
-			// Successes not yet published stay pending: keep the remainder.
-			keep := n & b.batchMask
-			c.Add(keep)
-			n -= keep
-		}
 		b.genBase[r] += n
 		b.cum[r].Add(n)
 	}
+}
+
+// successes returns the successes of the generation of w. Under mu.
+func (b *Breaker) successes(w uint64) uint64 {
+	return b.genBase[success] + b.sum(w, success)
 }
 
 // sum adds up the stripes' counts of r for the generation of w.

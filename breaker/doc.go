@@ -35,19 +35,17 @@
 //     count is always that of some serial order of the reports.
 //   - FailureRate over the most recent Window calls, once at least MinCalls
 //     calls are in the window. The window is a ring of buckets of
-//     max(1, Window/10) calls; it drops its oldest bucket as a whole, so it
-//     covers between Window and Window + Window/10 calls (rounded up to
-//     whole buckets). To keep the success path off shared memory, each
-//     stripe of goroutines (see below) hands its successes to the window in
-//     batches of up to 64 (fewer for small windows: at most Window divided
-//     by the number of stripes). Successes not yet handed over are still
-//     counted whenever the rate is evaluated, as the newest calls; they only
-//     delay the sliding of the window by at most one batch per stripe.
-//     Failures reach the window at once. The rate is evaluated on each
-//     failure, and on each success while the rate is already reached but
-//     MinCalls is not, so a success that brings the window to MinCalls can
-//     open it. With a single caller the window holds exactly the last calls
-//     described above.
+//     max(1, Window/10) calls that drops its oldest bucket as a whole, so it
+//     covers between Window and Window + Window/10 calls (rounded up to whole
+//     buckets); with Window below 20 the buckets hold one call and it is exact. Failures enter the window at
+//     once and the rate is evaluated on each failure. Successes enter it
+//     lazily, at the next evaluation, because they can only lower the rate:
+//     they all came after the failures already in the window, so the window
+//     still holds the calls in the order their results were reported, and the
+//     success path does no more work than in the consecutive mode. While the rate is reached
+//     but the window holds fewer than MinCalls calls, each success is
+//     evaluated too, so a success that brings the window to MinCalls opens
+//     the breaker.
 //
 // A result is classified by Config.IsIgnored first (default: context.Canceled
 // is ignored: it counts neither way and frees a half-open slot), then by

@@ -76,15 +76,15 @@ func TestFold(t *testing.T) {
 	}
 }
 
-// TestBatchedSuccessesFromManyGoroutines spreads successes over stripes so
-// that many sit unpublished, then checks that the rate still counts them.
-func TestBatchedSuccessesFromManyGoroutines(t *testing.T) {
+// TestSuccessesFromManyGoroutines spreads successes over stripes; the rate
+// must still count every one of them.
+func TestSuccessesFromManyGoroutines(t *testing.T) {
 	b, err := New(Config{FailureRate: 0.5, Window: 1000, MinCalls: 100})
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
-			for range 7 { // below any batch size > 7: likely unpublished
+			for range 7 {
 				_ = b.Do(context.Background(), func(context.Context) error { return nil })
 			}
 		})
@@ -123,4 +123,24 @@ func TestArmedWaitsForMinCalls(t *testing.T) {
 	}
 	// 14 failures / 20 calls, MinCalls reached on a failure.
 	require.Equal(t, Open, b.State())
+}
+
+// TestFailureRateAfterLongSuccessRun: a long run of successes enters the
+// window lazily, in one go, and is then pushed out bucket by bucket.
+func TestFailureRateAfterLongSuccessRun(t *testing.T) {
+	b, err := New(Config{FailureRate: 0.5}) // Window 100 in buckets of 10
+	require.NoError(t, err)
+	ctx := context.Background()
+	boom := errors.New("boom")
+	for range 1000 {
+		_ = b.Do(ctx, func(context.Context) error { return nil })
+	}
+	for range 49 {
+		_ = b.Do(ctx, func(context.Context) error { return boom })
+	}
+	// 5 buckets of successes, 4 of failures and 9 failures being filled.
+	require.Equal(t, uint64(109), b.win.calls)
+	require.Equal(t, Closed, b.State())
+	_ = b.Do(ctx, func(context.Context) error { return boom })
+	require.Equal(t, Open, b.State(), "50 failures in the last 100 calls")
 }

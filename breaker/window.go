@@ -25,8 +25,18 @@ func (w *window) reset() {
 	w.calls, w.fails = 0, 0
 }
 
-// add records succ successes and fails failures as the newest calls.
+// add records succ successes, then fails failures, as the newest calls.
 func (w *window) add(succ, fails uint64) {
+	if total := uint64(len(w.buckets)) * w.size; succ >= total {
+		// Only successes remain in the window: skip the laps.
+		w.reset()
+		succ = total - w.size + succ%w.size
+	}
+	w.addSlow(succ, 0)
+	w.addSlow(0, fails)
+}
+
+func (w *window) addSlow(succ, fails uint64) {
 	for succ+fails > 0 {
 		b := &w.buckets[w.cur]
 		room := w.size - b.calls

@@ -8,11 +8,13 @@ import (
 // MaxVol is the largest volatility [ImpliedVol] searches: 1000% a year.
 const MaxVol = 10.0
 
-// ivTol is the price tolerance of the inversion relative to the discounted
-// spot or strike, and ivMaxIter caps its iterations (bisection alone halves
-// the bracket [0, MaxVol] to below 1e-15 in about 55 steps).
+// ivTol is the tolerance of the no-arbitrage bounds relative to the larger
+// of spot and strike; ivRel is the price tolerance of the inversion relative
+// to the out-of-the-money price; ivMaxIter caps its iterations (bisection
+// alone halves the bracket [0, MaxVol] to below 1e-15 in about 55 steps).
 const (
 	ivTol     = 1e-14
+	ivRel     = 1e-12
 	ivMaxIter = 200
 )
 
@@ -23,7 +25,8 @@ const (
 // wrapping [ErrInvalidParams] for bad parameters or a price that is NaN or
 // infinite, [ErrOutOfBounds] for a price outside [Bounds], and
 // [ErrNoSolution] for a price that implies more than [MaxVol] or an option at
-// expiry (T = 0). A price equal to the lower bound returns 0.
+// expiry (T = 0). A price within 1e-14·max(Spot, Strike) of the lower bound
+// returns 0: such a price carries no usable information about volatility.
 //
 // The search inverts the out-of-the-money side of the strike: an
 // in-the-money option's price is first turned into that of the other kind
@@ -72,14 +75,17 @@ func ImpliedVol(k Kind, p Params, price float64) (float64, error) {
 	}
 
 	// Newton inside a bracket [a, b] with f(a) < 0 < f(b), f(σ) = Price(σ) − price,
-	// which increases with σ.
+	// which increases with σ. Stop when the price matches to ivRel of
+	// itself (far out of the money the price is tiny and its relative
+	// precision is what fixes σ) or the bracket has shrunk to rounding.
+	ftol := max(ivRel*price, math.SmallestNonzeroFloat64)
 	a, b := 0.0, MaxVol
 	sigma := initialGuess(p, price)
 	for range ivMaxIter {
 		p.Vol = sigma
 		g := Compute(k, p)
 		f := g.Price - price
-		if math.Abs(f) <= tol {
+		if math.Abs(f) <= ftol {
 			return sigma, nil
 		}
 		if f < 0 {

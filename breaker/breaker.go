@@ -179,8 +179,8 @@ const (
 
 func stateOf(w uint64) State { return State(w & stateMask) }
 
-// streak word: the low 20 bits of the generation in the top 32 bits, the
-// consecutive failure count in the low 32 bits.
+// The streak word: the low 32 bits of the generation in its top half, the
+// consecutive failure count (saturating) in its low half.
 const streakCountMask = 1<<32 - 1
 
 func streakTag(w uint64) uint64 { return (w >> genShift) << 32 }
@@ -265,8 +265,8 @@ func New(cfg Config) (*Breaker, error) {
 
 func (c *Config) normalize() error {
 	switch {
-	case c.FailureThreshold < 0:
-		return fmt.Errorf("breaker: FailureThreshold must not be negative, got %d", c.FailureThreshold)
+	case c.FailureThreshold < 0 || uint64(c.FailureThreshold) > streakCountMask:
+		return fmt.Errorf("breaker: FailureThreshold must be in [0,%d], got %d", uint64(streakCountMask), c.FailureThreshold)
 	case math.IsNaN(c.FailureRate) || c.FailureRate < 0 || c.FailureRate > 1:
 		return fmt.Errorf("breaker: FailureRate must be in (0,1] (or 0 for off), got %v", c.FailureRate)
 	case c.Window < 0 || c.Window > maxWindow:
@@ -747,7 +747,8 @@ func (b *Breaker) setState(to State, forced bool) bool {
 	}
 	b.streak.Store(streakTag(w))
 	if to == Open && !forced {
-		b.openUntil.Store(b.now() + int64(b.cfg.OpenTimeout))
+		now := b.now()
+		b.openUntil.Store(now + min(int64(b.cfg.OpenTimeout), math.MaxInt64-now))
 	}
 	b.word.Store(w)
 	if from == to {

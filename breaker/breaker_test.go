@@ -73,6 +73,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		field string
 	}{
 		{breaker.Config{FailureThreshold: -1}, "FailureThreshold"},
+		{breaker.Config{FailureThreshold: 1 << 32}, "FailureThreshold"},
 		{breaker.Config{FailureRate: 1.5}, "FailureRate"},
 		{breaker.Config{FailureRate: -0.1}, "FailureRate"},
 		{breaker.Config{Window: -1}, "Window"},
@@ -92,7 +93,10 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	_, err := breaker.New(breaker.Config{FailureRate: nanRate()})
 	require.ErrorContains(t, err, "breaker: FailureRate")
 	// The zero Config and the boundaries are valid.
-	for _, cfg := range []breaker.Config{{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24}} {
+	for _, cfg := range []breaker.Config{
+		{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24},
+		{FailureThreshold: 1<<32 - 1}, {OpenTimeout: time.Duration(1<<63 - 1)},
+	} {
 		_, err := breaker.New(cfg)
 		require.NoError(t, err, "config %+v", cfg)
 	}
@@ -750,4 +754,14 @@ func requireMetric(t *testing.T, g prometheus.Gatherer, name string, labels metr
 	v, err := metrictest.Value(g, name, labels)
 	require.NoError(t, err)
 	require.Equal(t, want, v, "%s%v", name, labels)
+}
+
+func TestHugeOpenTimeoutDoesNotWrap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Duration(1<<63 - 1)})
+		time.Sleep(time.Hour)
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(100 * 365 * 24 * time.Hour)
+		require.Equal(t, breaker.Open, b.State())
+	})
 }

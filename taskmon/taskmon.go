@@ -46,9 +46,10 @@ type Config struct {
 	TaskLabel bool
 
 	// OnError is called once for every failed, panicked or exited run of
-	// every task of this monitor, and when the monitor gives up on a
-	// supervised task, after that task's own Spec.OnError. It is not called
-	// for successful or cancelled runs. It runs on a goroutine of its own,
+	// every task of this monitor, after that task's own Spec.OnError; for the
+	// run after which a supervised task is given up, TaskError.Err wraps
+	// ErrGaveUp and that run's error. It is not called for successful or
+	// cancelled runs, nor for refused tasks. It runs on a goroutine of its own,
 	// outside the monitor's locks, and the task waits for it: while it blocks,
 	// that task is not done (and not restarted), but no other task and no
 	// method of the monitor waits for it. A panic or runtime.Goexit in it is

@@ -83,10 +83,12 @@ type Spec struct {
 	MaxRestarts int
 	Period      time.Duration
 
-	// OnError is called for each failed, panicked or exited run of this task
-	// and when the task is given up, before Config.OnError and under the
-	// same rules: its own goroutine, panics recovered and counted, and it
-	// delays only this task (its restart and its Done). Default nil.
+	// OnError is called once for each failed, panicked or exited run of this
+	// task, before Config.OnError and under the same rules: its own
+	// goroutine, panics recovered and counted, and it delays only this task
+	// (its restart and its Done). When the task is given up, the call for its
+	// last run carries an error wrapping ErrGaveUp (also after an ok run,
+	// under Always). Default nil.
 	OnError func(TaskError)
 }
 

@@ -765,3 +765,101 @@ func TestHugeOpenTimeoutDoesNotWrap(t *testing.T) {
 		require.Equal(t, breaker.Open, b.State())
 	})
 }
+
+// TestOnStateChangeOrderUnderConcurrency changes the state from many
+// goroutines: the callback must see a chain (each change starts where the
+// previous one ended), never run concurrently, and see every change.
+func TestOnStateChangeOrderUnderConcurrency(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var (
+		mu      sync.Mutex
+		chain   []breaker.State
+		running bool
+		overlap bool
+	)
+	b := newBreaker(t, breaker.Config{
+		Name:             "c",
+		FailureThreshold: 1,
+		Registerer:       reg,
+		OnStateChange: func(_ string, from, to breaker.State) {
+			mu.Lock()
+			overlap = overlap || running
+			running = true
+			if len(chain) == 0 {
+				chain = append(chain, from)
+			}
+			if chain[len(chain)-1] != from {
+				chain = append(chain, 99) // broken chain
+			}
+			chain = append(chain, to)
+			mu.Unlock()
+			runtime.Gosched()
+			mu.Lock()
+			running = false
+			mu.Unlock()
+		},
+	})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				switch (g + i) % 3 {
+				case 0:
+					b.Trip()
+				case 1:
+					b.Reset()
+				default:
+					_ = b.Do(context.Background(), fail)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	require.False(t, overlap, "OnStateChange ran concurrently with itself")
+	require.NotContains(t, chain, breaker.State(99), "changes delivered out of order")
+	var total float64
+	for _, tr := range [][2]string{{"closed", "open"}, {"open", "closed"}, {"open", "half-open"}, {"half-open", "open"}, {"half-open", "closed"}} {
+		v, err := metrictest.Value(reg, "steadfast_breaker_transitions_total", metrictest.Labels{"from": tr[0], "to": tr[1]})
+		require.NoError(t, err)
+		total += v
+	}
+	require.Equal(t, total, float64(len(chain)-1), "every change delivered once")
+	require.Equal(t, b.State(), chain[len(chain)-1], "the last delivered change is the current state")
+}
+
+func TestHalfOpenConcurrentAdmission(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Second, HalfOpenMaxCalls: 3})
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Second)
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			admitted []breaker.Permit
+			tooMany  int
+		)
+		for range 8 {
+			wg.Go(func() {
+				p, err := b.Allow()
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					admitted = append(admitted, p)
+				} else {
+					require.ErrorIs(t, err, breaker.ErrTooManyCalls)
+					tooMany++
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, admitted, 3)
+		require.Equal(t, 5, tooMany)
+		require.Equal(t, uint64(5), b.Counts().Rejected)
+		for _, p := range admitted {
+			b.Done(p, nil)
+		}
+		require.Equal(t, breaker.Closed, b.State())
+	})
+}

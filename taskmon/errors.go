@@ -90,7 +90,10 @@ type TaskError struct {
 // Error returns a message with the task name, the outcome and the error.
 func (e TaskError) Error() string {
 	if pe, ok := e.Err.(*PanicError); ok && pe.Task == e.Name {
-		return pe.Error()
+		return pe.Error() // it names the task already
+	}
+	if errors.Is(e.Err, ErrGaveUp) {
+		return e.Err.Error() // so does the give-up error
 	}
 	return fmt.Sprintf("taskmon: task %q %s: %v", e.Name, e.Outcome, e.Err)
 }

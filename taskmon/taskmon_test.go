@@ -568,6 +568,23 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 	})
 }
 
+func TestGiveUpAfterSuccessfulRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec recorder
+		m := newMon(Config{OnError: rec.add})
+		task, err := m.Supervise(context.Background(), Spec{Name: "eager", Restart: Always, MaxRestarts: 1,
+			Run: func(context.Context) error { return nil }})
+		require.NoError(t, err)
+		<-task.Done()
+		require.ErrorIs(t, task.Err(), ErrGaveUp)
+		got := rec.get()
+		require.Len(t, got, 1, "only the give-up is reported")
+		require.Equal(t, OutcomeOK, got[0].Outcome)
+		require.EqualError(t, got[0], `taskmon: gave up restarting: task "eager" restarted 1 times within 1m0s; last run ok`)
+		require.Equal(t, Stats{Succeeded: 2, Restarts: 1, GaveUp: 1}, m.Stats())
+	})
+}
+
 func TestRestartIntensityWindowSlides(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := newMon(Config{})

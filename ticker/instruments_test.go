@@ -442,3 +442,45 @@ func TestParseInstrumentsDuplicatesAmongProblems(t *testing.T) {
 	require.Equal(t, []string{"A", "D"}, symbols(ins))
 	require.Equal(t, 1, rep.ByReason[RowDuplicate])
 }
+
+// FuzzParseInstruments checks, for any input, that parsing never panics and
+// that the report accounts for every row.
+func FuzzParseInstruments(f *testing.F) {
+	for _, name := range []string{"testdata/instruments.csv", "testdata/instruments_malformed.csv"} {
+		data, err := os.ReadFile(name)
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Add([]byte(dumpHeader + "1,1,\"A\"\"B\",\"X\nY\",0,,0,0,0,EQ,INDICES,NSE\n1,1,A,A,0,,0,0,0,EQ,NSE,NSE\r\n"))
+	f.Add([]byte("instrument_token,tradingsymbol,name,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n" +
+		"5,S,N,2024-02-29,1,0.05,1,CE,NFO-OPT,NFO\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ins, rep, err := ParseInstruments(bytes.NewReader(data), ParseConfig{MaxProblems: 3})
+		if err != nil {
+			require.ErrorIs(t, err, ErrBadHeader)
+			return
+		}
+		require.Equal(t, rep.Rows, rep.Kept+rep.Filtered+rep.Skipped)
+		require.Equal(t, rep.Kept, len(ins))
+		sum := 0
+		for _, n := range rep.ByReason {
+			sum += n
+		}
+		require.Equal(t, rep.Skipped, sum)
+		require.Equal(t, rep.Skipped, len(rep.Problems)+rep.ProblemsOmitted)
+		for i := 1; i < len(rep.Problems); i++ {
+			require.Less(t, rep.Problems[i-1].Line, rep.Problems[i].Line)
+		}
+		seen := map[uint32]bool{}
+		for _, in := range ins {
+			require.NotZero(t, in.Token)
+			require.False(t, seen[in.Token])
+			seen[in.Token] = true
+			require.NotEmpty(t, in.Symbol)
+			if in.Kind.IsOption() {
+				require.Positive(t, in.Strike)
+				require.False(t, in.Expiry.IsZero())
+			}
+		}
+	})
+}

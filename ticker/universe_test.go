@@ -2,6 +2,7 @@ package ticker
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -289,5 +290,54 @@ func TestUniverseConfigErrors(t *testing.T) {
 			require.Contains(t, err.Error(), tt.want)
 			require.True(t, strings.HasPrefix(err.Error(), "ticker: "), err.Error())
 		})
+	}
+}
+
+// TestExpiriesAgainstReference compares Expiries with a direct day-by-day
+// construction in time.Time arithmetic, over random dates and holidays.
+func TestExpiriesAgainstReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	isTrading := func(d time.Time, hs map[time.Time]bool) bool {
+		return d.Weekday() != time.Saturday && d.Weekday() != time.Sunday && !hs[d]
+	}
+	for range 300 {
+		spec := NIFTY()
+		spec.ExpiryWeekday = time.Weekday(rng.IntN(7))
+		spec.Weekly = rng.IntN(2) == 0
+		spec.Monthly = !spec.Weekly || rng.IntN(2) == 0
+		from := ymd(2024, 1, 1).AddDate(0, 0, rng.IntN(900))
+		hs := map[time.Time]bool{}
+		var list []time.Time
+		for range rng.IntN(40) {
+			d := from.AddDate(0, 0, rng.IntN(200)-10)
+			hs[d] = true
+			list = append(list, d)
+		}
+		n := 1 + rng.IntN(8)
+
+		// Reference: walk nominal expiry days from `from`, move each back to
+		// a trading day, keep those on or after from, without repeats.
+		var want []time.Time
+		for d := from; len(want) < n; d = d.AddDate(0, 0, 1) {
+			if d.Weekday() != spec.ExpiryWeekday {
+				continue
+			}
+			lastOfMonth := d.AddDate(0, 0, 7).Month() != d.Month()
+			if !spec.Weekly && !lastOfMonth {
+				continue
+			}
+			a := d
+			for !isTrading(a, hs) {
+				a = a.AddDate(0, 0, -1)
+			}
+			if !a.Before(from) && (len(want) == 0 || a.After(want[len(want)-1])) {
+				want = append(want, a)
+			}
+		}
+		got := Expiries(spec, from.Add(13*time.Hour), n, NewHolidays(list...))
+		require.Len(t, got, n)
+		for i := range want {
+			require.True(t, want[i].Equal(got[i]), "spec %+v from %v: expiry %d = %v, want %v", spec, from, i, got[i], want[i])
+		}
 	}
 }

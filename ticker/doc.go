@@ -12,7 +12,9 @@
 // between calls, so they may be called concurrently. Holidays and
 // MarketHours are values that never change once made; copies may be shared
 // between goroutines. ParseInstruments calls ParseConfig.Keep on the
-// caller's goroutine, one row at a time.
+// caller's goroutine, one row at a time. A MockSource is safe for
+// concurrent use (Subscribe while Run streams); Run works in the caller's
+// goroutine and starts no other, and returns when its context ends.
 //
 // # Dates and times
 //
@@ -87,4 +89,54 @@
 // is empty). A zero last price is accepted (no trade yet). The error is a
 // *TickError carrying the token and a TickReason whose String form is a
 // stable label, and wraps ErrInvalidTick.
+//
+// # Mock source
+//
+// NewMockSource returns a simulated market implementing Source. Each
+// underlying of MockConfig.Underlyings follows geometric Brownian motion with
+// its Volatility and the risk-neutral drift Rate − DividendYield, stepped by
+// the simulated time elapsed between rounds (calendar time, so a night or a
+// weekend between rounds moves the index as much as that time implies).
+// Options are priced with Black–Scholes (ticker/bs) from their underlying's
+// current level, with the rate and dividend yield, at a volatility read from
+// a smile (bs.DefaultSmile: skew, convex wings, short-dated at-the-money
+// premium) whose at-the-money level is the underlying's Volatility; futures at
+// the forward. A tick carries the model's IV, delta, gamma, theta (per
+// calendar day) and vega (per volatility point); its LastPrice is the model
+// price rounded to the tick size and never below one tick; Bid and Ask are
+// the price ∓ 0.1% (at least half a tick) rounded outwards to whole ticks,
+// never crossing the last price; open interest peaks at the money and falls
+// off with the strike's distance in standard deviations; volume only grows
+// within an IST day and restarts at zero on the next. Indices carry no
+// quotes, volume or analytics. Every tick passes Tick.Validate before it is
+// published; one that does not is withheld, counted and logged.
+//
+// MockSource.Step(now, emit) produces one round (one tick per subscribed
+// instrument, in subscription order) for the simulated time now; Run calls it
+// with MockConfig.Now() at once and then on every Interval from a
+// time.Ticker, in the caller's goroutine, and returns when ctx ends. The
+// output is a pure function of the Seed, the configuration, the subscriptions
+// and the sequence of times stepped: two sources given the same ones emit
+// identical ticks. Random draws for the underlyings come from one seeded PCG
+// stream; per-instrument noise (volume, quantities, open-interest jitter) is
+// a hash of the seed, the token and the time, so it does not depend on the
+// order or set of other subscriptions. emit is called without any lock held
+// (it may call Subscribe); a panic in it is recovered, logged and counted.
+//
+// Per-instrument state (the latest tick, cumulative volume, the previous
+// close) lives in a mockstate store bounded by MaxSize; Subscribe refuses
+// instruments beyond that bound (ErrMockFull), unknown underlyings, options
+// without a strike or expiry, and contracts already expired, each with its
+// own error, and applies the rest. A contract expires at 15:30 IST on its
+// expiry date. The first Step at or after an expiry removes the expired
+// contracts from the store (mockstate Cleanup) and from the subscriptions,
+// so they never tick again, and then rolls: for each underlying whose
+// subscribed options lost n of their expiry dates, it subscribes the options
+// of the n nearest expiries (per Expiries, with MockConfig.Holidays) that are
+// later than now and not already subscribed, at RollStrikesPerSide strikes
+// on each side of the simulated spot, with the tokens Universe gives them for
+// MockConfig.Seed, so use the same seed for both. Expired futures are removed
+// and not replaced. MockSource.Instruments lists the current subscriptions,
+// including contracts rolled in. Expiry is judged on the simulated clock, so
+// the store's own Run (wall-clock cleanup) is not used.
 package ticker

@@ -259,3 +259,98 @@ func ExampleKind() {
 	// call true
 	// put true
 }
+
+// An Instrument is plain data; Universe and ParseInstruments make them, and
+// a caller may build one by hand.
+func ExampleInstrument() {
+	in := ticker.Instrument{
+		Token: 13240066, Symbol: "NIFTY25DEC24000PE", Exchange: "NFO", Segment: "NFO-OPT",
+		Underlying: "NIFTY", Kind: ticker.KindPut, Strike: 24000,
+		Expiry:  time.Date(2025, 12, 30, 0, 0, 0, 0, ticker.IST()),
+		LotSize: 75, TickSize: 0.05,
+	}
+	asOf := time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST())
+	fmt.Println(in.Symbol, in.Kind, in.Kind.IsOption())
+	fmt.Println("days to expiry:", int(in.Expiry.Sub(asOf).Hours()/24))
+	fmt.Println("notional per lot at 24000:", in.Strike*float64(in.LotSize))
+	// Output:
+	// NIFTY25DEC24000PE put true
+	// days to expiry: 29
+	// notional per lot at 24000: 1.8e+06
+}
+
+// ParseReport accounts for every row; ByReason says what went wrong how often.
+func ExampleParseReport() {
+	dump := `instrument_token,tradingsymbol,name,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange
+738561,RELIANCE,RELIANCE INDUSTRIES,,0,0.05,1,EQ,NSE,NSE
+0,INFY,INFOSYS,,0,0.05,1,EQ,NSE,NSE
+408065,INFY,INFOSYS,,0,0.05,1,XX,NSE,NSE
+408066,TCS,TCS,,0,0.05,1,XX,NSE,NSE
+`
+	_, report, err := ticker.ParseInstruments(strings.NewReader(dump), ticker.ParseConfig{MaxProblems: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(report.Rows == report.Kept+report.Filtered+report.Skipped)
+	fmt.Println(report.ByReason[ticker.RowBadToken], report.ByReason[ticker.RowBadType])
+	fmt.Println(len(report.Problems), "listed,", report.ProblemsOmitted, "omitted")
+	// Output:
+	// true
+	// 1 2
+	// 1 listed, 2 omitted
+}
+
+func ExampleRowProblem() {
+	dump := "instrument_token,tradingsymbol,name,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n" +
+		"13240066,NIFTY25DEC24000PE,NIFTY,30-12-2025,24000,0.05,75,PE,NFO-OPT,NFO\n"
+	_, report, _ := ticker.ParseInstruments(strings.NewReader(dump), ticker.ParseConfig{})
+	p := report.Problems[0]
+	fmt.Println(p.Line, p.Reason)
+	fmt.Println(p.Detail)
+	// Output:
+	// 2 bad_expiry
+	// expiry "30-12-2025" is not a YYYY-MM-DD date
+}
+
+func ExampleRowReason() {
+	for r := ticker.RowFieldCount; r <= ticker.RowKeepPanic; r++ {
+		fmt.Print(r, " ")
+	}
+	fmt.Println()
+	// Output:
+	// field_count syntax bad_token missing_symbol bad_type bad_expiry bad_strike bad_number duplicate keep_panic
+}
+
+// TickReason's String is a stable, bounded label: fit for counting invalid
+// ticks by reason.
+func ExampleTickReason() {
+	ticks := []ticker.Tick{
+		{Token: 1, Bid: 10, Ask: 9},
+		{Token: 2, LastPrice: math.Inf(1)},
+		{Token: 3, Bid: 5, Ask: 4},
+		{Token: 4, LastPrice: 100},
+	}
+	counts := map[string]int{}
+	for _, t := range ticks {
+		var te *ticker.TickError
+		if errors.As(t.Validate(), &te) {
+			counts[te.Reason.String()]++
+		}
+	}
+	fmt.Println(counts)
+	// Output:
+	// map[crossed:2 infinite:1]
+}
+
+func ExampleTick() {
+	t := ticker.Tick{
+		Token: 13240066, LastPrice: 152.35, Bid: 152.2, Ask: 152.5, BidQty: 750, AskQty: 1125,
+		Volume: 1_234_500, OpenInterest: 8_100_000,
+		IV: 0.142, Delta: -0.47, Gamma: 0.0009, Theta: -9.8, Vega: 21.3,
+		Time: time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST()),
+	}
+	fmt.Printf("%d %.2f/%.2f IV %.1f%% delta %.2f valid=%v\n", t.Token, t.Bid, t.Ask, t.IV*100, t.Delta, t.Validate() == nil)
+	// Output:
+	// 13240066 152.20/152.50 IV 14.2% delta -0.47 valid=true
+}

@@ -19,7 +19,8 @@
 //
 // # Concurrency and goroutines
 //
-// Monitor and Task are safe for concurrent use. New starts no goroutine.
+// Monitor and Task are safe for concurrent use. A zero Monitor is ready to
+// use, like New(Config{}). New starts no goroutine.
 // Go starts one goroutine, which runs the function and ends when it
 // returns. Supervise starts one goroutine that owns the task for its whole
 // life, plus one goroutine per run, which ends when the run's function

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/steadfast-go/steadfast/internal/backoff"
 )
 
 // Policy says when a supervised task is restarted.
@@ -214,7 +216,11 @@ func (m *Monitor) supervise(t *Task, ctx context.Context, s Spec) {
 		if d >= s.Healthy {
 			attempt = 0
 		}
-		delay := m.jitter(s.Backoff, s.MaxBackoff, attempt)
+		jitter := m.jitter
+		if jitter == nil { // a zero Monitor
+			jitter = backoff.Full
+		}
+		delay := jitter(s.Backoff, s.MaxBackoff, attempt)
 		attempt++
 		m.logger().LogAttrs(ctx, slog.LevelInfo, "taskmon: restarting task",
 			slog.String("monitor", m.name), slog.String("task", t.name),

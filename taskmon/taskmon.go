@@ -110,15 +110,15 @@ type TaskInfo struct {
 
 // Monitor runs named background tasks, reports each failure (log, metrics,
 // callbacks), restarts supervised tasks, and shuts them all down. Create one
-// with New; it is safe for concurrent use.
+// with New; a zero Monitor is also ready to use, with the defaults of
+// Config{}. It is safe for concurrent use.
 type Monitor struct {
-	name     string
-	log      *slog.Logger
-	onError  func(TaskError)
-	met      *metrics // nil: no metrics
-	closedCh chan struct{}
-	jitter   func(base, max time.Duration, attempt int) time.Duration
-	epoch    time.Time // task start times are kept relative to it
+	name    string
+	log     *slog.Logger
+	onError func(TaskError)
+	met     *metrics // nil: no metrics
+	jitter  func(base, max time.Duration, attempt int) time.Duration
+	epoch   time.Time // task start times are kept relative to it
 
 	mu       sync.Mutex
 	head     *Task // live tasks, in start order
@@ -134,14 +134,12 @@ type Monitor struct {
 // an OnError callback runs).
 func New(cfg Config) *Monitor {
 	m := &Monitor{
-		name:     cfg.Name,
-		log:      cfg.Logger,
-		onError:  cfg.OnError,
-		closedCh: make(chan struct{}),
-		jitter:   backoff.Full,
-		epoch:    time.Now(),
+		name:    cfg.Name,
+		log:     cfg.Logger,
+		onError: cfg.OnError,
+		jitter:  backoff.Full,
+		epoch:   time.Now(),
 	}
-	close(m.closedCh)
 	if cfg.Registerer != nil {
 		m.met = newMetrics(m, cfg.Registerer, cfg.Name, cfg.TaskLabel)
 	}
@@ -149,8 +147,22 @@ func New(cfg Config) *Monitor {
 }
 
 // now returns the monotonic time since New: cheaper than time.Now, whose
-// wall-clock reading the hot path does not need.
-func (m *Monitor) now() time.Duration { return time.Since(m.epoch) }
+// wall-clock reading the hot path does not need. A zero Monitor has no
+// epoch and uses Unix time.
+func (m *Monitor) now() time.Duration {
+	if m.epoch.IsZero() {
+		return time.Duration(time.Now().UnixNano())
+	}
+	return time.Since(m.epoch)
+}
+
+// at returns the time that now returned d.
+func (m *Monitor) at(d time.Duration) time.Time {
+	if m.epoch.IsZero() {
+		return time.Unix(0, int64(d))
+	}
+	return m.epoch.Add(d)
+}
 
 func (m *Monitor) logger() *slog.Logger {
 	if m.log != nil {
@@ -211,7 +223,8 @@ func (m *Monitor) add(t *Task) bool {
 
 // reject returns a task that is already done with err.
 func (m *Monitor) reject(name string, supervised bool, err error) *Task {
-	t := &Task{name: name, done: m.closedCh, started: m.now(), err: err}
+	t := &Task{name: name, done: make(chan struct{}), started: m.now(), err: err}
+	close(t.done)
 	if supervised {
 		t.sup = new(supervision)
 	}
@@ -355,7 +368,7 @@ func (m *Monitor) Tasks() []TaskInfo {
 			ID:         t.id,
 			Name:       t.name,
 			Supervised: t.sup != nil,
-			Started:    m.epoch.Add(t.started),
+			Started:    m.at(t.started),
 		})
 		if t.sup != nil {
 			infos[len(infos)-1].Restarts = t.sup.restarts

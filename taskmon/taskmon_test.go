@@ -1094,6 +1094,27 @@ func TestLogging(t *testing.T) {
 	})
 }
 
+func TestZeroMonitor(t *testing.T) {
+	var m Monitor
+	before := time.Now()
+	block := make(chan struct{})
+	m.Go(context.Background(), "blocked", func(context.Context) error { <-block; return nil })
+	infos := m.Tasks()
+	require.Len(t, infos, 1)
+	require.WithinRange(t, infos[0].Started, before.Add(-time.Millisecond), time.Now().Add(time.Millisecond))
+	close(block)
+	sup, err := m.Supervise(context.Background(), Spec{Name: "sup", Backoff: time.Nanosecond, Run: failTimes(1),
+		OnError: func(TaskError) {}})
+	require.NoError(t, err)
+	<-sup.Done()
+	require.NoError(t, sup.Err())
+	require.NoError(t, m.Shutdown(context.Background()))
+	late := m.Go(context.Background(), "late", func(context.Context) error { return nil })
+	<-late.Done()
+	require.ErrorIs(t, late.Err(), ErrClosed)
+	require.Equal(t, Stats{Succeeded: 2, Failed: 1, Restarts: 1, Rejected: 1}, m.Stats())
+}
+
 func TestOutcomeAndPolicyStrings(t *testing.T) {
 	require.Equal(t, "ok cancelled failed panicked exited Outcome(9)",
 		fmt.Sprint(OutcomeOK, OutcomeCancelled, OutcomeFailed, OutcomePanicked, OutcomeExited, Outcome(9)))

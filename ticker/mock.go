@@ -119,7 +119,52 @@ const (
 // MockSource is a simulated market. It implements Source: Run streams, on
 // every Interval, one tick for each subscribed instrument, and Subscribe
 // changes the set. Step produces one round for a given time without a
-// goroutine. A MockSource is safe for concurrent use.
+// goroutine. A MockSource is safe for concurrent use; it starts no
+// goroutine (Run works in the caller's).
+//
+// # Prices
+//
+// Each underlying follows geometric Brownian motion with its Volatility and
+// the risk-neutral drift Rate − DividendYield, stepped by the simulated
+// calendar time elapsed between rounds. Options are priced with
+// Black–Scholes (package ticker/bs) from the underlying's level, with Rate
+// and DividendYield, at the volatility of bs.DefaultSmile(Volatility) for
+// their strike and expiry; futures at the forward. An option tick carries
+// that volatility as IV and the model's delta, gamma, theta (per calendar
+// day) and vega (per volatility point). LastPrice is the model price rounded
+// to the tick size, and never below one tick; Bid and Ask are the price
+// ∓ 0.1% (at least half a tick) rounded outwards to whole ticks, never
+// crossing LastPrice (a bid that would fall below zero is zero: no bid).
+// Open interest peaks at the money and falls off with the strike's distance
+// in standard deviations; volume only grows within an IST day and restarts
+// at zero on the next; Change is against the previous day's last price. An
+// index tick has a last price and change only. Every tick passes
+// Tick.Validate before it is published; one that does not is withheld,
+// counted and logged.
+//
+// # Determinism
+//
+// The ticks are a function of the Seed, the configuration, the
+// subscriptions and the sequence of times stepped: two sources given the
+// same ones emit identical ticks. The underlyings draw from one seeded PCG
+// stream; per-instrument noise (volume, quantities, open-interest jitter) is
+// a hash of the seed, the token and the time, so it does not depend on the
+// other subscriptions.
+//
+// # Expiry and rollover
+//
+// A contract expires at 15:30 IST on its expiry date, judged on the
+// simulated clock. The first Step at or after an expiry removes the expired
+// contracts from the state store (mockstate Cleanup) and from the
+// subscriptions, so they never tick again, and then rolls: for each
+// underlying whose subscribed options lost n of their expiry dates, it
+// subscribes the calls and puts of the n nearest expiries that are still
+// open and not already subscribed, at RollStrikesPerSide strikes on each side
+// of the simulated spot, with the tokens Universe gives them for
+// MockConfig.Seed (use the same seed for both) and MockConfig.Holidays.
+// Expired futures are removed and not replaced. Instruments lists the
+// current subscriptions, including contracts rolled in. The store's own Run
+// (a wall-clock cleanup) is not used.
 type MockSource struct {
 	cfg    MockConfig
 	log    *slog.Logger
@@ -489,7 +534,8 @@ func (m *MockSource) Len() int { return m.store.Len() }
 // The underlyings move by one geometric Brownian motion step sized by the
 // simulated time elapsed since the previous Step (none on the first Step, or
 // when now is not after it). Contracts whose expiry has passed at now are
-// removed first, and replaced as the package documentation describes.
+// removed first, and replaced as described under "Expiry and rollover" in
+// the MockSource documentation.
 //
 // A tick that fails Tick.Validate is withheld, counted and logged. emit is
 // called without any lock held; it may call Subscribe. A panic in emit is

@@ -559,3 +559,25 @@ func TestMockSubscribeDumpStyleIndex(t *testing.T) {
 	require.Len(t, got, 2)
 	require.Equal(t, ticker.NIFTY().Spot, got[1].LastPrice)
 }
+
+func TestMockRollHonoursHolidays(t *testing.T) {
+	holidays := ticker.NewHolidays(time.Date(2025, 12, 9, 0, 0, 0, 0, time.UTC))
+	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
+	m := newTestMock(t, ticker.MockConfig{Seed: 6, Underlyings: nifty, Holidays: holidays, RollStrikesPerSide: 1})
+	ins, err := ticker.Universe(ticker.UniverseConfig{
+		Seed: 6, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Holidays: holidays,
+	})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	n := 0
+	m.Step(time.Date(2025, 12, 2, 15, 29, 59, 0, ticker.IST()), func(ticker.Tick) { n++ })
+	require.Equal(t, 7, n, "still open one second before the close")
+	m.Step(time.Date(2025, 12, 2, 15, 30, 0, 0, ticker.IST()), nil)
+	got := m.Instruments()
+	require.Len(t, got, 7)
+	for _, in := range got[1:] {
+		// Tuesday 9 December is a holiday: that expiry moves to Monday 8th.
+		require.Equal(t, "2025-12-08", in.Expiry.In(ticker.IST()).Format(time.DateOnly), in.Symbol)
+		require.NotContains(t, ins, in)
+	}
+}

@@ -581,3 +581,86 @@ func TestMockRollHonoursHolidays(t *testing.T) {
 		require.NotContains(t, ins, in)
 	}
 }
+
+// The underlying's moves are GBM steps sized by the simulated time between
+// rounds: returns over uneven intervals, scaled by √dt, have the configured
+// volatility and drift.
+func TestMockUnderlyingFollowsGBM(t *testing.T) {
+	spec := ticker.NIFTY()
+	m := newTestMock(t, ticker.MockConfig{Seed: 21, Underlyings: []ticker.UnderlyingSpec{spec}})
+	const n = 20000
+	year := float64(365 * 24 * time.Hour)
+	now := mockMonday
+	m.Step(now, nil)
+	prev, _ := m.Spot("NIFTY")
+	var sum, sumsq float64
+	for i := range n {
+		dt := time.Minute
+		if i%3 == 0 {
+			dt = 7 * time.Minute
+		}
+		now = now.Add(dt)
+		m.Step(now, nil)
+		s, _ := m.Spot("NIFTY")
+		z := math.Log(s/prev) / math.Sqrt(float64(dt)/year) // ~ N((μ−σ²/2)√dt, σ²)
+		sum += z
+		sumsq += z * z
+		prev = s
+	}
+	mean := sum / n
+	variance := sumsq/n - mean*mean
+	sigma := spec.Volatility
+	require.InDelta(t, sigma*sigma, variance, 3*sigma*sigma*math.Sqrt(2.0/(n-1)))
+	require.InDelta(t, 0, mean, 3*sigma/math.Sqrt(n)) // the drift is invisible at this scale
+}
+
+func TestMockTimeGoingBackwards(t *testing.T) {
+	m := newTestMock(t, ticker.MockConfig{Seed: 2})
+	ins := mockUniverse(t, 2, mockMonday, 1, 2)
+	require.NoError(t, m.Subscribe(ins, nil))
+	last := map[uint32]uint64{}
+	record := func(tk ticker.Tick) {
+		require.GreaterOrEqual(t, tk.Volume, last[tk.Token])
+		last[tk.Token] = tk.Volume
+	}
+	m.Step(mockMonday.Add(time.Hour), record)
+	spot, _ := m.Spot("NIFTY")
+	m.Step(mockMonday, record) // earlier: nothing moves, nothing accrues
+	again, _ := m.Spot("NIFTY")
+	require.Equal(t, spot, again)
+	m.Step(mockMonday.Add(2*time.Hour), record)
+}
+
+func TestMockConcurrentUse(t *testing.T) {
+	m := newTestMock(t, ticker.MockConfig{Seed: 8})
+	ins := mockUniverse(t, 8, mockMonday, 2, 5)
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 200 {
+				m.Step(mockMonday.Add(time.Duration(2*i+w)*time.Second), func(tk ticker.Tick) {
+					if err := tk.Validate(); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 200 {
+			k := i % len(ins)
+			if err := m.Subscribe(ins[k:k+1], nil); err != nil {
+				t.Error(err)
+			}
+			if i%3 == 0 {
+				if err := m.Subscribe(nil, ins[k:k+1]); err != nil {
+					t.Error(err)
+				}
+			}
+			_ = m.Instruments()
+			_, _ = m.Spot("NIFTY")
+		}
+	})
+	wg.Wait()
+	require.Equal(t, len(m.Instruments()), m.Len())
+}

@@ -36,16 +36,7 @@ func (s *Store[K, S, B]) Cleanup(now time.Time) int {
 		firstKey K
 		firstErr error
 	)
-	t := s.tab.Load()
-	for i := range t.slots {
-		e := t.slots[i].Load()
-		if e == nil {
-			continue
-		}
-		p := e.snap.Load()
-		if p == nil {
-			continue
-		}
+	for e, p := range s.tab.Load().live {
 		ok, err := s.judge(p, now)
 		if err != nil {
 			if bad == 0 {

@@ -398,16 +398,7 @@ func (s *Store[K, S, B]) Range(fn func(k K, s *S) bool) {
 	if fn == nil {
 		return
 	}
-	t := s.tab.Load()
-	for i := range t.slots {
-		e := t.slots[i].Load()
-		if e == nil {
-			continue
-		}
-		p := e.snap.Load()
-		if p == nil {
-			continue
-		}
+	for e, p := range s.tab.Load().live {
 		if !fn(e.key, p) {
 			return
 		}

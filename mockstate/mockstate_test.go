@@ -883,3 +883,93 @@ func TestGetDoesNotAllocate(t *testing.T) {
 	allocs = testing.AllocsPerRun(100, func() { _, _ = s.Update(5, func(b *int) error { *b++; return nil }) })
 	require.EqualValues(t, 1, allocs, "Update allocates only the new snapshot")
 }
+
+// While a writer holds the lock (its fn is blocked), Get, Len and Range
+// still answer: readers never wait for writers.
+func TestReadersNotBlockedByWriter(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{})
+	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
+	inside, release := make(chan struct{}), make(chan struct{})
+	done := make(chan *quote)
+	go func() {
+		p, _ := s.Update("a", func(b *quoteBuilder) error {
+			close(inside)
+			<-release
+			b.a = 2
+			return nil
+		})
+		done <- p
+	}()
+	<-inside // the writer holds the lock now
+	got, ok := s.Get("a")
+	require.True(t, ok)
+	require.Same(t, p0, got, "a reader saw a snapshot before it was published")
+	require.Equal(t, 1, s.Len())
+	n := 0
+	s.Range(func(string, *quote) bool { n++; return true })
+	require.Equal(t, 1, n)
+	close(release)
+	p1 := <-done
+	got, _ = s.Get("a")
+	require.Same(t, p1, got)
+	require.Equal(t, 2, got.A)
+}
+
+// A slow Expired runs without the lock: writers proceed meanwhile.
+func TestCleanupDoesNotBlockWriters(t *testing.T) {
+	inside, release := make(chan struct{}), make(chan struct{})
+	s := newQuotes(t, Config[string, quote]{Expired: func(q *quote, now time.Time) (bool, error) {
+		if q.Key == "slow" {
+			close(inside)
+			<-release
+		}
+		return false, nil
+	}})
+	s.Seed("slow", setKey("slow"))
+	done := make(chan int)
+	go func() { done <- s.Cleanup(time.Now()) }()
+	<-inside
+	_, created := s.Seed("b", setKey("b"))
+	require.True(t, created)
+	_, err := s.Update("slow", bump)
+	require.NoError(t, err)
+	require.True(t, s.Delete("b"))
+	close(release)
+	require.Zero(t, <-done)
+}
+
+// Range visits every entry present for the whole call exactly once, even
+// while the index grows under it.
+func TestRangeDuringGrowth(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{MaxSize: 100000})
+	for i := 0; i < 200; i++ {
+		k := fmt.Sprint("s", i)
+		s.Seed(k, setKey(k))
+	}
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // grows the index through several rebuilds, then stops
+		defer wg.Done()
+		defer done.Store(true)
+		for i := 0; i < 30000; i++ {
+			k := fmt.Sprint("g", i)
+			s.Seed(k, setKey(k))
+		}
+	}()
+	for round := 0; round < 3 || !done.Load(); round++ {
+		seen := map[string]int{}
+		s.Range(func(k string, q *quote) bool {
+			seen[k]++
+			return true
+		})
+		for i := 0; i < 200; i++ {
+			require.Equal(t, 1, seen[fmt.Sprint("s", i)], "round %d key s%d", round, i)
+		}
+		for k, n := range seen {
+			require.Equal(t, 1, n, k)
+		}
+	}
+	wg.Wait()
+	require.Equal(t, 30200, s.Len())
+}

@@ -39,6 +39,22 @@ func (t *table[K, S, B]) find(h uint64, k K) *entry[K, S, B] {
 	}
 }
 
+// live yields the entries of t that are live when it reaches them, each
+// with its snapshot at that moment. Safe without the lock; each entry
+// appears at most once, because the writer never moves an entry within a
+// table.
+func (t *table[K, S, B]) live(yield func(*entry[K, S, B], *S) bool) {
+	for i := range t.slots {
+		e := t.slots[i].Load()
+		if e == nil {
+			continue
+		}
+		if p := e.snap.Load(); p != nil && !yield(e, p) {
+			return
+		}
+	}
+}
+
 // tableSizeFor returns the power-of-two size for n live entries: at most a
 // third full after a rebuild, so that at least a sixth of the slots can be
 // filled before the next one (tables grow at half full).

@@ -18,26 +18,6 @@ import (
 	"github.com/steadfast-go/steadfast/ticker/bs"
 )
 
-// Errors of the mock source. Subscribe wraps them, once per rejected
-// instrument, in the error it returns; match them with errors.Is.
-var (
-	// ErrUnknownUnderlying: the instrument's underlying is not one of
-	// MockConfig.Underlyings, so the mock has no price process for it.
-	ErrUnknownUnderlying = errors.New("ticker: mock source has no such underlying")
-	// ErrExpiredInstrument: the contract has already expired at the mock's
-	// current time.
-	ErrExpiredInstrument = errors.New("ticker: instrument has expired")
-	// ErrUnsupportedInstrument: the instrument lacks what the mock needs to
-	// price it: a non-zero token, a known kind, a positive strike (options)
-	// or an expiry date (options and futures).
-	ErrUnsupportedInstrument = errors.New("ticker: mock source cannot price instrument")
-	// ErrMockFull: subscribing would exceed MockConfig.MaxSize instruments.
-	ErrMockFull = errors.New("ticker: mock source is full")
-	// ErrRunning is returned by MockSource.Run while another Run of the same
-	// source is in progress.
-	ErrRunning = errors.New("ticker: mock source is already running")
-)
-
 // Defaults of MockConfig's zero fields.
 const (
 	DefaultMockInterval      = time.Second

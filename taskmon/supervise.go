@@ -156,7 +156,7 @@ func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Task{name: spec.Name, done: make(chan struct{}), started: m.now(), sup: new(supervision)}
+	t := &Task{name: spec.Name, started: m.now(), sup: new(supervision)}
 	ctx, t.cancel = context.WithCancelCause(ctx)
 	if !m.add(t) {
 		t.cancel(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,18 +14,19 @@ import (
 // The struct is kept small: it is one of the few allocations a task costs.
 type Task struct {
 	name    string
-	done    chan struct{}
+	done    atomic.Value            // chan struct{}; see Done and markDone
 	cancel  context.CancelCauseFunc // nil for a refused task
 	started time.Duration           // since the monitor's epoch
 	sup     *supervision            // nil unless started by Supervise
 
-	// Written before done is closed; read after.
+	// Written before markDone; read after.
 	err     error
 	outcome Outcome // of the final run
 
 	// Guarded by the monitor's mu.
 	id         uint64
 	prev, next *Task // the monitor's list of live tasks
+	finished   bool
 }
 
 // supervision is the state of a supervised task that Tasks reports;
@@ -40,28 +42,53 @@ func (t *Task) Name() string { return t.name }
 // Done returns a channel that is closed when the task is done: its function
 // has returned (for a supervised task: it will not be restarted again), its
 // outcome is counted in Stats, and the OnError callbacks have returned.
-func (t *Task) Done() <-chan struct{} { return t.done }
+//
+// The channel is made by the first call, so that a task nobody waits on
+// costs no channel: until then done holds nil; markDone stores a nil channel
+// if no call came first, and closes the channel otherwise.
+func (t *Task) Done() <-chan struct{} {
+	v := t.done.Load()
+	if v == nil {
+		ch := make(chan struct{})
+		if t.done.CompareAndSwap(nil, ch) {
+			return ch
+		}
+		v = t.done.Load()
+	}
+	ch := v.(chan struct{})
+	if ch == nil { // done before anyone asked
+		closed := make(chan struct{})
+		close(closed)
+		if t.done.CompareAndSwap(ch, closed) {
+			return closed
+		}
+		return t.done.Load().(chan struct{})
+	}
+	return ch
+}
+
+// markDone makes t done: Done's channel is closed or born closed.
+func (t *Task) markDone() {
+	if !t.done.CompareAndSwap(nil, chan struct{}(nil)) {
+		close(t.done.Load().(chan struct{}))
+	}
+}
 
 // Err returns nil until the task is done; then its error: nil when the
 // final run succeeded or was cancelled, the function's error, a *PanicError,
 // ErrGoexit, an error wrapping ErrGaveUp for a supervised task given up, or
 // ErrClosed for a task started after Shutdown.
 func (t *Task) Err() error {
+	if v := t.done.Load(); v != nil {
+		if ch := v.(chan struct{}); ch == nil {
+			return t.err
+		}
+	}
 	select {
-	case <-t.done:
+	case <-t.Done():
 		return t.err
 	default:
 		return nil
-	}
-}
-
-// isDone reports whether t is done.
-func (t *Task) isDone() bool {
-	select {
-	case <-t.done:
-		return true
-	default:
-		return false
 	}
 }
 

@@ -187,7 +187,7 @@ func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) 
 	case fn == nil:
 		return m.reject(name, false, fmt.Errorf("taskmon: Go %q: nil function", name))
 	}
-	t := &Task{name: name, done: make(chan struct{}), started: m.now()}
+	t := &Task{name: name, started: m.now()}
 	ctx, t.cancel = context.WithCancelCause(ctx)
 	if !m.add(t) {
 		t.cancel(nil)
@@ -223,8 +223,8 @@ func (m *Monitor) add(t *Task) bool {
 
 // reject returns a task that is already done with err.
 func (m *Monitor) reject(name string, supervised bool, err error) *Task {
-	t := &Task{name: name, done: make(chan struct{}), started: m.now(), err: err}
-	close(t.done)
+	t := &Task{name: name, started: m.now(), err: err, finished: true}
+	t.markDone()
 	if supervised {
 		t.sup = new(supervision)
 	}
@@ -260,7 +260,8 @@ func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
 	t.prev, t.next = nil, nil
 	t.outcome = o
 	t.err = err
-	close(t.done)
+	t.finished = true
+	t.markDone()
 	m.mu.Unlock()
 	if m.met != nil {
 		m.met.stop(t.name)
@@ -348,7 +349,7 @@ wait:
 	m.mu.Lock()
 	for _, t := range stopping {
 		switch {
-		case !t.isDone():
+		case !t.finished:
 			errs = append(errs, fmt.Errorf("%w: %q (id %d): %w", ErrNotStopped, t.name, t.id, context.Cause(ctx)))
 		case t.err != nil:
 			errs = append(errs, TaskError{Name: t.name, Err: t.err, Outcome: t.outcome})

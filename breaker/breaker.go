@@ -580,60 +580,65 @@ func (b *Breaker) rateTripped(succ, fails uint64) bool {
 // already done, ErrOpen or ErrTooManyCalls when the call is rejected, and
 // fn's error otherwise. A panic in fn (or runtime.Goexit) counts as a failure
 // and continues unchanged, with its original stack.
-func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error {
-	if err := ctx.Err(); err != nil {
+func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) (err error) {
+	if err = ctx.Err(); err != nil {
 		return err
 	}
 	p := Permit{b.word.Load()} // Allow, inlined by hand
 	if p.w&stateMask != uint64(Closed) {
-		var err error
 		if p, err = b.allowSlow(); err != nil {
 			return err
 		}
 	}
-	finished := false
-	defer func() {
-		if !finished {
-			b.record(p, failure)
-		}
-	}()
-	err := fn(ctx)
-	finished = true
-	if err == nil && b.plain {
-		b.succeed(p)
-	} else {
-		b.done(p, err)
-	}
+	returned := false
+	defer b.finish(p, &err, &returned) // runs on return, panic and Goexit
+	err = fn(ctx)
+	returned = true
 	return err
+}
+
+// finish records the result of a call made by Do or Call: a failure if fn
+// did not return (it panicked or called runtime.Goexit), else its error.
+// It repeats the success path of succeed to save a call on the hot path.
+func (b *Breaker) finish(p Permit, err *error, returned *bool) {
+	if *returned && *err == nil && b.plain && p.w&stateMask == uint64(Closed) && b.word.Load() == p.w {
+		if n, ok := b.stripe().c[success].add(p.w); ok {
+			if st := b.streak.Load(); st&streakCountMask != 0 {
+				b.resetStreak(st, p.w)
+			}
+			if n >= foldAt || b.armed.Load() {
+				b.onSuccessSlow(p, n)
+			}
+			return
+		}
+	}
+	b.finishSlow(p, *err, *returned)
+}
+
+func (b *Breaker) finishSlow(p Permit, err error, returned bool) {
+	if !returned {
+		b.record(p, failure)
+		return
+	}
+	b.Done(p, err)
 }
 
 // Call is Do for a function that returns a value. On rejection or a done ctx
 // it returns the zero T.
-func Call[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, error)) (T, error) {
-	var zero T
-	if err := ctx.Err(); err != nil {
-		return zero, err
+func Call[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, error)) (v T, err error) {
+	if err = ctx.Err(); err != nil {
+		return v, err
 	}
 	p := Permit{b.word.Load()}
 	if p.w&stateMask != uint64(Closed) {
-		var err error
 		if p, err = b.allowSlow(); err != nil {
-			return zero, err
+			return v, err
 		}
 	}
-	finished := false
-	defer func() {
-		if !finished {
-			b.record(p, failure)
-		}
-	}()
-	v, err := fn(ctx)
-	finished = true
-	if err == nil && b.plain {
-		b.succeed(p)
-	} else {
-		b.done(p, err)
-	}
+	returned := false
+	defer b.finish(p, &err, &returned)
+	v, err = fn(ctx)
+	returned = true
 	return v, err
 }
 

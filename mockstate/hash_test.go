@@ -1,0 +1,101 @@
+package mockstate
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// checkKeys seeds keys into a fresh store, reads each back, deletes half
+// and checks the rest, and reports the longest probe sequence in the index.
+func checkKeys[K comparable](t *testing.T, keys []K) (maxProbe int) {
+	t.Helper()
+	s, err := New(func(b *K) *K { v := *b; return &v }, Config[K, K]{MaxSize: len(keys)})
+	require.NoError(t, err)
+	for _, k := range keys {
+		_, created := s.Seed(k, func(b *K) { *b = k })
+		require.True(t, created, "%v", k)
+	}
+	require.Equal(t, len(keys), s.Len())
+	for _, k := range keys {
+		p, ok := s.Get(k)
+		require.True(t, ok, "%v", k)
+		require.Equal(t, k, *p)
+	}
+	tab := s.tab.Load()
+	for _, k := range keys {
+		h := s.hash(k)
+		n := 0
+		for i := h & tab.mask; tab.slots[i].Load().key != k; i = (i + 1) & tab.mask {
+			n++
+		}
+		maxProbe = max(maxProbe, n)
+	}
+	for i, k := range keys {
+		if i%2 == 0 {
+			require.True(t, s.Delete(k))
+		}
+	}
+	for i, k := range keys {
+		_, ok := s.Get(k)
+		require.Equal(t, i%2 == 1, ok, "%v", k)
+	}
+	return maxProbe
+}
+
+type token uint32
+
+type pair struct {
+	exchange string
+	token    uint32
+}
+
+func TestKeyKinds(t *testing.T) {
+	const n = 5000
+	ints := make([]int, n)
+	shifted := make([]uint64, n)
+	tokens := make([]token, n)
+	strs := make([]string, n)
+	pairs := make([]pair, n)
+	for i := range n {
+		ints[i] = i
+		shifted[i] = uint64(i) << 32 // only high bits differ
+		tokens[i] = token(256265 + 1024*i)
+		strs[i] = fmt.Sprintf("NIFTY26NOV%dCE", 20000+50*i)
+		pairs[i] = pair{"NFO", uint32(i)}
+	}
+	small := make([]int8, 0, 256)
+	for i := -128; i < 128; i++ {
+		small = append(small, int8(i))
+	}
+	medium := make([]uint16, 0, 4096)
+	for i := 0; i < 4096; i++ {
+		medium = append(medium, uint16(i*16))
+	}
+	// With the index at most half full, a good hash keeps probe sequences
+	// short; a clustering one would make them run into the hundreds.
+	for name, probe := range map[string]int{
+		"int":          checkKeys(t, ints),
+		"uint64 <<32":  checkKeys(t, shifted),
+		"named uint32": checkKeys(t, tokens),
+		"string":       checkKeys(t, strs),
+		"struct":       checkKeys(t, pairs),
+		"int8":         checkKeys(t, small),
+		"uint16":       checkKeys(t, medium),
+	} {
+		require.Less(t, probe, 64, "%s keys: longest probe %d", name, probe)
+	}
+}
+
+func TestKeyKindDetection(t *testing.T) {
+	require.Equal(t, keyInt64, newKeyHasher[int]().kind)
+	require.Equal(t, keyInt64, newKeyHasher[uint64]().kind)
+	require.Equal(t, keyInt32, newKeyHasher[token]().kind)
+	require.Equal(t, keyInt16, newKeyHasher[int16]().kind)
+	require.Equal(t, keyInt8, newKeyHasher[uint8]().kind)
+	require.Equal(t, keyString, newKeyHasher[string]().kind)
+	require.Equal(t, keyOther, newKeyHasher[pair]().kind)
+	require.Equal(t, keyOther, newKeyHasher[float64]().kind)
+	require.Equal(t, keyOther, newKeyHasher[*int]().kind)
+}

@@ -65,7 +65,7 @@ type Config[K comparable, S any] struct {
 	// MaxSize bounds the number of entries. When the store is full, inserting
 	// a new key evicts one entry chosen by the CLOCK (second chance) hand,
 	// reported to OnEvict with ReasonSize. Zero means DefaultMaxSize (5000);
-	// negative is an error. There is no unbounded mode.
+	// negative or above 1<<30 is an error. There is no unbounded mode.
 	MaxSize int
 
 	// Expired reports whether snapshot s has expired at time now. Cleanup and

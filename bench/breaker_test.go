@@ -1,9 +1,12 @@
+//go:build unix
+
 package bench
 
 import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,17 +102,36 @@ func breakerImpls() []breakerImpl {
 	}
 }
 
+// cpuTime returns the CPU time (user + system) the process has used. On a
+// shared machine, CPU time per operation is much steadier than wall time per
+// operation, which also counts the time the benchmark waited for a CPU.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the metric cpu-ns/op: process CPU time since start per
+// operation, summed over all goroutines.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkBreakerSerial is the closed-state success path from one goroutine.
 func BenchmarkBreakerSerial(b *testing.B) {
 	for _, impl := range breakerImpls() {
 		b.Run(impl.name, func(b *testing.B) {
 			run := impl.newRun()
 			b.ReportAllocs()
+			start := cpuTime()
 			for b.Loop() {
 				if err := run(); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -121,6 +143,7 @@ func BenchmarkBreakerParallel(b *testing.B) {
 		b.Run(impl.name, func(b *testing.B) {
 			run := impl.newRun()
 			b.ReportAllocs()
+			start := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := run(); err != nil {
@@ -128,6 +151,7 @@ func BenchmarkBreakerParallel(b *testing.B) {
 					}
 				}
 			})
+			reportCPU(b, start)
 		})
 	}
 }

@@ -1,0 +1,176 @@
+package bench
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sourcegraph/conc"
+	"github.com/thejerf/suture/v4"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/steadfast-go/steadfast/taskmon"
+)
+
+// The task every benchmark runs: it does nothing, so what is measured is the
+// cost of starting a goroutine under each mechanism and learning that it
+// ended.
+func noopTask(context.Context) error { return nil }
+
+// oneShot is a suture service that runs once: ErrDoNotRestart makes the
+// supervisor forget it when it returns.
+type oneShot struct{ wg *sync.WaitGroup }
+
+func (s oneShot) Serve(ctx context.Context) error {
+	_ = noopTask(ctx)
+	s.wg.Done()
+	return suture.ErrDoNotRestart
+}
+
+// BenchmarkTaskmonBurst starts b.N no-op tasks back to back and then waits
+// for all of them: throughput of start + completion.
+func BenchmarkTaskmonBurst(b *testing.B) {
+	ctx := context.Background()
+
+	b.Run("impl=go+WaitGroup", func(b *testing.B) {
+		b.ReportAllocs()
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = noopTask(ctx)
+			}()
+		}
+		wg.Wait()
+	})
+
+	b.Run("impl=errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		var g errgroup.Group
+		for b.Loop() {
+			g.Go(func() error { return noopTask(ctx) })
+		}
+		_ = g.Wait()
+	})
+
+	b.Run("impl=conc", func(b *testing.B) {
+		b.ReportAllocs()
+		var wg conc.WaitGroup
+		for b.Loop() {
+			wg.Go(func() { _ = noopTask(ctx) })
+		}
+		wg.Wait()
+	})
+
+	b.Run("impl=suture", func(b *testing.B) {
+		b.ReportAllocs()
+		sup := suture.New("bench", suture.Spec{EventHook: func(suture.Event) {}})
+		sctx, cancel := context.WithCancel(ctx)
+		errc := sup.ServeBackground(sctx)
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			sup.Add(oneShot{&wg})
+		}
+		wg.Wait()
+		b.StopTimer()
+		cancel()
+		<-errc
+	})
+
+	b.Run("impl=taskmon", func(b *testing.B) {
+		b.ReportAllocs()
+		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
+		for b.Loop() {
+			m.Go(ctx, "noop", noopTask)
+		}
+		m.Wait()
+	})
+
+	b.Run("impl=taskmon+metrics", func(b *testing.B) {
+		b.ReportAllocs()
+		m := taskmon.New(taskmon.Config{
+			Logger:     slog.New(slog.DiscardHandler),
+			Registerer: prometheus.NewRegistry(),
+		})
+		for b.Loop() {
+			m.Go(ctx, "noop", noopTask)
+		}
+		m.Wait()
+	})
+}
+
+// BenchmarkTaskmonEach starts one no-op task and waits for it before the
+// next: latency of start + completion, one task at a time.
+func BenchmarkTaskmonEach(b *testing.B) {
+	ctx := context.Background()
+
+	b.Run("impl=go+WaitGroup", func(b *testing.B) {
+		b.ReportAllocs()
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = noopTask(ctx)
+			}()
+			wg.Wait()
+		}
+	})
+
+	b.Run("impl=errgroup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var g errgroup.Group
+			g.Go(func() error { return noopTask(ctx) })
+			_ = g.Wait()
+		}
+	})
+
+	b.Run("impl=conc", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var wg conc.WaitGroup
+			wg.Go(func() { _ = noopTask(ctx) })
+			wg.Wait()
+		}
+	})
+
+	b.Run("impl=suture", func(b *testing.B) {
+		b.ReportAllocs()
+		sup := suture.New("bench", suture.Spec{EventHook: func(suture.Event) {}})
+		sctx, cancel := context.WithCancel(ctx)
+		errc := sup.ServeBackground(sctx)
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			sup.Add(oneShot{&wg})
+			wg.Wait()
+		}
+		b.StopTimer()
+		cancel()
+		<-errc
+	})
+
+	b.Run("impl=taskmon", func(b *testing.B) {
+		b.ReportAllocs()
+		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
+		for b.Loop() {
+			<-m.Go(ctx, "noop", noopTask).Done()
+		}
+	})
+
+	b.Run("impl=taskmon+metrics", func(b *testing.B) {
+		b.ReportAllocs()
+		m := taskmon.New(taskmon.Config{
+			Logger:     slog.New(slog.DiscardHandler),
+			Registerer: prometheus.NewRegistry(),
+		})
+		for b.Loop() {
+			<-m.Go(ctx, "noop", noopTask).Done()
+		}
+	})
+}

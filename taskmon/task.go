@@ -10,9 +10,9 @@ import (
 
 // Task is a handle on a task started by Go or Supervise. Its methods are
 // safe for concurrent use.
-//
-// The struct is kept small: it is one of the few allocations a task costs.
 type Task struct {
+	// The struct is kept small: it is one of the few allocations a task
+	// costs.
 	name    string
 	done    atomic.Value            // chan struct{}; see Done and markDone
 	cancel  context.CancelCauseFunc // nil for a refused task
@@ -42,11 +42,10 @@ func (t *Task) Name() string { return t.name }
 // Done returns a channel that is closed when the task is done: its function
 // has returned (for a supervised task: it will not be restarted again), its
 // outcome is counted in Stats, and the OnError callbacks have returned.
-//
-// The channel is made by the first call, so that a task nobody waits on
-// costs no channel: until then done holds nil; markDone stores a nil channel
-// if no call came first, and closes the channel otherwise.
 func (t *Task) Done() <-chan struct{} {
+	// The channel is made by the first call, so that a task nobody waits on
+	// costs no channel: until then done holds nil; markDone stores a nil
+	// channel if no call came first, and closes the channel otherwise.
 	v := t.done.Load()
 	if v == nil {
 		ch := make(chan struct{})

@@ -224,10 +224,10 @@ func (m *Monitor) add(t *Task) bool {
 // reject returns a task that is already done with err.
 func (m *Monitor) reject(name string, supervised bool, err error) *Task {
 	t := &Task{name: name, started: m.now(), err: err, finished: true}
-	t.markDone()
 	if supervised {
 		t.sup = new(supervision)
 	}
+	t.markDone()
 	m.mu.Lock()
 	m.stats.Rejected++
 	m.mu.Unlock()

@@ -33,6 +33,12 @@
 //
 // # Semantic choices
 //
+// Contexts: each task runs with its own child of the context given to Go or
+// Supervise (all runs of a supervised task share it). Task.Cancel cancels it
+// with cause context.Canceled, Shutdown with cause ErrShutdown, and the
+// monitor cancels it when the task ends, so that whatever the task tied to
+// it is released and the parent context keeps no reference to it.
+//
 // Cancelled: a run is cancelled only when its function returns a non-nil
 // error while the task's own context is done (Task.Cancel, Shutdown, or the
 // context given to Go or Supervise); whatever that error is, it is not

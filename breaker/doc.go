@@ -78,15 +78,17 @@
 // # Counting without a shared hot spot
 //
 // The closed-state path reads the state word, does one compare-and-swap on a
-// counter of its stripe and reads the failure-streak word. Stripes are
-// padded to their own cache lines; there are four per GOMAXPROCS (as of New),
-// rounded up to a power of two and at most 64, and a goroutine picks one by
-// hashing the address of its stack, so concurrent goroutines rarely share a
-// counter while each keeps reusing its own. The counts are exact: each
-// counter word carries its generation, and a state change re-tags every
-// counter under the lock before it publishes the new state, so a result can
-// land only in the generation that admitted it. Counts is exact for
-// Successes, Failures, Ignored, Rejected and ConsecutiveFailures;
+// counter of its stripe, and reads the failure-streak word and the
+// failure-rate flag, which are written only when calls fail. Stripes are
+// padded to their own cache lines; there are eight per GOMAXPROCS (as of
+// New), rounded up to a power of two and at most 64. A goroutine picks one by
+// hashing the address of its stack, so each goroutine keeps reusing its own
+// stripe and two running goroutines share one with a probability of about one
+// in the number of stripes, which costs speed, never correctness. The counts
+// are exact: each counter word carries its generation, and a state change
+// re-tags every counter under the lock before it publishes the new state, so
+// a result can land only in the generation that admitted it. Counts is exact
+// for Successes, Failures, Ignored, Rejected and ConsecutiveFailures;
 // ConsecutiveSuccesses is the number of successes recorded since the latest
 // failure, exact when calls do not overlap.
 //

@@ -15,7 +15,7 @@ import (
 )
 
 func TestStripeCount(t *testing.T) {
-	for procs, want := range map[int]int{0: 4, 1: 4, 2: 8, 3: 16, 4: 16, 5: 32, 16: 64, 1000: 64} {
+	for procs, want := range map[int]int{0: 8, 1: 8, 2: 16, 3: 32, 4: 32, 5: 64, 16: 64, 1000: 64} {
 		require.Equal(t, want, stripeCount(procs), "procs %d", procs)
 	}
 }

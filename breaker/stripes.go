@@ -63,10 +63,11 @@ func (b *Breaker) stripe() *stripe {
 	return &b.stripes[(h*0x9e3779b97f4a7c15)>>b.shift]
 }
 
-// stripeCount returns the number of stripes for procs Ps: four per P,
-// rounded up to a power of two, at most 64.
+// stripeCount returns the number of stripes for procs Ps: eight per P,
+// rounded up to a power of two, at most 64. Goroutines pick stripes by hash,
+// so two running at once share one with probability about 1/stripes.
 func stripeCount(procs int) int {
-	n := 1 << bits.Len(uint(max(procs, 1)*4-1))
+	n := 1 << bits.Len(uint(max(procs, 1)*8-1))
 	return min(n, 64)
 }
 

@@ -20,24 +20,23 @@
 // # Concurrency and goroutines
 //
 // Monitor and Task are safe for concurrent use. A zero Monitor is ready to
-// use, like New(Config{}). New starts no goroutine.
-// Go starts one goroutine, which runs the function and ends when it
-// returns. Supervise starts one goroutine that owns the task for its whole
-// life, plus one goroutine per run, which ends when the run's function
-// returns; the owner ends when the task will not be restarted again. While an
-// OnError callback runs, the goroutine that called it waits for it on a
-// goroutine of its own, which ends when the callback returns. Every one of
-// these goroutines ends once the task's functions return and the callbacks
-// return; Shutdown cancels every task and waits for them, within the limit of
-// its context.
+// use, like New(Config{}). New starts no goroutine. Go starts one goroutine,
+// which runs the function and ends when it returns. Supervise starts one
+// goroutine that owns the task for its whole life, plus one goroutine per
+// run, which ends when the run's function returns; the owner ends when the
+// task will not be restarted again. Each call of an OnError callback runs on
+// a goroutine of its own, which the task's goroutine waits for and which ends
+// when the callback returns. So every goroutine of a task ends once its
+// functions and callbacks have returned; Shutdown cancels every task and
+// waits for them, within the limit of its context.
 //
 // # Semantic choices
 //
 // Contexts: each task runs with its own child of the context given to Go or
 // Supervise (all runs of a supervised task share it). Task.Cancel cancels it
 // with cause context.Canceled, Shutdown with cause ErrShutdown, and the
-// monitor cancels it when the task ends, so that whatever the task tied to
-// it is released and the parent context keeps no reference to it.
+// monitor cancels it when the task ends, so that anything the task tied
+// to it is released and the parent context keeps no reference to it.
 //
 // Cancelled: a run is cancelled only when its function returns a non-nil
 // error while the task's own context is done (Task.Cancel, Shutdown, or the

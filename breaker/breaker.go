@@ -527,7 +527,6 @@ func (b *Breaker) recordSlow(p Permit, r result) {
 				changed = b.setState(Closed, false)
 			}
 		case failure:
-			b.bumpStreak(w)
 			changed = b.setState(Open, false)
 		case ignored:
 			b.admitted--

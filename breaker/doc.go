@@ -20,8 +20,9 @@
 // # Concurrency
 //
 // A Breaker is safe for concurrent use by any number of goroutines. It starts
-// no goroutines and owns no timers: time is read only when a call meets an
-// open breaker, by State, Counts and a metrics scrape.
+// no goroutines and owns no timers. It reads the clock only when it opens and
+// while it is open: in Allow, Do and Call, and in State, Counts and a metrics
+// scrape.
 //
 // # When it opens
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"testing"
@@ -417,6 +418,30 @@ func TestTriggerDuringBackoffIsServedByTheRetry(t *testing.T) {
 		require.EqualValues(t, st.Triggers, st.Reloads-st.Retries+st.Coalesced)
 		require.ErrorIs(t, stop(), context.Canceled)
 	})
+}
+
+// The longest durations a Config can hold must not overflow the retry
+// arithmetic: the failure is counted and the retry simply lies far ahead.
+func TestLongestBackoffDoesNotPanic(t *testing.T) {
+	for _, cfg := range []reloader.Config{
+		{RetryBackoff: math.MaxInt64},
+		{MaxRetryBackoff: math.MaxInt64},
+		{RetryBackoff: time.Second, MaxRetryBackoff: math.MaxInt64},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			var c calls
+			c.body = func(context.Context, int) error { return errors.New("down") }
+			cfg.Debounce, cfg.MinInterval = -1, -1
+			r := newReloader(t, c.fn, cfg)
+			stop := start(t, r)
+			for range 3 {
+				r.Trigger()
+				sleep(time.Hour)
+			}
+			require.EqualValues(t, c.count(), r.Stats().Failures)
+			require.ErrorIs(t, stop(), context.Canceled)
+		})
+	}
 }
 
 func TestMinIntervalAppliesAfterFailure(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"time"
 
@@ -309,7 +310,10 @@ func (s *scheduler) finish(res result) {
 	default:
 		cfg := &s.r.cfg
 		s.retry = true
-		s.retryAt = res.end.Add(backoff.Full(cfg.RetryBackoff, cfg.MaxRetryBackoff, s.failures))
+		// backoff.Full draws from [0, ceiling] inclusive, so the ceiling
+		// must leave room for one more nanosecond.
+		ceiling := min(cfg.MaxRetryBackoff, math.MaxInt64-1)
+		s.retryAt = res.end.Add(backoff.Full(cfg.RetryBackoff, ceiling, s.failures))
 		s.failures++
 	}
 	s.setPending()

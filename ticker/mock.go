@@ -361,11 +361,18 @@ func (m *MockSource) Run(ctx context.Context, emit func(Tick)) error {
 // time of the last Step, or Now() before the first). A zero TickSize or
 // LotSize is taken from the underlying's spec.
 func (m *MockSource) Subscribe(add, remove []Instrument) error {
+	// Now is the caller's code: call it before taking the lock, and only
+	// while no Step has set the simulated time.
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := m.last
+	m.mu.Unlock()
 	if now.IsZero() {
 		now = m.cfg.Now()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.last.IsZero() {
+		now = m.last // a Step ran meanwhile
 	}
 	changed := false
 	for _, in := range remove {

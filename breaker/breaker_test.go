@@ -111,6 +111,7 @@ func TestDefaults(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &recorder{}
 		b := newBreaker(t, breaker.Config{Name: "d", OnStateChange: rec.on})
+		require.Equal(t, "d", b.Name())
 		// Default threshold: 10 consecutive failures.
 		for range 9 {
 			require.ErrorIs(t, b.Do(t.Context(), fail), errBoom)

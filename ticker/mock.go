@@ -819,7 +819,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 	spot := r.spots[mi.under]
 	t := &b.tick
 	last := t.LastPrice
-	if r.day != b.day {
+	if r.day > b.day { // only forward: a step back in time keeps the day's volume
 		b.prevClose = last
 		b.volume = 0
 		b.day = r.day

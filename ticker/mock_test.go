@@ -664,3 +664,26 @@ func TestMockConcurrentUse(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, len(m.Instruments()), m.Len())
 }
+
+// A Step at an earlier IST day (a clock stepped back across midnight) must not
+// restart the day's cumulative volume: it never falls within a day.
+func TestMockVolumeSurvivesStepBackAcrossMidnight(t *testing.T) {
+	m := newTestMock(t, ticker.MockConfig{Seed: 2})
+	ins := mockUniverse(t, 2, mockMonday, 1, 2)
+	require.NoError(t, m.Subscribe(ins, nil))
+	tuesday := mockMonday.Add(24 * time.Hour)
+	for i := range 60 {
+		m.Step(tuesday.Add(time.Duration(i)*time.Minute), nil)
+	}
+	high := map[uint32]uint64{}
+	m.Step(tuesday.Add(time.Hour), func(tk ticker.Tick) { high[tk.Token] = tk.Volume })
+	m.Step(mockMonday, nil) // back to Monday
+	grew := 0
+	m.Step(tuesday.Add(time.Hour+time.Second), func(tk ticker.Tick) {
+		require.GreaterOrEqual(t, tk.Volume, high[tk.Token], "token %d", tk.Token)
+		if tk.Volume > 0 {
+			grew++
+		}
+	})
+	require.Positive(t, grew)
+}

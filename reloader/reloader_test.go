@@ -253,6 +253,40 @@ func TestMaxDelayBoundsAContinuousStream(t *testing.T) {
 	})
 }
 
+// MaxDelay counts from the first unserved trigger even when that trigger
+// arrives while a reload runs: once the slow reload ends, the follow-up starts
+// at once instead of waiting out a fresh MaxDelay or Debounce.
+func TestMaxDelayCountsFromATriggerDuringAReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				time.Sleep(10 * time.Second)
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Second, MaxDelay: ms(3020), MinInterval: -1})
+		stop := start(t, r)
+		t0 := time.Now()
+		r.Trigger() // served at 1s by a reload that runs until 11s
+		sleep(ms(2050))
+		for i := range 180 { // a trigger every 100ms, at 2.05s … 19.95s
+			if i > 0 {
+				time.Sleep(ms(100))
+			}
+			r.Trigger()
+		}
+		sleep(time.Minute)
+		require.Equal(t, []time.Duration{
+			time.Second,
+			11 * time.Second, // MaxDelay after 2.05s has passed: at the end of reload 0
+			ms(14070),        // 11.05s + MaxDelay
+			ms(17170),        // 14.15s + MaxDelay
+			ms(20270),        // 17.25s + MaxDelay, before the debounce after 19.95s
+		}, c.offsets(t0))
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
 func TestMinIntervalIsStartToStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := calls{body: func(ctx context.Context, n int) error {
@@ -572,6 +606,46 @@ func TestTriggerWaitReturnsTheResultOfTheNextReload(t *testing.T) {
 		// does.
 		sleep(2 * time.Hour)
 		require.EqualError(t, <-second, "reload 1")
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+// Many concurrent TriggerWait calls are each answered, and never by a reload
+// that had started before the call. Every reload fails with its own number,
+// so each answer names the reload that gave it.
+func TestConcurrentTriggerWaitsAreAnsweredByLaterReloads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			time.Sleep(ms(3))
+			return fmt.Errorf("%d", n)
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1, MinInterval: -1, RetryBackoff: ms(2), MaxRetryBackoff: ms(2)})
+		stop := start(t, r)
+		const goroutines, perG = 8, 50
+		var wg sync.WaitGroup
+		for g := range goroutines {
+			wg.Go(func() {
+				for i := range perG {
+					before := c.count() // reloads 0 … before-1 started before the call
+					err := r.TriggerWait(context.Background())
+					var n int
+					if _, scanErr := fmt.Sscan(fmt.Sprint(err), &n); scanErr != nil {
+						t.Errorf("goroutine %d call %d: TriggerWait returned %v", g, i, err)
+						return
+					}
+					if n < before {
+						t.Errorf("goroutine %d call %d answered by reload %d, which started before it", g, i, n)
+						return
+					}
+					if i%7 == g {
+						time.Sleep(ms(i % 5))
+					}
+				}
+			})
+		}
+		wg.Wait()
+		st := r.Stats()
+		require.EqualValues(t, goroutines*perG, st.Triggers)
 		require.ErrorIs(t, stop(), context.Canceled)
 	})
 }

@@ -85,3 +85,28 @@ func ExampleMockConfig() {
 	// Output:
 	// ticker: MockConfig.Interval must not be negative, got -1s
 }
+
+// Rate and DividendYield are pointers so that zero can be set: nil means the
+// defaults (6.5% and 1.2%). With no carry the future trades at the index.
+func ExampleMockConfig_zeroRate() {
+	now := time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
+	src, err := ticker.NewMockSource(ticker.MockConfig{
+		Now:           func() time.Time { return now },
+		Underlyings:   []ticker.UnderlyingSpec{ticker.NIFTY()},
+		Rate:          new(0.0),
+		DividendYield: new(0.0),
+	})
+	if err != nil {
+		panic(err)
+	}
+	index := ticker.Instrument{Token: ticker.NIFTY().Token, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex}
+	future := ticker.Instrument{Token: 1, Symbol: "NIFTY25DECFUT", Underlying: "NIFTY", Kind: ticker.KindFuture,
+		Expiry: time.Date(2025, 12, 30, 0, 0, 0, 0, ticker.IST())}
+	if err := src.Subscribe([]ticker.Instrument{index, future}, nil); err != nil {
+		panic(err)
+	}
+	src.Step(now, func(t ticker.Tick) { fmt.Printf("%d %.2f\n", t.Token, t.LastPrice) })
+	// Output:
+	// 256265 24000.00
+	// 1 24000.00
+}

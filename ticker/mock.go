@@ -46,13 +46,14 @@ type MockConfig struct {
 	// subscribed instrument). Default 1s; negative is an error.
 	Interval time.Duration
 	// Rate is the risk-free rate, continuously compounded, used to price
-	// options and futures. Default 0.065 (6.5%); the zero value cannot
-	// express a rate of exactly zero, so pass a negligible one such as
-	// 1e-12. Must be in [-1, 1].
-	Rate float64
-	// DividendYield is the underlyings' continuous dividend yield. Default
-	// 0.012 (1.2%), with the same caveat as Rate. Must be in [-1, 1].
-	DividendYield float64
+	// options and futures. Nil means DefaultMockRate (6.5%); any other
+	// value, zero included, is used as given: Rate: new(0.0) simulates a
+	// zero rate. Must be in [-1, 1]. NewMockSource reads the value once.
+	Rate *float64
+	// DividendYield is the underlyings' continuous dividend yield. Nil
+	// means DefaultMockDividendYield (1.2%); DividendYield: new(0.0) means
+	// none. Must be in [-1, 1]. NewMockSource reads the value once.
+	DividendYield *float64
 	// Underlyings are the indices the mock simulates. Each follows
 	// geometric Brownian motion from its Spot with its Volatility (zero
 	// means 0.15) and the risk-neutral drift Rate − DividendYield; its
@@ -147,6 +148,8 @@ const (
 // (a wall-clock cleanup) is not used.
 type MockSource struct {
 	cfg    MockConfig
+	rate   float64 // resolved MockConfig.Rate
+	yield  float64 // resolved MockConfig.DividendYield
 	log    *slog.Logger
 	store  *mockstate.Store[uint32, mockSnap, mockBuilder]
 	met    *mockMetrics
@@ -219,19 +222,23 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		return nil, fmt.Errorf("ticker: MockConfig.MaxSize must not be negative, got %d", cfg.MaxSize)
 	case cfg.RollStrikesPerSide < 0:
 		return nil, fmt.Errorf("ticker: MockConfig.RollStrikesPerSide must not be negative, got %d", cfg.RollStrikesPerSide)
-	case !(math.Abs(cfg.Rate) <= 1):
-		return nil, fmt.Errorf("ticker: MockConfig.Rate must be in [-1, 1], got %v", cfg.Rate)
-	case !(math.Abs(cfg.DividendYield) <= 1):
-		return nil, fmt.Errorf("ticker: MockConfig.DividendYield must be in [-1, 1], got %v", cfg.DividendYield)
 	}
+	rate, yield := DefaultMockRate, DefaultMockDividendYield
+	if cfg.Rate != nil {
+		rate = *cfg.Rate
+	}
+	if cfg.DividendYield != nil {
+		yield = *cfg.DividendYield
+	}
+	switch {
+	case !(math.Abs(rate) <= 1):
+		return nil, fmt.Errorf("ticker: MockConfig.Rate must be in [-1, 1], got %v", rate)
+	case !(math.Abs(yield) <= 1):
+		return nil, fmt.Errorf("ticker: MockConfig.DividendYield must be in [-1, 1], got %v", yield)
+	}
+	cfg.Rate, cfg.DividendYield = nil, nil // read once: use m.rate and m.yield
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultMockInterval
-	}
-	if cfg.Rate == 0 {
-		cfg.Rate = DefaultMockRate
-	}
-	if cfg.DividendYield == 0 {
-		cfg.DividendYield = DefaultMockDividendYield
 	}
 	if cfg.RollStrikesPerSide == 0 {
 		cfg.RollStrikesPerSide = DefaultMockRollStrikes
@@ -246,6 +253,8 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 	}
 	m := &MockSource{
 		cfg:     cfg,
+		rate:    rate,
+		yield:   yield,
 		log:     cfg.Logger,
 		byToken: make(map[uint32]*mockInstr),
 		next:    math.MaxInt64,
@@ -274,7 +283,7 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		}
 		m.unders = append(m.unders, mockUnderlying{
 			spec:      *s,
-			gbm:       bs.GBM{Drift: cfg.Rate - cfg.DividendYield, Vol: s.Volatility},
+			gbm:       bs.GBM{Drift: rate - yield, Vol: s.Volatility},
 			smile:     bs.DefaultSmile(s.Volatility),
 			spot:      s.Spot,
 			prevClose: s.Spot,
@@ -804,7 +813,7 @@ func (r *mockRound) term(mi *mockInstr, spot float64) *mockTerm {
 		under:    mi.under,
 		cutoff:   mi.cutoff,
 		years:    years,
-		term:     bs.NewTerm(spot, years, m.cfg.Rate, m.cfg.DividendYield),
+		term:     bs.NewTerm(spot, years, m.rate, m.yield),
 		atm:      smile.ATMVol(years),
 		invWidth: 1 / (smile.ATM * math.Sqrt(max(years, 1.0/365))),
 	})

@@ -68,8 +68,9 @@ func TestMockConfigValidation(t *testing.T) {
 		{ticker.MockConfig{Interval: -time.Second}, "MockConfig.Interval"},
 		{ticker.MockConfig{MaxSize: -1}, "MockConfig.MaxSize"},
 		{ticker.MockConfig{RollStrikesPerSide: -1}, "MockConfig.RollStrikesPerSide"},
-		{ticker.MockConfig{Rate: math.NaN()}, "MockConfig.Rate"},
-		{ticker.MockConfig{DividendYield: 2}, "MockConfig.DividendYield"},
+		{ticker.MockConfig{Rate: new(math.NaN())}, "MockConfig.Rate"},
+		{ticker.MockConfig{Rate: new(-1.5)}, "MockConfig.Rate"},
+		{ticker.MockConfig{DividendYield: new(2.0)}, "MockConfig.DividendYield"},
 		{ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{{Name: "X"}}}, "MockConfig.Underlyings[0].Token"},
 		{ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY(), ticker.NIFTY()}}, "listed twice"},
 	} {
@@ -686,4 +687,39 @@ func TestMockVolumeSurvivesStepBackAcrossMidnight(t *testing.T) {
 		}
 	})
 	require.Positive(t, grew)
+}
+
+// A rate and a dividend yield of exactly zero can be set (nil means the
+// defaults): the forward is then the spot, so a future trades at the index
+// level and C − P = S − K.
+func TestMockZeroRateAndYield(t *testing.T) {
+	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
+	m := newTestMock(t, ticker.MockConfig{Seed: 3, Underlyings: nifty, Rate: new(0.0), DividendYield: new(0.0)})
+	ins := mockUniverse(t, 3, mockMonday, 2, 3)[:1+2*2*7] // NIFTY only
+	fut := ticker.Instrument{Token: 77, Symbol: "NIFTY25DECFUT", Underlying: "NIFTY", Kind: ticker.KindFuture,
+		Expiry: time.Date(2025, 12, 30, 0, 0, 0, 0, ticker.IST())}
+	require.NoError(t, m.Subscribe(append(ins, fut), nil))
+	for i := range 20 {
+		now := mockMonday.Add(time.Duration(i) * 5 * time.Minute)
+		var round []ticker.Tick
+		m.Step(now, func(tk ticker.Tick) { round = append(round, tk) })
+		require.Len(t, round, len(ins)+1)
+		index, future := round[0], round[len(round)-1]
+		require.Equal(t, index.LastPrice, future.LastPrice, "no carry: the future is at the spot")
+		spot, _ := m.Spot("NIFTY")
+		for j := 1; j+1 < len(ins); j += 2 { // call, put of one strike
+			call, put := round[j], round[j+1]
+			require.InDelta(t, spot-ins[j].Strike, call.LastPrice-put.LastPrice, 0.05+1e-9)
+			require.InDelta(t, 1, call.Delta-put.Delta, 1e-12, "no dividend: Δc − Δp = 1")
+		}
+	}
+
+	// The defaults apply when the fields are nil: the future is at a premium.
+	d := newTestMock(t, ticker.MockConfig{Seed: 3, Underlyings: nifty})
+	require.NoError(t, d.Subscribe([]ticker.Instrument{ins[0], fut}, nil))
+	var round []ticker.Tick
+	d.Step(mockMonday, func(tk ticker.Tick) { round = append(round, tk) })
+	years := float64(time.Date(2025, 12, 30, 15, 30, 0, 0, ticker.IST()).Sub(mockMonday)) / float64(365*24*time.Hour)
+	want := ticker.NIFTY().Spot * math.Exp((ticker.DefaultMockRate-ticker.DefaultMockDividendYield)*years)
+	require.InDelta(t, want, round[1].LastPrice, 0.025+1e-9)
 }

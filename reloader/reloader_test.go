@@ -170,7 +170,8 @@ func TestManyTriggersFromGoroutinesAreBounded(t *testing.T) {
 		}
 		for g := range goroutines {
 			wg.Go(func() {
-				// Goroutine g triggers every (g+1)*100µs, in bursts of g+1.
+				// Goroutine g triggers in bursts of g+1, pausing
+				// (g+1)²·100µs after each: one per (g+1)·100µs on average.
 				for i := 0; i < perG; i++ {
 					note()
 					r.Trigger()
@@ -185,19 +186,32 @@ func TestManyTriggersFromGoroutinesAreBounded(t *testing.T) {
 
 		starts := c.offsets(first)
 		span := last.Sub(first)
-		// Starts are at least MinInterval apart, the first is not before the
-		// first trigger and the last is at most max(Debounce, MinInterval)
-		// after the last trigger.
-		upper := int((span+max(debounce, minInterval))/minInterval) + 1
-		// While triggers keep coming (gaps under Debounce), MaxDelay forces
-		// a reload at least every MaxDelay plus one trigger gap.
+		// No gap between triggers reaches Debounce (the longest is goroutine
+		// 7's pause), so while they keep coming the debounce never fires and
+		// each reload waits for MaxDelay from the first trigger after the
+		// previous start. Hence:
+		//   - every start is at least MinInterval after the one before it;
+		//   - every start but the last is at least MaxDelay after the one
+		//     before it (the last may come Debounce after the last trigger);
+		//   - the first is not before the first trigger, the last at most
+		//     max(Debounce, MinInterval) after the last trigger;
+		// so (n-2)·MaxDelay + MinInterval ≤ span + max(Debounce, MinInterval).
 		const maxGap = goroutines * 100 * time.Microsecond * goroutines
+		require.Less(t, maxGap, debounce)
+		upper := int((span+max(debounce, minInterval)-minInterval)/maxDelay) + 2
+		// And MaxDelay forces a reload at least every MaxDelay plus one
+		// trigger gap.
 		lower := int(span / (maxDelay + maxGap))
 		t.Logf("span %v: %d reloads, bounds [%d, %d]", span, len(starts), lower, upper)
 		require.LessOrEqual(t, len(starts), upper)
 		require.GreaterOrEqual(t, len(starts), lower)
+		require.GreaterOrEqual(t, starts[0], time.Duration(0))
+		require.LessOrEqual(t, starts[len(starts)-1], span+max(debounce, minInterval))
 		for i := 1; i < len(starts); i++ {
 			require.GreaterOrEqual(t, starts[i]-starts[i-1], minInterval, "reload %d", i)
+			if i < len(starts)-1 {
+				require.GreaterOrEqual(t, starts[i]-starts[i-1], maxDelay, "reload %d", i)
+			}
 		}
 
 		st := r.Stats()

@@ -38,8 +38,10 @@
 // it guarantees exactly one follow-up reload after it, scheduled by the rules
 // above, however many triggers arrive meanwhile.
 //
-// A reload fails when its function returns an error, panics (or calls
-// runtime.Goexit), or outlives Config.Timeout. A failure is counted, logged at
+// A reload fails when its function returns an error or panics (or calls
+// runtime.Goexit). Config.Timeout cancels the function's context; the error
+// it then returns is a failure, but a function that ignores the cancellation
+// and returns nil has succeeded. A failure is counted, logged at
 // error level and passed to Config.OnError (a panic as a *PanicError); then
 // the reloader retries on its own, after a delay drawn uniformly from
 // [0, ceiling] where the ceiling is RetryBackoff doubled after each

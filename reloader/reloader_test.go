@@ -823,6 +823,23 @@ func TestTimeoutBoundsAReload(t *testing.T) {
 	})
 }
 
+// Timeout cancels the reload's context; it does not turn a late success into
+// a failure.
+func TestTimeoutIgnoredByASucceedingReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newReloader(t, func(context.Context) error {
+			time.Sleep(3 * time.Second)
+			return nil
+		}, reloader.Config{Debounce: -1, Timeout: time.Second})
+		stop := start(t, r)
+		require.NoError(t, r.TriggerWait(context.Background()))
+		st := r.Stats()
+		require.Zero(t, st.Failures)
+		require.Equal(t, 3*time.Second, st.LastDuration)
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
 func TestNewRejectsBadInput(t *testing.T) {
 	fn := func(context.Context) error { return nil }
 	_, err := reloader.New(nil, reloader.Config{})

@@ -2,7 +2,6 @@ package mockstate
 
 import (
 	"hash/maphash"
-	"math/bits"
 	"math/rand/v2"
 	"reflect"
 	"unsafe"
@@ -14,9 +13,9 @@ import (
 // comparable type goes through maphash.Comparable, which is correct for
 // all of them but a few nanoseconds slower.
 type keyHasher struct {
-	kind uint8
-	mul  uint64
-	seed maphash.Seed
+	kind  uint8
+	iseed uint64 // seed of the integer mix
+	seed  maphash.Seed
 }
 
 const (
@@ -29,7 +28,7 @@ const (
 )
 
 func newKeyHasher[K comparable]() keyHasher {
-	h := keyHasher{seed: maphash.MakeSeed(), mul: rand.Uint64() | 1}
+	h := keyHasher{seed: maphash.MakeSeed(), iseed: rand.Uint64()}
 	t := reflect.TypeFor[K]()
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -57,23 +56,31 @@ func hashKey[K comparable](h *keyHasher, k K) uint64 {
 	p := unsafe.Pointer(&k)
 	switch h.kind {
 	case keyInt64:
-		return mix(*(*uint64)(p), h.mul)
+		return mix(*(*uint64)(p), h.iseed)
 	case keyInt32:
-		return mix(uint64(*(*uint32)(p)), h.mul)
+		return mix(uint64(*(*uint32)(p)), h.iseed)
 	case keyString:
 		return maphash.String(h.seed, *(*string)(p))
 	case keyInt16:
-		return mix(uint64(*(*uint16)(p)), h.mul)
+		return mix(uint64(*(*uint16)(p)), h.iseed)
 	case keyInt8:
-		return mix(uint64(*(*uint8)(p)), h.mul)
+		return mix(uint64(*(*uint8)(p)), h.iseed)
 	}
 	return maphash.Comparable(h.seed, k)
 }
 
-// mix spreads an integer over 64 bits: a 64×64→128-bit multiply by a
-// random odd constant, folded. Every output bit depends on every input bit,
-// so the low bits used to pick a slot are well spread.
-func mix(x, mul uint64) uint64 {
-	hi, lo := bits.Mul64(x^(mul>>7), mul)
-	return hi ^ lo
+// mix spreads an integer over 64 bits: the key, xored with the store's
+// random seed, goes through MurmurHash3's 64-bit finalizer (fmix64), a
+// bijection in which every output bit depends on every input bit. A single
+// multiply-and-fold is not enough: its low bits, which pick the slot, then
+// depend on few key bits, and for some seeds keys that differ only in
+// their high bits (or by a power-of-two stride) pile up in long runs.
+func mix(x, seed uint64) uint64 {
+	x ^= seed
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
 }

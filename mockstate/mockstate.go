@@ -206,9 +206,9 @@ func (s *Store[K, S, B]) Get(k K) (*S, bool) {
 	var h uint64
 	switch s.kh.kind { // hashKey's integer cases, inlined
 	case keyInt64:
-		h = mix(*(*uint64)(unsafe.Pointer(&k)), s.kh.mul)
+		h = mix(*(*uint64)(unsafe.Pointer(&k)), s.kh.iseed)
 	case keyInt32:
-		h = mix(uint64(*(*uint32)(unsafe.Pointer(&k))), s.kh.mul)
+		h = mix(uint64(*(*uint32)(unsafe.Pointer(&k))), s.kh.iseed)
 	default:
 		h = hashKey(&s.kh, k)
 	}

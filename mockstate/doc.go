@@ -41,7 +41,16 @@
 // builds a larger one and publishes it atomically; a Get still probing the
 // old table finds every entry that is live, because removal is marked on
 // the entry itself. Get allocates nothing and, for keys of a fixed-size
-// integer type (such as an instrument token), hashes with one multiply.
+// integer type (such as an instrument token), hashes inline with two
+// multiplies and three shifts; string keys use hash/maphash.String and
+// other key types hash/maphash.Comparable.
+//
+// Keys match as they do in a Go map, with ==: the float keys +0 and -0 are
+// one key, and NaN never matches, so every Seed of NaN creates an entry that
+// Get, Update and Delete cannot reach (it leaves by eviction, expiry or
+// Reset). An interface key holding a value that cannot be compared (a
+// slice, map or func) makes Get, Seed, Update and Delete panic, as a map
+// does; the store is unaffected.
 //
 // Range is weakly consistent, like sync.Map's Range: it is not a
 // point-in-time view. It visits every entry present for the whole call

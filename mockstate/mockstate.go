@@ -472,14 +472,20 @@ func (s *Store[K, S, B]) insertLocked(e *entry[K, S, B]) (victim *entry[K, S, B]
 // clockVictimLocked advances the hand past entries used since it last
 // passed them, clearing their bit, and returns the first unused entry. The
 // store is full, so every ring slot holds a live entry.
+//
+// Readers set bits without the lock, so they can set a bit again right
+// after the hand cleared it; with every entry read that often the hand
+// could go round for as long as the reads go on. It therefore gives each
+// entry one second chance per eviction: after a full pass it takes the
+// entry at the hand, whose bit it cleared one pass ago.
 func (s *Store[K, S, B]) clockVictimLocked() *entry[K, S, B] {
-	for {
+	for step := 0; ; step++ {
 		if s.hand >= len(s.ring) {
 			s.hand = 0
 		}
 		e := s.ring[s.hand]
 		if e != nil {
-			if e.used.Load() == 0 {
+			if step >= len(s.ring) || e.used.Load() == 0 {
 				return e
 			}
 			e.used.Store(0)

@@ -41,7 +41,7 @@ var rlContenders = []rlTrigger{
 	}},
 }
 
-func BenchmarkTrigger(b *testing.B) {
+func BenchmarkReloaderTrigger(b *testing.B) {
 	for _, c := range rlContenders {
 		b.Run(c.name, func(b *testing.B) {
 			trigger, stop := c.make(b)
@@ -54,7 +54,7 @@ func BenchmarkTrigger(b *testing.B) {
 	}
 }
 
-func BenchmarkTriggerParallel(b *testing.B) {
+func BenchmarkReloaderTriggerParallel(b *testing.B) {
 	for _, c := range rlContenders {
 		b.Run(c.name, func(b *testing.B) {
 			trigger, stop := c.make(b)

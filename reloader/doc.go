@@ -29,7 +29,11 @@
 // after 1s, a continuous stream is served every 10s, and no two reloads start
 // within 5s of each other. Triggers made before Run count as arriving when Run
 // starts; the time of a trigger is when Run's goroutine notices it, which
-// under normal load is within microseconds of the call.
+// under normal load is within microseconds of the call. Run's goroutine never
+// runs the reload function or OnError itself and holds no lock while it
+// waits, so it notices triggers while a reload runs too: a trigger during a
+// long reload starts the MaxDelay clock at once, and the follow-up may start
+// as soon as the reload ends.
 //
 // # Triggers during a reload, failures and retries
 //
@@ -61,9 +65,9 @@
 // (or has returned already), TriggerWait returns ErrStopped; if the caller's
 // context ends first, it returns the context's error. A TriggerWait called
 // before Run waits for Run. The reload function may call Trigger (the
-// follow-up rule applies), but a TriggerWait inside it waits for a reload
-// that cannot start until the function returns, so it only ends with its
-// context.
+// follow-up rule applies), but a TriggerWait inside it (or inside OnError)
+// waits for a reload that cannot start until the function returns, so it
+// only ends with its context.
 //
 // # Run and shutdown
 //

@@ -96,7 +96,10 @@
 // underlying of MockConfig.Underlyings follows geometric Brownian motion with
 // its Volatility and the risk-neutral drift Rate − DividendYield, stepped by
 // the simulated time elapsed between rounds (calendar time, so a night or a
-// weekend between rounds moves the index as much as that time implies).
+// weekend between rounds moves the index as much as that time implies),
+// kept within a factor of 10⁶ of its reference Spot so that it never reaches
+// zero. MockConfig.Rate and DividendYield are pointers: nil means the
+// defaults (6.5% and 1.2%), and new(0.0) sets an exact zero.
 // Options are priced with Black–Scholes (ticker/bs) from their underlying's
 // current level, with the rate and dividend yield, at a volatility read from
 // a smile (bs.DefaultSmile: skew, convex wings, short-dated at-the-money
@@ -125,9 +128,11 @@
 //
 // Per-instrument state (the latest tick, cumulative volume, the previous
 // close) lives in a mockstate store bounded by MaxSize; Subscribe refuses
-// instruments beyond that bound (ErrMockFull), unknown underlyings, options
-// without a strike or expiry, and contracts already expired, each with its
-// own error, and applies the rest. A contract expires at 15:30 IST on its
+// instruments beyond that bound (ErrMockFull), unknown underlyings
+// (ErrUnknownUnderlying), contracts already expired (ErrExpiredInstrument),
+// and options without a strike, derivatives without an expiry or expiring
+// after 2262, and lot sizes above 2²⁴ (ErrUnsupportedInstrument), each with
+// its own error, and applies the rest. A contract expires at 15:30 IST on its
 // expiry date. The first Step at or after an expiry removes the expired
 // contracts from the store (mockstate Cleanup) and from the subscriptions,
 // so they never tick again, and then rolls: for each underlying whose

@@ -56,9 +56,10 @@ type MockConfig struct {
 	DividendYield *float64
 	// Underlyings are the indices the mock simulates. Each follows
 	// geometric Brownian motion from its Spot with its Volatility (zero
-	// means 0.15) and the risk-neutral drift Rate − DividendYield; its
-	// options are priced off a volatility smile whose at-the-money level is
-	// the same Volatility. Default NIFTY() and BANKNIFTY().
+	// means 0.15; above 2.5 is an error) and the risk-neutral drift
+	// Rate − DividendYield; its options are priced off a volatility smile
+	// whose at-the-money level is the same Volatility. Default NIFTY() and
+	// BANKNIFTY().
 	Underlyings []UnderlyingSpec
 	// Holidays are the exchange holidays, used when listing the expiries
 	// that replace expired ones. The zero value means none.
@@ -95,6 +96,19 @@ const (
 	mockVolLots    = 40.0    // mean lots traded per second at the money
 	mockMaxTickDt  = 60.0    // seconds of volume one tick can accumulate at most
 	mockYear       = 365 * 24 * time.Hour
+	// mockSpotRange bounds how far an underlying may wander from its
+	// reference Spot, as a factor either way: GBM would otherwise let an
+	// extreme volatility or a gap of years between rounds absorb the level
+	// at zero (no option could be priced again) or overflow it.
+	mockSpotRange = 1e6
+	// mockMaxVolatility is the largest UnderlyingSpec.Volatility the mock
+	// accepts: the smile reaches four times that level, and bs.ImpliedVol
+	// inverts prices up to bs.MaxVol, so every IV the mock quotes can be
+	// recovered from its price.
+	mockMaxVolatility = bs.MaxVol / 4
+	// mockMaxLotSize bounds an instrument's LotSize, so that open interest
+	// and cumulative volume, counted in units, cannot overflow.
+	mockMaxLotSize = 1 << 24
 )
 
 // MockSource is a simulated market. It implements Source: Run streams, on
@@ -107,7 +121,9 @@ const (
 //
 // Each underlying follows geometric Brownian motion with its Volatility and
 // the risk-neutral drift Rate − DividendYield, stepped by the simulated
-// calendar time elapsed between rounds. Options are priced with
+// calendar time elapsed between rounds, and kept within a factor of 10⁶ of
+// its reference Spot either way, so that no volatility or gap between rounds
+// can drive it to zero or infinity. Options are priced with
 // Black–Scholes (package ticker/bs) from the underlying's level, with Rate
 // and DividendYield, at the volatility of bs.DefaultSmile(Volatility) for
 // their strike and expiry; futures at the forward. An option tick carries
@@ -146,6 +162,11 @@ const (
 // Expired futures are removed and not replaced. Instruments lists the
 // current subscriptions, including contracts rolled in. The store's own Run
 // (a wall-clock cleanup) is not used.
+//
+// The simulated clock counts in nanoseconds since 1970 in an int64, which
+// spans the years 1678 to 2262: Subscribe refuses a contract expiring
+// outside them, and a Step at a time beyond 2262 finds every contract
+// expired.
 type MockSource struct {
 	cfg    MockConfig
 	rate   float64 // resolved MockConfig.Rate
@@ -174,6 +195,7 @@ type mockUnderlying struct {
 	spot      float64
 	prevClose float64 // spot at the end of the previous IST day
 	day       calDay  // day of the last step
+	lo, hi    float64 // bounds of spot: the reference Spot ÷ and × mockSpotRange
 }
 
 // mockInstr is a subscribed instrument; immutable once made.
@@ -206,7 +228,7 @@ func buildMockSnap(b *mockBuilder) *mockSnap {
 }
 
 func mockExpired(s *mockSnap, now time.Time) (bool, error) {
-	return s.cutoff != 0 && now.UnixNano() >= s.cutoff, nil
+	return s.cutoff != 0 && unixNano(now) >= s.cutoff, nil
 }
 
 // NewMockSource returns a mock source with no subscriptions, or an error
@@ -281,12 +303,18 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		if s.Volatility == 0 {
 			s.Volatility = DefaultMockVolatility
 		}
+		if s.Volatility > mockMaxVolatility {
+			return nil, fmt.Errorf("ticker: %s.Volatility must be at most %v for the mock source, got %v",
+				field, mockMaxVolatility, s.Volatility)
+		}
 		m.unders = append(m.unders, mockUnderlying{
 			spec:      *s,
 			gbm:       bs.GBM{Drift: rate - yield, Vol: s.Volatility},
 			smile:     bs.DefaultSmile(s.Volatility),
 			spot:      s.Spot,
 			prevClose: s.Spot,
+			lo:        s.Spot / mockSpotRange,
+			hi:        s.Spot * mockSpotRange,
 		})
 	}
 	met, err := newMockMetrics(cfg.Name, cfg.Registerer)
@@ -368,7 +396,8 @@ func (m *MockSource) Run(ctx context.Context, emit func(Tick)) error {
 // and puts on them with a positive strike and an expiry date that has not
 // passed (a contract expires at 15:30 IST on its expiry date, judged at the
 // time of the last Step, or Now() before the first). A zero TickSize or
-// LotSize is taken from the underlying's spec.
+// LotSize is taken from the underlying's spec; a LotSize above 2²⁴ is
+// refused, so that open interest and volume in units cannot overflow.
 func (m *MockSource) Subscribe(add, remove []Instrument) error {
 	// Now is the caller's code: call it before taking the lock, and only
 	// while no Step has set the simulated time.
@@ -446,6 +475,9 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 	if in.LotSize <= 0 && in.Kind != KindIndex {
 		in.LotSize = spec.LotSize
 	}
+	if in.LotSize > mockMaxLotSize {
+		return nil, fmt.Errorf("%w: lot size %d above %d", ErrUnsupportedInstrument, in.LotSize, mockMaxLotSize)
+	}
 	mi := &mockInstr{ins: in, under: u}
 	switch in.Kind {
 	case KindIndex, KindEquity:
@@ -462,8 +494,13 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 		if in.Expiry.IsZero() {
 			return nil, fmt.Errorf("%w: %v without an expiry date", ErrUnsupportedInstrument, in.Kind)
 		}
-		mi.cutoff = dayOf(in.Expiry).at(sessionClose, time.UTC).UnixNano()
-		if now.UnixNano() >= mi.cutoff {
+		c := dayOf(in.Expiry).at(sessionClose, time.UTC)
+		if !nanoFits(c) {
+			return nil, fmt.Errorf("%w: expiry %s outside the years 1678 to 2262", ErrUnsupportedInstrument,
+				in.Expiry.In(IST()).Format(time.DateOnly))
+		}
+		mi.cutoff = c.UnixNano()
+		if unixNano(now) >= mi.cutoff {
 			return nil, fmt.Errorf("%w: expired %s", ErrExpiredInstrument, in.Expiry.In(IST()).Format(time.DateOnly))
 		}
 	default:
@@ -542,7 +579,7 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 	r := m.pool.Get().(*mockRound)
 	m.mu.Lock()
 	m.advanceLocked(now)
-	if now.UnixNano() >= m.next {
+	if m.next != math.MaxInt64 && unixNano(now) >= m.next {
 		m.rollLocked(now)
 	}
 	r.subs = m.subs
@@ -555,7 +592,7 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 	m.mu.Unlock()
 
 	r.now = now
-	r.nano = now.UnixNano()
+	r.nano = unixNano(now)
 	r.day = dayOf(now)
 	r.terms, r.lastTerm = r.terms[:0], 0
 	var emitted, invalid, gone int
@@ -639,7 +676,14 @@ func (m *MockSource) advanceLocked(now time.Time) {
 			}
 			u.day = day
 		}
-		u.spot = u.gbm.Step(u.spot, dt, m.rng)
+		switch next := u.gbm.Step(u.spot, dt, m.rng); {
+		case !(next >= u.lo): // also NaN, which a finite spot cannot produce
+			u.spot = u.lo
+		case next > u.hi:
+			u.spot = u.hi
+		default:
+			u.spot = next
+		}
 	}
 }
 
@@ -647,7 +691,7 @@ func (m *MockSource) advanceLocked(now time.Time) {
 // underlying that lost option expiries, subscribes the options of as many
 // next expiries.
 func (m *MockSource) rollLocked(now time.Time) {
-	nano := now.UnixNano()
+	nano := unixNano(now)
 	// Expiries per underlying before and after.
 	type key struct {
 		under int
@@ -724,7 +768,7 @@ func (m *MockSource) rollLocked(now time.Time) {
 			if after[key{ui, d}] || slices.Contains(take, d) {
 				continue
 			}
-			if nano >= d.at(sessionClose, time.UTC).UnixNano() {
+			if nano >= unixNano(d.at(sessionClose, time.UTC)) {
 				continue
 			}
 			if len(take) == need {
@@ -917,6 +961,29 @@ func quote(t *Tick, price, tick float64, h uint64) {
 
 // roundTicks returns x/tick rounded to a whole number of ticks.
 func roundTicks(x, tick float64) float64 { return math.Round(x / tick) }
+
+// mockMaxSec bounds the Unix times, in seconds, whose nanosecond count fits
+// in an int64 (the years 1678 to 2262): the mock keeps its times as such
+// counts.
+const mockMaxSec = math.MaxInt64 / int64(time.Second)
+
+// nanoFits reports whether t.UnixNano() is exact.
+func nanoFits(t time.Time) bool {
+	s := t.Unix()
+	return s > -mockMaxSec && s < mockMaxSec
+}
+
+// unixNano returns t.UnixNano(), saturated at the ends of the int64 range
+// instead of wrapping around.
+func unixNano(t time.Time) int64 {
+	switch {
+	case nanoFits(t):
+		return t.UnixNano()
+	case t.Unix() > 0:
+		return math.MaxInt64
+	}
+	return math.MinInt64
+}
 
 // unitFloat maps a hash to [0, 1).
 func unitFloat(h uint64) float64 { return float64(h>>11) / (1 << 53) }

@@ -723,3 +723,60 @@ func TestMockZeroRateAndYield(t *testing.T) {
 	want := ticker.NIFTY().Spot * math.Exp((ticker.DefaultMockRate-ticker.DefaultMockDividendYield)*years)
 	require.InDelta(t, want, round[1].LastPrice, 0.025+1e-9)
 }
+
+// Extreme but valid inputs: the highest volatility allowed, rounds years
+// apart (time to expiry far beyond, then past, every contract), a future
+// with no strike, huge and tiny lot sizes. Nothing NaN, infinite or
+// negative is ever emitted, the spot stays positive and finite, and the
+// options rolled in keep ticking.
+func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
+	spec := ticker.NIFTY()
+	spec.Volatility = 2.5
+	for _, seed := range []uint64{1, 2, 3} {
+		m := newTestMock(t, ticker.MockConfig{Seed: seed, Underlyings: []ticker.UnderlyingSpec{spec}, RollStrikesPerSide: 2})
+		ins, err := ticker.Universe(ticker.UniverseConfig{Seed: seed, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{spec}, Expiries: 2, StrikesPerSide: 2})
+		require.NoError(t, err)
+		ins = append(ins,
+			ticker.Instrument{Token: 91, Underlying: "NIFTY", Kind: ticker.KindFuture, Expiry: mockMonday.AddDate(150, 0, 0)},
+			ticker.Instrument{Token: 92, Underlying: "NIFTY", Kind: ticker.KindEquity, LotSize: 1 << 24},
+		)
+		require.NoError(t, m.Subscribe(ins, nil))
+		// Out of range: a lot size whose volume could overflow, an expiry
+		// beyond the years the mock's clock can count in nanoseconds.
+		huge := ins[1]
+		huge.Token, huge.LotSize = 93, 1<<24+1
+		far := ins[1]
+		far.Token, far.Expiry = 94, time.Date(2263, 1, 1, 0, 0, 0, 0, ticker.IST())
+		err = m.Subscribe([]ticker.Instrument{huge, far}, nil)
+		require.ErrorIs(t, err, ticker.ErrUnsupportedInstrument)
+		require.NotErrorIs(t, err, ticker.ErrExpiredInstrument)
+		require.ErrorContains(t, err, "token 93")
+		require.ErrorContains(t, err, "token 94")
+		// Times from 1700, when every contract is centuries from expiry,
+		// to 2256, the gap of 1995 from 1700 as long as a Duration allows.
+		start := time.Date(1700, 1, 1, 10, 0, 0, 0, ticker.IST())
+		for _, now := range []time.Time{
+			start, start.Add(time.Second), start.Add(time.Hour), start.AddDate(0, 0, 1),
+			time.Date(1995, 6, 1, 10, 0, 0, 0, ticker.IST()), mockMonday, mockMonday.AddDate(1, 0, 0),
+			mockMonday.AddDate(201, 0, 0), mockMonday.AddDate(201, 0, 0).Add(time.Minute), mockMonday.AddDate(231, 0, 0),
+		} {
+			options := 0
+			m.Step(now, func(tk ticker.Tick) {
+				require.NoError(t, tk.Validate())
+				for _, v := range []float64{tk.LastPrice, tk.Bid, tk.Ask, tk.IV} {
+					require.False(t, math.IsNaN(v) || math.IsInf(v, 0) || v < 0, "%+v", tk)
+				}
+				if tk.IV > 0 {
+					options++
+				}
+			})
+			spot, _ := m.Spot("NIFTY")
+			require.True(t, spot > 0 && !math.IsInf(spot, 0), "seed %d at %v: spot %v", seed, now, spot)
+			require.Positive(t, options, "seed %d at %v: no option ticked", seed, now)
+		}
+	}
+	// Volatility beyond what the smile and bs.ImpliedVol can represent is refused.
+	spec.Volatility = 2.6
+	_, err := ticker.NewMockSource(ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{spec}})
+	require.ErrorContains(t, err, "MockConfig.Underlyings[0].Volatility")
+}

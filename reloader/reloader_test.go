@@ -664,6 +664,43 @@ func TestConcurrentTriggerWaitsAreAnsweredByLaterReloads(t *testing.T) {
 	})
 }
 
+// A TriggerWait during the retry backoff is answered by the retry, which is
+// the only reload it causes.
+func TestTriggerWaitDuringBackoffGetsTheRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error { return fmt.Errorf("reload %d", n) }}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1, MinInterval: -1, RetryBackoff: time.Minute, MaxRetryBackoff: time.Minute})
+		stop := start(t, r)
+		require.EqualError(t, r.TriggerWait(context.Background()), "reload 0")
+		t0 := time.Now()
+		require.EqualError(t, r.TriggerWait(context.Background()), "reload 1")
+		require.LessOrEqual(t, time.Since(t0), time.Minute, "the call did not wait for the retry")
+		require.Equal(t, 2, c.count())
+		require.ErrorIs(t, stop(), context.Canceled)
+	})
+}
+
+// When Run ends while the reload serving a TriggerWait runs, the call gets
+// that reload's result once it has returned.
+func TestTriggerWaitServedByACancelledReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			<-ctx.Done()
+			return fmt.Errorf("reload %d: %w", n, ctx.Err())
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1})
+		stop := start(t, r)
+		waited := make(chan error, 1)
+		go func() { waited <- r.TriggerWait(context.Background()) }()
+		synctest.Wait()
+		require.Equal(t, 1, c.count())
+		require.ErrorIs(t, stop(), context.Canceled)
+		err := <-waited
+		require.EqualError(t, err, "reload 0: context canceled")
+		require.EqualValues(t, 1, r.Stats().Canceled)
+	})
+}
+
 func TestTriggerWaitEndings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var c calls

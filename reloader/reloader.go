@@ -286,9 +286,9 @@ func (r *Reloader) Trigger() {
 // TriggerWait triggers a reload and waits for the first reload that starts
 // after the call; it returns that reload's error (a *PanicError if it
 // panicked). A reload already running when TriggerWait is called never
-// answers it. It returns ctx's error if ctx ends first, and ErrStopped if Run
-// has returned, or returns, before such a reload starts. Called before Run,
-// it waits for Run.
+// answers it. It returns ctx's error if ctx ends first (without triggering
+// if ctx is already done), and ErrStopped if Run has returned, or returns,
+// before such a reload starts. Called before Run, it waits for Run.
 func (r *Reloader) TriggerWait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -66,7 +66,7 @@ type MockConfig struct {
 	Holidays Holidays
 	// MaxSize bounds the number of subscribed instruments and of entries
 	// in the mock's state store. Default 5000 (mockstate.DefaultMaxSize);
-	// negative is an error.
+	// negative or above 1<<30 is an error.
 	MaxSize int
 	// RollStrikesPerSide is the number of strikes on each side of the money
 	// that the mock lists for an expiry it adds to replace an expired one.
@@ -109,6 +109,8 @@ const (
 	// mockMaxLotSize bounds an instrument's LotSize, so that open interest
 	// and cumulative volume, counted in units, cannot overflow.
 	mockMaxLotSize = 1 << 24
+	// mockMaxMaxSize is the largest MaxSize mockstate accepts.
+	mockMaxMaxSize = 1 << 30
 )
 
 // MockSource is a simulated market. It implements Source: Run streams, on
@@ -240,8 +242,8 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 	switch {
 	case cfg.Interval < 0:
 		return nil, fmt.Errorf("ticker: MockConfig.Interval must not be negative, got %v", cfg.Interval)
-	case cfg.MaxSize < 0:
-		return nil, fmt.Errorf("ticker: MockConfig.MaxSize must not be negative, got %d", cfg.MaxSize)
+	case cfg.MaxSize < 0 || cfg.MaxSize > mockMaxMaxSize:
+		return nil, fmt.Errorf("ticker: MockConfig.MaxSize must be in [0, %d], got %d", mockMaxMaxSize, cfg.MaxSize)
 	case cfg.RollStrikesPerSide < 0:
 		return nil, fmt.Errorf("ticker: MockConfig.RollStrikesPerSide must not be negative, got %d", cfg.RollStrikesPerSide)
 	}
@@ -331,6 +333,7 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		Registerer: cfg.Registerer,
 	})
 	if err != nil {
+		met.unregister(cfg.Registerer)
 		return nil, fmt.Errorf("ticker: mock source state store: %w", err)
 	}
 	m.store = store
@@ -1008,11 +1011,27 @@ func newMockMetrics(name string, reg prometheus.Registerer) (*mockMetrics, error
 		instruments: prometheus.NewGauge(prometheus.GaugeOpts(opts("mock_instruments", "Instruments subscribed to the mock source."))),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.ticks, m.invalid, m.panics, m.expired, m.rolled, m.instruments} {
+		for i, c := range m.collectors() {
 			if err := reg.Register(c); err != nil {
+				for _, done := range m.collectors()[:i] {
+					reg.Unregister(done)
+				}
 				return nil, fmt.Errorf("ticker: registering mock source metrics: %w", err)
 			}
 		}
 	}
 	return m, nil
+}
+
+func (m *mockMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.ticks, m.invalid, m.panics, m.expired, m.rolled, m.instruments}
+}
+
+// unregister undoes newMockMetrics' registration.
+func (m *mockMetrics) unregister(reg prometheus.Registerer) {
+	if reg != nil {
+		for _, c := range m.collectors() {
+			reg.Unregister(c)
+		}
+	}
 }

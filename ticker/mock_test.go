@@ -780,3 +780,21 @@ func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
 	_, err := ticker.NewMockSource(ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{spec}})
 	require.ErrorContains(t, err, "MockConfig.Underlyings[0].Volatility")
 }
+
+// A refused configuration leaves nothing registered: the caller can retry
+// with the same Name on the same registry.
+func TestMockConfigRefusedRegistersNothing(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	_, err := ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, MaxSize: 1<<30 + 1})
+	require.ErrorContains(t, err, "MockConfig.MaxSize")
+	// The store's metric names are taken: the mock's own are registered, the store's collide.
+	clash := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "steadfast", Subsystem: "mockstate", Name: "entries", Help: "Entries in the store.",
+		ConstLabels: prometheus.Labels{"name": "r"}})
+	require.NoError(t, reg.Register(clash))
+	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, Logger: mockQuiet})
+	require.Error(t, err)
+	require.True(t, reg.Unregister(clash))
+	m, err := ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, Logger: mockQuiet})
+	require.NoError(t, err, "the failed attempts left nothing registered")
+	require.NotNil(t, m)
+}

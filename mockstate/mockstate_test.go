@@ -973,3 +973,51 @@ func TestRangeDuringGrowth(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, 30200, s.Len())
 }
+
+// OnEvict runs after the writer lock is released, for every reason, so it
+// may call any method of the store.
+func TestOnEvictRunsOutsideLock(t *testing.T) {
+	var s *Store[string, quote, quoteBuilder]
+	var got []string
+	s = newQuotes(t, Config[string, quote]{
+		MaxSize: 2,
+		Expired: expiredQuote,
+		OnEvict: func(k string, q *quote, r Reason) {
+			if !s.mu.TryLock() {
+				t.Errorf("OnEvict(%s, %v) called with the writer lock held", k, r)
+				return
+			}
+			s.mu.Unlock()
+			require.Equal(t, k, q.Key)
+			got = append(got, k+":"+r.String())
+		},
+	})
+	s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.expiry = time.Unix(1, 0) })
+	s.Seed("b", setKey("b"))
+	s.Seed("c", setKey("c")) // evicts a (size)
+	s.Delete("b")            // deleted
+	s.Seed("d", func(b *quoteBuilder) { b.key = "d"; b.expiry = time.Unix(1, 0) })
+	s.Cleanup(time.Unix(2, 0)) // d expired
+	s.Reset()                  // c reset
+	require.Equal(t, []string{"a:size", "b:deleted", "d:expired", "c:reset"}, got)
+}
+
+func TestUpdateBuildPanicRestoresBuilder(t *testing.T) {
+	explode := false
+	s, err := New(func(b *quoteBuilder) *quote {
+		if explode {
+			panic("build")
+		}
+		return buildQuote(b)
+	}, Config[string, quote]{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
+	explode = true
+	require.PanicsWithValue(t, "build", func() { _, _ = s.Update("a", bump) })
+	explode = false
+	got, _ := s.Get("a")
+	require.Same(t, p0, got, "a panicking build published a snapshot")
+	p1, err := s.Update("a", bump) // the lock was released
+	require.NoError(t, err)
+	require.Equal(t, 2, p1.A, "builder not restored after build panicked")
+}

@@ -28,9 +28,11 @@ func (w *window) reset() {
 // add records succ successes, then fails failures, as the newest calls.
 func (w *window) add(succ, fails uint64) {
 	if total := uint64(len(w.buckets)) * w.size; succ >= total {
-		// Only successes remain in the window: skip the laps.
+		// Only successes remain in the window: skip the laps, keeping the
+		// bucket boundaries where adding them one by one would put them.
+		fill := (w.buckets[w.cur].calls + succ) % w.size
 		w.reset()
-		succ = total - w.size + succ%w.size
+		succ = total - w.size + fill
 	}
 	w.addSlow(succ, 0)
 	w.addSlow(0, fails)

@@ -566,7 +566,10 @@ func (b *Breaker) bumpStreak(w uint64) uint64 {
 func (b *Breaker) rateTripped(succ, fails uint64) bool {
 	b.win.add(succ-b.succSeen, fails)
 	b.succSeen = succ
-	reached := b.win.fails > 0 && float64(b.win.fails) >= b.cfg.FailureRate*float64(b.win.calls)
+	// Divide rather than multiply: the rounded quotient of fails/calls equals
+	// FailureRate when the exact ratio equals the decimal the user wrote
+	// (7/100 against 0.07), while FailureRate*calls can round above fails.
+	reached := b.win.fails > 0 && float64(b.win.fails)/float64(b.win.calls) >= b.cfg.FailureRate
 	if reached && b.win.calls >= uint64(b.cfg.MinCalls) {
 		return true
 	}

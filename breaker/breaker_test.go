@@ -864,3 +864,21 @@ func TestHalfOpenConcurrentAdmission(t *testing.T) {
 		require.Equal(t, breaker.Closed, b.State())
 	})
 }
+
+// TestFailureRateExactlyAtRate: a failure ratio exactly equal to the decimal
+// FailureRate opens the breaker, for every rate in hundredths, and one
+// failure fewer does not.
+func TestFailureRateExactlyAtRate(t *testing.T) {
+	for pct := 1; pct <= 100; pct++ {
+		b := newBreaker(t, breaker.Config{FailureRate: float64(pct) / 100, Window: 100})
+		for range 100 - pct {
+			require.NoError(t, b.Do(t.Context(), succeed))
+		}
+		for range pct - 1 {
+			require.Error(t, b.Do(t.Context(), fail))
+		}
+		require.Equal(t, breaker.Closed, b.State(), "%d/99 failures with rate %d%%", pct-1, pct)
+		require.Error(t, b.Do(t.Context(), fail))
+		require.Equal(t, breaker.Open, b.State(), "%d/100 failures with rate %d%%", pct, pct)
+	}
+}

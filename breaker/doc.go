@@ -35,18 +35,23 @@
 //     success that finds it non-zero resets it with compare-and-swap, so the
 //     count is always that of some serial order of the reports.
 //   - FailureRate over the most recent Window calls, once at least MinCalls
-//     calls are in the window. The window is a ring of buckets of
-//     max(1, Window/10) calls that drops its oldest bucket as a whole, so it
-//     covers between Window and Window + Window/10 calls (rounded up to whole
-//     buckets); with Window below 20 the buckets hold one call and it is exact. Failures enter the window at
-//     once and the rate is evaluated on each failure. Successes enter it
-//     lazily, at the next evaluation, because they can only lower the rate:
-//     they all came after the failures already in the window, so the window
-//     still holds the calls in the order their results were reported, and the
-//     success path does no more work than in the consecutive mode. While the rate is reached
-//     but the window holds fewer than MinCalls calls, each success is
-//     evaluated too, so a success that brings the window to MinCalls opens
-//     the breaker.
+//     calls are in the window. The rate is reached when failures/calls,
+//     computed as a float64 quotient, is at least FailureRate, so a ratio
+//     equal to the decimal written (7 of 100 against 0.07) reaches it. The
+//     window is a ring of buckets of max(1, Window/10) calls that drops its
+//     oldest bucket as a whole, so once full it covers between Window and
+//     Window + Window/10 calls (rounded up to whole buckets); with Window
+//     below 20 the buckets hold one call and it is exact. The rate is judged
+//     when a failure is reported, and also on each success while the rate
+//     is reached but the window holds fewer than MinCalls calls, so a
+//     success that brings the window to MinCalls opens the breaker. Otherwise
+//     a success never opens it: in an exact window a success can only lower
+//     the rate; with larger buckets, a success that pushes out an old bucket
+//     of successes can raise it, and the breaker then opens at the next
+//     failure if the rate is still reached. Successes enter the window
+//     lazily, at the next judgement, after the failures already in it (the
+//     order in which results were reported), so the success path does no
+//     more work than in the consecutive mode.
 //
 // A result is classified by Config.IsIgnored first (default: context.Canceled
 // is ignored: it counts neither way and frees a half-open slot), then by

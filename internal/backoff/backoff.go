@@ -3,6 +3,7 @@
 package backoff
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -32,6 +33,9 @@ func Full(base, max time.Duration, attempt int) time.Duration {
 	c := Ceiling(base, max, attempt)
 	if c <= 0 {
 		return 0
+	}
+	if c == math.MaxInt64 {
+		return time.Duration(rand.Int64N(int64(c))) // [0, c) : c+1 would overflow
 	}
 	return time.Duration(rand.Int64N(int64(c) + 1))
 }

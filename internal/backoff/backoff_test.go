@@ -36,3 +36,15 @@ func TestFullWithinCeiling(t *testing.T) {
 		}
 	}
 }
+
+func TestFullHugeCeiling(t *testing.T) {
+	const max = time.Duration(1<<63 - 1)
+	for attempt := 0; attempt < 70; attempt++ {
+		if d := Full(max, max, attempt); d < 0 {
+			t.Fatalf("Full(max, max, %d) = %v, want non-negative", attempt, d)
+		}
+		if d := Full(time.Second, max, attempt); d < 0 {
+			t.Fatalf("Full(1s, max, %d) = %v, want non-negative", attempt, d)
+		}
+	}
+}

@@ -798,3 +798,47 @@ func TestMockConfigRefusedRegistersNothing(t *testing.T) {
 	require.NoError(t, err, "the failed attempts left nothing registered")
 	require.NotNil(t, m)
 }
+
+// Run, Step, Subscribe and the readers at once, on the bubble's clock: the
+// race detector watches, and every emitted tick is valid.
+func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newTestMock(t, ticker.MockConfig{Seed: 8, Interval: 10 * time.Millisecond, Now: time.Now})
+		ins := mockUniverse(t, 8, time.Now(), 2, 3)
+		require.NoError(t, m.Subscribe(ins[:len(ins)/2], nil))
+		ctx, cancel := context.WithCancel(t.Context())
+		var ticks sync.WaitGroup
+		var wg sync.WaitGroup
+		var n sync.Map
+		emit := func(tk ticker.Tick) {
+			if err := tk.Validate(); err != nil {
+				t.Error(err)
+			}
+			n.Store(tk.Token, true)
+		}
+		ticks.Go(func() { require.NoError(t, m.Run(ctx, emit)) })
+		wg.Go(func() {
+			for range 100 {
+				m.Step(time.Now(), emit)
+				time.Sleep(3 * time.Millisecond)
+			}
+		})
+		wg.Go(func() {
+			for i := range 100 {
+				k := i % len(ins)
+				_ = m.Subscribe(ins[k:k+1], ins[(k+7)%len(ins):(k+7)%len(ins)+1])
+				_ = m.Instruments()
+				_, _ = m.Spot("BANKNIFTY")
+				_ = m.Len()
+				time.Sleep(7 * time.Millisecond)
+			}
+		})
+		wg.Wait()
+		cancel()
+		ticks.Wait()
+		require.Equal(t, len(m.Instruments()), m.Len())
+		seen := 0
+		n.Range(func(any, any) bool { seen++; return true })
+		require.Greater(t, seen, len(ins)/2)
+	})
+}

@@ -787,7 +787,7 @@ func TestMockConfigRefusedRegistersNothing(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	_, err := ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, MaxSize: 1<<30 + 1})
 	require.ErrorContains(t, err, "MockConfig.MaxSize")
-	// The store's metric names are taken: the mock's own are registered, the store's collide.
+	// A metric of the store's taken: the mock registers its own, then the store fails.
 	clash := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "steadfast", Subsystem: "mockstate", Name: "entries", Help: "Entries in the store.",
 		ConstLabels: prometheus.Labels{"name": "r"}})
 	require.NoError(t, reg.Register(clash))

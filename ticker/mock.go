@@ -70,7 +70,8 @@ type MockConfig struct {
 	MaxSize int
 	// RollStrikesPerSide is the number of strikes on each side of the money
 	// that the mock lists for an expiry it adds to replace an expired one.
-	// Default 10; negative is an error.
+	// Default 10; negative or above 10000 (as for
+	// UniverseConfig.StrikesPerSide) is an error.
 	RollStrikesPerSide int
 	// Name labels the source's metrics (constant label "name") and those of
 	// its state store, and its log records. Default "mock".
@@ -244,8 +245,8 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		return nil, fmt.Errorf("ticker: MockConfig.Interval must not be negative, got %v", cfg.Interval)
 	case cfg.MaxSize < 0 || cfg.MaxSize > mockMaxMaxSize:
 		return nil, fmt.Errorf("ticker: MockConfig.MaxSize must be in [0, %d], got %d", mockMaxMaxSize, cfg.MaxSize)
-	case cfg.RollStrikesPerSide < 0:
-		return nil, fmt.Errorf("ticker: MockConfig.RollStrikesPerSide must not be negative, got %d", cfg.RollStrikesPerSide)
+	case cfg.RollStrikesPerSide < 0 || cfg.RollStrikesPerSide > maxStrikesPerSide:
+		return nil, fmt.Errorf("ticker: MockConfig.RollStrikesPerSide must be in [0, %d], got %d", maxStrikesPerSide, cfg.RollStrikesPerSide)
 	}
 	rate, yield := DefaultMockRate, DefaultMockDividendYield
 	if cfg.Rate != nil {

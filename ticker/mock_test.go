@@ -68,6 +68,8 @@ func TestMockConfigValidation(t *testing.T) {
 		{ticker.MockConfig{Interval: -time.Second}, "MockConfig.Interval"},
 		{ticker.MockConfig{MaxSize: -1}, "MockConfig.MaxSize"},
 		{ticker.MockConfig{RollStrikesPerSide: -1}, "MockConfig.RollStrikesPerSide"},
+		{ticker.MockConfig{RollStrikesPerSide: 10001}, "MockConfig.RollStrikesPerSide"},
+		{ticker.MockConfig{MaxSize: 1<<30 + 1}, "MockConfig.MaxSize"},
 		{ticker.MockConfig{Rate: new(math.NaN())}, "MockConfig.Rate"},
 		{ticker.MockConfig{Rate: new(-1.5)}, "MockConfig.Rate"},
 		{ticker.MockConfig{DividendYield: new(2.0)}, "MockConfig.DividendYield"},

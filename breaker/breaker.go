@@ -317,8 +317,10 @@ func (b *Breaker) Allow() (Permit, error) {
 func (b *Breaker) allowSlow() (Permit, error) {
 	w := b.word.Load()
 	if stateOf(w) == Open && (w&forcedBit != 0 || b.now() < b.openUntil.Load()) {
-		if _, ok := b.stripe().c[rejected].add(w); !ok {
+		if n, ok := b.stripe().c[rejected].add(w); !ok {
 			b.cum[rejected].Add(1) // the state changed meanwhile
+		} else if n >= foldAt {
+			b.foldLocked(w, rejected)
 		}
 		return Permit{}, ErrOpen
 	}
@@ -338,7 +340,10 @@ func (b *Breaker) allowSlow() (Permit, error) {
 		}
 	}
 	if err != nil {
-		b.stripe().c[rejected].add(w) // cannot fail: the word changes only under mu
+		// Cannot fail: the word changes only under mu.
+		if n, _ := b.stripe().c[rejected].add(w); n >= foldAt {
+			b.fold(w, rejected)
+		}
 		w = 0
 	}
 	b.mu.Unlock()
@@ -436,9 +441,7 @@ func (b *Breaker) record(p Permit, r result) {
 		if p.w&stateMask == uint64(Closed) && b.word.Load() == p.w {
 			if n, ok := b.stripe().c[ignored].add(p.w); ok {
 				if n >= foldAt {
-					b.mu.Lock()
-					b.fold(p.w, ignored)
-					b.mu.Unlock()
+					b.foldLocked(p.w, ignored)
 				}
 				return
 			}
@@ -779,8 +782,8 @@ func (b *Breaker) stampStripes(w uint64) {
 	}
 }
 
-// fold moves the count of the calling goroutine's stripe for r out of the
-// stripe before it can overflow. Under mu.
+// fold moves the counts for r of every stripe that reached foldAt into
+// genBase and cum before they can overflow. Under mu.
 func (b *Breaker) fold(w uint64, r result) {
 	for i := range b.stripes {
 		c := &b.stripes[i].c[r]
@@ -793,6 +796,13 @@ func (b *Breaker) fold(w uint64, r result) {
 		b.genBase[r] += n
 		b.cum[r].Add(n)
 	}
+}
+
+// foldLocked is fold for a caller that does not hold mu.
+func (b *Breaker) foldLocked(w uint64, r result) {
+	b.mu.Lock()
+	b.fold(w, r)
+	b.mu.Unlock()
 }
 
 // successes returns the successes of the generation of w. Under mu.

@@ -79,7 +79,10 @@
 // Permit must be passed to Done exactly once; doing otherwise is a bug in the
 // caller, which can skew the counts but never breaks the breaker. Half-open
 // admits HalfOpenMaxCalls probes in total, not at a time: a finished probe
-// does not free its slot, an ignored one does.
+// does not free its slot, an ignored one does, and a probe that never
+// reports (a call that hangs, a Permit never passed to Done) keeps its slot,
+// so the breaker stays half-open until it reports or Reset or Trip is
+// called. Give protected calls a deadline.
 //
 // # Counting without a shared hot spot
 //
@@ -90,10 +93,14 @@
 // New), rounded up to a power of two and at most 64. A goroutine picks one by
 // hashing the address of its stack, so each goroutine keeps reusing its own
 // stripe and two running goroutines share one with a probability of about one
-// in the number of stripes, which costs speed, never correctness. The counts
-// are exact: each counter word carries its generation, and a state change
-// re-tags every counter under the lock before it publishes the new state, so
-// a result can land only in the generation that admitted it. Counts is exact
+// in the number of stripes, which costs speed, never correctness (stacks
+// move when they grow; the address is only a hint). The counts are exact:
+// each counter word carries the low 32 bits of its generation, a state
+// change re-tags every counter under the lock before it publishes the new
+// state, and a result is added only after checking the whole state word, so
+// it lands in the generation that admitted it, unless 2^32 state changes
+// happen between that check and its compare-and-swap, a few instructions
+// apart. Counts is exact
 // for Successes, Failures, Ignored, Rejected and ConsecutiveFailures;
 // ConsecutiveSuccesses is the number of successes recorded since the latest
 // failure, exact when calls do not overlap.

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -143,4 +145,64 @@ func TestFailureRateAfterLongSuccessRun(t *testing.T) {
 	require.Equal(t, Closed, b.State())
 	_ = b.Do(ctx, func(context.Context) error { return boom })
 	require.Equal(t, Open, b.State(), "50 failures in the last 100 calls")
+}
+
+// TestFoldRejected: rejections, which can go on for as long as a tripped
+// breaker stays open or a probe never finishes, are folded before their
+// stripe counter overflows, on the lock-free and the locked path.
+func TestFoldRejected(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	b, err := New(Config{Name: "fr", FailureThreshold: 1, OpenTimeout: time.Second, Registerer: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	rejectedMetric := func() float64 {
+		v, err := metrictest.Value(reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "rejected"})
+		require.NoError(t, err)
+		return v
+	}
+
+	// Tripped: rejected without the lock.
+	b.Trip()
+	w := b.word.Load()
+	b.stripe().c[rejected].Store(tagOf(w) | (foldAt - 1))
+	for range 3 {
+		_, err := b.Allow()
+		require.ErrorIs(t, err, ErrOpen)
+	}
+	require.Less(t, b.stripe().c[rejected].Load()&countMask, uint64(foldAt), "folded")
+	require.Equal(t, uint64(foldAt+2), b.Counts().Rejected)
+	require.Equal(t, float64(foldAt+2), rejectedMetric())
+
+	// Half-open with its probe slot taken: rejected under the lock.
+	synctest.Test(t, func(t *testing.T) {
+		b, err := New(Config{FailureThreshold: 1, OpenTimeout: time.Second})
+		require.NoError(t, err)
+		require.Error(t, b.Do(context.Background(), func(context.Context) error { return errors.New("boom") }))
+		time.Sleep(time.Second)
+		p, err := b.Allow()
+		require.NoError(t, err)
+		w := b.word.Load()
+		require.Equal(t, HalfOpen, stateOf(w))
+		b.stripe().c[rejected].Store(tagOf(w) | (foldAt - 1))
+		for range 3 {
+			_, err := b.Allow()
+			require.ErrorIs(t, err, ErrTooManyCalls)
+		}
+		require.Less(t, b.stripe().c[rejected].Load()&countMask, uint64(foldAt), "folded")
+		require.Equal(t, uint64(foldAt+2), b.Counts().Rejected)
+		b.Done(p, nil)
+	})
+}
+
+// TestCounterTagWidth: a counter re-tagged for a later generation refuses a
+// permit of an earlier one, however many generations apart up to 2^32.
+func TestCounterTagWidth(t *testing.T) {
+	const g = 12345
+	w := uint64(g)<<genShift | uint64(Closed)
+	for _, d := range []uint64{1, 2, 1 << 20, 1 << 31, 1<<32 - 1} {
+		var c counter
+		c.Store(tagOf(w + d<<genShift))
+		_, ok := c.add(w)
+		require.False(t, ok, "%d generations later", d)
+		require.Equal(t, tagOf(w+d<<genShift), c.Load(), "nothing counted")
+	}
 }

@@ -8,17 +8,20 @@ import (
 
 // The per-generation counts live in striped counters so that concurrent
 // calls on different CPUs do not write one shared cache line. Each counter
-// word holds the low 20 bits of the generation in its top bits and a count
-// in the low 44 bits, and is incremented by compare-and-swap only while its
-// generation matches the caller's permit. A state change re-tags every
+// word holds the low 32 bits of the generation in its top half and a count
+// in its low half, and is incremented by compare-and-swap only while its
+// generation matches the caller's permit. The caller checks the whole state
+// word just before, so a tag can match a wrong generation only if 2^32 state
+// changes happen between that check and the compare-and-swap. A state change re-tags every
 // counter under the lock (folding the old counts into the cumulative totals)
 // before it publishes the new state word, so a late result of an earlier
 // generation can never count in the new one.
 const (
-	countBits = 44
+	countBits = 32
 	countMask = 1<<countBits - 1
 	// foldAt is the count at which a counter is folded into genBase/cum so
-	// that it never overflows; a multiple of every publication batch size.
+	// that it never overflows: every add that reaches it folds, and calls
+	// in flight would need another 2^31 increments to overflow.
 	foldAt = 1 << (countBits - 1)
 )
 

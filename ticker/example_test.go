@@ -133,7 +133,7 @@ func ExampleUnderlyingSpec() {
 	fmt.Println(err)
 	// Output:
 	// FINNIFTY25DEC23450CE 65
-	// ticker: UniverseConfig.Underlyings[0].StrikeStep must be positive and finite, got 0
+	// ticker: UniverseConfig.Underlyings[0].StrikeStep must be finite and at least 0.0001, got 0
 }
 
 func ExampleHolidays() {

@@ -16,13 +16,13 @@ type UnderlyingSpec struct {
 	Symbol        string       // the index's trading symbol, e.g. "NIFTY 50"
 	Token         uint32       // the index's token; must be non-zero
 	Spot          float64      // reference spot level the strikes are centred on, e.g. 24000
-	StrikeStep    float64      // distance between listed strikes: 50 for NIFTY, 100 for BANKNIFTY
+	StrikeStep    float64      // distance between listed strikes: 50 for NIFTY, 100 for BANKNIFTY; at least 0.0001, and Spot at most 1e9 steps
 	LotSize       int          // contract size: 75 for NIFTY, 35 for BANKNIFTY
 	TickSize      float64      // minimum price step of the options, e.g. 0.05
 	ExpiryWeekday time.Weekday // weekly expiries fall on this day; monthly ones on its last occurrence in the month
 	Weekly        bool         // weekly series listed (NIFTY yes, BANKNIFTY no)
 	Monthly       bool         // monthly series listed
-	Volatility    float64      // annualised volatility, e.g. 0.13; the mock source uses it for the index's moves and the ATM implied volatility
+	Volatility    float64      // annualised volatility, e.g. 0.13; the mock source uses it for the index's moves and the ATM implied volatility (zero: 0.15; at most 2.5)
 }
 
 // NIFTY returns the NIFTY 50 index as NSE lists its options today: strike
@@ -71,8 +71,10 @@ func (s UnderlyingSpec) validate(field string) error {
 		return fmt.Errorf("ticker: %s.Token must not be zero", field)
 	case !(s.Spot > 0) || math.IsInf(s.Spot, 0):
 		return fmt.Errorf("ticker: %s.Spot must be positive and finite, got %v", field, s.Spot)
-	case !(s.StrikeStep > 0) || math.IsInf(s.StrikeStep, 0):
-		return fmt.Errorf("ticker: %s.StrikeStep must be positive and finite, got %v", field, s.StrikeStep)
+	case !(s.StrikeStep >= minStrikeStep) || math.IsInf(s.StrikeStep, 0):
+		return fmt.Errorf("ticker: %s.StrikeStep must be finite and at least %v, got %v", field, minStrikeStep, s.StrikeStep)
+	case s.Spot/s.StrikeStep > maxSpotSteps:
+		return fmt.Errorf("ticker: %s.Spot must be at most %g strike steps, got %v with StrikeStep %v", field, float64(maxSpotSteps), s.Spot, s.StrikeStep)
 	case s.LotSize <= 0:
 		return fmt.Errorf("ticker: %s.LotSize must be positive, got %d", field, s.LotSize)
 	case !(s.TickSize > 0) || math.IsInf(s.TickSize, 0):
@@ -86,6 +88,15 @@ func (s UnderlyingSpec) validate(field string) error {
 	}
 	return nil
 }
+
+// Limits on UnderlyingSpec: strikes are rounded to 1/10000 of a rupee, so a
+// finer step would list one strike several times; and a spot more than a
+// billion strike steps from zero is certainly a mistaken step (from about
+// 10¹⁵ steps on, strikes would lose the step to rounding, and then overflow).
+const (
+	minStrikeStep = 1e-4
+	maxSpotSteps  = 1e9
+)
 
 // listedExpiry is one listed expiry date and the series it belongs to.
 type listedExpiry struct {

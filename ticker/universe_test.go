@@ -270,6 +270,8 @@ func TestUniverseConfigErrors(t *testing.T) {
 		{"zero token", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.Token = 0 })}, "Underlyings[0].Token"},
 		{"zero spot", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.Spot = 0 })}, "Underlyings[0].Spot"},
 		{"bad step", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.StrikeStep = -50 })}, "Underlyings[0].StrikeStep"},
+		{"step below the strike resolution", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.StrikeStep = 1e-5 })}, "Underlyings[0].StrikeStep"},
+		{"spot too many steps out", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.Spot, s.StrikeStep = 1e300, 1e-4 })}, "Underlyings[0].Spot"},
 		{"bad lot", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.LotSize = 0 })}, "Underlyings[0].LotSize"},
 		{"bad tick", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.TickSize = 0 })}, "Underlyings[0].TickSize"},
 		{"bad weekday", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.ExpiryWeekday = 9 })}, "Underlyings[0].ExpiryWeekday"},

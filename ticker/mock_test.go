@@ -844,3 +844,29 @@ func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
 		require.Greater(t, seen, len(ins)/2)
 	})
 }
+
+// A tick that fails Tick.Validate is withheld and counted, the rest of the
+// round is delivered, and the instrument's state is not corrupted by it.
+func TestMockInvalidTicksWithheldAndCounted(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := newTestMock(t, ticker.MockConfig{Name: "w", Registerer: reg, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}})
+	// A tick size so small that every price overflows to +Inf on its grid.
+	bad := ticker.Instrument{Token: 5, Symbol: "TINY", Underlying: "NIFTY", Kind: ticker.KindEquity, TickSize: 1e-310}
+	good := ticker.Instrument{Token: 6, Symbol: "FINE", Underlying: "NIFTY", Kind: ticker.KindEquity}
+	require.NoError(t, m.Subscribe([]ticker.Instrument{bad, good}, nil))
+	for i := range 3 {
+		var got []uint32
+		m.Step(mockMonday.Add(time.Duration(i)*time.Second), func(tk ticker.Tick) {
+			require.NoError(t, tk.Validate())
+			got = append(got, tk.Token)
+		})
+		require.Equal(t, []uint32{6}, got)
+	}
+	invalid, err := metrictest.Value(reg, "steadfast_ticker_mock_invalid_ticks_total", metrictest.Labels{"name": "w"})
+	require.NoError(t, err)
+	require.Equal(t, 3.0, invalid)
+	ticks, err := metrictest.Value(reg, "steadfast_ticker_mock_ticks_total", metrictest.Labels{"name": "w"})
+	require.NoError(t, err)
+	require.Equal(t, 3.0, ticks)
+	require.Len(t, m.Instruments(), 2, "an instrument whose tick is withheld stays subscribed")
+}

@@ -190,6 +190,9 @@ type MockSource struct {
 	next    int64 // earliest expiry cutoff (Unix ns) among subs; MaxInt64 if none
 }
 
+// MockSource is the engine's default Source.
+var _ Source = (*MockSource)(nil)
+
 // mockUnderlying is the price process of one underlying.
 type mockUnderlying struct {
 	spec      UnderlyingSpec

@@ -88,7 +88,11 @@
 //     used that were inserted before it: in a store of size 3 holding a, b
 //     and c, after Get(b) and Get(c), seeding d evicts a.
 //   - Entries removed by Delete or by expiry leave their slot empty; the next
-//     inserts fill empty slots before anything is evicted.
+//     inserts fill empty slots before anything is evicted. An entry put in
+//     such a slot takes that slot's turn, so if it is never used the hand
+//     may reach it before older unused entries.
+//   - Gets that set a bit again right after the hand cleared it cannot keep
+//     the hand going: after one full pass it evicts the entry it is at.
 //
 // # Expiry
 //

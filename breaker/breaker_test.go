@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -569,8 +570,19 @@ func TestFailureRateDefaultWindow(t *testing.T) {
 // that every call is counted exactly once.
 func TestHammer(t *testing.T) {
 	const workers, perWorker = 8, 5000
+	for _, cfg := range []breaker.Config{
+		{Name: "consecutive", FailureThreshold: perWorker * workers},
+		// 10% failures never reach a 90% rate.
+		{Name: "rate", FailureRate: 0.9, Window: 100, MinCalls: 10},
+	} {
+		t.Run(cfg.Name, func(t *testing.T) { hammer(t, cfg, workers, perWorker) })
+	}
+}
+
+func hammer(t *testing.T, cfg breaker.Config, workers, perWorker int) {
 	reg := prometheus.NewRegistry()
-	b := newBreaker(t, breaker.Config{Name: "h", FailureThreshold: perWorker * workers, Registerer: reg})
+	cfg.Registerer = reg
+	b := newBreaker(t, cfg)
 	var wg sync.WaitGroup
 	for g := range workers {
 		wg.Go(func() {
@@ -593,12 +605,14 @@ func TestHammer(t *testing.T) {
 	}
 	wg.Wait()
 	c := b.Counts()
+	total := uint64(workers * perWorker)
 	want := breaker.Counts{
-		Calls:     workers * perWorker * 9 / 10,
-		Successes: workers * perWorker * 8 / 10,
-		Failures:  workers * perWorker / 10,
-		Ignored:   workers * perWorker / 10,
+		Calls:     total * 9 / 10,
+		Successes: total * 8 / 10,
+		Failures:  total / 10,
+		Ignored:   total / 10,
 	}
+	require.Equal(t, breaker.Closed, b.State())
 	c.ConsecutiveFailures, c.ConsecutiveSuccesses = 0, 0 // depend on the interleaving
 	require.Equal(t, want, c)
 	requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"}, float64(want.Successes))
@@ -881,4 +895,159 @@ func TestFailureRateExactlyAtRate(t *testing.T) {
 		require.Error(t, b.Do(t.Context(), fail))
 		require.Equal(t, breaker.Open, b.State(), "%d/100 failures with rate %d%%", pct, pct)
 	}
+}
+
+// TestHalfOpenSlotsUnderConcurrency: 8 goroutines keep asking for probes
+// while half-open. Admitted probes that report an ignored result free their
+// slot, so more are admitted over time, but never more than HalfOpenMaxCalls
+// at once; the breaker stays half-open until HalfOpenMaxCalls probes have
+// succeeded, and then closes.
+func TestHalfOpenSlotsUnderConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const slots = 3
+		b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Second, HalfOpenMaxCalls: slots})
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Second)
+		require.Equal(t, breaker.HalfOpen, b.State())
+
+		var (
+			wg                 sync.WaitGroup
+			inFlight, maxSeen  atomic.Int64
+			admitted, rejected atomic.Int64
+		)
+		for range 8 {
+			wg.Go(func() {
+				for range 500 {
+					p, err := b.Allow()
+					if err != nil {
+						require.ErrorIs(t, err, breaker.ErrTooManyCalls)
+						rejected.Add(1)
+						continue
+					}
+					admitted.Add(1)
+					n := inFlight.Add(1)
+					for m := maxSeen.Load(); n > m && !maxSeen.CompareAndSwap(m, n); m = maxSeen.Load() {
+					}
+					runtime.Gosched()
+					inFlight.Add(-1)
+					b.Done(p, context.Canceled) // ignored: frees the slot
+				}
+			})
+		}
+		wg.Wait()
+		require.LessOrEqual(t, maxSeen.Load(), int64(slots))
+		require.Equal(t, breaker.HalfOpen, b.State(), "ignored probes neither close nor re-open it")
+		c := b.Counts()
+		require.Equal(t, uint64(admitted.Load()), c.Ignored)
+		require.Equal(t, uint64(rejected.Load()), c.Rejected)
+		require.Equal(t, int64(8*500), admitted.Load()+rejected.Load())
+
+		// Now the probes succeed, from 8 goroutines at once: exactly slots
+		// half-open permits are admitted, and their successes close it.
+		var probes []breaker.Permit
+		var mu sync.Mutex
+		for range 8 {
+			wg.Go(func() {
+				if p, err := b.Allow(); err == nil {
+					mu.Lock()
+					probes = append(probes, p)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, probes, slots)
+		for i, p := range probes {
+			require.Equal(t, breaker.HalfOpen, b.State(), "after %d successes", i)
+			b.Done(p, nil)
+		}
+		require.Equal(t, breaker.Closed, b.State())
+	})
+}
+
+// TestHalfOpenFailureWinsOverLaterSuccesses: one failing probe re-opens the
+// breaker; the other probes' successes, reported later, are stale and do not
+// close it.
+func TestHalfOpenFailureWinsOverLaterSuccesses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Second, HalfOpenMaxCalls: 3})
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Second)
+		var ps [3]breaker.Permit
+		for i := range ps {
+			var err error
+			ps[i], err = b.Allow()
+			require.NoError(t, err)
+		}
+		b.Done(ps[0], nil)
+		b.Done(ps[1], errBoom)
+		require.Equal(t, breaker.Open, b.State())
+		b.Done(ps[2], nil)
+		require.Equal(t, breaker.Open, b.State())
+		require.Equal(t, breaker.Counts{}, b.Counts())
+	})
+}
+
+// TestTripOutlastsOpenTimeout: a tripped breaker stays open past any
+// OpenTimeout, whether it is observed by State, Counts, a scrape or a call,
+// and also when it was tripped while half-open.
+func TestTripOutlastsOpenTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		rec := &recorder{}
+		b := newBreaker(t, breaker.Config{Name: "tr", FailureThreshold: 1, OpenTimeout: time.Second, Registerer: reg, OnStateChange: rec.on})
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Second)
+		require.Equal(t, breaker.HalfOpen, b.State())
+		b.Trip()
+		for range 5 {
+			time.Sleep(time.Hour)
+			requireMetric(t, reg, "steadfast_breaker_state", metrictest.Labels{"name": "tr"}, 1)
+			require.Equal(t, uint64(0), b.Counts().Calls)
+			_, err := b.Allow()
+			require.ErrorIs(t, err, breaker.ErrOpen)
+			require.Equal(t, breaker.Open, b.State())
+		}
+		require.Equal(t, uint64(5), b.Counts().Rejected)
+		b.Reset()
+		require.Equal(t, breaker.Closed, b.State())
+		require.Equal(t, []string{"tr:closed->open", "tr:open->half-open", "tr:half-open->open", "tr:open->closed"}, rec.get())
+	})
+}
+
+// TestHammerConsecutiveFailures: failures from 8 goroutines are all
+// consecutive; one more success, reported after them, ends the streak.
+func TestHammerConsecutiveFailures(t *testing.T) {
+	const workers, perWorker = 8, 2000
+	b := newBreaker(t, breaker.Config{FailureThreshold: workers*perWorker + 1})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range perWorker {
+				_ = b.Do(context.Background(), fail)
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, uint64(workers*perWorker), b.Counts().ConsecutiveFailures)
+	require.Error(t, b.Do(t.Context(), fail))
+	require.Equal(t, breaker.Open, b.State(), "threshold reached exactly")
+	b.Reset()
+	for range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				if i%2 == 0 {
+					_ = b.Do(context.Background(), fail)
+				} else {
+					_ = b.Do(context.Background(), succeed)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, b.Do(t.Context(), succeed))
+	c := b.Counts()
+	require.Zero(t, c.ConsecutiveFailures)
+	require.Equal(t, uint64(workers*perWorker/2), c.Failures)
+	require.Equal(t, uint64(workers*perWorker/2+1), c.Successes)
 }

@@ -123,8 +123,9 @@
 // identical ticks. Random draws for the underlyings come from one seeded PCG
 // stream; per-instrument noise (volume, quantities, open-interest jitter) is
 // a hash of the seed, the token and the time, so it does not depend on the
-// order or set of other subscriptions. emit is called without any lock held
-// (it may call Subscribe); a panic in it is recovered, logged and counted.
+// order or set of other subscriptions. emit, MockConfig.Now and the Logger
+// are called without the source's lock held (emit may call Subscribe); a
+// panic in emit is recovered, logged and counted.
 //
 // Per-instrument state (the latest tick, cumulative volume, the previous
 // close) lives in a mockstate store bounded by MaxSize; Subscribe refuses

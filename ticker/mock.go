@@ -577,8 +577,9 @@ func (m *MockSource) Len() int { return m.store.Len() }
 // removed first, and replaced as described under "Expiry and rollover" in
 // the MockSource documentation.
 //
-// A tick that fails Tick.Validate is withheld, counted and logged. emit is
-// called without any lock held; it may call Subscribe. A panic in emit is
+// A tick that fails Tick.Validate is withheld, counted and logged. emit,
+// MockConfig.Now and the Logger are called without the source's lock held;
+// emit may call Subscribe. A panic in emit is
 // recovered, logged and counted, and the round continues. Step is safe for
 // concurrent use, but the output is deterministic only when the calls are
 // made one at a time with non-decreasing times.
@@ -586,8 +587,9 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 	r := m.pool.Get().(*mockRound)
 	m.mu.Lock()
 	m.advanceLocked(now)
+	var logRoll []func() // the roll's log records, written after unlocking
 	if m.next != math.MaxInt64 && unixNano(now) >= m.next {
-		m.rollLocked(now)
+		logRoll = m.rollLocked(now)
 	}
 	r.subs = m.subs
 	r.spots = r.spots[:0]
@@ -597,6 +599,9 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 		r.prevClose = append(r.prevClose, m.unders[i].prevClose)
 	}
 	m.mu.Unlock()
+	for _, log := range logRoll {
+		log()
+	}
 
 	r.now = now
 	r.nano = unixNano(now)
@@ -696,8 +701,9 @@ func (m *MockSource) advanceLocked(now time.Time) {
 
 // rollLocked removes the contracts that have expired at now and, for each
 // underlying that lost option expiries, subscribes the options of as many
-// next expiries.
-func (m *MockSource) rollLocked(now time.Time) {
+// next expiries. It returns the log calls to make once the lock is released,
+// since the Logger's handler is the caller's code.
+func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 	nano := unixNano(now)
 	// Expiries per underlying before and after.
 	type key struct {
@@ -762,8 +768,10 @@ func (m *MockSource) rollLocked(now time.Time) {
 			Holidays:       m.cfg.Holidays,
 		})
 		if err != nil {
-			m.log.Error("ticker: mock source cannot list next expiries", "name", m.cfg.Name,
-				"underlying", spec.Name, "error", err)
+			logs = append(logs, func() {
+				m.log.Error("ticker: mock source cannot list next expiries", "name", m.cfg.Name,
+					"underlying", spec.Name, "error", err)
+			})
 			continue
 		}
 		var take []calDay
@@ -783,7 +791,8 @@ func (m *MockSource) rollLocked(now time.Time) {
 			}
 			take = append(take, d)
 		}
-		full := 0
+		full, refused := 0, 0
+		var firstErr error
 		for _, in := range ins {
 			if !in.Kind.IsOption() || !slices.Contains(take, dayOf(in.Expiry)) {
 				continue
@@ -796,22 +805,36 @@ func (m *MockSource) rollLocked(now time.Time) {
 				continue
 			}
 			mi, err := m.prepare(in, now)
-			if err != nil {
-				continue // cannot happen for a listed, unexpired option
+			if err != nil { // an expiry after 2262, say
+				if refused == 0 {
+					firstErr = err
+				}
+				refused++
+				continue
 			}
 			m.addLocked(mi)
 			subs = append(subs, mi)
 			rolled++
 		}
 		if full > 0 {
-			m.log.Warn("ticker: mock source is full; next-expiry contracts not added",
-				"name", m.cfg.Name, "underlying", spec.Name, "skipped", full, "max_size", m.maxLen)
+			logs = append(logs, func() {
+				m.log.Warn("ticker: mock source is full; next-expiry contracts not added",
+					"name", m.cfg.Name, "underlying", spec.Name, "skipped", full, "max_size", m.maxLen)
+			})
+		}
+		if refused > 0 {
+			logs = append(logs, func() {
+				m.log.Error("ticker: mock source cannot price next-expiry contracts; not added",
+					"name", m.cfg.Name, "underlying", spec.Name, "skipped", refused, "first", firstErr)
+			})
 		}
 	}
 	m.met.rolled.Add(float64(rolled))
 	m.setSubsLocked(subs)
-	m.log.Info("ticker: mock source rolled expiries", "name", m.cfg.Name,
-		"expired", expired, "removed_from_store", removed, "added", rolled)
+	return append(logs, func() {
+		m.log.Info("ticker: mock source rolled expiries", "name", m.cfg.Name,
+			"expired", expired, "removed_from_store", removed, "added", rolled)
+	})
 }
 
 // mockRound carries one Step's inputs to the per-instrument update, which

@@ -1,6 +1,7 @@
 package ticker
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"strconv"
@@ -95,4 +96,42 @@ func TestMockStreamsParsedDump(t *testing.T) {
 	}
 	require.Equal(t, 2*(2*DefaultMockRollStrikes+1), n["2025-12-16"])
 	require.Less(t, n["2025-12-09"], 2*(2*DefaultMockRollStrikes+1), "the dump's 9 December strikes, none added")
+}
+
+// lockCheckHandler is a slog.Handler that reports a record logged while the
+// mock's lock is held: the Logger's handler is the caller's code too.
+type lockCheckHandler struct {
+	t       *testing.T
+	m       **MockSource
+	records *int
+}
+
+func (h lockCheckHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h lockCheckHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h lockCheckHandler) WithGroup(string) slog.Handler            { return h }
+func (h lockCheckHandler) Handle(_ context.Context, r slog.Record) error {
+	*h.records++
+	if m := *h.m; m != nil {
+		if !m.mu.TryLock() {
+			h.t.Errorf("%q logged with the mock's lock held", r.Message)
+		} else {
+			m.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+func TestMockLogsWithoutLock(t *testing.T) {
+	var m *MockSource
+	records := 0
+	monday := ymdhms(2025, 12, 1, 10, 0, 0)
+	spec := NIFTY()
+	m, err := NewMockSource(MockConfig{Seed: 1, Now: func() time.Time { return monday }, MaxSize: 8,
+		Underlyings: []UnderlyingSpec{spec}, Logger: slog.New(lockCheckHandler{t, &m, &records})})
+	require.NoError(t, err)
+	ins, err := Universe(UniverseConfig{Seed: 1, Date: monday, Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	m.Step(ymdhms(2025, 12, 2, 15, 30, 0), nil) // rolls: logs the roll and that the store is full
+	require.GreaterOrEqual(t, records, 2)
 }

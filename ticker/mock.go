@@ -569,7 +569,8 @@ func (m *MockSource) Len() int { return m.store.Len() }
 // Step advances the simulation to now and calls emit once for each
 // subscribed instrument, in the order of Instruments, with its new tick. It
 // is what Run calls on every Interval; call it directly to drive the mock on
-// a clock of your own, or to test it without goroutines.
+// a clock of your own, or to test it without goroutines. With a nil emit
+// the round is computed and stored but not delivered.
 //
 // The underlyings move by one geometric Brownian motion step sized by the
 // simulated time elapsed since the previous Step (none on the first Step, or

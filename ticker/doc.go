@@ -1,9 +1,10 @@
-// Package ticker implements a market-data streaming engine for option chains
-// and the market model it runs on: instruments and ticks, tick validation, a
-// parser for the broker's instrument dump, expiry calendars, a synthetic
-// option universe, chain selection, exchange market hours and a realistic
-// mock source that needs no data file and no credentials. Black–Scholes
-// pricing lives in the sub-package ticker/bs.
+// Package ticker implements the market model for streaming option-chain
+// market data: instruments and ticks, tick validation, a parser for the
+// broker's instrument dump, expiry calendars, a synthetic option universe,
+// chain selection, exchange market hours and a realistic mock source that
+// needs no data file and no credentials. It declares the Source and
+// Publisher interfaces a streaming engine consumes; the mock source is a
+// Source. Black–Scholes pricing lives in the sub-package ticker/bs.
 //
 // # Concurrency
 //

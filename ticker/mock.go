@@ -103,9 +103,8 @@ const (
 	// at zero (no option could be priced again) or overflow it.
 	mockSpotRange = 1e6
 	// mockMaxVolatility is the largest UnderlyingSpec.Volatility the mock
-	// accepts: the smile reaches four times that level, and bs.ImpliedVol
-	// inverts prices up to bs.MaxVol, so every IV the mock quotes can be
-	// recovered from its price.
+	// accepts: the smile reaches four times that level, so every IV the mock
+	// quotes stays within bs.MaxVol, the range bs.ImpliedVol searches.
 	mockMaxVolatility = bs.MaxVol / 4
 	// mockMaxLotSize bounds an instrument's LotSize, so that open interest
 	// and cumulative volume, counted in units, cannot overflow.

@@ -1021,3 +1021,46 @@ func TestUpdateBuildPanicRestoresBuilder(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, p1.A, "builder not restored after build panicked")
 }
+
+// A Get that loaded the index before it was rebuilt or reset goes on
+// probing the old table. Through it, every entry still live is found with
+// its current snapshot, and no removed entry is found: removal is marked on
+// the entry, not only in the table it was removed from.
+func TestOldTableAfterRebuildAndReset(t *testing.T) {
+	s, err := New(func(b *[2]int) *[2]int { v := *b; return &v }, Config[int, [2]int]{MaxSize: 100000})
+	require.NoError(t, err)
+	for k := 0; k < 100; k++ {
+		s.Seed(k, func(b *[2]int) { *b = [2]int{k, 1} })
+	}
+	old := s.tab.Load()
+	for k := 1000; k < 3000; k++ { // several rebuilds
+		s.Seed(k, nil)
+	}
+	require.NotSame(t, old, s.tab.Load(), "the index was not rebuilt")
+	for k := 0; k < 50; k++ { // removed after the rebuild: old still holds them
+		require.True(t, s.Delete(k))
+	}
+	for k := 50; k < 100; k++ {
+		_, err := s.Update(k, func(b *[2]int) error { b[1] = 2; return nil })
+		require.NoError(t, err)
+	}
+	s.Seed(0, func(b *[2]int) { *b = [2]int{0, 3} }) // a new entry for a removed key
+	for k := 0; k < 100; k++ {
+		e := old.find(s.hash(k), k)
+		if k < 50 {
+			require.Nil(t, e, "removed key %d found through the old table", k)
+			continue
+		}
+		require.NotNil(t, e, "live key %d missed through the old table", k)
+		require.Equal(t, [2]int{k, 2}, *e.snap.Load())
+	}
+	p, ok := s.Get(0)
+	require.True(t, ok)
+	require.Equal(t, [2]int{0, 3}, *p)
+
+	cur := s.tab.Load()
+	s.Reset()
+	for k := 0; k < 3000; k++ {
+		require.Nil(t, cur.find(s.hash(k), k), "key %d found through the table replaced by Reset", k)
+	}
+}

@@ -1063,4 +1063,19 @@ func TestOldTableAfterRebuildAndReset(t *testing.T) {
 	for k := 0; k < 3000; k++ {
 		require.Nil(t, cur.find(s.hash(k), k), "key %d found through the table replaced by Reset", k)
 	}
+
+	// Entries evicted for room, after the table a reader holds was replaced.
+	small, err := New(func(b *[2]int) *[2]int { v := *b; return &v }, Config[int, [2]int]{MaxSize: 20})
+	require.NoError(t, err)
+	for k := 0; k < 20; k++ {
+		small.Seed(k, nil)
+	}
+	old = small.tab.Load()
+	for k := 20; k < 40; k++ { // evicts 0..19; tombstones force a rebuild
+		small.Seed(k, nil)
+	}
+	require.NotSame(t, old, small.tab.Load(), "the index was not rebuilt")
+	for k := 0; k < 20; k++ {
+		require.Nil(t, old.find(small.hash(k), k), "evicted key %d found through the old table", k)
+	}
 }

@@ -1079,3 +1079,51 @@ func TestOldTableAfterRebuildAndReset(t *testing.T) {
 		require.Nil(t, old.find(small.hash(k), k), "evicted key %d found through the old table", k)
 	}
 }
+
+// Cleanup judges without the lock, then removes under it only what is
+// unchanged. Entries deleted, re-seeded or updated after they were judged
+// expired are left alone: no second removal, no loss of the new entry, and
+// an updated entry waits for the next cleanup.
+func TestCleanupSkipsEntriesChangedAfterJudging(t *testing.T) {
+	var ev evictLog
+	var calls atomic.Int32
+	judged, release := make(chan struct{}), make(chan struct{})
+	s := newQuotes(t, Config[string, quote]{
+		OnEvict: ev.record,
+		Expired: func(q *quote, now time.Time) (bool, error) {
+			if calls.Add(1) == 4 { // every entry has been read; hold the last verdict
+				close(judged)
+				<-release
+			}
+			return expiredQuote(q, now)
+		},
+	})
+	past := time.Unix(1, 0)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		s.Seed(k, func(b *quoteBuilder) { b.key = k; b.expiry = past })
+	}
+	done := make(chan int)
+	go func() { done <- s.Cleanup(time.Unix(2, 0)) }()
+	<-judged
+	require.True(t, s.Delete("a"))
+	fresh, created := s.Seed("a", setKey("a")) // never expires
+	require.True(t, created)
+	_, err := s.Update("b", bump) // still expired, but not the snapshot judged
+	require.NoError(t, err)
+	require.True(t, s.Delete("d"))
+	close(release)
+
+	require.Equal(t, 1, <-done, "only c was unchanged")
+	require.ElementsMatch(t, []string{"a:deleted", "d:deleted", "c:expired"}, ev.list())
+	got, ok := s.Get("a")
+	require.True(t, ok, "the entry seeded after judging was lost")
+	require.Same(t, fresh, got)
+	_, ok = s.Get("b")
+	require.True(t, ok)
+
+	require.Equal(t, 1, s.Cleanup(time.Unix(2, 0)), "the next cleanup judges b's new snapshot")
+	_, ok = s.Get("b")
+	require.False(t, ok)
+	_, ok = s.Get("a")
+	require.True(t, ok)
+}

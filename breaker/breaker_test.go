@@ -1051,3 +1051,54 @@ func TestHammerConsecutiveFailures(t *testing.T) {
 	require.Equal(t, uint64(workers*perWorker/2), c.Failures)
 	require.Equal(t, uint64(workers*perWorker/2+1), c.Successes)
 }
+
+// TestPanicOpensWithPanickingCallback: fn's panic opens the breaker, the
+// OnStateChange callback runs (and panics) while that panic unwinds, and the
+// caller still sees fn's own panic value.
+func TestPanicOpensWithPanickingCallback(t *testing.T) {
+	called := false
+	b := newBreaker(t, breaker.Config{FailureThreshold: 1, OnStateChange: func(string, breaker.State, breaker.State) {
+		called = true
+		panic("callback bug")
+	}})
+	func() {
+		defer func() { require.Equal(t, "kaboom", recover()) }()
+		_ = b.Do(t.Context(), func(context.Context) error { panic("kaboom") })
+	}()
+	require.True(t, called)
+	require.Equal(t, breaker.Open, b.State())
+}
+
+// TestStackGrowthBetweenCalls: a goroutine's stripe is chosen from its stack
+// address, which changes when the stack grows and is copied. Results
+// reported at different depths, across stack copies, still count exactly.
+func TestStackGrowthBetweenCalls(t *testing.T) {
+	b := newBreaker(t, breaker.Config{FailureThreshold: 1000})
+	var deep func(n int, p breaker.Permit, err error) int
+	deep = func(n int, p breaker.Permit, err error) int {
+		var pad [256]byte
+		if n == 0 {
+			b.Done(p, err)
+			return int(pad[0])
+		}
+		return deep(n-1, p, err) + int(pad[n%256])
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				p, err := b.Allow()
+				require.NoError(t, err)
+				var res error
+				if i%4 == 0 {
+					res = errBoom
+				}
+				deep((g*200+i)%97*8, p, res) // up to ~200 KiB of stack
+			}
+		})
+	}
+	wg.Wait()
+	c := b.Counts()
+	require.Equal(t, uint64(600), c.Successes)
+	require.Equal(t, uint64(200), c.Failures)
+}

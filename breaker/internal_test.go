@@ -48,32 +48,55 @@ func TestWindowBuckets(t *testing.T) {
 	require.Zero(t, w.calls)
 }
 
-// TestFold drives a stripe counter to the fold point: the counts stay
+// nearFold sets counter r of every stripe to one below the fold point, so
+// the next count on any of them folds whichever stripe the calling goroutine
+// hashes to, and returns the total it set.
+func nearFold(b *Breaker, r result) uint64 {
+	w := b.word.Load()
+	for i := range b.stripes {
+		b.stripes[i].c[r].Store(tagOf(w) | (foldAt - 1))
+	}
+	return uint64(len(b.stripes)) * (foldAt - 1)
+}
+
+// requireFolded checks that counts of r were moved out of a stripe and that
+// no stripe holds foldAt or more.
+func requireFolded(t *testing.T, b *Breaker, r result) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.GreaterOrEqual(t, b.genBase[r], uint64(foldAt), "%s folded", r)
+	for i := range b.stripes {
+		require.Less(t, b.stripes[i].c[r].Load()&countMask, uint64(foldAt), "%s stripe %d", r, i)
+	}
+}
+
+// TestFold drives the stripe counters to the fold point: the counts stay
 // exact and the metrics cumulative.
 func TestFold(t *testing.T) {
 	for _, rate := range []float64{0, 0.5} {
 		reg := prometheus.NewRegistry()
 		b, err := New(Config{Name: "f", FailureRate: rate, Registerer: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		require.NoError(t, err)
-		w := b.word.Load()
-		s := b.stripe()
-		s.c[success].Store(tagOf(w) | (foldAt - 1))
-		s.c[ignored].Store(tagOf(w) | (foldAt - 1))
+		succ := nearFold(b, success)
+		ign := nearFold(b, ignored)
 		require.NoError(t, b.Do(context.Background(), func(context.Context) error { return nil }))
 		require.ErrorIs(t, b.Do(context.Background(), func(context.Context) error { return context.Canceled }), context.Canceled)
-		require.NoError(t, b.Do(context.Background(), func(context.Context) error { return nil }))
-		require.Less(t, b.stripe().c[success].Load()&countMask, uint64(foldAt), "folded")
-		require.Less(t, b.stripe().c[ignored].Load()&countMask, uint64(foldAt), "folded")
+		p, err := b.Allow()
+		require.NoError(t, err)
+		b.Done(p, nil)
+		requireFolded(t, b, success)
+		requireFolded(t, b, ignored)
 		c := b.Counts()
-		require.Equal(t, uint64(foldAt+1), c.Successes)
-		require.Equal(t, uint64(foldAt), c.Ignored)
+		require.Equal(t, succ+2, c.Successes)
+		require.Equal(t, ign+1, c.Ignored)
 		v, err := metrictest.Value(reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"})
 		require.NoError(t, err)
-		require.Equal(t, float64(foldAt+1), v)
+		require.Equal(t, float64(succ+2), v)
 		b.Reset()
 		v, err = metrictest.Value(reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"})
 		require.NoError(t, err)
-		require.Equal(t, float64(foldAt+1), v, "cumulative across Reset")
+		require.Equal(t, float64(succ+2), v, "cumulative across Reset")
 		require.Equal(t, Counts{}, b.Counts())
 	}
 }
@@ -154,23 +177,19 @@ func TestFoldRejected(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	b, err := New(Config{Name: "fr", FailureThreshold: 1, OpenTimeout: time.Second, Registerer: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
-	rejectedMetric := func() float64 {
-		v, err := metrictest.Value(reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "rejected"})
-		require.NoError(t, err)
-		return v
-	}
 
 	// Tripped: rejected without the lock.
 	b.Trip()
-	w := b.word.Load()
-	b.stripe().c[rejected].Store(tagOf(w) | (foldAt - 1))
+	base := nearFold(b, rejected)
 	for range 3 {
 		_, err := b.Allow()
 		require.ErrorIs(t, err, ErrOpen)
 	}
-	require.Less(t, b.stripe().c[rejected].Load()&countMask, uint64(foldAt), "folded")
-	require.Equal(t, uint64(foldAt+2), b.Counts().Rejected)
-	require.Equal(t, float64(foldAt+2), rejectedMetric())
+	requireFolded(t, b, rejected)
+	require.Equal(t, base+3, b.Counts().Rejected)
+	v, err := metrictest.Value(reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "rejected"})
+	require.NoError(t, err)
+	require.Equal(t, float64(base+3), v)
 
 	// Half-open with its probe slot taken: rejected under the lock.
 	synctest.Test(t, func(t *testing.T) {
@@ -180,15 +199,14 @@ func TestFoldRejected(t *testing.T) {
 		time.Sleep(time.Second)
 		p, err := b.Allow()
 		require.NoError(t, err)
-		w := b.word.Load()
-		require.Equal(t, HalfOpen, stateOf(w))
-		b.stripe().c[rejected].Store(tagOf(w) | (foldAt - 1))
+		require.Equal(t, HalfOpen, stateOf(b.word.Load()))
+		base := nearFold(b, rejected)
 		for range 3 {
 			_, err := b.Allow()
 			require.ErrorIs(t, err, ErrTooManyCalls)
 		}
-		require.Less(t, b.stripe().c[rejected].Load()&countMask, uint64(foldAt), "folded")
-		require.Equal(t, uint64(foldAt+2), b.Counts().Rejected)
+		requireFolded(t, b, rejected)
+		require.Equal(t, base+3, b.Counts().Rejected)
 		b.Done(p, nil)
 	})
 }

@@ -156,8 +156,9 @@ func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Task{name: spec.Name, started: m.now(), sup: new(supervision)}
-	ctx, t.cancel = context.WithCancelCause(ctx)
+	t, ctx := newTask(ctx, spec.Name)
+	t.started = m.now()
+	t.sup = new(supervision)
 	if !m.add(t) {
 		t.cancel(nil)
 		return m.reject(spec.Name, true, ErrClosed), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -13,11 +14,16 @@ import (
 type Task struct {
 	// The struct is kept small: it is one of the few allocations a task
 	// costs.
-	name    string
-	done    atomic.Value            // chan struct{}; see Done and markDone
-	cancel  context.CancelCauseFunc // nil for a refused task
-	started time.Duration           // since the monitor's epoch
-	sup     *supervision            // nil unless started by Supervise
+	name     string
+	cancelFn context.CancelCauseFunc // the context's, when ctx is not used
+	started  time.Duration           // since the monitor's epoch
+	sup      *supervision            // nil unless started by Supervise
+
+	// Done's channel, made by the first call of Done (so that a task nobody
+	// waits on costs no channel) and closed by markDone.
+	doneMu sync.Mutex
+	doneCh chan struct{}
+	isDone atomic.Bool // set by markDone, after err and outcome
 
 	// Written before markDone; read after.
 	err     error
@@ -27,6 +33,10 @@ type Task struct {
 	id         uint64
 	prev, next *Task // the monitor's list of live tasks
 	finished   bool
+
+	// The task's context when its parent can never be cancelled (then
+	// cancelFn is nil); see newTask.
+	ctx taskCtx
 }
 
 // supervision is the state of a supervised task that Tasks reports;
@@ -36,6 +46,30 @@ type supervision struct {
 	lastErr  error
 }
 
+// newTask returns a task named name and its context, a child of parent.
+func newTask(parent context.Context, name string) (*Task, context.Context) {
+	t := &Task{name: name}
+	if parent.Done() == nil {
+		// Nothing but the task can cancel it: its context lives in the
+		// Task.
+		t.ctx.parent = parent
+		return t, &t.ctx
+	}
+	// The standard child, which the parent cancels synchronously.
+	ctx, cancel := context.WithCancelCause(parent)
+	t.cancelFn = cancel
+	return t, ctx
+}
+
+// cancel cancels the task's context with cause (nil: context.Canceled).
+func (t *Task) cancel(cause error) {
+	if t.cancelFn != nil {
+		t.cancelFn(cause)
+	} else if t.ctx.parent != nil { // not a refused task
+		t.ctx.cancel(cause)
+	}
+}
+
 // Name returns the task's name.
 func (t *Task) Name() string { return t.name }
 
@@ -43,33 +77,25 @@ func (t *Task) Name() string { return t.name }
 // has returned (for a supervised task: it will not be restarted again), its
 // outcome is counted in Stats, and the OnError callbacks have returned.
 func (t *Task) Done() <-chan struct{} {
-	// The channel is made by the first call, so that a task nobody waits on
-	// costs no channel: until then done holds nil; markDone stores a nil
-	// channel if no call came first, and closes the channel otherwise.
-	v := t.done.Load()
-	if v == nil {
-		ch := make(chan struct{})
-		if t.done.CompareAndSwap(nil, ch) {
-			return ch
+	t.doneMu.Lock()
+	defer t.doneMu.Unlock()
+	if t.doneCh == nil {
+		t.doneCh = make(chan struct{})
+		if t.isDone.Load() {
+			close(t.doneCh)
 		}
-		v = t.done.Load()
 	}
-	ch := v.(chan struct{})
-	if ch == nil { // done before anyone asked
-		closed := make(chan struct{})
-		close(closed)
-		if t.done.CompareAndSwap(ch, closed) {
-			return closed
-		}
-		return t.done.Load().(chan struct{})
-	}
-	return ch
+	return t.doneCh
 }
 
 // markDone makes t done: Done's channel is closed or born closed.
 func (t *Task) markDone() {
-	if !t.done.CompareAndSwap(nil, chan struct{}(nil)) {
-		close(t.done.Load().(chan struct{}))
+	t.doneMu.Lock()
+	t.isDone.Store(true)
+	ch := t.doneCh
+	t.doneMu.Unlock()
+	if ch != nil {
+		close(ch)
 	}
 }
 
@@ -78,17 +104,10 @@ func (t *Task) markDone() {
 // ErrGoexit, an error wrapping ErrGaveUp for a supervised task given up, or
 // ErrClosed for a task started after Shutdown.
 func (t *Task) Err() error {
-	if v := t.done.Load(); v != nil {
-		if ch := v.(chan struct{}); ch == nil {
-			return t.err
-		}
-	}
-	select {
-	case <-t.Done():
+	if t.isDone.Load() {
 		return t.err
-	default:
-		return nil
 	}
+	return nil
 }
 
 // since returns the time elapsed since t started.
@@ -99,11 +118,7 @@ func (m *Monitor) since(t *Task) time.Duration {
 // Cancel cancels the task's context (cause context.Canceled) and returns
 // without waiting; wait on Done for the task to end. A supervised task is
 // not restarted after Cancel. Cancel is idempotent.
-func (t *Task) Cancel() {
-	if t.cancel != nil {
-		t.cancel(nil)
-	}
-}
+func (t *Task) Cancel() { t.cancel(nil) }
 
 // run is the result of one run of a task's function.
 type run struct {

@@ -187,8 +187,8 @@ func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) 
 	case fn == nil:
 		return m.reject(name, false, fmt.Errorf("taskmon: Go %q: nil function", name))
 	}
-	t := &Task{name: name, started: m.now()}
-	ctx, t.cancel = context.WithCancelCause(ctx)
+	t, ctx := newTask(ctx, name)
+	t.started = m.now()
 	if !m.add(t) {
 		t.cancel(nil)
 		return m.reject(name, false, ErrClosed)

@@ -242,6 +242,9 @@ func (m *Monitor) reject(name string, supervised bool, err error) *Task {
 // finish records t's end: it updates the stats with the final run's outcome
 // (countRun) and closes Done. Callers run the callbacks before it.
 func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
+	if m.met != nil {
+		m.met.stop(t.name) // before Done closes, like the rest of the bookkeeping
+	}
 	m.mu.Lock()
 	if countRun {
 		m.count(o)
@@ -263,9 +266,6 @@ func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
 	t.finished = true
 	t.markDone()
 	m.mu.Unlock()
-	if m.met != nil {
-		m.met.stop(t.name)
-	}
 }
 
 // count adds one run with outcome o to the stats; m.mu is held.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -222,5 +223,26 @@ func TestCounterTagWidth(t *testing.T) {
 		_, ok := c.add(w)
 		require.False(t, ok, "%d generations later", d)
 		require.Equal(t, tagOf(w+d<<genShift), c.Load(), "nothing counted")
+	}
+}
+
+// TestStripeIndexSpreadsNearbyStacks: for every distance d (in 2 KiB
+// steps) between two goroutine stacks, the two land on one stripe with
+// probability close to 1/stripes, not more.
+func TestStripeIndexSpreadsNearbyStacks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for _, stripes := range []int{8, 16, 64} {
+		shift := uint8(64 - log2(stripes))
+		const samples = 2000
+		for d := uint64(1); d <= 300; d++ {
+			same := 0
+			for range samples {
+				a := rng.Uint64N(1<<47) &^ (1<<11 - 1)
+				if stripeIndex(a, shift) == stripeIndex(a+d<<11, shift) {
+					same++
+				}
+			}
+			require.Less(t, float64(same)/samples, 2.0/float64(stripes), "stripes %d, stacks %d KiB apart", stripes, 2*d)
+		}
 	}
 }

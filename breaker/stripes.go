@@ -62,8 +62,23 @@ func (c *counter) add(w uint64) (uint64, bool) {
 // (warm) stripe. Any stripe is correct; the choice only affects speed.
 func (b *Breaker) stripe() *stripe {
 	var x byte
-	h := uint64(uintptr(unsafe.Pointer(&x))) >> 11 // 2 KiB: the smallest goroutine stack
-	return &b.stripes[(h*0x9e3779b97f4a7c15)>>b.shift]
+	return &b.stripes[stripeIndex(uint64(uintptr(unsafe.Pointer(&x))), b.shift)]
+}
+
+// stripeIndex hashes a stack address to a stripe index below 1<<(64-shift).
+//
+// Goroutine stacks sit at small multiples d of 2 KiB from one another, so the
+// hash must separate h and h+d for every small d, not only on average: a
+// single multiplication (Fibonacci hashing) sends h and h+d to stripes a
+// fixed distance apart, and for some d (13, 21, ..., 233) to the same one
+// nearly always. A second round, after folding the high half into the low
+// one, makes every d collide with probability about 1/stripes.
+func stripeIndex(addr uint64, shift uint8) uint64 {
+	h := addr >> 11 // 2 KiB: the smallest goroutine stack
+	h *= 0x9e3779b97f4a7c15
+	h ^= h >> 32
+	h *= 0x9e3779b97f4a7c15
+	return h >> shift
 }
 
 // stripeCount returns the number of stripes for procs Ps: eight per P,

@@ -1102,3 +1102,67 @@ func TestStackGrowthBetweenCalls(t *testing.T) {
 	require.Equal(t, uint64(600), c.Successes)
 	require.Equal(t, uint64(200), c.Failures)
 }
+
+// TestDoneContextWhileOpen: a done ctx wins over rejection: ctx.Err() is
+// returned and nothing is counted, not even a rejection.
+func TestDoneContextWhileOpen(t *testing.T) {
+	b := newBreaker(t, breaker.Config{})
+	b.Trip()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.ErrorIs(t, b.Do(ctx, succeed), context.Canceled)
+	_, err := breaker.Call(ctx, b, func(context.Context) (int, error) { return 1, nil })
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, breaker.Counts{}, b.Counts())
+}
+
+// TestMetricsNeverGoDown scrapes while 4 goroutines call and another keeps
+// changing the state: every counter is monotonic from scrape to scrape.
+func TestMetricsNeverGoDown(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	b := newBreaker(t, breaker.Config{Name: "m", FailureThreshold: 3, Registerer: reg})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				switch (g + i) % 5 {
+				case 0:
+					_ = b.Do(context.Background(), fail)
+				case 1:
+					_ = b.Do(context.Background(), func(context.Context) error { return context.Canceled })
+				default:
+					_ = b.Do(context.Background(), succeed)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			b.Trip()
+			runtime.Gosched()
+			b.Reset()
+		}
+	})
+	last := map[string]float64{}
+	for range 100 {
+		for _, r := range []string{"success", "failure", "ignored", "rejected"} {
+			v, err := metrictest.Value(reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": r})
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, v, last[r], "%s went down", r)
+			last[r] = v
+		}
+	}
+	close(stop)
+	wg.Wait()
+}

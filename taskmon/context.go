@@ -2,39 +2,34 @@ package taskmon
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // taskCtx is the context of a task whose parent context can never be
-// cancelled (its Done returns nil, as for context.Background). It lives
-// inside the Task, so that such a task costs one allocation for both; a
-// task whose parent can be cancelled gets a context.WithCancelCause child
-// instead, which the parent cancels synchronously.
+// cancelled (its Done returns nil, as for context.Background): it is the
+// Task itself, seen through a type with the context methods, so that one
+// allocation serves both. A task whose parent can be cancelled gets a
+// context.WithCancelCause child instead, which the parent cancels
+// synchronously.
 //
-// It behaves like a context.WithCancelCause child of parent:
+// It behaves like a context.WithCancelCause child of Task.parent:
 //   - Done's channel is made on first use (closed at once if already
 //     cancelled) and closed by cancel.
 //   - Err is context.Canceled once cancelled: the parent never ends, so
 //     nothing else can end it.
-//   - context.Cause returns the cause given to cancel. context.Cause asks
-//     Err, then Value for the standard library's private key; once
-//     cancelled, Value answers from a standard cancelled context that
-//     carries the same cause (made on first use), so Cause finds it there.
+//   - context.Cause returns ErrShutdown or context.Canceled, as given to
+//     cancel. context.Cause asks Err, then Value for the standard library's
+//     private key; once cancelled, Value answers from a standard context
+//     cancelled with the same cause (made on first use), so Cause finds it.
 //   - AfterFunc lets contexts derived from it (context.WithCancel,
 //     context.AfterFunc) register with it instead of starting a goroutine
 //     each to watch Done.
-type taskCtx struct {
-	parent    context.Context // nil for a refused task
-	cancelled atomic.Bool     // set, under mu, after cause
+type taskCtx Task
 
-	mu     sync.Mutex
-	done   chan struct{}   // made by Done; closed by cancel
-	hasCh  atomic.Bool     // done is set (for Done's lock-free path)
-	cause  error           // set once by cancel
-	inner  context.Context // once cancelled: a cancelled context with cause
-	afters map[*afterFunc]struct{}
+// ctxExtra holds what few task contexts need; guarded by Task.mu.
+type ctxExtra struct {
+	cancelled context.Context // once cancelled: a cancelled context with the cause
+	afters    map[*afterFunc]struct{}
 }
 
 // afterFunc is one registration made through taskCtx.AfterFunc.
@@ -43,44 +38,58 @@ type afterFunc struct{ f func() }
 func (c *taskCtx) Deadline() (time.Time, bool) { return c.parent.Deadline() }
 
 func (c *taskCtx) Done() <-chan struct{} {
-	if c.hasCh.Load() {
-		return c.done
+	if c.flags.Load()&flagCtxDone != 0 {
+		return c.ctxDone
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.done == nil {
-		c.done = make(chan struct{})
-		if c.cancelled.Load() {
-			close(c.done)
+	if c.ctxDone == nil {
+		c.ctxDone = make(chan struct{})
+		if c.flags.Load()&flagCancelled != 0 {
+			close(c.ctxDone)
 		}
-		c.hasCh.Store(true)
+		c.flags.Or(flagCtxDone)
 	}
-	return c.done
+	return c.ctxDone
 }
 
 func (c *taskCtx) Err() error {
-	if c.cancelled.Load() {
+	if c.flags.Load()&flagCancelled != 0 {
 		return context.Canceled
 	}
 	return nil
 }
 
 func (c *taskCtx) Value(key any) any {
-	if !c.cancelled.Load() {
+	if c.flags.Load()&flagCancelled == 0 {
 		return c.parent.Value(key)
 	}
 	c.mu.Lock()
-	if c.inner == nil {
-		inner, cancel := context.WithCancelCause(c.parent) // the parent never ends: nothing to register
-		cancel(c.cause)
-		c.inner = inner
+	x := c.ext()
+	if x.cancelled == nil {
+		// The parent never ends: the new context registers with nothing.
+		ctx, cancel := context.WithCancelCause(c.parent)
+		if c.shutdown {
+			cancel(ErrShutdown)
+		} else {
+			cancel(nil)
+		}
+		x.cancelled = ctx
 	}
-	inner := c.inner
+	ctx := x.cancelled
 	c.mu.Unlock()
-	return inner.Value(key)
+	return ctx.Value(key)
 }
 
-func (c *taskCtx) String() string { return "taskmon task context" }
+func (c *taskCtx) String() string { return "taskmon task " + c.name + " context" }
+
+// ext returns c's ctxExtra, making it if needed; c.mu is held.
+func (c *taskCtx) ext() *ctxExtra {
+	if c.ctxExt == nil {
+		c.ctxExt = new(ctxExtra)
+	}
+	return c.ctxExt
+}
 
 // AfterFunc arranges for f to be called once c is cancelled and returns a
 // function that unregisters f, reporting whether it did so before f was
@@ -91,42 +100,44 @@ func (c *taskCtx) String() string { return "taskmon task context" }
 func (c *taskCtx) AfterFunc(f func()) func() bool {
 	a := &afterFunc{f: f}
 	c.mu.Lock()
-	if c.cancelled.Load() {
+	if c.flags.Load()&flagCancelled != 0 {
 		c.mu.Unlock()
 		go f()
 		return func() bool { return false }
 	}
-	if c.afters == nil {
-		c.afters = make(map[*afterFunc]struct{})
+	x := c.ext()
+	if x.afters == nil {
+		x.afters = make(map[*afterFunc]struct{})
 	}
-	c.afters[a] = struct{}{}
+	x.afters[a] = struct{}{}
 	c.mu.Unlock()
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if _, ok := c.afters[a]; !ok {
+		if _, ok := x.afters[a]; !ok {
 			return false
 		}
-		delete(c.afters, a)
+		delete(x.afters, a)
 		return true
 	}
 }
 
-// cancel cancels c with cause (nil: context.Canceled); only the first call
-// has an effect.
-func (c *taskCtx) cancel(cause error) {
-	if cause == nil {
-		cause = context.Canceled
-	}
+// cancel cancels c, with cause ErrShutdown when shutdown is true and
+// context.Canceled otherwise; only the first call has an effect.
+func (c *taskCtx) cancel(shutdown bool) {
 	c.mu.Lock()
-	if c.cancelled.Load() {
+	if c.flags.Load()&flagCancelled != 0 {
 		c.mu.Unlock()
 		return
 	}
-	c.cause = cause
-	c.cancelled.Store(true)
-	done, afters := c.done, c.afters
-	c.afters = nil
+	c.shutdown = shutdown
+	c.flags.Or(flagCancelled)
+	done := c.ctxDone
+	var afters map[*afterFunc]struct{}
+	if c.ctxExt != nil {
+		afters = c.ctxExt.afters
+		c.ctxExt.afters = nil
+	}
 	c.mu.Unlock()
 	if done != nil {
 		close(done)

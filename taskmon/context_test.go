@@ -2,7 +2,6 @@ package taskmon
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -108,10 +107,9 @@ func TestTaskContextAfterFunc(t *testing.T) {
 			require.True(t, stopped())
 			require.False(t, stopped(), "stop reports only the first success")
 
-			errCause := errors.New("cause")
-			task.cancel(errCause)
+			require.NoError(t, m.Shutdown(context.Background()))
 			wg.Wait()
-			require.Equal(t, errCause, <-called)
+			require.Equal(t, ErrShutdown, <-called)
 
 			// Registered after the cancellation: called at once.
 			wg.Add(1)

@@ -12,32 +12,38 @@ import (
 // Task is a handle on a task started by Go or Supervise. Its methods are
 // safe for concurrent use.
 type Task struct {
-	// The struct is kept small: it is one of the few allocations a task
-	// costs.
+	// The struct is kept small (128 bytes): with the goroutine's closure and
+	// Done's channel, it is one of the three allocations a task costs.
 	name     string
-	cancelFn context.CancelCauseFunc // the context's, when ctx is not used
 	started  time.Duration           // since the monitor's epoch
 	sup      *supervision            // nil unless started by Supervise
-
-	// Done's channel, made by the first call of Done (so that a task nobody
-	// waits on costs no channel) and closed by markDone.
-	doneMu sync.Mutex
-	doneCh chan struct{}
-	isDone atomic.Bool // set by markDone, after err and outcome
-
-	// Written before markDone; read after.
-	err     error
-	outcome Outcome // of the final run
+	cancelFn context.CancelCauseFunc // the task's context's, if not the Task itself
+	err      error                   // written before flagDone is set, read after
 
 	// Guarded by the monitor's mu.
 	id         uint64
 	prev, next *Task // the monitor's list of live tasks
-	finished   bool
 
-	// The task's context when its parent can never be cancelled (then
-	// cancelFn is nil); see newTask.
-	ctx taskCtx
+	// mu guards doneCh, the context fields below, and changes to flags.
+	mu       sync.Mutex
+	doneCh   chan struct{} // Done's: made by its first call, closed by markDone
+	flags    atomic.Uint32 // flagDone, flagDoneCh, flagCancelled, flagCtxDone
+	outcome  Outcome       // of the final run; written before flagDone is set
+	shutdown bool          // the context's cause is ErrShutdown, not context.Canceled
+
+	// The task's context, when cancelFn is nil: see taskCtx.
+	parent  context.Context
+	ctxDone chan struct{} // made by taskCtx.Done, closed by cancel
+	ctxExt  *ctxExtra     // made on demand
 }
+
+// Bits of Task.flags. They are set under Task.mu and read without it.
+const (
+	flagDone      = 1 << iota // the task is done: err and outcome are final
+	flagDoneCh                // doneCh is set
+	flagCancelled             // the task's context is cancelled
+	flagCtxDone               // ctxDone is set
+)
 
 // supervision is the state of a supervised task that Tasks reports;
 // guarded by m.mu.
@@ -50,10 +56,9 @@ type supervision struct {
 func newTask(parent context.Context, name string) (*Task, context.Context) {
 	t := &Task{name: name}
 	if parent.Done() == nil {
-		// Nothing but the task can cancel it: its context lives in the
-		// Task.
-		t.ctx.parent = parent
-		return t, &t.ctx
+		// Nothing but the task can cancel it: its context is the Task.
+		t.parent = parent
+		return t, (*taskCtx)(t)
 	}
 	// The standard child, which the parent cancels synchronously.
 	ctx, cancel := context.WithCancelCause(parent)
@@ -61,12 +66,18 @@ func newTask(parent context.Context, name string) (*Task, context.Context) {
 	return t, ctx
 }
 
-// cancel cancels the task's context with cause (nil: context.Canceled).
-func (t *Task) cancel(cause error) {
-	if t.cancelFn != nil {
-		t.cancelFn(cause)
-	} else if t.ctx.parent != nil { // not a refused task
-		t.ctx.cancel(cause)
+// cancel cancels the task's context, with cause ErrShutdown when shutdown
+// is true and context.Canceled otherwise.
+func (t *Task) cancel(shutdown bool) {
+	switch {
+	case t.cancelFn != nil:
+		if shutdown {
+			t.cancelFn(ErrShutdown)
+		} else {
+			t.cancelFn(nil)
+		}
+	case t.parent != nil: // not a refused task
+		(*taskCtx)(t).cancel(shutdown)
 	}
 }
 
@@ -77,34 +88,50 @@ func (t *Task) Name() string { return t.name }
 // has returned (for a supervised task: it will not be restarted again), its
 // outcome is counted in Stats, and the OnError callbacks have returned.
 func (t *Task) Done() <-chan struct{} {
-	t.doneMu.Lock()
-	defer t.doneMu.Unlock()
+	if t.flags.Load()&flagDoneCh != 0 {
+		return t.doneCh
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.doneCh == nil {
 		t.doneCh = make(chan struct{})
-		if t.isDone.Load() {
+		if t.flags.Load()&flagDone != 0 {
 			close(t.doneCh)
 		}
+		t.flags.Or(flagDoneCh)
 	}
 	return t.doneCh
 }
 
 // markDone makes t done: Done's channel is closed or born closed.
-func (t *Task) markDone() {
-	t.doneMu.Lock()
-	t.isDone.Store(true)
+func (t *Task) markDone() { closeDone(t.setDone()) }
+
+// setDone marks t done and returns Done's channel, if made, for the caller
+// to close; Done makes any later channel closed.
+func (t *Task) setDone() chan struct{} {
+	t.mu.Lock()
+	t.flags.Or(flagDone)
 	ch := t.doneCh
-	t.doneMu.Unlock()
+	t.mu.Unlock()
+	return ch
+}
+
+// closeDone closes ch, the channel setDone returned, if there is one.
+func closeDone(ch chan struct{}) {
 	if ch != nil {
 		close(ch)
 	}
 }
+
+// isDone reports whether markDone was called.
+func (t *Task) isDone() bool { return t.flags.Load()&flagDone != 0 }
 
 // Err returns nil until the task is done; then its error: nil when the
 // final run succeeded or was cancelled, the function's error, a *PanicError,
 // ErrGoexit, an error wrapping ErrGaveUp for a supervised task given up, or
 // ErrClosed for a task started after Shutdown.
 func (t *Task) Err() error {
-	if t.isDone.Load() {
+	if t.isDone() {
 		return t.err
 	}
 	return nil
@@ -118,7 +145,7 @@ func (m *Monitor) since(t *Task) time.Duration {
 // Cancel cancels the task's context (cause context.Canceled) and returns
 // without waiting; wait on Done for the task to end. A supervised task is
 // not restarted after Cancel. Cancel is idempotent.
-func (t *Task) Cancel() { t.cancel(nil) }
+func (t *Task) Cancel() { t.cancel(false) }
 
 // run is the result of one run of a task's function.
 type run struct {
@@ -164,7 +191,7 @@ func (m *Monitor) runTask(t *Task, ctx context.Context, fn func(context.Context)
 	)
 	defer func() {
 		if normal && err == nil {
-			t.cancel(nil) // release the context; the outcome is decided
+			t.cancel(false) // release the context; the outcome is decided
 			if m.met != nil {
 				m.met.exit(t.name, OutcomeOK, m.since(t))
 			}
@@ -188,7 +215,7 @@ func (m *Monitor) runTask(t *Task, ctx context.Context, fn func(context.Context)
 //
 //go:noinline
 func (m *Monitor) endTask(t *Task, ctx context.Context, r run) {
-	t.cancel(nil)
+	t.cancel(false)
 	var d time.Duration
 	if m.met != nil {
 		d = m.since(t)

@@ -190,7 +190,7 @@ func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) 
 	t, ctx := newTask(ctx, name)
 	t.started = m.now()
 	if !m.add(t) {
-		t.cancel(nil)
+		t.cancel(false)
 		return m.reject(name, false, ErrClosed)
 	}
 	go m.runTask(t, ctx, fn)
@@ -223,7 +223,7 @@ func (m *Monitor) add(t *Task) bool {
 
 // reject returns a task that is already done with err.
 func (m *Monitor) reject(name string, supervised bool, err error) *Task {
-	t := &Task{name: name, started: m.now(), err: err, finished: true}
+	t := &Task{name: name, started: m.now(), err: err}
 	if supervised {
 		t.sup = new(supervision)
 	}
@@ -263,9 +263,11 @@ func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
 	t.prev, t.next = nil, nil
 	t.outcome = o
 	t.err = err
-	t.finished = true
-	t.markDone()
+	ch := t.setDone()
 	m.mu.Unlock()
+	// Woken after the unlock: a waiter that starts the next task at once
+	// need not wait for m.mu.
+	closeDone(ch)
 }
 
 // count adds one run with outcome o to the stats; m.mu is held.
@@ -334,7 +336,7 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 	m.mu.Unlock()
 
 	for _, t := range stopping {
-		t.cancel(ErrShutdown)
+		t.cancel(true)
 	}
 wait:
 	for _, t := range stopping {
@@ -349,7 +351,7 @@ wait:
 	m.mu.Lock()
 	for _, t := range stopping {
 		switch {
-		case !t.finished:
+		case !t.isDone():
 			errs = append(errs, fmt.Errorf("%w: %q (id %d): %w", ErrNotStopped, t.name, t.id, context.Cause(ctx)))
 		case t.err != nil:
 			errs = append(errs, TaskError{Name: t.name, Err: t.err, Outcome: t.outcome})

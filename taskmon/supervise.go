@@ -233,7 +233,9 @@ func (m *Monitor) supervise(t *Task, ctx context.Context, s Spec) {
 			m.finish(t, OutcomeCancelled, nil, false)
 			return
 		}
-		restarts = append(restarts, time.Now())
+		if s.MaxRestarts >= 0 { // with no limit, nothing reads them: keep none
+			restarts = append(restarts, time.Now())
+		}
 		m.mu.Lock()
 		m.stats.Restarts++
 		t.sup.restarts++

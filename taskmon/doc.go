@@ -36,7 +36,12 @@
 // Supervise (all runs of a supervised task share it). Task.Cancel cancels it
 // with cause context.Canceled, Shutdown with cause ErrShutdown, and the
 // monitor cancels it when the task ends, so that anything the task tied
-// to it is released and the parent context keeps no reference to it.
+// to it is released and the parent context keeps no reference to it;
+// context.Cause(ctx) tells these causes apart. When the parent can never be
+// cancelled (its Done returns nil, as for context.Background), the task's
+// context is kept in the Task itself, to save allocations; it behaves like
+// a context.WithCancelCause child, and contexts derived from it register
+// with it rather than each starting a goroutine to watch it.
 //
 // Cancelled: a run is cancelled only when its function returns a non-nil
 // error while the task's own context is done (Task.Cancel, Shutdown, or the

@@ -103,12 +103,14 @@ type Config struct {
 
 	// IsFailure reports whether a call's error is a failure. Default
 	// err != nil. A call whose error IsFailure rejects counts as a success.
-	// IsIgnored is asked first.
+	// IsIgnored is asked first. Both are called for nil errors too; a panic
+	// in either is contained and counts the call as a failure.
 	IsFailure func(err error) bool
 
 	// IsIgnored reports whether a call's error should count neither as a
 	// success nor as a failure; an ignored probe frees its half-open slot.
-	// Default errors.Is(err, context.Canceled).
+	// Default errors.Is(err, context.Canceled); a custom IsIgnored replaces
+	// that default, so include the check if you still want it.
 	IsIgnored func(err error) bool
 
 	// OnStateChange, if set, is called after each state change, in

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,13 @@ func main() {
 func run() error {
 	start := time.Now()
 	reg := prometheus.NewRegistry()
+	// OnStateChange runs inside the call that caused the change, before that
+	// call returns; collect the changes and print them after the call's own
+	// line, so the output reads in cause-and-effect order.
+	var (
+		mu      sync.Mutex
+		changes []string
+	)
 	b, err := breaker.New(breaker.Config{
 		Name:             "quotes",
 		FailureThreshold: 3,
@@ -51,11 +59,21 @@ func run() error {
 		HalfOpenMaxCalls: 2,
 		Registerer:       reg,
 		OnStateChange: func(name string, from, to breaker.State) {
-			fmt.Printf("%6s  ** %s: %s -> %s\n", since(start), name, from, to)
+			mu.Lock()
+			defer mu.Unlock()
+			changes = append(changes, fmt.Sprintf("%6s  ** breaker %q: %s -> %s", since(start), name, from, to))
 		},
 	})
 	if err != nil {
 		return err
+	}
+	printChanges := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range changes {
+			fmt.Println(c)
+		}
+		changes = nil
 	}
 	up := &upstream{}
 	ctx := context.Background()
@@ -65,10 +83,11 @@ func run() error {
 		case err == nil:
 			fmt.Printf("%6s  quote %.1f\n", since(start), price)
 		case errors.Is(err, breaker.ErrOpen), errors.Is(err, breaker.ErrTooManyCalls):
-			fmt.Printf("%6s  rejected: %v\n", since(start), err)
+			fmt.Printf("%6s  rejected, upstream not called: %v\n", since(start), err)
 		default:
 			fmt.Printf("%6s  failed: %v\n", since(start), err)
 		}
+		printChanges()
 	}
 
 	fmt.Println("upstream healthy")
@@ -81,15 +100,21 @@ func run() error {
 		call()
 	}
 
-	fmt.Printf("after the open timeout (%v) the breaker is %s, with no call needed\n", openTimeout, waitOut(b))
-	call() // the first probe fails: open again for a fresh timeout
+	state := waitOut(b)
+	printChanges()
+	fmt.Printf("after the open timeout (%v) the breaker is %s, with no call needed\n", openTimeout, state)
+	fmt.Println("the first probe fails: open again for a fresh timeout")
+	call()
 	call()
 
 	fmt.Println("upstream recovers")
 	up.down.Store(false)
-	fmt.Printf("after another %v: %s\n", openTimeout, waitOut(b))
-	call() // probe 1 of 2
-	call() // probe 2 of 2: closes
+	state = waitOut(b)
+	printChanges()
+	fmt.Printf("after another %v: %s\n", openTimeout, state)
+	fmt.Println("two successful probes close it")
+	call()
+	call()
 	call()
 
 	fmt.Printf("counts since it closed: %+v\n", b.Counts())

@@ -101,6 +101,18 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 		}
 		m.Wait()
 	})
+	// A parent that can be cancelled: the task's context is then a
+	// context.WithCancelCause child (two more allocations).
+	b.Run("impl=taskmon+cancelparent", func(b *testing.B) {
+		b.ReportAllocs()
+		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		for b.Loop() {
+			m.Go(pctx, "noop", noopTask)
+		}
+		m.Wait()
+	})
 }
 
 // BenchmarkTaskmonEach starts one no-op task and waits for it before the
@@ -171,6 +183,15 @@ func BenchmarkTaskmonEach(b *testing.B) {
 		})
 		for b.Loop() {
 			<-m.Go(ctx, "noop", noopTask).Done()
+		}
+	})
+	b.Run("impl=taskmon+cancelparent", func(b *testing.B) {
+		b.ReportAllocs()
+		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		for b.Loop() {
+			<-m.Go(pctx, "noop", noopTask).Done()
 		}
 	})
 }

@@ -12,7 +12,7 @@ import (
 // Task is a handle on a task started by Go or Supervise. Its methods are
 // safe for concurrent use.
 type Task struct {
-	// The struct is kept small (128 bytes): with the goroutine's closure and
+	// The struct is kept small (136 bytes): with the goroutine's closure and
 	// Done's channel, it is one of the three allocations a task costs.
 	name     string
 	started  time.Duration           // since the monitor's epoch

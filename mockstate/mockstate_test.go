@@ -1,7 +1,6 @@
 package mockstate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 )
 
@@ -67,24 +67,6 @@ func newQuotes(t *testing.T, cfg Config[string, quote]) *Store[string, quote, qu
 	s, err := New(buildQuote, cfg)
 	require.NoError(t, err)
 	return s
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes, for log capture.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
 
 type evictLog struct {
@@ -321,7 +303,7 @@ func TestUpdateErrorRestoresBuilder(t *testing.T) {
 }
 
 func TestNilSnapshot(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	build := func(b *quoteBuilder) *quote {
 		if b.bad {
 			return nil
@@ -646,7 +628,7 @@ func TestCleanupExpired(t *testing.T) {
 }
 
 func TestCleanupMalformedExpiry(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	reg := prometheus.NewPedanticRegistry()
 	s, err := New(buildQuote, Config[string, quote]{
 		Expired: func(q *quote, now time.Time) (bool, error) {
@@ -818,7 +800,7 @@ func TestRange(t *testing.T) {
 }
 
 func TestOnEvictPanicContained(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	reg := prometheus.NewPedanticRegistry()
 	s, err := New(buildQuote, Config[string, quote]{
 		MaxSize:    1,

@@ -1,7 +1,6 @@
 package reloader_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
+	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 	"github.com/steadfast-go/steadfast/reloader"
 )
@@ -367,7 +367,7 @@ func TestFailureIsRetriedWithJitteredBackoff(t *testing.T) {
 		var (
 			mu     sync.Mutex
 			errs   []string
-			logBuf syncBuffer
+			logBuf logtest.Buffer
 		)
 		r := newReloader(t, c.fn, reloader.Config{
 			Debounce:        -1,
@@ -521,7 +521,7 @@ func TestPanicIsContained(t *testing.T) {
 			}
 			return nil
 		}}
-		var logBuf syncBuffer
+		var logBuf logtest.Buffer
 		var got []error
 		r := newReloader(t, c.fn, reloader.Config{
 			Debounce: -1, MinInterval: -1, RetryBackoff: time.Second,
@@ -1015,22 +1015,4 @@ func TestTriggerDoesNotAllocate(t *testing.T) {
 	r, err := reloader.New(func(context.Context) error { return nil }, reloader.Config{Logger: discard})
 	require.NoError(t, err)
 	require.Zero(t, testing.AllocsPerRun(1000, r.Trigger))
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

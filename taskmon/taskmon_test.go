@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
+	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 )
 
@@ -59,10 +60,10 @@ func (r *recorder) get() []TaskError {
 }
 
 // logRecords decodes the JSON lines a JSON handler wrote.
-func logRecords(t *testing.T, buf *bytes.Buffer) []map[string]any {
+func logRecords(t *testing.T, buf []byte) []map[string]any {
 	t.Helper()
 	var recs []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+	for _, line := range bytes.Split(bytes.TrimSpace(buf), []byte("\n")) {
 		if len(line) == 0 {
 			continue
 		}
@@ -71,24 +72,6 @@ func logRecords(t *testing.T, buf *bytes.Buffer) []map[string]any {
 		recs = append(recs, rec)
 	}
 	return recs
-}
-
-// safeBuffer is a bytes.Buffer safe for concurrent writes.
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) snapshot() *bytes.Buffer {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.NewBuffer(append([]byte(nil), b.buf.Bytes()...))
 }
 
 func TestGoSuccess(t *testing.T) {
@@ -124,7 +107,7 @@ func panickyHelper(v any) { panic(v) }
 
 func TestGoCapturesPanicWithStack(t *testing.T) {
 	var rec recorder
-	var logs safeBuffer
+	var logs logtest.Buffer
 	m := New(Config{OnError: rec.add, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 
 	task := m.Go(context.Background(), "p", func(context.Context) error {
@@ -162,7 +145,7 @@ func TestGoCapturesPanicWithStack(t *testing.T) {
 
 	require.Equal(t, Stats{Panicked: 3}, m.Stats())
 
-	recs := logRecords(t, logs.snapshot())
+	recs := logRecords(t, logs.Bytes())
 	require.Len(t, recs, 3)
 	r := recs[0]
 	require.Equal(t, "ERROR", r["level"])
@@ -300,7 +283,7 @@ func TestCallbacks(t *testing.T) {
 	})
 
 	t.Run("panicking callback is contained", func(t *testing.T) {
-		var logs safeBuffer
+		var logs logtest.Buffer
 		var rec recorder
 		m := New(Config{
 			Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
@@ -327,7 +310,7 @@ func TestCallbacks(t *testing.T) {
 		require.Equal(t, uint64(2), st.Failed)
 
 		var found bool
-		for _, r := range logRecords(t, logs.snapshot()) {
+		for _, r := range logRecords(t, logs.Bytes()) {
 			if r["msg"] == "taskmon: callback panicked" && r["callback"] == "Config.OnError" {
 				found = true
 				require.Equal(t, "bad", r["task"])
@@ -530,7 +513,7 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		var rec recorder
-		var logs safeBuffer
+		var logs logtest.Buffer
 		m := New(Config{Name: "im", Registerer: reg, OnError: rec.add,
 			Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 		runs := 0
@@ -558,7 +541,7 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 		require.Equal(t, 1.0, v)
 
 		var gaveUp bool
-		for _, r := range logRecords(t, logs.snapshot()) {
+		for _, r := range logRecords(t, logs.Bytes()) {
 			if r["msg"] == "taskmon: gave up on task" {
 				gaveUp = true
 				require.Equal(t, "doomed", r["task"])
@@ -1057,16 +1040,16 @@ func TestMetricsRegistrationConflictIsLogged(t *testing.T) {
 	// Same fully-qualified name, different label names: a conflict.
 	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "steadfast_taskmon_restarts_total",
 		ConstLabels: prometheus.Labels{"name": "c"}}))
-	var logs safeBuffer
+	var logs logtest.Buffer
 	m := New(Config{Name: "c", Registerer: reg, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	<-m.Go(context.Background(), "x", func(context.Context) error { return nil }).Done()
-	require.Contains(t, logs.snapshot().String(), "cannot register metric")
+	require.Contains(t, logs.String(), "cannot register metric")
 	require.Equal(t, uint64(1), m.Stats().Succeeded, "the monitor works without that metric")
 }
 
 func TestLogging(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs safeBuffer
+		var logs logtest.Buffer
 		m := New(Config{Name: "lg", Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 		<-m.Go(context.Background(), "good", func(context.Context) error { return nil }).Done()
 		<-m.Go(context.Background(), "bad", func(context.Context) error { return errBoom }).Done()
@@ -1078,7 +1061,7 @@ func TestLogging(t *testing.T) {
 
 		type line struct{ level, msg, task, outcome string }
 		var got []line
-		for _, r := range logRecords(t, logs.snapshot()) {
+		for _, r := range logRecords(t, logs.Bytes()) {
 			require.Equal(t, "lg", r["monitor"])
 			outcome, _ := r["outcome"].(string)
 			got = append(got, line{r["level"].(string), r["msg"].(string), r["task"].(string), outcome})

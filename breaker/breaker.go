@@ -851,12 +851,23 @@ func (b *Breaker) deliver() {
 }
 
 func (b *Breaker) callOnStateChange(ev event) {
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
 			b.contained("OnStateChange", v)
+		} else if !returned {
+			// runtime.Goexit: this goroutine ends once its deferred calls
+			// have run. Give up delivering and hand the rest of the queue
+			// on, or no later change would ever be delivered.
+			b.contained("OnStateChange", "runtime.Goexit")
+			b.mu.Lock()
+			b.delivering = false
+			b.mu.Unlock()
+			b.deliver()
 		}
 	}()
 	b.cfg.OnStateChange(b.cfg.Name, ev.from, ev.to)
+	returned = true
 }
 
 // contained logs and counts a panic recovered from a user callback.

@@ -1166,3 +1166,28 @@ func TestMetricsNeverGoDown(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestOnStateChangeGoexit: a callback that ends its goroutine with
+// runtime.Goexit (t.FailNow does) does not stop later deliveries.
+func TestOnStateChangeGoexit(t *testing.T) {
+	rec := &recorder{}
+	first := true
+	reg := prometheus.NewRegistry()
+	b := newBreaker(t, breaker.Config{Name: "g", FailureThreshold: 1, Registerer: reg, OnStateChange: func(name string, from, to breaker.State) {
+		rec.on(name, from, to)
+		if first {
+			first = false
+			runtime.Goexit()
+		}
+	}})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = b.Do(context.Background(), fail)
+	}()
+	<-done
+	require.Equal(t, breaker.Open, b.State())
+	b.Reset()
+	require.Equal(t, []string{"g:closed->open", "g:open->closed"}, rec.get())
+	requireMetric(t, reg, "steadfast_breaker_callback_panics_total", metrictest.Labels{"name": "g"}, 1)
+}

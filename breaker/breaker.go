@@ -370,7 +370,23 @@ func (b *Breaker) Done(p Permit, err error) {
 }
 
 func (b *Breaker) done(p Permit, err error) {
-	b.record(p, b.classify(err))
+	if b.isFailure == nil && b.isIgnored == nil {
+		b.record(p, b.classify(err))
+		return
+	}
+	classified := false
+	defer func() {
+		if !classified {
+			// runtime.Goexit in a classifier (a panic is recovered inside):
+			// count the call as a failure, as for a panic, so that a
+			// half-open probe does not keep its slot forever.
+			b.contained("IsFailure/IsIgnored", "runtime.Goexit")
+			b.record(p, failure)
+		}
+	}()
+	r := b.classifyCustom(err)
+	classified = true
+	b.record(p, r)
 }
 
 // succeed is the closed-state success path: a load of the state word, one

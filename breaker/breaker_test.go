@@ -1191,3 +1191,29 @@ func TestOnStateChangeGoexit(t *testing.T) {
 	require.Equal(t, []string{"g:closed->open", "g:open->closed"}, rec.get())
 	requireMetric(t, reg, "steadfast_breaker_callback_panics_total", metrictest.Labels{"name": "g"}, 1)
 }
+
+// TestClassifierGoexit: a classifier that ends its goroutine with
+// runtime.Goexit still has the call counted, as a failure, so a half-open
+// probe does not keep its slot forever.
+func TestClassifierGoexit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Second, IsFailure: func(err error) bool {
+			if errors.Is(err, errPanicky) {
+				runtime.Goexit()
+			}
+			return err != nil
+		}})
+		require.Error(t, b.Do(t.Context(), fail))
+		time.Sleep(time.Second)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = b.Do(context.Background(), func(context.Context) error { return errPanicky })
+		}()
+		<-done
+		require.Equal(t, breaker.Open, b.State(), "the probe counted as a failure")
+		time.Sleep(time.Second)
+		require.NoError(t, b.Do(t.Context(), succeed))
+		require.Equal(t, breaker.Closed, b.State())
+	})
+}

@@ -121,9 +121,9 @@
 // triggered the change, so keep it short. A panic in it, or in IsFailure or
 // IsIgnored, is recovered, logged to Config.Logger and counted in the
 // callback_panics metric; a panicking classifier counts the call as a
-// failure. A runtime.Goexit in OnStateChange (t.FailNow calls it) still ends
-// its goroutine, but is logged and counted the same way, and later changes
-// are still delivered.
+// failure. A runtime.Goexit in one of them (t.FailNow calls it) still ends
+// its goroutine, but is logged and counted the same way: the call still
+// counts as a failure, and later state changes are still delivered.
 //
 // # Metrics
 //

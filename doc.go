@@ -1,5 +1,5 @@
 // Package steadfast is a library of resilience primitives for long-lived Go
-// services, and the market-data streaming engine built from them.
+// services, and the market-data model they are built to serve.
 //
 // The primitives are independent packages; none imports another:
 //
@@ -22,13 +22,25 @@
 // produced by mutable builders, with lock-free reads, second-chance (CLOCK)
 // eviction and expiry.
 //
-// Package ticker composes them: it holds the market model (instruments, ticks,
-// option chains, market hours and Black–Scholes pricing) and a realistic mock
-// market source that keeps its per-instrument state in a mockstate store.
+// Package ticker holds the market model (instruments, ticks, option chains,
+// market hours, the broker's instrument dump) and a realistic mock market
+// source that keeps its per-instrument state in a mockstate store; package
+// ticker/bs prices options with Black–Scholes. The ticker package is where
+// the primitives are composed: only it may import them.
 //
 // Every type is safe for concurrent use unless its documentation says
-// otherwise. Each package takes one Config struct whose zero value means "all
-// defaults", reports through an optional *slog.Logger and an optional
-// prometheus.Registerer, and starts no goroutine that does not end with the
-// context or call that started it.
+// otherwise. Each primitive, and the mock source, takes one Config struct
+// whose zero value means "all defaults", reports through an optional
+// *slog.Logger (nil means slog.Default()) and an optional
+// prometheus.Registerer (nil means no metrics), and starts no goroutine that
+// does not end with the context or call that started it.
+//
+// Metrics are named steadfast_<package>_<metric> and carry a constant label
+// "name" (the Config's Name), so several instances can share one registry.
+// To put them under an application's own namespace, pass a Registerer
+// wrapped with prometheus.WrapRegistererWithPrefix.
+//
+// The module's internal packages hold test helpers and one piece of shared
+// code, internal/backoff (exponential backoff with full jitter), which
+// taskmon and reloader both use; it is not a primitive and depends on nothing.
 package steadfast

@@ -14,7 +14,19 @@ const (
 	numPanics
 )
 
-var panicNames = [numPanics]string{"seed", "update", "expired", "on_evict"}
+// panicName is the callback label of a panic counter.
+func panicName(i int) string {
+	switch i {
+	case panicSeed:
+		return "seed"
+	case panicUpdate:
+		return "update"
+	case panicExpired:
+		return "expired"
+	default:
+		return "on_evict"
+	}
+}
 
 // metrics are always created, so that the store's code never checks for
 // nil; they are registered only when a Registerer is given.
@@ -22,7 +34,7 @@ type metrics struct {
 	inserts      prometheus.Counter
 	updates      prometheus.Counter
 	expiryErrors prometheus.Counter
-	evicted      [len(reasonNames)]prometheus.Counter
+	evicted      [numReasons]prometheus.Counter
 	panics       [numPanics]prometheus.Counter
 }
 
@@ -42,14 +54,14 @@ func newMetrics(name string, reg prometheus.Registerer, size func() int) (*metri
 	}
 	evictions := prometheus.NewCounterVec(prometheus.CounterOpts(opts("evictions_total",
 		"Entries removed, by reason: size (CLOCK eviction), expired, deleted, reset.")), []string{"reason"})
-	for i, r := range reasonNames {
-		m.evicted[i] = evictions.WithLabelValues(r)
+	for i := range m.evicted {
+		m.evicted[i] = evictions.WithLabelValues(Reason(i).String())
 	}
 	panics := prometheus.NewCounterVec(prometheus.CounterOpts(opts("callback_panics_total",
 		"Panics in user functions, by function: seed (init or build in Seed), update (fn or build in Update), expired, on_evict.")),
 		[]string{"callback"})
-	for i, c := range panicNames {
-		m.panics[i] = panics.WithLabelValues(c)
+	for i := range m.panics {
+		m.panics[i] = panics.WithLabelValues(panicName(i))
 	}
 	entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("entries",
 		"Entries in the store.")), func() float64 { return float64(size()) })

@@ -49,12 +49,20 @@ const (
 	ReasonReset
 )
 
-var reasonNames = [...]string{"size", "expired", "deleted", "reset"}
+// numReasons is the number of Reason values.
+const numReasons = int(ReasonReset) + 1
 
 // String returns "size", "expired", "deleted" or "reset".
 func (r Reason) String() string {
-	if r >= 0 && int(r) < len(reasonNames) {
-		return reasonNames[r]
+	switch r {
+	case ReasonSize:
+		return "size"
+	case ReasonExpired:
+		return "expired"
+	case ReasonDeleted:
+		return "deleted"
+	case ReasonReset:
+		return "reset"
 	}
 	return fmt.Sprintf("Reason(%d)", int(r))
 }

@@ -17,13 +17,20 @@ const (
 	KindPut          // a put option (PE)
 )
 
-var kindNames = [...]string{"unknown", "index", "equity", "future", "call", "put"}
-
 // String returns the kind's lower-case name: "index", "equity", "future",
-// "call" or "put".
+// "call" or "put"; "unknown" for any other value.
 func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
+	switch k {
+	case KindIndex:
+		return "index"
+	case KindEquity:
+		return "equity"
+	case KindFuture:
+		return "future"
+	case KindCall:
+		return "call"
+	case KindPut:
+		return "put"
 	}
 	return "unknown"
 }

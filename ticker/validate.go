@@ -49,13 +49,20 @@ const (
 	TickCrossed                             // Bid above Ask, both non-zero
 )
 
-var tickReasonNames = [...]string{"", "zero_token", "not_a_number", "infinite", "negative_price", "crossed"}
-
 // String returns the reason's name: "zero_token", "not_a_number", "infinite",
 // "negative_price" or "crossed".
 func (r TickReason) String() string {
-	if int(r) < len(tickReasonNames) && r != 0 {
-		return tickReasonNames[r]
+	switch r {
+	case TickZeroToken:
+		return "zero_token"
+	case TickNotANumber:
+		return "not_a_number"
+	case TickInfinite:
+		return "infinite"
+	case TickNegativePrice:
+		return "negative_price"
+	case TickCrossed:
+		return "crossed"
 	}
 	return "unknown"
 }

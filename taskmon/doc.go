@@ -41,7 +41,12 @@
 // cancelled (its Done returns nil, as for context.Background), the task's
 // context is kept in the Task itself, to save allocations; it behaves like
 // a context.WithCancelCause child, and contexts derived from it register
-// with it rather than each starting a goroutine to watch it.
+// with it rather than each starting a goroutine to watch it. This is the
+// one place where the package keeps a context in a struct: the Task is the
+// context. context.Cause finds the cause of such a context through the
+// standard library's own cancelled context, which the Task makes when it is
+// first asked after cancellation; TestTaskContextCause guards that this
+// keeps working on each Go release.
 //
 // Cancelled: a run is cancelled only when its function returns a non-nil
 // error while the task's own context is done (Task.Cancel, Shutdown, or the

@@ -163,7 +163,7 @@ func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
 		t.cancel(false)
 		return m.reject(spec.Name, true, ErrClosed), nil
 	}
-	go m.supervise(t, ctx, spec)
+	go m.supervise(ctx, t, spec)
 	return t, nil
 }
 
@@ -172,7 +172,7 @@ func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
 // attempt), waits for it, reports it, and decides on and waits out the
 // restart. Each supervised task has its own loop and timer, so one task's
 // restarts, backoff or blocking callbacks never delay another's.
-func (m *Monitor) supervise(t *Task, ctx context.Context, s Spec) {
+func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 	var (
 		results  = make(chan run, 1)
 		attempt  int         // restarts since the last healthy run
@@ -194,7 +194,7 @@ func (m *Monitor) supervise(t *Task, ctx context.Context, s Spec) {
 
 		if ctx.Err() != nil || r.outcome == OutcomeCancelled || s.Restart == Never ||
 			(s.Restart == OnFailure && r.outcome == OutcomeOK) {
-			m.end(t, ctx, s, r)
+			m.end(ctx, t, s, r)
 			return
 		}
 
@@ -247,7 +247,7 @@ func (m *Monitor) supervise(t *Task, ctx context.Context, s Spec) {
 }
 
 // end finishes a supervised task whose last run r needs no restart.
-func (m *Monitor) end(t *Task, ctx context.Context, s Spec, r run) {
+func (m *Monitor) end(ctx context.Context, t *Task, s Spec, r run) {
 	if r.outcome.failure() {
 		m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
 	}

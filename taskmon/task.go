@@ -184,7 +184,7 @@ func result(ctx context.Context, name string, normal bool, err error, v any) run
 // runTask is the goroutine of a task started by Go. The path of an ok run
 // is kept short and its frames small; everything else is in noinline
 // functions, so that a no-op task fits in a goroutine's initial stack.
-func (m *Monitor) runTask(t *Task, ctx context.Context, fn func(context.Context) error) {
+func (m *Monitor) runTask(ctx context.Context, t *Task, fn func(context.Context) error) {
 	var (
 		err    error
 		normal bool
@@ -205,7 +205,7 @@ func (m *Monitor) runTask(t *Task, ctx context.Context, fn func(context.Context)
 		if !normal {
 			v = recover()
 		}
-		m.endTask(t, ctx, result(ctx, t.name, normal, err, v))
+		m.endTask(ctx, t, result(ctx, t.name, normal, err, v))
 	}()
 	err = fn(ctx)
 	normal = true
@@ -214,7 +214,7 @@ func (m *Monitor) runTask(t *Task, ctx context.Context, fn func(context.Context)
 // endTask finishes a task started by Go whose run r was not ok.
 //
 //go:noinline
-func (m *Monitor) endTask(t *Task, ctx context.Context, r run) {
+func (m *Monitor) endTask(ctx context.Context, t *Task, r run) {
 	t.cancel(false)
 	var d time.Duration
 	if m.met != nil {

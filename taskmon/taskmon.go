@@ -18,7 +18,10 @@ import (
 type Config struct {
 	// Name identifies the monitor: it is the constant label "name" on its
 	// metrics and the "monitor" attribute of its log records, so several
-	// monitors can share one registry. Default "".
+	// monitors with different names can share one registry. Monitors given
+	// the same Name and Registerer share (and add to) the same series: New
+	// returns no error, so it cannot refuse the second one as the other
+	// packages' constructors do. Default "".
 	Name string
 
 	// Logger receives a record for every failed, panicked or exited run
@@ -193,7 +196,7 @@ func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) 
 		t.cancel(false)
 		return m.reject(name, false, ErrClosed)
 	}
-	go m.runTask(t, ctx, fn)
+	go m.runTask(ctx, t, fn)
 	return t
 }
 

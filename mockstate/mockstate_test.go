@@ -394,7 +394,7 @@ func TestReset(t *testing.T) {
 	require.Equal(t, 1, s.Len())
 }
 
-// The scenario from the issue: size 3, insert a, b, c, read b and c,
+// The eviction scenario: size 3, insert a, b, c, read b and c,
 // insert d: a is evicted.
 func TestEvictionReadEntriesSurvive(t *testing.T) {
 	var ev evictLog

@@ -143,3 +143,46 @@ func ExampleState() {
 	// 1 open
 	// 2 half-open
 }
+
+// Counts reports the calls of the current generation: here, the closed
+// state since the breaker was made.
+func ExampleCounts() {
+	b, err := breaker.New(breaker.Config{Name: "orders"})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	_ = b.Do(ctx, func(context.Context) error { return nil })
+	_ = b.Do(ctx, func(context.Context) error { return errUnavailable })
+	_ = b.Do(ctx, func(context.Context) error { return context.Canceled }) // ignored by default
+	c := b.Counts()
+	fmt.Println("calls:", c.Calls, "successes:", c.Successes, "failures:", c.Failures, "ignored:", c.Ignored)
+	fmt.Println("consecutive failures:", c.ConsecutiveFailures)
+	// Output:
+	// calls: 2 successes: 1 failures: 1 ignored: 1
+	// consecutive failures: 1
+}
+
+// A Permit belongs to the generation that issued it: once the state has
+// changed, its result no longer counts.
+func ExamplePermit() {
+	b, err := breaker.New(breaker.Config{Name: "quotes"})
+	if err != nil {
+		panic(err)
+	}
+	p, err := b.Allow()
+	if err != nil {
+		panic(err)
+	}
+	b.Trip()                  // the state changes while the call is in flight
+	b.Done(p, errUnavailable) // a stale permit: its failure is not counted
+	fmt.Printf("%s, failures: %d\n", b.State(), b.Counts().Failures)
+
+	b.Reset()
+	p, _ = b.Allow()
+	b.Done(p, errUnavailable) // a current permit counts
+	fmt.Printf("%s, failures: %d\n", b.State(), b.Counts().Failures)
+	// Output:
+	// open, failures: 0
+	// closed, failures: 1
+}

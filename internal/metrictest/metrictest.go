@@ -1,6 +1,10 @@
 // Package metrictest reads metric values back from a Prometheus registry in
 // tests, so that each package can assert what it exports without repeating
 // the gathering code.
+//
+// It reads the gathered families through github.com/prometheus/client_model,
+// the data model client_golang itself is built on (and requires), so the
+// dependency adds no module to the build; only tests import this package.
 package metrictest
 
 import (

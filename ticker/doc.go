@@ -93,57 +93,19 @@
 //
 // # Mock source
 //
-// NewMockSource returns a simulated market implementing Source. Each
-// underlying of MockConfig.Underlyings follows geometric Brownian motion with
-// its Volatility and the risk-neutral drift Rate − DividendYield, stepped by
-// the simulated time elapsed between rounds (calendar time, so a night or a
-// weekend between rounds moves the index as much as that time implies),
-// kept within a factor of 10⁶ of its reference Spot so that it never reaches
-// zero. MockConfig.Rate and DividendYield are pointers: nil means the
-// defaults (6.5% and 1.2%), and new(0.0) sets an exact zero.
-// Options are priced with Black–Scholes (ticker/bs) from their underlying's
-// current level, with the rate and dividend yield, at a volatility read from
-// a smile (bs.DefaultSmile: skew, convex wings, short-dated at-the-money
-// premium) whose at-the-money level is the underlying's Volatility; futures at
-// the forward. A tick carries the model's IV, delta, gamma, theta (per
-// calendar day) and vega (per volatility point); its LastPrice is the model
-// price rounded to the tick size and never below one tick; Bid and Ask are
-// the price ∓ 0.1% (at least half a tick) rounded outwards to whole ticks,
-// never crossing the last price; open interest peaks at the money and falls
-// off with the strike's distance in standard deviations; volume only grows
-// within an IST day and restarts at zero on the next. Indices carry no
-// quotes, volume or analytics. Every tick passes Tick.Validate before it is
-// published; one that does not is withheld, counted and logged.
-//
-// MockSource.Step(now, emit) produces one round (one tick per subscribed
-// instrument, in subscription order) for the simulated time now; Run calls it
-// with MockConfig.Now() at once and then on every Interval from a
-// time.Ticker, in the caller's goroutine, and returns when ctx ends. The
-// output is a pure function of the Seed, the configuration, the subscriptions
-// and the sequence of times stepped: two sources given the same ones emit
-// identical ticks. Random draws for the underlyings come from one seeded PCG
-// stream; per-instrument noise (volume, quantities, open-interest jitter) is
-// a hash of the seed, the token and the time, so it does not depend on the
-// order or set of other subscriptions. emit, MockConfig.Now and the Logger
-// are called without the source's lock held (emit may call Subscribe); a
-// panic in emit is recovered, logged and counted.
-//
-// Per-instrument state (the latest tick, cumulative volume, the previous
-// close) lives in a mockstate store bounded by MaxSize; Subscribe refuses
-// instruments beyond that bound (ErrMockFull), unknown underlyings
-// (ErrUnknownUnderlying), contracts already expired (ErrExpiredInstrument),
-// and options without a strike, derivatives without an expiry or expiring
-// after 2262, and lot sizes above 2²⁴ (ErrUnsupportedInstrument), each with
-// its own error, and applies the rest. A contract expires at 15:30 IST on its
-// expiry date. The first Step at or after an expiry removes the expired
-// contracts from the store (mockstate Cleanup) and from the subscriptions,
-// so they never tick again, and then rolls: for each underlying whose
-// subscribed options lost n of their expiry dates, it subscribes the options
-// of the n nearest expiries (per Expiries, with MockConfig.Holidays) that are
-// later than now and not already subscribed, at RollStrikesPerSide strikes
-// on each side of the simulated spot, with the tokens Universe gives them for
-// MockConfig.Seed, so use the same seed for both. Expired futures are removed
-// and not replaced. MockSource.Instruments lists the current subscriptions,
-// including contracts rolled in. Expiry is judged on the simulated clock, so
-// the store's own Run (wall-clock cleanup) is not used.
+// NewMockSource returns a simulated market implementing Source, for use
+// outside market hours or without live credentials. Each underlying follows
+// geometric Brownian motion; each option is priced with Black–Scholes
+// (package ticker/bs) at a volatility read from a smile, so put–call parity
+// holds and the ticks carry IV and the Greeks; quotes never cross, volume
+// only grows within a day, open interest peaks at the money. Per-instrument
+// state lives in a mockstate store bounded by MockConfig.MaxSize; expired
+// contracts leave it at 15:30 IST on their expiry date and the next expiries
+// are subscribed in their place. MockSource.Step produces one round for a
+// given simulated time, so the output is a pure function of the Seed, the
+// configuration, the subscriptions and the times stepped; Run calls it on
+// every Interval with MockConfig.Now(), which may run faster than real time
+// to replay a trading day. The MockSource and MockConfig documentation gives
+// the details: pricing and quoting rules, determinism, rollover, and what
+// Subscribe refuses.
 package ticker

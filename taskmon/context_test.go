@@ -11,9 +11,9 @@ import (
 
 type ctxKey struct{}
 
-// parents are the kinds of context a task may be started with: the task's
-// context lives in the Task when the parent can never be cancelled, and is
-// a context.WithCancelCause child otherwise; both must behave the same.
+// parents are the kinds of context a task may be started with: one that can
+// never be cancelled and one that can; the task's context must behave the
+// same with both.
 func parents() map[string]func() (context.Context, context.CancelFunc) {
 	return map[string]func() (context.Context, context.CancelFunc){
 		"never-cancelled": func() (context.Context, context.CancelFunc) {
@@ -144,15 +144,4 @@ func TestTaskContextEndsWithTask(t *testing.T) {
 			require.Equal(t, uint64(1), m.Stats().Succeeded)
 		})
 	}
-}
-
-// A context derived from a task's context registers with it: no goroutine
-// per derived context watches the task's Done channel.
-func TestTaskContextRegistersChildren(t *testing.T) {
-	m := newMon(Config{})
-	task, ctx, release := startBlocked(m, context.Background())
-	_, ok := ctx.(interface{ AfterFunc(func()) func() bool })
-	require.True(t, ok)
-	close(release)
-	<-task.Done()
 }

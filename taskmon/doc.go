@@ -37,16 +37,14 @@
 // with cause context.Canceled, Shutdown with cause ErrShutdown, and the
 // monitor cancels it when the task ends, so that anything the task tied
 // to it is released and the parent context keeps no reference to it;
-// context.Cause(ctx) tells these causes apart. When the parent can never be
-// cancelled (its Done returns nil, as for context.Background), the task's
-// context is kept in the Task itself, to save allocations; it behaves like
-// a context.WithCancelCause child, and contexts derived from it register
-// with it rather than each starting a goroutine to watch it. This is the
-// one place where the package keeps a context in a struct: the Task is the
-// context. context.Cause finds the cause of such a context through the
-// standard library's own cancelled context, which the Task makes when it is
-// first asked after cancellation; TestTaskContextCause guards that this
-// keeps working on each Go release.
+// context.Cause(ctx) tells these causes apart. The task's context is a
+// plain context.WithCancelCause child, whatever the parent, so contexts
+// derived from it behave exactly as with any other such child
+// (TestTaskContextParity checks this against a context.WithCancelCause child
+// made directly), and the package relies on nothing inside the context
+// package. (Making the Task itself the context saved two allocations per
+// task but could not be made to behave like the standard child; see
+// bench/taskmon.md.)
 //
 // Cancelled: a run is cancelled only when its function returns a non-nil
 // error while the task's own context is done (Task.Cancel, Shutdown, or the

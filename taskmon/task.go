@@ -12,37 +12,30 @@ import (
 // Task is a handle on a task started by Go or Supervise. Its methods are
 // safe for concurrent use.
 type Task struct {
-	// The struct is kept small (136 bytes): with the goroutine's closure and
-	// Done's channel, it is one of the three allocations a task costs.
+	// The struct is kept small (104 bytes): it is one of the five
+	// allocations a task costs, with the goroutine's closure, Done's channel
+	// and the two of context.WithCancelCause.
 	name     string
 	started  time.Duration           // since the monitor's epoch
 	sup      *supervision            // nil unless started by Supervise
-	cancelFn context.CancelCauseFunc // the task's context's, if not the Task itself
+	cancelFn context.CancelCauseFunc // the task's context's; nil for a refused task
 	err      error                   // written before flagDone is set, read after
 
 	// Guarded by the monitor's mu.
 	id         uint64
 	prev, next *Task // the monitor's list of live tasks
 
-	// mu guards doneCh, the context fields below, and changes to flags.
-	mu       sync.Mutex
-	doneCh   chan struct{} // Done's: made by its first call, closed by markDone
-	flags    atomic.Uint32 // flagDone, flagDoneCh, flagCancelled, flagCtxDone
-	outcome  Outcome       // of the final run; written before flagDone is set
-	shutdown bool          // the context's cause is ErrShutdown, not context.Canceled
-
-	// The task's context, when cancelFn is nil: see taskCtx.
-	parent  context.Context
-	ctxDone chan struct{} // made by taskCtx.Done, closed by cancel
-	ctxExt  *ctxExtra     // made on demand
+	// mu guards doneCh and changes to flags.
+	mu      sync.Mutex
+	doneCh  chan struct{} // Done's: made by its first call, closed by markDone
+	flags   atomic.Uint32 // flagDone, flagDoneCh
+	outcome Outcome       // of the final run; written before flagDone is set
 }
 
 // Bits of Task.flags. They are set under Task.mu and read without it.
 const (
-	flagDone      = 1 << iota // the task is done: err and outcome are final
-	flagDoneCh                // doneCh is set
-	flagCancelled             // the task's context is cancelled
-	flagCtxDone               // ctxDone is set
+	flagDone   = 1 << iota // the task is done: err and outcome are final
+	flagDoneCh             // doneCh is set
 )
 
 // supervision is the state of a supervised task that Tasks reports;
@@ -54,30 +47,19 @@ type supervision struct {
 
 // newTask returns a task named name and its context, a child of parent.
 func newTask(parent context.Context, name string) (*Task, context.Context) {
-	t := &Task{name: name}
-	if parent.Done() == nil {
-		// Nothing but the task can cancel it: its context is the Task.
-		t.parent = parent
-		return t, (*taskCtx)(t)
-	}
-	// The standard child, which the parent cancels synchronously.
 	ctx, cancel := context.WithCancelCause(parent)
-	t.cancelFn = cancel
-	return t, ctx
+	return &Task{name: name, cancelFn: cancel}, ctx
 }
 
 // cancel cancels the task's context, with cause ErrShutdown when shutdown
 // is true and context.Canceled otherwise.
 func (t *Task) cancel(shutdown bool) {
 	switch {
-	case t.cancelFn != nil:
-		if shutdown {
-			t.cancelFn(ErrShutdown)
-		} else {
-			t.cancelFn(nil)
-		}
-	case t.parent != nil: // not a refused task
-		(*taskCtx)(t).cancel(shutdown)
+	case t.cancelFn == nil: // a refused task
+	case shutdown:
+		t.cancelFn(ErrShutdown)
+	default:
+		t.cancelFn(nil)
 	}
 }
 

@@ -111,9 +111,11 @@ func (t *Task) isDone() bool { return t.flags.Load()&flagDone != 0 }
 // Err returns nil until the task is done; then its error: nil when the
 // final run succeeded or was cancelled, the function's error, a *PanicError,
 // ErrGoexit, an error wrapping ErrGaveUp for a supervised task given up, or
-// ErrClosed for a task started after Shutdown.
+// ErrClosed for a task started after Shutdown. As for a context, a
+// non-nil Err means that Done is closed.
 func (t *Task) Err() error {
 	if t.isDone() {
+		<-t.Done() // closed just after the done flag is set
 		return t.err
 	}
 	return nil

@@ -1103,3 +1103,24 @@ func TestOutcomeAndPolicyStrings(t *testing.T) {
 		fmt.Sprint(OutcomeOK, OutcomeCancelled, OutcomeFailed, OutcomePanicked, OutcomeExited, Outcome(9)))
 	require.Equal(t, "on-failure always never Policy(7)", fmt.Sprint(OnFailure, Always, Never, Policy(7)))
 }
+
+// Task.Err reports the error only once Done is closed, as a context's Err
+// does: a caller that sees the error may rely on Done being closed.
+func TestTaskErrOnlyOnceDone(t *testing.T) {
+	m := newMon(Config{})
+	early := 0
+	for range 2000 {
+		task := m.Go(context.Background(), "fails", func(context.Context) error { return errBoom })
+		done := task.Done() // made before the task ends, closed when it does
+		for task.Err() == nil {
+			runtime.Gosched()
+		}
+		select {
+		case <-done:
+		default:
+			early++
+		}
+		<-done
+	}
+	require.Zero(t, early, "Err returned the error while Done was still open")
+}

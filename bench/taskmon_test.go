@@ -195,3 +195,44 @@ func BenchmarkTaskmonEach(b *testing.B) {
 		}
 	})
 }
+
+// TestTaskmonErrgroupContext checks that errgroup.WithContext on a task's
+// context sees the monitor's cause: the group's context is cancelled by
+// Shutdown, and context.Cause reports taskmon.ErrShutdown, for a parent that
+// can never be cancelled and for one that can.
+func TestTaskmonErrgroupContext(t *testing.T) {
+	for name, parent := range map[string]context.Context{
+		"Background": context.Background(),
+		"WithCancel": func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			return ctx
+		}(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
+			started := make(chan struct{})
+			causes := make(chan error, 1)
+			m.Go(parent, "group", func(ctx context.Context) error {
+				g, gctx := errgroup.WithContext(ctx)
+				g.Go(func() error {
+					close(started)
+					<-gctx.Done()
+					causes <- context.Cause(gctx)
+					return gctx.Err()
+				})
+				return g.Wait()
+			})
+			<-started
+			if err := m.Shutdown(context.Background()); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			if got := <-causes; got != taskmon.ErrShutdown {
+				t.Fatalf("context.Cause of the group's context = %v, want ErrShutdown", got)
+			}
+			if s := m.Stats(); s.Cancelled != 1 || s.Failed != 0 {
+				t.Fatalf("Stats = %+v, want one cancelled run", s)
+			}
+		})
+	}
+}

@@ -40,7 +40,9 @@
 // To put them under an application's own namespace, pass a Registerer
 // wrapped with prometheus.WrapRegistererWithPrefix.
 //
-// The module's internal packages hold test helpers and one piece of shared
-// code, internal/backoff (exponential backoff with full jitter), which
-// taskmon and reloader both use; it is not a primitive and depends on nothing.
+// The module's internal packages hold test helpers and two small pieces of
+// shared code that are not primitives: internal/backoff (exponential backoff
+// with full jitter, used by taskmon and reloader) and internal/promreg
+// (register a set of collectors or none, used by mockstate, reloader and the
+// mock source).
 package steadfast

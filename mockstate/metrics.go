@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/promreg"
 )
 
 const (
@@ -69,13 +70,8 @@ func newMetrics(name string, reg prometheus.Registerer, size func() int) (*metri
 		return m, nil
 	}
 	cs := []prometheus.Collector{m.inserts, m.updates, m.expiryErrors, evictions, panics, entries}
-	for i, c := range cs {
-		if err := reg.Register(c); err != nil {
-			for _, done := range cs[:i] {
-				reg.Unregister(done)
-			}
-			return nil, fmt.Errorf("mockstate: registering metrics for store %q: %w", name, err)
-		}
+	if err := promreg.RegisterAll(reg, cs...); err != nil {
+		return nil, fmt.Errorf("mockstate: registering metrics for store %q: %w", name, err)
 	}
 	return m, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/promreg"
 )
 
 // Values of the "result" label of steadfast_reloader_reloads_total.
@@ -81,13 +82,8 @@ func newMetrics(r *Reloader, reg prometheus.Registerer, name string) (*metrics, 
 		}),
 		reloads, m.callbackPanics, m.duration, m.latency, m.pending, m.inFlight, m.consecutive, m.lastSuccess,
 	}
-	for i, c := range cs {
-		if err := reg.Register(c); err != nil {
-			for _, done := range cs[:i] {
-				reg.Unregister(done)
-			}
-			return nil, fmt.Errorf("reloader: registering metrics for Name %q: %w", name, err)
-		}
+	if err := promreg.RegisterAll(reg, cs...); err != nil {
+		return nil, fmt.Errorf("reloader: registering metrics for Name %q: %w", name, err)
 	}
 	return m, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker/bs"
 )
@@ -1038,13 +1039,8 @@ func newMockMetrics(name string, reg prometheus.Registerer) (*mockMetrics, error
 		instruments: prometheus.NewGauge(prometheus.GaugeOpts(opts("mock_instruments", "Instruments subscribed to the mock source."))),
 	}
 	if reg != nil {
-		for i, c := range m.collectors() {
-			if err := reg.Register(c); err != nil {
-				for _, done := range m.collectors()[:i] {
-					reg.Unregister(done)
-				}
-				return nil, fmt.Errorf("ticker: registering mock source metrics: %w", err)
-			}
+		if err := promreg.RegisterAll(reg, m.collectors()...); err != nil {
+			return nil, fmt.Errorf("ticker: registering mock source metrics: %w", err)
 		}
 	}
 	return m, nil

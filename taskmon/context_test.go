@@ -2,6 +2,7 @@ package taskmon
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -143,5 +144,74 @@ func TestTaskContextEndsWithTask(t *testing.T) {
 			require.NoError(t, task.Err(), "the run returned nil: ok")
 			require.Equal(t, uint64(1), m.Stats().Succeeded)
 		})
+	}
+}
+
+// The standard child is made only when something asks for Done or a value:
+// Err, Deadline, String, Cancel and the task's end do not make it.
+func TestTaskContextMadeOnDemand(t *testing.T) {
+	m := newMon(Config{})
+	parent, cancelParent := context.WithCancel(context.Background())
+	defer cancelParent()
+	got := make(chan context.Context, 1)
+	release := make(chan struct{})
+	task := m.Go(parent, "idle", func(ctx context.Context) error {
+		got <- ctx
+		<-release
+		return nil
+	})
+	ctx := <-got
+	made := func() bool { return task.flags.Load()&flagStd != 0 }
+
+	require.NoError(t, ctx.Err())
+	_, _ = ctx.Deadline()
+	require.Equal(t, "context.Background.WithCancel.WithCancel", fmt.Sprint(ctx))
+	task.Cancel()
+	require.Equal(t, context.Canceled, ctx.Err())
+	close(release)
+	<-task.Done()
+	require.False(t, made(), "made by Err, Deadline, String, Cancel or the end")
+
+	require.Equal(t, context.Canceled, context.Cause(ctx)) // asks for a value
+	require.True(t, made())
+	select {
+	case <-ctx.Done():
+	default:
+		t.Fatal("Done is open after the cancellation")
+	}
+}
+
+// Err never changes once it is non-nil, even when the task's context and
+// its parent are cancelled at the same time, before anything asked for
+// Done: the first cancellation wins, and every reader sees the same one.
+func TestTaskContextErrStable(t *testing.T) {
+	m := newMon(Config{})
+	for range 300 {
+		parent, cancelParent := context.WithTimeout(context.Background(), time.Hour)
+		got := make(chan context.Context, 1)
+		release := make(chan struct{})
+		task := m.Go(parent, "idle", func(ctx context.Context) error {
+			got <- ctx
+			<-release
+			return nil
+		})
+		ctx := <-got
+		var wg sync.WaitGroup
+		seen := make([]error, 2)
+		for i := range seen {
+			wg.Go(func() {
+				for seen[i] = ctx.Err(); seen[i] == nil; seen[i] = ctx.Err() {
+				}
+			})
+		}
+		wg.Go(task.Cancel)
+		wg.Go(cancelParent)
+		wg.Wait()
+		final := ctx.Err()
+		require.Equal(t, final, seen[0])
+		require.Equal(t, final, seen[1])
+		require.Equal(t, final, context.Cause(ctx))
+		close(release)
+		<-task.Done()
 	}
 }

@@ -35,16 +35,20 @@
 // Contexts: each task runs with its own child of the context given to Go or
 // Supervise (all runs of a supervised task share it). Task.Cancel cancels it
 // with cause context.Canceled, Shutdown with cause ErrShutdown, and the
-// monitor cancels it when the task ends, so that anything the task tied
-// to it is released and the parent context keeps no reference to it;
-// context.Cause(ctx) tells these causes apart. The task's context is a
-// plain context.WithCancelCause child, whatever the parent, so contexts
-// derived from it behave exactly as with any other such child
-// (TestTaskContextParity checks this against a context.WithCancelCause child
-// made directly), and the package relies on nothing inside the context
-// package. (Making the Task itself the context saved two allocations per
-// task but could not be made to behave like the standard child; see
-// bench/taskmon.md.)
+// monitor cancels it when the task ends (before Done closes), so that
+// anything the task tied to it is released and the parent context keeps no
+// reference to it; context.Cause(ctx) tells these causes apart. The task's
+// context behaves as a context.WithCancelCause child of the parent, whatever
+// the parent, and from the first call of its Done or Value method on it is
+// one: that is when the standard child is made, and it then answers
+// everything, so contexts derived from the task's context (which all call
+// Done or Value first), context.AfterFunc and context.Cause work exactly as
+// with any such child. Before that, Err and Deadline are answered from the
+// task and the parent, so a task that never looks at its context pays no
+// allocation for it. TestTaskContextParity runs the same scenarios against
+// a task's context, looked at from the start or only after its
+// cancellation, and against a context.WithCancelCause child made directly;
+// the package relies on nothing inside the context package.
 //
 // Cancelled: a run is cancelled only when its function returns a non-nil
 // error while the task's own context is done (Task.Cancel, Shutdown, or the

@@ -228,6 +228,18 @@ func ExampleTask() {
 	// ticker <nil> 1
 }
 
+// Task.Wait waits for one task and returns its error, as Done and then Err
+// would.
+func ExampleTask_Wait() {
+	m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
+	task := m.Go(context.Background(), "migrate", func(context.Context) error {
+		return errors.New("schema is newer than this binary")
+	})
+	fmt.Println(task.Wait())
+	// Output:
+	// schema is newer than this binary
+}
+
 // Tasks lists the tasks still running, for a health endpoint.
 func ExampleMonitor_Tasks() {
 	m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})

@@ -2,6 +2,7 @@ package taskmon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -18,58 +19,103 @@ import (
 
 // subject is a context under test and the ways to cancel it.
 type subject struct {
-	ctx      context.Context
-	cancel   func() // Task.Cancel, or cancel(nil)
-	shutdown func() // Monitor.Shutdown, or cancel(ErrShutdown)
-	end      func() // releases everything at the end of the scenario
+	ctx          context.Context
+	cancel       func() // Task.Cancel, or cancel(nil)
+	shutdown     func() // Monitor.Shutdown, or cancel(ErrShutdown)
+	cancelParent func() // cancels the parent, if it can be
+	end          func() // releases everything at the end of the scenario
 }
 
 // parityParents are the parent contexts scenarios run with: parents that
-// can never be cancelled and parents that can.
-func parityParents() map[string]func(t *testing.T) context.Context {
+// can never be cancelled and parents that can. Each comes with a function
+// that cancels it (a no-op for those that cannot be).
+func parityParents() map[string]func(t *testing.T) (context.Context, func()) {
 	base := func() context.Context { return context.WithValue(context.Background(), ctxKey{}, "v") }
-	return map[string]func(t *testing.T) context.Context{
-		"Background": func(*testing.T) context.Context { return base() },
-		"WithoutCancel": func(t *testing.T) context.Context {
+	return map[string]func(t *testing.T) (context.Context, func()){
+		"Background": func(*testing.T) (context.Context, func()) { return base(), func() {} },
+		"WithoutCancel": func(t *testing.T) (context.Context, func()) {
 			ctx, cancel := context.WithCancel(base())
 			t.Cleanup(cancel)
-			return context.WithoutCancel(ctx)
+			return context.WithoutCancel(ctx), cancel
 		},
-		"WithCancel": func(t *testing.T) context.Context {
+		"WithCancel": func(t *testing.T) (context.Context, func()) {
 			ctx, cancel := context.WithCancel(base())
 			t.Cleanup(cancel)
-			return ctx
+			return ctx, cancel
 		},
-		"WithDeadline": func(t *testing.T) context.Context {
+		"WithDeadline": func(t *testing.T) (context.Context, func()) {
 			ctx, cancel := context.WithDeadline(base(), time.Now().Add(time.Hour))
 			t.Cleanup(cancel)
-			return ctx
+			return ctx, cancel
+		},
+		"WithCancelCause": func(t *testing.T) (context.Context, func()) {
+			ctx, cancel := context.WithCancelCause(base())
+			t.Cleanup(func() { cancel(nil) })
+			return ctx, func() { cancel(errParent) }
 		},
 	}
 }
 
-func reference(parent context.Context) subject {
+var errParent = errors.New("parent's cause")
+
+func reference(parent context.Context, cancelParent func()) subject {
 	ctx, cancel := context.WithCancelCause(parent)
 	return subject{
-		ctx:      ctx,
-		cancel:   func() { cancel(nil) },
-		shutdown: func() { cancel(ErrShutdown) },
-		end:      func() { cancel(nil) },
+		ctx:          ctx,
+		cancel:       func() { cancel(nil) },
+		shutdown:     func() { cancel(ErrShutdown) },
+		cancelParent: cancelParent,
+		end:          func() { cancel(nil) },
 	}
 }
 
-func taskSubject(parent context.Context) subject {
+// taskSubject is the context of a task that waits on it (and so has asked
+// for its Done channel).
+func taskSubject(parent context.Context, cancelParent func()) subject {
 	m := newMon(Config{})
 	task, ctx, release := startBlocked(m, parent)
 	var once sync.Once
 	return subject{
-		ctx:      ctx,
-		cancel:   task.Cancel,
-		shutdown: func() { _ = m.Shutdown(context.Background()) },
+		ctx:          ctx,
+		cancel:       task.Cancel,
+		shutdown:     func() { _ = m.Shutdown(context.Background()) },
+		cancelParent: cancelParent,
 		end: func() {
 			once.Do(func() { close(release) })
 			<-task.Done()
 		},
+	}
+}
+
+// idleTaskSubject is the context of a task that never looks at it: nothing
+// has asked for its Done channel or a value when the scenario starts.
+func idleTaskSubject(parent context.Context, cancelParent func()) subject {
+	m := newMon(Config{})
+	got := make(chan context.Context, 1)
+	release := make(chan struct{})
+	task := m.Go(parent, "idle", func(ctx context.Context) error {
+		got <- ctx
+		<-release
+		return nil
+	})
+	ctx := <-got
+	var once sync.Once
+	end := func() {
+		once.Do(func() { close(release) })
+		<-task.Done()
+	}
+	return subject{
+		ctx:    ctx,
+		cancel: task.Cancel,
+		shutdown: func() {
+			// The task does not return when cancelled: Shutdown is given a
+			// context that is already done, so that it cancels and returns.
+			done, cancel := context.WithCancel(context.Background())
+			cancel()
+			_ = m.Shutdown(done)
+		},
+		cancelParent: cancelParent,
+		end:          end,
 	}
 }
 
@@ -125,6 +171,9 @@ func derive(ctx context.Context) (observeAll func() []string, end func()) {
 			"group: " + observe(group),
 			fmt.Sprintf("stop at once: %v, again: %v", stoppedUnused, unused()),
 		}
+		if ctx.Err() == nil { // f is called only once ctx is cancelled
+			return append(obs, fmt.Sprintf("not cancelled; stop: %v", stopAfter()))
+		}
 		select {
 		case s := <-after:
 			obs = append(obs, s, fmt.Sprintf("stop after f: %v", stopAfter()))
@@ -169,6 +218,42 @@ var parityScenarios = map[string]func(s subject) []string{
 		s.shutdown()
 		obs, end := derive(s.ctx)
 		defer end()
+		return append(obs(), observe(s.ctx))
+	},
+	"parent cancelled, then Cancel: the parent's cancellation stays": func(s subject) []string {
+		s.cancelParent()
+		first := observe(s.ctx)
+		s.cancel()
+		return []string{first, observe(s.ctx)}
+	},
+	"parent cancelled, then Shutdown, nothing asked for in between": func(s subject) []string {
+		s.cancelParent()
+		s.shutdown()
+		return []string{observe(s.ctx)}
+	},
+	"parent cancelled, then Shutdown, Err asked for first": func(s subject) []string {
+		s.cancelParent()
+		err := fmt.Sprint(s.ctx.Err())
+		s.shutdown()
+		return []string{err, observe(s.ctx)}
+	},
+	"Shutdown, then parent cancelled: the shutdown stays": func(s subject) []string {
+		s.shutdown()
+		s.cancelParent()
+		obs, end := derive(s.ctx)
+		defer end()
+		return append(obs(), observe(s.ctx))
+	},
+	"Cancel, then parent cancelled, Err asked for in between": func(s subject) []string {
+		s.cancel()
+		err := fmt.Sprint(s.ctx.Err())
+		s.cancelParent()
+		return []string{err, observe(s.ctx)}
+	},
+	"parent cancelled, derived contexts made before": func(s subject) []string {
+		obs, end := derive(s.ctx)
+		defer end()
+		s.cancelParent()
 		return append(obs(), observe(s.ctx))
 	},
 	"Cancel then Shutdown: the first cause stays": func(s subject) []string {
@@ -244,18 +329,24 @@ var parityScenarios = map[string]func(s subject) []string{
 }
 
 func TestTaskContextParity(t *testing.T) {
-	for pname, mkParent := range parityParents() {
-		for sname, scenario := range parityScenarios {
-			t.Run(pname+"/"+sname, func(t *testing.T) {
-				ref := reference(mkParent(t))
-				want := scenario(ref)
-				ref.end()
-				sub := taskSubject(mkParent(t))
-				got := scenario(sub)
-				sub.end()
-				require.Equal(t, want, got)
-				require.NotEmpty(t, want)
-			})
+	subjects := map[string]func(context.Context, func()) subject{
+		"waiting": taskSubject,
+		"idle":    idleTaskSubject,
+	}
+	for kind, mkSubject := range subjects {
+		for pname, mkParent := range parityParents() {
+			for sname, scenario := range parityScenarios {
+				t.Run(kind+"/"+pname+"/"+sname, func(t *testing.T) {
+					ref := reference(mkParent(t))
+					want := scenario(ref)
+					ref.end()
+					sub := mkSubject(mkParent(t))
+					got := scenario(sub)
+					sub.end()
+					require.Equal(t, want, got)
+					require.NotEmpty(t, want)
+				})
+			}
 		}
 	}
 }

@@ -160,7 +160,6 @@ func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
 	t.started = m.now()
 	t.sup = new(supervision)
 	if !m.add(t) {
-		t.cancel(false)
 		return m.reject(spec.Name, true, ErrClosed), nil
 	}
 	go m.supervise(ctx, t, spec)
@@ -229,7 +228,6 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		if !sleep(ctx, delay) {
 			// Cancelled while waiting to restart: the failure was reported
 			// already; the task ends as cancelled.
-			t.cancel(false)
 			m.finish(t, OutcomeCancelled, nil, false)
 			return
 		}
@@ -251,7 +249,6 @@ func (m *Monitor) end(ctx context.Context, t *Task, s Spec, r run) {
 	if r.outcome.failure() {
 		m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
 	}
-	t.cancel(false)
 	m.finish(t, r.outcome, r.taskErr(), false)
 }
 
@@ -275,7 +272,6 @@ func (m *Monitor) giveUp(t *Task, ctx context.Context, s Spec, r run, n int) {
 		slog.String("monitor", m.name), slog.String("task", t.name),
 		slog.String("outcome", r.outcome.String()), slog.Any("error", err))
 	m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: err, Outcome: r.outcome})
-	t.cancel(false)
 	m.finish(t, r.outcome, err, false)
 }
 

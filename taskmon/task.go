@@ -12,24 +12,33 @@ import (
 // Task is a handle on a task started by Go or Supervise. Its methods are
 // safe for concurrent use.
 type Task struct {
-	// The struct is kept small (104 bytes): it is one of the five
-	// allocations a task costs, with the goroutine's closure, Done's channel
-	// and the two of context.WithCancelCause.
-	name     string
-	started  time.Duration           // since the monitor's epoch
-	sup      *supervision            // nil unless started by Supervise
-	cancelFn context.CancelCauseFunc // the task's context's; nil for a refused task
-	err      error                   // written before flagDone is set, read after
+	// A task costs two allocations: this struct and the goroutine's
+	// closure; a third when Done is called before the task is done. The
+	// task's context is this struct too (see context.go) until something
+	// needs a standard one.
+	name    string
+	started time.Duration // since the monitor's epoch
+	sup     *supervision  // nil unless started by Supervise
+	err     error         // written before flagDone is set, read after
 
 	// Guarded by the monitor's mu.
 	id         uint64
 	prev, next *Task // the monitor's list of live tasks
 
-	// mu guards doneCh and changes to flags.
+	// mu guards doneCh, std, cancelStd and changes to flags.
 	mu      sync.Mutex
-	doneCh  chan struct{} // Done's: made by its first call, closed by markDone
-	flags   atomic.Uint32 // flagDone, flagDoneCh
+	flags   atomic.Uint32 // flagDone, flagDoneCh, and the context's flags
 	outcome Outcome       // of the final run; written before flagDone is set
+	doneCh  chan struct{} // Done's: made by its first call, closed by markDone
+	// wait counts 1 from Go or Supervise until the task is done, after Done's
+	// channel closes: Wait and Err wait on it, so they need no channel.
+	wait sync.WaitGroup
+
+	// The task's context (context.go). parent is nil for a refused task;
+	// std and cancelStd are set once, with flagStd.
+	parent    context.Context
+	std       context.Context
+	cancelStd context.CancelCauseFunc
 }
 
 // Bits of Task.flags. They are set under Task.mu and read without it.
@@ -45,22 +54,12 @@ type supervision struct {
 	lastErr  error
 }
 
-// newTask returns a task named name and its context, a child of parent.
+// newTask returns a task named name, not yet done, and its context, a
+// child of parent.
 func newTask(parent context.Context, name string) (*Task, context.Context) {
-	ctx, cancel := context.WithCancelCause(parent)
-	return &Task{name: name, cancelFn: cancel}, ctx
-}
-
-// cancel cancels the task's context, with cause ErrShutdown when shutdown
-// is true and context.Canceled otherwise.
-func (t *Task) cancel(shutdown bool) {
-	switch {
-	case t.cancelFn == nil: // a refused task
-	case shutdown:
-		t.cancelFn(ErrShutdown)
-	default:
-		t.cancelFn(nil)
-	}
+	t := &Task{name: name}
+	t.wait.Add(1)
+	return t, t.initContext(parent)
 }
 
 // Name returns the task's name.
@@ -85,24 +84,26 @@ func (t *Task) Done() <-chan struct{} {
 	return t.doneCh
 }
 
-// markDone makes t done: Done's channel is closed or born closed.
-func (t *Task) markDone() { closeDone(t.setDone()) }
+// markDone makes a refused task, which has no context and was never
+// counted in wait, done: Done's channel is closed or born closed.
+func (t *Task) markDone() {
+	if ch, _ := t.setDone(); ch != nil {
+		close(ch)
+	}
+}
 
-// setDone marks t done and returns Done's channel, if made, for the caller
+// setDone marks t done and cancels its context (context.Canceled, unless it
+// was cancelled before). It returns, for the caller to use in this order
+// once it holds no lock: the standard context's cancel function, if that
+// context was made, to call with a nil cause, and Done's channel, if made,
 // to close; Done makes any later channel closed.
-func (t *Task) setDone() chan struct{} {
+func (t *Task) setDone() (chan struct{}, context.CancelCauseFunc) {
 	t.mu.Lock()
+	cancelStd := t.cancelLocked(false)
 	t.flags.Or(flagDone)
 	ch := t.doneCh
 	t.mu.Unlock()
-	return ch
-}
-
-// closeDone closes ch, the channel setDone returned, if there is one.
-func closeDone(ch chan struct{}) {
-	if ch != nil {
-		close(ch)
-	}
+	return ch, cancelStd
 }
 
 // isDone reports whether markDone was called.
@@ -115,10 +116,17 @@ func (t *Task) isDone() bool { return t.flags.Load()&flagDone != 0 }
 // non-nil Err means that Done is closed.
 func (t *Task) Err() error {
 	if t.isDone() {
-		<-t.Done() // closed just after the done flag is set
+		t.wait.Wait() // Done closes just after the done flag is set
 		return t.err
 	}
 	return nil
+}
+
+// Wait blocks until the task is done, as Done does, and returns its Err.
+// It is the cheaper way to wait for one task: it needs no channel.
+func (t *Task) Wait() error {
+	t.wait.Wait()
+	return t.err
 }
 
 // since returns the time elapsed since t started.
@@ -127,8 +135,8 @@ func (m *Monitor) since(t *Task) time.Duration {
 }
 
 // Cancel cancels the task's context (cause context.Canceled) and returns
-// without waiting; wait on Done for the task to end. A supervised task is
-// not restarted after Cancel. Cancel is idempotent.
+// without waiting; wait on Done, or call Wait, for the task to end. A
+// supervised task is not restarted after Cancel. Cancel is idempotent.
 func (t *Task) Cancel() { t.cancel(false) }
 
 // run is the result of one run of a task's function.
@@ -168,19 +176,21 @@ func result(ctx context.Context, name string, normal bool, err error, v any) run
 // runTask is the goroutine of a task started by Go. The path of an ok run
 // is kept short and its frames small; everything else is in noinline
 // functions, so that a no-op task fits in a goroutine's initial stack.
-func (m *Monitor) runTask(ctx context.Context, t *Task, fn func(context.Context) error) {
+func (m *Monitor) runTask(t *Task, fn func(context.Context) error) {
 	var (
+		ctx    = (*taskContext)(t)
 		err    error
 		normal bool
 	)
 	defer func() {
 		if normal && err == nil {
-			t.cancel(false) // release the context; the outcome is decided
 			if m.met != nil {
 				m.met.exit(t.name, OutcomeOK, m.since(t))
 			}
-			if l := m.logger(); l.Enabled(ctx, slog.LevelDebug) {
-				m.logEnd(ctx, l, t.name, run{OutcomeOK, nil})
+			// Logged with the parent, which has the same values: a handler
+			// that looks one up need not make the task's standard context.
+			if l := m.logger(); l.Enabled(t.parent, slog.LevelDebug) {
+				m.logEnd(t.parent, l, t.name, run{OutcomeOK, nil})
 			}
 			m.finish(t, OutcomeOK, nil, true)
 			return
@@ -199,7 +209,6 @@ func (m *Monitor) runTask(ctx context.Context, t *Task, fn func(context.Context)
 //
 //go:noinline
 func (m *Monitor) endTask(ctx context.Context, t *Task, r run) {
-	t.cancel(false)
 	var d time.Duration
 	if m.met != nil {
 		d = m.since(t)

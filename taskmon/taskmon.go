@@ -190,13 +190,12 @@ func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) 
 	case fn == nil:
 		return m.reject(name, false, fmt.Errorf("taskmon: Go %q: nil function", name))
 	}
-	t, ctx := newTask(ctx, name)
+	t, _ := newTask(ctx, name)
 	t.started = m.now()
 	if !m.add(t) {
-		t.cancel(false)
 		return m.reject(name, false, ErrClosed)
 	}
-	go m.runTask(ctx, t, fn)
+	go m.runTask(t, fn) // the task's context is t: see context.go
 	return t
 }
 
@@ -266,11 +265,18 @@ func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
 	t.prev, t.next = nil, nil
 	t.outcome = o
 	t.err = err
-	ch := t.setDone()
+	ch, cancelStd := t.setDone()
 	m.mu.Unlock()
-	// Woken after the unlock: a waiter that starts the next task at once
-	// need not wait for m.mu.
-	closeDone(ch)
+	// The rest after the unlock: the standard context's children are
+	// cancelled outside the monitor's lock, and a waiter that starts the
+	// next task at once need not wait for m.mu.
+	if cancelStd != nil {
+		cancelStd(nil)
+	}
+	if ch != nil {
+		close(ch)
+	}
+	t.wait.Done()
 }
 
 // count adds one run with outcome o to the stats; m.mu is held.
@@ -294,7 +300,7 @@ func (m *Monitor) count(o Outcome) {
 // Stats includes the outcomes of all those tasks.
 func (m *Monitor) Wait() {
 	for _, t := range m.live() {
-		<-t.Done()
+		t.wait.Wait()
 	}
 }
 

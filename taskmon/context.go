@@ -1,0 +1,159 @@
+package taskmon
+
+import (
+	"context"
+	"reflect"
+	"time"
+)
+
+// The task's context.
+//
+// Every task gets a context of its own, which Task.Cancel, Shutdown and the
+// end of the task cancel. It behaves exactly as a context.WithCancelCause
+// child of the context given to Go or Supervise would (parity_test.go runs
+// the same scenarios against both), but the standard child is made only when
+// something needs it: the first call of Done or Value, which is also the
+// first thing that deriving a context (context.WithCancel, WithValue, ...,
+// AfterFunc, Cause) does. Until then the context is a view of fields of the
+// Task, so a task that never looks at its context costs no allocation for
+// it, and Err answers from the task's flags and the parent.
+//
+// Once made, the standard child does everything: Done, Err and Value are
+// its, context.Cause finds its cause through Value, and contexts derived
+// from the task's context register with it as they would with any
+// cancelCtx. When the task was cancelled before the child was made, the
+// child is made from context.WithoutCancel(parent) and cancelled at once
+// with the task's cause, so that a later cancellation of the parent cannot
+// take its place; Deadline is still the parent's.
+
+// taskContext is a Task seen as its task's context.Context: the same
+// memory, with the context's methods instead of the task's.
+type taskContext Task
+
+// Bits of Task.flags about the task's context; set under Task.mu.
+const (
+	flagStd      = 1 << (iota + 2) // Task.std is made: it answers everything
+	flagCanceled                   // cancelled before std was made
+	flagShutdown                   // ... with cause ErrShutdown
+)
+
+// initContext makes t's context a child of parent.
+func (t *Task) initContext(parent context.Context) context.Context {
+	t.parent = parent
+	return (*taskContext)(t)
+}
+
+// cancel cancels the task's context, with cause ErrShutdown when shutdown
+// is true and context.Canceled otherwise. The first cancellation's cause
+// stays, as for context.WithCancelCause.
+func (t *Task) cancel(shutdown bool) {
+	t.mu.Lock()
+	cancelStd := t.cancelLocked(shutdown)
+	t.mu.Unlock()
+	if cancelStd != nil {
+		cancelStd(cause(shutdown))
+	}
+}
+
+// cancelLocked is cancel with t.mu held, except that it returns the
+// standard child's cancel function, if the child was made, for the caller
+// to call once it holds no lock.
+func (t *Task) cancelLocked(shutdown bool) context.CancelCauseFunc {
+	if t.parent == nil { // a refused task has no context
+		return nil
+	}
+	f := t.flags.Load()
+	if f&(flagStd|flagCanceled) == 0 && t.parent.Err() != nil {
+		// The parent was cancelled first: that is the context's cancellation,
+		// as it would be for the standard child. Make the child, which
+		// records it.
+		f = t.makeStd(f)
+	}
+	switch {
+	case f&flagStd != 0:
+		return t.cancelStd
+	case f&flagCanceled != 0: // the first cause stays
+	case shutdown:
+		t.flags.Or(flagCanceled | flagShutdown)
+	default:
+		t.flags.Or(flagCanceled)
+	}
+	return nil
+}
+
+// cause is the cause a cancellation gives to WithCancelCause's function.
+func cause(shutdown bool) error {
+	if shutdown {
+		return ErrShutdown
+	}
+	return nil // context.Canceled
+}
+
+// makeStd makes t.std, the standard child, from flags f; t.mu is held. It
+// returns the new flags.
+func (t *Task) makeStd(f uint32) uint32 {
+	parent := t.parent
+	if f&flagCanceled != 0 && parent.Done() != nil {
+		parent = context.WithoutCancel(parent) // see the comment at the top
+	}
+	t.std, t.cancelStd = context.WithCancelCause(parent)
+	if f&flagCanceled != 0 {
+		t.cancelStd(cause(f&flagShutdown != 0))
+	}
+	t.flags.Or(flagStd)
+	return f | flagStd
+}
+
+// standard returns the standard child, making it if need be.
+func (c *taskContext) standard() context.Context {
+	t := (*Task)(c)
+	if t.flags.Load()&flagStd != 0 {
+		return t.std
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f := t.flags.Load(); f&flagStd == 0 {
+		t.makeStd(f)
+	}
+	return t.std
+}
+
+// Deadline returns the parent's deadline.
+func (c *taskContext) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+
+// Done returns the standard child's Done.
+func (c *taskContext) Done() <-chan struct{} { return c.standard().Done() }
+
+// Err returns context.Canceled once the task's context is cancelled, or the
+// parent's Err once the parent is done (first come, first served), and nil
+// before.
+func (c *taskContext) Err() error {
+	t := (*Task)(c)
+	f := t.flags.Load()
+	switch {
+	case f&flagStd != 0:
+		return t.std.Err()
+	case f&flagCanceled != 0:
+		return context.Canceled
+	case c.parent.Err() == nil:
+		return nil
+	}
+	// The parent is done. Unless the task's context was cancelled just
+	// before, that is its cancellation: make the child, which records it,
+	// so that Err cannot change from the parent's error to
+	// context.Canceled.
+	return c.standard().Err()
+}
+
+// Value returns the standard child's Value for key: the parent's values,
+// and the standard child itself to the context package, which finds the
+// cancellation's cause and registers derived contexts that way.
+func (c *taskContext) Value(key any) any { return c.standard().Value(key) }
+
+// String names the context as the standard child's String does.
+func (c *taskContext) String() string {
+	if s, ok := c.parent.(interface{ String() string }); ok {
+		return s.String() + ".WithCancel"
+	}
+	return reflect.TypeOf(c.parent).String() + ".WithCancel"
+}

@@ -30,13 +30,6 @@ import (
 // memory, with the context's methods instead of the task's.
 type taskContext Task
 
-// Bits of Task.flags about the task's context; set under Task.mu.
-const (
-	flagStd      = 1 << (iota + 2) // Task.std is made: it answers everything
-	flagCanceled                   // cancelled before std was made
-	flagShutdown                   // ... with cause ErrShutdown
-)
-
 // initContext makes t's context a child of parent.
 func (t *Task) initContext(parent context.Context) context.Context {
 	t.parent = parent
@@ -71,7 +64,7 @@ func (t *Task) cancelLocked(shutdown bool) context.CancelCauseFunc {
 	}
 	switch {
 	case f&flagStd != 0:
-		return t.cancelStd
+		return t.ext.cancelStd
 	case f&flagCanceled != 0: // the first cause stays
 	case shutdown:
 		t.flags.Or(flagCanceled | flagShutdown)
@@ -89,16 +82,19 @@ func cause(shutdown bool) error {
 	return nil // context.Canceled
 }
 
-// makeStd makes t.std, the standard child, from flags f; t.mu is held. It
-// returns the new flags.
+// makeStd makes t.ext.std, the standard child, from flags f; t.mu is held.
+// It returns the new flags.
 func (t *Task) makeStd(f uint32) uint32 {
 	parent := t.parent
 	if f&flagCanceled != 0 && parent.Done() != nil {
 		parent = context.WithoutCancel(parent) // see the comment at the top
 	}
-	t.std, t.cancelStd = context.WithCancelCause(parent)
+	if t.ext == nil {
+		t.ext = new(taskExt)
+	}
+	t.ext.std, t.ext.cancelStd = context.WithCancelCause(parent)
 	if f&flagCanceled != 0 {
-		t.cancelStd(cause(f&flagShutdown != 0))
+		t.ext.cancelStd(cause(f&flagShutdown != 0))
 	}
 	t.flags.Or(flagStd)
 	return f | flagStd
@@ -108,14 +104,14 @@ func (t *Task) makeStd(f uint32) uint32 {
 func (c *taskContext) standard() context.Context {
 	t := (*Task)(c)
 	if t.flags.Load()&flagStd != 0 {
-		return t.std
+		return t.ext.std
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if f := t.flags.Load(); f&flagStd == 0 {
 		t.makeStd(f)
 	}
-	return t.std
+	return t.ext.std
 }
 
 // Deadline returns the parent's deadline.
@@ -132,7 +128,7 @@ func (c *taskContext) Err() error {
 	f := t.flags.Load()
 	switch {
 	case f&flagStd != 0:
-		return t.std.Err()
+		return t.ext.std.Err()
 	case f&flagCanceled != 0:
 		return context.Canceled
 	case c.parent.Err() == nil:

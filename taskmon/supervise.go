@@ -158,7 +158,8 @@ func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
 	}
 	t, ctx := newTask(ctx, spec.Name)
 	t.started = m.now()
-	t.sup = new(supervision)
+	t.ext = new(taskExt)
+	t.flags.Or(flagSupervised) // not started yet: no need for t.mu
 	if !m.add(t) {
 		return m.reject(spec.Name, true, ErrClosed), nil
 	}
@@ -187,7 +188,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		m.mu.Lock()
 		m.count(r.outcome)
 		if r.outcome.failure() {
-			t.sup.lastErr = r.err
+			t.ext.lastErr = r.err
 		}
 		m.mu.Unlock()
 
@@ -236,7 +237,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		}
 		m.mu.Lock()
 		m.stats.Restarts++
-		t.sup.restarts++
+		t.ext.restarts++
 		m.mu.Unlock()
 		if m.met != nil {
 			m.met.restart(t.name)

@@ -15,17 +15,18 @@ type Task struct {
 	// A task costs two allocations: this struct and the goroutine's
 	// closure; a third when Done is called before the task is done. The
 	// task's context is this struct too (see context.go) until something
-	// needs a standard one.
+	// needs a standard one. What only some tasks need is in ext, so that
+	// the struct fits the 128-byte size class.
 	name    string
 	started time.Duration // since the monitor's epoch
-	sup     *supervision  // nil unless started by Supervise
 	err     error         // written before flagDone is set, read after
 
 	// Guarded by the monitor's mu.
 	id         uint64
 	prev, next *Task // the monitor's list of live tasks
 
-	// mu guards doneCh, std, cancelStd and changes to flags.
+	// mu guards doneCh, ext (for a task started by Go) and changes to
+	// flags.
 	mu      sync.Mutex
 	flags   atomic.Uint32 // flagDone, flagDoneCh, and the context's flags
 	outcome Outcome       // of the final run; written before flagDone is set
@@ -34,25 +35,41 @@ type Task struct {
 	// channel closes: Wait and Err wait on it, so they need no channel.
 	wait sync.WaitGroup
 
-	// The task's context (context.go). parent is nil for a refused task;
-	// std and cancelStd are set once, with flagStd.
-	parent    context.Context
+	// The task's context (context.go); nil for a refused task.
+	parent context.Context
+
+	// Set before the task is started for a supervised task (with
+	// flagSupervised), else under mu by the first who needs it; never
+	// changed after.
+	ext *taskExt
+}
+
+// Bits of Task.flags. They are set under Task.mu, or before the task is
+// started, and read without it.
+const (
+	flagDone       = 1 << iota // the task is done: err and outcome are final
+	flagDoneCh                 // doneCh is set
+	flagStd                    // ext.std is made: it answers everything
+	flagCanceled               // the context was cancelled before ext.std was made
+	flagShutdown               // ... with cause ErrShutdown
+	flagSupervised             // started by Supervise
+)
+
+// taskExt is what only some tasks need.
+type taskExt struct {
+	// The state of a supervised task that Tasks reports; guarded by the
+	// monitor's mu.
+	restarts int
+	lastErr  error
+
+	// The standard context, once made (context.go); set once under the
+	// task's mu, with flagStd.
 	std       context.Context
 	cancelStd context.CancelCauseFunc
 }
 
-// Bits of Task.flags. They are set under Task.mu and read without it.
-const (
-	flagDone   = 1 << iota // the task is done: err and outcome are final
-	flagDoneCh             // doneCh is set
-)
-
-// supervision is the state of a supervised task that Tasks reports;
-// guarded by m.mu.
-type supervision struct {
-	restarts int
-	lastErr  error
-}
+// supervised reports whether t was started by Supervise; then t.ext is set.
+func (t *Task) supervised() bool { return t.flags.Load()&flagSupervised != 0 }
 
 // newTask returns a task named name, not yet done, and its context, a
 // child of parent.

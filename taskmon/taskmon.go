@@ -227,7 +227,8 @@ func (m *Monitor) add(t *Task) bool {
 func (m *Monitor) reject(name string, supervised bool, err error) *Task {
 	t := &Task{name: name, started: m.now(), err: err}
 	if supervised {
-		t.sup = new(supervision)
+		t.ext = new(taskExt)
+		t.flags.Or(flagSupervised)
 	}
 	t.markDone()
 	m.mu.Lock()
@@ -379,12 +380,12 @@ func (m *Monitor) Tasks() []TaskInfo {
 		infos = append(infos, TaskInfo{
 			ID:         t.id,
 			Name:       t.name,
-			Supervised: t.sup != nil,
+			Supervised: t.supervised(),
 			Started:    m.at(t.started),
 		})
-		if t.sup != nil {
-			infos[len(infos)-1].Restarts = t.sup.restarts
-			infos[len(infos)-1].LastErr = t.sup.lastErr
+		if t.supervised() {
+			infos[len(infos)-1].Restarts = t.ext.restarts
+			infos[len(infos)-1].LastErr = t.ext.lastErr
 		}
 	}
 	return infos

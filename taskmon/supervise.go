@@ -185,12 +185,13 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		end := time.Now()
 		d := end.Sub(start)
 		m.report(ctx, t.name, r, d)
-		m.mu.Lock()
-		m.count(r.outcome)
+		sh := m.shardOf(t.id)
+		sh.mu.Lock()
+		sh.count(r.outcome)
 		if r.outcome.failure() {
 			t.ext.lastErr = r.err
 		}
-		m.mu.Unlock()
+		sh.mu.Unlock()
 
 		if ctx.Err() != nil || r.outcome == OutcomeCancelled || s.Restart == Never ||
 			(s.Restart == OnFailure && r.outcome == OutcomeOK) {
@@ -235,10 +236,10 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		if s.MaxRestarts >= 0 { // with no limit, nothing reads them: keep none
 			restarts = append(restarts, time.Now())
 		}
-		m.mu.Lock()
-		m.stats.Restarts++
+		sh.mu.Lock()
+		sh.restarts++
 		t.ext.restarts++
-		m.mu.Unlock()
+		sh.mu.Unlock()
 		if m.met != nil {
 			m.met.restart(t.name)
 		}

@@ -21,9 +21,8 @@ type Task struct {
 	started time.Duration // since the monitor's epoch
 	err     error         // written before flagDone is set, read after
 
-	// Guarded by the monitor's mu.
-	id         uint64
-	prev, next *Task // the monitor's list of live tasks
+	id         uint64 // set before the task is started
+	prev, next *Task  // its shard's list of live tasks; guarded by its mu
 
 	// mu guards doneCh, ext (for a task started by Go) and changes to
 	// flags.
@@ -58,7 +57,7 @@ const (
 // taskExt is what only some tasks need.
 type taskExt struct {
 	// The state of a supervised task that Tasks reports; guarded by the
-	// monitor's mu.
+	// mu of the task's shard.
 	restarts int
 	lastErr  error
 

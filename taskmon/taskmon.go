@@ -1,11 +1,14 @@
 package taskmon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -123,13 +126,14 @@ type Monitor struct {
 	jitter  func(base, max time.Duration, attempt int) time.Duration
 	epoch   time.Time // task start times are kept relative to it
 
+	nextID atomic.Uint64
+	closed atomic.Bool // set under mu; read by add under a shard's mu
+
 	mu       sync.Mutex
-	head     *Task // live tasks, in start order
-	tail     *Task
-	nextID   uint64
-	closed   bool
 	stopping []*Task // tasks live when Shutdown was first called
-	stats    Stats
+	stats    Stats   // Rejected, GaveUp and CallbackPanics; the rest is in shards
+
+	shards [nShards]shard // the live tasks and per-run counts (live.go)
 }
 
 // New returns a Monitor configured by cfg. It starts no goroutine; each task
@@ -199,24 +203,18 @@ func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) 
 	return t
 }
 
-// add links t into the live list; false after Shutdown.
+// add gives t its ID and links it into the live tasks; false after
+// Shutdown.
 func (m *Monitor) add(t *Task) bool {
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
+	t.id = m.nextID.Add(1)
+	s := m.shardOf(t.id)
+	s.mu.Lock()
+	if m.closed.Load() {
+		s.mu.Unlock()
 		return false
 	}
-	m.nextID++
-	t.id = m.nextID
-	t.prev = m.tail
-	if m.tail != nil {
-		m.tail.next = t
-	} else {
-		m.head = t
-	}
-	m.tail = t
-	m.stats.Running++
-	m.mu.Unlock()
+	s.link(t)
+	s.mu.Unlock()
 	if m.met != nil {
 		m.met.start(t.name)
 	}
@@ -248,29 +246,19 @@ func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
 	if m.met != nil {
 		m.met.stop(t.name) // before Done closes, like the rest of the bookkeeping
 	}
-	m.mu.Lock()
+	s := m.shardOf(t.id)
+	s.mu.Lock()
 	if countRun {
-		m.count(o)
+		s.count(o)
 	}
-	m.stats.Running--
-	if t.prev != nil {
-		t.prev.next = t.next
-	} else {
-		m.head = t.next
-	}
-	if t.next != nil {
-		t.next.prev = t.prev
-	} else {
-		m.tail = t.prev
-	}
-	t.prev, t.next = nil, nil
+	s.unlink(t)
 	t.outcome = o
 	t.err = err
 	ch, cancelStd := t.setDone()
-	m.mu.Unlock()
+	s.mu.Unlock()
 	// The rest after the unlock: the standard context's children are
-	// cancelled outside the monitor's lock, and a waiter that starts the
-	// next task at once need not wait for m.mu.
+	// cancelled outside the monitor's locks, and a waiter that starts the
+	// next task at once need not wait for the shard's.
 	if cancelStd != nil {
 		cancelStd(nil)
 	}
@@ -278,20 +266,6 @@ func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
 		close(ch)
 	}
 	t.wait.Done()
-}
-
-// count adds one run with outcome o to the stats; m.mu is held.
-func (m *Monitor) count(o Outcome) {
-	switch o {
-	case OutcomeOK:
-		m.stats.Succeeded++
-	case OutcomeCancelled:
-		m.stats.Cancelled++
-	case OutcomePanicked:
-		m.stats.Panicked++
-	default:
-		m.stats.Failed++
-	}
 }
 
 // Wait blocks until every task started before the call is done. A
@@ -303,16 +277,6 @@ func (m *Monitor) Wait() {
 	for _, t := range m.live() {
 		t.wait.Wait()
 	}
-}
-
-func (m *Monitor) live() []*Task {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ts := make([]*Task, 0, m.stats.Running)
-	for t := m.head; t != nil; t = t.next {
-		ts = append(ts, t)
-	}
-	return ts
 }
 
 // Shutdown stops the monitor: from then on Go and Supervise return tasks that
@@ -335,12 +299,11 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 		return errors.New("taskmon: Shutdown: nil Context")
 	}
 	m.mu.Lock()
-	if !m.closed {
-		m.closed = true
-		m.stopping = make([]*Task, 0, m.stats.Running)
-		for t := m.head; t != nil; t = t.next {
-			m.stopping = append(m.stopping, t)
-		}
+	if !m.closed.Load() {
+		// Closed before the tasks are listed: a task that add links after
+		// the listing of its shard is refused.
+		m.closed.Store(true)
+		m.stopping = m.live()
 	}
 	stopping := m.stopping
 	m.mu.Unlock()
@@ -357,8 +320,8 @@ wait:
 		}
 	}
 
+	// A task's err and outcome are final once it is done (isDone).
 	var errs []error
-	m.mu.Lock()
 	for _, t := range stopping {
 		switch {
 		case !t.isDone():
@@ -367,33 +330,50 @@ wait:
 			errs = append(errs, TaskError{Name: t.name, Err: t.err, Outcome: t.outcome})
 		}
 	}
-	m.mu.Unlock()
 	return errors.Join(errs...)
 }
 
 // Tasks returns the tasks not yet done, in start order.
 func (m *Monitor) Tasks() []TaskInfo {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	infos := make([]TaskInfo, 0, m.stats.Running)
-	for t := m.head; t != nil; t = t.next {
-		infos = append(infos, TaskInfo{
-			ID:         t.id,
-			Name:       t.name,
-			Supervised: t.supervised(),
-			Started:    m.at(t.started),
-		})
-		if t.supervised() {
-			infos[len(infos)-1].Restarts = t.ext.restarts
-			infos[len(infos)-1].LastErr = t.ext.lastErr
+	var infos []TaskInfo
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		for t := s.head; t != nil; t = t.next {
+			info := TaskInfo{
+				ID:         t.id,
+				Name:       t.name,
+				Supervised: t.supervised(),
+				Started:    m.at(t.started),
+			}
+			if info.Supervised {
+				info.Restarts = t.ext.restarts
+				info.LastErr = t.ext.lastErr
+			}
+			infos = append(infos, info)
 		}
+		s.mu.Unlock()
 	}
+	slices.SortFunc(infos, func(a, b TaskInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return infos
 }
 
-// Stats returns the monitor's counts.
+// Stats returns the monitor's counts. The shards are read in turn: counts
+// are exact once the tasks concerned are done.
 func (m *Monitor) Stats() Stats {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.stats
+	st := m.stats
+	m.mu.Unlock()
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		st.Running += s.running
+		st.Succeeded += s.succeeded
+		st.Failed += s.failed
+		st.Panicked += s.panicked
+		st.Cancelled += s.cancelled
+		st.Restarts += s.restarts
+		s.mu.Unlock()
+	}
+	return st
 }

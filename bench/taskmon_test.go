@@ -56,6 +56,17 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 		_ = g.Wait()
 	})
 
+	// errgroup.WithContext: the group's tasks share a context that the
+	// first error cancels.
+	b.Run("impl=errgroup+ctx", func(b *testing.B) {
+		b.ReportAllocs()
+		g, gctx := errgroup.WithContext(ctx)
+		for b.Loop() {
+			g.Go(func() error { return noopTask(gctx) })
+		}
+		_ = g.Wait()
+	})
+
 	b.Run("impl=conc", func(b *testing.B) {
 		b.ReportAllocs()
 		var wg conc.WaitGroup
@@ -138,6 +149,15 @@ func BenchmarkTaskmonEach(b *testing.B) {
 		for b.Loop() {
 			var g errgroup.Group
 			g.Go(func() error { return noopTask(ctx) })
+			_ = g.Wait()
+		}
+	})
+
+	b.Run("impl=errgroup+ctx", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() error { return noopTask(gctx) })
 			_ = g.Wait()
 		}
 	})

@@ -18,14 +18,13 @@ const nShards = 8
 
 // shard is one part of a monitor's live tasks and of its per-run counts.
 type shard struct {
-	mu         sync.Mutex
-	head, tail *Task // live tasks of this shard, in start order
-	running    int
-	succeeded  uint64
-	failed     uint64
-	panicked   uint64
-	cancelled  uint64
-	restarts   uint64
+	mu        sync.Mutex
+	tasks     []*Task // live tasks of this shard, in no order; Task.idx is the index
+	succeeded uint64
+	failed    uint64
+	panicked  uint64
+	cancelled uint64
+	restarts  uint64
 
 	_ [128 - 72]byte // a shard per 128 bytes: no false sharing of locks
 }
@@ -33,32 +32,25 @@ type shard struct {
 // shardOf returns the shard of a task with the given ID.
 func (m *Monitor) shardOf(id uint64) *shard { return &m.shards[id%nShards] }
 
-// link adds t to the end of the shard's list; s.mu is held.
+// link adds t to the shard's live tasks; s.mu is held.
 func (s *shard) link(t *Task) {
-	t.prev = s.tail
-	if s.tail != nil {
-		s.tail.next = t
-	} else {
-		s.head = t
-	}
-	s.tail = t
-	s.running++
+	t.idx = int32(len(s.tasks))
+	s.tasks = append(s.tasks, t)
 }
 
-// unlink removes t from the shard's list; s.mu is held.
+// unlink removes t from the shard's live tasks, moving the last one into
+// its place; s.mu is held. A slice that a burst of tasks grew is shrunk
+// once it is mostly empty.
 func (s *shard) unlink(t *Task) {
-	if t.prev != nil {
-		t.prev.next = t.next
-	} else {
-		s.head = t.next
+	last := len(s.tasks) - 1
+	moved := s.tasks[last]
+	s.tasks[t.idx] = moved
+	moved.idx = t.idx
+	s.tasks[last] = nil
+	s.tasks = s.tasks[:last]
+	if c := cap(s.tasks); c > 256 && len(s.tasks) < c/8 {
+		s.tasks = slices.Clone(s.tasks)
 	}
-	if t.next != nil {
-		t.next.prev = t.prev
-	} else {
-		s.tail = t.prev
-	}
-	t.prev, t.next = nil, nil
-	s.running--
 }
 
 // count adds one run with outcome o; s.mu is held.
@@ -83,9 +75,7 @@ func (m *Monitor) live() []*Task {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		for t := s.head; t != nil; t = t.next {
-			ts = append(ts, t)
-		}
+		ts = append(ts, s.tasks...)
 		s.mu.Unlock()
 	}
 	slices.SortFunc(ts, func(a, b *Task) int { return cmp.Compare(a.id, b.id) })

@@ -13,23 +13,24 @@ import (
 // safe for concurrent use.
 type Task struct {
 	// A task costs two allocations: this struct and the goroutine's
-	// closure; a third when Done is called before the task is done. The
-	// task's context is this struct too (see context.go) until something
-	// needs a standard one. What only some tasks need is in ext, so that
-	// the struct fits the 128-byte size class.
+	// closure. The task's context is this struct too (see context.go)
+	// until something needs a standard one. What only some tasks need
+	// (an error, Done's channel, the standard context, the state of a
+	// supervised task) is in ext, so that the struct fits the 96-byte size
+	// class: the fewer bytes a task allocates, the less often the garbage
+	// collector runs.
 	name    string
 	started time.Duration // since the monitor's epoch
-	err     error         // written before flagDone is set, read after
+	id      uint64        // set before the task is started
 
-	id         uint64 // set before the task is started
-	prev, next *Task  // its shard's list of live tasks; guarded by its mu
+	// mu guards the making of ext (for a task started by Go) and changes
+	// to flags.
+	mu sync.Mutex
+	// Flag bits, and the final run's Outcome in the bits from outcomeShift
+	// on, set with flagDone.
+	flags atomic.Uint32
+	idx   int32 // in its shard's live tasks; guarded by the shard's mu
 
-	// mu guards doneCh, ext (for a task started by Go) and changes to
-	// flags.
-	mu      sync.Mutex
-	flags   atomic.Uint32 // flagDone, flagDoneCh, and the context's flags
-	outcome Outcome       // of the final run; written before flagDone is set
-	doneCh  chan struct{} // Done's: made by its first call, closed by markDone
 	// wait counts 1 from Go or Supervise until the task is done, after Done's
 	// channel closes: Wait and Err wait on it, so they need no channel.
 	wait sync.WaitGroup
@@ -39,23 +40,33 @@ type Task struct {
 
 	// Set before the task is started for a supervised task (with
 	// flagSupervised), else under mu by the first who needs it; never
-	// changed after.
+	// changed after. It is read without mu only after a flag that says it
+	// is set (flagSupervised, flagErr, flagDoneCh, flagStd).
 	ext *taskExt
 }
 
 // Bits of Task.flags. They are set under Task.mu, or before the task is
 // started, and read without it.
 const (
-	flagDone       = 1 << iota // the task is done: err and outcome are final
-	flagDoneCh                 // doneCh is set
+	flagDone       = 1 << iota // the task is done: ext.err and the outcome are final
+	flagDoneCh                 // ext.doneCh is set
 	flagStd                    // ext.std is made: it answers everything
 	flagCanceled               // the context was cancelled before ext.std was made
 	flagShutdown               // ... with cause ErrShutdown
 	flagSupervised             // started by Supervise
+	flagErr                    // ext.err is set (with flagDone)
+
+	outcomeShift = 8
 )
 
 // taskExt is what only some tasks need.
 type taskExt struct {
+	// The task's error, if it has one; written before flagDone is set.
+	err error
+
+	// Done's channel: made by its first call, closed when the task is done.
+	doneCh chan struct{}
+
 	// The state of a supervised task that Tasks reports; guarded by the
 	// mu of the task's shard.
 	restarts int
@@ -65,6 +76,14 @@ type taskExt struct {
 	// task's mu, with flagStd.
 	std       context.Context
 	cancelStd context.CancelCauseFunc
+}
+
+// extLocked returns t.ext, making it if need be; t.mu is held.
+func (t *Task) extLocked() *taskExt {
+	if t.ext == nil {
+		t.ext = new(taskExt)
+	}
+	return t.ext
 }
 
 // supervised reports whether t was started by Supervise; then t.ext is set.
@@ -86,40 +105,61 @@ func (t *Task) Name() string { return t.name }
 // outcome is counted in Stats, and the OnError callbacks have returned.
 func (t *Task) Done() <-chan struct{} {
 	if t.flags.Load()&flagDoneCh != 0 {
-		return t.doneCh
+		return t.ext.doneCh
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.doneCh == nil {
-		t.doneCh = make(chan struct{})
+	x := t.extLocked()
+	if x.doneCh == nil {
+		x.doneCh = make(chan struct{})
 		if t.flags.Load()&flagDone != 0 {
-			close(t.doneCh)
+			close(x.doneCh)
 		}
 		t.flags.Or(flagDoneCh)
 	}
-	return t.doneCh
+	return x.doneCh
 }
 
 // markDone makes a refused task, which has no context and was never
-// counted in wait, done: Done's channel is closed or born closed.
-func (t *Task) markDone() {
-	if ch, _ := t.setDone(); ch != nil {
+// counted in wait, done with err: Done's channel is closed or born closed.
+func (t *Task) markDone(err error) {
+	if ch, _ := t.setDone(OutcomeFailed, err); ch != nil {
 		close(ch)
 	}
 }
 
-// setDone marks t done and cancels its context (context.Canceled, unless it
-// was cancelled before). It returns, for the caller to use in this order
-// once it holds no lock: the standard context's cancel function, if that
-// context was made, to call with a nil cause, and Done's channel, if made,
-// to close; Done makes any later channel closed.
-func (t *Task) setDone() (chan struct{}, context.CancelCauseFunc) {
+// setDone marks t done with outcome o and error err, and cancels its
+// context (context.Canceled, unless it was cancelled before). It returns,
+// for the caller to use in this order once it holds no lock: the standard
+// context's cancel function, if that context was made, to call with a nil
+// cause, and Done's channel, if made, to close; Done makes any later
+// channel closed.
+func (t *Task) setDone(o Outcome, err error) (chan struct{}, context.CancelCauseFunc) {
 	t.mu.Lock()
 	cancelStd := t.cancelLocked(false)
-	t.flags.Or(flagDone)
-	ch := t.doneCh
+	f := flagDone | uint32(o)<<outcomeShift
+	if err != nil {
+		t.extLocked().err = err
+		f |= flagErr
+	}
+	var ch chan struct{}
+	if t.ext != nil {
+		ch = t.ext.doneCh
+	}
+	t.flags.Or(f)
 	t.mu.Unlock()
 	return ch, cancelStd
+}
+
+// outcome returns the outcome of t's final run; t is done.
+func (t *Task) outcome() Outcome { return Outcome(t.flags.Load() >> outcomeShift) }
+
+// error returns t's error; t is done.
+func (t *Task) error() error {
+	if t.flags.Load()&flagErr == 0 {
+		return nil
+	}
+	return t.ext.err
 }
 
 // isDone reports whether markDone was called.
@@ -133,7 +173,7 @@ func (t *Task) isDone() bool { return t.flags.Load()&flagDone != 0 }
 func (t *Task) Err() error {
 	if t.isDone() {
 		t.wait.Wait() // Done closes just after the done flag is set
-		return t.err
+		return t.error()
 	}
 	return nil
 }
@@ -142,7 +182,7 @@ func (t *Task) Err() error {
 // It is the cheaper way to wait for one task: it needs no channel.
 func (t *Task) Wait() error {
 	t.wait.Wait()
-	return t.err
+	return t.error()
 }
 
 // since returns the time elapsed since t started.

@@ -223,12 +223,12 @@ func (m *Monitor) add(t *Task) bool {
 
 // reject returns a task that is already done with err.
 func (m *Monitor) reject(name string, supervised bool, err error) *Task {
-	t := &Task{name: name, started: m.now(), err: err}
+	t := &Task{name: name, started: m.now()}
 	if supervised {
 		t.ext = new(taskExt)
 		t.flags.Or(flagSupervised)
 	}
-	t.markDone()
+	t.markDone(err)
 	m.mu.Lock()
 	m.stats.Rejected++
 	m.mu.Unlock()
@@ -252,9 +252,7 @@ func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
 		s.count(o)
 	}
 	s.unlink(t)
-	t.outcome = o
-	t.err = err
-	ch, cancelStd := t.setDone()
+	ch, cancelStd := t.setDone(o, err)
 	s.mu.Unlock()
 	// The rest after the unlock: the standard context's children are
 	// cancelled outside the monitor's locks, and a waiter that starts the
@@ -326,8 +324,8 @@ wait:
 		switch {
 		case !t.isDone():
 			errs = append(errs, fmt.Errorf("%w: %q (id %d): %w", ErrNotStopped, t.name, t.id, context.Cause(ctx)))
-		case t.err != nil:
-			errs = append(errs, TaskError{Name: t.name, Err: t.err, Outcome: t.outcome})
+		case t.error() != nil:
+			errs = append(errs, TaskError{Name: t.name, Err: t.error(), Outcome: t.outcome()})
 		}
 	}
 	return errors.Join(errs...)
@@ -339,7 +337,7 @@ func (m *Monitor) Tasks() []TaskInfo {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		for t := s.head; t != nil; t = t.next {
+		for _, t := range s.tasks {
 			info := TaskInfo{
 				ID:         t.id,
 				Name:       t.name,
@@ -367,7 +365,7 @@ func (m *Monitor) Stats() Stats {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		st.Running += s.running
+		st.Running += len(s.tasks)
 		st.Succeeded += s.succeeded
 		st.Failed += s.failed
 		st.Panicked += s.panicked

@@ -7,7 +7,7 @@ import (
 )
 
 // The monitor's live tasks and counts are split into shards, each with its
-// own lock, list and counters; a task belongs to the shard of its ID. Tasks
+// own lock, slice of live tasks and counters; a task belongs to the shard of its ID. Tasks
 // started back to back go to different shards, so starting one task and
 // finishing another seldom wait for the same lock. Methods that look at
 // every task (Tasks, Wait, Shutdown, Stats) visit the shards one by one.

@@ -43,6 +43,19 @@ func startBlocked(m *Monitor, parent context.Context) (*Task, context.Context, c
 	return task, <-got, release
 }
 
+// startIdle starts a task that never looks at its context: it hands the
+// context out and returns once released.
+func startIdle(m *Monitor, parent context.Context) (*Task, context.Context, chan struct{}) {
+	got := make(chan context.Context, 1)
+	release := make(chan struct{})
+	task := m.Go(parent, "idle", func(ctx context.Context) error {
+		got <- ctx
+		<-release
+		return nil
+	})
+	return task, <-got, release
+}
+
 func TestTaskContextCause(t *testing.T) {
 	for kind, mk := range parents() {
 		t.Run(kind, func(t *testing.T) {
@@ -153,14 +166,7 @@ func TestTaskContextMadeOnDemand(t *testing.T) {
 	m := newMon(Config{})
 	parent, cancelParent := context.WithCancel(context.Background())
 	defer cancelParent()
-	got := make(chan context.Context, 1)
-	release := make(chan struct{})
-	task := m.Go(parent, "idle", func(ctx context.Context) error {
-		got <- ctx
-		<-release
-		return nil
-	})
-	ctx := <-got
+	task, ctx, release := startIdle(m, parent)
 	made := func() bool { return task.flags.Load()&flagStd != 0 }
 
 	require.NoError(t, ctx.Err())
@@ -188,14 +194,7 @@ func TestTaskContextErrStable(t *testing.T) {
 	m := newMon(Config{})
 	for range 300 {
 		parent, cancelParent := context.WithTimeout(context.Background(), time.Hour)
-		got := make(chan context.Context, 1)
-		release := make(chan struct{})
-		task := m.Go(parent, "idle", func(ctx context.Context) error {
-			got <- ctx
-			<-release
-			return nil
-		})
-		ctx := <-got
+		task, ctx, release := startIdle(m, parent)
 		var wg sync.WaitGroup
 		seen := make([]error, 2)
 		for i := range seen {

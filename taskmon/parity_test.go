@@ -91,14 +91,7 @@ func taskSubject(parent context.Context, cancelParent func()) subject {
 // has asked for its Done channel or a value when the scenario starts.
 func idleTaskSubject(parent context.Context, cancelParent func()) subject {
 	m := newMon(Config{})
-	got := make(chan context.Context, 1)
-	release := make(chan struct{})
-	task := m.Go(parent, "idle", func(ctx context.Context) error {
-		got <- ctx
-		<-release
-		return nil
-	})
-	ctx := <-got
+	task, ctx, release := startIdle(m, parent)
 	var once sync.Once
 	end := func() {
 		once.Do(func() { close(release) })

@@ -29,6 +29,17 @@ func (s oneShot) Serve(ctx context.Context) error {
 	return suture.ErrDoNotRestart
 }
 
+// startSuture returns a running supervisor and a function that stops it.
+func startSuture(ctx context.Context) (*suture.Supervisor, func()) {
+	sup := suture.New("bench", suture.Spec{EventHook: func(suture.Event) {}})
+	sctx, cancel := context.WithCancel(ctx)
+	errc := sup.ServeBackground(sctx)
+	return sup, func() {
+		cancel()
+		<-errc
+	}
+}
+
 // BenchmarkTaskmonBurst starts b.N no-op tasks back to back and then waits
 // for all of them: throughput of start + completion.
 func BenchmarkTaskmonBurst(b *testing.B) {
@@ -78,9 +89,7 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 
 	b.Run("impl=suture", func(b *testing.B) {
 		b.ReportAllocs()
-		sup := suture.New("bench", suture.Spec{EventHook: func(suture.Event) {}})
-		sctx, cancel := context.WithCancel(ctx)
-		errc := sup.ServeBackground(sctx)
+		sup, stop := startSuture(ctx)
 		var wg sync.WaitGroup
 		for b.Loop() {
 			wg.Add(1)
@@ -88,42 +97,19 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 		}
 		wg.Wait()
 		b.StopTimer()
-		cancel()
-		<-errc
+		stop()
 	})
 
-	b.Run("impl=taskmon", func(b *testing.B) {
-		b.ReportAllocs()
-		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
-		for b.Loop() {
-			m.Go(ctx, "noop", noopTask)
-		}
-		m.Wait()
-	})
-
-	b.Run("impl=taskmon+metrics", func(b *testing.B) {
-		b.ReportAllocs()
-		m := taskmon.New(taskmon.Config{
-			Logger:     slog.New(slog.DiscardHandler),
-			Registerer: prometheus.NewRegistry(),
+	for _, v := range taskmonVariants {
+		b.Run("impl="+v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			m, ctx := v.open(b)
+			for b.Loop() {
+				m.Go(ctx, "noop", noopTask)
+			}
+			m.Wait()
 		})
-		for b.Loop() {
-			m.Go(ctx, "noop", noopTask)
-		}
-		m.Wait()
-	})
-	// A parent that can be cancelled: the task's context, a
-	// context.WithCancelCause child, registers with it.
-	b.Run("impl=taskmon+cancelparent", func(b *testing.B) {
-		b.ReportAllocs()
-		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
-		pctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		for b.Loop() {
-			m.Go(pctx, "noop", noopTask)
-		}
-		m.Wait()
-	})
+	}
 }
 
 // BenchmarkTaskmonEach starts one no-op task and waits for it before the
@@ -173,9 +159,7 @@ func BenchmarkTaskmonEach(b *testing.B) {
 
 	b.Run("impl=suture", func(b *testing.B) {
 		b.ReportAllocs()
-		sup := suture.New("bench", suture.Spec{EventHook: func(suture.Event) {}})
-		sctx, cancel := context.WithCancel(ctx)
-		errc := sup.ServeBackground(sctx)
+		sup, stop := startSuture(ctx)
 		var wg sync.WaitGroup
 		for b.Loop() {
 			wg.Add(1)
@@ -183,47 +167,59 @@ func BenchmarkTaskmonEach(b *testing.B) {
 			wg.Wait()
 		}
 		b.StopTimer()
-		cancel()
-		<-errc
+		stop()
 	})
 
-	b.Run("impl=taskmon", func(b *testing.B) {
-		b.ReportAllocs()
-		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
-		for b.Loop() {
-			_ = m.Go(ctx, "noop", noopTask).Wait()
-		}
-	})
+	for _, v := range taskmonVariants {
+		b.Run("impl="+v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			m, ctx := v.open(b)
+			for b.Loop() {
+				_ = m.Go(ctx, "noop", noopTask).Wait()
+			}
+		})
+	}
 
 	// Waiting on the Done channel instead of Wait: the channel is one more
 	// allocation.
 	b.Run("impl=taskmon+Done", func(b *testing.B) {
 		b.ReportAllocs()
-		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
+		m, ctx := taskmonVariants[0].open(b)
 		for b.Loop() {
 			<-m.Go(ctx, "noop", noopTask).Done()
 		}
 	})
+}
 
-	b.Run("impl=taskmon+metrics", func(b *testing.B) {
-		b.ReportAllocs()
-		m := taskmon.New(taskmon.Config{
-			Logger:     slog.New(slog.DiscardHandler),
-			Registerer: prometheus.NewRegistry(),
-		})
-		for b.Loop() {
-			_ = m.Go(ctx, "noop", noopTask).Wait()
-		}
-	})
-	b.Run("impl=taskmon+cancelparent", func(b *testing.B) {
-		b.ReportAllocs()
-		m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
-		pctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		for b.Loop() {
-			_ = m.Go(pctx, "noop", noopTask).Wait()
-		}
-	})
+// taskmonVariant is a monitor measured, with the context its tasks are
+// started with.
+type taskmonVariant struct {
+	name    string
+	metrics bool // with a Prometheus registry
+	// A parent that can be cancelled: the task's standard context, once
+	// made, registers with it.
+	cancelParent bool
+}
+
+var taskmonVariants = []taskmonVariant{
+	{name: "taskmon"},
+	{name: "taskmon+metrics", metrics: true},
+	{name: "taskmon+cancelparent", cancelParent: true},
+}
+
+// open returns the variant's monitor and parent context.
+func (v taskmonVariant) open(b *testing.B) (*taskmon.Monitor, context.Context) {
+	cfg := taskmon.Config{Logger: slog.New(slog.DiscardHandler)}
+	if v.metrics {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	ctx := context.Background()
+	if v.cancelParent {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		b.Cleanup(cancel)
+	}
+	return taskmon.New(cfg), ctx
 }
 
 // TestTaskmonErrgroupContext checks that errgroup.WithContext on a task's

@@ -102,7 +102,8 @@ func (t *Task) Name() string { return t.name }
 
 // Done returns a channel that is closed when the task is done: its function
 // has returned (for a supervised task: it will not be restarted again), its
-// outcome is counted in Stats, and the OnError callbacks have returned.
+// outcome is counted in Stats, the OnError callbacks have returned, and its
+// context is cancelled.
 func (t *Task) Done() <-chan struct{} {
 	if t.flags.Load()&flagDoneCh != 0 {
 		return t.ext.doneCh
@@ -123,20 +124,16 @@ func (t *Task) Done() <-chan struct{} {
 // markDone makes a refused task, which has no context and was never
 // counted in wait, done with err: Done's channel is closed or born closed.
 func (t *Task) markDone(err error) {
-	if ch, _ := t.setDone(OutcomeFailed, err); ch != nil {
+	if ch := t.setDone(OutcomeFailed, err); ch != nil {
 		close(ch)
 	}
 }
 
-// setDone marks t done with outcome o and error err, and cancels its
-// context (context.Canceled, unless it was cancelled before). It returns,
-// for the caller to use in this order once it holds no lock: the standard
-// context's cancel function, if that context was made, to call with a nil
-// cause, and Done's channel, if made, to close; Done makes any later
-// channel closed.
-func (t *Task) setDone(o Outcome, err error) (chan struct{}, context.CancelCauseFunc) {
+// setDone marks t done with outcome o and error err. Its context, if it has
+// one, is cancelled already: Done makes any later channel closed. It returns
+// Done's channel, if made, for the caller to close.
+func (t *Task) setDone(o Outcome, err error) chan struct{} {
 	t.mu.Lock()
-	cancelStd := t.cancelLocked(false)
 	f := flagDone | uint32(o)<<outcomeShift
 	if err != nil {
 		t.extLocked().err = err
@@ -148,7 +145,7 @@ func (t *Task) setDone(o Outcome, err error) (chan struct{}, context.CancelCause
 	}
 	t.flags.Or(f)
 	t.mu.Unlock()
-	return ch, cancelStd
+	return ch
 }
 
 // outcome returns the outcome of t's final run; t is done.

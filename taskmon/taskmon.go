@@ -240,30 +240,30 @@ func (m *Monitor) reject(name string, supervised bool, err error) *Task {
 	return t
 }
 
-// finish records t's end: it updates the stats with the final run's outcome
-// (countRun) and closes Done. Callers run the callbacks before it.
+// finish records t's end: it cancels t's context, updates the stats with
+// the final run's outcome (countRun) and closes Done. Callers run the
+// callbacks before it.
 func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
 	if m.met != nil {
 		m.met.stop(t.name) // before Done closes, like the rest of the bookkeeping
 	}
+	// The context first, outside the monitor's locks: cancelling it may
+	// call the parent's methods, and it cancels the contexts derived from
+	// it. Once done is set, a task's context is cancelled.
+	t.cancel(false)
 	s := m.shardOf(t.id)
 	s.mu.Lock()
 	if countRun {
 		s.count(o)
 	}
 	s.unlink(t)
-	ch, cancelStd := t.setDone(o, err)
-	s.mu.Unlock()
-	// The rest after the unlock: the standard context's children are
-	// cancelled outside the monitor's locks, and a waiter that starts the
-	// next task at once need not wait for the shard's.
-	if cancelStd != nil {
-		cancelStd(nil)
-	}
-	if ch != nil {
+	// Done closes under the shard's lock too, so that Wait and Shutdown,
+	// which list the live tasks under it, see t either live or done.
+	if ch := t.setDone(o, err); ch != nil {
 		close(ch)
 	}
-	t.wait.Done()
+	s.mu.Unlock()
+	t.wait.Done() // Task.Wait and Err, which wait on it, find Done closed
 }
 
 // Wait blocks until every task started before the call is done. A

@@ -34,14 +34,7 @@ func awaitDone(t *Task) {
 func TestTaskDoneMadeLateClosesAfterContextCancelled(t *testing.T) {
 	m := newMon(Config{})
 	for i := range 1000 {
-		got := make(chan context.Context, 1)
-		release := make(chan struct{})
-		task := m.Go(context.Background(), "x", func(ctx context.Context) error {
-			got <- ctx
-			<-release
-			return nil
-		})
-		ctx := <-got
+		task, ctx, release := startIdle(m, context.Background())
 		child, cancelChild := context.WithCancel(ctx) // makes the standard context
 		close(release)
 		// Ask for Done as soon as the task is marked done: the first call
@@ -54,61 +47,33 @@ func TestTaskDoneMadeLateClosesAfterContextCancelled(t *testing.T) {
 	}
 }
 
-// Wait waits for every task started before the call to be done, also for
-// one that is finishing when Wait is called: its Done is closed and its
-// context cancelled when Wait returns.
-func TestWaitWaitsForFinishingTask(t *testing.T) {
-	m := newMon(Config{})
-	for i := range 1000 {
-		got := make(chan context.Context, 1)
-		release := make(chan struct{})
-		task := m.Go(context.Background(), "x", func(ctx context.Context) error {
-			got <- ctx
-			<-release
-			return nil
+// Wait waits for every task started before the call to be done, and
+// Shutdown for every task not done at its first call, also for one that is
+// finishing then: when they return, its Done is closed and its context
+// cancelled.
+func TestWaitAndShutdownWaitForFinishingTask(t *testing.T) {
+	for name, wait := range map[string]func(*Monitor) error{
+		"Wait":     func(m *Monitor) error { m.Wait(); return nil },
+		"Shutdown": func(m *Monitor) error { return m.Shutdown(context.Background()) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			for i := range 1000 {
+				m := newMon(Config{})
+				task, ctx, release := startIdle(m, context.Background())
+				done := task.Done()
+				child, cancelChild := context.WithCancel(ctx)
+				close(release)
+				awaitDone(task)
+				require.NoError(t, wait(m))
+				select {
+				case <-done:
+				default:
+					t.Fatalf("iteration %d: %s returned before the task's Done closed", i, name)
+				}
+				require.Error(t, child.Err(), "iteration %d", i)
+				cancelChild()
+			}
 		})
-		ctx := <-got
-		done := task.Done()
-		child, cancelChild := context.WithCancel(ctx)
-		close(release)
-		awaitDone(task)
-		m.Wait()
-		select {
-		case <-done:
-		default:
-			t.Fatalf("iteration %d: Wait returned before the task's Done closed", i)
-		}
-		require.Error(t, child.Err(), "iteration %d", i)
-		cancelChild()
-	}
-}
-
-// Shutdown waits for every task not done at its first call, also for one
-// that is finishing then: when it returns, that task's Done is closed and
-// its context cancelled.
-func TestShutdownWaitsForFinishingTask(t *testing.T) {
-	for i := range 1000 {
-		m := newMon(Config{})
-		got := make(chan context.Context, 1)
-		release := make(chan struct{})
-		task := m.Go(context.Background(), "x", func(ctx context.Context) error {
-			got <- ctx
-			<-release
-			return nil
-		})
-		ctx := <-got
-		done := task.Done()
-		child, cancelChild := context.WithCancel(ctx)
-		close(release)
-		awaitDone(task)
-		require.NoError(t, m.Shutdown(context.Background()))
-		select {
-		case <-done:
-		default:
-			t.Fatalf("iteration %d: Shutdown returned before the task's Done closed", i)
-		}
-		require.Error(t, child.Err(), "iteration %d", i)
-		cancelChild()
 	}
 }
 

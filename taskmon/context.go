@@ -38,23 +38,13 @@ func (t *Task) initContext(parent context.Context) context.Context {
 
 // cancel cancels the task's context, with cause ErrShutdown when shutdown
 // is true and context.Canceled otherwise. The first cancellation's cause
-// stays, as for context.WithCancelCause.
+// stays, as for context.WithCancelCause. The standard child, if made, is
+// cancelled once t.mu is released.
 func (t *Task) cancel(shutdown bool) {
-	t.mu.Lock()
-	cancelStd := t.cancelLocked(shutdown)
-	t.mu.Unlock()
-	if cancelStd != nil {
-		cancelStd(cause(shutdown))
-	}
-}
-
-// cancelLocked is cancel with t.mu held, except that it returns the
-// standard child's cancel function, if the child was made, for the caller
-// to call once it holds no lock.
-func (t *Task) cancelLocked(shutdown bool) context.CancelCauseFunc {
 	if t.parent == nil { // a refused task has no context
-		return nil
+		return
 	}
+	t.mu.Lock()
 	f := t.flags.Load()
 	if f&(flagStd|flagCanceled) == 0 && t.parent.Err() != nil {
 		// The parent was cancelled first: that is the context's cancellation,
@@ -64,14 +54,17 @@ func (t *Task) cancelLocked(shutdown bool) context.CancelCauseFunc {
 	}
 	switch {
 	case f&flagStd != 0:
-		return t.ext.cancelStd
+		cancelStd := t.ext.cancelStd
+		t.mu.Unlock()
+		cancelStd(cause(shutdown)) // a no-op if the child is cancelled already
+		return
 	case f&flagCanceled != 0: // the first cause stays
 	case shutdown:
 		t.flags.Or(flagCanceled | flagShutdown)
 	default:
 		t.flags.Or(flagCanceled)
 	}
-	return nil
+	t.mu.Unlock()
 }
 
 // cause is the cause a cancellation gives to WithCancelCause's function.

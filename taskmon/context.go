@@ -82,12 +82,10 @@ func (t *Task) makeStd(f uint32) uint32 {
 	if f&flagCanceled != 0 && parent.Done() != nil {
 		parent = context.WithoutCancel(parent) // see the comment at the top
 	}
-	if t.ext == nil {
-		t.ext = new(taskExt)
-	}
-	t.ext.std, t.ext.cancelStd = context.WithCancelCause(parent)
+	x := t.extLocked()
+	x.std, x.cancelStd = context.WithCancelCause(parent)
 	if f&flagCanceled != 0 {
-		t.ext.cancelStd(cause(f&flagShutdown != 0))
+		x.cancelStd(cause(f&flagShutdown != 0))
 	}
 	t.flags.Or(flagStd)
 	return f | flagStd

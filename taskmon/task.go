@@ -13,18 +13,18 @@ import (
 // safe for concurrent use.
 type Task struct {
 	// A task costs two allocations: this struct and the goroutine's
-	// closure. The task's context is this struct too (see context.go)
-	// until something needs a standard one. What only some tasks need
-	// (an error, Done's channel, the standard context, the state of a
-	// supervised task) is in ext, so that the struct fits the 96-byte size
-	// class: the fewer bytes a task allocates, the less often the garbage
-	// collector runs.
+	// closure (three when Done is called before the task is done). The
+	// task's context is this struct too (see context.go) until something
+	// needs a standard one. What only some tasks need (an error, the
+	// standard context, the state of a supervised task) is in ext, so that
+	// the struct fits the 96-byte size class: the fewer bytes a task
+	// allocates, the less often the garbage collector runs.
 	name    string
 	started time.Duration // since the monitor's epoch
 	id      uint64        // set before the task is started
 
-	// mu guards the making of ext (for a task started by Go) and changes
-	// to flags.
+	// mu guards the making of ext (for a task started by Go) and of
+	// doneCh, and changes to flags.
 	mu sync.Mutex
 	// Flag bits, and the final run's Outcome in the bits from outcomeShift
 	// on, set with flagDone.
@@ -35,13 +35,17 @@ type Task struct {
 	// channel closes: Wait and Err wait on it, so they need no channel.
 	wait sync.WaitGroup
 
+	// Done's channel: made under mu by its first call (then flagDoneCh is
+	// set), closed when the task is done.
+	doneCh chan struct{}
+
 	// The task's context (context.go); nil for a refused task.
 	parent context.Context
 
 	// Set before the task is started for a supervised task (with
 	// flagSupervised), else under mu by the first who needs it; never
 	// changed after. It is read without mu only after a flag that says it
-	// is set (flagSupervised, flagErr, flagDoneCh, flagStd).
+	// is set (flagSupervised, flagErr, flagStd).
 	ext *taskExt
 }
 
@@ -49,7 +53,7 @@ type Task struct {
 // started, and read without it.
 const (
 	flagDone       = 1 << iota // the task is done: ext.err and the outcome are final
-	flagDoneCh                 // ext.doneCh is set
+	flagDoneCh                 // doneCh is set
 	flagStd                    // ext.std is made: it answers everything
 	flagCanceled               // the context was cancelled before ext.std was made
 	flagShutdown               // ... with cause ErrShutdown
@@ -63,9 +67,6 @@ const (
 type taskExt struct {
 	// The task's error, if it has one; written before flagDone is set.
 	err error
-
-	// Done's channel: made by its first call, closed when the task is done.
-	doneCh chan struct{}
 
 	// The state of a supervised task that Tasks reports; guarded by the
 	// mu of the task's shard.
@@ -106,19 +107,18 @@ func (t *Task) Name() string { return t.name }
 // context is cancelled.
 func (t *Task) Done() <-chan struct{} {
 	if t.flags.Load()&flagDoneCh != 0 {
-		return t.ext.doneCh
+		return t.doneCh
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	x := t.extLocked()
-	if x.doneCh == nil {
-		x.doneCh = make(chan struct{})
+	if t.doneCh == nil {
+		t.doneCh = make(chan struct{})
 		if t.flags.Load()&flagDone != 0 {
-			close(x.doneCh)
+			close(t.doneCh)
 		}
 		t.flags.Or(flagDoneCh)
 	}
-	return x.doneCh
+	return t.doneCh
 }
 
 // markDone makes a refused task, which has no context and was never
@@ -139,10 +139,7 @@ func (t *Task) setDone(o Outcome, err error) chan struct{} {
 		t.extLocked().err = err
 		f |= flagErr
 	}
-	var ch chan struct{}
-	if t.ext != nil {
-		ch = t.ext.doneCh
-	}
+	ch := t.doneCh
 	t.flags.Or(f)
 	t.mu.Unlock()
 	return ch

@@ -69,7 +69,6 @@ func forEachParent(t *testing.T, f func(t *testing.T, parent context.Context, ca
 
 func TestTaskContextCause(t *testing.T) {
 	forEachParent(t, func(t *testing.T, parent context.Context, cancelParent context.CancelFunc) {
-
 		// Task.Cancel: cause context.Canceled, seen by derived contexts too.
 		m := newMon(Config{})
 		task, ctx, _ := startBlocked(m, parent)

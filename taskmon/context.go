@@ -38,33 +38,35 @@ func (t *Task) initContext(parent context.Context) context.Context {
 
 // cancel cancels the task's context, with cause ErrShutdown when shutdown
 // is true and context.Canceled otherwise. The first cancellation's cause
-// stays, as for context.WithCancelCause. The standard child, if made, is
-// cancelled once t.mu is released.
+// stays, as for context.WithCancelCause. Until the standard child is made,
+// cancelling is setting flagCanceled; after, it is cancelling the child.
 func (t *Task) cancel(shutdown bool) {
 	if t.parent == nil { // a refused task has no context
 		return
 	}
-	t.mu.Lock()
-	f := t.flags.Load()
-	if f&(flagStd|flagCanceled) == 0 && t.parent.Err() != nil {
-		// The parent was cancelled first: that is the context's cancellation,
-		// as it would be for the standard child. Make the child, which
-		// records it.
-		f = t.makeStd(f)
+	for {
+		f := t.flags.Load()
+		switch {
+		case f&flagStd != 0:
+			t.ext.cancelStd(cause(shutdown)) // a no-op if the child is cancelled already
+			return
+		case f&flagCanceled != 0: // the first cause stays
+			return
+		case t.parent.Err() != nil:
+			// The parent was cancelled first: that is the context's
+			// cancellation, as it would be for the standard child. Make the
+			// child, which records it, and go round again.
+			(*taskContext)(t).standard()
+			continue
+		}
+		nf := f | flagCanceled
+		if shutdown {
+			nf |= flagShutdown
+		}
+		if t.flags.CompareAndSwap(f, nf) {
+			return
+		}
 	}
-	switch {
-	case f&flagStd != 0:
-		cancelStd := t.ext.cancelStd
-		t.mu.Unlock()
-		cancelStd(cause(shutdown)) // a no-op if the child is cancelled already
-		return
-	case f&flagCanceled != 0: // the first cause stays
-	case shutdown:
-		t.flags.Or(flagCanceled | flagShutdown)
-	default:
-		t.flags.Or(flagCanceled)
-	}
-	t.mu.Unlock()
 }
 
 // cause is the cause a cancellation gives to WithCancelCause's function.
@@ -75,20 +77,37 @@ func cause(shutdown bool) error {
 	return nil // context.Canceled
 }
 
-// makeStd makes t.ext.std, the standard child, from flags f; t.mu is held.
-// It returns the new flags.
-func (t *Task) makeStd(f uint32) uint32 {
-	parent := t.parent
-	if f&flagCanceled != 0 && parent.Done() != nil {
-		parent = context.WithoutCancel(parent) // see the comment at the top
-	}
+// makeStd makes t.ext.std, the standard child, and sets flagStd; t.mu is
+// held, so only one goroutine makes it. The child is complete (cancelled if
+// the task's context is) before flagStd makes it visible, so that Err never
+// goes back from non-nil to nil. Should the context be cancelled while the
+// child is made from a parent that can be cancelled, the child is made
+// again, from context.WithoutCancel(parent) (see the comment at the top).
+func (t *Task) makeStd() {
 	x := t.extLocked()
-	x.std, x.cancelStd = context.WithCancelCause(parent)
-	if f&flagCanceled != 0 {
-		x.cancelStd(cause(f&flagShutdown != 0))
+	f := t.flags.Load()
+	for {
+		parent := t.parent
+		canceled := f&flagCanceled != 0
+		if canceled && parent.Done() != nil {
+			parent = context.WithoutCancel(parent)
+		}
+		std, cancelStd := context.WithCancelCause(parent)
+		if canceled {
+			cancelStd(cause(f&flagShutdown != 0))
+		}
+		x.std, x.cancelStd = std, cancelStd
+		for !t.flags.CompareAndSwap(f, f|flagStd) {
+			f = t.flags.Load() // a bit set meanwhile: done, doneCh or canceled
+			if !canceled && f&flagCanceled != 0 {
+				break
+			}
+		}
+		if canceled || f&flagCanceled == 0 {
+			return
+		}
+		cancelStd(nil) // never seen; cancelling it unregisters it from parent
 	}
-	t.flags.Or(flagStd)
-	return f | flagStd
 }
 
 // standard returns the standard child, making it if need be.
@@ -99,8 +118,8 @@ func (c *taskContext) standard() context.Context {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if f := t.flags.Load(); f&flagStd == 0 {
-		t.makeStd(f)
+	if t.flags.Load()&flagStd == 0 {
+		t.makeStd()
 	}
 	return t.ext.std
 }

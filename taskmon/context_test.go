@@ -2,6 +2,7 @@ package taskmon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -211,4 +212,44 @@ func TestTaskContextErrStable(t *testing.T) {
 		close(release)
 		<-task.Done()
 	}
+}
+
+// hookParent is a parent context that runs a function, once, the first
+// time its Done is called.
+type hookParent struct {
+	context.Context
+	once sync.Once
+	hook func()
+}
+
+func (p *hookParent) Done() <-chan struct{} {
+	p.once.Do(p.hook)
+	return p.Context.Done()
+}
+
+// A task's context cancelled while its standard child is being made: the
+// child, made from a parent that can be cancelled, would not carry the
+// task's cancellation, so it is made again from one that cannot, and
+// cancelled with the task's cause. A later cancellation of the parent
+// changes nothing.
+func TestTaskContextCancelledWhileMade(t *testing.T) {
+	base, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(nil)
+	m := newMon(Config{})
+	var task *Task
+	ready := make(chan struct{})
+	parent := &hookParent{Context: base, hook: func() {
+		<-ready
+		task.Cancel() // t.mu is held by the making of the child: Cancel must not need it
+	}}
+	task, ctx, release := startIdle(m, parent)
+	close(ready)
+	<-ctx.Done() // makes the child, calling parent.Done, which cancels the task
+	require.ErrorIs(t, ctx.Err(), context.Canceled)
+	cancelBase(errors.New("parent's cause"))
+	require.Equal(t, context.Canceled, context.Cause(ctx))
+	require.Equal(t, context.Canceled, ctx.Err())
+	close(release)
+	require.NoError(t, task.Wait())
+	require.Equal(t, Stats{Succeeded: 1}, m.Stats())
 }

@@ -106,6 +106,13 @@
 // and its goroutine's closure, and a clock read for TaskInfo.Started; its
 // context costs two more only once something calls its Done or Value.
 // Task.Wait waits without a channel; Done makes one on its first call.
+// Starting a task takes a lock of one of the monitor's eight shards; ending
+// it takes none and touches only its Task, so tasks that end on other cores
+// do not slow the goroutine that starts them. In exchange, the monitor
+// keeps a task's handle for a while after it ends, until the shard is next
+// swept: by a later Go that finds the shard's slice full, or by the next
+// Tasks, Wait, Shutdown or Stats. The handles it keeps are bounded by a
+// small multiple of the most tasks that were running at once.
 // bench/taskmon.md in the repository compares the cost of a task with a
 // bare goroutine, errgroup, conc and suture.
 //

@@ -18,8 +18,9 @@ func TestSizes(t *testing.T) {
 	}
 }
 
-// A burst of tasks grows the shards' slices; once the tasks are done, the
-// slices are shrunk again, so the monitor does not keep the burst's memory.
+// A burst of tasks grows the shards' slices; once the tasks have ended, the
+// next visit of the shards (here Stats) sweeps them and shrinks the slices
+// again, so the monitor does not keep the burst's memory.
 func TestShardsShrinkAfterBurst(t *testing.T) {
 	m := newMon(Config{})
 	release := make(chan struct{})
@@ -35,8 +36,70 @@ func TestShardsShrinkAfterBurst(t *testing.T) {
 	require.Equal(t, n, m.Stats().Running)
 	close(release)
 	m.Wait()
+	for _, task := range m.live() {
+		task.wait.Wait() // live sweeps; what is left is about to end
+	}
+	require.Equal(t, Stats{Succeeded: n}, m.Stats())
 	for i := range m.shards {
 		require.LessOrEqual(t, cap(m.shards[i].tasks), 256, "shard %d", i)
 	}
-	require.Equal(t, Stats{Succeeded: n}, m.Stats())
+}
+
+// fakeTask returns a task with the given flags, as the shard sees it.
+func fakeTask(id uint64, flags uint32) *Task {
+	t := &Task{id: id}
+	t.flags.Store(flags)
+	return t
+}
+
+// A run of a task started by Go is counted once: by Stats while the task
+// is done and still in its shard, by the shard once swept. A supervised
+// task's runs are counted as they end, never by the sweep.
+func TestShardCountsEachRunOnce(t *testing.T) {
+	var s shard
+	ok := fakeTask(1, flagDone|uint32(OutcomeOK)<<outcomeShift)
+	failed := fakeTask(2, flagDone|flagErr|uint32(OutcomeExited)<<outcomeShift)
+	supervised := fakeTask(3, flagSupervised|flagDone|uint32(OutcomeFailed)<<outcomeShift)
+	running := fakeTask(4, 0)
+	for _, task := range []*Task{ok, failed, supervised, running} {
+		s.add(task)
+	}
+	want := Stats{Running: 1, Succeeded: 1, Failed: 1}
+	var st Stats
+	s.addStats(&st)
+	require.Equal(t, want, st)
+	require.Len(t, s.tasks, 4, "nothing has ended: nothing is swept")
+
+	for _, task := range []*Task{ok, failed, supervised} {
+		task.flags.Or(flagEnded)
+	}
+	st = Stats{}
+	s.addStats(&st)
+	require.Equal(t, want, st, "counted by the sweep instead")
+	require.Equal(t, []*Task{running}, s.tasks)
+
+	st = Stats{}
+	s.addStats(&st)
+	require.Equal(t, want, st, "and only once")
+}
+
+// The shard's slice grows geometrically while its tasks are running, and
+// stays small while they end as fast as they start.
+func TestShardGrowth(t *testing.T) {
+	var s shard
+	const n = 1000
+	for i := range n {
+		s.add(fakeTask(uint64(i), 0))
+	}
+	require.Len(t, s.tasks, n)
+	require.LessOrEqual(t, cap(s.tasks), 4*n)
+
+	var ended shard
+	for i := range 100 * n {
+		ended.add(fakeTask(uint64(i), flagDone|flagEnded))
+	}
+	require.LessOrEqual(t, cap(ended.tasks), 16)
+	var st Stats
+	ended.addStats(&st)
+	require.Equal(t, Stats{Succeeded: 100 * n}, st)
 }

@@ -6,20 +6,36 @@ import (
 	"sync"
 )
 
-// The monitor's live tasks and counts are split into shards, each with its
-// own lock, slice of live tasks and counters; a task belongs to the shard of its ID. Tasks
-// started back to back go to different shards, so starting one task and
-// finishing another seldom wait for the same lock. Methods that look at
-// every task (Tasks, Wait, Shutdown, Stats) visit the shards one by one.
+// The monitor's tasks are kept in shards, each with its own lock, slice of
+// tasks and counters; a task belongs to the shard of its ID, so tasks
+// started back to back go to different shards. Methods that look at every
+// task (Tasks, Wait, Shutdown, Stats) visit the shards one by one.
+//
+// Only the start of a task touches its shard: Go appends the task to the
+// shard's slice under the lock. The end of a task touches nothing but the
+// Task (its flags record the outcome), so that a task started on one core
+// and ended on another moves no cache line of the monitor between them. A
+// task that has ended stays in the slice until the shard is next swept: by
+// the Go that finds the slice full, and by every visit of Tasks, Wait,
+// Shutdown and Stats. Sweeping removes the tasks that have ended and adds
+// the outcomes of those started by Go to the shard's counts; Stats adds
+// those of the tasks not yet swept. So a done task's handle is held by the
+// monitor for a while after it ends, at most until the shard has had as
+// many starts as it holds tasks, or until the next visit.
 
 // nShards is the number of shards: a power of two, enough that a few
-// goroutines starting tasks and a few finishing them rarely meet.
+// goroutines starting tasks rarely wait for the same lock.
 const nShards = 8
 
-// shard is one part of a monitor's live tasks and of its per-run counts.
+// shard is one part of a monitor's tasks and of its per-run counts.
 type shard struct {
-	mu        sync.Mutex
-	tasks     []*Task // live tasks of this shard, in no order; Task.idx is the index
+	mu sync.Mutex
+	// Tasks not yet swept, in the order they were added. A task is
+	// removed only once it has ended (flagEnded).
+	tasks []*Task
+
+	// Runs counted, by outcome: a supervised task's runs as they end,
+	// the run of a task started by Go when it is swept.
 	succeeded uint64
 	failed    uint64
 	panicked  uint64
@@ -32,24 +48,37 @@ type shard struct {
 // shardOf returns the shard of a task with the given ID.
 func (m *Monitor) shardOf(id uint64) *shard { return &m.shards[id%nShards] }
 
-// link adds t to the shard's live tasks; s.mu is held.
-func (s *shard) link(t *Task) {
-	t.idx = int32(len(s.tasks))
+// add appends t to the shard's tasks; s.mu is held. A full slice is swept
+// first, and grown when at least half of it is still in use, so that the
+// cost of sweeping stays a constant per task.
+func (s *shard) add(t *Task) {
+	if c := cap(s.tasks); len(s.tasks) == c {
+		s.sweep()
+		if len(s.tasks) > c/2 {
+			s.tasks = slices.Grow(s.tasks, c)
+		}
+	}
 	s.tasks = append(s.tasks, t)
 }
 
-// unlink removes t from the shard's live tasks, moving the last one into
-// its place; s.mu is held. A slice that a burst of tasks grew is shrunk
-// once it is mostly empty.
-func (s *shard) unlink(t *Task) {
-	last := len(s.tasks) - 1
-	moved := s.tasks[last]
-	s.tasks[t.idx] = moved
-	moved.idx = t.idx
-	s.tasks[last] = nil
-	s.tasks = s.tasks[:last]
-	if c := cap(s.tasks); c > 256 && len(s.tasks) < c/8 {
-		s.tasks = slices.Clone(s.tasks)
+// sweep removes the tasks that have ended, counting the runs of those
+// started by Go; s.mu is held. A slice that a burst of tasks grew is
+// shrunk once it is mostly empty.
+func (s *shard) sweep() {
+	kept := s.tasks[:0]
+	for _, t := range s.tasks {
+		f := t.flags.Load()
+		switch {
+		case f&flagEnded == 0:
+			kept = append(kept, t)
+		case f&flagSupervised == 0:
+			s.count(outcomeOf(f))
+		}
+	}
+	clear(s.tasks[len(kept):])
+	s.tasks = kept
+	if c := cap(kept); c > 256 && len(kept) < c/8 {
+		s.tasks = slices.Clone(kept)
 	}
 }
 
@@ -67,14 +96,47 @@ func (s *shard) count(o Outcome) {
 	}
 }
 
-// live returns the live tasks in start order. The shards are locked in
-// turn, so a task started or finished meanwhile may or may not be in it, as
-// with any snapshot taken while tasks come and go.
+// addStats sweeps the shard and adds its counts to st: those of the runs
+// swept, and those of the tasks started by Go that are done but not yet
+// swept. Tasks not yet done are Running.
+func (s *shard) addStats(st *Stats) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+	st.Succeeded += s.succeeded
+	st.Failed += s.failed
+	st.Panicked += s.panicked
+	st.Cancelled += s.cancelled
+	st.Restarts += s.restarts
+	if len(s.tasks) == 0 {
+		return
+	}
+	pending := shard{}
+	for _, t := range s.tasks {
+		f := t.flags.Load()
+		switch {
+		case f&flagDone == 0:
+			st.Running++
+		case f&flagSupervised == 0:
+			pending.count(outcomeOf(f))
+		}
+	}
+	st.Succeeded += pending.succeeded
+	st.Failed += pending.failed
+	st.Panicked += pending.panicked
+	st.Cancelled += pending.cancelled
+}
+
+// live returns the tasks that have not ended, in start order; done ones
+// among them are about to end. The shards are locked (and swept) in turn,
+// so a task started or finished meanwhile may or may not be in it, as with
+// any snapshot taken while tasks come and go.
 func (m *Monitor) live() []*Task {
 	var ts []*Task
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
+		s.sweep()
 		ts = append(ts, s.tasks...)
 		s.mu.Unlock()
 	}

@@ -230,7 +230,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		if !sleep(ctx, delay) {
 			// Cancelled while waiting to restart: the failure was reported
 			// already; the task ends as cancelled.
-			m.finish(t, OutcomeCancelled, nil, false)
+			m.finish(t, OutcomeCancelled, nil)
 			return
 		}
 		if s.MaxRestarts >= 0 { // with no limit, nothing reads them: keep none
@@ -251,7 +251,7 @@ func (m *Monitor) end(ctx context.Context, t *Task, s Spec, r run) {
 	if r.outcome.failure() {
 		m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
 	}
-	m.finish(t, r.outcome, r.taskErr(), false)
+	m.finish(t, r.outcome, r.taskErr())
 }
 
 // giveUp finishes a supervised task that exceeded its restart intensity.
@@ -274,7 +274,7 @@ func (m *Monitor) giveUp(t *Task, ctx context.Context, s Spec, r run, n int) {
 		slog.String("monitor", m.name), slog.String("task", t.name),
 		slog.String("outcome", r.outcome.String()), slog.Any("error", err))
 	m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: err, Outcome: r.outcome})
-	m.finish(t, r.outcome, err, false)
+	m.finish(t, r.outcome, err)
 }
 
 // runAttempt runs fn once and sends its result; it is the goroutine of one run

@@ -23,13 +23,14 @@ type Task struct {
 	started time.Duration // since the monitor's epoch
 	id      uint64        // set before the task is started
 
-	// mu guards the making of ext (for a task started by Go) and of
-	// doneCh, and changes to flags.
+	// mu guards the making of ext (for a task started by Go), of the
+	// standard context and of doneCh. Flags change without it, each
+	// change one atomic operation (Or, or CompareAndSwap where the new
+	// bits depend on the old).
 	mu sync.Mutex
 	// Flag bits, and the final run's Outcome in the bits from outcomeShift
 	// on, set with flagDone.
 	flags atomic.Uint32
-	idx   int32 // in its shard's live tasks; guarded by the shard's mu
 
 	// wait counts 1 from Go or Supervise until the task is done, after Done's
 	// channel closes: Wait and Err wait on it, so they need no channel.
@@ -49,10 +50,10 @@ type Task struct {
 	ext *taskExt
 }
 
-// Bits of Task.flags. They are set under Task.mu, or before the task is
-// started, and read without it.
+// Bits of Task.flags. Once set, a bit stays set.
 const (
 	flagDone       = 1 << iota // the task is done: ext.err and the outcome are final
+	flagEnded                  // ... and Done is closed and Wait released: its shard may drop it
 	flagDoneCh                 // doneCh is set
 	flagStd                    // ext.std is made: it answers everything
 	flagCanceled               // the context was cancelled before ext.std was made
@@ -112,41 +113,63 @@ func (t *Task) Done() <-chan struct{} {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.doneCh == nil {
-		t.doneCh = make(chan struct{})
-		if t.flags.Load()&flagDone != 0 {
-			close(t.doneCh)
+		ch := make(chan struct{})
+		t.doneCh = ch
+		// Whichever of this and end sets its flag second closes the
+		// channel.
+		if t.flags.Or(flagDoneCh)&flagDone != 0 {
+			close(ch)
 		}
-		t.flags.Or(flagDoneCh)
 	}
 	return t.doneCh
 }
 
-// markDone makes a refused task, which has no context and was never
-// counted in wait, done with err: Done's channel is closed or born closed.
+// markDone makes a refused task, which has no context, is in no shard and
+// was never counted in wait, done with err before anyone else sees it.
 func (t *Task) markDone(err error) {
-	if ch := t.setDone(OutcomeFailed, err); ch != nil {
-		close(ch)
-	}
+	t.extLocked().err = err
+	t.flags.Or(flagDone | flagEnded | flagErr | uint32(OutcomeFailed)<<outcomeShift)
 }
 
-// setDone marks t done with outcome o and error err. Its context, if it has
-// one, is cancelled already: Done makes any later channel closed. It returns
-// Done's channel, if made, for the caller to close.
-func (t *Task) setDone(o Outcome, err error) chan struct{} {
-	t.mu.Lock()
-	f := flagDone | uint32(o)<<outcomeShift
+// end cancels t's context if it is not cancelled yet, then marks t done
+// with outcome o and error err and closes Done's channel if it was made.
+// Nothing else of the monitor is touched. The common case, a context
+// nobody looked at, is one atomic operation: the cancellation and the
+// outcome are set together, so that whoever sees the task done sees its
+// context cancelled.
+func (t *Task) end(o Outcome, err error) {
+	done := flagDone | uint32(o)<<outcomeShift
 	if err != nil {
+		t.mu.Lock()
 		t.extLocked().err = err
-		f |= flagErr
+		t.mu.Unlock()
+		done |= flagErr
 	}
-	ch := t.doneCh
-	t.flags.Or(f)
-	t.mu.Unlock()
-	return ch
+	var old uint32
+	for {
+		f := t.flags.Load()
+		if f&flagStd != 0 || f&flagCanceled == 0 && t.parent.Err() != nil {
+			// The standard child answers (or must be made to record the
+			// parent's cancellation): cancel it, then mark t done.
+			t.cancel(false)
+			old = t.flags.Or(done)
+			break
+		}
+		if t.flags.CompareAndSwap(f, f|flagCanceled|done) {
+			old = f
+			break
+		}
+	}
+	if old&flagDoneCh != 0 {
+		close(t.doneCh)
+	}
 }
 
 // outcome returns the outcome of t's final run; t is done.
-func (t *Task) outcome() Outcome { return Outcome(t.flags.Load() >> outcomeShift) }
+func (t *Task) outcome() Outcome { return outcomeOf(t.flags.Load()) }
+
+// outcomeOf returns the outcome in a task's flags.
+func outcomeOf(f uint32) Outcome { return Outcome(f >> outcomeShift) }
 
 // error returns t's error; t is done.
 func (t *Task) error() error {
@@ -156,7 +179,7 @@ func (t *Task) error() error {
 	return t.ext.err
 }
 
-// isDone reports whether markDone was called.
+// isDone reports whether t is done (flagDone).
 func (t *Task) isDone() bool { return t.flags.Load()&flagDone != 0 }
 
 // Err returns nil until the task is done; then its error: nil when the
@@ -242,7 +265,7 @@ func (m *Monitor) runTask(t *Task, fn func(context.Context) error) {
 			if l := m.logger(); l.Enabled(t.parent, slog.LevelDebug) {
 				m.logEnd(t.parent, l, t.name, run{OutcomeOK, nil})
 			}
-			m.finish(t, OutcomeOK, nil, true)
+			m.finish(t, OutcomeOK, nil)
 			return
 		}
 		var v any
@@ -267,7 +290,7 @@ func (m *Monitor) endTask(ctx context.Context, t *Task, r run) {
 	if r.outcome.failure() {
 		m.notify(ctx, nil, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
 	}
-	m.finish(t, r.outcome, r.taskErr(), true)
+	m.finish(t, r.outcome, r.taskErr())
 }
 
 // report logs a finished run and records it in the metrics.

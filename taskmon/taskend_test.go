@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -612,4 +613,38 @@ func stressConcurrent(t *testing.T, rng *rand.Rand, iter int, kind stressParent)
 	require.NoError(t, c.task.Err(), where)
 	require.Zero(t, c.m.Stats().Running, where)
 	require.Empty(t, c.m.Tasks(), where)
+}
+
+// A task done but not yet ended (its end has marked it done and is about
+// to release Wait) when Shutdown is first called is not reported, since it
+// was done before; but Shutdown, like Wait, returns only once it has ended.
+// The task is made and ended by hand here, to stop between the two steps.
+func TestShutdownWaitsForEndingTask(t *testing.T) {
+	for _, name := range []string{"Wait", "Shutdown"} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := newMon(Config{})
+				task, _ := newTask(context.Background(), "ending")
+				require.True(t, m.add(task))
+				task.end(OutcomeFailed, errors.New("failed before Shutdown"))
+
+				returned := make(chan error, 1)
+				go func() {
+					if name == "Wait" {
+						m.Wait()
+						returned <- nil
+						return
+					}
+					returned <- m.Shutdown(context.Background())
+				}()
+				synctest.Wait()
+				require.Empty(t, returned, "returned before the task ended")
+
+				task.wait.Done() // the rest of finish
+				task.flags.Or(flagEnded)
+				require.NoError(t, <-returned)
+				require.Equal(t, Stats{Failed: 1}, m.Stats())
+			})
+		})
+	}
 }

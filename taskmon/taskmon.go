@@ -130,7 +130,8 @@ type Monitor struct {
 	closed atomic.Bool // set under mu; read by add under a shard's mu
 
 	mu       sync.Mutex
-	stopping []*Task // tasks live when Shutdown was first called
+	stopping []*Task // tasks not done when Shutdown was first called
+	ending   []*Task // tasks done then but not yet ended
 	stats    Stats   // Rejected, GaveUp and CallbackPanics; the rest is in shards
 
 	shards [nShards]shard // the live tasks and per-run counts (live.go)
@@ -213,7 +214,7 @@ func (m *Monitor) add(t *Task) bool {
 		s.mu.Unlock()
 		return false
 	}
-	s.link(t)
+	s.add(t)
 	s.mu.Unlock()
 	if m.met != nil {
 		m.met.start(t.name)
@@ -240,30 +241,17 @@ func (m *Monitor) reject(name string, supervised bool, err error) *Task {
 	return t
 }
 
-// finish records t's end: it cancels t's context, updates the stats with
-// the final run's outcome (countRun) and closes Done. Callers run the
-// callbacks before it.
-func (m *Monitor) finish(t *Task, o Outcome, err error, countRun bool) {
+// finish records t's end: it cancels t's context, marks t done with its
+// final run's outcome (which the shard counts when it sweeps t, unless t
+// is supervised: then every run was counted as it ended) and closes Done.
+// Callers run the callbacks before it.
+func (m *Monitor) finish(t *Task, o Outcome, err error) {
 	if m.met != nil {
 		m.met.stop(t.name) // before Done closes, like the rest of the bookkeeping
 	}
-	// The context first, outside the monitor's locks: cancelling it may
-	// call the parent's methods, and it cancels the contexts derived from
-	// it. Once done is set, a task's context is cancelled.
-	t.cancel(false)
-	s := m.shardOf(t.id)
-	s.mu.Lock()
-	if countRun {
-		s.count(o)
-	}
-	s.unlink(t)
-	// Done closes under the shard's lock too, so that Wait and Shutdown,
-	// which list the live tasks under it, see t either live or done.
-	if ch := t.setDone(o, err); ch != nil {
-		close(ch)
-	}
-	s.mu.Unlock()
-	t.wait.Done() // Task.Wait and Err, which wait on it, find Done closed
+	t.end(o, err)
+	t.wait.Done()         // Task.Wait and Err, which wait on it, find Done closed
+	t.flags.Or(flagEnded) // Wait and Shutdown, which wait on it too, need t no longer
 }
 
 // Wait blocks until every task started before the call is done. A
@@ -301,13 +289,26 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 		// Closed before the tasks are listed: a task that add links after
 		// the listing of its shard is refused.
 		m.closed.Store(true)
-		m.stopping = m.live()
+		for _, t := range m.live() {
+			if t.isDone() {
+				m.ending = append(m.ending, t)
+			} else {
+				m.stopping = append(m.stopping, t)
+			}
+		}
 	}
-	stopping := m.stopping
+	stopping, ending := m.stopping, m.ending
 	m.mu.Unlock()
 
 	for _, t := range stopping {
 		t.cancel(true)
+	}
+	// Tasks done before the first call are not Shutdown's concern, but
+	// those that were still closing their Done (they run no code of the
+	// user's any more) are waited for, so that every task started before
+	// Shutdown is done when it returns.
+	for _, t := range ending {
+		t.wait.Wait()
 	}
 wait:
 	for _, t := range stopping {
@@ -337,7 +338,11 @@ func (m *Monitor) Tasks() []TaskInfo {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
+		s.sweep()
 		for _, t := range s.tasks {
+			if t.isDone() {
+				continue
+			}
 			info := TaskInfo{
 				ID:         t.id,
 				Name:       t.name,
@@ -357,21 +362,15 @@ func (m *Monitor) Tasks() []TaskInfo {
 }
 
 // Stats returns the monitor's counts. The shards are read in turn: counts
-// are exact once the tasks concerned are done.
+// are exact once the tasks concerned are done. Like Tasks, it looks at
+// every task the monitor holds, so its cost grows with the number of
+// running tasks; the metrics (Config.Registerer) cost nothing to read.
 func (m *Monitor) Stats() Stats {
 	m.mu.Lock()
 	st := m.stats
 	m.mu.Unlock()
 	for i := range m.shards {
-		s := &m.shards[i]
-		s.mu.Lock()
-		st.Running += len(s.tasks)
-		st.Succeeded += s.succeeded
-		st.Failed += s.failed
-		st.Panicked += s.panicked
-		st.Cancelled += s.cancelled
-		st.Restarts += s.restarts
-		s.mu.Unlock()
+		m.shards[i].addStats(&st)
 	}
 	return st
 }

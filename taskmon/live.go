@@ -34,15 +34,42 @@ type shard struct {
 	// removed only once it has ended (flagEnded).
 	tasks []*Task
 
-	// Runs counted, by outcome: a supervised task's runs as they end,
-	// the run of a task started by Go when it is swept.
+	// Runs counted: a supervised task's runs as they end, the run of a
+	// task started by Go when it is swept.
+	runs     runCounts
+	restarts uint64
+
+	_ [128 - 72]byte // a shard per 128 bytes: no false sharing of locks
+}
+
+// runCounts counts runs by outcome.
+type runCounts struct {
 	succeeded uint64
 	failed    uint64
 	panicked  uint64
 	cancelled uint64
-	restarts  uint64
+}
 
-	_ [128 - 72]byte // a shard per 128 bytes: no false sharing of locks
+// count adds one run with outcome o.
+func (c *runCounts) count(o Outcome) {
+	switch o {
+	case OutcomeOK:
+		c.succeeded++
+	case OutcomeCancelled:
+		c.cancelled++
+	case OutcomePanicked:
+		c.panicked++
+	default:
+		c.failed++
+	}
+}
+
+// addTo adds the counts to st.
+func (c *runCounts) addTo(st *Stats) {
+	st.Succeeded += c.succeeded
+	st.Failed += c.failed
+	st.Panicked += c.panicked
+	st.Cancelled += c.cancelled
 }
 
 // shardOf returns the shard of a task with the given ID.
@@ -72,27 +99,13 @@ func (s *shard) sweep() {
 		case f&flagEnded == 0:
 			kept = append(kept, t)
 		case f&flagSupervised == 0:
-			s.count(outcomeOf(f))
+			s.runs.count(outcomeOf(f))
 		}
 	}
 	clear(s.tasks[len(kept):])
 	s.tasks = kept
 	if c := cap(kept); c > 256 && len(kept) < c/8 {
 		s.tasks = slices.Clone(kept)
-	}
-}
-
-// count adds one run with outcome o; s.mu is held.
-func (s *shard) count(o Outcome) {
-	switch o {
-	case OutcomeOK:
-		s.succeeded++
-	case OutcomeCancelled:
-		s.cancelled++
-	case OutcomePanicked:
-		s.panicked++
-	default:
-		s.failed++
 	}
 }
 
@@ -103,28 +116,18 @@ func (s *shard) addStats(st *Stats) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep()
-	st.Succeeded += s.succeeded
-	st.Failed += s.failed
-	st.Panicked += s.panicked
-	st.Cancelled += s.cancelled
-	st.Restarts += s.restarts
-	if len(s.tasks) == 0 {
-		return
-	}
-	pending := shard{}
+	runs := s.runs
 	for _, t := range s.tasks {
 		f := t.flags.Load()
 		switch {
 		case f&flagDone == 0:
 			st.Running++
 		case f&flagSupervised == 0:
-			pending.count(outcomeOf(f))
+			runs.count(outcomeOf(f))
 		}
 	}
-	st.Succeeded += pending.succeeded
-	st.Failed += pending.failed
-	st.Panicked += pending.panicked
-	st.Cancelled += pending.cancelled
+	runs.addTo(st)
+	st.Restarts += s.restarts
 }
 
 // live returns the tasks that have not ended, in start order; done ones

@@ -187,7 +187,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		m.report(ctx, t.name, r, d)
 		sh := m.shardOf(t.id)
 		sh.mu.Lock()
-		sh.count(r.outcome)
+		sh.runs.count(r.outcome)
 		if r.outcome.failure() {
 			t.ext.lastErr = r.err
 		}

@@ -12,9 +12,11 @@ import (
 // end of the task cancel. It behaves exactly as a context.WithCancelCause
 // child of the context given to Go or Supervise would (parity_test.go runs
 // the same scenarios against both), but the standard child is made only when
-// something needs it: the first call of Done or Value, which is also the
-// first thing that deriving a context (context.WithCancel, WithValue, ...,
-// AfterFunc, Cause) does. Until then the context is a view of fields of the
+// something needs it: the first call of Done or Value. Everything that
+// depends on the context's cancellation goes through one of them first:
+// deriving a cancellable context (context.WithCancel, WithTimeout, ...,
+// also through a WithValue or WithoutCancel context in between, which
+// forward Done and Value), context.AfterFunc and context.Cause. Until then the context is a view of fields of the
 // Task, so a task that never looks at its context costs no allocation for
 // it, and Err answers from the task's flags and the parent.
 //
@@ -98,7 +100,7 @@ func (t *Task) makeStd() {
 		}
 		x.std, x.cancelStd = std, cancelStd
 		for !t.flags.CompareAndSwap(f, f|flagStd) {
-			f = t.flags.Load() // a bit set meanwhile: done, doneCh or canceled
+			f = t.flags.Load() // another bit was set meanwhile
 			if !canceled && f&flagCanceled != 0 {
 				break
 			}

@@ -41,11 +41,11 @@
 // context behaves as a context.WithCancelCause child of the parent, whatever
 // the parent, and from the first call of its Done or Value method on it is
 // one: that is when the standard child is made, and it then answers
-// everything, so contexts derived from the task's context (which all call
-// Done or Value first), context.AfterFunc and context.Cause work exactly as
-// with any such child. Before that, Err and Deadline are answered from the
-// task and the parent, so a task that never looks at its context pays no
-// allocation for it. TestTaskContextParity runs the same scenarios against
+// everything, so contexts derived from the task's context (whose
+// cancellation goes through Done or Value), context.AfterFunc and
+// context.Cause work exactly as with any such child. Before that, Err and
+// Deadline are answered from the task and the parent, so a task that never
+// looks at its context pays no allocation for it. TestTaskContextParity runs the same scenarios against
 // a task's context, looked at from the start or only after its
 // cancellation, and against a context.WithCancelCause child made directly;
 // the package relies on nothing inside the context package.
@@ -107,8 +107,8 @@
 // context costs two more only once something calls its Done or Value.
 // Task.Wait waits without a channel; Done makes one on its first call.
 // Starting a task takes a lock of one of the monitor's eight shards; ending
-// it takes none and touches only its Task, so tasks that end on other cores
-// do not slow the goroutine that starts them. In exchange, the monitor
+// a task started by Go takes none and touches only its Task, so tasks that
+// end on other cores do not slow the goroutine that starts them. In exchange, the monitor
 // keeps a task's handle for a while after it ends, until the shard is next
 // swept: by a later Go that finds the shard's slice full, or by the next
 // Tasks, Wait, Shutdown or Stats. The handles it keeps are bounded by a

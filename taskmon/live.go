@@ -11,17 +11,21 @@ import (
 // started back to back go to different shards. Methods that look at every
 // task (Tasks, Wait, Shutdown, Stats) visit the shards one by one.
 //
-// Only the start of a task touches its shard: Go appends the task to the
-// shard's slice under the lock. The end of a task touches nothing but the
-// Task (its flags record the outcome), so that a task started on one core
-// and ended on another moves no cache line of the monitor between them. A
-// task that has ended stays in the slice until the shard is next swept: by
-// the Go that finds the slice full, and by every visit of Tasks, Wait,
-// Shutdown and Stats. Sweeping removes the tasks that have ended and adds
-// the outcomes of those started by Go to the shard's counts; Stats adds
-// those of the tasks not yet swept. So a done task's handle is held by the
-// monitor for a while after it ends, at most until the shard has had as
-// many starts as it holds tasks, or until the next visit.
+// For a task started by Go, only the start touches its shard: Go appends
+// the task to the shard's slice under the lock. The end touches nothing but
+// the Task (its flags record the outcome), so that a task started on one
+// core and ended on another moves no cache line of the monitor between
+// them. (A supervised task counts each run, and its restarts, under its
+// shard's lock as they happen: it has a goroutine of its own for that, and
+// its runs are not the hot path.) A task that has ended stays in the slice
+// until the shard is next swept: by the Go that finds the slice full, and
+// by every visit of Tasks, Wait, Shutdown and Stats. Sweeping removes the
+// tasks that have ended and adds the outcomes of those started by Go to
+// the shard's counts; Stats adds those of the tasks not yet swept. So the
+// monitor holds a task's handle (and what it refers to: its parent
+// context, its error) for a while after it ends: until the next visit, or
+// until enough starts on its shard fill the slice, which holds at most
+// about four times the most tasks that ran at once on the shard.
 
 // nShards is the number of shards: a power of two, enough that a few
 // goroutines starting tasks rarely wait for the same lock.

@@ -13,7 +13,7 @@ import (
 // safe for concurrent use.
 type Task struct {
 	// A task costs two allocations: this struct and the goroutine's
-	// closure (three when Done is called before the task is done). The
+	// closure (three once Done is called). The
 	// task's context is this struct too (see context.go) until something
 	// needs a standard one. What only some tasks need (an error, the
 	// standard context, the state of a supervised task) is in ext, so that
@@ -74,8 +74,9 @@ type taskExt struct {
 	restarts int
 	lastErr  error
 
-	// The standard context, once made (context.go); set once under the
-	// task's mu, with flagStd.
+	// The standard context (context.go): written under the task's mu
+	// while it is made, and published by flagStd; read without mu only
+	// after flagStd is seen.
 	std       context.Context
 	cancelStd context.CancelCauseFunc
 }

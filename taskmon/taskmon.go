@@ -134,7 +134,7 @@ type Monitor struct {
 	ending   []*Task // tasks done then but not yet ended
 	stats    Stats   // Rejected, GaveUp and CallbackPanics; the rest is in shards
 
-	shards [nShards]shard // the live tasks and per-run counts (live.go)
+	shards [nShards]shard // the tasks not yet swept, and per-run counts (live.go)
 }
 
 // New returns a Monitor configured by cfg. It starts no goroutine; each task
@@ -204,7 +204,7 @@ func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) 
 	return t
 }
 
-// add gives t its ID and links it into the live tasks; false after
+// add gives t its ID and adds it to its shard's tasks; false after
 // Shutdown.
 func (m *Monitor) add(t *Task) bool {
 	t.id = m.nextID.Add(1)
@@ -304,9 +304,10 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 		t.cancel(true)
 	}
 	// Tasks done before the first call are not Shutdown's concern, but
-	// those that were still closing their Done (they run no code of the
-	// user's any more) are waited for, so that every task started before
-	// Shutdown is done when it returns.
+	// those that were still closing their Done are waited for, so that
+	// none is still closing it when Shutdown returns. They run none of the
+	// user's code any more: this takes a moment at most, so ctx is not
+	// consulted.
 	for _, t := range ending {
 		t.wait.Wait()
 	}

@@ -110,8 +110,8 @@
 // a task started by Go takes none and touches only its Task, so tasks that
 // end on other cores do not slow the goroutine that starts them. In exchange, the monitor
 // keeps a task's handle for a while after it ends, until the shard is next
-// swept: by a later Go that finds the shard's slice full, or by the next
-// Tasks, Wait, Shutdown or Stats. The handles it keeps are bounded by a
+// swept: by a later Go that finds the shard's slice full, by the next
+// Tasks, Shutdown or Stats, or by Wait once it has waited. The handles it keeps are bounded by a
 // small multiple of the most tasks that were running at once.
 // bench/taskmon.md in the repository compares the cost of a task with a
 // bare goroutine, errgroup, conc and suture.

@@ -23,9 +23,10 @@ import (
 // tasks that have ended and adds the outcomes of those started by Go to
 // the shard's counts; Stats adds those of the tasks not yet swept. So the
 // monitor holds a task's handle (and what it refers to: its parent
-// context, its error) for a while after it ends: until the next visit, or
-// until enough starts on its shard fill the slice, which holds at most
-// about four times the most tasks that ran at once on the shard.
+// context, its error) for a while after it ends: until the next visit
+// (Wait also sweeps once it has waited), or until enough starts on its
+// shard fill the slice, which holds at most about four times the most
+// tasks that ran at once on the shard.
 
 // nShards is the number of shards: a power of two, enough that a few
 // goroutines starting tasks rarely wait for the same lock.
@@ -132,6 +133,16 @@ func (s *shard) addStats(st *Stats) {
 	}
 	runs.addTo(st)
 	st.Restarts += s.restarts
+}
+
+// sweep sweeps every shard.
+func (m *Monitor) sweep() {
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		s.sweep()
+		s.mu.Unlock()
+	}
 }
 
 // live returns the tasks that have not ended, in start order; done ones

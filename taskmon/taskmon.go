@@ -258,10 +258,15 @@ func (m *Monitor) finish(t *Task, o Outcome, err error) {
 // supervised task is done only when it will not be restarted again, so Wait
 // also waits through its restarts (and, for Always, until its context is
 // cancelled). Tasks started during the call are not waited for. After Wait,
-// Stats includes the outcomes of all those tasks.
+// Stats includes the outcomes of all those tasks, and the monitor no longer
+// holds them.
 func (m *Monitor) Wait() {
-	for _, t := range m.live() {
+	ts := m.live()
+	for _, t := range ts {
 		t.wait.Wait()
+	}
+	if len(ts) > 0 {
+		m.sweep() // the tasks waited for have ended: let them go
 	}
 }
 

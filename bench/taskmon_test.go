@@ -78,14 +78,16 @@ func (g *handleGroup) run(ctx context.Context, h *handle, fn func(context.Contex
 }
 
 // BenchmarkTaskmonBurst starts b.N no-op tasks back to back and then waits
-// for all of them: throughput of start + completion.
+// for all of them: throughput of start + completion. The final wait is
+// timed, so it uses a b.N loop: b.Loop stops the timer when it ends.
 func BenchmarkTaskmonBurst(b *testing.B) {
 	ctx := context.Background()
 
 	b.Run("impl=go+WaitGroup", func(b *testing.B) {
 		b.ReportAllocs()
 		var wg sync.WaitGroup
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -98,7 +100,8 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 	b.Run("impl=errgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		var g errgroup.Group
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			g.Go(func() error { return noopTask(ctx) })
 		}
 		_ = g.Wait()
@@ -109,7 +112,8 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 	b.Run("impl=errgroup+ctx", func(b *testing.B) {
 		b.ReportAllocs()
 		g, gctx := errgroup.WithContext(ctx)
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			g.Go(func() error { return noopTask(gctx) })
 		}
 		_ = g.Wait()
@@ -118,7 +122,8 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 	b.Run("impl=conc", func(b *testing.B) {
 		b.ReportAllocs()
 		var wg conc.WaitGroup
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			wg.Go(func() { _ = noopTask(ctx) })
 		}
 		wg.Wait()
@@ -127,7 +132,8 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 	b.Run("impl=handle", func(b *testing.B) {
 		b.ReportAllocs()
 		var g handleGroup
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			g.Go(ctx, "noop", noopTask)
 		}
 		g.all.Wait()
@@ -137,7 +143,8 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 		b.ReportAllocs()
 		sup, stop := startSuture(ctx)
 		var wg sync.WaitGroup
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			wg.Add(1)
 			sup.Add(oneShot{&wg})
 		}
@@ -150,7 +157,8 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 		b.Run("impl="+v.name, func(b *testing.B) {
 			b.ReportAllocs()
 			m, ctx := v.open(b)
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				m.Go(ctx, "noop", noopTask)
 			}
 			m.Wait()

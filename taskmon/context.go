@@ -15,10 +15,11 @@ import (
 // something needs it: the first call of Done or Value. Everything that
 // depends on the context's cancellation goes through one of them first:
 // deriving a cancellable context (context.WithCancel, WithTimeout, ...,
-// also through a WithValue or WithoutCancel context in between, which
-// forward Done and Value), context.AfterFunc and context.Cause. Until then the context is a view of fields of the
-// Task, so a task that never looks at its context costs no allocation for
-// it, and Err answers from the task's flags and the parent.
+// also through a WithValue context in between, which forwards Done and
+// Value), context.AfterFunc and context.Cause. Until then the context is a
+// view of fields of the Task, so a task that never looks at its context
+// costs no allocation for it, and Err answers from the task's flags and the
+// parent.
 //
 // Once made, the standard child does everything: Done, Err and Value are
 // its, context.Cause finds its cause through Value, and contexts derived

@@ -77,6 +77,13 @@ func (g *handleGroup) run(ctx context.Context, h *handle, fn func(context.Contex
 	normal = true
 }
 
+// runHandle is the goroutine of the go+handle reference: the bare
+// goroutine, writing its result into a handle.
+func runHandle(ctx context.Context, wg *sync.WaitGroup, h *handle) {
+	defer wg.Done()
+	h.err = noopTask(ctx)
+}
+
 // BenchmarkTaskmonBurst starts b.N no-op tasks back to back and then waits
 // for all of them: throughput of start + completion. The final wait is
 // timed, so it uses a b.N loop: b.Loop stops the timer when it ends.
@@ -93,6 +100,21 @@ func BenchmarkTaskmonBurst(b *testing.B) {
 				defer wg.Done()
 				_ = noopTask(ctx)
 			}()
+		}
+		wg.Wait()
+	})
+
+	// The bare goroutine, plus a 96-byte handle that it writes its result
+	// into: what returning a handle costs by itself, without recover or a
+	// WaitGroup of its own.
+	b.Run("impl=go+handle", func(b *testing.B) {
+		b.ReportAllocs()
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		for range b.N {
+			h := &handle{name: "noop"}
+			wg.Add(1)
+			go runHandle(ctx, &wg, h)
 		}
 		wg.Wait()
 	})
@@ -180,6 +202,17 @@ func BenchmarkTaskmonEach(b *testing.B) {
 				defer wg.Done()
 				_ = noopTask(ctx)
 			}()
+			wg.Wait()
+		}
+	})
+
+	b.Run("impl=go+handle", func(b *testing.B) {
+		b.ReportAllocs()
+		var wg sync.WaitGroup
+		for b.Loop() {
+			h := &handle{name: "noop"}
+			wg.Add(1)
+			go runHandle(ctx, &wg, h)
 			wg.Wait()
 		}
 	})

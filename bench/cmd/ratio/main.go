@@ -40,20 +40,7 @@ func main() {
 	key := flag.String("key", "impl", "the name of the sub-benchmark key that names an implementation")
 	flag.Parse()
 
-	var in []io.Reader
-	for _, name := range flag.Args() {
-		f, err := os.Open(name)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "ratio:", err)
-			os.Exit(1)
-		}
-		defer f.Close()
-		in = append(in, f)
-	}
-	if len(in) == 0 {
-		in = append(in, os.Stdin)
-	}
-	res, err := parse(io.MultiReader(in...), *key)
+	res, err := parseFiles(flag.Args(), *key)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ratio:", err)
 		os.Exit(1)
@@ -64,6 +51,24 @@ func main() {
 		os.Exit(1)
 	}
 	write(os.Stdout, *of, rows)
+}
+
+// parseFiles parses the named files in order, or standard input if there
+// are none.
+func parseFiles(names []string, key string) (*results, error) {
+	if len(names) == 0 {
+		return parse(os.Stdin, key)
+	}
+	var in []io.Reader
+	for _, name := range names {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		in = append(in, f)
+	}
+	return parse(io.MultiReader(in...), key)
 }
 
 // results holds ns/op by group, then by implementation, in input order.
@@ -136,7 +141,7 @@ func split(name, key string) (group, impl string, ok bool) {
 // row is one comparison: of ÷ impl within group.
 type row struct {
 	group, impl string
-	ratios      []float64 // one per round, sorted
+	ratios      []float64 // one per round, sorted; never empty
 }
 
 // compare pairs, in every group that has results for of, the n-th result
@@ -215,18 +220,11 @@ func write(w io.Writer, of string, rows []row) {
 	fmt.Fprintf(w, "| benchmark | %s ÷ | rounds | median | 95%% interval |\n", of)
 	fmt.Fprintln(w, "|---|---|---:|---:|---|")
 	for _, r := range rows {
-		ci := "—"
-		if len(r.ratios) > 0 {
-			if lo, hi, err := interval(r.ratios); err == nil {
-				ci = fmt.Sprintf("%.3f – %.3f", lo, hi)
-			} else {
-				ci = err.Error()
-			}
+		ci := errTooFew.Error()
+		if lo, hi, err := interval(r.ratios); err == nil {
+			ci = fmt.Sprintf("%.3f – %.3f", lo, hi)
 		}
-		med := "—"
-		if len(r.ratios) > 0 {
-			med = fmt.Sprintf("%.3f", median(r.ratios))
-		}
+		med := fmt.Sprintf("%.3f", median(r.ratios))
 		fmt.Fprintf(w, "| %s | %s | %d | %s | %s |\n", r.group, r.impl, len(r.ratios), med, ci)
 	}
 }

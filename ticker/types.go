@@ -84,4 +84,12 @@ type Tick struct {
 	Vega  float64 // per 1 percentage point of volatility, in rupees
 
 	Mock bool // produced by the mock source, not by an exchange
+
+	// Instrument describes the tick's instrument. A Source leaves it nil;
+	// the Engine sets it on the ticks it hands to a Publisher and returns
+	// from Latest, pointing at its own description of the subscription,
+	// which it never modifies (treat it as read-only). It lets a publisher
+	// put the symbol, underlying, kind, strike and expiry in its payload
+	// without an instrument lookup of its own.
+	Instrument *Instrument
 }

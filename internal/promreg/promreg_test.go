@@ -1,6 +1,7 @@
 package promreg
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,4 +19,19 @@ func TestRegisterAllRollsBack(t *testing.T) {
 	require.True(t, reg.Unregister(taken))
 	// a was rolled back: registering the same set again succeeds.
 	require.NoError(t, RegisterAll(reg, a, b))
+}
+
+func TestRegisterNamesPackageAndName(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	mk := func() prometheus.Collector {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "x_total", Help: "x", ConstLabels: prometheus.Labels{"name": "a"}})
+	}
+	if err := Register(reg, "breaker", "a", mk()); err != nil {
+		t.Fatal(err)
+	}
+	err := Register(reg, "breaker", "a", mk())
+	var are prometheus.AlreadyRegisteredError
+	if err == nil || !errors.As(err, &are) || err.Error()[:len(`breaker: metrics for name "a" are already registered`)] != `breaker: metrics for name "a" are already registered` {
+		t.Fatalf("err = %v", err)
+	}
 }

@@ -1,0 +1,69 @@
+// Package logattr holds the log attribute keys and helpers that every
+// package of the module uses, so that their records read the same way.
+//
+// A record names its instance with the key "name" (the Config's Name, the
+// same word as the metrics' constant label) and its package with the key
+// "component" ("breaker", "taskmon", "reloader", "mockstate", "ticker", ...).
+// Messages do not repeat the package name. A recovered panic is logged with
+// its value under "panic" and its stack, cut to MaxStack bytes, under
+// "stack". An outcome (a metric label and a log attribute alike) uses the key
+// "result", and a cancellation is spelled "canceled", as Go's
+// context.Canceled.
+package logattr
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+)
+
+// Keys shared by every package's log records.
+const (
+	Name      = "name"      // the instance: Config.Name
+	Component = "component" // the package: "breaker", "taskmon", ...
+	Result    = "result"    // an outcome; also the metric label key
+	Panic     = "panic"     // a recovered panic's value
+	Stack     = "stack"     // a recovered panic's stack, cut to MaxStack bytes
+	Error     = "error"     // an error
+)
+
+// Canceled is the one spelling of a cancellation, in label values and log
+// attributes alike.
+const Canceled = "canceled"
+
+// MaxStack bounds the bytes of a stack trace written to a log record.
+const MaxStack = 8 << 10
+
+// Logger returns l, or slog.Default() when l is nil. Call it each time a
+// record is written, not once at construction, so that a later
+// slog.SetDefault is honoured.
+func Logger(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+// Instance returns the attributes naming an instance of a component.
+func Instance(component, name string) [2]slog.Attr {
+	return [2]slog.Attr{slog.String(Component, component), slog.String(Name, name)}
+}
+
+// CutStack returns stack cut to at most MaxStack bytes, marking the cut.
+func CutStack(stack []byte) string {
+	if len(stack) <= MaxStack {
+		return string(stack)
+	}
+	const mark = "\n... (stack cut)"
+	return string(stack[:MaxStack-len(mark)]) + mark
+}
+
+// PanicAttrs returns the "panic" and "stack" attributes for a value
+// recovered from a panic and the stack captured where it was recovered
+// (debug.Stack() when stack is nil).
+func PanicAttrs(v any, stack []byte) [2]slog.Attr {
+	if stack == nil {
+		stack = debug.Stack()
+	}
+	return [2]slog.Attr{slog.String(Panic, fmt.Sprint(v)), slog.String(Stack, CutStack(stack))}
+}

@@ -1,0 +1,197 @@
+package ticker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/steadfast-go/steadfast/internal/logattr"
+)
+
+// reload is the reloader's function: it asks Instruments for the wanted
+// subscriptions, refuses the unusable ones, swaps in a new subscription
+// table and applies the difference to the Source. A failed or panicking
+// Instruments leaves the subscriptions as they are.
+func (e *Engine) reload(ctx context.Context) error {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	err := e.reloadLocked(ctx)
+	e.lastReload = time.Now()
+	e.reloads++
+	e.reloadErr = err
+	if err != nil {
+		e.reloadFails++
+		if ctx.Err() == nil {
+			e.log(slog.LevelError, "reload failed; subscriptions kept", slog.Any("error", err))
+		}
+	}
+	return err
+}
+
+func (e *Engine) reloadLocked(ctx context.Context) error {
+	list, err := e.callInstruments(ctx)
+	if err != nil {
+		return err
+	}
+	old := e.table.Load()
+	next := &subTable{byToken: make(map[uint32]*slot, len(list)), list: make([]*slot, 0, len(list))}
+	var add, remove []Instrument
+	var refused []string
+	for i := range list {
+		in := list[i]
+		switch {
+		case in.Token == 0:
+			refused = append(refused, fmt.Sprintf("#%d %q: zero token", i, in.Symbol))
+			continue
+		case next.byToken[in.Token] != nil:
+			refused = append(refused, fmt.Sprintf("#%d %q: duplicate token %d", i, in.Symbol, in.Token))
+			continue
+		}
+		s := old.byToken[in.Token]
+		if s == nil || !sameInstrument(s.ins, &in) {
+			s = &slot{ins: &in, live: true}
+			add = append(add, in)
+		}
+		next.byToken[in.Token] = s
+		next.list = append(next.list, s)
+	}
+	for _, s := range old.list {
+		if next.byToken[s.ins.Token] != s {
+			remove = append(remove, *s.ins)
+		}
+	}
+	if len(refused) > 0 {
+		e.refused += uint64(len(refused))
+		e.log(slog.LevelWarn, "instruments refused", slog.Int("count", len(refused)),
+			slog.String("first", refused[0]))
+	}
+	e.swapTable(old, next)
+	e.setNextExpiry(next)
+	if len(add) == 0 && len(remove) == 0 {
+		return nil
+	}
+	if err := e.callSubscribe(add, remove); err != nil {
+		return fmt.Errorf("ticker: source refused part of the subscription (%d added, %d removed): %w",
+			len(add), len(remove), err)
+	}
+	return nil
+}
+
+// sameInstrument reports whether two descriptions are equal, comparing the
+// expiry as an instant.
+func sameInstrument(a, b *Instrument) bool {
+	x, y := *a, *b
+	x.Expiry, y.Expiry = time.Time{}, time.Time{}
+	return x == y && a.Expiry.Equal(b.Expiry)
+}
+
+// swapTable publishes next. Slots of old that next does not keep stop being
+// live; a tick of theirs still pending is dropped as unsubscribed.
+func (e *Engine) swapTable(old, next *subTable) {
+	for i := range e.stripes {
+		e.stripes[i].mu.Lock()
+	}
+	for _, s := range old.list {
+		if next.byToken[s.ins.Token] == s {
+			continue
+		}
+		s.live = false
+		if s.dirty {
+			s.dirty = false
+			st := e.stripeOf(s.ins.Token)
+			st.unsub++
+			st.dirty = slices.DeleteFunc(st.dirty, func(d *slot) bool { return d == s })
+		}
+	}
+	e.table.Store(next)
+	for i := range e.stripes {
+		e.stripes[i].mu.Unlock()
+	}
+}
+
+// callInstruments calls Config.Instruments, turning a panic into an error.
+func (e *Engine) callInstruments(ctx context.Context) (list []Instrument, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			a := logattr.PanicAttrs(v, debug.Stack())
+			e.log(slog.LevelError, "Instruments panicked", a[0], a[1])
+			list, err = nil, fmt.Errorf("ticker: Instruments panicked: %v", v)
+		}
+	}()
+	list, err = e.cfg.Instruments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ticker: Instruments: %w", err)
+	}
+	return list, nil
+}
+
+// callSubscribe calls Source.Subscribe, turning a panic into an error.
+func (e *Engine) callSubscribe(add, remove []Instrument) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			a := logattr.PanicAttrs(v, debug.Stack())
+			e.log(slog.LevelError, "Source.Subscribe panicked", a[0], a[1])
+			err = fmt.Errorf("ticker: Source.Subscribe panicked: %v", v)
+		}
+	}()
+	return e.cfg.Source.Subscribe(add, remove)
+}
+
+// expiryInstant is when a contract expires: 15:30 IST on its expiry date.
+func expiryInstant(in *Instrument) time.Time {
+	if in.Expiry.IsZero() || !(in.Kind.IsOption() || in.Kind == KindFuture) {
+		return time.Time{}
+	}
+	y, m, d := in.Expiry.In(IST()).Date()
+	return time.Date(y, m, d, 15, 30, 0, 0, IST())
+}
+
+// setNextExpiry records the earliest expiry after now among the
+// subscriptions and wakes the expiry loop.
+func (e *Engine) setNextExpiry(t *subTable) {
+	now := time.Now()
+	next := int64(math.MaxInt64)
+	for _, s := range t.list {
+		if x := expiryInstant(s.ins); !x.IsZero() && x.After(now) && x.UnixNano() < next {
+			next = x.UnixNano()
+		}
+	}
+	if next == math.MaxInt64 {
+		next = 0
+	}
+	e.nextExpiry.Store(next)
+	select {
+	case e.expiryChange <- struct{}{}:
+	default:
+	}
+}
+
+// expiryLoop triggers a reload when a subscribed contract expires, so that
+// an Instruments function listing the nearest expiries rolls the chain.
+func (e *Engine) expiryLoop(ctx context.Context) error {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		var fire <-chan time.Time
+		if next := e.nextExpiry.Load(); next != 0 {
+			timer.Reset(time.Until(time.Unix(0, next)))
+			fire = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.expiryChange:
+			timer.Stop()
+		case <-fire:
+			e.log(slog.LevelInfo, "a subscribed contract expired; reloading")
+			e.nextExpiry.Store(0) // the reload sets the next one
+			e.Reload()
+		}
+	}
+}
+

@@ -1,0 +1,255 @@
+package ticker
+
+import (
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// The engine keeps one slot per subscribed instrument, in one of a fixed
+// number of stripes chosen by a hash of the token. A stripe's mutex guards
+// its slots' ticks, its list of dirty (pending) slots, its list of slots
+// owed a catch-up tick and its counters; it is held for the length of a
+// tick copy and never across a call out of the engine, so emit never waits
+// for the publisher or for I/O. Striping keeps concurrent emitters (a
+// source with several connections) off one another's cache lines.
+
+// slot is one subscribed instrument's state. Its fields other than ins are
+// guarded by the stripe's mutex.
+type slot struct {
+	ins    *Instrument // never modified once published in a table
+	tick   Tick        // the newest valid tick (seq > 0)
+	seq    uint64      // valid ticks stored; 0 before the first
+	pubSeq uint64      // seq of the newest tick a Publish accepted
+	dirty  bool        // tick is pending: in its stripe's dirty list
+	owed   bool        // in its stripe's owed list: a tick of it was dropped
+	live   bool        // still subscribed
+}
+
+// stripe is a shard of the slots. The padding keeps two stripes' hot
+// fields off one cache line.
+type stripe struct {
+	mu     sync.Mutex
+	dirty  []*slot // pending slots, oldest first
+	owed   []*slot // slots with a dropped tick, not yet caught up
+	closed bool    // the final flush has run: later ticks are shutdown drops
+
+	produced  uint64
+	conflated uint64
+	invalid   uint64
+	unsub     uint64
+	late      uint64 // ticks that arrived after the final flush
+	_         [40]byte
+}
+
+// subTable is an immutable subscription table: a new one replaces it on
+// every reload that changes the subscriptions.
+type subTable struct {
+	byToken map[uint32]*slot
+	list    []*slot // in the order Instruments listed them
+}
+
+// stripeCount returns the number of stripes: a power of two, at least 16
+// and at least four per processor.
+func stripeCount() int {
+	n := 16
+	for n < 4*runtime.GOMAXPROCS(0) {
+		n <<= 1
+	}
+	return n
+}
+
+// stripeOf returns the stripe that holds token's slot.
+func (e *Engine) stripeOf(token uint32) *stripe {
+	h := token * 0x9E3779B1 // Fibonacci hashing spreads sequential tokens
+	return &e.stripes[(h>>16)&e.mask]
+}
+
+// emit is the Source's callback: validate, store as the newest tick, mark
+// pending (replacing a pending tick of the same instrument), wake the
+// publish loop if it sleeps. It takes one stripe lock, never blocks on
+// anything else and does not allocate.
+func (e *Engine) emit(t Tick) {
+	st := e.stripeOf(t.Token)
+	if err := t.Validate(); err != nil {
+		st.mu.Lock()
+		st.produced++
+		st.invalid++
+		st.mu.Unlock()
+		e.logInvalid(err)
+		return
+	}
+	t.Instrument = nil // the engine sets its own when it hands the tick on
+	s := e.table.Load().byToken[t.Token]
+	st.mu.Lock()
+	st.produced++
+	switch {
+	case st.closed:
+		st.late++
+		st.mu.Unlock()
+		return
+	case s == nil || !s.live:
+		st.unsub++
+		st.mu.Unlock()
+		return
+	}
+	s.tick = t
+	s.seq++
+	if s.dirty {
+		st.conflated++
+		st.mu.Unlock()
+		return
+	}
+	s.dirty = true
+	st.dirty = append(st.dirty, s)
+	st.mu.Unlock()
+	if e.sleeping.Load() && e.sleeping.Swap(false) {
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// logInvalid logs an invalid tick, at most once a second.
+func (e *Engine) logInvalid(err error) {
+	now := time.Now().UnixNano()
+	last := e.lastInvalidLog.Load()
+	if now-last < int64(time.Second) || !e.lastInvalidLog.CompareAndSwap(last, now) {
+		return
+	}
+	e.log(slog.LevelWarn, "invalid tick withheld (at most one record a second)", slog.Any("error", err))
+}
+
+// batch is the publish loop's reusable buffer: the ticks handed to the
+// Publisher and the slots and sequence numbers they came from.
+type batch struct {
+	ticks []Tick
+	slots []*slot
+	seqs  []uint64
+}
+
+func (b *batch) reset() {
+	clear(b.ticks) // drop references to Depth and the like
+	b.ticks, b.slots, b.seqs = b.ticks[:0], b.slots[:0], b.seqs[:0]
+}
+
+func (b *batch) add(s *slot) {
+	t := s.tick
+	t.Instrument = s.ins
+	b.ticks = append(b.ticks, t)
+	b.slots = append(b.slots, s)
+	b.seqs = append(b.seqs, s.seq)
+}
+
+// take moves up to max pending ticks into b, starting at stripe *next and
+// going round, and returns how many it took.
+func (e *Engine) take(b *batch, max int, next *int) int {
+	n := 0
+	for i := 0; i < len(e.stripes) && n < max; i++ {
+		st := &e.stripes[(*next+i)&int(e.mask)]
+		st.mu.Lock()
+		k := min(len(st.dirty), max-n)
+		for _, s := range st.dirty[:k] {
+			s.dirty = false
+			b.add(s)
+		}
+		rest := copy(st.dirty, st.dirty[k:])
+		clear(st.dirty[rest:])
+		st.dirty = st.dirty[:rest]
+		st.mu.Unlock()
+		n += k
+	}
+	*next = (*next + 1) & int(e.mask)
+	e.inflight.Add(int64(n))
+	return n
+}
+
+// takeOwed moves into b, up to max, the newest tick of each slot owed a
+// catch-up that has no newer tick pending, and forgets owed slots that no
+// longer need one (caught up by a regular publish, or unsubscribed).
+func (e *Engine) takeOwed(b *batch, max int) int {
+	n, forgot := 0, 0
+	for i := range e.stripes {
+		if n >= max {
+			break
+		}
+		st := &e.stripes[i]
+		st.mu.Lock()
+		keep := st.owed[:0]
+		for _, s := range st.owed {
+			switch {
+			case !s.live || s.pubSeq == s.seq:
+				s.owed = false
+				forgot++
+			case s.dirty || n >= max:
+				keep = append(keep, s) // a regular publish will carry it
+			default:
+				b.add(s)
+				keep = append(keep, s)
+				n++
+			}
+		}
+		clear(st.owed[len(keep):])
+		st.owed = keep
+		st.mu.Unlock()
+	}
+	e.owed.Add(-int64(forgot))
+	return n
+}
+
+// settle records the outcome of a batch: on success each slot's published
+// sequence advances (and an owed slot so caught up is forgotten); on a drop
+// each slot becomes owed a catch-up.
+func (e *Engine) settle(b *batch, ok bool) {
+	added := 0
+	for i, s := range b.slots {
+		st := e.stripeOf(s.ins.Token)
+		st.mu.Lock()
+		if ok {
+			if b.seqs[i] > s.pubSeq {
+				s.pubSeq = b.seqs[i]
+			}
+		} else if !s.owed && s.live {
+			s.owed = true
+			st.owed = append(st.owed, s)
+			added++
+		}
+		st.mu.Unlock()
+	}
+	if added > 0 {
+		e.owed.Add(int64(added))
+	}
+}
+
+// pending returns the number of ticks waiting in slots.
+func (e *Engine) pending() int {
+	n := 0
+	for i := range e.stripes {
+		st := &e.stripes[i]
+		st.mu.Lock()
+		n += len(st.dirty)
+		st.mu.Unlock()
+	}
+	return n
+}
+
+// closeStripes marks every stripe closed (later ticks are counted as
+// shutdown drops) and counts the ticks still pending as shutdown drops.
+func (e *Engine) closeStripes() {
+	var dropped uint64
+	for i := range e.stripes {
+		st := &e.stripes[i]
+		st.mu.Lock()
+		st.closed = true
+		for _, s := range st.dirty {
+			s.dirty = false
+		}
+		dropped += uint64(len(st.dirty))
+		clear(st.dirty)
+		st.dirty = st.dirty[:0]
+		st.mu.Unlock()
+	}
+	e.shutdownDrops.Add(dropped)
+}

@@ -194,4 +194,3 @@ func (e *Engine) expiryLoop(ctx context.Context) error {
 		}
 	}
 }
-

@@ -1,5 +1,5 @@
-// Package ticker implements the market model for streaming option-chain
-// market data: instruments and ticks, tick validation, a parser for the
+// Package ticker implements the streaming engine for option-chain market
+// data, and the market model it streams: instruments and ticks, tick validation, a parser for the
 // broker's instrument dump, expiry calendars, a synthetic option universe,
 // chain selection, exchange market hours and a realistic mock source that
 // needs no data file and no credentials. It declares the Source and
@@ -90,6 +90,100 @@
 // is empty). A zero last price is accepted (no trade yet). The error is a
 // *TickError carrying the token and a TickReason whose String form is a
 // stable label, and wraps ErrInvalidTick.
+//
+// # Engine
+//
+// An Engine streams ticks from a Source to a Publisher and never blocks on
+// either: a failing or slow publisher costs dropped (and later caught up)
+// ticks, never a slower source or more memory.
+//
+//	eng, err := ticker.New(ticker.Config{
+//		Source:      src,                 // e.g. a *MockSource
+//		Publisher:   pub,                 // e.g. a *redispub.Publisher, or a PublisherFunc
+//		Instruments: loadSubscriptions,   // the wanted subscriptions, called on every reload
+//	})
+//	...
+//	err = eng.Run(ctx) // returns nil after a final flush once ctx ends
+//
+// Defaults: BatchSize 256 ticks, Linger 2ms, PublishTimeout 2s,
+// ShutdownTimeout 5s; the breaker opens after 10 consecutive failed
+// publishes and stays open 60s; reloads are debounced 1s, at least 5s
+// apart, and retried with backoff from 1s to 1m; the source is restarted
+// with backoff from 100ms to 30s, at most 10 times a minute.
+//
+// The data path: Source.Run calls emit for each tick; emit validates it
+// (Tick.Validate: an invalid tick is counted and never stored), stores it as
+// the instrument's newest tick (Latest) and marks the instrument's pending
+// slot (a newer tick replaces a pending one: latest wins, counted as
+// Conflated). emit is safe for concurrent use, takes one of a fixed set of
+// striped locks for the length of a copy, never waits for the publisher and
+// does not allocate. The publish loop wakes when a slot becomes pending,
+// waits Linger for a batch to fill, and hands batches of up to BatchSize
+// ticks to the Publisher through a circuit breaker (package breaker), each
+// with a PublishTimeout deadline. The ticks it hands over carry their
+// Instrument, so a publisher needs no lookup of its own.
+//
+// Drop instead of block: a batch the breaker refuses is dropped (reason
+// circuit_open), as is a batch whose Publish fails, times out or panics
+// (publish_failed). Every instrument with a dropped tick is remembered, and
+// once publishing works again (after a successful publish, or as the
+// half-open breaker's probe when no new tick arrives) the newest tick of
+// each is republished once, unless a newer tick of it was published first
+// (catch-up, counted in CatchUp, not in Published). So after any outage,
+// once publishing works, every subscribed instrument's last published tick
+// equals Latest.
+//
+// Accounting: whenever the engine is quiescent, and after Run returns,
+//
+//	Produced == Published + Conflated + Invalid + Dropped.Total() + Pending
+//
+// Subscriptions: Run calls Instruments once at start (before the source
+// runs) and then on every reload; Reload triggers one, coalesced by a
+// reloader (package reloader), and the engine triggers one itself when a
+// subscribed contract expires (15:30 IST on its expiry date, on the wall
+// clock), so an Instruments function that lists the nearest expiries rolls
+// the chain. The new list is applied to the Source as a diff: Subscribe
+// gets only the instruments added and removed (an instrument whose
+// description changed is both). An instrument with a zero or repeated token
+// is refused, counted and logged. A failing or panicking Instruments keeps
+// the current subscriptions and is retried with the reloader's backoff;
+// Health reports it meanwhile. A tick of an instrument not subscribed is
+// dropped (unsubscribed), and so is a pending tick of an instrument a reload
+// removes.
+//
+// Tasks: the source, the publish loop, the reloader and the expiry timer
+// run under one task monitor (package taskmon). A Source whose Run fails or
+// panics is restarted with backoff (Config.SourceRestart); when it exceeds
+// its restart limit Run returns an error wrapping ErrSourceGaveUp. When
+// Run's context ends, the source and the reloader are stopped, what is
+// pending is published, and what cannot be published within
+// ShutdownTimeout (counting from the end of the context) is counted as a
+// shutdown drop, as is a tick a source emits after that. An engine runs
+// once: a second Run returns ErrEngineRan.
+//
+// Health reports "ok", "degraded" (breaker not closed, a source failure in
+// the last minute or a source given up, the last reload failed) or
+// "stopped", with the reasons, the stats and the newest exchange time per
+// underlying; it marshals to JSON with snake_case keys.
+//
+// Metrics (constant label "name"): steadfast_ticker_ticks_total{result} for
+// every term of the identity (produced, published, conflated, invalid,
+// circuit_open, publish_failed, unsubscribed, shutdown) and catch_up,
+// steadfast_ticker_pending, steadfast_ticker_publish_batch_size and
+// steadfast_ticker_publish_duration_seconds (histograms), and the
+// publisher-path names operators already use: redis_publish_total,
+// redis_publish_failures_total, redis_circuit_open_drops_total (ticks) and
+// redis_circuit_state (0 closed, 1 open, 2 half-open). The counters are read
+// from the engine's own counts at scrape time. The breaker, the reloader
+// and the monitor register their own metrics on the same Registerer.
+//
+// Latest is not lock-free in the strict sense: it takes the instrument's
+// stripe lock for the length of one copy. A lock-free read without an
+// allocation per tick would need a sequence lock over the tick's words,
+// which Go's race detector rejects unless every word is an atomic, and
+// about twenty atomic stores per tick cost more on the emit path than the
+// stripe lock does; the lock is never held across I/O or a call out of the
+// engine, so Latest never waits for the publisher.
 //
 // # Mock source
 //

@@ -220,12 +220,6 @@ func New(cfg Config) (*Engine, error) {
 			userChange(name, from, to)
 		}
 	}
-	br, err := breaker.New(bc)
-	if err != nil {
-		return nil, fmt.Errorf("ticker: Config.Breaker: %w", err)
-	}
-	e.br = br
-
 	rc := cfg.Reload
 	if rc.Name == "" {
 		rc.Name = cfg.Name
@@ -233,25 +227,35 @@ func New(cfg Config) (*Engine, error) {
 	if rc.Logger == nil {
 		rc.Logger = cfg.Logger
 	}
+	// Check every part before registering any metrics, so that a refused
+	// Config leaves the Registerer as it was.
+	if _, err := breaker.New(noMetrics(bc)); err != nil {
+		return nil, fmt.Errorf("ticker: Config.Breaker: %w", err)
+	}
+	if _, err := reloader.New(e.reload, noMetricsR(rc)); err != nil {
+		return nil, fmt.Errorf("ticker: Config.Reload: %w", err)
+	}
+	if err := validSpec(cfg.SourceRestart); err != nil {
+		return nil, err
+	}
 	if rc.Registerer == nil {
 		rc.Registerer = cfg.Registerer
 	}
+	br, err := breaker.New(bc)
+	if err != nil {
+		return nil, fmt.Errorf("ticker: Config.Breaker: %w", err)
+	}
+	e.br = br
+
 	rel, err := reloader.New(e.reload, rc)
 	if err != nil {
-		e.unregister()
 		return nil, fmt.Errorf("ticker: Config.Reload: %w", err)
 	}
 	e.rel = rel
 
-	if err := validSpec(cfg.SourceRestart); err != nil {
-		e.unregister()
-		return nil, err
-	}
-
 	e.mon = taskmon.New(taskmon.Config{Name: cfg.Name, Logger: cfg.Logger, Registerer: cfg.Registerer})
 	met, err := newEngineMetrics(e, cfg.Registerer)
 	if err != nil {
-		e.unregister()
 		return nil, err
 	}
 	e.met = met
@@ -276,13 +280,11 @@ func validSpec(s taskmon.Spec) error {
 	return nil
 }
 
-// unregister removes what New registered before it gave up.
-func (e *Engine) unregister() {
-	// The breaker and reloader keep their collectors registered; a failed
-	// New is a configuration error that is fixed by changing the Config,
-	// and a retry with the same Registerer needs another Name. Say so
-	// rather than leave it implicit.
-}
+// noMetrics returns c without a Registerer, to check it without registering.
+func noMetrics(c breaker.Config) breaker.Config { c.Registerer = nil; return c }
+
+// noMetricsR returns c without a Registerer, to check it without registering.
+func noMetricsR(c reloader.Config) reloader.Config { c.Registerer = nil; return c }
 
 func (e *Engine) logger() *slog.Logger { return logattr.Logger(e.cfg.Logger) }
 

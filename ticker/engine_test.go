@@ -741,3 +741,19 @@ func TestEnginePublisherFuncAndPanickingPublisher(t *testing.T) {
 		require.NoError(t, h.finish())
 	})
 }
+
+func TestEngineSameNameOnOneRegistryIsRefused(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cfg := ticker.Config{
+		Source: newFakeSource(), Publisher: newRecorder(),
+		Instruments: func(context.Context) ([]ticker.Instrument, error) { return nil, nil },
+		Name:        "feed", Logger: quiet, Registerer: reg,
+	}
+	_, err := ticker.New(cfg)
+	require.NoError(t, err)
+	_, err = ticker.New(cfg)
+	require.ErrorContains(t, err, `"feed"`)
+	cfg.Name = "feed2"
+	_, err = ticker.New(cfg)
+	require.NoError(t, err, "another name shares the registry")
+}

@@ -201,7 +201,7 @@ func New(cfg Config) (*Engine, error) {
 	n := stripeCount()
 	e.stripes = make([]stripe, n)
 	e.mask = uint32(n - 1)
-	e.table.Store(&subTable{byToken: map[uint32]*slot{}})
+	e.table.Store(newSubTable(nil))
 
 	bc := cfg.Breaker
 	if bc.Name == "" {
@@ -398,7 +398,7 @@ func (e *Engine) Reload() { e.rel.Trigger() }
 // ticked yet. It never waits for the publisher: it takes the instrument's
 // stripe lock for the length of one copy.
 func (e *Engine) Latest(token uint32) (Tick, bool) {
-	s := e.table.Load().byToken[token]
+	s := e.table.Load().get(token)
 	if s == nil {
 		return Tick{}, false
 	}
@@ -412,7 +412,7 @@ func (e *Engine) Latest(token uint32) (Tick, bool) {
 
 // Instrument returns the description of a subscribed instrument.
 func (e *Engine) Instrument(token uint32) (Instrument, bool) {
-	s := e.table.Load().byToken[token]
+	s := e.table.Load().get(token)
 	if s == nil {
 		return Instrument{}, false
 	}

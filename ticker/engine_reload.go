@@ -38,7 +38,8 @@ func (e *Engine) reloadLocked(ctx context.Context) error {
 		return err
 	}
 	old := e.table.Load()
-	next := &subTable{byToken: make(map[uint32]*slot, len(list)), list: make([]*slot, 0, len(list))}
+	kept := make(map[uint32]*slot, len(list))
+	slots := make([]*slot, 0, len(list))
 	var add, remove []Instrument
 	var refused []string
 	for i := range list {
@@ -47,20 +48,21 @@ func (e *Engine) reloadLocked(ctx context.Context) error {
 		case in.Token == 0:
 			refused = append(refused, fmt.Sprintf("#%d %q: zero token", i, in.Symbol))
 			continue
-		case next.byToken[in.Token] != nil:
+		case kept[in.Token] != nil:
 			refused = append(refused, fmt.Sprintf("#%d %q: duplicate token %d", i, in.Symbol, in.Token))
 			continue
 		}
-		s := old.byToken[in.Token]
+		s := old.get(in.Token)
 		if s == nil || !sameInstrument(s.ins, &in) {
 			s = &slot{ins: &in, live: true}
 			add = append(add, in)
 		}
-		next.byToken[in.Token] = s
-		next.list = append(next.list, s)
+		kept[in.Token] = s
+		slots = append(slots, s)
 	}
+	next := newSubTable(slots)
 	for _, s := range old.list {
-		if next.byToken[s.ins.Token] != s {
+		if kept[s.ins.Token] != s {
 			remove = append(remove, *s.ins)
 		}
 	}
@@ -96,7 +98,7 @@ func (e *Engine) swapTable(old, next *subTable) {
 		e.stripes[i].mu.Lock()
 	}
 	for _, s := range old.list {
-		if next.byToken[s.ins.Token] == s {
+		if next.get(s.ins.Token) == s {
 			continue
 		}
 		s.live = false

@@ -757,3 +757,17 @@ func TestEngineSameNameOnOneRegistryIsRefused(t *testing.T) {
 	_, err = ticker.New(cfg)
 	require.NoError(t, err, "another name shares the registry")
 }
+
+func TestEngineEmitDoesNotAllocate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, instruments(100), func(c *ticker.Config) { c.Linger = time.Hour })
+		h.start()
+		i := 0
+		allocs := testing.AllocsPerRun(1000, func() {
+			h.src.send(tk(uint32(1000+i%100), float64(i+1)))
+			i++
+		})
+		require.Zero(t, allocs)
+		require.NoError(t, h.finish())
+	})
+}

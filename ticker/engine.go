@@ -138,7 +138,7 @@ type Engine struct {
 	started atomic.Bool
 	state   atomic.Int32 // engineIdle, engineRunning, engineStopped
 
-	reloadMu     sync.Mutex // serializes reloads and guards the fields below
+	reloadMu     sync.Mutex // guards the reload results below
 	lastReload   time.Time
 	reloadErr    error
 	refused      uint64 // instruments refused by reloads (token 0, duplicate)

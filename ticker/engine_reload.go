@@ -16,26 +16,32 @@ import (
 // subscriptions, refuses the unusable ones, swaps in a new subscription
 // table and applies the difference to the Source. A failed or panicking
 // Instruments leaves the subscriptions as they are.
+//
+// Reloads run one at a time (the reloader sees to that, and the first one
+// runs before the reloader starts); reloadMu guards only the results, so
+// Health never waits for an Instruments call.
 func (e *Engine) reload(ctx context.Context) error {
+	refused, err := e.reloadOnce(ctx)
 	e.reloadMu.Lock()
-	defer e.reloadMu.Unlock()
-	err := e.reloadLocked(ctx)
 	e.lastReload = time.Now()
 	e.reloads++
+	e.refused += uint64(refused)
 	e.reloadErr = err
 	if err != nil {
 		e.reloadFails++
-		if ctx.Err() == nil {
-			e.log(slog.LevelError, "reload failed; subscriptions kept", slog.Any("error", err))
-		}
+	}
+	e.reloadMu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		e.log(slog.LevelError, "reload failed; subscriptions kept", slog.Any("error", err))
 	}
 	return err
 }
 
-func (e *Engine) reloadLocked(ctx context.Context) error {
+// reloadOnce does the reload and returns how many instruments it refused.
+func (e *Engine) reloadOnce(ctx context.Context) (int, error) {
 	list, err := e.callInstruments(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	old := e.table.Load()
 	kept := make(map[uint32]*slot, len(list))
@@ -67,20 +73,19 @@ func (e *Engine) reloadLocked(ctx context.Context) error {
 		}
 	}
 	if len(refused) > 0 {
-		e.refused += uint64(len(refused))
 		e.log(slog.LevelWarn, "instruments refused", slog.Int("count", len(refused)),
 			slog.String("first", refused[0]))
 	}
 	e.swapTable(old, next)
 	e.setNextExpiry(next)
 	if len(add) == 0 && len(remove) == 0 {
-		return nil
+		return len(refused), nil
 	}
 	if err := e.callSubscribe(add, remove); err != nil {
-		return fmt.Errorf("ticker: source refused part of the subscription (%d added, %d removed): %w",
+		return len(refused), fmt.Errorf("ticker: source refused part of the subscription (%d added, %d removed): %w",
 			len(add), len(remove), err)
 	}
-	return nil
+	return len(refused), nil
 }
 
 // sameInstrument reports whether two descriptions are equal, comparing the

@@ -331,8 +331,9 @@ func msParallel(b *testing.B, loop func(pb *testing.PB, start int) int) {
 }
 
 // BenchmarkMockstateUpdate compares publishing a new snapshot with
-// mockstate's Update (builder mutated under the lock, one fresh snapshot)
-// and golang-lru's Add of a freshly allocated value of the same size.
+// mockstate's Update (builder mutated under the lock, one fresh snapshot),
+// with Upsert and with the Seed+Update pair Upsert replaces, and with
+// golang-lru's Add of a freshly allocated value of the same size.
 func BenchmarkMockstateUpdate(b *testing.B) {
 	b.Run("mockstate", func(b *testing.B) {
 		s := msStore(b)
@@ -344,6 +345,32 @@ func BenchmarkMockstateUpdate(b *testing.B) {
 				b.Seq++
 				return nil
 			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The per-tick call of a feed that may meet a new key: Upsert against
+	// the Seed then Update pair it replaces, on keys that exist.
+	tick := func(b *msSnap) error { b.Price += 0.05; b.Seq++; return nil }
+	b.Run("mockstate-seed+update", func(b *testing.B) {
+		s := msStore(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			k := msSeq[i&(msSeqLen-1)]
+			s.Seed(k, func(b *msSnap) { b.Token = k })
+			if _, err := s.Update(k, tick); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("mockstate-upsert", func(b *testing.B) {
+		s := msStore(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			k := msSeq[i&(msSeqLen-1)]
+			if _, err := s.Upsert(k, func(b *msSnap) { b.Token = k }, tick); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -450,8 +450,8 @@ func (s *Store[K, S, B]) failed(err error) {
 // Update applies fn to k's builder under the store's writer lock, then
 // builds a new snapshot and publishes it atomically: readers see the old
 // snapshot or the new one, never a mix, and snapshots already returned do
-// not change. It returns the new snapshot, or ErrNotFound when k has no
-// entry. Update marks the entry used.
+// not change. It returns the new snapshot, or an error wrapping ErrNotFound
+// (and naming k) when k has no entry. Update marks the entry used.
 //
 // If fn returns an error, nothing is published, the builder's value is
 // restored to what it was before fn (a shallow copy: memory reached through

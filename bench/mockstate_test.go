@@ -352,29 +352,33 @@ func BenchmarkMockstateUpdate(b *testing.B) {
 	// The per-tick call of a feed that may meet a new key: Upsert against
 	// the Seed then Update pair it replaces, on keys that exist.
 	tick := func(b *msSnap) error { b.Price += 0.05; b.Seq++; return nil }
-	b.Run("mockstate-seed+update", func(b *testing.B) {
-		s := msStore(b)
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			k := msSeq[i&(msSeqLen-1)]
-			s.Seed(k, func(b *msSnap) { b.Token = k })
-			if _, err := s.Update(k, tick); err != nil {
-				b.Fatal(err)
+	msInit := func(b *msSnap) { b.Price = 100 } // runs only for a missing key
+	for _, c := range []struct {
+		name string
+		call func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error
+	}{
+		{"mockstate-seed+update", func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error {
+			s.Seed(k, init)
+			_, err := s.Update(k, tick)
+			return err
+		}},
+		{"mockstate-upsert", func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error {
+			_, err := s.Upsert(k, init, tick)
+			return err
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s := msStore(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := msSeq[i&(msSeqLen-1)]
+				if err := c.call(s, k, msInit); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("mockstate-upsert", func(b *testing.B) {
-		s := msStore(b)
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			k := msSeq[i&(msSeqLen-1)]
-			if _, err := s.Upsert(k, func(b *msSnap) { b.Token = k }, tick); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+		})
+	}
 	b.Run("golang-lru-add", func(b *testing.B) {
 		c, err := lru.New[int, *msSnap](msKeys)
 		if err != nil {

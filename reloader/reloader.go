@@ -384,9 +384,10 @@ func (r *Reloader) Load(ctx context.Context) error {
 		return err
 	}
 	for {
-		r.mu.Lock()
-		switch r.mode {
-		case modeRunning:
+		if !r.lockUnlessLoading(ctx) {
+			return ctx.Err()
+		}
+		if r.mode == modeRunning {
 			w := &waiter{ch: make(chan error, 1)}
 			r.loads = append(r.loads, w)
 			r.mu.Unlock()
@@ -394,24 +395,34 @@ func (r *Reloader) Load(ctx context.Context) error {
 			if err := r.wait(ctx, w, &r.loads); err != errRetry {
 				return err
 			}
-		case modeLoading:
-			idle := r.idle
-			r.mu.Unlock()
-			select {
-			case <-idle:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		default:
-			r.mode = modeLoading
-			r.idle = make(chan struct{})
-			r.mu.Unlock()
-			err := r.sched.loadNow(ctx)
-			r.mu.Lock()
-			r.mode = modeIdle
-			close(r.idle)
-			r.mu.Unlock()
-			return err
+			continue // Run returned first: run the reload here
+		}
+		r.mode = modeLoading
+		r.idle = make(chan struct{})
+		r.mu.Unlock()
+		err := r.sched.loadNow(ctx)
+		r.mu.Lock()
+		r.mode = modeIdle
+		close(r.idle)
+		r.mu.Unlock()
+		return err
+	}
+}
+
+// lockUnlessLoading locks r.mu once no Load runs a reload of its own, and
+// reports true; it reports false, without the lock, if ctx ends first.
+func (r *Reloader) lockUnlessLoading(ctx context.Context) bool {
+	for {
+		r.mu.Lock()
+		if r.mode != modeLoading {
+			return true
+		}
+		idle := r.idle
+		r.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return false
 		}
 	}
 }

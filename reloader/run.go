@@ -27,26 +27,15 @@ import (
 // MinInterval counts from the last reload of the earlier Run. A Run called
 // while a Load runs a reload of its own waits for that reload first.
 func (r *Reloader) Run(ctx context.Context) error {
-	for entered := false; !entered; {
-		r.mu.Lock()
-		switch r.mode {
-		case modeRunning:
-			r.mu.Unlock()
-			return ErrRunning
-		case modeLoading:
-			idle := r.idle
-			r.mu.Unlock()
-			select {
-			case <-idle:
-			case <-ctx.Done():
-				return nil
-			}
-		default:
-			r.mode = modeRunning
-			r.mu.Unlock()
-			entered = true
-		}
+	if !r.lockUnlessLoading(ctx) {
+		return nil
 	}
+	if r.mode == modeRunning {
+		r.mu.Unlock()
+		return ErrRunning
+	}
+	r.mode = modeRunning
+	r.mu.Unlock()
 	s := &r.sched
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()

@@ -331,8 +331,9 @@ func msParallel(b *testing.B, loop func(pb *testing.PB, start int) int) {
 }
 
 // BenchmarkMockstateUpdate compares publishing a new snapshot with
-// mockstate's Update (builder mutated under the lock, one fresh snapshot)
-// and golang-lru's Add of a freshly allocated value of the same size.
+// mockstate's Update (builder mutated under the lock, one fresh snapshot),
+// with Upsert and with the Seed+Update pair Upsert replaces, and with
+// golang-lru's Add of a freshly allocated value of the same size.
 func BenchmarkMockstateUpdate(b *testing.B) {
 	b.Run("mockstate", func(b *testing.B) {
 		s := msStore(b)
@@ -348,6 +349,36 @@ func BenchmarkMockstateUpdate(b *testing.B) {
 			}
 		}
 	})
+	// The per-tick call of a feed that may meet a new key: Upsert against
+	// the Seed then Update pair it replaces, on keys that exist.
+	tick := func(b *msSnap) error { b.Price += 0.05; b.Seq++; return nil }
+	msInit := func(b *msSnap) { b.Price = 100 } // runs only for a missing key
+	for _, c := range []struct {
+		name string
+		call func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error
+	}{
+		{"mockstate-seed+update", func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error {
+			s.Seed(k, init)
+			_, err := s.Update(k, tick)
+			return err
+		}},
+		{"mockstate-upsert", func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error {
+			_, err := s.Upsert(k, init, tick)
+			return err
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s := msStore(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := msSeq[i&(msSeqLen-1)]
+				if err := c.call(s, k, msInit); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 	b.Run("golang-lru-add", func(b *testing.B) {
 		c, err := lru.New[int, *msSnap](msKeys)
 		if err != nil {

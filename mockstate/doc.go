@@ -4,52 +4,58 @@
 // every event while a few writers change a few keys at a time: the latest
 // state of every instrument of a simulated market, say.
 //
-// # Model
+//	s, err := mockstate.New(buildQuote, mockstate.Config[uint32, Quote]{Name: "quotes"})
+//	if err != nil { ... }
+//	q, err := s.Upsert(token, seedQuote, applyTick) // create if missing, then update
+//	q, ok := s.Get(token)                           // lock-free; *q never changes
+//	go s.Run(ctx)                                   // expiry cleanups; nil when ctx ends
+//
+// Defaults (Config's zero fields):
+//
+//	MaxSize          5000  entries; a new key in a full store evicts one (CLOCK)
+//	Expired          nil   entries never expire
+//	CleanupInterval  5m    how often Run calls Cleanup
+//	OnEvict          nil
+//	Logger           slog.Default() at the time of logging
+//	Registerer       none (no metrics)
 //
 // A Store[K, S, B] keeps, for each key K, a builder B and the snapshot S
-// last built from it. Writers change the builder (Seed's init, Update's fn)
-// and the store's build function turns it into a fresh snapshot, which is
-// published with one atomic store. Readers call Get and receive a *S.
+// last built from it. Writers change the builder (Seed's init, Update's and
+// Upsert's fn) and the store's build function turns it into a fresh
+// snapshot, which is published with one atomic store. Readers call Get and
+// receive a *S. A panic in init, fn or build is contained: recovered,
+// logged with its stack, counted, returned as a *PanicError, and the store
+// is left unchanged.
+//
+// # Snapshots
 //
 // Snapshots are immutable by convention: a snapshot is never written after
 // it is published. The store keeps its side of the convention (it never
-// writes a snapshot, and Update always publishes a new one); the user keeps
-// the rest: build must return a newly allocated S that shares no mutable
-// memory with the builder (copy slices and maps), and callers of Get,
-// Range, Seed, Update and OnEvict must not modify the *S they receive. A
-// reader therefore holds a value that never changes under it, sees the old
-// or the new snapshot of an entry and never a mix of the two, and may keep
-// the pointer as long as it likes.
+// writes a snapshot, and a write always publishes a new one); the user
+// keeps the rest: build must return a newly allocated S that shares no
+// mutable memory with the builder (copy slices and maps), and callers of
+// Get, Range, Seed, Update, Upsert and OnEvict must not modify the *S they
+// receive. A reader therefore holds a value that never changes under it,
+// sees the old or the new snapshot of an entry and never a mix of the two,
+// and may keep the pointer as long as it likes.
 //
 // # Concurrency
 //
 // A Store is safe for concurrent use by any number of goroutines. Get, Len
 // and Range take no lock and never wait for anything: not for a writer, a
-// cleanup or an eviction. Seed (when it creates an entry), Update, Delete,
-// Reset and the removal step of Cleanup serialize on one writer lock. The
-// functions that touch builders (Seed's init, Update's fn, and build) run
-// under that lock, one at a time; they may call Get, Len and Range, but a
-// call to a writing method from them deadlocks. Everything else the user
+// cleanup or an eviction. Seed (when it creates an entry), Update, Upsert,
+// Delete, Reset and the removal step of Cleanup serialize on one writer
+// lock. The functions that touch builders (init, fn, and build) run under
+// that lock, one at a time; they may call Get, Len and Range, but a call to
+// a writing method from them deadlocks. Everything else the user
 // supplies (Config.Expired, Config.OnEvict, Range's fn) runs without the
 // lock and may call any method.
 //
-// Reads go through an index that is an open-addressing hash table whose
-// slots are atomic pointers to entries. A writer makes an entry complete
-// (key, first snapshot) before storing its pointer into a slot, so a new key
-// becomes visible to Get with that one atomic store, and Get finds it with
-// plain atomic loads and no allocation. When the table fills up, the writer
-// builds a larger one and publishes it atomically; a Get still probing the
-// old table finds every entry that is live, because removal is marked on
-// the entry itself. Get allocates nothing and, for keys of a fixed-size
-// integer type (such as an instrument token), hashes inline with two
-// multiplies and three shifts; string keys use hash/maphash.String and
-// other key types hash/maphash.Comparable.
-//
 // Keys match as they do in a Go map, with ==: the float keys +0 and -0 are
 // one key, and NaN never matches, so every Seed of NaN creates an entry that
-// Get, Update and Delete cannot reach (it leaves by eviction, expiry or
+// Get, Update, Upsert and Delete cannot reach (it leaves by eviction, expiry or
 // Reset). An interface key holding a value that cannot be compared (a
-// slice, map or func) makes Get, Seed, Update and Delete panic, as a map
+// slice, map or func) makes Get and the writing methods panic, as a map
 // does; the store is unaffected.
 //
 // Range is weakly consistent, like sync.Map's Range: it is not a
@@ -62,19 +68,20 @@
 // # Goroutines
 //
 // The package starts no goroutine. Run does its work in the goroutine that
-// calls it and returns when its context ends. OnEvict runs in the goroutine
+// calls it and returns nil when its context ends; it may be called again. OnEvict runs in the goroutine
 // whose call removed the entry, after the lock is released and before that
 // call returns.
 //
 // # Bound and eviction
 //
-// A store holds at most Config.MaxSize entries (default 5000). When a Seed
-// would create an entry in a full store, one entry is evicted by second
+// A store holds at most Config.MaxSize entries (default 5000). When a Seed or
+// an Upsert would create an entry in a full store, one entry is evicted by second
 // chance (CLOCK), the lock-free approximation of LRU:
 //
 //   - Entries sit in a ring of MaxSize slots, filled in insertion order, and
 //     each has a use bit. "Use" is a successful Get, a Seed that finds the
-//     key, or an Update. Creating an entry is not a use. Get sets the bit
+//     key, an Update or an Upsert. Creating an entry with Seed is not a
+//     use; creating one with Upsert is (it is Seed then Update). Get sets the bit
 //     with an atomic store (and only if it is clear, so hot entries cause no
 //     cache-line traffic); it never takes the lock.
 //   - To evict, the hand moves around the ring from where it stopped last.
@@ -113,13 +120,17 @@
 // User functions that run under the lock (init, fn, build) are part of the
 // caller's operation: if one panics, the store undoes what the operation
 // did (no entry is created; the builder is restored), releases the lock,
-// counts the panic and lets it continue in the caller. Update restores the
-// builder the same way when fn returns an error or build returns nil. The
-// restore is a shallow copy of B: memory reached through pointers, maps or
-// slices that fn changed in place is not restored, so fn should validate
-// before it mutates such memory. Callbacks that run outside the lock
-// (Expired, OnEvict) are contained: a panic is recovered, logged and counted
-// and the store carries on.
+// logs the panic with its stack, counts it, and returns it as a
+// *PanicError (Seed, which returns no error, returns (nil, false)). Update
+// and Upsert restore the builder the same way when fn returns an error or
+// build returns nil. The restore is a shallow copy of B: memory reached
+// through pointers, maps or slices that fn changed in place is not
+// restored, so fn should validate before it mutates such memory. A
+// runtime.Goexit in one of them cannot be stopped: the store is restored
+// and unlocked, the call is counted and logged, and the goroutine ends.
+// Callbacks that run outside the lock (Expired, OnEvict) are contained: a
+// panic is recovered, logged with its stack and counted, and the store
+// carries on.
 //
 // # Metrics
 //
@@ -127,11 +138,26 @@
 // name=Config.Name:
 //
 //	steadfast_mockstate_entries                 gauge: entries in the store
-//	steadfast_mockstate_inserts_total           entries created by Seed
-//	steadfast_mockstate_updates_total           snapshots published by Update
+//	steadfast_mockstate_inserts_total           entries created by Seed or Upsert
+//	steadfast_mockstate_updates_total           snapshots published by Update or Upsert
 //	steadfast_mockstate_evictions_total         entries removed, by reason: size, expired, deleted, reset
 //	steadfast_mockstate_expiry_errors_total     entries Expired could not judge (kept)
-//	steadfast_mockstate_callback_panics_total   panics, by callback: seed, update, expired, on_evict
+//	steadfast_mockstate_callback_panics_total   panics, by callback: init, fn, build, expired, on_evict
 //
-// Counters are cumulative; Reset does not lower them.
+// Counters are cumulative; Reset does not lower them. Log records carry
+// component=mockstate and name=Config.Name.
+//
+// # Index
+//
+// Reads go through an index that is an open-addressing hash table whose
+// slots are atomic pointers to entries. A writer makes an entry complete
+// (key, first snapshot) before storing its pointer into a slot, so a new key
+// becomes visible to Get with that one atomic store, and Get finds it with
+// plain atomic loads and no allocation. When the table fills up, the writer
+// builds a larger one and publishes it atomically; a Get still probing the
+// old table finds every entry that is live, because removal is marked on
+// the entry itself. Get allocates nothing and, for keys of a fixed-size
+// integer type (such as an instrument token), hashes inline with two
+// multiplies and three shifts; string keys use hash/maphash.String and
+// other key types hash/maphash.Comparable.
 package mockstate

@@ -1,6 +1,7 @@
 package mockstate_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,11 +92,52 @@ func ExampleStore_Update() {
 	fmt.Println(q.Last)
 
 	_, err = s.Update("SENSEX", func(*quoteBuilder) error { return nil })
-	fmt.Println(errors.Is(err, mockstate.ErrNotFound))
+	fmt.Println(errors.Is(err, mockstate.ErrNotFound), err)
 	// Output:
 	// trading halted
 	// 24001
-	// true
+	// true mockstate: key SENSEX not found
+}
+
+// Upsert is the per-tick call: it updates the entry, creating it first (with
+// init) when the key has none, in one lookup under one lock.
+func ExampleStore_Upsert() {
+	s := newStore(mockstate.Config[string, quote]{})
+	tick := func(b *quoteBuilder) error { b.last += 0.05; b.ticks++; return nil }
+	for range 3 {
+		q, err := s.Upsert("NIFTY", func(b *quoteBuilder) { b.symbol = "NIFTY"; b.last = 24000 }, tick)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s %.2f %d\n", q.Symbol, q.Last, q.Ticks)
+	}
+	// Output:
+	// NIFTY 24000.05 1
+	// NIFTY 24000.10 2
+	// NIFTY 24000.15 3
+}
+
+// A panic in a function the store runs under its lock is contained: it is
+// logged with its stack, counted, and returned as a *PanicError; the entry
+// keeps its last snapshot.
+func ExamplePanicError() {
+	s := newStore(mockstate.Config[string, quote]{Logger: slog.New(slog.DiscardHandler)})
+	s.Seed("NIFTY", func(b *quoteBuilder) { b.last = 24000 })
+	_, err := s.Update("NIFTY", func(b *quoteBuilder) error {
+		var prices map[string]float64
+		prices["NIFTY"] = b.last // a bug: assignment to a nil map
+		return nil
+	})
+	var pe *mockstate.PanicError
+	if errors.As(err, &pe) {
+		fmt.Println(pe.Func, pe.Key, pe.Value)
+	}
+	q, _ := s.Get("NIFTY")
+	fmt.Println(q.Last)
+	// Output:
+	// fn NIFTY assignment to entry in nil map
+	// 24000
 }
 
 func ExampleStore_Range() {
@@ -156,11 +198,16 @@ func ExampleReason() {
 	s.Seed("d", nil) // full: a was never read, so a goes
 	s.Delete("b")
 	s.Reset()
+
+	// A Reason marshals as its word.
+	b, _ := json.Marshal(struct{ Reason mockstate.Reason }{mockstate.ReasonExpired})
+	fmt.Println(string(b))
 	// Output:
 	// a size
 	// b deleted
 	// d reset
 	// c reset
+	// {"Reason":"expired"}
 }
 
 func ExampleConfig() {

@@ -2,8 +2,11 @@ package mockstate
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"time"
+
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
 // Cleanup removes the entries whose snapshot Config.Expired reports expired
@@ -21,7 +24,8 @@ import (
 //
 // An entry whose expiry cannot be judged (Expired returns an error or
 // panics) is kept and counted; Cleanup logs one record per call that had
-// such entries, with their number and the first key and error.
+// such entries, with their number and the first key and error, and the
+// value and stack of the first panic if there was one.
 func (s *Store[K, S, B]) Cleanup(now time.Time) int {
 	if s.expired == nil {
 		return 0
@@ -31,16 +35,20 @@ func (s *Store[K, S, B]) Cleanup(now time.Time) int {
 		p *S
 	}
 	var (
-		expired  []judged
-		bad      int
-		firstKey K
-		firstErr error
+		expired    []judged
+		bad        int
+		firstKey   K
+		firstErr   error
+		firstPanic *PanicError
 	)
 	for e, p := range s.tab.Load().live {
-		ok, err := s.judge(p, now)
+		ok, err := s.judge(e.key, p, now)
 		if err != nil {
 			if bad == 0 {
 				firstKey, firstErr = e.key, err
+			}
+			if pe, isPanic := err.(*PanicError); isPanic && firstPanic == nil {
+				firstPanic = pe
 			}
 			bad++
 			continue
@@ -51,8 +59,12 @@ func (s *Store[K, S, B]) Cleanup(now time.Time) int {
 	}
 	if bad > 0 {
 		s.m.expiryErrors.Add(float64(bad))
-		s.log().Warn("mockstate: cannot judge expiry; entries kept",
-			"store", s.name, "entries", bad, "first_key", firstKey, "error", firstErr)
+		attrs := []slog.Attr{slog.Int("entries", bad), slog.Any("first_key", firstKey), slog.Any(logattr.Error, firstErr)}
+		if firstPanic != nil {
+			pa := logattr.PanicAttrs(firstPanic.Value, firstPanic.Stack)
+			attrs = append(attrs, pa[0], pa[1])
+		}
+		s.log(slog.LevelWarn, "cannot judge expiry; entries kept", attrs...)
 	}
 	if len(expired) == 0 {
 		return 0
@@ -77,33 +89,34 @@ func (s *Store[K, S, B]) Cleanup(now time.Time) int {
 	return n
 }
 
-// judge calls Expired, turning a panic into an error.
-func (s *Store[K, S, B]) judge(p *S, now time.Time) (ok bool, err error) {
+// judge calls Expired, turning a panic into a *PanicError.
+func (s *Store[K, S, B]) judge(k K, p *S, now time.Time) (ok bool, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.m.panics[panicExpired].Inc()
-			ok, err = false, fmt.Errorf("mockstate: Expired panicked: %v", v)
+			ok, err = false, &PanicError{Func: panicName(panicExpired), Key: k, Value: v, Stack: debug.Stack()}
 		}
 	}()
 	return s.expired(p, now)
 }
 
 // Run calls Cleanup(time.Now()) every CleanupInterval until ctx ends, then
-// returns ctx.Err(). It starts no goroutine: the cleanups run in the
-// caller's goroutine, one at a time. Without Config.Expired it just waits
-// for ctx. Several Run calls may run at once; each cleans on its own
-// schedule.
+// returns nil (the caller asked it to stop; Run has no failure of its own).
+// It starts no goroutine: the cleanups run in the caller's goroutine, one at
+// a time. Without Config.Expired it just waits for ctx. Several Run calls
+// may run at once, and Run may be called again after it returned; each
+// cleans on its own schedule.
 func (s *Store[K, S, B]) Run(ctx context.Context) error {
 	if s.expired == nil {
 		<-ctx.Done()
-		return ctx.Err()
+		return nil
 	}
 	tk := time.NewTicker(s.interval)
 	defer tk.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil
 		case <-tk.C:
 			s.Cleanup(time.Now())
 		}

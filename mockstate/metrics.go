@@ -1,16 +1,14 @@
 package mockstate
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 )
 
+// The user functions whose panics are counted: the stages of applyLocked
+// (init, fn, build), then the callbacks that run without the lock.
 const (
-	panicSeed = iota
-	panicUpdate
-	panicExpired
+	panicExpired = stageDone + iota
 	panicOnEvict
 	numPanics
 )
@@ -18,15 +16,26 @@ const (
 // panicName is the callback label of a panic counter.
 func panicName(i int) string {
 	switch i {
-	case panicSeed:
-		return "seed"
-	case panicUpdate:
-		return "update"
+	case stageInit:
+		return "init"
+	case stageFn:
+		return "fn"
+	case stageBuild:
+		return "build"
 	case panicExpired:
 		return "expired"
-	default:
-		return "on_evict"
 	}
+	return "on_evict"
+}
+
+// stageOf is the panic counter of a callback label.
+func stageOf(name string) int {
+	for i := range numPanics {
+		if panicName(i) == name {
+			return i
+		}
+	}
+	return panicOnEvict
 }
 
 // metrics are always created, so that the store's code never checks for
@@ -47,9 +56,9 @@ func newMetrics(name string, reg prometheus.Registerer, size func() int) (*metri
 	}
 	m := &metrics{
 		inserts: prometheus.NewCounter(prometheus.CounterOpts(opts("inserts_total",
-			"Entries created by Seed."))),
+			"Entries created by Seed or Upsert."))),
 		updates: prometheus.NewCounter(prometheus.CounterOpts(opts("updates_total",
-			"Snapshots published by Update."))),
+			"Snapshots published by Update or Upsert."))),
 		expiryErrors: prometheus.NewCounter(prometheus.CounterOpts(opts("expiry_errors_total",
 			"Expiry checks that could not judge an entry (Expired returned an error or panicked); the entry was kept."))),
 	}
@@ -59,7 +68,7 @@ func newMetrics(name string, reg prometheus.Registerer, size func() int) (*metri
 		m.evicted[i] = evictions.WithLabelValues(Reason(i).String())
 	}
 	panics := prometheus.NewCounterVec(prometheus.CounterOpts(opts("callback_panics_total",
-		"Panics in user functions, by function: seed (init or build in Seed), update (fn or build in Update), expired, on_evict.")),
+		"Panics (and runtime.Goexit calls) in user functions, by function: init, fn, build, expired, on_evict.")),
 		[]string{"callback"})
 	for i := range m.panics {
 		m.panics[i] = panics.WithLabelValues(panicName(i))
@@ -70,8 +79,8 @@ func newMetrics(name string, reg prometheus.Registerer, size func() int) (*metri
 		return m, nil
 	}
 	cs := []prometheus.Collector{m.inserts, m.updates, m.expiryErrors, evictions, panics, entries}
-	if err := promreg.RegisterAll(reg, cs...); err != nil {
-		return nil, fmt.Errorf("mockstate: registering metrics for store %q: %w", name, err)
+	if err := promreg.Register(reg, "mockstate", name, cs...); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

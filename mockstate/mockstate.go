@@ -1,29 +1,68 @@
 package mockstate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
 // Errors returned by the Store. Compare with errors.Is.
 var (
-	// ErrNotFound is returned by Update for a key that has no entry.
+	// ErrNotFound is wrapped, with the key, by the error Update returns for
+	// a key that has no entry ("mockstate: key 42 not found").
 	ErrNotFound = errors.New("mockstate: key not found")
-	// ErrNilFunc is returned by Update when fn is nil.
+	// ErrNilFunc is returned by Update and Upsert when fn is nil.
 	ErrNilFunc = errors.New("mockstate: nil function")
-	// ErrNilSnapshot is returned by Update when the store's build function
-	// returned a nil snapshot; nothing is published and the builder is
-	// restored. Seed reports the same failure by returning (nil, false) and
-	// logging it.
+	// ErrNilSnapshot is returned by Update and Upsert when the store's build
+	// function returned a nil snapshot; nothing is published and the
+	// builder is restored. Seed reports the same failure by returning
+	// (nil, false) and logging it.
 	ErrNilSnapshot = errors.New("mockstate: build returned a nil snapshot")
 )
+
+// notFoundError is ErrNotFound with the key it is about.
+type notFoundError struct{ key any }
+
+func (e notFoundError) Error() string { return fmt.Sprintf("mockstate: key %v not found", e.key) }
+func (e notFoundError) Unwrap() error { return ErrNotFound }
+
+// PanicError is the error a writing call returns when a function it ran
+// under the store's lock (init, fn or build) panicked: the panic is
+// recovered, logged with its stack and counted, and the store is left as it
+// was before the call.
+type PanicError struct {
+	// Func names the function that panicked: "init", "fn", "build" (or
+	// "expired" for Config.Expired, whose panics Cleanup logs).
+	Func string
+	// Key is the key of the call.
+	Key any
+	// Value is the value passed to panic (a *runtime.PanicNilError for
+	// panic(nil)).
+	Value any
+	// Stack is the stack of the panicking goroutine, as formatted by
+	// runtime/debug.Stack.
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("mockstate: key %v: %s panicked: %v", e.Key, e.Func, e.Value)
+}
+
+// Unwrap returns Value when it is an error, so that errors.Is and errors.As
+// see through the panic.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
 
 // Default values used for zero Config fields.
 const (
@@ -51,6 +90,26 @@ const (
 
 // numReasons is the number of Reason values.
 const numReasons = int(ReasonReset) + 1
+
+// MarshalText returns the String form of a known reason, so that a Reason
+// marshals to JSON as a word.
+func (r Reason) MarshalText() ([]byte, error) {
+	if r < 0 || int(r) >= numReasons {
+		return nil, fmt.Errorf("mockstate: invalid Reason %d", int(r))
+	}
+	return []byte(r.String()), nil
+}
+
+// UnmarshalText parses the String form of a reason.
+func (r *Reason) UnmarshalText(text []byte) error {
+	for i := range numReasons {
+		if Reason(i).String() == string(text) {
+			*r = Reason(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("mockstate: unknown Reason %q", text)
+}
 
 // String returns "size", "expired", "deleted" or "reset".
 func (r Reason) String() string {
@@ -96,13 +155,13 @@ type Config[K comparable, S any] struct {
 	// Reset). A panic in it is recovered, logged and counted.
 	OnEvict func(k K, s *S, r Reason)
 
-	// Name labels the store's metrics (constant label "name") and its log
-	// records. Default "".
+	// Name is the "name" attribute of the store's log records and the
+	// constant label "name" on its metrics. Default "".
 	Name string
 
 	// Logger receives contained failures: unjudgeable expiries, panics in
-	// callbacks, nil snapshots. Nil means slog.Default() at the time of
-	// logging.
+	// user functions, nil snapshots. Nil means slog.Default(), looked up
+	// each time a record is written.
 	Logger *slog.Logger
 
 	// Registerer, if set, receives the store's metrics (see package doc).
@@ -197,11 +256,20 @@ func New[K comparable, S, B any](build func(*B) *S, cfg Config[K, S]) (*Store[K,
 // maxMaxSize keeps ring positions within int32.
 const maxMaxSize = 1 << 30
 
-func (s *Store[K, S, B]) log() *slog.Logger {
-	if s.logger != nil {
-		return s.logger
+// logError writes an error record naming the store to the configured
+// logger, or to slog.Default() as it is now.
+func (s *Store[K, S, B]) logError(msg string, attrs ...slog.Attr) {
+	s.log(slog.LevelError, msg, attrs...)
+}
+
+func (s *Store[K, S, B]) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	l := logattr.Logger(s.logger)
+	ctx := context.Background()
+	if !l.Enabled(ctx, level) {
+		return
 	}
-	return slog.Default()
+	inst := logattr.Instance("mockstate", s.name)
+	l.LogAttrs(ctx, level, msg, append(inst[:], attrs...)...)
 }
 
 func (s *Store[K, S, B]) hash(k K) uint64 { return hashKey(&s.kh, k) }
@@ -248,10 +316,11 @@ func (s *Store[K, S, B]) Len() int { return int(s.n.Load()) }
 // entry is marked used; a newly created one is not (creation is not a use).
 //
 // init runs under the store's writer lock: it may call Get, Len and Range,
-// but a call to Seed, Update, Delete, Reset or Cleanup from it deadlocks. If
-// init or build panics, nothing is inserted, the lock is released, the
-// panic is counted and continues in the caller. If build returns nil,
-// nothing is inserted, the failure is logged and Seed returns (nil, false).
+// but a call to a writing method (Seed, Upsert, Update, Delete, Reset,
+// Cleanup) from it deadlocks. If init or build panics, or build returns
+// nil, nothing is inserted and Seed returns (nil, false); the panic is
+// recovered, logged with its stack and counted. Upsert returns the same
+// failures as errors.
 //
 // Inserting into a full store evicts one entry (see the package doc) and
 // calls OnEvict for it before Seed returns.
@@ -273,61 +342,125 @@ func (s *Store[K, S, B]) Seed(k K, init func(*B)) (snap *S, created bool) {
 		s.mu.Unlock()
 		return p, false
 	}
-	e := &entry[K, S, B]{key: k, b: new(B)}
-	p := s.seedLocked(e, init)
-	if p == nil {
-		s.mu.Unlock()
-		s.log().Error("mockstate: build returned a nil snapshot; entry not created",
-			"store", s.name, "key", k)
+	p, err := s.createLocked(k, init, nil)
+	if err != nil {
+		if err == ErrNilSnapshot {
+			s.logError("build returned a nil snapshot; entry not created", slog.Any("key", k))
+		}
 		return nil, false
-	}
-	e.snap.Store(p)
-	victim, vsnap := s.insertLocked(e)
-	s.mu.Unlock()
-	s.m.inserts.Inc()
-	if victim != nil {
-		s.m.evicted[ReasonSize].Inc()
-		s.notify(victim.key, vsnap, ReasonSize)
 	}
 	return p, true
 }
 
-// seedLocked runs init and build for a new entry. On a panic it releases
-// the lock, counts the panic and lets it continue.
-func (s *Store[K, S, B]) seedLocked(e *entry[K, S, B], init func(*B)) *S {
-	done := false
+// createLocked creates k's entry from a zero builder passed to init and fn
+// (either may be nil) and inserts it, evicting by CLOCK in a full store. It
+// releases the lock, then reports a failure or notifies an eviction. A
+// created entry is marked used when fn ran (an update is a use).
+func (s *Store[K, S, B]) createLocked(k K, init func(*B), fn func(*B) error) (*S, error) {
+	e := &entry[K, S, B]{key: k, b: new(B)}
+	p, err := s.applyLocked(k, e.b, nil, init, fn)
+	if err != nil {
+		s.mu.Unlock()
+		s.failed(err)
+		return nil, err
+	}
+	e.snap.Store(p)
+	if fn != nil {
+		e.used.Store(1)
+	}
+	victim, vsnap := s.insertLocked(e)
+	s.mu.Unlock()
+	s.m.inserts.Inc()
+	if fn != nil {
+		s.m.updates.Inc()
+	}
+	if victim != nil {
+		s.m.evicted[ReasonSize].Inc()
+		s.notify(victim.key, vsnap, ReasonSize)
+	}
+	return p, nil
+}
+
+// Stages of applyLocked; each but the last names the user function that
+// runs in it, as the panics metric does.
+const (
+	stageInit = iota
+	stageFn
+	stageBuild
+	stageDone
+)
+
+// applyLocked runs init and fn (each when not nil) and then build on b, all
+// under the store's lock, and returns the new snapshot; fn's error or a nil
+// snapshot is returned as is. A panic in one of them is recovered and
+// returned as a *PanicError (the caller restores the store). A
+// runtime.Goexit cannot be stopped: applyLocked then restores *b from saved
+// (when not nil), releases the lock, counts and logs it, and lets the
+// goroutine end.
+func (s *Store[K, S, B]) applyLocked(k K, b, saved *B, init func(*B), fn func(*B) error) (p *S, err error) {
+	stage := stageInit
 	defer func() {
-		if done {
+		if stage == stageDone {
 			return
 		}
-		s.mu.Unlock()
-		if r := recover(); r != nil {
-			s.m.panics[panicSeed].Inc()
-			panic(r)
+		v := recover()
+		if v == nil { // runtime.Goexit; panic(nil) recovers as a *runtime.PanicNilError
+			if saved != nil {
+				*b = *saved
+			}
+			s.mu.Unlock()
+			s.m.panics[stage].Inc()
+			s.logError(panicName(stage)+" called runtime.Goexit", slog.Any("key", k),
+				slog.String(logattr.Stack, logattr.CutStack(debug.Stack())))
+			return
 		}
+		p, err = nil, &PanicError{Func: panicName(stage), Key: k, Value: v, Stack: debug.Stack()}
 	}()
 	if init != nil {
-		init(e.b)
+		init(b)
 	}
-	p := s.build(e.b)
-	done = true
-	return p
+	stage = stageFn
+	if fn != nil {
+		if err = fn(b); err != nil {
+			stage = stageDone
+			return nil, err
+		}
+	}
+	stage = stageBuild
+	p = s.build(b)
+	stage = stageDone
+	if p == nil {
+		return nil, ErrNilSnapshot
+	}
+	return p, nil
+}
+
+// failed counts and logs a contained panic; other errors are the caller's
+// to report.
+func (s *Store[K, S, B]) failed(err error) {
+	pe, ok := err.(*PanicError)
+	if !ok {
+		return
+	}
+	s.m.panics[stageOf(pe.Func)].Inc()
+	pa := logattr.PanicAttrs(pe.Value, pe.Stack)
+	s.logError(pe.Func+" panicked; store unchanged", slog.Any("key", pe.Key), slog.String("callback", pe.Func), pa[0], pa[1])
 }
 
 // Update applies fn to k's builder under the store's writer lock, then
 // builds a new snapshot and publishes it atomically: readers see the old
 // snapshot or the new one, never a mix, and snapshots already returned do
-// not change. It returns the new snapshot, or ErrNotFound when k has no
-// entry. Update marks the entry used.
+// not change. It returns the new snapshot, or an error wrapping ErrNotFound
+// (and naming k) when k has no entry. Update marks the entry used.
 //
 // If fn returns an error, nothing is published, the builder's value is
 // restored to what it was before fn (a shallow copy: memory reached through
 // pointers, maps or slices that fn changed in place is not restored, so
 // validate before mutating it) and the error is returned. The same restore
-// happens when fn or build panics (the panic is counted and continues in
-// the caller) and when build returns nil (ErrNilSnapshot). fn runs under
-// the writer lock and, like Seed's init, must not call the Store's writing
-// methods.
+// happens when build returns nil (ErrNilSnapshot) and when fn or build
+// panics: the panic is recovered, logged with its stack, counted and
+// returned as a *PanicError. fn runs under the writer lock and, like Seed's
+// init, must not call the Store's writing methods.
 func (s *Store[K, S, B]) Update(k K, fn func(*B) error) (*S, error) {
 	if fn == nil {
 		return nil, ErrNilFunc
@@ -337,43 +470,51 @@ func (s *Store[K, S, B]) Update(k K, fn func(*B) error) (*S, error) {
 	e := s.tab.Load().find(h, k)
 	if e == nil {
 		s.mu.Unlock()
-		return nil, ErrNotFound
+		return nil, notFoundError{k}
 	}
-	p, err := s.updateLocked(e, fn)
-	s.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	s.m.updates.Inc()
-	return p, nil
+	return s.updateLocked(k, e, fn)
 }
 
-func (s *Store[K, S, B]) updateLocked(e *entry[K, S, B], fn func(*B) error) (p *S, err error) {
-	saved := *e.b
-	done := false
-	defer func() {
-		if done {
-			return
-		}
-		*e.b = saved
-		s.mu.Unlock()
-		if r := recover(); r != nil {
-			s.m.panics[panicUpdate].Inc()
-			panic(r)
-		}
-	}()
-	if err = fn(e.b); err == nil {
-		if p = s.build(e.b); p == nil {
-			err = ErrNilSnapshot
-		}
+// Upsert updates k's entry as Update does, or, when k has none, creates it
+// as Seed does (a zero builder passed to init, nil init leaving it zero)
+// and applies fn to the new builder before the first snapshot is built: one
+// lookup and one lock for what Seed then Update do in two. It returns the
+// snapshot published. The call is as atomic as Update: no reader sees the
+// entry before fn has been applied.
+//
+// Eviction rules are those of Seed then Update: creating an entry in a full
+// store evicts one (OnEvict is called before Upsert returns), and the entry
+// is marked used. If init, fn or build fails (an error, a nil snapshot, a
+// panic returned as a *PanicError), nothing is inserted, an existing builder
+// is restored, and the error is returned. init and fn run under the writer
+// lock and must not call the Store's writing methods.
+func (s *Store[K, S, B]) Upsert(k K, init func(*B), fn func(*B) error) (*S, error) {
+	if fn == nil {
+		return nil, ErrNilFunc
 	}
-	done = true
+	h := s.hash(k)
+	s.mu.Lock()
+	if e := s.tab.Load().find(h, k); e != nil {
+		return s.updateLocked(k, e, fn)
+	}
+	return s.createLocked(k, init, fn)
+}
+
+// updateLocked applies fn to live entry e and publishes the new snapshot,
+// or restores the builder. It releases the lock.
+func (s *Store[K, S, B]) updateLocked(k K, e *entry[K, S, B], fn func(*B) error) (*S, error) {
+	saved := *e.b
+	p, err := s.applyLocked(k, e.b, &saved, nil, fn)
 	if err != nil {
 		*e.b = saved
+		s.mu.Unlock()
+		s.failed(err)
 		return nil, err
 	}
 	e.snap.Store(p)
 	e.used.Store(1)
+	s.mu.Unlock()
+	s.m.updates.Inc()
 	return p, nil
 }
 
@@ -519,8 +660,8 @@ func (s *Store[K, S, B]) notify(k K, p *S, r Reason) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.m.panics[panicOnEvict].Inc()
-			s.log().Error("mockstate: OnEvict panicked", "store", s.name, "key", k,
-				"reason", r.String(), "panic", v)
+			pa := logattr.PanicAttrs(v, nil)
+			s.logError("OnEvict panicked", slog.Any("key", k), slog.String("reason", r.String()), pa[0], pa[1])
 		}
 	}()
 	s.onEvict(k, p, r)

@@ -2,10 +2,13 @@ package mockstate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -300,6 +303,7 @@ func TestUpdateErrorRestoresBuilder(t *testing.T) {
 	require.ErrorIs(t, err, ErrNilFunc)
 	_, err = s.Update("missing", bump)
 	require.ErrorIs(t, err, ErrNotFound)
+	require.EqualError(t, err, "mockstate: key missing not found", "the error names the key")
 }
 
 func TestNilSnapshot(t *testing.T) {
@@ -328,24 +332,218 @@ func TestNilSnapshot(t *testing.T) {
 	require.Equal(t, 1, p1.A, "builder not restored after a nil snapshot")
 }
 
-func TestPanicsInBuilderFunctions(t *testing.T) {
+// A panic in init, fn or build is contained, whichever writing call runs
+// it: recovered, logged with its stack, counted by function, returned as a
+// *PanicError (Seed, which has no error, returns (nil, false)), and the
+// store is as it was before the call.
+func TestPanicsInBuilderFunctionsAreContained(t *testing.T) {
+	explode := false
+	build := func(b *quoteBuilder) *quote {
+		if explode {
+			panic("build")
+		}
+		return buildQuote(b)
+	}
+	var logs logtest.Buffer
 	reg := prometheus.NewPedanticRegistry()
-	s := newQuotes(t, Config[string, quote]{Name: "p", Registerer: reg})
-	require.PanicsWithValue(t, "init", func() { s.Seed("a", func(*quoteBuilder) { panic("init") }) })
-	require.Zero(t, s.Len(), "a panicking init inserted an entry")
+	s, err := New(build, Config[string, quote]{Name: "p", Registerer: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	panics := func(fn string) float64 {
+		return metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"name": "p", "callback": fn})
+	}
+	requirePanicError := func(err error, fn string, value any) {
+		t.Helper()
+		var pe *PanicError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, fn, pe.Func)
+		require.Equal(t, "a", pe.Key)
+		require.Equal(t, value, pe.Value)
+		require.Contains(t, string(pe.Stack), "mockstate_test")
+		require.EqualError(t, err, fmt.Sprintf("mockstate: key a: %s panicked: %v", fn, value))
+	}
 
-	p0, created := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 }) // lock was released
+	// init: through Seed and through Upsert of a new key.
+	var p *quote
+	var created bool
+	require.NotPanics(t, func() { p, created = s.Seed("a", func(*quoteBuilder) { panic("init") }) })
+	require.Nil(t, p)
+	require.False(t, created)
+	_, err = s.Upsert("a", func(*quoteBuilder) { panic("init") }, bump)
+	requirePanicError(err, "init", "init")
+	require.Zero(t, s.Len(), "a panicking init inserted an entry")
+	require.EqualValues(t, 2, panics("init"))
+
+	// fn: through Upsert of a new key, Update and Upsert of an existing one.
+	_, err = s.Upsert("a", setKey("a"), func(b *quoteBuilder) error { panic("fn") })
+	requirePanicError(err, "fn", "fn")
+	require.Zero(t, s.Len(), "a panicking fn inserted an entry")
+	p0, created := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 }) // the lock was released
 	require.True(t, created)
-	require.PanicsWithValue(t, "fn", func() {
-		_, _ = s.Update("a", func(b *quoteBuilder) error { b.a = 50; panic("fn") })
-	})
+	_, err = s.Update("a", func(b *quoteBuilder) error { b.a = 50; panic("fn") })
+	requirePanicError(err, "fn", "fn")
+	_, err = s.Upsert("a", nil, func(b *quoteBuilder) error { b.a = 60; panic("fn") })
+	requirePanicError(err, "fn", "fn")
+	require.EqualValues(t, 3, panics("fn"))
 	got, _ := s.Get("a")
-	require.Same(t, p0, got)
+	require.Same(t, p0, got, "a panicking fn published a snapshot")
+
+	// build: through Update, Upsert and Seed.
+	explode = true
+	_, err = s.Update("a", bump)
+	requirePanicError(err, "build", "build")
+	_, err = s.Upsert("a", nil, bump)
+	requirePanicError(err, "build", "build")
+	p, created = s.Seed("b", setKey("b"))
+	require.Nil(t, p)
+	require.False(t, created)
+	explode = false
+	require.EqualValues(t, 3, panics("build"))
+	got, _ = s.Get("a")
+	require.Same(t, p0, got, "a panicking build published a snapshot")
+	require.Equal(t, 1, s.Len())
+
 	p1, err := s.Update("a", bump)
 	require.NoError(t, err)
 	require.Equal(t, 2, p1.A, "builder not restored after a panic")
-	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "seed"}))
-	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "update"}))
+
+	// An error value unwraps.
+	sentinel := errors.New("sentinel")
+	_, err = s.Update("a", func(*quoteBuilder) error { panic(sentinel) })
+	require.ErrorIs(t, err, sentinel)
+
+	out := logs.String()
+	require.Contains(t, out, `msg="init panicked; store unchanged" component=mockstate name=p key=a callback=init panic=init stack=`)
+	require.Contains(t, out, `msg="fn panicked; store unchanged"`)
+	require.Contains(t, out, `msg="build panicked; store unchanged" component=mockstate name=p key=b`)
+	require.NotContains(t, out, `msg="mockstate:`)
+	require.Equal(t, 9, strings.Count(out, "stack="), "each contained panic is logged with its stack")
+}
+
+// runtime.Goexit in a function run under the lock cannot be stopped: it ends
+// the caller's goroutine, but only after the store is restored and unlocked.
+func TestGoexitInBuilderFunctionLeavesTheStoreUsable(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	s := newQuotes(t, Config[string, quote]{Name: "g", Registerer: reg})
+	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
+	for _, call := range []func(){
+		func() { s.Seed("b", func(*quoteBuilder) { runtime.Goexit() }) },
+		func() { _, _ = s.Update("a", func(b *quoteBuilder) error { b.a = 9; runtime.Goexit(); return nil }) },
+		func() { _, _ = s.Upsert("c", nil, func(b *quoteBuilder) error { runtime.Goexit(); return nil }) },
+	} {
+		done := make(chan struct{})
+		go func() { defer close(done); call() }()
+		<-done
+	}
+	got, _ := s.Get("a")
+	require.Same(t, p0, got)
+	require.Equal(t, 1, s.Len())
+	p1, err := s.Update("a", bump)
+	require.NoError(t, err, "the lock was released")
+	require.Equal(t, 2, p1.A, "the builder was restored")
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"name": "g", "callback": "init"}))
+	require.EqualValues(t, 2, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"name": "g", "callback": "fn"}))
+}
+
+func TestUpsert(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	var ev evictLog
+	s := newQuotes(t, Config[string, quote]{Name: "u", Registerer: reg, MaxSize: 2, OnEvict: ev.record})
+	inits := 0
+	init := func(b *quoteBuilder) { inits++; b.key = "a"; b.a = 10 }
+
+	// A new key: init, then fn, then one snapshot.
+	p, err := s.Upsert("a", init, bump)
+	require.NoError(t, err)
+	require.Equal(t, quote{Key: "a", A: 11, B: 22, C: 33, Seq: 1}, *p)
+	got, _ := s.Get("a")
+	require.Same(t, p, got)
+
+	// An existing key: fn only.
+	p, err = s.Upsert("a", init, bump)
+	require.NoError(t, err)
+	require.Equal(t, 12, p.A)
+	require.Equal(t, 1, inits, "init runs once per key")
+
+	// fn's error: nothing inserted for a new key; builder restored for an
+	// existing one.
+	boom := errors.New("boom")
+	_, err = s.Upsert("b", setKey("b"), func(*quoteBuilder) error { return boom })
+	require.ErrorIs(t, err, boom)
+	_, ok := s.Get("b")
+	require.False(t, ok)
+	_, err = s.Upsert("a", nil, func(b *quoteBuilder) error { b.a = 99; return boom })
+	require.ErrorIs(t, err, boom)
+	p, err = s.Upsert("a", nil, bump)
+	require.NoError(t, err)
+	require.Equal(t, 13, p.A)
+	_, err = s.Upsert("a", nil, nil)
+	require.ErrorIs(t, err, ErrNilFunc)
+
+	// Eviction rules are Seed's then Update's: an upserted entry is used.
+	// b is seeded (not used), c upserted into the full store evicts b, the
+	// entry never used, not a.
+	s.Seed("b", setKey("b"))
+	_, err = s.Upsert("c", setKey("c"), bump)
+	require.NoError(t, err)
+	require.Equal(t, []string{"b:size"}, ev.list())
+	_, err = s.Upsert("d", setKey("d"), bump) // all used: the hand takes one
+	require.NoError(t, err)
+	require.Equal(t, 2, s.Len())
+
+	l := metrictest.Labels{"name": "u"}
+	require.EqualValues(t, 4, metric(t, reg, "steadfast_mockstate_inserts_total", l))
+	require.EqualValues(t, 5, metric(t, reg, "steadfast_mockstate_updates_total", l))
+}
+
+func TestUpsertRaceCreatesOnce(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{})
+	var inits atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				_, err := s.Upsert("k", func(b *quoteBuilder) { inits.Add(1); b.key = "k" }, bump)
+				require.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	p, _ := s.Get("k")
+	require.EqualValues(t, 1, inits.Load())
+	require.Equal(t, 800, p.Seq, "every update applied exactly once")
+}
+
+// The logger is looked up when a record is written: a slog.SetDefault after
+// New is honoured, with its handler's level.
+func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	s, err := New(buildQuote, Config[string, quote]{Name: "q", Expired: expiredQuote})
+	require.NoError(t, err)
+	var buf logtest.Buffer
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError})))
+	s.Seed("bad", func(b *quoteBuilder) { b.key = "bad"; b.bad = true })
+	s.Cleanup(time.Now()) // logged at warn level: filtered
+	require.Empty(t, buf.String())
+	_, _ = s.Update("bad", func(*quoteBuilder) error { panic("fn") })
+	require.Contains(t, buf.String(), `level=ERROR msg="fn panicked; store unchanged" component=mockstate name=q`)
+}
+
+func TestReasonText(t *testing.T) {
+	b, err := json.Marshal(map[string]Reason{"r": ReasonExpired})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"r":"expired"}`, string(b))
+	for r := ReasonSize; r <= ReasonReset; r++ {
+		text, err := r.MarshalText()
+		require.NoError(t, err)
+		var back Reason
+		require.NoError(t, back.UnmarshalText(text))
+		require.Equal(t, r, back)
+	}
+	_, err = Reason(9).MarshalText()
+	require.Error(t, err)
+	var r Reason
+	require.EqualError(t, r.UnmarshalText([]byte("lost")), `mockstate: unknown Reason "lost"`)
 }
 
 func TestDelete(t *testing.T) {
@@ -592,7 +790,9 @@ func TestConfigValidation(t *testing.T) {
 	_, err = New(buildQuote, Config[string, quote]{Name: "two", Registerer: reg})
 	require.NoError(t, err, "stores with different names share a registry")
 	_, err = New(buildQuote, Config[string, quote]{Name: "one", Registerer: reg})
-	require.ErrorContains(t, err, "mockstate: registering metrics")
+	require.ErrorContains(t, err, `mockstate: metrics for name "one" are already registered`)
+	var are prometheus.AlreadyRegisteredError
+	require.ErrorAs(t, err, &are)
 	_, err = New(buildQuote, Config[string, quote]{Name: "three", Registerer: reg})
 	require.NoError(t, err, "a failed registration must not leave metrics behind")
 }
@@ -762,7 +962,7 @@ func TestRunCleansOnFakeClock(t *testing.T) {
 		require.Zero(t, s.Len())
 
 		cancel()
-		require.ErrorIs(t, <-done, context.Canceled)
+		require.NoError(t, <-done, "Run returns nil when its context ends")
 	})
 }
 
@@ -771,7 +971,8 @@ func TestRunWithoutExpiryWaitsForContext(t *testing.T) {
 		s := newQuotes(t, Config[string, quote]{})
 		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
 		defer cancel()
-		require.ErrorIs(t, s.Run(ctx), context.DeadlineExceeded)
+		require.NoError(t, s.Run(ctx))
+		require.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
 	})
 }
 
@@ -816,7 +1017,7 @@ func TestOnEvictPanicContained(t *testing.T) {
 	_, created = s.Seed("c", nil)
 	require.True(t, created)
 	require.EqualValues(t, 2, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "on_evict"}))
-	require.Contains(t, logs.String(), "OnEvict panicked")
+	require.Contains(t, logs.String(), `msg="OnEvict panicked" component=mockstate name="" key=a reason=size panic=callback stack=`)
 }
 
 func TestMetrics(t *testing.T) {
@@ -995,7 +1196,10 @@ func TestUpdateBuildPanicRestoresBuilder(t *testing.T) {
 	require.NoError(t, err)
 	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
 	explode = true
-	require.PanicsWithValue(t, "build", func() { _, _ = s.Update("a", bump) })
+	_, err = s.Update("a", bump)
+	var pe *PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "build", pe.Func)
 	explode = false
 	got, _ := s.Get("a")
 	require.Same(t, p0, got, "a panicking build published a snapshot")

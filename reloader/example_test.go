@@ -2,9 +2,11 @@ package reloader_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/steadfast-go/steadfast/reloader"
@@ -41,7 +43,7 @@ func Example() {
 	fmt.Printf("triggers=%d reloads=%d coalesced=%d\n", st.Triggers, st.Reloads, st.Coalesced)
 	// Output:
 	// reloading the subscription list
-	// Run: context canceled
+	// Run: <nil>
 	// triggers=10 reloads=1 coalesced=9
 }
 
@@ -94,20 +96,83 @@ func ExampleReloader_Stats() {
 	}
 	cancel()
 	<-done
-	r.Trigger() // after Run: ignored
+	r.Trigger() // between Runs: kept for the next Run
 
 	st := r.Stats()
 	fmt.Println("triggers:", st.Triggers)
 	fmt.Println("reloads:", st.Reloads, "failures:", st.Failures)
-	fmt.Println("ignored:", st.Ignored)
 	fmt.Println("last error:", st.LastError)
 	fmt.Println("succeeded once:", !st.LastSuccess.IsZero())
+	b, _ := json.Marshal(reloader.Stats{LastError: errors.New("upstream unavailable")})
+	fmt.Println(strings.Contains(string(b), `"LastError":"upstream unavailable"`))
 	// Output:
 	// triggers: 2
 	// reloads: 1 failures: 0
-	// ignored: 1
 	// last error: <nil>
 	// succeeded once: true
+	// true
+}
+
+// Load reloads at once and returns the result: a host loads its
+// configuration before it serves, then runs the reloader for the changes.
+func ExampleReloader_Load() {
+	load := func(ctx context.Context) error {
+		fmt.Println("loading the subscription list")
+		return nil
+	}
+	r, err := reloader.New(load, reloader.Config{Name: "subscriptions"})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Load(ctx); err != nil { // no Run yet: Load runs it itself
+		fmt.Println("cannot start:", err)
+		return
+	}
+	fmt.Println("serving")
+
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	fmt.Println("Load with Run active:", r.Load(ctx)) // no debounce, no MinInterval
+	cancel()
+	fmt.Println("Run:", <-done)
+	fmt.Println("loads:", r.Stats().Loads)
+	// Output:
+	// loading the subscription list
+	// serving
+	// loading the subscription list
+	// Load with Run active: <nil>
+	// Run: <nil>
+	// loads: 2
+}
+
+// Run returns nil when its context ends and can be called again, so a
+// supervisor with a restart policy may simply call it again. Triggers made
+// between two Runs are served by the next.
+func ExampleReloader_Run() {
+	reloaded := make(chan struct{})
+	r, err := reloader.New(func(ctx context.Context) error {
+		reloaded <- struct{}{}
+		return nil
+	}, reloader.Config{Debounce: -1, MinInterval: -1})
+	if err != nil {
+		panic(err)
+	}
+	for i := range 2 {
+		r.Trigger()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		<-reloaded
+		cancel()
+		fmt.Printf("Run %d returned %v\n", i+1, <-done)
+	}
+	fmt.Println("reloads:", r.Stats().Reloads)
+	// Output:
+	// Run 1 returned <nil>
+	// Run 2 returned <nil>
+	// reloads: 2
 }
 
 // New refuses a nil function and a configuration it cannot default.
@@ -121,8 +186,9 @@ func ExampleNew() {
 	// Config{}: <nil>
 }
 
-// Each zero field of Config means a documented default; a value that
-// contradicts another is refused with an error naming the field.
+// Each zero field of Config means a documented default, and a default yields
+// to the fields you set; two values you set that contradict each other are
+// refused with an error naming the fields.
 func ExampleConfig() {
 	cfg := reloader.Config{
 		Name:        "subscriptions",
@@ -137,9 +203,14 @@ func ExampleConfig() {
 	cfg.MaxDelay = time.Second
 	_, err = reloader.New(func(context.Context) error { return nil }, cfg)
 	fmt.Println(err)
+
+	// The default Debounce (1s) shrinks to a shorter MaxDelay.
+	_, err = reloader.New(func(context.Context) error { return nil }, reloader.Config{MaxDelay: 500 * time.Millisecond})
+	fmt.Println(err)
 	// Output:
 	// <nil>
 	// reloader: MaxDelay (1s) must not be shorter than Debounce (2s)
+	// <nil>
 }
 
 // A panic in the reload function is contained: it becomes a *PanicError,

@@ -1,8 +1,6 @@
 package reloader
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 )
@@ -38,7 +36,7 @@ func newMetrics(r *Reloader, reg prometheus.Registerer, name string) (*metrics, 
 		return prometheus.NewCounterFunc(prometheus.CounterOpts(opts(n, help)), f)
 	}
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts(opts("reloads_total",
-		"Finished reloads by result: success, error, panic, or canceled (Run ended).")), []string{"result"})
+		"Finished reloads by result: success, error, panic, or canceled (the Run or Load context ended).")), []string{"result"})
 	m := &metrics{
 		reloads: make(map[string]prometheus.Counter, 4),
 		callbackPanics: prometheus.NewCounter(prometheus.CounterOpts(opts("callback_panics_total",
@@ -69,21 +67,15 @@ func newMetrics(r *Reloader, reg prometheus.Registerer, name string) (*metrics, 
 	}
 	cs := []prometheus.Collector{
 		counterFunc("triggers_total", "Calls to Trigger and TriggerWait.", func() float64 {
-			t, _, _ := r.triggerCounts()
-			return float64(t)
+			return float64(r.seq.Load())
 		}),
-		counterFunc("coalesced_total", "Triggers served by a reload that an earlier trigger or a retry had already asked for.", func() float64 {
-			_, c, _ := r.triggerCounts()
-			return float64(c)
-		}),
-		counterFunc("ignored_total", "Triggers that no reload will serve because Run has returned.", func() float64 {
-			_, _, i := r.triggerCounts()
-			return float64(i)
+		counterFunc("coalesced_total", "Triggers served by a reload that an earlier trigger, a retry or a Load had already asked for.", func() float64 {
+			return float64(r.coalesced.Load())
 		}),
 		reloads, m.callbackPanics, m.duration, m.latency, m.pending, m.inFlight, m.consecutive, m.lastSuccess,
 	}
-	if err := promreg.RegisterAll(reg, cs...); err != nil {
-		return nil, fmt.Errorf("reloader: registering metrics for Name %q: %w", name, err)
+	if err := promreg.Register(reg, "reloader", name, cs...); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

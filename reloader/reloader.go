@@ -2,6 +2,7 @@ package reloader
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,18 +11,23 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
-// Errors returned by Run and TriggerWait.
+// Errors returned by the Reloader.
 var (
 	// ErrRunning is returned by Run when another call to Run on the same
 	// Reloader has not returned yet.
 	ErrRunning = errors.New("reloader: already running")
 
-	// ErrStopped is returned by Run when an earlier Run has already
-	// returned, and by TriggerWait when Run ended (or had ended) before a
-	// reload serving the call started.
+	// ErrStopped is returned by TriggerWait and Load when the Run that was
+	// to serve them returned before their reload started.
 	ErrStopped = errors.New("reloader: stopped")
+
+	// ErrGoexit is the error of a reload whose function called
+	// runtime.Goexit (for example through testing.T.FailNow). It is a
+	// failure, counted and retried like an error (result "error").
+	ErrGoexit = errors.New("reloader: reload function called runtime.Goexit")
 )
 
 // Default values of the Config fields left at zero.
@@ -34,29 +40,32 @@ const (
 )
 
 // Config configures a Reloader. The zero value is valid and means "all
-// defaults". Durations must not be negative unless the field says what a
-// negative value means.
+// defaults". A zero field means its default; a negative duration is an
+// error except where the field says it turns something off. A default never
+// conflicts with a value you set: it yields to it (MaxDelay: 500ms alone
+// makes the default Debounce 500ms).
 type Config struct {
 	// Debounce is how long the reloader waits after the latest trigger
 	// before it reloads (a trailing debounce): a burst of triggers closer
-	// together than Debounce leads to one reload. Zero means 1s. A negative
-	// value turns the debounce off: a trigger is served as soon as
-	// MinInterval allows.
+	// together than Debounce leads to one reload. Zero means 1s, or
+	// MaxDelay if that is set and shorter. A negative value turns the
+	// debounce off: a trigger is served as soon as MinInterval allows.
 	Debounce time.Duration
 
 	// MaxDelay bounds how long a continuous stream of triggers can postpone
 	// a reload, counted from the first trigger not yet served. Zero means
-	// 10s, or Debounce if that is longer. When set, it must not be shorter
-	// than Debounce.
+	// 10s, or Debounce if that is set and longer. When both are set,
+	// MaxDelay must not be shorter than Debounce.
 	MaxDelay time.Duration
 
 	// MinInterval is the shortest time between the starts of two reloads,
 	// whatever their results: it also spaces a retry after a failure. It
-	// wins over MaxDelay. Zero means 5s; a negative value means no minimum.
+	// wins over MaxDelay (Load does not wait for it). Zero means 5s; a
+	// negative value means no minimum.
 	MinInterval time.Duration
 
 	// Timeout bounds each reload: the context passed to the reload function
-	// is cancelled after it, and an error returned then counts as a failure.
+	// is canceled after it, and an error returned then counts as a failure.
 	// Zero means no timeout.
 	Timeout time.Duration
 
@@ -64,26 +73,29 @@ type Config struct {
 	// failed reload; the ceiling doubles after each further consecutive
 	// failure, up to MaxRetryBackoff, and the actual delay is drawn
 	// uniformly between zero and the ceiling (full jitter). It is measured
-	// from the end of the failed reload. Zero means 1s.
+	// from the end of the failed reload. Zero means 1s, or MaxRetryBackoff
+	// if that is set and shorter.
 	RetryBackoff time.Duration
 
-	// MaxRetryBackoff caps the retry ceiling. Zero means 1m, or RetryBackoff
-	// if that is longer. When set, it must not be shorter than RetryBackoff.
+	// MaxRetryBackoff caps the retry ceiling. Zero means 1m, or
+	// RetryBackoff if that is set and longer. When both are set,
+	// MaxRetryBackoff must not be shorter than RetryBackoff.
 	MaxRetryBackoff time.Duration
 
 	// OnError, if not nil, is called with the error of every failed reload
-	// (a *PanicError for a panic), on the goroutine that ran the reload,
-	// after the failure has been counted and logged and before the next
-	// reload can start. A cancellation caused by the end of Run is not
-	// reported. A panic in OnError is recovered, logged and counted.
+	// (a *PanicError for a panic, ErrGoexit for runtime.Goexit), on the
+	// goroutine that ran the reload, after the failure has been counted and
+	// logged and before the next reload can start. A reload canceled because
+	// its Run (or Load) context ended is not reported. A panic in OnError is
+	// recovered, logged and counted.
 	OnError func(error)
 
-	// Name identifies the reloader in logs and is the constant label
-	// "name" on its metrics.
+	// Name identifies the reloader: it is the "name" attribute of its log
+	// records and the constant label "name" on its metrics.
 	Name string
 
-	// Logger receives failures, panics and contained callback panics.
-	// Nil means slog.Default().
+	// Logger receives failures, panics and contained callback panics. Nil
+	// means slog.Default(), looked up each time a record is written.
 	Logger *slog.Logger
 
 	// Registerer, if not nil, receives the reloader's metrics (see the
@@ -95,27 +107,22 @@ type Config struct {
 // withDefaults validates c and returns it with every default filled in.
 // Negative Debounce and MinInterval become zero (off).
 func (c Config) withDefaults() (Config, error) {
-	switch {
-	case c.MaxDelay < 0:
-		return c, fmt.Errorf("reloader: MaxDelay must not be negative, got %v", c.MaxDelay)
-	case c.Timeout < 0:
-		return c, fmt.Errorf("reloader: Timeout must not be negative, got %v", c.Timeout)
-	case c.RetryBackoff < 0:
-		return c, fmt.Errorf("reloader: RetryBackoff must not be negative, got %v", c.RetryBackoff)
-	case c.MaxRetryBackoff < 0:
-		return c, fmt.Errorf("reloader: MaxRetryBackoff must not be negative, got %v", c.MaxRetryBackoff)
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"MaxDelay", c.MaxDelay}, {"Timeout", c.Timeout}, {"RetryBackoff", c.RetryBackoff}, {"MaxRetryBackoff", c.MaxRetryBackoff}} {
+		if f.d < 0 {
+			return c, fmt.Errorf("reloader: %s must not be negative, got %v", f.name, f.d)
+		}
 	}
-	switch {
-	case c.Debounce == 0:
-		c.Debounce = DefaultDebounce
-	case c.Debounce < 0:
+	var err error
+	if c.Debounce < 0 {
 		c.Debounce = 0
+	} else if c.Debounce, c.MaxDelay, err = pair("Debounce", c.Debounce, DefaultDebounce, "MaxDelay", c.MaxDelay, DefaultMaxDelay); err != nil {
+		return c, err
 	}
-	switch {
-	case c.MaxDelay == 0:
-		c.MaxDelay = max(DefaultMaxDelay, c.Debounce)
-	case c.MaxDelay < c.Debounce:
-		return c, fmt.Errorf("reloader: MaxDelay (%v) must not be shorter than Debounce (%v)", c.MaxDelay, c.Debounce)
+	if c.MaxDelay == 0 {
+		c.MaxDelay = DefaultMaxDelay // Debounce is off
 	}
 	switch {
 	case c.MinInterval == 0:
@@ -123,35 +130,39 @@ func (c Config) withDefaults() (Config, error) {
 	case c.MinInterval < 0:
 		c.MinInterval = 0
 	}
-	if c.RetryBackoff == 0 {
-		c.RetryBackoff = DefaultRetryBackoff
-	}
-	switch {
-	case c.MaxRetryBackoff == 0:
-		c.MaxRetryBackoff = max(DefaultMaxRetryBackoff, c.RetryBackoff)
-	case c.MaxRetryBackoff < c.RetryBackoff:
-		return c, fmt.Errorf("reloader: MaxRetryBackoff (%v) must not be shorter than RetryBackoff (%v)", c.MaxRetryBackoff, c.RetryBackoff)
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return c, nil
+	c.RetryBackoff, c.MaxRetryBackoff, err = pair("RetryBackoff", c.RetryBackoff, DefaultRetryBackoff,
+		"MaxRetryBackoff", c.MaxRetryBackoff, DefaultMaxRetryBackoff)
+	return c, err
 }
 
-// PanicError is the error recorded for a reload function that panicked or
-// called runtime.Goexit.
+// pair fills in the defaults of a lower and an upper bound (each zero when
+// unset): a default yields to the other bound when the user set it, and two
+// values the user set must be in order.
+func pair(loName string, lo, loDef time.Duration, hiName string, hi, hiDef time.Duration) (time.Duration, time.Duration, error) {
+	switch {
+	case lo == 0 && hi == 0:
+		return loDef, max(hiDef, loDef), nil
+	case lo == 0:
+		return min(loDef, hi), hi, nil
+	case hi == 0:
+		return lo, max(hiDef, lo), nil
+	case hi < lo:
+		return 0, 0, fmt.Errorf("reloader: %s (%v) must not be shorter than %s (%v)", hiName, hi, loName, lo)
+	}
+	return lo, hi, nil
+}
+
+// PanicError is the error recorded for a reload function that panicked.
 type PanicError struct {
-	// Value is the value passed to panic; nil when the function called
-	// runtime.Goexit.
+	// Value is the value passed to panic (a *runtime.PanicNilError for
+	// panic(nil)).
 	Value any
-	// Stack is the stack of the panicking goroutine.
+	// Stack is the stack of the panicking goroutine, as formatted by
+	// runtime/debug.Stack.
 	Stack []byte
 }
 
 func (e *PanicError) Error() string {
-	if e.Value == nil {
-		return "reloader: reload function called runtime.Goexit"
-	}
 	return fmt.Sprintf("reloader: reload function panicked: %v", e.Value)
 }
 
@@ -163,28 +174,32 @@ func (e *PanicError) Unwrap() error {
 }
 
 // Stats is a snapshot of a Reloader's counters, returned by Reloader.Stats.
+// It marshals to JSON with LastError as its message (null when nil).
 //
 // At any moment when no reload is running,
-// Triggers = Reloads - Retries + Coalesced + Ignored + pending, where pending
+// Triggers = Reloads - Retries - Loads + Coalesced + pending, where pending
 // is the number of triggers waiting for the next reload (zero once it has
 // run).
 type Stats struct {
 	// Triggers counts calls to Trigger and TriggerWait.
 	Triggers uint64
-	// Coalesced counts triggers served by a reload that an earlier trigger or
-	// a pending retry had already asked for.
+	// Coalesced counts triggers served by a reload that an earlier trigger,
+	// a pending retry or a Load had already asked for.
 	Coalesced uint64
-	// Ignored counts triggers that no reload will serve because Run has
-	// returned: those still waiting when it returned and every later one.
-	Ignored uint64
-	// Reloads counts finished reloads, whatever their result.
+	// Reloads counts finished reloads, whatever their result, Loads
+	// included.
 	Reloads uint64
 	// Retries counts the reloads started because the previous one failed
-	// rather than because of a trigger.
+	// (or was canceled by the end of Run or Load) rather than because of a
+	// trigger or a Load.
 	Retries uint64
-	// Failures counts reloads that returned an error or panicked; Panics
-	// counts the panics among them. A reload cancelled because Run ended
-	// counts as Canceled instead.
+	// Loads counts the reloads started by Load (one may answer several
+	// Load calls made while the previous reload ran).
+	Loads uint64
+	// Failures counts reloads that returned an error, panicked or called
+	// runtime.Goexit; Panics counts the panics among them. A reload
+	// canceled because its Run or Load context ended counts as Canceled
+	// instead.
 	Failures uint64
 	Panics   uint64
 	Canceled uint64
@@ -194,8 +209,7 @@ type Stats struct {
 	// successful reload.
 	ConsecutiveFailures int
 	// LastError is the error of the latest finished reload; nil when it
-	// succeeded or none has finished. A reload cancelled by the end of Run
-	// leaves it unchanged.
+	// succeeded or none has finished. A canceled reload leaves it unchanged.
 	LastError error
 	// LastSuccess is when the latest successful reload finished; zero if
 	// none has.
@@ -204,29 +218,41 @@ type Stats struct {
 	LastDuration time.Duration
 }
 
-// Run states.
+// MarshalJSON encodes s with LastError as its message, or null.
+func (s Stats) MarshalJSON() ([]byte, error) {
+	type plain Stats
+	out := struct {
+		plain
+		LastError *string
+	}{plain: plain(s)}
+	if s.LastError != nil {
+		msg := s.LastError.Error()
+		out.LastError = &msg
+	}
+	return json.Marshal(out)
+}
+
+// Modes of a Reloader, guarded by Reloader.mu.
 const (
-	stateIdle uint32 = iota
-	stateRunning
-	stateStopped
+	modeIdle    = iota // neither Run nor a Load of its own is active
+	modeRunning        // a Run is active; Load asks it for a reload
+	modeLoading        // a Load runs a reload itself (no Run is active)
 )
 
 // Reloader calls a reload function when triggered, coalescing, debouncing and
-// rate-limiting the triggers. Create one with New; it does nothing until Run
-// is called. Its methods are safe for concurrent use.
+// rate-limiting the triggers. Create one with New; it reloads only while Run
+// is active or when Load is called. Its methods are safe for concurrent use.
 type Reloader struct {
 	// The hot fields, written by every Trigger, live on their own cache
 	// line, away from the fields the Run goroutine writes.
 	_    [64]byte
 	seq  atomic.Uint64 // number of triggers so far
-	wake chan struct{} // capacity 1: "there may be a new trigger"
+	wake chan struct{} // capacity 1: "there may be a new trigger or Load"
 	_    [64 - 16]byte
 
-	fn    func(context.Context) error
-	cfg   Config
-	log   *slog.Logger
-	met   *metrics // nil without a Registerer
-	state atomic.Uint32
+	fn  func(context.Context) error
+	cfg Config
+	met *metrics // nil without a Registerer
 
 	// served is the value of seq when the latest reload started: every
 	// trigger up to it has been served (or is being served).
@@ -234,19 +260,31 @@ type Reloader struct {
 	coalesced atomic.Uint64
 
 	mu      sync.Mutex
-	waiters []*waiter // TriggerWait calls not yet taken by a reload
-	stats   Stats     // all but Triggers, Coalesced and Ignored
+	mode    int
+	idle    chan struct{} // closed when a Load of its own ends (modeLoading)
+	waiters []*waiter     // TriggerWait calls not yet taken by a reload
+	loads   []*waiter     // Load calls waiting for Run to start their reload
+	stats   Stats         // all but Triggers and Coalesced
+
+	// sched is owned by whoever holds the mode (Run, or a Load of its
+	// own); it carries the retry and rate-limit state from one Run to the
+	// next.
+	sched scheduler
 }
 
-// waiter is one TriggerWait call.
+// waiter is one TriggerWait or Load call.
 type waiter struct {
 	ch chan error // capacity 1
 }
 
+// errRetry answers a Load whose Run returned before its reload started: the
+// Load then runs the reload itself.
+var errRetry = errors.New("reloader: retry the load")
+
 // New returns a Reloader that calls fn to reload. fn receives a context that
-// is cancelled when Run's context ends or Config.Timeout passes. New returns
-// an error when fn is nil, when cfg is invalid, or when the metrics cannot be
-// registered.
+// is canceled when Run's (or Load's) context ends or Config.Timeout passes.
+// New returns an error when fn is nil, when cfg is invalid, or when the
+// metrics cannot be registered.
 func New(fn func(context.Context) error, cfg Config) (*Reloader, error) {
 	if fn == nil {
 		return nil, errors.New("reloader: fn must not be nil")
@@ -259,8 +297,9 @@ func New(fn func(context.Context) error, cfg Config) (*Reloader, error) {
 		wake: make(chan struct{}, 1),
 		fn:   fn,
 		cfg:  cfg,
-		log:  cfg.Logger.With(slog.String("reloader", cfg.Name)),
 	}
+	r.sched.r = r
+	r.sched.done = make(chan result, 1)
 	if cfg.Registerer != nil {
 		m, err := newMetrics(r, cfg.Registerer, cfg.Name)
 		if err != nil {
@@ -273,10 +312,15 @@ func New(fn func(context.Context) error, cfg Config) (*Reloader, error) {
 
 // Trigger asks for a reload. It never blocks, never allocates and costs the
 // same however many triggers are pending: triggers are counted, not queued.
-// A trigger before Run is remembered and served once Run starts; a trigger
-// after Run has returned is ignored (and counted in Stats.Ignored).
+// A trigger made while no Run is active is remembered and served by the
+// next Run (or Load).
 func (r *Reloader) Trigger() {
 	r.seq.Add(1)
+	r.poke()
+}
+
+// poke tells Run's goroutine to look at the triggers and Load requests.
+func (r *Reloader) poke() {
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -287,8 +331,9 @@ func (r *Reloader) Trigger() {
 // after the call; it returns that reload's error (a *PanicError if it
 // panicked). A reload already running when TriggerWait is called never
 // answers it. It returns ctx's error if ctx ends first (without triggering
-// if ctx is already done), and ErrStopped if Run has returned, or returns,
-// before such a reload starts. Called before Run, it waits for Run.
+// if ctx is already done), and ErrStopped if the active Run returns before
+// such a reload starts. Called while no Run is active, it waits for the next
+// Run or Load.
 func (r *Reloader) TriggerWait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -296,25 +341,23 @@ func (r *Reloader) TriggerWait(ctx context.Context) error {
 	w := &waiter{ch: make(chan error, 1)}
 	r.mu.Lock()
 	r.seq.Add(1)
-	if r.state.Load() == stateStopped {
-		r.mu.Unlock()
-		return ErrStopped
-	}
 	r.waiters = append(r.waiters, w)
 	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	r.poke()
+	return r.wait(ctx, w, &r.waiters)
+}
 
+// wait waits for w's answer or the end of ctx; in the latter case it takes
+// w off list, which r.mu guards.
+func (r *Reloader) wait(ctx context.Context, w *waiter, list *[]*waiter) error {
 	select {
 	case err := <-w.ch:
 		return err
 	case <-ctx.Done():
 		r.mu.Lock()
-		for i, x := range r.waiters {
+		for i, x := range *list {
 			if x == w {
-				r.waiters = append(r.waiters[:i], r.waiters[i+1:]...)
+				*list = append((*list)[:i], (*list)[i+1:]...)
 				break
 			}
 		}
@@ -323,25 +366,84 @@ func (r *Reloader) TriggerWait(ctx context.Context) error {
 	}
 }
 
+// Load runs a reload now and returns its error (a *PanicError if it
+// panicked, ErrGoexit if it called runtime.Goexit): the way to load once
+// before serving. It is counted, logged and reported to OnError like any
+// other reload, serves the triggers pending when it starts, and answers the
+// TriggerWait calls made before it.
+//
+// At most one reload runs at a time. While Run is active, Load asks it for a
+// reload that starts as soon as the running one (if any) has ended, without
+// waiting for Debounce or MinInterval; the reload gets Run's context, and a
+// failure is retried by Run as usual. While no Run is active, Load runs the
+// reload itself with ctx (a Run started meanwhile waits for it), and a
+// failure is retried by the next Run. Load returns ctx's error if ctx ends
+// before its reload has finished.
+func (r *Reloader) Load(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for {
+		if !r.lockUnlessLoading(ctx) {
+			return ctx.Err()
+		}
+		if r.mode == modeRunning {
+			w := &waiter{ch: make(chan error, 1)}
+			r.loads = append(r.loads, w)
+			r.mu.Unlock()
+			r.poke()
+			if err := r.wait(ctx, w, &r.loads); err != errRetry {
+				return err
+			}
+			continue // Run returned first: run the reload here
+		}
+		r.mode = modeLoading
+		r.idle = make(chan struct{})
+		r.mu.Unlock()
+		err := r.sched.loadNow(ctx)
+		r.mu.Lock()
+		r.mode = modeIdle
+		close(r.idle)
+		r.mu.Unlock()
+		return err
+	}
+}
+
+// lockUnlessLoading locks r.mu once no Load runs a reload of its own, and
+// reports true; it reports false, without the lock, if ctx ends first.
+func (r *Reloader) lockUnlessLoading(ctx context.Context) bool {
+	for {
+		r.mu.Lock()
+		if r.mode != modeLoading {
+			return true
+		}
+		idle := r.idle
+		r.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 // Stats returns a snapshot of the reloader's counters.
 func (r *Reloader) Stats() Stats {
 	r.mu.Lock()
 	s := r.stats
 	r.mu.Unlock()
-	s.Triggers, s.Coalesced, s.Ignored = r.triggerCounts()
+	s.Triggers, s.Coalesced = r.seq.Load(), r.coalesced.Load()
 	return s
 }
 
-// triggerCounts returns the trigger, coalesced and ignored counts without
-// locking.
-func (r *Reloader) triggerCounts() (triggers, coalesced, ignored uint64) {
-	// Read state before seq: a stopped reloader's served is final, and
-	// every trigger counted in seq after it is ignored.
-	stopped := r.state.Load() == stateStopped
-	served := r.served.Load()
-	triggers = r.seq.Load()
-	if stopped {
-		ignored = triggers - served
+// log writes a record naming the reloader to the configured logger, or to
+// slog.Default() as it is now.
+func (r *Reloader) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	l := logattr.Logger(r.cfg.Logger)
+	ctx := context.Background()
+	if !l.Enabled(ctx, level) {
+		return
 	}
-	return triggers, r.coalesced.Load(), ignored
+	inst := logattr.Instance("reloader", r.cfg.Name)
+	l.LogAttrs(ctx, level, msg, append(inst[:], attrs...)...)
 }

@@ -2,6 +2,7 @@ package reloader_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -135,7 +136,7 @@ func TestBurstCoalescesIntoOneReload(t *testing.T) {
 		require.EqualValues(t, 0, st.Failures)
 		require.NoError(t, st.LastError)
 		require.Equal(t, t0.Add(time.Second), st.LastSuccess)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -218,7 +219,7 @@ func TestManyTriggersFromGoroutinesAreBounded(t *testing.T) {
 		require.EqualValues(t, goroutines*perG, st.Triggers)
 		require.EqualValues(t, len(starts), st.Reloads)
 		require.EqualValues(t, st.Triggers-st.Reloads, st.Coalesced)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -239,7 +240,7 @@ func TestDebounceTimingIsExact(t *testing.T) {
 		require.Equal(t, []time.Duration{ms(1700)}, c.offsets(t0))
 		sleep(time.Hour)
 		require.Equal(t, 1, c.count())
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -263,7 +264,7 @@ func TestMaxDelayBoundsAContinuousStream(t *testing.T) {
 		// Each reload comes MaxDelay after the first trigger it serves: the
 		// first at 0, then the first after each reload start.
 		require.Equal(t, []time.Duration{ms(1050), ms(2150), ms(3250), ms(4350), ms(5450)}, c.offsets(t0))
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -297,7 +298,7 @@ func TestMaxDelayCountsFromATriggerDuringAReload(t *testing.T) {
 			ms(17170),        // 14.15s + MaxDelay
 			ms(20270),        // 17.25s + MaxDelay, before the debounce after 19.95s
 		}, c.offsets(t0))
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -319,7 +320,7 @@ func TestMinIntervalIsStartToStart(t *testing.T) {
 		r.Trigger() // at 20s: long after, served at once
 		sleep(time.Minute)
 		require.Equal(t, []time.Duration{0, 5 * time.Second, 10 * time.Second, 20 * time.Second}, c.offsets(t0))
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -351,7 +352,7 @@ func TestTriggerDuringReloadGivesExactlyOneFollowUp(t *testing.T) {
 		st := r.Stats()
 		require.EqualValues(t, 101, st.Triggers)
 		require.EqualValues(t, 99, st.Coalesced)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -407,7 +408,7 @@ func TestFailureIsRetriedWithJitteredBackoff(t *testing.T) {
 		require.Zero(t, st.ConsecutiveFailures)
 		require.NoError(t, st.LastError)
 		require.Contains(t, logBuf.String(), "attempt 5")
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -436,7 +437,7 @@ func TestRetryDelaysAreJittered(t *testing.T) {
 		}
 		c.mu.Unlock()
 		require.Greater(t, len(distinct), 1, "every retry delay was the same: no jitter")
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -464,7 +465,7 @@ func TestTriggerDuringBackoffIsServedByTheRetry(t *testing.T) {
 		require.EqualValues(t, 1, st.Retries)
 		require.EqualValues(t, 2, st.Coalesced)
 		require.EqualValues(t, st.Triggers, st.Reloads-st.Retries+st.Coalesced)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -487,7 +488,7 @@ func TestLongestBackoffDoesNotPanic(t *testing.T) {
 				sleep(time.Hour)
 			}
 			require.EqualValues(t, c.count(), r.Stats().Failures)
-			require.ErrorIs(t, stop(), context.Canceled)
+			require.NoError(t, stop())
 		})
 	}
 }
@@ -509,7 +510,7 @@ func TestMinIntervalAppliesAfterFailure(t *testing.T) {
 		// The retry would be due within 1s of the failure's end (at 1s),
 		// but MinInterval holds it to 5s after the failed reload's start.
 		require.Equal(t, []time.Duration{0, 5 * time.Second}, c.offsets(t0))
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -549,9 +550,12 @@ func TestPanicIsContained(t *testing.T) {
 		require.EqualValues(t, 1, st.CallbackPanics)
 		require.EqualValues(t, 2, st.Reloads)
 		require.NoError(t, st.LastError)
-		require.Contains(t, logBuf.String(), "reload panicked")
-		require.Contains(t, logBuf.String(), "OnError panicked")
-		require.ErrorIs(t, stop(), context.Canceled)
+		logs := logBuf.String()
+		require.Contains(t, logs, `msg="reload panicked" component=reloader name="" result=panic`)
+		require.Contains(t, logs, "panic=boom stack=")
+		require.Contains(t, logs, `msg="OnError panicked" component=reloader name="" panic="OnError boom" stack=`)
+		require.NotContains(t, logs, `msg="reloader:`, "messages carry no package prefix")
+		require.NoError(t, stop())
 	})
 }
 
@@ -562,7 +566,7 @@ func TestPanicErrorUnwrapsAnErrorValue(t *testing.T) {
 		stop := start(t, r)
 		err := r.TriggerWait(context.Background())
 		require.ErrorIs(t, err, sentinel)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -581,15 +585,16 @@ func TestGoexitIsContained(t *testing.T) {
 		})
 		stop := start(t, r)
 		err := r.TriggerWait(context.Background())
+		require.ErrorIs(t, err, reloader.ErrGoexit, "runtime.Goexit is the sentinel, as in taskmon")
 		var pe *reloader.PanicError
-		require.ErrorAs(t, err, &pe)
-		require.Nil(t, pe.Value)
-		sleep(time.Minute)
+		require.False(t, errors.As(err, &pe), "runtime.Goexit is not a panic")
+		sleep(time.Minute) // retried like a failure
 		st := r.Stats()
 		require.EqualValues(t, 2, st.Reloads)
-		require.EqualValues(t, 1, st.Panics)
+		require.EqualValues(t, 1, st.Failures)
+		require.Zero(t, st.Panics)
 		require.EqualValues(t, 1, st.CallbackPanics)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -620,7 +625,7 @@ func TestTriggerWaitReturnsTheResultOfTheNextReload(t *testing.T) {
 		// does.
 		sleep(2 * time.Hour)
 		require.EqualError(t, <-second, "reload 1")
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -660,7 +665,7 @@ func TestConcurrentTriggerWaitsAreAnsweredByLaterReloads(t *testing.T) {
 		wg.Wait()
 		st := r.Stats()
 		require.EqualValues(t, goroutines*perG, st.Triggers)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -676,7 +681,7 @@ func TestTriggerWaitDuringBackoffGetsTheRetry(t *testing.T) {
 		require.EqualError(t, r.TriggerWait(context.Background()), "reload 1")
 		require.LessOrEqual(t, time.Since(t0), time.Minute, "the call did not wait for the retry")
 		require.Equal(t, 2, c.count())
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -694,7 +699,7 @@ func TestTriggerWaitServedByACancelledReload(t *testing.T) {
 		go func() { waited <- r.TriggerWait(context.Background()) }()
 		synctest.Wait()
 		require.Equal(t, 1, c.count())
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 		err := <-waited
 		require.EqualError(t, err, "reload 0: context canceled")
 		require.EqualValues(t, 1, r.Stats().Canceled)
@@ -712,20 +717,26 @@ func TestTriggerWaitEndings(t *testing.T) {
 		require.ErrorIs(t, r.TriggerWait(ctx), context.DeadlineExceeded)
 		require.ErrorIs(t, r.TriggerWait(ctx), context.DeadlineExceeded) // already done
 
-		// Called before Run; Run ends before the reload starts.
+		// Run ends before the reload starts.
 		stop := start(t, r)
 		waited := make(chan error, 1)
 		go func() { waited <- r.TriggerWait(context.Background()) }()
 		sleep(time.Minute)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 		require.ErrorIs(t, <-waited, reloader.ErrStopped)
 
-		// Called after Run returned.
-		require.ErrorIs(t, r.TriggerWait(context.Background()), reloader.ErrStopped)
+		// Called after Run returned: it waits for the next Run.
+		go func() { waited <- r.TriggerWait(context.Background()) }()
+		sleep(time.Hour)
 		require.Zero(t, c.count())
+		stop = start(t, r)
+		sleep(time.Hour)
+		require.NoError(t, <-waited)
+		require.Equal(t, 1, c.count())
+		require.NoError(t, stop())
 		st := r.Stats()
-		require.EqualValues(t, 3, st.Triggers)
-		require.EqualValues(t, 3, st.Ignored, "the triggers never served count as ignored")
+		require.EqualValues(t, 3, st.Triggers, "the call with a done context does not trigger")
+		require.EqualValues(t, 2, st.Coalesced, "one reload served every trigger")
 	})
 }
 
@@ -740,7 +751,7 @@ func TestTriggerWaitBeforeRun(t *testing.T) {
 		stop := start(t, r)
 		require.NoError(t, <-waited)
 		require.Equal(t, 1, c.count())
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -750,8 +761,67 @@ func TestSecondRunGetsErrRunning(t *testing.T) {
 		r := newReloader(t, c.fn, reloader.Config{})
 		stop := start(t, r)
 		require.ErrorIs(t, r.Run(context.Background()), reloader.ErrRunning)
-		require.ErrorIs(t, stop(), context.Canceled)
-		require.ErrorIs(t, r.Run(context.Background()), reloader.ErrStopped, "a Reloader runs once")
+		require.NoError(t, stop())
+		stop = start(t, r) // restartable once returned
+		require.ErrorIs(t, r.Run(context.Background()), reloader.ErrRunning)
+		require.NoError(t, stop())
+	})
+}
+
+// A Run that ends with its context returns nil; a later Run picks up what
+// the earlier one left: triggers made in between, a pending retry, a
+// canceled reload, and MinInterval from the last start.
+func TestRunIsRestartable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			switch n {
+			case 0:
+				return errors.New("down")
+			case 2:
+				<-ctx.Done() // canceled by the end of the second Run
+				return ctx.Err()
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Second, MinInterval: 10 * time.Second, RetryBackoff: time.Hour, MaxRetryBackoff: time.Hour})
+		t0 := time.Now()
+		stop := start(t, r)
+		r.Trigger()
+		sleep(2 * time.Second) // reload 0 at 1s fails; its retry is due within the hour
+		require.Equal(t, 1, c.count())
+		require.NoError(t, stop())
+
+		// Triggers while stopped are kept (not ignored); the retry is made
+		// by the next Run, which serves them.
+		for range 3 {
+			r.Trigger()
+		}
+		sleep(2 * time.Hour)
+		require.Equal(t, 1, c.count())
+		stop = start(t, r)
+		synctest.Wait()
+		require.Equal(t, 2, c.count(), "the overdue retry runs as soon as Run starts")
+		st := r.Stats()
+		require.EqualValues(t, 1, st.Retries)
+		require.EqualValues(t, 3, st.Coalesced, "the retry served the triggers made in between")
+		require.Zero(t, st.ConsecutiveFailures)
+
+		// MinInterval counts across Runs; a reload canceled by the end of a
+		// Run is made again by the next.
+		r.Trigger()
+		sleep(11 * time.Second) // held by MinInterval to 10s after the retry
+		require.Equal(t, 3, c.count())
+		require.NoError(t, stop())
+		require.EqualValues(t, 1, r.Stats().Canceled)
+		stop = start(t, r)
+		t1 := time.Now()
+		sleep(time.Minute)
+		off := c.offsets(t0)
+		require.Len(t, off, 4)
+		require.Equal(t, off[2]+10*time.Second, off[3], "MinInterval after the canceled start")
+		require.Less(t, t1.Sub(t0), off[3])
+		require.Zero(t, r.Stats().ConsecutiveFailures)
+		require.NoError(t, stop())
 	})
 }
 
@@ -780,7 +850,7 @@ func TestRunReturnsPromptlyAndWaitsForTheReload(t *testing.T) {
 		default:
 		}
 		err := <-done
-		require.ErrorIs(t, err, context.Canceled)
+		require.NoError(t, err, "Run returns nil when its context ends")
 		require.Equal(t, 2*time.Second, time.Since(t0), "Run did not wait exactly for the reload")
 		st := r.Stats()
 		require.EqualValues(t, 1, st.Canceled)
@@ -791,7 +861,7 @@ func TestRunReturnsPromptlyAndWaitsForTheReload(t *testing.T) {
 		r2 := newReloader(t, c.fn, reloader.Config{})
 		stop := start(t, r2)
 		t1 := time.Now()
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 		require.Zero(t, time.Since(t1))
 	})
 }
@@ -812,11 +882,11 @@ func TestTriggerBeforeRunIsRemembered(t *testing.T) {
 		st := r.Stats()
 		require.EqualValues(t, 3, st.Triggers)
 		require.EqualValues(t, 2, st.Coalesced)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
-func TestTriggersAfterRunAreIgnored(t *testing.T) {
+func TestTriggersBetweenRunsWaitForTheNextRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var c calls
 		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Second})
@@ -824,15 +894,19 @@ func TestTriggersAfterRunAreIgnored(t *testing.T) {
 		r.Trigger()
 		sleep(time.Minute)
 		r.Trigger() // pending when Run returns
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 		for range 5 {
 			r.Trigger()
 		}
 		sleep(time.Hour)
 		require.Equal(t, 1, c.count())
+		stop = start(t, r)
+		sleep(time.Minute)
+		require.Equal(t, 2, c.count())
 		st := r.Stats()
 		require.EqualValues(t, 7, st.Triggers)
-		require.EqualValues(t, 6, st.Ignored)
+		require.EqualValues(t, 5, st.Coalesced)
+		require.NoError(t, stop())
 	})
 }
 
@@ -856,7 +930,7 @@ func TestTimeoutBoundsAReload(t *testing.T) {
 		require.EqualValues(t, 1, st.ConsecutiveFailures)
 		require.ErrorIs(t, st.LastError, context.DeadlineExceeded)
 		require.Equal(t, 2*time.Second, st.LastDuration)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -873,7 +947,7 @@ func TestTimeoutIgnoredByASucceedingReload(t *testing.T) {
 		st := r.Stats()
 		require.Zero(t, st.Failures)
 		require.Equal(t, 3*time.Second, st.LastDuration)
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -897,9 +971,42 @@ func TestNewRejectsBadInput(t *testing.T) {
 		require.EqualError(t, err, tc.want)
 	}
 
-	// Defaults that follow a longer explicit value are accepted.
-	_, err = reloader.New(fn, reloader.Config{Debounce: time.Minute, RetryBackoff: time.Hour})
-	require.NoError(t, err)
+	// Defaults yield to the value set: longer or shorter.
+	for _, cfg := range []reloader.Config{
+		{Debounce: time.Minute, RetryBackoff: time.Hour},
+		{MaxDelay: ms(500)},
+		{MaxRetryBackoff: ms(500)},
+		{MaxDelay: ms(500), Debounce: -1},
+	} {
+		_, err = reloader.New(fn, cfg)
+		require.NoError(t, err, "%+v", cfg)
+	}
+}
+
+// A derived default yields to the field set: MaxDelay 500ms alone makes the
+// debounce 500ms (not an error against the 1s default), and MaxRetryBackoff
+// 500ms alone caps the first retry at 500ms too.
+func TestDerivedDefaultsYield(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n < 3 {
+				return errors.New("down")
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{MaxDelay: ms(500), MinInterval: -1, MaxRetryBackoff: ms(500)})
+		stop := start(t, r)
+		t0 := time.Now()
+		r.Trigger()
+		sleep(time.Minute)
+		off := c.offsets(t0)
+		require.Len(t, off, 4)
+		require.Equal(t, ms(500), off[0], "debounce shrank to MaxDelay")
+		for i := 1; i < 4; i++ {
+			require.LessOrEqual(t, off[i]-off[i-1], ms(500), "retry ceiling capped at MaxRetryBackoff")
+		}
+		require.NoError(t, stop())
+	})
 }
 
 func TestDefaults(t *testing.T) {
@@ -922,7 +1029,7 @@ func TestDefaults(t *testing.T) {
 		require.Equal(t, []time.Duration{time.Second, 6 * time.Second}, off[:2])
 		// The retry: within 1s of the failure, but not before 5s after it.
 		require.Equal(t, 11*time.Second, off[2])
-		require.ErrorIs(t, stop(), context.Canceled)
+		require.NoError(t, stop())
 	})
 }
 
@@ -939,7 +1046,9 @@ func TestMetrics(t *testing.T) {
 		r := newReloader(t, c.fn, reloader.Config{Name: "subs", Registerer: reg, Debounce: ms(100), MinInterval: time.Second, RetryBackoff: time.Second, MaxRetryBackoff: time.Second})
 		other := newReloader(t, c.fn, reloader.Config{Name: "other", Registerer: reg})
 		_, err := reloader.New(c.fn, reloader.Config{Name: "subs", Registerer: reg})
-		require.ErrorContains(t, err, `reloader: registering metrics for Name "subs"`)
+		require.ErrorContains(t, err, `reloader: metrics for name "subs" are already registered`)
+		var are prometheus.AlreadyRegisteredError
+		require.ErrorAs(t, err, &are)
 
 		value := func(name string, l metrictest.Labels) float64 {
 			t.Helper()
@@ -978,9 +1087,7 @@ func TestMetrics(t *testing.T) {
 		st := r.Stats()
 		require.Equal(t, float64(st.LastSuccess.UnixNano())/1e9, value("steadfast_reloader_last_success_timestamp_seconds", nil))
 
-		require.ErrorIs(t, stop(), context.Canceled)
-		r.Trigger()
-		require.Equal(t, 1.0, value("steadfast_reloader_ignored_total", nil))
+		require.NoError(t, stop())
 		require.Equal(t, 0.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "panic"}))
 
 		names, err := metrictest.Names(reg)
@@ -989,7 +1096,6 @@ func TestMetrics(t *testing.T) {
 			"steadfast_reloader_callback_panics_total",
 			"steadfast_reloader_coalesced_total",
 			"steadfast_reloader_consecutive_failures",
-			"steadfast_reloader_ignored_total",
 			"steadfast_reloader_in_flight",
 			"steadfast_reloader_last_success_timestamp_seconds",
 			"steadfast_reloader_pending",
@@ -1015,4 +1121,248 @@ func TestTriggerDoesNotAllocate(t *testing.T) {
 	r, err := reloader.New(func(context.Context) error { return nil }, reloader.Config{Logger: discard})
 	require.NoError(t, err)
 	require.Zero(t, testing.AllocsPerRun(1000, r.Trigger))
+}
+
+// overlap counts the reloads running at once and records the most seen.
+type overlap struct {
+	mu        sync.Mutex
+	now, most int
+}
+
+func (o *overlap) enter() {
+	o.mu.Lock()
+	o.now++
+	o.most = max(o.most, o.now)
+	o.mu.Unlock()
+}
+
+func (o *overlap) exit() {
+	o.mu.Lock()
+	o.now--
+	o.mu.Unlock()
+}
+
+func TestLoadWithoutRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var onError []error
+		c := calls{body: func(ctx context.Context, n int) error {
+			time.Sleep(time.Second)
+			if n == 0 {
+				return errors.New("down")
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{RetryBackoff: time.Minute, OnError: func(err error) { onError = append(onError, err) }})
+		r.Trigger()
+		r.Trigger()
+		waited := make(chan error, 1)
+		go func() { waited <- r.TriggerWait(context.Background()) }()
+		synctest.Wait()
+
+		t0 := time.Now()
+		err := r.Load(context.Background())
+		require.EqualError(t, err, "down")
+		require.Equal(t, time.Second, time.Since(t0), "Load runs at once, without Run")
+		require.EqualError(t, <-waited, "down", "the TriggerWait made before the Load is answered by it")
+		require.Len(t, onError, 1, "a failed Load is reported like any reload")
+		st := r.Stats()
+		require.EqualValues(t, 1, st.Reloads)
+		require.EqualValues(t, 1, st.Loads)
+		require.EqualValues(t, 1, st.Failures)
+		require.EqualValues(t, 3, st.Coalesced, "the Load served the pending triggers")
+		require.EqualValues(t, 1, st.ConsecutiveFailures)
+
+		// The next Run retries the failed Load.
+		stop := start(t, r)
+		sleep(2 * time.Minute)
+		require.Equal(t, 2, c.count())
+		st = r.Stats()
+		require.EqualValues(t, 1, st.Retries)
+		require.Zero(t, st.ConsecutiveFailures)
+		require.NoError(t, stop())
+		require.EqualValues(t, 3, st.Triggers)
+		require.EqualValues(t, st.Triggers, st.Reloads-st.Retries-st.Loads+st.Coalesced, "the Stats identity holds")
+	})
+}
+
+func TestLoadRunsOneAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var o overlap
+		c := calls{body: func(ctx context.Context, n int) error {
+			o.enter()
+			defer o.exit()
+			time.Sleep(time.Second)
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1})
+
+		// Three Loads at once without Run.
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() { require.NoError(t, r.Load(context.Background())) })
+		}
+		wg.Wait()
+		require.Equal(t, 3*time.Second, time.Since(t0), "the Loads ran one after another")
+		require.Equal(t, 3, c.count())
+
+		// A Run started during a Load's reload waits for it.
+		wg.Go(func() { require.NoError(t, r.Load(context.Background())) })
+		synctest.Wait()
+		r.Trigger()
+		stop := start(t, r)
+		wg.Wait()
+		sleep(time.Minute)
+		require.Equal(t, 5, c.count())
+
+		// With Run active: a Load waits for the running reload, then starts
+		// at once, whatever MinInterval says.
+		r.Trigger()
+		sleep(5 * time.Second) // MinInterval
+		require.Equal(t, 6, c.count())
+		t1 := time.Now()
+		require.NoError(t, r.Load(context.Background()))
+		require.Equal(t, time.Second, time.Since(t1), "the end of the running reload, then the Load's own")
+		require.Equal(t, 7, c.count())
+		require.Equal(t, 1, o.most, "two reloads overlapped")
+		require.EqualValues(t, 5, r.Stats().Loads)
+		require.NoError(t, stop())
+	})
+}
+
+func TestLoadWithRunActive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 1 {
+				return errors.New("down")
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: time.Hour, RetryBackoff: time.Second, MaxRetryBackoff: time.Second, MinInterval: -1})
+		stop := start(t, r)
+		r.Trigger()
+		r.Trigger()
+		synctest.Wait()
+		require.NoError(t, r.Load(context.Background()), "served at once, not after the debounce")
+		require.Equal(t, 1, c.count())
+		require.EqualError(t, r.Load(context.Background()), "down")
+		sleep(time.Minute) // Run retries the failed Load
+		require.Equal(t, 3, c.count())
+		st := r.Stats()
+		require.EqualValues(t, 2, st.Loads)
+		require.EqualValues(t, 1, st.Retries)
+		require.EqualValues(t, 2, st.Coalesced, "the first Load served both triggers")
+		require.Zero(t, st.ConsecutiveFailures)
+
+		// A Load whose context ends while it waits leaves nothing behind.
+		block := make(chan struct{})
+		c.mu.Lock()
+		c.body = func(ctx context.Context, n int) error { <-block; return nil }
+		c.mu.Unlock()
+		go func() { _ = r.Load(context.Background()) }()
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		require.ErrorIs(t, r.Load(ctx), context.DeadlineExceeded)
+		close(block)
+		sleep(time.Hour)
+		require.Equal(t, 4, c.count(), "no reload for a Load that gave up")
+		require.NoError(t, stop())
+	})
+}
+
+// A Load queued for a Run that returns before serving it runs the reload
+// itself.
+func TestLoadOutlivesItsRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				<-ctx.Done()
+				<-block
+				return ctx.Err()
+			}
+			return nil
+		}}
+		r := newReloader(t, c.fn, reloader.Config{Debounce: -1})
+		stop := start(t, r)
+		r.Trigger()
+		synctest.Wait()
+		loaded := make(chan error, 1)
+		go func() { loaded <- r.Load(context.Background()) }()
+		synctest.Wait()
+		stopped := make(chan error, 1)
+		go func() { stopped <- stop() }()
+		synctest.Wait()
+		close(block)
+		require.NoError(t, <-stopped)
+		require.NoError(t, <-loaded)
+		require.Equal(t, 2, c.count())
+		st := r.Stats()
+		require.EqualValues(t, 1, st.Canceled)
+		require.EqualValues(t, 1, st.Loads)
+	})
+}
+
+func TestLoadContainsPanicAndGoexit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := 0
+		r := newReloader(t, func(context.Context) error {
+			n++
+			if n == 1 {
+				panic("boom")
+			}
+			runtime.Goexit()
+			return nil
+		}, reloader.Config{})
+		err := r.Load(context.Background())
+		var pe *reloader.PanicError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, "boom", pe.Value)
+		require.ErrorIs(t, r.Load(context.Background()), reloader.ErrGoexit)
+		st := r.Stats()
+		require.EqualValues(t, 2, st.Failures)
+		require.EqualValues(t, 1, st.Panics)
+	})
+}
+
+// The logger is looked up when a record is written: a slog.SetDefault after
+// New is honoured, with its handler's level.
+func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	synctest.Test(t, func(t *testing.T) {
+		c := calls{body: func(ctx context.Context, n int) error {
+			if n == 0 {
+				return errors.New("down")
+			}
+			<-ctx.Done()
+			return ctx.Err()
+		}}
+		r, err := reloader.New(c.fn, reloader.Config{Name: "subs", Debounce: -1, MinInterval: -1, RetryBackoff: time.Second})
+		require.NoError(t, err)
+		var buf logtest.Buffer
+		slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+		stop := start(t, r)
+		require.EqualError(t, r.TriggerWait(context.Background()), "down")
+		sleep(time.Minute) // the retry blocks until Run ends: canceled, at debug level
+		require.NoError(t, stop())
+		require.EqualValues(t, 1, r.Stats().Canceled)
+		logs := buf.String()
+		require.Contains(t, logs, `level=ERROR msg="reload failed" component=reloader name=subs result=error error=down`)
+		require.NotContains(t, logs, "reload canceled", "the handler's level filters debug records")
+		require.NotContains(t, logs, "error=<nil>")
+	})
+}
+
+func TestStatsMarshalJSON(t *testing.T) {
+	b, err := json.Marshal(reloader.Stats{Failures: 2, LastError: errors.New("upstream unavailable")})
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	require.Equal(t, "upstream unavailable", m["LastError"])
+	require.EqualValues(t, 2, m["Failures"])
+	b, err = json.Marshal(reloader.Stats{})
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"LastError":null`)
 }

@@ -2,42 +2,52 @@ package reloader
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math"
 	"runtime/debug"
 	"time"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
-// Run drives the reloader until ctx ends: it watches the triggers, starts
-// each reload on a goroutine of its own when the debounce, MaxDelay,
-// MinInterval and retry rules allow, and retries failed reloads. At most one
-// reload runs at a time.
+// Run drives the reloader until ctx ends: it watches the triggers and Load
+// calls, starts each reload on a goroutine of its own when the debounce,
+// MaxDelay, MinInterval and retry rules allow, and retries failed reloads.
+// At most one reload runs at a time.
 //
 // When ctx ends, Run stops its timer, cancels the running reload's context,
 // waits for that reload (and its OnError call) to return, answers pending
-// TriggerWait calls with ErrStopped, and returns ctx.Err(). A Reloader runs
-// once: Run returns ErrRunning while another Run is active and ErrStopped
-// after one has returned.
+// TriggerWait calls with ErrStopped, and returns nil. Run returns ErrRunning
+// at once while another Run is active, and never another error.
+//
+// Run may be called again after it returned, so a supervisor can restart
+// it: triggers made in between are served by the next Run, a retry that was
+// pending (or a reload canceled by the end of ctx) is made by it, and
+// MinInterval counts from the last reload of the earlier Run. A Run called
+// while a Load runs a reload of its own waits for that reload first.
 func (r *Reloader) Run(ctx context.Context) error {
-	if !r.state.CompareAndSwap(stateIdle, stateRunning) {
-		if r.state.Load() == stateRunning {
-			return ErrRunning
-		}
-		return ErrStopped
+	if !r.lockUnlessLoading(ctx) {
+		return nil
 	}
-	s := &scheduler{r: r, done: make(chan result, 1)}
+	if r.mode == modeRunning {
+		r.mu.Unlock()
+		return ErrRunning
+	}
+	r.mode = modeRunning
+	r.mu.Unlock()
+	s := &r.sched
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
+	s.armed = time.Time{}
 	defer s.timer.Stop()
 
-	// Triggers made before Run count as arriving now.
+	// Triggers made while no Run was active count as arriving now.
+	s.pendingSince, s.lastTrigger = time.Time{}, time.Time{}
 	s.observe(time.Now())
 	for {
-		if err := ctx.Err(); err != nil {
-			return s.stop(ctx)
+		if ctx.Err() != nil {
+			return s.stop()
 		}
 		now := time.Now()
 		if due, ok := s.due(); ok && !due.After(now) {
@@ -47,7 +57,7 @@ func (r *Reloader) Run(ctx context.Context) error {
 		s.arm(now)
 		select {
 		case <-ctx.Done():
-			return s.stop(ctx)
+			return s.stop()
 		case <-r.wake:
 			s.observe(time.Now())
 		case <-s.timer.C:
@@ -58,43 +68,50 @@ func (r *Reloader) Run(ctx context.Context) error {
 	}
 }
 
-// scheduler is the state of one Run, owned by Run's goroutine.
+// scheduler is the reload state of a Reloader, owned by the active Run's
+// goroutine (or by a Load that runs a reload itself). The retry and
+// rate-limit state outlives a Run, so that a restarted Run honours them.
 type scheduler struct {
 	r     *Reloader
-	timer *time.Timer
-	armed time.Time // when timer fires; zero when stopped
+	timer *time.Timer // the active Run's
+	armed time.Time   // when timer fires; zero when stopped
 
 	// Unserved triggers (seq > r.served) as seen by Run: the time it first
 	// noticed one and the time it last noticed one.
 	pendingSince time.Time
 	lastTrigger  time.Time
+	load         bool // a Load call waits for a reload
 
-	retry    bool      // the latest reload failed
+	retry    bool      // the latest reload failed or was canceled
 	retryAt  time.Time // earliest start of the retry
 	failures int       // consecutive failures
 
 	lastStart time.Time // start of the latest reload; zero before the first
 	inFlight  bool
-	batch     []*waiter // TriggerWait calls answered by the running reload
+	batch     []*waiter // TriggerWait and Load calls answered by the running reload
 	done      chan result
 }
 
-// result is what a reload goroutine hands back to Run.
+// result is what a reload goroutine hands back.
 type result struct {
 	err      error
 	end      time.Time
-	canceled bool // failed because Run's context ended
+	canceled bool // failed because the Run's or Load's context ended
 }
 
-// observe records that Run noticed, at now, that triggers may be pending.
+// observe records that Run noticed, at now, that triggers or Load calls may
+// be pending.
 func (s *scheduler) observe(now time.Time) {
-	if s.r.seq.Load() == s.r.served.Load() {
-		return // already served by a reload that started after it
+	r := s.r
+	r.mu.Lock()
+	s.load = len(r.loads) > 0
+	r.mu.Unlock()
+	if r.seq.Load() != r.served.Load() {
+		if s.pendingSince.IsZero() {
+			s.pendingSince = now
+		}
+		s.lastTrigger = now
 	}
-	if s.pendingSince.IsZero() {
-		s.pendingSince = now
-	}
-	s.lastTrigger = now
 	s.setPending()
 }
 
@@ -102,6 +119,9 @@ func (s *scheduler) observe(now time.Time) {
 func (s *scheduler) due() (time.Time, bool) {
 	if s.inFlight {
 		return time.Time{}, false
+	}
+	if s.load {
+		return time.Time{}, true // Load waits for neither Debounce nor MinInterval
 	}
 	cfg := &s.r.cfg
 	var at time.Time
@@ -142,21 +162,55 @@ func (s *scheduler) arm(now time.Time) {
 	s.armed = due
 }
 
-// start begins a reload at now.
+// start begins a reload for Run at now, unless nothing is left to serve (a
+// Load that asked for it gave up).
 func (s *scheduler) start(ctx context.Context, now time.Time) {
+	if !s.begin(now, false) {
+		return
+	}
+	go s.reload(ctx, now)
+}
+
+// loadNow runs a reload for a Load while no Run is active, and returns its
+// error.
+func (s *scheduler) loadNow(ctx context.Context) error {
+	now := time.Now()
+	s.begin(now, true)
+	go s.reload(ctx, now)
+	res := <-s.done
+	s.finish(res)
+	return res.err
+}
+
+// begin does the bookkeeping of a reload starting at now: it takes the
+// TriggerWait and Load calls it answers and marks the pending triggers
+// served. It reports false, and starts nothing, when there is nothing to
+// serve and load is false.
+func (s *scheduler) begin(now time.Time, load bool) bool {
 	r := s.r
 	r.mu.Lock()
 	seq := r.seq.Load()
-	s.batch, r.waiters = r.waiters, nil
+	n := seq - r.served.Load() // triggers this reload serves
+	load = load || len(r.loads) > 0
 	retry := s.retry
-	if retry {
+	if !load && !retry && n == 0 {
+		r.mu.Unlock()
+		s.pendingSince, s.load = time.Time{}, false
+		s.setPending()
+		return false
+	}
+	s.batch = append(r.waiters, r.loads...)
+	r.waiters, r.loads = nil, nil
+	switch {
+	case load:
+		r.stats.Loads++
+	case retry:
 		r.stats.Retries++
 	}
 	r.mu.Unlock()
 
-	n := seq - r.served.Load() // triggers this reload serves
 	switch {
-	case retry:
+	case retry || load:
 		r.coalesced.Add(n)
 	case n > 0:
 		r.coalesced.Add(n - 1)
@@ -166,52 +220,55 @@ func (s *scheduler) start(ctx context.Context, now time.Time) {
 		m.latency.Observe(now.Sub(s.pendingSince).Seconds())
 	}
 	s.pendingSince = time.Time{}
-	s.retry = false
+	s.retry, s.load = false, false
 	s.lastStart = now
 	s.inFlight = true
 	s.setPending()
 	if m := r.met; m != nil {
 		m.inFlight.Set(1)
 	}
-	go s.reload(ctx, now)
+	return true
 }
 
-// reload runs the reload function once and reports to Run. It runs on its
-// own goroutine, so that Run keeps watching triggers and ctx meanwhile.
-func (s *scheduler) reload(runCtx context.Context, start time.Time) {
+// reload runs the reload function once and reports to s.done. It runs on
+// its own goroutine, so that Run keeps watching triggers and ctx meanwhile
+// and a runtime.Goexit in fn ends only this goroutine.
+func (s *scheduler) reload(parent context.Context, start time.Time) {
 	r := s.r
 	var res result
 	// Deferred first so that it runs last, even when fn or OnError calls
 	// runtime.Goexit.
 	defer func() { s.done <- res }()
 
-	ctx, cancel := runCtx, context.CancelFunc(func() {})
+	ctx, cancel := parent, context.CancelFunc(func() {})
 	if r.cfg.Timeout > 0 {
-		ctx, cancel = context.WithTimeout(runCtx, r.cfg.Timeout)
+		ctx, cancel = context.WithTimeout(parent, r.cfg.Timeout)
 	}
 	defer cancel()
 
 	returned := false
 	defer func() {
 		if !returned {
-			res.err = &PanicError{Value: recover(), Stack: debug.Stack()}
+			// recover returns nil only for runtime.Goexit: panic(nil)
+			// recovers as a *runtime.PanicNilError.
+			if v := recover(); v != nil {
+				res.err = &PanicError{Value: v, Stack: debug.Stack()}
+			} else {
+				res.err = ErrGoexit
+			}
 		}
 		res.end = time.Now()
-		res.canceled = res.err != nil && runCtx.Err() != nil && !isPanic(res.err)
+		res.canceled = returned && res.err != nil && parent.Err() != nil
 		r.record(res, res.end.Sub(start))
 	}()
 	res.err = r.fn(ctx)
 	returned = true
 }
 
-func isPanic(err error) bool {
-	var pe *PanicError
-	return errors.As(err, &pe)
-}
-
 // record counts a finished reload, logs a failure and calls OnError.
 func (r *Reloader) record(res result, d time.Duration) {
 	label := resultSuccess
+	pe, _ := res.err.(*PanicError)
 	r.mu.Lock()
 	st := &r.stats
 	st.Reloads++
@@ -229,7 +286,7 @@ func (r *Reloader) record(res result, d time.Duration) {
 		st.Failures++
 		st.ConsecutiveFailures++
 		label = resultError
-		if isPanic(res.err) {
+		if pe != nil {
 			st.Panics++
 			label = resultPanic
 		}
@@ -246,23 +303,18 @@ func (r *Reloader) record(res result, d time.Duration) {
 		}
 	}
 
+	attrs := []slog.Attr{slog.String(logattr.Result, label), slog.Any(logattr.Error, res.err), slog.Duration("duration", d)}
 	switch label {
 	case resultSuccess:
 		return
 	case resultCanceled:
-		r.log.Debug("reloader: reload cancelled", slog.Any("error", res.err), slog.Duration("duration", d))
+		r.log(slog.LevelDebug, "reload canceled", attrs...)
 		return
 	case resultPanic:
-		pe, _ := res.err.(*PanicError)
-		var stack []byte
-		if pe != nil {
-			stack = pe.Stack
-		}
-		r.log.Error("reloader: reload panicked", slog.Any("error", res.err),
-			slog.Int("consecutive_failures", consecutive), slog.String("stack", string(stack)))
+		pa := logattr.PanicAttrs(pe.Value, pe.Stack)
+		r.log(slog.LevelError, "reload panicked", append(attrs, slog.Int("consecutive_failures", consecutive), pa[0], pa[1])...)
 	default:
-		r.log.Error("reloader: reload failed", slog.Any("error", res.err),
-			slog.Int("consecutive_failures", consecutive), slog.Duration("duration", d))
+		r.log(slog.LevelError, "reload failed", append(attrs, slog.Int("consecutive_failures", consecutive))...)
 	}
 	r.callOnError(res.err)
 }
@@ -278,21 +330,25 @@ func (r *Reloader) callOnError(err error) {
 			return
 		}
 		v := recover()
+		if v == nil {
+			v = "runtime.Goexit"
+		}
 		r.mu.Lock()
 		r.stats.CallbackPanics++
 		r.mu.Unlock()
 		if m := r.met; m != nil {
 			m.callbackPanics.Inc()
 		}
-		r.log.Error("reloader: OnError panicked", slog.Any("panic", v),
-			slog.String("stack", string(debug.Stack())))
+		pa := logattr.PanicAttrs(v, nil)
+		r.log(slog.LevelError, "OnError panicked", pa[0], pa[1])
 	}()
 	r.cfg.OnError(err)
 	returned = true
 }
 
-// finish handles a reload's result on Run's goroutine: it answers the
-// TriggerWait calls the reload served and schedules a retry after a failure.
+// finish handles a reload's result: it answers the TriggerWait and Load
+// calls the reload served and schedules a retry after a failure, or after a
+// cancellation (for the next Run).
 func (s *scheduler) finish(res result) {
 	s.inFlight = false
 	if m := s.r.met; m != nil {
@@ -306,7 +362,8 @@ func (s *scheduler) finish(res result) {
 	case res.err == nil:
 		s.failures = 0
 	case res.canceled:
-		// Run is ending; nothing to retry.
+		// What it was to load is still to be loaded, by the next Run.
+		s.retry, s.retryAt = true, res.end
 	default:
 		cfg := &s.r.cfg
 		s.retry = true
@@ -326,31 +383,36 @@ func (s *scheduler) setPending() {
 	if m == nil {
 		return
 	}
-	if !s.inFlight && (s.retry || !s.pendingSince.IsZero()) {
+	if !s.inFlight && (s.retry || s.load || !s.pendingSince.IsZero()) {
 		m.pending.Set(1)
 	} else {
 		m.pending.Set(0)
 	}
 }
 
-// stop ends Run: it waits for the running reload, then answers every
-// TriggerWait still waiting with ErrStopped.
-func (s *scheduler) stop(ctx context.Context) error {
+// stop ends Run: it waits for the running reload, answers every TriggerWait
+// still waiting with ErrStopped, hands the Load calls back to their callers
+// and leaves the Reloader idle.
+func (s *scheduler) stop() error {
 	s.timer.Stop()
 	if s.inFlight {
 		s.finish(<-s.done)
 	}
+	s.load = false
 	r := s.r
 	r.mu.Lock()
-	r.state.Store(stateStopped)
-	ws := r.waiters
-	r.waiters = nil
+	r.mode = modeIdle
+	ws, ls := r.waiters, r.loads
+	r.waiters, r.loads = nil, nil
 	r.mu.Unlock()
 	for _, w := range ws {
 		w.ch <- ErrStopped
 	}
+	for _, w := range ls {
+		w.ch <- errRetry
+	}
 	if m := r.met; m != nil {
 		m.pending.Set(0)
 	}
-	return ctx.Err()
+	return nil
 }

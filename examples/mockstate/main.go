@@ -93,7 +93,9 @@ func run() error {
 	wg.Add(1)
 	go func() { // the cleanup loop: ends when ctx does
 		defer wg.Done()
-		_ = store.Run(ctx)
+		if err := store.Run(ctx); err != nil { // nil when ctx ends
+			fmt.Fprintln(os.Stderr, "cleanup loop:", err)
+		}
 	}()
 
 	for w := range 2 { // writers: random walks on the live contracts

@@ -1,6 +1,7 @@
-// Command reloader shows a reloader coalescing a burst of triggers into one
-// reload, MaxDelay bounding a continuous stream of triggers, and a failed
-// reload being retried. It finishes by itself in about three seconds.
+// Command reloader shows a reloader loading once at startup, coalescing a
+// burst of triggers into one reload, MaxDelay bounding a continuous stream
+// of triggers, and a failed reload being retried. It finishes by itself in
+// about three seconds.
 //
 //	go run ./examples/reloader
 package main
@@ -43,7 +44,7 @@ func run() error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if call == 2 {
+		if call == 3 {
 			return errors.New("upstream returned 503")
 		}
 		return nil
@@ -66,6 +67,13 @@ func run() error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+
+	// 0. Load once before serving: the reload runs now and its error is
+	// returned (no debounce, no Run needed).
+	fmt.Printf("%s  startup Load\n", since())
+	if err := r.Load(ctx); err != nil {
+		return fmt.Errorf("startup load: %w", err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
 
@@ -104,11 +112,11 @@ func run() error {
 	}
 
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := <-done; err != nil { // nil when its context ends
 		return err
 	}
 	st := r.Stats()
-	fmt.Printf("\ntriggers %d, reloads %d (retries %d, failures %d), coalesced %d\n",
-		st.Triggers, st.Reloads, st.Retries, st.Failures, st.Coalesced)
+	fmt.Printf("\ntriggers %d, reloads %d (loads %d, retries %d, failures %d), coalesced %d\n",
+		st.Triggers, st.Reloads, st.Loads, st.Retries, st.Failures, st.Coalesced)
 	return nil
 }

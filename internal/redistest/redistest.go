@@ -62,25 +62,38 @@ func Addr(tb testing.TB) string {
 // so it also works where a server requires no AUTH but a client is not at
 // hand.
 func Ping(addr string, timeout time.Duration) error {
+	line, err := ping(addr, timeout)
+	if err == nil && line != "+PONG" {
+		err = fmt.Errorf("redistest: PING answered %q", line)
+	}
+	return err
+}
+
+// ping sends PING and returns the first line of the answer.
+func ping(addr string, timeout time.Duration) (string, error) {
 	c, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer c.Close()
 	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return err
+		return "", err
 	}
 	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
+		return "", err
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// serving reports whether the server at addr answers commands: PONG, or
+// NOAUTH from a server started with --requirepass.
+func serving(addr string, timeout time.Duration) error {
+	line, err := ping(addr, timeout)
+	if err == nil && line != "+PONG" && !strings.HasPrefix(line, "-NOAUTH") {
+		err = fmt.Errorf("PING answered %q", line)
 	}
-	if line = strings.TrimRight(line, "\r\n"); line != "+PONG" {
-		return fmt.Errorf("redistest: PING answered %q", line)
-	}
-	return nil
+	return err
 }
 
 // unavailable skips the test, or fails it under CI.
@@ -108,10 +121,11 @@ type Server struct {
 }
 
 // Start starts a redis-server on a free loopback port with no persistence
-// (--port N --bind 127.0.0.1 --save ” --appendonly no, then args), waits
-// until it answers PING, and arranges for it to be killed when the test ends.
-// When the redis-server binary is missing the test is skipped (failed under
-// CI) with a message saying how to install it.
+// (--port N --bind 127.0.0.1 --save "" --appendonly no, then args), waits
+// until it answers PING (PONG, or NOAUTH when args set a password), and
+// arranges for it to be killed when the test ends. When the redis-server
+// binary is missing the test is skipped (failed under CI) with a message
+// saying how to install it.
 func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -211,7 +225,7 @@ func (s *Server) start() error {
 	s.cmd, s.exited = cmd, exited
 	deadline := time.Now().Add(startTimeout)
 	for {
-		err := Ping(s.addr, 200*time.Millisecond)
+		err := serving(s.addr, 200*time.Millisecond)
 		if err == nil {
 			return nil
 		}

@@ -91,8 +91,48 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 // appendIST appends t as RFC 3339 in IST with up to nine fraction digits
 // (trailing zeros trimmed), e.g. 2025-12-01T10:15:30.125+05:30.
 func appendIST(b []byte, t time.Time) []byte {
-	b = t.UTC().Add(istOffset).AppendFormat(b, "2006-01-02T15:04:05.999999999")
+	t = t.UTC().Add(istOffset)
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		// Outside RFC 3339's four-digit years; time.Time's own form.
+		return append(t.AppendFormat(b, "2006-01-02T15:04:05.999999999"), "+05:30"...)
+	}
+	hour, minute, second := t.Clock()
+	b = append4(b, year)
+	b = append(b, '-')
+	b = append2(b, int(month))
+	b = append(b, '-')
+	b = append2(b, day)
+	b = append(b, 'T')
+	b = append2(b, hour)
+	b = append(b, ':')
+	b = append2(b, minute)
+	b = append(b, ':')
+	b = append2(b, second)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
 	return append(b, "+05:30"...)
+}
+
+// append2 appends n (0 to 99) as two digits.
+func append2(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
+}
+
+// append4 appends n (0 to 9999) as four digits.
+func append4(b []byte, n int) []byte {
+	return append2(append2(b, n/100), n%100)
 }
 
 // appendFloat appends f as a JSON number in its shortest exact form, in
@@ -102,8 +142,14 @@ func appendFloat(b []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(b, "null"...)
 	}
+	abs := math.Abs(f)
+	if abs >= 1e-4 && abs < 1e15 {
+		if b, ok := appendFewDecimals(b, f); ok {
+			return b
+		}
+	}
 	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
 	}
 	b = strconv.AppendFloat(b, f, format, -1, 64)
@@ -115,6 +161,41 @@ func appendFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
+}
+
+// appendFewDecimals appends f in the 'f' form with at most two decimals,
+// if f is the float nearest to such a decimal, and reports whether it did.
+// It writes the same digits as strconv.AppendFloat(b, f, 'f', -1, 64), in a
+// fraction of its time, for the prices a feed sends (multiples of a tick
+// size). Why it is exact: with v = round(f·10^d) an integer below 2^53 and
+// 10^d exact, v/10^d == f means IEEE division, which rounds correctly, takes
+// the decimal v·10^-d to f, as a correct parser does; and the smallest such
+// d gives the fewest digits.
+func appendFewDecimals(b []byte, f float64) ([]byte, bool) {
+	scale := 1.0 // 10^d, exact
+	for d := 0; d <= 2; d, scale = d+1, scale*10 {
+		v := math.Round(f * scale)
+		if v/scale != f || math.Abs(v) >= 1<<53 {
+			continue
+		}
+		if v < 0 {
+			b = append(b, '-')
+			v = -v
+		}
+		u := uint64(v)
+		p := uint64(scale)
+		b = strconv.AppendUint(b, u/p, 10)
+		if d > 0 {
+			b = append(b, '.')
+			frac := u % p
+			for p /= 10; p > 0; p /= 10 {
+				b = append(b, byte('0'+frac/p))
+				frac %= p
+			}
+		}
+		return b, true
+	}
+	return b, false
 }
 
 const hexDigits = "0123456789abcdef"

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +269,47 @@ func TestAppendPayloadAllocatesNothing(t *testing.T) {
 	buf := make([]byte, 0, 1024)
 	if n := testing.AllocsPerRun(100, func() { buf = redispub.AppendPayload(buf[:0], &tk) }); n != 0 {
 		t.Errorf("AppendPayload allocates %v times per tick, want 0", n)
+	}
+}
+
+// The fast path for few decimals writes what strconv writes.
+func TestPayloadNumbersMatchStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	values := []float64{0.05, 0.1, 0.3, 1.5, 100, 182.35, 24000, 99999.95, 1e-4, 0.0001, 0.00041, 123456789.1234, 1e15 - 0.5, -3.42}
+	for range 200000 {
+		scale := math.Pow10(r.IntN(6))
+		values = append(values,
+			math.Round(r.Float64()*1e6*scale)/scale,  // a price with up to 5 decimals
+			r.NormFloat64()*math.Pow10(r.IntN(20)-8), // anything
+			float64(r.IntN(2_000_000))*0.05)          // a multiple of a tick size
+	}
+	for _, f := range values {
+		tk := ticker.Tick{Token: 1, LastPrice: f}
+		p := string(redispub.AppendPayload(nil, &tk))
+		got := p[strings.Index(p, `"ltp":`)+6 : strings.Index(p, `,"change"`)]
+		want := strconv.FormatFloat(f, 'f', -1, 64)
+		if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+			want = strings.Replace(strconv.FormatFloat(f, 'e', -1, 64), "e-0", "e-", 1)
+		}
+		if got != want {
+			t.Fatalf("%v written as %s, strconv writes %s", f, got, want)
+		}
+	}
+}
+
+// The package documentation shows the sample the encoder writes.
+func TestDocShowsSample(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	i, j := strings.Index(doc, "//\t{\"v\":1"), strings.Index(doc, "// (on the wire")
+	if i < 0 || j < i {
+		t.Fatal("no sample payload in doc.go")
+	}
+	shown := strings.NewReplacer("//\t", "", "\n", "", " ", "", "//", "").Replace(doc[i:j])
+	if shown != sample {
+		t.Errorf("doc.go shows\n%s\nthe encoder writes\n%s", shown, sample)
 	}
 }

@@ -22,7 +22,7 @@ func newMetrics(reg prometheus.Registerer, name string) (*metrics, error) {
 	}
 	m := &metrics{
 		payloadBytes: prometheus.NewCounter(opts("payload_bytes_total",
-			"Bytes of JSON payload sent to Redis (latest-value hash writes included).")),
+			"Bytes of JSON payload in pipelines Redis accepted (latest-value hash writes included).")),
 		commandsFailed: prometheus.NewCounter(opts("command_failures_total",
 			"Redis commands of a pipeline that returned an error.")),
 		callbackPanics: prometheus.NewCounter(opts("callback_panics_total",

@@ -540,3 +540,62 @@ func TestPublishEmptyBatch(t *testing.T) {
 		t.Errorf("Publish(nil) = %v", err)
 	}
 }
+
+// Publish may be called from several goroutines at once; each batch
+// arrives whole and uncorrupted.
+func TestPublishConcurrent(t *testing.T) {
+	c := newClient(t, redistest.Addr(t))
+	pre := prefix(t)
+	p := newPublisher(t, c, redispub.Config{Prefix: pre, LatestKey: pre + "latest"})
+	t.Cleanup(func() { c.Del(context.Background(), pre+"latest") })
+	ps := subscribe(t, c, false, pre+"NIFTY", pre+"BANKNIFTY")
+	const writers, batches = 4, 20
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			ins := chain([]string{"NIFTY", "BANKNIFTY"}[w%2], uint32(1000*(w+1)))
+			for n := range batches {
+				var b []ticker.Tick
+				for i, in := range ins {
+					b = append(b, tickOf(in, n*10+i))
+				}
+				if err := publish(p, b); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := receive(t, ps, writers*batches*4)
+	// Per token, the ticks arrive in the order their writer sent them.
+	// tickOf(in, n) has LastPrice 100+n, and batch k sends n = 10k + index.
+	next := map[uint32]int{}
+	for _, ms := range got {
+		for _, m := range ms {
+			tk := m.Tick
+			n := int(tk.LastPrice) - 100
+			want, seen := next[tk.Token]
+			if !seen {
+				want = n % 10 // the first batch's
+			}
+			if n != want {
+				t.Fatalf("token %d: tick %d arrived, want %d", tk.Token, n, want)
+			}
+			next[tk.Token] = n + 10
+		}
+	}
+	if len(next) != writers*4 {
+		t.Errorf("ticks of %d tokens arrived, want %d", len(next), writers*4)
+	}
+	for token, n := range next {
+		if n/10 != batches {
+			t.Errorf("token %d: %d ticks arrived, want %d", token, n/10, batches)
+		}
+	}
+}

@@ -58,9 +58,8 @@ func Addr(tb testing.TB) string {
 }
 
 // Ping sends PING to the Redis at addr over a new connection and reports an
-// error unless it answers PONG within timeout. Ping needs no client library,
-// so it also works where a server requires no AUTH but a client is not at
-// hand.
+// error unless it answers PONG within timeout. It speaks the protocol
+// itself, so this package needs no Redis client library.
 func Ping(addr string, timeout time.Duration) error {
 	line, err := ping(addr, timeout)
 	if err == nil && line != "+PONG" {

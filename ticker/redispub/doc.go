@@ -1,0 +1,122 @@
+// Package redispub implements a ticker.Publisher that sends ticks to Redis:
+// by pub/sub (PUBLISH, or SPUBLISH for Redis Cluster) or into streams
+// (XADD), optionally keeping the latest tick of every instrument in a hash.
+// Each tick becomes a small JSON object, documented below for consumers in
+// any language; Decode reads it back in Go.
+//
+//	client := redis.NewClient(&redis.Options{
+//		Addr:                  "127.0.0.1:6379",
+//		ContextTimeoutEnabled: true, // required: Publish honours its deadline
+//		MaxRetries:            -1,   // the engine's breaker decides about retries
+//		DialerRetries:         1,
+//	})
+//	pub, err := redispub.New(redispub.Config{Client: client, LatestKey: "ticks:latest"})
+//	// pass pub as ticker.Config.Publisher
+//
+// By default a tick is published to the channel "ticks:" + its underlying
+// ("ticks:NIFTY", "ticks:BANKNIFTY"); a tick whose Instrument is nil goes to
+// "ticks:unknown" (Prefix + Fallback). Config.Prefix changes the prefix and
+// Config.Channel names the channel of each tick. No hash and no stream are
+// written unless configured; a stream keeps about DefaultStreamMaxLen
+// entries.
+//
+// # Batches and errors
+//
+// Publish sends one batch as one pipeline: a command per tick, then, with
+// LatestKey, one HSET of every tick's payload. It returns when Redis has
+// answered or the context has ended; an error is a *PublishError that counts
+// the failed commands and wraps the first one's cause: a Redis error reply
+// (NOAUTH, OOM, ...), a network error (connection refused) or the context's
+// error. A pipeline is not a transaction: commands before a failure may have
+// taken effect.
+//
+// # Client settings
+//
+// Config.Client may be any redis.UniversalClient. A go-redis client must be
+// made with ContextTimeoutEnabled, or it would hold a batch until its own
+// ReadTimeout (3 s by default) whatever the batch's deadline; New refuses
+// one without it. go-redis also retries a failed pipeline (MaxRetries, 3)
+// and redials (DialerRetries, 5 attempts 100 ms apart): against a server
+// that is down, a Publish then takes seconds before it fails, where with
+// MaxRetries -1 and DialerRetries 1 it fails in milliseconds. Under a
+// ticker.Engine, whose breaker and catch-up handle failures, prefer the
+// latter.
+//
+// # Modes
+//
+//   - Pub/sub (the default): PUBLISH per tick; subscribers SUBSCRIBE (or
+//     PSUBSCRIBE "ticks:*"). Delivery is at most once: a subscriber that is
+//     away misses ticks, which the latest-value hash and streams make up for.
+//   - Sharded (Config.Sharded): SPUBLISH per tick; subscribers SSUBSCRIBE.
+//     Redis 7 or newer; on a Cluster a message stays within the shard that
+//     owns its channel.
+//   - Streams (Config.Stream): XADD <channel name> MAXLEN ~ N * data
+//     <payload> per tick. Consumers read with XREAD (BLOCK for live data,
+//     from an ID to replay) or consumer groups.
+//   - Latest-value hash (Config.LatestKey, with any of the above): field =
+//     the token in decimal, value = the latest payload. A consumer that
+//     starts late reads HGETALL, then follows the channels.
+//
+// # Payload, version 1
+//
+// A payload is one JSON object in UTF-8. Sample (a call option):
+//
+//	{"v":1,"token":3688442301,"symbol":"NIFTY25D3024000CE","exchange":"NFO",
+//	 "underlying":"NIFTY","kind":"call","strike":24000,"expiry":"2025-12-30",
+//	 "ltp":182.35,"change":-3.42,"volume":1234500,"oi":5678925,
+//	 "bid":182.3,"bid_qty":750,"ask":182.4,"ask_qty":1125,
+//	 "iv":0.1432,"delta":0.5213,"gamma":0.00041,"theta":-12.87,"vega":8.93,
+//	 "ts":"2025-12-01T10:15:30.123456789+05:30","mock":true}
+//
+// (on the wire it is one line with no spaces). The fields, in the order they
+// are written:
+//
+//	v           integer  always; the payload version, 1. A consumer must
+//	                     refuse (or skip) a version it does not know.
+//	token       integer  always; the broker's instrument token, 1 to 2^32-1.
+//	symbol      string   with the instrument; trading symbol.
+//	exchange    string   with the instrument; e.g. "NSE", "NFO".
+//	underlying  string   with the instrument; e.g. "NIFTY"; an index or a
+//	                     stock names itself.
+//	kind        string   with the instrument; "index", "equity", "future",
+//	                     "call", "put" (or "unknown").
+//	strike      number   options only; strike price in rupees.
+//	expiry      string   futures and options; expiry date, "YYYY-MM-DD",
+//	                     a calendar date in IST.
+//	ltp         number   always; last traded price in rupees (0 before the
+//	                     first trade).
+//	change      number   always; change from the previous close, percent.
+//	volume      integer  always; cumulative traded volume of the day.
+//	oi          integer  always; open interest (0 for an index or stock).
+//	bid         number   always; best bid price in rupees, 0 when none.
+//	bid_qty     integer  always; quantity at the best bid.
+//	ask         number   always; best ask price in rupees, 0 when none.
+//	ask_qty     integer  always; quantity at the best ask.
+//	iv          number   options only; implied volatility, annualised, as a
+//	                     fraction (0.1432 = 14.32%).
+//	delta       number   options only; per rupee of the underlying.
+//	gamma       number   options only.
+//	theta       number   options only; rupees per calendar day.
+//	vega        number   options only; rupees per percentage point of IV.
+//	ts          string   when the tick has one; exchange time, RFC 3339 in
+//	                     IST (+05:30) with up to nine fraction digits,
+//	                     trailing zeros (and an all-zero fraction) left out.
+//	mock        boolean  always; true for ticks of the mock source.
+//
+// "With the instrument" fields are left out when the publisher was handed a
+// tick without one (Tick.Instrument nil; the Engine always sets it); such a
+// payload carries the analytics (iv … vega) when any of them is non-zero.
+// Numbers are written in their shortest form that reads back as the same
+// float64 (24000, 182.35, 1e-7); integers have no fraction or exponent.
+// NaN and ±Inf, which JSON cannot hold and the Engine never publishes, are
+// written as null. Version 1 may gain fields: a consumer must ignore keys
+// it does not know; a change that breaks a consumer gets a new version.
+//
+// # Concurrency
+//
+// A Publisher is safe for concurrent use and starts no goroutines; Publish
+// works on its caller's goroutine (where Config.Channel is called too) and
+// reuses its buffers from one batch to the next. Encoding allocates nothing;
+// each command costs the allocation go-redis makes for it (see the
+// package's benchmarks).
+package redispub

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker/bs"
@@ -92,12 +94,23 @@ type MockConfig struct {
 
 // Price formation of the mock, fixed rather than configurable.
 const (
-	mockSpreadFrac = 0.002   // quoted spread as a fraction of the price, at least one tick
-	mockOILots     = 100_000 // open interest, in lots, of an at-the-money contract
-	mockOIMinLots  = 50      // open interest floor far from the money
-	mockVolLots    = 40.0    // mean lots traded per second at the money
-	mockMaxTickDt  = 60.0    // seconds of volume one tick can accumulate at most
-	mockYear       = 365 * 24 * time.Hour
+	mockOILots    = 100_000 // open interest, in lots, of an at-the-money contract when first quoted
+	mockOIMinLots = 50      // open interest floor far from the money
+	mockVolLots   = 40.0    // mean lots traded per second at the money
+	mockMaxTickDt = 60.0    // seconds of volume one tick can accumulate at most
+	mockYear      = 365 * 24 * time.Hour
+	// mockTradingDays is the number of trading days in a year of the
+	// trading-time variance clock (see the MockSource documentation).
+	mockTradingDays = 252
+	// mockOvernight is the share of a trading day's variance that falls
+	// between the close and the next open, and is paid as a gap at the open.
+	mockOvernight = 0.2
+	// mockSpotVolBeta is how strongly the at-the-money level moves against
+	// the index from one session to the next: a 1% fall lifts it by about
+	// mockSpotVolBeta percent (of itself).
+	mockSpotVolBeta = 2.0
+	// mockOIWalk scales how much of the traded lots change open interest.
+	mockOIWalk = 0.5
 	// mockSpotRange bounds how far an underlying may wander from its
 	// reference Spot, as a factor either way: GBM would otherwise let an
 	// extreme volatility or a gap of years between rounds absorb the level
@@ -174,11 +187,11 @@ type MockSource struct {
 	cfg    MockConfig
 	rate   float64 // resolved MockConfig.Rate
 	yield  float64 // resolved MockConfig.DividendYield
-	log    *slog.Logger
 	store  *mockstate.Store[uint32, mockSnap, mockBuilder]
 	met    *mockMetrics
 	pool   sync.Pool // *mockRound
 	maxLen int
+	hours  MarketHours // the session the mock trades in
 	run    atomic.Bool
 
 	mu      sync.Mutex
@@ -197,11 +210,16 @@ var _ Source = (*MockSource)(nil)
 type mockUnderlying struct {
 	spec      UnderlyingSpec
 	gbm       bs.GBM
-	smile     bs.Smile
+	smile     bs.Smile // the session's smile: its ATM level is set at each open
 	spot      float64
-	prevClose float64 // spot at the end of the previous IST day
+	prevClose float64 // spot at the end of the previous session
 	day       calDay  // day of the last step
 	lo, hi    float64 // bounds of spot: the reference Spot ÷ and × mockSpotRange
+	// anchor is the spot at which the session's smile is fixed (sticky
+	// strike): the level of the first step of the session.
+	anchor float64
+	// session is the trading day whose session anchor belongs to.
+	session calDay
 }
 
 // mockInstr is a subscribed instrument; immutable once made.
@@ -211,6 +229,7 @@ type mockInstr struct {
 	kind    bs.Kind // for options
 	cutoff  int64   // expiry instant (15:30 IST on the expiry date) in Unix ns; 0 = never
 	oiScale float64 // per-contract factor of the open interest, in [0.75, 1.25)
+	synth   bool    // listed by Universe for MockConfig.Seed: the mock may roll it
 }
 
 // mockBuilder is the mutable per-instrument state in the store.
@@ -219,7 +238,8 @@ type mockBuilder struct {
 	day       calDay  // IST day of the last tick; volume and prevClose reset when it changes
 	prevClose float64 // last price of the previous day
 	volume    uint64
-	lastNano  int64 // time of the last tick, for the volume accrued since
+	oiLots    float64 // open interest in lots; negative before the first tick
+	lastNano  int64   // time of the last tick, for the volume accrued since
 	tick      Tick
 }
 
@@ -283,13 +303,10 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		cfg:     cfg,
 		rate:    rate,
 		yield:   yield,
-		log:     cfg.Logger,
 		byToken: make(map[uint32]*mockInstr),
+		hours:   MarketHours{Holidays: cfg.Holidays},
 		next:    math.MaxInt64,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6d6f636b)), // "mock"
-	}
-	if m.log == nil {
-		m.log = slog.Default()
 	}
 	names := make(map[string]bool, len(cfg.Underlyings))
 	tokens := make(map[uint32]bool, len(cfg.Underlyings))
@@ -332,7 +349,7 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		MaxSize:    cfg.MaxSize,
 		Expired:    mockExpired,
 		OnEvict:    m.onEvict,
-		Name:       cfg.Name,
+		Name:       cfg.Name + "/state",
 		Logger:     cfg.Logger,
 		Registerer: cfg.Registerer,
 	})
@@ -353,13 +370,22 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 	return m, nil
 }
 
+// logger returns the Logger to write to now (slog.Default() unless one is
+// configured), looked up on every record.
+func (m *MockSource) logger() *slog.Logger { return logattr.Logger(m.cfg.Logger) }
+
+// attrs returns the source's component and name attributes followed by kv.
+func (m *MockSource) attrs(kv ...any) []any {
+	inst := logattr.Instance("ticker", m.cfg.Name)
+	return append([]any{inst[0], inst[1]}, kv...)
+}
+
 // onEvict runs when the store drops an entry. The mock never overfills its
 // store, so an eviction by size means an instrument was lost: say so. It
 // must not take m.mu, since the store calls it from Step and Subscribe.
 func (m *MockSource) onEvict(token uint32, _ *mockSnap, r mockstate.Reason) {
 	if r == mockstate.ReasonSize {
-		m.log.Warn("ticker: mock source state evicted an instrument; it stops ticking",
-			"name", m.cfg.Name, "token", token)
+		m.logger().Warn("state store evicted an instrument; it stops ticking", m.attrs("token", token)...)
 	}
 }
 
@@ -515,6 +541,7 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 	}
 	h := tokenMix(m.cfg.Seed ^ uint64(in.Token)*0x9e3779b97f4a7c15)
 	mi.oiScale = 0.75 + 0.5*float64(h>>11)/(1<<53)
+	mi.synth = (in.Kind.IsOption() || in.Kind == KindFuture) && isSynthetic(m.cfg.Seed, &in)
 	return mi, nil
 }
 
@@ -522,7 +549,7 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 func (m *MockSource) addLocked(mi *mockInstr) {
 	m.byToken[mi.ins.Token] = mi
 	m.store.Seed(mi.ins.Token, func(b *mockBuilder) {
-		*b = mockBuilder{in: mi, day: -1 << 62}
+		*b = mockBuilder{in: mi, day: -1 << 62, oiLots: -1}
 	})
 }
 
@@ -603,6 +630,13 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 	for _, log := range logRoll {
 		log()
 	}
+	if !m.hours.Open(now) {
+		// Outside the session nothing trades: no ticks, volume and open
+		// interest stay as they were.
+		r.subs = nil
+		m.pool.Put(r)
+		return
+	}
 
 	r.now = now
 	r.nano = unixNano(now)
@@ -633,8 +667,7 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 	m.met.ticks.Add(float64(emitted))
 	if invalid > 0 {
 		m.met.invalid.Add(float64(invalid))
-		m.log.Warn("ticker: mock source withheld invalid ticks",
-			"name", m.cfg.Name, "count", invalid, "first", firstErr)
+		m.logger().Warn("withheld invalid ticks", m.attrs("count", invalid, "first", firstErr)...)
 	}
 	if gone > 0 {
 		m.dropMissing()
@@ -647,8 +680,8 @@ func (m *MockSource) deliver(emit func(Tick), t *Tick) (ok bool) {
 		if v := recover(); v != nil {
 			ok = false
 			m.met.panics.Inc()
-			m.log.Error("ticker: mock source emit panicked", "name", m.cfg.Name,
-				"token", t.Token, "panic", v)
+			p := logattr.PanicAttrs(v, debug.Stack())
+			m.logger().Error("emit panicked", m.attrs("token", t.Token, p[0], p[1])...)
 		}
 	}()
 	emit(*t)
@@ -671,16 +704,23 @@ func (m *MockSource) dropMissing() {
 	}
 }
 
-// advanceLocked moves the underlyings to now.
+// advanceLocked moves the underlyings to now on the trading-time variance
+// clock: they move only in the session, by the variance elapsed, and gap at
+// an open by the overnight share. At the first step of a session the smile is
+// re-anchored at the spot (sticky strike within the session) and its
+// at-the-money level moved against the index's change since the previous
+// anchor.
 func (m *MockSource) advanceLocked(now time.Time) {
-	var dt float64
+	var days float64
 	if !m.last.IsZero() && now.After(m.last) {
-		dt = float64(now.Sub(m.last)) / float64(mockYear)
+		days = tradingDays(m.last, now, m.cfg.Holidays, mockOvernight)
 	}
 	if m.last.IsZero() || now.After(m.last) {
 		m.last = now
 	}
+	dt := days / mockTradingDays
 	day := dayOf(now)
+	open := m.hours.Open(now)
 	for i := range m.unders {
 		u := &m.unders[i]
 		if day > u.day {
@@ -696,6 +736,18 @@ func (m *MockSource) advanceLocked(now time.Time) {
 			u.spot = u.hi
 		default:
 			u.spot = next
+		}
+		if open && day != u.session {
+			// A new session: the ATM level moves against the index since
+			// the last anchor, within [½, 2] of the spec's volatility.
+			vol := u.spec.Volatility
+			if u.anchor > 0 {
+				level := u.smile.ATM * math.Exp(-mockSpotVolBeta*math.Log(u.spot/u.anchor))
+				// Pulled a quarter of the way back to the spec's level.
+				vol = min(max(level+0.25*(u.spec.Volatility-level), u.spec.Volatility/2), 2*u.spec.Volatility)
+			}
+			u.smile = bs.DefaultSmile(vol)
+			u.anchor, u.session = u.spot, day
 		}
 	}
 }
@@ -713,10 +765,16 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 	}
 	before := make(map[key]bool)
 	after := make(map[key]bool)
-	expired := 0
+	expired, foreign := 0, 0
 	subs := m.subs[:0:0]
 	for _, mi := range m.subs {
-		isOpt := mi.ins.Kind.IsOption()
+		// Only contracts of the synthetic universe are rolled: for one of
+		// another listing (a real dump) the mock cannot know the next
+		// contracts' tokens and lots.
+		isOpt := mi.ins.Kind.IsOption() && mi.synth
+		if mi.cutoff != 0 && nano >= mi.cutoff && mi.ins.Kind.IsOption() && !mi.synth {
+			foreign++
+		}
 		k := key{mi.under, dayOf(mi.ins.Expiry)}
 		if isOpt {
 			before[k] = true
@@ -770,8 +828,7 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 		})
 		if err != nil {
 			logs = append(logs, func() {
-				m.log.Error("ticker: mock source cannot list next expiries", "name", m.cfg.Name,
-					"underlying", spec.Name, "error", err)
+				m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logattr.Error, err)...)
 			})
 			continue
 		}
@@ -819,22 +876,28 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 		}
 		if full > 0 {
 			logs = append(logs, func() {
-				m.log.Warn("ticker: mock source is full; next-expiry contracts not added",
-					"name", m.cfg.Name, "underlying", spec.Name, "skipped", full, "max_size", m.maxLen)
+				m.logger().Warn("full; next-expiry contracts not added",
+					m.attrs("underlying", spec.Name, "skipped", full, "max_size", m.maxLen)...)
 			})
 		}
 		if refused > 0 {
 			logs = append(logs, func() {
-				m.log.Error("ticker: mock source cannot price next-expiry contracts; not added",
-					"name", m.cfg.Name, "underlying", spec.Name, "skipped", refused, "first", firstErr)
+				m.logger().Error("cannot price next-expiry contracts; not added",
+					m.attrs("underlying", spec.Name, "skipped", refused, "first", firstErr)...)
 			})
 		}
 	}
 	m.met.rolled.Add(float64(rolled))
 	m.setSubsLocked(subs)
+	if foreign > 0 {
+		logs = append(logs, func() {
+			m.logger().Info("expired contracts of another listing not replaced; subscribe their successors from a fresh instrument list",
+				m.attrs("expired", foreign)...)
+		})
+	}
 	return append(logs, func() {
-		m.log.Info("ticker: mock source rolled expiries", "name", m.cfg.Name,
-			"expired", expired, "removed_from_store", removed, "added", rolled)
+		m.logger().Info("rolled expiries", m.attrs(
+			"expired", expired, "removed_from_store", removed, "added", rolled)...)
 	})
 }
 
@@ -860,10 +923,13 @@ type mockRound struct {
 type mockTerm struct {
 	under    int
 	cutoff   int64
-	years    float64
-	term     bs.Term
+	years    float64 // time to expiry on the variance clock, in trading years
+	term     bs.Term // discounting and forward in calendar time
+	scale    float64 // √(trading years / calendar years): turns a trading-time vol into the calendar one
 	atm      float64 // smile level at this expiry
+	anchor   float64 // forward at the session's anchor spot: the smile is sticky to strikes
 	invWidth float64 // 1 / (ATM·√T), T at least a day: standardises moneyness
+	spread   float64 // spread factor of this expiry: wider as expiry nears
 }
 
 // term returns the round's mockTerm for mi's underlying and expiry, making
@@ -882,15 +948,29 @@ func (r *mockRound) term(mi *mockInstr, spot float64) *mockTerm {
 		}
 	}
 	m := r.m
-	years := max(float64(mi.cutoff-r.nano)/float64(mockYear), 0)
-	smile := &m.unders[mi.under].smile
+	// Time to expiry on the trading-time variance clock, in years of
+	// mockTradingDays: the volatility is quoted in trading time.
+	years := TradingYears(r.now, time.Unix(0, mi.cutoff), m.cfg.Holidays)
+	calYears := max(float64(mi.cutoff-r.nano)/float64(mockYear), 0)
+	scale := 1.0
+	if calYears > 0 {
+		scale = math.Sqrt(years / calYears)
+	}
+	u := &m.unders[mi.under]
+	anchor := u.anchor
+	if anchor <= 0 {
+		anchor = spot
+	}
 	r.terms = append(r.terms, mockTerm{
 		under:    mi.under,
 		cutoff:   mi.cutoff,
 		years:    years,
-		term:     bs.NewTerm(spot, years, m.rate, m.yield),
-		atm:      smile.ATMVol(years),
-		invWidth: 1 / (smile.ATM * math.Sqrt(max(years, 1.0/365))),
+		term:     bs.NewTerm(spot, calYears, m.rate, m.yield),
+		scale:    scale,
+		atm:      u.smile.ATMVol(years),
+		anchor:   bs.NewTerm(anchor, calYears, m.rate, m.yield).Forward(),
+		invWidth: 1 / (u.smile.ATM * math.Sqrt(max(years, 1.0/mockTradingDays))),
+		spread:   (1 + 0.5/math.Sqrt(years*mockTradingDays+0.25)),
 	})
 	r.lastTerm = len(r.terms) - 1
 	return &r.terms[r.lastTerm]
@@ -904,7 +984,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 	t := &b.tick
 	last := t.LastPrice
 	if r.day > b.day { // only forward: a step back in time keeps the day's volume
-		b.prevClose = last
+		b.prevClose = last // the previous session's close
 		b.volume = 0
 		b.day = r.day
 	}
@@ -922,6 +1002,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 	u2 := unitFloat(h)
 	h = tokenMix(h)
 	tick := in.TickSize
+	lot := uint64(in.LotSize)
 
 	switch in.Kind {
 	case KindIndex:
@@ -931,35 +1012,42 @@ func (r *mockRound) update(b *mockBuilder) error {
 		}
 	case KindEquity:
 		t.LastPrice = roundTicks(spot, tick) * tick
-		quote(t, spot, tick, h)
-		b.volume += uint64(u1*mockVolLots*dtSec) * uint64(in.LotSize)
+		quote(t, spot, tick, 1, lot, h)
+		b.volume += stochasticLots(u1*mockVolLots*dtSec, u2) * lot
 	default:
 		tm := r.term(mi, spot)
-		und := &m.unders[mi.under]
-		fwd := tm.term.Forward()
-		// Standardised moneyness: how many standard deviations away the
-		// strike is; drives where open interest and volume concentrate.
-		z := math.Log(in.Strike/fwd) * tm.invWidth
-		activity := math.Exp(-0.5 * z * z)
-		var price float64
+		var price, z, activity float64
 		if in.Kind == KindFuture {
-			price = fwd
+			price = tm.term.Forward()
 			activity = 1
 		} else {
-			vol := und.smile.VolAround(tm.atm, fwd, in.Strike, tm.years)
-			g := tm.term.Compute(mi.kind, in.Strike, vol)
+			und := &m.unders[mi.under]
+			vol := und.smile.VolAround(tm.atm, tm.anchor, in.Strike, tm.years)
+			g := tm.term.Compute(mi.kind, in.Strike, vol*tm.scale)
 			price = g.Price
 			t.IV = vol
 			t.Delta = g.Delta
 			t.Gamma = g.Gamma
 			t.Theta = g.Theta / 365
-			t.Vega = g.Vega / 100
+			t.Vega = g.Vega * tm.scale / 100
+			// Standardised moneyness: how many standard deviations away
+			// the strike is; drives where trading concentrates.
+			z = math.Log(in.Strike/tm.term.Forward()) * tm.invWidth
+			activity = math.Exp(-0.5 * z * z)
 		}
 		t.LastPrice = max(roundTicks(price, tick), 1) * tick
-		quote(t, price, tick, h)
-		lots := mockOIMinLots + mockOILots*activity*mi.oiScale*(0.995+0.01*u2)
-		t.OpenInterest = uint64(lots) * uint64(in.LotSize)
-		b.volume += uint64(u1*mockVolLots*(0.02+activity)*dtSec) * uint64(in.LotSize)
+		quote(t, price, tick, tm.spread*(1+0.5*math.Abs(z)), lot, h)
+		// Deep out-of-the-money strikes keep 2% of the at-the-money rate, and
+		// a fraction of a lot is traded with that probability, so they
+		// print now and then.
+		traded := stochasticLots(u1*mockVolLots*(0.02+activity)*dtSec, unitFloat(tokenMix(h)))
+		b.volume += traded * lot
+		if b.oiLots < 0 {
+			b.oiLots = math.Floor(mockOIMinLots + mockOILots*activity*mi.oiScale)
+		}
+		// Open interest walks with the trades: some open, some close.
+		b.oiLots = max(b.oiLots+math.Round(float64(traded)*mockOIWalk*(2*u2-0.9)), 0)
+		t.OpenInterest = uint64(b.oiLots) * lot
 	}
 	t.Volume = b.volume
 	if b.prevClose == 0 {
@@ -971,23 +1059,34 @@ func (r *mockRound) update(b *mockBuilder) error {
 	return t.Validate()
 }
 
-// quote sets the best bid and ask around price: a spread of mockSpreadFrac
-// of the price (at least one tick) rounded outwards to whole ticks, never
-// crossing the last price, with an empty bid (zero) when it would fall below
-// zero; and quantities of 1–50 lots.
-func quote(t *Tick, price, tick float64, h uint64) {
-	half := max(price*mockSpreadFrac, tick) / 2
-	nl := t.LastPrice / tick
-	nb := min(math.Floor((price-half)/tick), math.Round(nl))
-	na := max(math.Ceil((price+half)/tick), math.Round(nl))
-	nb = max(nb, 0)
+// stochasticLots returns x rounded to a whole number of lots, up with
+// probability frac(x) (u uniform in [0, 1)), so that a rate below one lot
+// per tick still trades now and then and the mean is x.
+func stochasticLots(x, u float64) uint64 {
+	n := math.Floor(x)
+	if u < x-n {
+		n++
+	}
+	return uint64(max(n, 0))
+}
+
+// quote sets the best bid and ask around price: a spread of one or two
+// ticks (by h) times widen, rounded to whole ticks, never crossing the last
+// price, with an empty bid (zero) when it would fall below zero; and
+// quantities of 1–50 lots, in units.
+func quote(t *Tick, price, tick, widen float64, lot uint64, h uint64) {
+	spread := math.Max(math.Round((1+unitFloat(h))*widen), 1) // in ticks
+	nl := math.Round(t.LastPrice / tick)
+	nb := math.Floor(price/tick - spread/2)
+	nb = max(min(nb, nl), 0)
+	na := max(nb+spread, nl)
 	if na <= nb {
 		na = nb + 1
 	}
 	t.Bid = nb * tick
 	t.Ask = na * tick
-	t.BidQty = uint32(1 + h%50)
-	t.AskQty = uint32(1 + (h>>8)%50)
+	t.BidQty = uint32((1 + (h>>16)%50) * lot)
+	t.AskQty = uint32((1 + (h>>24)%50) * lot)
 }
 
 // roundTicks returns x/tick rounded to a whole number of ticks.
@@ -1039,8 +1138,8 @@ func newMockMetrics(name string, reg prometheus.Registerer) (*mockMetrics, error
 		instruments: prometheus.NewGauge(prometheus.GaugeOpts(opts("mock_instruments", "Instruments subscribed to the mock source."))),
 	}
 	if reg != nil {
-		if err := promreg.RegisterAll(reg, m.collectors()...); err != nil {
-			return nil, fmt.Errorf("ticker: registering mock source metrics: %w", err)
+		if err := promreg.Register(reg, "ticker", name, m.collectors()...); err != nil {
+			return nil, err
 		}
 	}
 	return m, nil

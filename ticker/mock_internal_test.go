@@ -1,6 +1,7 @@
 package ticker
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -43,16 +44,17 @@ func TestMockNowCalledWithoutLock(t *testing.T) {
 func TestMockStreamsParsedDump(t *testing.T) {
 	ins, rep := parseFile(t, "testdata/instruments.csv", ParseConfig{})
 	require.Zero(t, rep.Skipped)
-	monday := ymdhms(2025, 12, 1, 10, 0, 0)
+	monday := ymdhms(2026, 11, 30, 10, 0, 0)
+	var logs bytes.Buffer
 	m, err := NewMockSource(MockConfig{Seed: 1, Now: func() time.Time { return monday },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	err = m.Subscribe(ins, nil)
 	require.ErrorIs(t, err, ErrUnknownUnderlying)
-	for _, name := range []string{"RELIANCE", "HDFCBANK", "INFY", "TCS", "NIFTY FIN SERVICE"} {
+	for _, name := range []string{"RELIANCE INDUSTRIES", "HDFC BANK", "INFOSYS", "TATA CONSULTANCY SERV LT", "FINNIFTY", "SENSEX"} {
 		require.ErrorContains(t, err, strconv.Quote(name))
 	}
-	require.Len(t, m.Instruments(), len(ins)-5)
+	require.Len(t, m.Instruments(), len(ins)-6)
 
 	byToken := map[uint32]Instrument{}
 	for _, in := range ins {
@@ -75,27 +77,19 @@ func TestMockStreamsParsedDump(t *testing.T) {
 		})
 		return expiries
 	}
-	require.Equal(t, map[string]bool{"2025-12-02": true, "2025-12-09": true, "2025-12-30": true}, check(monday))
-	// After Tuesday's close: the 2 December options are gone, 9 December's
-	// stay, and NIFTY's lost expiry is replaced by a synthetic one (16 December).
-	after := ymdhms(2025, 12, 2, 15, 31, 0)
+	require.Equal(t, map[string]bool{"2026-12-01": true, "2026-12-08": true, "2026-12-29": true}, check(monday))
+	// After Tuesday's close the 1 December options are gone and, since they
+	// came from a dump, nothing is invented in their place: the mock cannot
+	// know the tokens and lots of the exchange's next contracts.
+	after := ymdhms(2026, 12, 1, 15, 31, 0)
 	m.Step(after, nil)
+	require.Contains(t, logs.String(), "expired contracts of another listing not replaced")
+	got := check(ymdhms(2026, 12, 2, 10, 0, 0))
+	require.Equal(t, map[string]bool{"2026-12-08": true, "2026-12-29": true}, got)
 	for _, in := range m.Instruments() {
-		byToken[in.Token] = in
+		_, ok := byToken[in.Token]
+		require.True(t, ok, "%s is not from the dump", in.Symbol)
 	}
-	got := check(after.Add(time.Minute))
-	require.False(t, got["2025-12-02"])
-	require.True(t, got["2025-12-09"])
-	require.True(t, got["2025-12-16"])
-	require.True(t, got["2025-12-30"])
-	n := map[string]int{}
-	for _, in := range m.Instruments() {
-		if in.Kind.IsOption() && in.Underlying == "NIFTY" {
-			n[in.Expiry.Format(time.DateOnly)]++
-		}
-	}
-	require.Equal(t, 2*(2*DefaultMockRollStrikes+1), n["2025-12-16"])
-	require.Less(t, n["2025-12-09"], 2*(2*DefaultMockRollStrikes+1), "the dump's 9 December strikes, none added")
 }
 
 // lockCheckHandler is a slog.Handler that reports a record logged while the
@@ -129,7 +123,7 @@ func TestMockLogsWithoutLock(t *testing.T) {
 	m, err := NewMockSource(MockConfig{Seed: 1, Now: func() time.Time { return monday }, MaxSize: 8,
 		Underlyings: []UnderlyingSpec{spec}, Logger: slog.New(lockCheckHandler{t, &m, &records})})
 	require.NoError(t, err)
-	ins, err := Universe(UniverseConfig{Seed: 1, Date: monday, Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1})
+	ins, err := Universe(UniverseConfig{Seed: 1, Date: monday, Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1, Futures: -1})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
 	m.Step(ymdhms(2025, 12, 2, 15, 30, 0), nil) // rolls: logs the roll and that the store is full

@@ -42,7 +42,7 @@ func newTestMock(t *testing.T, cfg ticker.MockConfig) *ticker.MockSource {
 func mockUniverse(t *testing.T, seed uint64, date time.Time, expiries, strikes int) []ticker.Instrument {
 	t.Helper()
 	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: seed, Date: date, Expiries: expiries, StrikesPerSide: strikes,
+		Seed: seed, Date: date, Expiries: expiries, StrikesPerSide: strikes, Futures: -1,
 	})
 	require.NoError(t, err)
 	return ins
@@ -121,6 +121,9 @@ func TestMockTicksValid(t *testing.T) {
 	}
 	for i, round := range rounds {
 		now := mockMonday.Add(time.Duration(i) * 7 * time.Minute)
+		if !(ticker.MarketHours{}).Open(now) {
+			require.Empty(t, round, "round %d at %v is outside the session", i, now)
+		}
 		for _, tk := range round {
 			if err := checkMockTick(tk, byToken[tk.Token], now); err != nil {
 				t.Fatalf("round %d: %v\n%+v", i, err, tk)
@@ -155,6 +158,8 @@ func checkMockTick(tk ticker.Tick, in ticker.Instrument, now time.Time) error {
 		return errors.New("IV and open interest must be positive")
 	case tk.OpenInterest%uint64(in.LotSize) != 0 || tk.Volume%uint64(in.LotSize) != 0:
 		return errors.New("open interest and volume must be whole lots")
+	case tk.BidQty == 0 || tk.AskQty == 0 || tk.BidQty%uint32(in.LotSize) != 0 || tk.AskQty%uint32(in.LotSize) != 0:
+		return fmt.Errorf("bid and ask quantities %d, %d must be whole lots of %d", tk.BidQty, tk.AskQty, in.LotSize)
 	case tk.Gamma < 0 || tk.Vega < 0: // may underflow to zero far from the money
 		return errors.New("negative gamma or vega")
 	case in.Kind == ticker.KindCall && !(tk.Delta > 0 && tk.Delta < 1):
@@ -227,7 +232,7 @@ func TestMockPutCallParity(t *testing.T) {
 	require.NoError(t, m.Subscribe(ins, nil))
 	checked := 0
 	for i := range 200 {
-		now := mockMonday.Add(time.Duration(i) * 7 * time.Minute)
+		now := mockMonday.Add(time.Duration(i) * 90 * time.Second) // within Monday's session
 		var round []ticker.Tick
 		m.Step(now, func(tk ticker.Tick) { round = append(round, tk) })
 		checked += mockParityRound(t, m, now, round, ins)
@@ -257,12 +262,16 @@ func TestMockImpliedVolMatchesPrice(t *testing.T) {
 		if in.Kind == ticker.KindPut {
 			k = bs.Put
 		}
-		p := bs.Params{Spot: spot, Strike: in.Strike, T: float64(cutoff.Sub(mockMonday)) / float64(365*24*time.Hour),
+		calYears := float64(cutoff.Sub(mockMonday)) / float64(365*24*time.Hour)
+		p := bs.Params{Spot: spot, Strike: in.Strike, T: calYears,
 			Rate: ticker.DefaultMockRate, Yield: ticker.DefaultMockDividendYield}
 		iv, err := bs.ImpliedVol(k, p, tk.LastPrice)
 		require.NoError(t, err)
+		// The quoted IV is in trading time: its total variance over the
+		// trading years left is the calendar-time IV's over calendar years.
+		scale := math.Sqrt(ticker.TradingYears(mockMonday, cutoff, ticker.Holidays{}) / calYears)
 		// Rounding the price to the tick moves the IV by at most half a tick over vega.
-		require.InDelta(t, tk.IV, iv, 0.025/(tk.Vega*100)+1e-9, "%s", in.Symbol)
+		require.InDelta(t, tk.IV*scale, iv, 0.025*scale/(tk.Vega*100)+1e-9, "%s", in.Symbol)
 		checked++
 	}
 	require.Greater(t, checked, 20)
@@ -283,9 +292,9 @@ func TestMockSmileAndOpenInterest(t *testing.T) {
 		t.Fatalf("no %s %v %v", under, strike, kind)
 		return ticker.Tick{}
 	}
-	atm := at("NIFTY", 24000, ticker.KindCall)
-	farPut := at("NIFTY", 23000, ticker.KindPut)
-	farCall := at("NIFTY", 25000, ticker.KindCall)
+	atm := at("NIFTY", 26000, ticker.KindCall)
+	farPut := at("NIFTY", 25000, ticker.KindPut)
+	farCall := at("NIFTY", 27000, ticker.KindCall)
 	require.Greater(t, farPut.IV, atm.IV, "deep OTM put IV above ATM")
 	require.Greater(t, farCall.IV, atm.IV, "deep OTM call IV above ATM")
 	require.Greater(t, atm.OpenInterest, 10*farPut.OpenInterest)
@@ -374,7 +383,7 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 		start := time.Now()
 		ins, err := ticker.Universe(ticker.UniverseConfig{
 			Seed: 11, Date: start, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
-			Expiries: 2, StrikesPerSide: 2,
+			Expiries: 2, StrikesPerSide: 2, Futures: -1,
 		})
 		require.NoError(t, err)
 		require.Len(t, ins, 1+2*5*2)
@@ -407,6 +416,8 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 
 		time.Sleep(2 * time.Hour) // past the cutoff: a step has run
 		synctest.Wait()
+		time.Sleep(18 * time.Hour) // into Wednesday's session, where the new contracts trade
+		synctest.Wait()
 		require.Equal(t, 21, m.Len(), "ten expired, ten rolled in")
 		expiries := map[string]int{}
 		for _, in := range m.Instruments() {
@@ -438,11 +449,11 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 func TestMockRolloverAfterLongGap(t *testing.T) {
 	m := newTestMock(t, ticker.MockConfig{Seed: 3, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, RollStrikesPerSide: 3})
 	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 3, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1,
+		Seed: 3, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1, Futures: -1,
 	})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
-	later := mockMonday.AddDate(0, 3, 0) // every subscribed expiry has passed
+	later := mockMonday.AddDate(0, 3, 1) // Monday 2 March 2026: every subscribed expiry has passed
 	var round []ticker.Tick
 	m.Step(later, func(tk ticker.Tick) { round = append(round, tk) })
 	got := m.Instruments()
@@ -470,8 +481,10 @@ func TestMockRolloverAfterLongGap(t *testing.T) {
 
 func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newTestMock(t, ticker.MockConfig{Interval: 250 * time.Millisecond, Now: time.Now})
-		ins := mockUniverse(t, 0, time.Now(), 1, 1)
+		// The bubble's clock starts on a Saturday: replay a session.
+		clock := ticker.SessionClock(mockMonday, ticker.MarketHours{}, 1)
+		m := newTestMock(t, ticker.MockConfig{Interval: 250 * time.Millisecond, Now: clock})
+		ins := mockUniverse(t, 0, clock(), 1, 1)
 		require.NoError(t, m.Subscribe(ins, nil))
 		var mu sync.Mutex
 		n := 0
@@ -568,7 +581,7 @@ func TestMockRollHonoursHolidays(t *testing.T) {
 	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
 	m := newTestMock(t, ticker.MockConfig{Seed: 6, Underlyings: nifty, Holidays: holidays, RollStrikesPerSide: 1})
 	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 6, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Holidays: holidays,
+		Seed: 6, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Holidays: holidays, Futures: -1,
 	})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
@@ -585,36 +598,53 @@ func TestMockRollHonoursHolidays(t *testing.T) {
 	}
 }
 
-// The underlying's moves are GBM steps sized by the simulated time between
-// rounds: returns over uneven intervals, scaled by √dt, have the configured
-// volatility and drift.
+// The underlying's moves are GBM steps on the trading-time variance clock:
+// returns over uneven intervals, some across a close and the next open (the
+// overnight gap), scaled by the square root of the trading time elapsed, have
+// the configured volatility; steps wholly outside a session move nothing.
 func TestMockUnderlyingFollowsGBM(t *testing.T) {
 	spec := ticker.NIFTY()
 	m := newTestMock(t, ticker.MockConfig{Seed: 21, Underlyings: []ticker.UnderlyingSpec{spec}})
 	const n = 20000
-	year := float64(365 * 24 * time.Hour)
 	now := mockMonday
 	m.Step(now, nil)
 	prev, _ := m.Spot("NIFTY")
 	var sum, sumsq float64
+	count, gaps, frozen := 0, 0, 0
 	for i := range n {
 		dt := time.Minute
 		if i%3 == 0 {
 			dt = 7 * time.Minute
 		}
-		now = now.Add(dt)
-		m.Step(now, nil)
+		if i%500 == 0 {
+			dt = 5 * time.Hour
+		}
+		next := now.Add(dt)
+		m.Step(next, nil)
 		s, _ := m.Spot("NIFTY")
-		z := math.Log(s/prev) / math.Sqrt(float64(dt)/year) // ~ N((μ−σ²/2)√dt, σ²)
+		years := ticker.TradingYears(now, next, ticker.Holidays{})
+		now = next
+		if years == 0 {
+			require.Equal(t, prev, s, "moved outside the session at %v", next)
+			frozen++
+			continue
+		}
+		if ticker.TradingYears(next.Add(-dt), next, ticker.Holidays{}) >= 0.2/252 {
+			gaps++
+		}
+		z := math.Log(s/prev) / math.Sqrt(years) // ~ N((μ−σ²/2)√T, σ²)
 		sum += z
 		sumsq += z * z
 		prev = s
+		count++
 	}
-	mean := sum / n
-	variance := sumsq/n - mean*mean
+	mean := sum / float64(count)
+	variance := sumsq/float64(count) - mean*mean
 	sigma := spec.Volatility
-	require.InDelta(t, sigma*sigma, variance, 3*sigma*sigma*math.Sqrt(2.0/(n-1)))
-	require.InDelta(t, 0, mean, 3*sigma/math.Sqrt(n)) // the drift is invisible at this scale
+	require.InDelta(t, sigma*sigma, variance, 3*sigma*sigma*math.Sqrt(2.0/float64(count-1)))
+	require.InDelta(t, 0, mean, 3*sigma/math.Sqrt(float64(count)))
+	require.Positive(t, gaps, "some steps crossed an open")
+	require.Positive(t, frozen, "some steps lay outside the session")
 }
 
 func TestMockTimeGoingBackwards(t *testing.T) {
@@ -763,7 +793,9 @@ func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
 			mockMonday.AddDate(201, 0, 0), mockMonday.AddDate(201, 0, 0).Add(time.Minute), mockMonday.AddDate(231, 0, 0),
 		} {
 			options := 0
+			open := ticker.MarketHours{}.Open(now)
 			m.Step(now, func(tk ticker.Tick) {
+				require.True(t, open, "ticked outside the session at %v", now)
 				require.NoError(t, tk.Validate())
 				for _, v := range []float64{tk.LastPrice, tk.Bid, tk.Ask, tk.IV} {
 					require.False(t, math.IsNaN(v) || math.IsInf(v, 0) || v < 0, "%+v", tk)
@@ -774,7 +806,9 @@ func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
 			})
 			spot, _ := m.Spot("NIFTY")
 			require.True(t, spot > 0 && !math.IsInf(spot, 0), "seed %d at %v: spot %v", seed, now, spot)
-			require.Positive(t, options, "seed %d at %v: no option ticked", seed, now)
+			if open {
+				require.Positive(t, options, "seed %d at %v: no option ticked", seed, now)
+			}
 		}
 	}
 	// Volatility beyond what the smile and bs.ImpliedVol can represent is refused.
@@ -791,7 +825,7 @@ func TestMockConfigRefusedRegistersNothing(t *testing.T) {
 	require.ErrorContains(t, err, "MockConfig.MaxSize")
 	// A metric of the store's taken: the mock registers its own, then the store fails.
 	clash := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "steadfast", Subsystem: "mockstate", Name: "entries", Help: "Entries in the store.",
-		ConstLabels: prometheus.Labels{"name": "r"}})
+		ConstLabels: prometheus.Labels{"name": "r/state"}})
 	require.NoError(t, reg.Register(clash))
 	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, Logger: mockQuiet})
 	require.Error(t, err)
@@ -805,8 +839,9 @@ func TestMockConfigRefusedRegistersNothing(t *testing.T) {
 // race detector watches, and every emitted tick is valid.
 func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newTestMock(t, ticker.MockConfig{Seed: 8, Interval: 10 * time.Millisecond, Now: time.Now})
-		ins := mockUniverse(t, 8, time.Now(), 2, 3)
+		clock := ticker.SessionClock(mockMonday, ticker.MarketHours{}, 1)
+		m := newTestMock(t, ticker.MockConfig{Seed: 8, Interval: 10 * time.Millisecond, Now: clock})
+		ins := mockUniverse(t, 8, clock(), 2, 3)
 		require.NoError(t, m.Subscribe(ins[:len(ins)/2], nil))
 		ctx, cancel := context.WithCancel(t.Context())
 		var ticks sync.WaitGroup
@@ -821,7 +856,7 @@ func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
 		ticks.Go(func() { require.NoError(t, m.Run(ctx, emit)) })
 		wg.Go(func() {
 			for range 100 {
-				m.Step(time.Now(), emit)
+				m.Step(clock(), emit)
 				time.Sleep(3 * time.Millisecond)
 			}
 		})

@@ -180,13 +180,13 @@ func TestUniverseSymbols(t *testing.T) {
 	// Fractional strikes keep their decimals.
 	spec := NIFTY()
 	spec.Spot, spec.StrikeStep = 100, 2.5
-	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1})
+	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1, Futures: -1})
 	require.NoError(t, err)
 	require.Equal(t, "NIFTY25D2397.5CE", ins[1].Symbol)
 
 	// A step that is not exact in binary still gives clean strikes.
 	spec.Spot, spec.StrikeStep = 0.3, 0.1
-	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 2})
+	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 2, Futures: -1})
 	require.NoError(t, err)
 	require.Equal(t, []string{"NIFTY25D230.1CE", "NIFTY25D230.1PE", "NIFTY25D230.2CE", "NIFTY25D230.2PE",
 		"NIFTY25D230.3CE", "NIFTY25D230.3PE", "NIFTY25D230.4CE", "NIFTY25D230.4PE",

@@ -42,8 +42,9 @@ type MockConfig struct {
 	Seed uint64
 	// Now is the mock's clock: Run steps the simulation to Now() on every
 	// Interval, and Subscribe judges expiry against it before the first step.
-	// A function returning a faster clock replays a trading day faster than
-	// real time. Default time.Now.
+	// The mock trades only in the session, so outside market hours use a
+	// SessionClock, which replays the latest session (faster than real time
+	// if asked). Default time.Now.
 	Now func() time.Time
 	// Interval is how often Run produces a round of ticks (one per
 	// subscribed instrument). Default 1s; negative is an error.
@@ -64,8 +65,9 @@ type MockConfig struct {
 	// whose at-the-money level is the same Volatility. Default NIFTY() and
 	// BANKNIFTY().
 	Underlyings []UnderlyingSpec
-	// Holidays are the exchange holidays, used when listing the expiries
-	// that replace expired ones. The zero value means none.
+	// Holidays are the exchange holidays: the mock does not trade on them,
+	// and skips them when listing the expiries that replace expired ones.
+	// The zero value means none; NSEHolidays2026 gives NSE's for 2026.
 	Holidays Holidays
 	// MaxSize bounds the number of subscribed instruments and of entries
 	// in the mock's state store. Default 5000 (mockstate.DefaultMaxSize);
@@ -76,8 +78,10 @@ type MockConfig struct {
 	// Default 10; negative or above 10000 (as for
 	// UniverseConfig.StrikesPerSide) is an error.
 	RollStrikesPerSide int
-	// Name labels the source's metrics (constant label "name") and those of
-	// its state store, and its log records. Default "mock".
+	// Name labels the source's metrics (constant label "name") and its log
+	// records (key "name", with component "ticker"). Its state store is
+	// named Name+"/state", so that a user's mockstate store with the same
+	// Name does not clash with it. Default "mock".
 	Name string
 	// Logger receives contained failures: invalid ticks withheld, a panic
 	// in emit, contracts rolled. Nil means slog.Default().
@@ -87,8 +91,11 @@ type MockConfig struct {
 	// steadfast_ticker_mock_emit_panics_total,
 	// steadfast_ticker_mock_expired_total,
 	// steadfast_ticker_mock_rolled_total (counters) and
-	// steadfast_ticker_mock_instruments (gauge), plus the mockstate store's.
-	// Nil means no metrics.
+	// steadfast_ticker_mock_instruments (gauge), all with the label
+	// name=Name, plus the state store's steadfast_mockstate_* series with
+	// name=Name+"/state". A second source with the same Name on the same
+	// Registerer is refused ("ticker: metrics for name ... are already
+	// registered"). Nil means no metrics.
 	Registerer prometheus.Registerer
 }
 
@@ -133,27 +140,53 @@ const (
 // goroutine. A MockSource is safe for concurrent use; it starts no
 // goroutine (Run works in the caller's).
 //
+// # Session
+//
+// The mock trades in the regular session only: 09:15 to 15:30 IST on trading
+// days (MarketHours with MockConfig.Holidays). A Step outside it emits
+// nothing, and volume and open interest stay as they were; it still removes
+// contracts that expired. Volume restarts at zero at the open; Change is
+// against the previous session's close (an index's, and each contract's
+// last price of the previous session).
+//
 // # Prices
 //
 // Each underlying follows geometric Brownian motion with its Volatility and
-// the risk-neutral drift Rate − DividendYield, stepped by the simulated
-// calendar time elapsed between rounds, and kept within a factor of 10⁶ of
-// its reference Spot either way, so that no volatility or gap between rounds
-// can drive it to zero or infinity. Options are priced with
-// Black–Scholes (package ticker/bs) from the underlying's level, with Rate
-// and DividendYield, at the volatility of bs.DefaultSmile(Volatility) for
-// their strike and expiry; futures at the forward. An option tick carries
-// that volatility as IV and the model's delta, gamma, theta (per calendar
-// day) and vega (per volatility point). LastPrice is the model price rounded
-// to the tick size, and never below one tick; Bid and Ask are the price
-// ∓ 0.1% (at least half a tick) rounded outwards to whole ticks, never
-// crossing LastPrice (a bid that would fall below zero is zero: no bid).
-// Open interest peaks at the money and falls off with the strike's distance
-// in standard deviations; volume only grows within an IST day and restarts
-// at zero on the next; Change is against the previous day's last price. An
-// index tick has a last price and change only. Every tick passes
-// Tick.Validate before it is published; one that does not is withheld,
-// counted and logged.
+// the risk-neutral drift Rate − DividendYield on a trading-time variance
+// clock (TradingYears): a trading day is 1/252 of a year, of which 0.8 is
+// spread evenly over the session and 0.2 paid as a gap at the open (the
+// overnight share, however long the night, weekend or holidays); time outside
+// the session adds nothing. So the realised volatility of in-session returns
+// plus opening gaps is the quoted volatility in trading time. The level is
+// kept within a factor of 10⁶ of its reference Spot either way, so that no
+// volatility or gap between rounds can drive it to zero or infinity.
+//
+// Options are priced with Black–Scholes (package ticker/bs) with Rate and
+// DividendYield over calendar time and a total variance IV²·T, T the trading
+// years to the 15:30 close of the expiry date; futures at the calendar-time
+// forward. The IV of a strike comes from bs.DefaultSmile anchored at the
+// first level of the session (sticky strike: within a session a strike's
+// IV does not move with the index, so the quoted delta is how the mock's
+// price moves with it); at each open the smile is re-anchored and its
+// at-the-money level moves against the index's change since the previous
+// open (twice the log return, pulled a quarter back to Volatility, within
+// [½, 2]·Volatility): a negative spot–volatility correlation, as index
+// options show. An option tick carries IV (annualised in trading time), the
+// model's delta, gamma, theta (per calendar day) and vega (per point of IV).
+//
+// LastPrice is the model price rounded to the tick size, and never below one
+// tick. The spread is one or two ticks (at random) times a factor that grows
+// with the distance from the money (1 + ½·|moneyness in standard
+// deviations|) and as expiry nears (1 + ½/√(trading days left + ¼)),
+// rounded to whole ticks, never crossing LastPrice (a bid that would fall
+// below zero is zero: no bid). Bid and ask quantities are 1 to 50 lots, in
+// units. Volume, in units and whole lots, accrues at a rate that peaks at
+// the money and keeps 2% of that far from it, rounded at random so that deep
+// out-of-the-money strikes still print now and then. Open interest starts
+// at a level that peaks at the money and then walks with the trades (each
+// trade opens or closes a little; it never goes below zero). An index tick
+// has a last price and change only. Every tick passes Tick.Validate before it
+// is published; one that does not is withheld, counted and logged.
 //
 // # Determinism
 //
@@ -169,8 +202,13 @@ const (
 // A contract expires at 15:30 IST on its expiry date, judged on the
 // simulated clock. The first Step at or after an expiry removes the expired
 // contracts from the state store (mockstate Cleanup) and from the
-// subscriptions, so they never tick again, and then rolls: for each
-// underlying whose subscribed options lost n of their expiry dates, it
+// subscriptions, so they never tick again, and then rolls the contracts of
+// the synthetic universe only: those whose token is the one Universe gives
+// them for MockConfig.Seed. Contracts from another listing (a parsed
+// instrument dump) are removed and not replaced, since the mock cannot know
+// the exchange's tokens and lot sizes of their successors; it logs how many,
+// and the caller subscribes the next contracts from a fresh instrument list.
+// For each underlying whose synthetic options lost n of their expiry dates, it
 // subscribes the calls and puts of the n nearest expiries that are still
 // open and not already subscribed, at RollStrikesPerSide strikes on each side
 // of the simulated spot, with the tokens Universe gives them for
@@ -590,6 +628,26 @@ func (m *MockSource) Spot(underlying string) (float64, bool) {
 	return 0, false
 }
 
+// priceAt returns the model price of a subscribed option or future at the
+// given spot and time, computed as a Step at now would with the underlying at
+// spot; for tests that reprice around the quoted greeks.
+func (m *MockSource) priceAt(token uint32, spot float64, now time.Time) (float64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mi, ok := m.byToken[token]
+	if !ok || !(mi.ins.Kind.IsOption() || mi.ins.Kind == KindFuture) {
+		return 0, false
+	}
+	r := &mockRound{m: m, now: now, nano: unixNano(now)}
+	tm := r.term(mi, spot)
+	if mi.ins.Kind == KindFuture {
+		return tm.term.Forward(), true
+	}
+	u := &m.unders[mi.under]
+	vol := u.smile.VolAround(tm.atm, tm.anchor, mi.ins.Strike, tm.years)
+	return tm.term.Compute(mi.kind, mi.ins.Strike, vol*tm.scale).Price, true
+}
+
 // Len returns the number of instruments held in the mock's state store.
 func (m *MockSource) Len() int { return m.store.Len() }
 
@@ -600,10 +658,11 @@ func (m *MockSource) Len() int { return m.store.Len() }
 // the round is computed and stored but not delivered.
 //
 // The underlyings move by one geometric Brownian motion step sized by the
-// simulated time elapsed since the previous Step (none on the first Step, or
-// when now is not after it). Contracts whose expiry has passed at now are
-// removed first, and replaced as described under "Expiry and rollover" in
-// the MockSource documentation.
+// trading time elapsed since the previous Step (none on the first Step, when
+// now is not after it, or when no session time or opening lies between).
+// Contracts whose expiry has passed at now are removed first, and replaced
+// as described under "Expiry and rollover" in the MockSource documentation.
+// Outside the session (see "Session") nothing is emitted.
 //
 // A tick that fails Tick.Validate is withheld, counted and logged. emit,
 // MockConfig.Now and the Logger are called without the source's lock held;
@@ -987,6 +1046,10 @@ func (r *mockRound) update(b *mockBuilder) error {
 		b.prevClose = last // the previous session's close
 		b.volume = 0
 		b.day = r.day
+		if b.lastNano != 0 {
+			// Trading restarts at the open: nothing accrued overnight.
+			b.lastNano = max(b.lastNano, unixNano(r.day.at(sessionOpen, time.UTC)))
+		}
 	}
 	dtSec := 0.0
 	if b.lastNano != 0 && r.nano > b.lastNano {

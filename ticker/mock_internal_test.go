@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -128,4 +129,84 @@ func TestMockLogsWithoutLock(t *testing.T) {
 	require.NoError(t, m.Subscribe(ins, nil))
 	m.Step(ymdhms(2025, 12, 2, 15, 30, 0), nil) // rolls: logs the roll and that the store is full
 	require.GreaterOrEqual(t, records, 2)
+}
+
+// The quoted delta is how the mock's own price moves with the index: the
+// smile is sticky to strikes within a session, so repricing at S±ε with
+// everything else fixed gives the quoted delta to within 1e-4 (central
+// differences with ε = ₹0.5 on a level of 26,000 are exact to about
+// γε²/6 ≈ 1e-7; the tolerance leaves room for rounding only).
+func TestMockDeltaMatchesRepricing(t *testing.T) {
+	now := ymdhms(2026, 12, 7, 11, 0, 0)
+	m, err := NewMockSource(MockConfig{Seed: 3, Now: func() time.Time { return now }, Underlyings: []UnderlyingSpec{NIFTY()},
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	ins, err := Universe(UniverseConfig{Seed: 3, Date: now, Underlyings: []UnderlyingSpec{NIFTY()}, Expiries: 3, StrikesPerSide: 8})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	m.Step(now.Add(-time.Hour), nil) // the session's anchor
+	var ticks []Tick
+	m.Step(now, func(tk Tick) { ticks = append(ticks, tk) })
+	spot, _ := m.Spot("NIFTY")
+	const eps = 0.5
+	checked := 0
+	for _, tk := range ticks {
+		up, ok := m.priceAt(tk.Token, spot+eps, now)
+		if !ok {
+			continue
+		}
+		down, _ := m.priceAt(tk.Token, spot-eps, now)
+		fd := (up - down) / (2 * eps)
+		if tk.IV == 0 { // a future: delta e^{(r−q)T} is not quoted
+			continue
+		}
+		require.InDelta(t, tk.Delta, fd, 1e-4, "token %d", tk.Token)
+		checked++
+	}
+	require.Equal(t, 3*17*2, checked)
+}
+
+// Across sessions the at-the-money level moves against the index: daily
+// changes of the index and of the ATM volatility are negatively correlated.
+func TestMockSpotVolCorrelationNegative(t *testing.T) {
+	start := ymdhms(2026, 1, 5, 10, 0, 0)
+	m, err := NewMockSource(MockConfig{Seed: 17, Now: func() time.Time { return start }, Underlyings: []UnderlyingSpec{NIFTY()},
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	var dS, dV []float64
+	prevS, prevV := 0.0, 0.0
+	for d := 0; d < 400; d++ {
+		now := start.AddDate(0, 0, d)
+		if !(MarketHours{}).Open(now) {
+			continue
+		}
+		m.Step(now, nil)
+		m.mu.Lock()
+		s, v := m.unders[0].spot, m.unders[0].smile.ATM
+		m.mu.Unlock()
+		if prevS > 0 {
+			dS = append(dS, math.Log(s/prevS))
+			dV = append(dV, v-prevV)
+		}
+		prevS, prevV = s, v
+	}
+	require.Greater(t, len(dS), 250)
+	require.Less(t, correlation(dS, dV), -0.5)
+}
+
+func correlation(x, y []float64) float64 {
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx /= float64(len(x))
+	my /= float64(len(y))
+	var sxy, sxx, syy float64
+	for i := range x {
+		sxy += (x[i] - mx) * (y[i] - my)
+		sxx += (x[i] - mx) * (x[i] - mx)
+		syy += (y[i] - my) * (y[i] - my)
+	}
+	return sxy / math.Sqrt(sxx*syy)
 }

@@ -1,6 +1,7 @@
 package ticker_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadfast-go/steadfast/internal/metrictest"
+	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/bs"
 )
@@ -510,7 +512,8 @@ func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 
 func TestMockEmitPanicContained(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := newTestMock(t, ticker.MockConfig{Name: "p", Registerer: reg})
+	var logs bytes.Buffer
+	m := newTestMock(t, ticker.MockConfig{Name: "p", Registerer: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ins := mockUniverse(t, 0, mockMonday, 1, 1)
 	require.NoError(t, m.Subscribe(ins, nil))
 	n := 0
@@ -529,11 +532,156 @@ func TestMockEmitPanicContained(t *testing.T) {
 	require.Equal(t, 1.0, value("steadfast_ticker_mock_emit_panics_total"))
 	require.Equal(t, float64(len(ins)-1), value("steadfast_ticker_mock_ticks_total"))
 	require.Equal(t, float64(len(ins)), value("steadfast_ticker_mock_instruments"))
+	// Logged with the shared keys, the panic's value and its stack.
+	require.Contains(t, logs.String(), `msg="emit panicked" component=ticker name=p`)
+	require.Contains(t, logs.String(), "panic=boom stack=")
+	require.Contains(t, logs.String(), "goroutine")
+	require.NotContains(t, logs.String(), "ticker: ")
 
 	_, err := ticker.NewMockSource(ticker.MockConfig{Name: "p", Registerer: reg})
-	require.Error(t, err, "same name on the same registry")
+	require.EqualError(t, err, `ticker: metrics for name "p" are already registered: `+errors.Unwrap(err).Error())
 	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "q", Registerer: reg, Logger: mockQuiet})
 	require.NoError(t, err)
+	// The hidden state store registers under "<name>/state", so a user's
+	// store named like the source does not clash with it.
+	_, err = mockstate.New(func(*int) *int { return new(0) }, mockstate.Config[int, int]{Name: "q", Registerer: reg})
+	require.NoError(t, err)
+	entries, err := metrictest.Value(reg, "steadfast_mockstate_entries", metrictest.Labels{"name": "p/state"})
+	require.NoError(t, err)
+	require.Equal(t, float64(len(ins)), entries)
+}
+
+// The mock trades in the session only: nothing ticks before the open, after
+// the close or on a holiday; the first tick of a session carries no volume
+// from the night, and Change is against the previous session's close.
+func TestMockSessionVolumeAndChange(t *testing.T) {
+	holidays := ticker.NSEHolidays2026()
+	monday := time.Date(2026, 12, 21, 9, 15, 0, 0, ticker.IST())
+	m := newTestMock(t, ticker.MockConfig{Seed: 12, Holidays: holidays, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}})
+	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 12, Date: monday, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
+		Expiries: 2, StrikesPerSide: 2, Holidays: holidays})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	type state struct {
+		last   float64
+		volume uint64
+		oi     uint64
+	}
+	closeOf := map[uint32]state{}
+	for now := monday; now.Before(monday.Add(6*time.Hour + 15*time.Minute)); now = now.Add(30 * time.Second) {
+		m.Step(now, func(tk ticker.Tick) { closeOf[tk.Token] = state{tk.LastPrice, tk.Volume, tk.OpenInterest} })
+	}
+	opt := ins[len(ins)-1]
+	require.Positive(t, closeOf[opt.Token].volume)
+	// From 15:30 to the next open: silent.
+	for _, quiet := range []time.Time{
+		monday.Add(6*time.Hour + 15*time.Minute), monday.Add(10 * time.Hour), monday.Add(23*time.Hour + 59*time.Minute),
+	} {
+		m.Step(quiet, func(tk ticker.Tick) { t.Errorf("ticked at %v: %+v", quiet, tk) })
+	}
+	spot, _ := m.Spot("NIFTY")
+	var first []ticker.Tick
+	tuesdayOpen := monday.AddDate(0, 0, 1)
+	m.Step(tuesdayOpen, func(tk ticker.Tick) { first = append(first, tk) })
+	require.Len(t, first, len(ins))
+	for _, tk := range first {
+		prev := closeOf[tk.Token]
+		require.Zero(t, tk.Volume, "volume restarts at the open")
+		require.InDelta(t, (tk.LastPrice-prev.last)/prev.last*100, tk.Change, 1e-9, "change against the previous close")
+		if tk.OpenInterest > 0 {
+			require.Equal(t, prev.oi, tk.OpenInterest, "open interest carried over the night")
+		}
+	}
+	gapped, _ := m.Spot("NIFTY")
+	require.NotEqual(t, spot, gapped, "the index gaps at the open")
+	// Christmas (Friday 25 December) and the weekend after it: silent.
+	for _, quiet := range []time.Time{time.Date(2026, 12, 25, 11, 0, 0, 0, ticker.IST()), time.Date(2026, 12, 26, 11, 0, 0, 0, ticker.IST())} {
+		m.Step(quiet, func(tk ticker.Tick) { t.Errorf("ticked at %v: %+v", quiet, tk) })
+	}
+}
+
+// Spreads: one or two ticks at the money on a distant expiry, wider away
+// from the money and on the expiry day; bid and ask quantities in whole lots.
+func TestMockSpreadsWiden(t *testing.T) {
+	tuesday := time.Date(2026, 12, 8, 10, 0, 0, 0, ticker.IST()) // a weekly expiry day
+	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
+	m := newTestMock(t, ticker.MockConfig{Seed: 4, Underlyings: nifty})
+	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 4, Date: tuesday, Underlyings: nifty, Expiries: 4, StrikesPerSide: 30, Futures: -1})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	byToken := map[uint32]ticker.Instrument{}
+	for _, in := range ins {
+		byToken[in.Token] = in
+	}
+	type bucket struct{ sum, n float64 }
+	spreads := map[string]*bucket{}
+	add := func(k string, v float64) {
+		if spreads[k] == nil {
+			spreads[k] = &bucket{}
+		}
+		spreads[k].sum += v
+		spreads[k].n++
+	}
+	for i := range 50 {
+		now := tuesday.Add(time.Duration(i) * time.Minute)
+		spot := 0.0
+		m.Step(now, func(tk ticker.Tick) {
+			in := byToken[tk.Token]
+			if in.Kind == ticker.KindIndex {
+				spot = tk.LastPrice
+				return
+			}
+			require.Zero(t, tk.BidQty%65)
+			require.Zero(t, tk.AskQty%65)
+			ticks := math.Round((tk.Ask - tk.Bid) / in.TickSize)
+			near := in.Expiry.Equal(time.Date(2026, 12, 8, 0, 0, 0, 0, ticker.IST()))
+			far := in.Expiry.Equal(time.Date(2026, 12, 29, 0, 0, 0, 0, ticker.IST()))
+			atm := math.Abs(in.Strike-spot) <= 25
+			switch {
+			case far && atm:
+				require.True(t, ticks == 1 || ticks == 2, "ATM spread %v ticks", ticks)
+				add("far atm", ticks)
+			case near && atm:
+				add("near atm", ticks)
+			case far && math.Abs(in.Strike-spot) >= 1200 && tk.Bid > 0:
+				add("far otm", ticks)
+			}
+		})
+	}
+	mean := func(k string) float64 { require.NotNil(t, spreads[k], k); return spreads[k].sum / spreads[k].n }
+	require.Greater(t, mean("near atm"), mean("far atm")+0.5)
+	require.Greater(t, mean("far otm"), mean("far atm")+0.5)
+}
+
+// Open interest is a per-contract walk moved by trades, not a function of
+// moneyness recomputed on each tick; deep out-of-the-money strikes still
+// trade now and then.
+func TestMockOpenInterestWalksAndWingsTrade(t *testing.T) {
+	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
+	m := newTestMock(t, ticker.MockConfig{Seed: 5, Underlyings: nifty})
+	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 5, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 40, Futures: -1})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	type prev struct{ vol, oi uint64 }
+	last := map[uint32]prev{}
+	changed := map[uint32]bool{}
+	for i := range 600 {
+		m.Step(mockMonday.Add(time.Duration(i)*time.Second), func(tk ticker.Tick) {
+			if p, ok := last[tk.Token]; ok && tk.IV > 0 {
+				traded := (tk.Volume - p.vol) / 65
+				moved := math.Abs(float64(tk.OpenInterest)-float64(p.oi)) / 65
+				require.LessOrEqual(t, moved, float64(traded)*0.6+1, "open interest moves with trades only")
+				if moved > 0 {
+					changed[tk.Token] = true
+				}
+			}
+			last[tk.Token] = prev{tk.Volume, tk.OpenInterest}
+		})
+	}
+	require.Greater(t, len(changed), len(ins)/2)
+	wing := ins[1] // the lowest strike's call: deep in the money; ins[2], its put, deep out
+	require.Positive(t, last[ins[2].Token].vol, "deep OTM put %s printed no volume", ins[2].Symbol)
+	require.Positive(t, last[wing.Token].vol)
 }
 
 func TestMockEmitMaySubscribe(t *testing.T) {

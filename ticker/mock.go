@@ -59,11 +59,12 @@ type MockConfig struct {
 	// none. Must be in [-1, 1]. NewMockSource reads the value once.
 	DividendYield *float64
 	// Underlyings are the indices the mock simulates. Each follows
-	// geometric Brownian motion from its Spot with its Volatility (zero
-	// means 0.15; above 2.5 is an error) and the risk-neutral drift
-	// Rate − DividendYield; its options are priced off a volatility smile
-	// whose at-the-money level is the same Volatility. Default NIFTY() and
-	// BANKNIFTY().
+	// geometric Brownian motion on the trading-time clock from its Spot
+	// with its Volatility (zero means 0.15; above 2.5 is an error) and the
+	// risk-neutral drift Rate − DividendYield; its options are priced off a
+	// volatility smile whose at-the-money level starts at the same
+	// Volatility and moves against the index from session to session.
+	// Default NIFTY() and BANKNIFTY().
 	Underlyings []UnderlyingSpec
 	// Holidays are the exchange holidays: the mock does not trade on them,
 	// and skips them when listing the expiries that replace expired ones.
@@ -463,7 +464,7 @@ func (m *MockSource) Run(ctx context.Context, emit func(Tick)) error {
 //
 // The mock accepts indices, equities and futures whose Underlying is the
 // Name of one of MockConfig.Underlyings (an index also by its Token or
-// Symbol, as the broker's dump names NIFTY 50's underlying "NIFTY 50"), and calls
+// Symbol, for a list that names an index after itself), and calls
 // and puts on them with a positive strike and an expiry date that has not
 // passed (a contract expires at 15:30 IST on its expiry date, judged at the
 // time of the last Step, or Now() before the first). A zero TickSize or

@@ -33,7 +33,7 @@ func ymdIST(y int, m time.Month, d int) time.Time { return civilDay(y, m, d).at(
 //     monthly 27 January 2026), December 2025 contracts unchanged, quarterly
 //     and half-yearly contracts revised at the end of 30 December 2025. So
 //     every contract expiring on or after 1 January 2026 has the new lot.
-//   - NSE circular of 4 April 2025 (lot review on the March 2025 average):
+//   - NSE circular of April 2025 (lot review on the March 2025 average):
 //     BANKNIFTY 30→35 and MIDCPNIFTY 120→140 from the July 2025 monthly
 //     series (first expiry 31 July 2025).
 //   - SEBI circular SEBI/HO/MRD/TPD-1/P/CIR/2024/132 (1 October 2024) and
@@ -126,105 +126,78 @@ const (
 // 2026: weekly and monthly options expiring on Tuesdays, strike step 50, lot
 // 65 (75 before the January 2026 series, 25 before December 2024).
 func NIFTY() UnderlyingSpec {
-	return UnderlyingSpec{
-		Name: "NIFTY", Symbol: "NIFTY 50", Token: tokenNIFTY,
-		Exchange: "NFO", IndexExchange: "NSE",
-		Spot: 26000, StrikeStep: 50,
-		LotSize: 65, PastLots: niftyPastLots(),
-		TickSize: 0.05, ExpiryWeekday: time.Tuesday, Weekly: true, Monthly: true,
-		Volatility: 0.13,
-	}
+	s := nseSpec("NIFTY", "NIFTY 50", tokenNIFTY, 26000, 50, 65, niftyPastLots(), 0.13)
+	s.Weekly = true
+	return s
 }
 
 // BANKNIFTY returns the NIFTY BANK index as NSE lists its derivatives in
 // December 2026: monthly options only, on the last Tuesday, strike step 100,
 // lot 30 (35 in the July to December 2025 series).
 func BANKNIFTY() UnderlyingSpec {
-	return UnderlyingSpec{
-		Name: "BANKNIFTY", Symbol: "NIFTY BANK", Token: tokenBANKNIFTY,
-		Exchange: "NFO", IndexExchange: "NSE",
-		Spot: 59000, StrikeStep: 100,
-		LotSize: 30, PastLots: bankniftyPastLots(),
-		TickSize: 0.05, ExpiryWeekday: time.Tuesday, Monthly: true,
-		Volatility: 0.15,
-	}
+	return nseSpec("BANKNIFTY", "NIFTY BANK", tokenBANKNIFTY, 59000, 100, 30, bankniftyPastLots(), 0.15)
 }
 
 // FINNIFTY returns the NIFTY FIN SERVICE index as NSE lists its derivatives
 // in December 2026: monthly options on the last Tuesday, strike step 50, lot
 // 60.
 func FINNIFTY() UnderlyingSpec {
-	return UnderlyingSpec{
-		Name: "FINNIFTY", Symbol: "NIFTY FIN SERVICE", Token: tokenFINNIFTY,
-		Exchange: "NFO", IndexExchange: "NSE",
-		Spot: 27500, StrikeStep: 50,
-		LotSize: 60, PastLots: finniftyPastLots(),
-		TickSize: 0.05, ExpiryWeekday: time.Tuesday, Monthly: true,
-		Volatility: 0.14,
-	}
+	return nseSpec("FINNIFTY", "NIFTY FIN SERVICE", tokenFINNIFTY, 27500, 50, 60, finniftyPastLots(), 0.14)
 }
 
 // MIDCPNIFTY returns the NIFTY MID SELECT index as NSE lists its derivatives
 // in December 2026: monthly options on the last Tuesday, strike step 25, lot
 // 120.
 func MIDCPNIFTY() UnderlyingSpec {
-	return UnderlyingSpec{
-		Name: "MIDCPNIFTY", Symbol: "NIFTY MID SELECT", Token: tokenMIDCPNIFTY,
-		Exchange: "NFO", IndexExchange: "NSE",
-		Spot: 13500, StrikeStep: 25,
-		LotSize: 120, PastLots: midcpniftyPastLots(),
-		TickSize: 0.05, ExpiryWeekday: time.Tuesday, Monthly: true,
-		Volatility: 0.17,
-	}
+	return nseSpec("MIDCPNIFTY", "NIFTY MID SELECT", tokenMIDCPNIFTY, 13500, 25, 120, midcpniftyPastLots(), 0.17)
 }
 
 // NIFTYNXT50 returns the NIFTY NEXT 50 index as NSE lists its derivatives in
 // December 2026: monthly options on the last Tuesday, strike step 100, lot 25.
 func NIFTYNXT50() UnderlyingSpec {
-	return UnderlyingSpec{
-		Name: "NIFTYNXT50", Symbol: "NIFTY NEXT 50", Token: tokenNIFTYNXT50,
-		Exchange: "NFO", IndexExchange: "NSE",
-		Spot: 70000, StrikeStep: 100,
-		LotSize: 25, PastLots: niftynxt50PastLots(),
-		TickSize: 0.05, ExpiryWeekday: time.Tuesday, Monthly: true,
-		Volatility: 0.16,
-	}
+	return nseSpec("NIFTYNXT50", "NIFTY NEXT 50", tokenNIFTYNXT50, 70000, 100, 25, niftynxt50PastLots(), 0.16)
 }
 
 // SENSEX returns the BSE SENSEX index as BSE lists its derivatives (exchange
 // BFO) in December 2026: weekly and monthly options expiring on Thursdays,
 // strike step 100, lot 20.
 func SENSEX() UnderlyingSpec {
-	return UnderlyingSpec{
-		Name: "SENSEX", Symbol: "SENSEX", Token: tokenSENSEX,
-		Exchange: "BFO", IndexExchange: "BSE",
-		Spot: 85000, StrikeStep: 100,
-		LotSize: 20, PastLots: sensexPastLots(),
-		TickSize: 0.05, ExpiryWeekday: time.Thursday, Weekly: true, Monthly: true,
-		Volatility: 0.13,
-	}
+	s := bseSpec("SENSEX", "SENSEX", tokenSENSEX, 85000, 100, 20, sensexPastLots(), 0.13)
+	s.Weekly = true
+	return s
 }
 
 // BANKEX returns the BSE BANKEX index as BSE lists its derivatives (exchange
 // BFO) in December 2026: monthly options on the last Thursday, strike step
 // 100, lot 30.
 func BANKEX() UnderlyingSpec {
+	return bseSpec("BANKEX", "BANKEX", tokenBANKEX, 66000, 100, 30, bankexPastLots(), 0.15)
+}
+
+// nseSpec returns an NSE index as listed on NFO: monthly options expiring
+// on the last Tuesday, options tick ₹0.05.
+func nseSpec(name, symbol string, token uint32, spot, step float64, lot int, past []PastLot, vol float64) UnderlyingSpec {
 	return UnderlyingSpec{
-		Name: "BANKEX", Symbol: "BANKEX", Token: tokenBANKEX,
-		Exchange: "BFO", IndexExchange: "BSE",
-		Spot: 66000, StrikeStep: 100,
-		LotSize: 30, PastLots: bankexPastLots(),
-		TickSize: 0.05, ExpiryWeekday: time.Thursday, Monthly: true,
-		Volatility: 0.15,
+		Name: name, Symbol: symbol, Token: token, Exchange: "NFO", IndexExchange: "NSE",
+		Spot: spot, StrikeStep: step, LotSize: lot, PastLots: past,
+		TickSize: 0.05, ExpiryWeekday: time.Tuesday, Monthly: true, Volatility: vol,
 	}
+}
+
+// bseSpec returns a BSE index as listed on BFO: monthly options expiring on
+// the last Thursday, options tick ₹0.05.
+func bseSpec(name, symbol string, token uint32, spot, step float64, lot int, past []PastLot, vol float64) UnderlyingSpec {
+	s := nseSpec(name, symbol, token, spot, step, lot, past, vol)
+	s.Exchange, s.IndexExchange, s.ExpiryWeekday = "BFO", "BSE", time.Thursday
+	return s
 }
 
 // IndexFuturesTickSize returns the tick size NSE sets for an index future
 // whose underlying index closed at level: ₹0.05 up to 15,000, ₹0.10 above
 // 15,000 up to 30,000 and ₹0.20 above 30,000. NSE introduced these bands for
-// index futures from 15 April 2025 (circulars of 13 March 2025; first review
-// at the end of 11 April 2025 on the closing level of 28 March 2025) and
-// reviews them monthly; options keep ₹0.05. The synthetic universe applies
+// index futures from 15 April 2025 (its circulars of March 2025; first
+// revision at the end of 11 April 2025 on the closing level of 28 March
+// 2025) and reviews them monthly; index options keep ₹0.05. The synthetic universe applies
 // the same bands to BSE index futures, which this package has not checked.
 func IndexFuturesTickSize(level float64) float64 {
 	switch {

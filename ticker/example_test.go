@@ -363,3 +363,21 @@ func ExampleTick() {
 	// Output:
 	// 13240066 152.20/152.50 IV 14.2% delta -0.47 valid=true
 }
+
+// Outside market hours, a demo replays the latest session from its open:
+// ReplayStart says where, and SessionClock(now, hours, speed) gives the
+// MockConfig.Now that walks through session time from there.
+func ExampleMarketHours_ReplayStart() {
+	hours := ticker.MarketHours{Holidays: ticker.NSEHolidays2026()}
+	for _, now := range []time.Time{
+		time.Date(2026, 12, 3, 11, 0, 0, 0, ticker.IST()),  // open: now
+		time.Date(2026, 12, 3, 20, 0, 0, 0, ticker.IST()),  // evening: today's session
+		time.Date(2026, 12, 25, 12, 0, 0, 0, ticker.IST()), // Christmas: the day before
+	} {
+		fmt.Println(now.Format("Mon 02 Jan 15:04"), "->", hours.ReplayStart(now).Format("Mon 02 Jan 15:04"))
+	}
+	// Output:
+	// Thu 03 Dec 11:00 -> Thu 03 Dec 11:00
+	// Thu 03 Dec 20:00 -> Thu 03 Dec 09:15
+	// Fri 25 Dec 12:00 -> Thu 24 Dec 09:15
+}

@@ -799,12 +799,13 @@ func (m *MockSource) advanceLocked(now time.Time) {
 		}
 		if open && day != u.session {
 			// A new session: the ATM level moves against the index since
-			// the last anchor, within [½, 2] of the spec's volatility.
+			// the last anchor, within [½, 2] of the spec's volatility (and
+			// never above what the smile and bs.ImpliedVol can represent).
 			vol := u.spec.Volatility
 			if u.anchor > 0 {
 				level := u.smile.ATM * math.Exp(-mockSpotVolBeta*math.Log(u.spot/u.anchor))
 				// Pulled a quarter of the way back to the spec's level.
-				vol = min(max(level+0.25*(u.spec.Volatility-level), u.spec.Volatility/2), 2*u.spec.Volatility)
+				vol = min(max(level+0.25*(u.spec.Volatility-level), u.spec.Volatility/2), 2*u.spec.Volatility, mockMaxVolatility)
 			}
 			u.smile = bs.DefaultSmile(vol)
 			u.anchor, u.session = u.spot, day

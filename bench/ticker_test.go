@@ -8,9 +8,11 @@ import (
 	"github.com/steadfast-go/steadfast/ticker/bs"
 )
 
-// chainStart is 10:00 IST on Monday 1 December 2025; the chain's nearest
-// expiry is 29.5 hours later, far beyond any benchmark's simulated time.
-var chainStart = time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
+// chainStart is 09:15 IST on Monday 7 December 2026, the session's open; the
+// chain's nearest expiry is the next day's close. The benchmark steps 100 ms
+// of simulated time per op, so it stays in Monday's session (the mock is
+// silent outside it) for 225,000 ops.
+var chainStart = time.Date(2026, 12, 7, 9, 15, 0, 0, ticker.IST())
 
 // chain1000 lists the NIFTY index and 1,000 options: 4 expiries × 125
 // strikes × call and put.
@@ -18,7 +20,7 @@ func chain1000(tb testing.TB) []ticker.Instrument {
 	tb.Helper()
 	ins, err := ticker.Universe(ticker.UniverseConfig{
 		Seed: 1, Date: chainStart, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
-		Expiries: 4, StrikesPerSide: 62,
+		Expiries: 4, StrikesPerSide: 62, Futures: -1,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -56,8 +58,8 @@ func TestMockChain(t *testing.T) {
 }
 
 // BenchmarkMockChainStep measures the mock source generating ticks for a
-// 1,000-option chain (plus its index): each op is one Step, one simulated
-// second later than the previous, producing 1,001 priced, validated ticks
+// 1,000-option chain (plus its index): each op is one Step, 100 ms of
+// simulated session time later than the previous, producing 1,001 priced, validated ticks
 // and publishing each one's snapshot in the mockstate store.
 func BenchmarkMockChainStep(b *testing.B) {
 	m := newChainMock(b)
@@ -68,7 +70,7 @@ func BenchmarkMockChainStep(b *testing.B) {
 	b.ReportAllocs()
 	start := time.Now()
 	for b.Loop() {
-		now = now.Add(time.Second)
+		now = now.Add(100 * time.Millisecond)
 		m.Step(now, emit)
 	}
 	elapsed := time.Since(start)

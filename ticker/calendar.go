@@ -87,6 +87,20 @@ func NewHolidays(dates ...time.Time) Holidays {
 	return h
 }
 
+// With returns a new set holding h's dates and the given ones (read as
+// NewHolidays reads them); h is not changed. Use it to add a holiday
+// announced after a built-in list such as NSEHolidays2026.
+func (h Holidays) With(dates ...time.Time) Holidays {
+	out := Holidays{days: make(map[calDay]struct{}, len(h.days)+len(dates))}
+	for d := range h.days {
+		out.days[d] = struct{}{}
+	}
+	for _, t := range dates {
+		out.days[civilDay(t.Date())] = struct{}{}
+	}
+	return out
+}
+
 // Contains reports whether the IST calendar date of the instant t is in the
 // set.
 func (h Holidays) Contains(t time.Time) bool { return h.has(dayOf(t)) }

@@ -8,8 +8,9 @@ import (
 )
 
 // SelectChain picks from ins the option chain of one underlying: the options
-// whose Underlying is underlying, of the nearest expiries expiries on or
-// after the IST calendar date of asOf, and for each of those expiries the
+// whose Underlying is underlying, of the nearest expiries expiries that have
+// not expired at asOf (on or after its IST calendar date, that date itself
+// only before its 15:30 IST close), and for each of those expiries the
 // strike listed nearest spot (the lower one on a tie) with strikesPerSide
 // listed strikes on each side of it. Strikes are chosen per expiry, since
 // different expiries may list different strikes. The result is a new slice
@@ -21,7 +22,7 @@ func SelectChain(ins []Instrument, underlying string, spot float64, asOf time.Ti
 		return nil
 	}
 	strikesPerSide = max(strikesPerSide, 0)
-	start := dayOf(asOf)
+	start := listingDay(asOf)
 
 	var opts []Instrument
 	for _, in := range ins {

@@ -17,7 +17,7 @@ func symbols(ins []Instrument) []string {
 }
 
 func TestSelectChain(t *testing.T) {
-	ins, err := Universe(UniverseConfig{Date: ymd(2025, 12, 1), Expiries: 3, StrikesPerSide: 10})
+	ins, err := Universe(UniverseConfig{Date: ymd(2025, 12, 1), Underlyings: legacySpecs(), Futures: -1, Expiries: 3, StrikesPerSide: 10})
 	require.NoError(t, err)
 	orig := slices.Clone(ins)
 
@@ -75,7 +75,7 @@ func TestSelectChain(t *testing.T) {
 }
 
 func TestSelectChainIgnoresInputOrderAndPerExpiryStrikes(t *testing.T) {
-	ins, err := Universe(UniverseConfig{Date: ymd(2025, 12, 1), Expiries: 2, StrikesPerSide: 4})
+	ins, err := Universe(UniverseConfig{Date: ymd(2025, 12, 1), Underlyings: legacySpecs(), Futures: -1, Expiries: 2, StrikesPerSide: 4})
 	require.NoError(t, err)
 	want := SelectChain(ins, "NIFTY", 24010, ymd(2025, 12, 1), 2, 2)
 	require.Len(t, want, 2*5*2)

@@ -1,10 +1,28 @@
 // Package ticker implements the streaming engine for option-chain market
-// data, and the market model it streams: instruments and ticks, tick validation, a parser for the
-// broker's instrument dump, expiry calendars, a synthetic option universe,
-// chain selection, exchange market hours and a realistic mock source that
-// needs no data file and no credentials. It declares the Source and
-// Publisher interfaces a streaming engine consumes; the mock source is a
-// Source. Black–Scholes pricing lives in the sub-package ticker/bs.
+// data (Engine, see "Engine" below), and the market model it streams:
+// instruments and ticks, tick validation, a parser for the broker's
+// instrument dump, the index derivatives' contract specifications,
+// expiry calendars, a synthetic universe, chain selection, exchange market
+// hours and a mock source that needs no data file and no credentials. It
+// declares the Source and Publisher interfaces a streaming engine consumes;
+// the mock source is a Source. Black–Scholes pricing lives in the
+// sub-package ticker/bs.
+//
+// A minimal use lists a synthetic universe, picks a chain and streams it
+// from the mock, replaying the latest session when the market is closed:
+//
+//	hours := ticker.MarketHours{Holidays: ticker.NSEHolidays2026()}
+//	clock := ticker.SessionClock(time.Now(), hours, 1)
+//	ins, _ := ticker.Universe(ticker.UniverseConfig{Date: clock(), Holidays: hours.Holidays})
+//	chain := ticker.SelectChain(ins, "NIFTY", ticker.NIFTY().Spot, clock(), 2, 10)
+//	src, _ := ticker.NewMockSource(ticker.MockConfig{Now: clock, Holidays: hours.Holidays})
+//	_ = src.Subscribe(chain, nil)
+//	_ = src.Run(ctx, func(t ticker.Tick) { ... })
+//
+// Defaults: Universe lists NIFTY and BANKNIFTY, 2 expiries, 10 strikes a
+// side and 3 futures; the mock ticks every second with a 6.5% rate and 1.2%
+// dividend yield, at most 5000 instruments, 10 strikes a side when it rolls,
+// named "mock". The zero Holidays means no holidays.
 //
 // # Concurrency
 //
@@ -35,42 +53,72 @@
 // NextOpen and NextClose return the first opening or closing strictly after
 // the given instant, so a loop that waits for them always moves forward.
 //
+// # Contract specifications
+//
+// An UnderlyingSpec says what an exchange lists for an index: exchange,
+// strike step, lot size (and the lots of earlier series, PastLots), tick
+// sizes, expiry weekday, whether weekly and monthly series exist. NIFTY,
+// BANKNIFTY, FINNIFTY, MIDCPNIFTY and NIFTYNXT50 (NSE, exchange NFO) and
+// SENSEX and BANKEX (BSE, exchange BFO) return the values in force in
+// December 2026, each fact with its source in specs.go: NSE expiries on
+// Tuesdays and BSE's on Thursdays; weekly series for NIFTY and SENSEX only;
+// lots 65, 30, 60, 120, 25, 20 and 30 (NSE's from the January 2026 series);
+// index futures ticks of ₹0.05, 0.10 or 0.20 by index level
+// (IndexFuturesTickSize), options ₹0.05. Exchanges change these, so they are
+// parameters. NSEHolidays2026 is NSE's trading-holiday list for 2026 (with
+// the circulars it comes from); Holidays.With extends it, NewHolidays
+// replaces it.
+//
+// Tokens follow the Kite instrument dump: an instrument token is the
+// exchange token shifted left by 8 bits with the segment code in the low
+// byte (SegmentCode: 1 NSE, 2 NFO, 3 CDS, 4 BSE, 5 BFO, 6 BCD, 7 MCX, 9
+// indices). The index rows of a real dump are named "NIFTY 50", "NIFTY BANK"
+// and so on while their derivatives say "NIFTY", "BANKNIFTY":
+// IndexUnderlying maps one to the other.
+//
 // # Expiries and the synthetic universe
 //
-// An UnderlyingSpec says what an exchange lists for an index: strike step,
-// lot size, tick size, expiry weekday, whether weekly and monthly series
-// exist. NIFTY and BANKNIFTY return today's NSE values (Tuesday expiries;
-// NIFTY weekly and monthly with step 50 and lot 75; BANKNIFTY monthly only,
-// step 100, lot 35); exchanges change these, so they are parameters. Weekly
+// Weekly
 // expiries fall on every ExpiryWeekday, the monthly one on the last
 // ExpiryWeekday of the month. An expiry that falls on a holiday or a weekend
 // moves to the trading day before it, even into the previous month; an
 // expiry so moved before the reference date is not listed.
 //
-// Universe lists, per underlying, the index itself and a call and a put at
-// 2·StrikesPerSide+1 strikes around the spot rounded to the strike step for
-// each of the nearest expiries (futures are not listed). Option tokens are
-// derived from a hash of the seed and the contract (underlying, expiry date,
-// strike, kind), so a contract keeps its token when the universe is rebuilt
-// for a later date, and a different seed gives different tokens; a 32-bit
-// collision, rare, is resolved by rehashing in listing order. Symbols follow
-// the broker's convention: NIFTY25DEC24000CE for a monthly expiry and
-// NIFTY25D0924000CE (year, month code 1–9 or O, N, D, day) for a weekly one.
+// An expiry day's contracts expire at its 15:30 close: from then on
+// Expiries, Universe and SelectChain no longer list that expiry.
 //
-// SelectChain picks, for each of the nearest expiries on or after a date,
-// the strike listed nearest spot (the lower one on a tie) and the given number
-// of listed strikes on each side; strikes are chosen per expiry, since
-// expiries may list different strikes.
+// Universe lists, per underlying, the index itself, futures of the nearest
+// three monthly expiries, and a call and a put at 2·StrikesPerSide+1 strikes
+// around the spot rounded to the strike step for each of the nearest
+// expiries, on the spec's exchange and with the lot of each expiry's series.
+// Contract tokens are Kite-shaped, with a 24-bit exchange token derived from
+// a hash of the seed and the contract (underlying, expiry date, strike,
+// kind), so a contract keeps its token when the universe is rebuilt for a
+// later date, and a different seed gives different tokens; a collision, rare,
+// is resolved by rehashing in listing order. Their segment byte (2 or 5)
+// keeps them apart from the index tokens (9). Symbols follow the broker's
+// convention: NIFTY25DEC24000CE for a monthly expiry, NIFTY25D0924000CE
+// (year, month code 1–9 or O, N, D, day) for a weekly one, NIFTY25DECFUT for
+// a future.
+//
+// SelectChain picks, for each of the nearest expiries still open at an
+// instant, the strike listed nearest spot (the lower one on a tie) and the
+// given number of listed strikes on each side; strikes are chosen per expiry,
+// since expiries may list different strikes.
 //
 // # Instrument dump
 //
 // ParseInstruments reads the broker's CSV instrument dump as a stream with
 // encoding/csv, reusing one record buffer. Columns are found by header name
-// in any order; exchange_token and last_price are optional and are checked but
-// not stored. EQ rows are equities, or indices when their segment is INDICES;
-// FUT, CE and PE rows are futures, calls and puts and must have an expiry.
-// Underlying is the name column as written (the index NIFTY 50 has the
-// underlying "NIFTY 50" while its options have "NIFTY").
+// in any order; exchange_token and last_price are optional and are checked;
+// exchange_token is kept (Instrument.ExchangeToken) and must agree with the
+// instrument token (token = exchange_token<<8 | segment code, for the
+// segments SegmentCode knows). EQ rows are equities, or indices when their
+// segment is INDICES; FUT, CE and PE rows are futures, calls and puts and
+// must have an expiry. Underlying is the name column as written, except that
+// an index with listed derivatives gets its derivatives' name
+// (IndexUnderlying: "NIFTY 50" becomes "NIFTY"), so a chain's index is found
+// by underlying on a real dump as on the synthetic universe.
 //
 // No single row makes the call fail: a malformed row is skipped and reported
 // in the ParseReport with its line number and a RowReason (counts by reason,
@@ -188,18 +236,46 @@
 // # Mock source
 //
 // NewMockSource returns a simulated market implementing Source, for use
-// outside market hours or without live credentials. Each underlying follows
-// geometric Brownian motion; each option is priced with Black–Scholes
-// (package ticker/bs) at a volatility read from a smile, so put–call parity
-// holds and the ticks carry IV and the Greeks; quotes never cross, volume
-// only grows within a day, open interest peaks at the money. Per-instrument
-// state lives in a mockstate store bounded by MockConfig.MaxSize; expired
-// contracts leave it at 15:30 IST on their expiry date and the next expiries
+// outside market hours or without live credentials. It trades only in the
+// session (09:15–15:30 IST on trading days); SessionClock gives it a clock
+// that replays the latest session from its open when the market is closed
+// (ReplayStart says where), at any speed. Each underlying follows geometric
+// Brownian motion on a trading-time variance clock (TradingYears: a trading
+// day is 1/252 of a year, 0.8 of it spread over the session and 0.2 paid as
+// a gap at the open); each option is priced with Black–Scholes (package
+// ticker/bs) at a volatility read from a sticky-strike smile, so put–call
+// parity holds and the ticks carry IV and the Greeks. Per-instrument state
+// lives in a mockstate store (named "<Name>/state") bounded by
+// MockConfig.MaxSize; expired contracts leave it at 15:30 IST on their
+// expiry date and, for the synthetic universe's contracts, the next expiries
 // are subscribed in their place. MockSource.Step produces one round for a
 // given simulated time, so the output is a pure function of the Seed, the
 // configuration, the subscriptions and the times stepped; Run calls it on
-// every Interval with MockConfig.Now(), which may run faster than real time
-// to replay a trading day. The MockSource and MockConfig documentation gives
-// the details: pricing and quoting rules, determinism, rollover, and what
-// Subscribe refuses.
+// every Interval with MockConfig.Now(). The MockSource and MockConfig
+// documentation gives the details.
+//
+// # How realistic is the mock
+//
+// Modelled: the session and holidays (no ticks outside, volume and open
+// interest frozen, an overnight gap at the open, Change against the previous
+// session's close, volume restarting at the open); the exchanges' contract
+// specifications as of December 2026 (lots by series, strike steps, expiry
+// days, futures tick bands) and Kite-shaped tokens; a volatility skew and
+// smile with a term structure, sticky to strikes within a session, whose
+// at-the-money level moves against the index from one session to the next;
+// Black–Scholes prices and Greeks that agree with how the mock's own prices
+// move with the index (tested by repricing at S±ε); spreads of one or two
+// ticks at the money, wider away from it and near expiry; quantities in
+// whole lots; volume concentrated at the money with wings that still trade;
+// open interest that walks with the trades of each contract.
+//
+// Not modelled: order books beyond the best level, trades and their sizes
+// (volume is a rate), intraday volatility patterns (the open and close are
+// as calm as midday), jumps and volatility clustering within a session,
+// pre-open, closing and Muhurat sessions, circuit limits, the expiry-day
+// settlement, dividends as cash amounts, early exercise, interest-rate
+// curves (one flat rate), and any link between indices (each moves
+// independently). Theta is the calendar-time Black–Scholes theta; the mock's
+// prices decay on the trading-time clock, so over a weekend they lose one
+// trading day's worth, not three calendar days'.
 package ticker

@@ -8,12 +8,13 @@ import (
 )
 
 // The first round of ticks of a small NIFTY chain, for a fixed seed and a
-// fixed clock.
+// fixed clock: the index, the near-month future and three strikes of the
+// weekly expiry. Quantities are in units, whole lots of 65.
 func ExampleNewMockSource() {
-	now := time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
 	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
 	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 1, Date: now, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1,
+		Seed: 1, Date: now, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Futures: 1,
 	})
 	if err != nil {
 		panic(err)
@@ -33,25 +34,31 @@ func ExampleNewMockSource() {
 	}
 	src.Step(now, func(t ticker.Tick) {
 		fmt.Printf("%-18s %8.2f", symbol[t.Token], t.LastPrice)
+		if t.Ask > 0 {
+			fmt.Printf("  %d@%.2f/%.2f@%d", t.BidQty, t.Bid, t.Ask, t.AskQty)
+		}
 		if t.IV > 0 {
-			fmt.Printf("  %6.2f/%-6.2f iv %.3f delta %+.3f oi %d", t.Bid, t.Ask, t.IV, t.Delta, t.OpenInterest)
+			fmt.Printf(" iv %.3f delta %+.3f oi %d", t.IV, t.Delta, t.OpenInterest)
 		}
 		fmt.Println()
 	})
 	// Output:
-	// NIFTY 50           24000.00
-	// NIFTY25D0223950CE    111.10  110.95/111.25 iv 0.146 delta +0.607 oi 6903600
-	// NIFTY25D0223950PE     56.85   56.75/56.90  iv 0.146 delta -0.393 oi 7554150
-	// NIFTY25D0224000CE     81.45   81.35/81.55  iv 0.143 delta +0.510 oi 7120425
-	// NIFTY25D0224000PE     77.15   77.05/77.25  iv 0.143 delta -0.490 oi 7019625
-	// NIFTY25D0224050CE     57.25   57.15/57.35  iv 0.140 delta +0.409 oi 7041525
-	// NIFTY25D0224050PE    102.95  102.85/103.10 iv 0.140 delta -0.591 oi 5705325
+	// NIFTY 50           26000.00
+	// NIFTY26DECFUT      26084.10  195@26083.90/26084.10@2080
+	// NIFTY26D0825950CE    152.15  520@152.05/152.15@2665 iv 0.144 delta +0.573 oi 6157190
+	// NIFTY26D0825950PE     97.50  3250@97.45/97.55@130 iv 0.144 delta -0.427 oi 7481175
+	// NIFTY26D0826000CE    123.55  650@123.50/123.60@2730 iv 0.142 delta +0.508 oi 6560515
+	// NIFTY26D0826000PE    118.90  780@118.85/118.95@715 iv 0.142 delta -0.492 oi 7665645
+	// NIFTY26D0826050CE     98.55  3120@98.50/98.60@1430 iv 0.140 delta +0.442 oi 6718920
+	// NIFTY26D0826050PE    143.90  2600@143.85/143.90@455 iv 0.140 delta -0.558 oi 5126680
 }
 
 // Replaying a trading day in simulated time: each Step moves the market by
-// the simulated time elapsed since the previous one.
+// the trading time elapsed since the previous one. Outside the session
+// nothing ticks; the next open gaps, and Change is against the previous
+// session's close.
 func ExampleMockSource_Step() {
-	open := time.Date(2025, 12, 1, 9, 15, 0, 0, ticker.IST())
+	open := time.Date(2026, 12, 7, 9, 15, 0, 0, ticker.IST())
 	src, err := ticker.NewMockSource(ticker.MockConfig{
 		Seed: 42, Now: func() time.Time { return open },
 	})
@@ -62,20 +69,22 @@ func ExampleMockSource_Step() {
 	if err := src.Subscribe([]ticker.Instrument{index}, nil); err != nil {
 		panic(err)
 	}
-	for h := range 7 {
+	for h := range 26 {
 		now := open.Add(time.Duration(h) * time.Hour)
 		src.Step(now, func(t ticker.Tick) {
-			fmt.Printf("%s %8.2f %+.2f%%\n", now.Format("15:04"), t.LastPrice, t.Change)
+			fmt.Printf("%s %8.2f %+.2f%%\n", now.Format("Mon 15:04"), t.LastPrice, t.Change)
 		})
 	}
 	// Output:
-	// 09:15 24000.00 +0.00%
-	// 10:15 23972.60 -0.11%
-	// 11:15 23973.15 -0.11%
-	// 12:15 24018.45 +0.08%
-	// 13:15 24010.30 +0.04%
-	// 14:15 24045.95 +0.19%
-	// 15:15 24052.35 +0.22%
+	// Mon 09:15 26000.00 +0.00%
+	// Mon 10:15 25937.80 -0.24%
+	// Mon 11:15 25939.35 -0.23%
+	// Mon 12:15 26043.05 +0.17%
+	// Mon 13:15 26024.75 +0.10%
+	// Mon 14:15 26106.60 +0.41%
+	// Mon 15:15 26121.65 +0.47%
+	// Tue 09:15 26125.50 +0.01%
+	// Tue 10:15 26027.60 -0.36%
 }
 
 // An invalid configuration is refused with an error naming the field.
@@ -89,7 +98,7 @@ func ExampleMockConfig() {
 // Rate and DividendYield are pointers so that zero can be set: nil means the
 // defaults (6.5% and 1.2%). With no carry the future trades at the index.
 func ExampleMockConfig_zeroRate() {
-	now := time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
 	src, err := ticker.NewMockSource(ticker.MockConfig{
 		Now:           func() time.Time { return now },
 		Underlyings:   []ticker.UnderlyingSpec{ticker.NIFTY()},
@@ -100,13 +109,13 @@ func ExampleMockConfig_zeroRate() {
 		panic(err)
 	}
 	index := ticker.Instrument{Token: ticker.NIFTY().Token, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex}
-	future := ticker.Instrument{Token: 1, Symbol: "NIFTY25DECFUT", Underlying: "NIFTY", Kind: ticker.KindFuture,
-		Expiry: time.Date(2025, 12, 30, 0, 0, 0, 0, ticker.IST())}
+	future := ticker.Instrument{Token: 1, Symbol: "NIFTY26DECFUT", Underlying: "NIFTY", Kind: ticker.KindFuture,
+		Expiry: time.Date(2026, 12, 29, 0, 0, 0, 0, ticker.IST())}
 	if err := src.Subscribe([]ticker.Instrument{index, future}, nil); err != nil {
 		panic(err)
 	}
 	src.Step(now, func(t ticker.Tick) { fmt.Printf("%d %.2f\n", t.Token, t.LastPrice) })
 	// Output:
-	// 256265 24000.00
-	// 1 24000.00
+	// 256265 26000.00
+	// 1 26000.00
 }

@@ -41,7 +41,7 @@ func ExampleSource() {
 	})
 	fmt.Println(len(ins), "instruments,", ticks, "ticks, Run returned", err)
 	// Output:
-	// 11 instruments, 11 ticks, Run returned <nil>
+	// 14 instruments, 14 ticks, Run returned <nil>
 }
 
 // batchPrinter is a Publisher that prints each batch instead of sending it.

@@ -15,27 +15,29 @@ import (
 func ExampleUniverse() {
 	ins, err := ticker.Universe(ticker.UniverseConfig{
 		Seed:           42,
-		Date:           time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST()),
+		Date:           time.Date(2026, 12, 2, 0, 0, 0, 0, ticker.IST()),
 		Underlyings:    []ticker.UnderlyingSpec{ticker.NIFTY()},
 		Expiries:       1,
 		StrikesPerSide: 1,
+		Futures:        1,
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, in := range ins {
-		fmt.Printf("%-18s %-5s %10d  strike %5.0f  lot %2d  expiry %s\n",
-			in.Symbol, in.Kind, in.Token, in.Strike, in.LotSize, expiry(in))
+		fmt.Printf("%-18s %-6s %10d = %8d<<8|%d  strike %5.0f  lot %2d  expiry %s\n",
+			in.Symbol, in.Kind, in.Token, in.ExchangeToken, in.Token&0xFF, in.Strike, in.LotSize, expiry(in))
 	}
 	// Output:
-	// NIFTY 50           index     256265  strike     0  lot  0  expiry -
-	// NIFTY25D0223950CE  call  3315063068  strike 23950  lot 75  expiry 2025-12-02
-	// NIFTY25D0223950PE  put   2581339476  strike 23950  lot 75  expiry 2025-12-02
-	// NIFTY25D0224000CE  call  3688442301  strike 24000  lot 75  expiry 2025-12-02
-	// NIFTY25D0224000PE  put   1543990204  strike 24000  lot 75  expiry 2025-12-02
-	// NIFTY25D0224050CE  call   722874479  strike 24050  lot 75  expiry 2025-12-02
-	// NIFTY25D0224050PE  put   3738812353  strike 24050  lot 75  expiry 2025-12-02
+	// NIFTY 50           index      256265 =     1001<<8|9  strike     0  lot  0  expiry -
+	// NIFTY26DECFUT      future 1261677826 =  4928429<<8|2  strike     0  lot 65  expiry 2026-12-29
+	// NIFTY26D0825950CE  call    903882242 =  3530790<<8|2  strike 25950  lot 65  expiry 2026-12-08
+	// NIFTY26D0825950PE  put    1536301314 =  6001177<<8|2  strike 25950  lot 65  expiry 2026-12-08
+	// NIFTY26D0826000CE  call    926641922 =  3619695<<8|2  strike 26000  lot 65  expiry 2026-12-08
+	// NIFTY26D0826000PE  put     869725954 =  3397367<<8|2  strike 26000  lot 65  expiry 2026-12-08
+	// NIFTY26D0826050CE  call   3648421634 = 14251647<<8|2  strike 26050  lot 65  expiry 2026-12-08
+	// NIFTY26D0826050PE  put     412255490 =  1610373<<8|2  strike 26050  lot 65  expiry 2026-12-08
 }
 
 func expiry(in ticker.Instrument) string {
@@ -49,11 +51,12 @@ func expiry(in ticker.Instrument) string {
 // trading day before it.
 func ExampleUniverseConfig() {
 	cfg := ticker.UniverseConfig{
-		Date:           time.Date(2025, 12, 22, 0, 0, 0, 0, ticker.IST()),
+		Date:           time.Date(2026, 3, 23, 0, 0, 0, 0, ticker.IST()),
 		Underlyings:    []ticker.UnderlyingSpec{ticker.NIFTY()},
 		Expiries:       2,
-		StrikesPerSide: 0, // the default, 10
-		Holidays:       ticker.NewHolidays(time.Date(2025, 12, 23, 0, 0, 0, 0, time.UTC)),
+		StrikesPerSide: 0,  // the default, 10
+		Futures:        -1, // none
+		Holidays:       ticker.NSEHolidays2026(),
 	}
 	ins, err := ticker.Universe(cfg)
 	if err != nil {
@@ -68,29 +71,29 @@ func ExampleUniverseConfig() {
 	fmt.Println(err)
 	// Output:
 	// 85 instruments
-	// NIFTY25D2223500CE 2025-12-22 Monday
-	// NIFTY25DEC24500PE 2025-12-30
+	// NIFTY2632425500CE 2026-03-24 Tuesday
+	// NIFTY26MAR26500PE 2026-03-30
 	// ticker: UniverseConfig.StrikesPerSide must be in [0, 10000], got -1
 }
 
 // SelectChain picks the strikes around spot from a larger list.
 func ExampleSelectChain() {
-	asOf := time.Date(2025, 12, 3, 10, 0, 0, 0, ticker.IST())
+	asOf := time.Date(2026, 12, 3, 10, 0, 0, 0, ticker.IST())
 	ins, err := ticker.Universe(ticker.UniverseConfig{Date: asOf, Expiries: 3})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, in := range ticker.SelectChain(ins, "BANKNIFTY", 51234.5, asOf, 1, 1) {
+	for _, in := range ticker.SelectChain(ins, "BANKNIFTY", 59234.5, asOf, 1, 1) {
 		fmt.Println(in.Symbol)
 	}
 	// Output:
-	// BANKNIFTY25DEC51100CE
-	// BANKNIFTY25DEC51100PE
-	// BANKNIFTY25DEC51200CE
-	// BANKNIFTY25DEC51200PE
-	// BANKNIFTY25DEC51300CE
-	// BANKNIFTY25DEC51300PE
+	// BANKNIFTY26DEC59100CE
+	// BANKNIFTY26DEC59100PE
+	// BANKNIFTY26DEC59200CE
+	// BANKNIFTY26DEC59200PE
+	// BANKNIFTY26DEC59300CE
+	// BANKNIFTY26DEC59300PE
 }
 
 func ExampleExpiries() {
@@ -111,28 +114,34 @@ func ExampleExpiries() {
 	// BANKNIFTY Tue 2026-02-24
 }
 
-// Exchanges change lot sizes and expiry days; a spec says what is listed.
+// Exchanges change lot sizes and expiry days; a spec says what is listed,
+// and PastLots what earlier series had, so a universe listed for an older
+// date gets that date's lots.
 func ExampleUnderlyingSpec() {
-	fin := ticker.UnderlyingSpec{
-		Name: "FINNIFTY", Symbol: "NIFTY FIN SERVICE", Token: 257801,
-		Spot: 23500, StrikeStep: 50, LotSize: 65, TickSize: 0.05,
-		ExpiryWeekday: time.Tuesday, Monthly: true, Volatility: 0.14,
+	fin := ticker.FINNIFTY()
+	for _, d := range []time.Time{
+		time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST()),
+		time.Date(2026, 12, 1, 0, 0, 0, 0, ticker.IST()),
+	} {
+		ins, err := ticker.Universe(ticker.UniverseConfig{
+			Date: d, Underlyings: []ticker.UnderlyingSpec{fin}, Expiries: 1, StrikesPerSide: 1, Futures: -1,
+		})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(ins[1].Symbol, ins[1].Exchange, ins[1].Segment, "lot", ins[1].LotSize)
 	}
-	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Date:        time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST()),
-		Underlyings: []ticker.UnderlyingSpec{fin}, Expiries: 1, StrikesPerSide: 1,
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(ins[1].Symbol, ins[1].LotSize)
+	sensex := ticker.SENSEX()
+	fmt.Println(sensex.Name, sensex.Exchange, sensex.ExpiryWeekday, "lot", sensex.LotSize)
 
 	fin.StrikeStep = 0
-	_, err = ticker.Universe(ticker.UniverseConfig{Date: time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST()), Underlyings: []ticker.UnderlyingSpec{fin}})
+	_, err := ticker.Universe(ticker.UniverseConfig{Date: time.Date(2025, 12, 1, 0, 0, 0, 0, ticker.IST()), Underlyings: []ticker.UnderlyingSpec{fin}})
 	fmt.Println(err)
 	// Output:
-	// FINNIFTY25DEC23450CE 65
+	// FINNIFTY25DEC27450CE NFO NFO-OPT lot 65
+	// FINNIFTY26DEC27450CE NFO NFO-OPT lot 60
+	// SENSEX BFO Thursday lot 20
 	// ticker: UniverseConfig.Underlyings[0].StrikeStep must be finite and at least 0.0001, got 0
 }
 
@@ -190,7 +199,7 @@ func ExampleParseInstruments() {
 		fmt.Println(p)
 	}
 	// Output:
-	// 256265 NIFTY 50 index NIFTY 50 -
+	// 256265 NIFTY 50 index NIFTY -
 	// 13240066 NIFTY25DEC24000PE put NIFTY 2025-12-30
 	// rows 4, kept 2, filtered 0, skipped 2 (bad_expiry 1, duplicate 1)
 	// line 4: bad_expiry: expiry "2025-12-31x" is not a YYYY-MM-DD date
@@ -353,4 +362,22 @@ func ExampleTick() {
 	fmt.Printf("%d %.2f/%.2f IV %.1f%% delta %.2f valid=%v\n", t.Token, t.Bid, t.Ask, t.IV*100, t.Delta, t.Validate() == nil)
 	// Output:
 	// 13240066 152.20/152.50 IV 14.2% delta -0.47 valid=true
+}
+
+// Outside market hours, a demo replays the latest session from its open:
+// ReplayStart says where, and SessionClock(now, hours, speed) gives the
+// MockConfig.Now that walks through session time from there.
+func ExampleMarketHours_ReplayStart() {
+	hours := ticker.MarketHours{Holidays: ticker.NSEHolidays2026()}
+	for _, now := range []time.Time{
+		time.Date(2026, 12, 3, 11, 0, 0, 0, ticker.IST()),  // open: now
+		time.Date(2026, 12, 3, 20, 0, 0, 0, ticker.IST()),  // evening: today's session
+		time.Date(2026, 12, 25, 12, 0, 0, 0, ticker.IST()), // Christmas: the day before
+	} {
+		fmt.Println(now.Format("Mon 02 Jan 15:04"), "->", hours.ReplayStart(now).Format("Mon 02 Jan 15:04"))
+	}
+	// Output:
+	// Thu 03 Dec 11:00 -> Thu 03 Dec 11:00
+	// Thu 03 Dec 20:00 -> Thu 03 Dec 09:15
+	// Fri 25 Dec 12:00 -> Thu 24 Dec 09:15
 }

@@ -14,8 +14,9 @@ import (
 
 // The columns of the broker's instrument dump. The columns are found by
 // name, in any order; extra columns are ignored. exchange_token and
-// last_price are optional (checked when present, not stored: an Instrument
-// has no field for them); the others are required.
+// last_price are optional (checked when present; exchange_token is kept in
+// Instrument.ExchangeToken, last_price is not stored); the others are
+// required.
 const (
 	colToken         = "instrument_token"
 	colExchangeToken = "exchange_token"
@@ -94,15 +95,16 @@ const (
 	RowBadType                            // instrument_type not EQ, FUT, CE or PE
 	RowBadExpiry                          // expiry not a valid YYYY-MM-DD date, or empty for a future or option
 	RowBadStrike                          // strike not a finite number, negative, or not positive for an option
-	RowBadNumber                          // tick_size, lot_size, last_price or exchange_token not a finite non-negative number
+	RowBadNumber                          // tick_size, lot_size, last_price not a finite non-negative number, or exchange_token not below 2^24
 	RowDuplicate                          // the token of a row already kept
 	RowKeepPanic                          // ParseConfig.Keep panicked on the row
+	RowTokenMismatch                      // instrument_token is not exchange_token<<8 | segment code
 	rowReasons
 )
 
 // String returns the reason's name: "field_count", "syntax", "bad_token",
 // "missing_symbol", "bad_type", "bad_expiry", "bad_strike", "bad_number",
-// "duplicate" or "keep_panic".
+// "duplicate", "keep_panic" or "token_mismatch".
 func (r RowReason) String() string {
 	switch r {
 	case RowFieldCount:
@@ -125,6 +127,8 @@ func (r RowReason) String() string {
 		return "duplicate"
 	case RowKeepPanic:
 		return "keep_panic"
+	case RowTokenMismatch:
+		return "token_mismatch"
 	}
 	return "unknown"
 }
@@ -219,7 +223,13 @@ type ParseConfig struct {
 // How a row becomes an Instrument: instrument_type EQ is an equity, or an
 // index when segment is INDICES; FUT, CE and PE are futures, calls and puts
 // and need an expiry. Underlying is the name column (the trading symbol
-// when name is empty). Expiry is midnight IST of the given date.
+// when name is empty), except for an index that has derivatives, whose
+// Underlying is the name its derivatives carry (IndexUnderlying: the row
+// "NIFTY 50" gets "NIFTY"), so that SelectChain's underlying finds its index
+// too. Expiry is midnight IST of the given date. ExchangeToken is the
+// exchange_token column; when both it and the segment code (SegmentCode) are
+// known, the row's instrument_token must be exchange_token<<8 | code, or the
+// row is skipped as RowTokenMismatch.
 //
 // ParseInstruments returns an error only when the header is missing or
 // lacks a required column (wrapping ErrBadHeader) or when reading r fails;
@@ -575,9 +585,20 @@ func (p *rowParser) parse(rec []string) (Instrument, RowReason, string) {
 	}
 	if p.cols[iExchangeToken] >= 0 {
 		if s = p.field(rec, iExchangeToken); s != "" {
-			if _, err := strconv.ParseUint(s, 10, 64); err != nil {
-				return in, RowBadNumber, "exchange_token " + strconv.Quote(s) + " is not a number"
+			ex, err := strconv.ParseUint(s, 10, 32)
+			if err != nil || ex > 0xFFFFFF {
+				return in, RowBadNumber, "exchange_token " + strconv.Quote(s) + " is not a number below 2^24"
 			}
+			in.ExchangeToken = uint32(ex)
+			if seg := SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
+				return in, RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
+					" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
+			}
+		}
+	}
+	if in.Kind == KindIndex {
+		if name, ok := IndexUnderlying(in.Symbol); ok {
+			in.Underlying = name
 		}
 	}
 	return in, 0, ""

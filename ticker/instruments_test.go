@@ -37,37 +37,70 @@ func TestParseInstrumentsFixture(t *testing.T) {
 	}
 	require.Equal(t, map[Kind]int{KindIndex: 3, KindEquity: 4, KindFuture: 4, KindCall: 18, KindPut: 18}, kinds)
 
-	require.Equal(t, Instrument{Token: 256265, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
-		Underlying: "NIFTY 50", Kind: KindIndex}, ins[0])
-	require.Equal(t, Instrument{Token: 738561, Symbol: "RELIANCE", Exchange: "NSE", Segment: "NSE",
-		Underlying: "RELIANCE INDUSTRIES", Kind: KindEquity, LotSize: 1, TickSize: 0.05}, ins[3])
+	// The index row gets its derivatives' underlying (IndexUnderlying).
+	require.Equal(t, Instrument{Token: 256265, ExchangeToken: 1001, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
+		Underlying: "NIFTY", Kind: KindIndex}, ins[0])
+	require.Equal(t, "BANKNIFTY", ins[1].Underlying)
+	require.Equal(t, "FINNIFTY", ins[2].Underlying)
+	require.Equal(t, Instrument{Token: 738561, ExchangeToken: 2885, Symbol: "RELIANCE", Exchange: "NSE", Segment: "NSE",
+		Underlying: "RELIANCE INDUSTRIES", Kind: KindEquity, LotSize: 1, TickSize: 0.1}, ins[3])
 
 	byName := map[string]Instrument{}
 	for _, in := range ins {
 		byName[in.Symbol] = in
 	}
-	fut := byName["NIFTY25DECFUT"]
+	fut := byName["NIFTY26DECFUT"]
 	require.Equal(t, KindFuture, fut.Kind)
 	require.Equal(t, "NIFTY", fut.Underlying)
-	require.True(t, ymd(2025, 12, 30).Equal(fut.Expiry), fut.Expiry.String())
+	require.True(t, ymd(2026, 12, 29).Equal(fut.Expiry), fut.Expiry.String())
 	require.Equal(t, 0.1, fut.TickSize)
+	require.Equal(t, 65, fut.LotSize)
+	require.Equal(t, 0.2, byName["BANKNIFTY26DECFUT"].TickSize)
+	sensex := byName["SENSEX26DECFUT"]
+	require.Equal(t, "BFO", sensex.Exchange)
+	require.Equal(t, sensex.ExchangeToken<<8|5, sensex.Token)
 
-	ce := byName["NIFTY25D0923950CE"] // strike written "23950.0"
+	ce := byName["NIFTY26D0825950CE"] // strike written "25950.0"
 	require.Equal(t, KindCall, ce.Kind)
-	require.Equal(t, 23950.0, ce.Strike)
-	require.Equal(t, 75, ce.LotSize)
+	require.Equal(t, 25950.0, ce.Strike)
+	require.Equal(t, 65, ce.LotSize)
+	require.Equal(t, ce.ExchangeToken<<8|2, ce.Token)
 	require.Equal(t, "NFO-OPT", ce.Segment)
 	require.Equal(t, "NFO", ce.Exchange)
-	require.True(t, ymd(2025, 12, 9).Equal(ce.Expiry))
+	require.True(t, ymd(2026, 12, 8).Equal(ce.Expiry))
 
 	// The parsed dump feeds chain selection.
-	chain := SelectChain(ins, "NIFTY", 24010, ymdhms(2025, 12, 3, 9, 30, 0), 2, 1)
+	chain := SelectChain(ins, "NIFTY", 26010, ymdhms(2026, 12, 3, 9, 30, 0), 2, 1)
 	require.Equal(t, []string{
-		"NIFTY25D0923950CE", "NIFTY25D0923950PE", "NIFTY25D0924000CE", "NIFTY25D0924000PE",
-		"NIFTY25D0924050CE", "NIFTY25D0924050PE",
-		"NIFTY25DEC23950CE", "NIFTY25DEC23950PE", "NIFTY25DEC24000CE", "NIFTY25DEC24000PE",
-		"NIFTY25DEC24050CE", "NIFTY25DEC24050PE",
+		"NIFTY26D0825950CE", "NIFTY26D0825950PE", "NIFTY26D0826000CE", "NIFTY26D0826000PE",
+		"NIFTY26D0826050CE", "NIFTY26D0826050PE",
+		"NIFTY26DEC25950CE", "NIFTY26DEC25950PE", "NIFTY26DEC26000CE", "NIFTY26DEC26000PE",
+		"NIFTY26DEC26050CE", "NIFTY26DEC26050PE",
 	}, symbols(chain))
+
+	// The index is found by its derivatives' underlying, as in Universe.
+	var idx []string
+	for _, in := range ins {
+		if in.Kind == KindIndex && in.Underlying == "NIFTY" {
+			idx = append(idx, in.Symbol)
+		}
+	}
+	require.Equal(t, []string{"NIFTY 50"}, idx)
+}
+
+func TestParseInstrumentsTokenMismatch(t *testing.T) {
+	in := dumpHeader +
+		"13235458,51701,NIFTY26DECFUT,NIFTY,0,2026-12-29,0,0.1,65,FUT,NFO-FUT,NFO\n" + // 51701<<8|2
+		"13235459,51701,NIFTY26JANFUT,NIFTY,0,2027-01-26,0,0.1,65,FUT,NFO-FUT,NFO\n" + // low byte 3, not NFO's 2
+		"13235714,51702,X,X,0,,0,0.05,1,EQ,NSE,SOMEWHERE\n" + // unknown exchange: not checked
+		"99,16777216,Y,Y,0,,0,0.05,1,EQ,NSE,NSE\n" // exchange token above 24 bits
+	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"NIFTY26DECFUT", "X"}, symbols(ins))
+	require.Equal(t, uint32(51701), ins[0].ExchangeToken)
+	require.Equal(t, 1, rep.ByReason[RowTokenMismatch])
+	require.Equal(t, 1, rep.ByReason[RowBadNumber])
+	require.Equal(t, 3, rep.Problems[0].Line)
 }
 
 func TestParseInstrumentsMalformed(t *testing.T) {
@@ -234,9 +267,9 @@ func TestParseInstrumentsMaxProblems(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(dumpHeader)
 	for range 5 {
-		b.WriteString("x,1,A,A,0,,0,0,0,EQ,NSE,NSE\n")
+		b.WriteString("x,,A,A,0,,0,0,0,EQ,NSE,NSE\n")
 	}
-	b.WriteString("1,1,A,A,0,,0,0,0,EQ,NSE,NSE\n")
+	b.WriteString("1,,A,A,0,,0,0,0,EQ,NSE,NSE\n")
 	for _, tt := range []struct{ max, listed, omitted int }{{0, 5, 0}, {2, 2, 3}, {-1, 0, 5}} {
 		ins, rep, err := ParseInstruments(strings.NewReader(b.String()), ParseConfig{MaxProblems: tt.max})
 		require.NoError(t, err)
@@ -315,8 +348,8 @@ func syntheticDump(n int) []byte {
 	var b bytes.Buffer
 	b.Grow(n * 100)
 	b.WriteString(dumpHeader)
-	expiries := [...]string{"2025-12-30", "2026-01-27", "2026-02-24"}
-	codes := [...]string{"25DEC", "26JAN", "26FEB"}
+	expiries := [...]string{"2026-12-29", "2027-01-26", "2027-02-23"}
+	codes := [...]string{"26DEC", "27JAN", "27FEB"}
 	for i := range n {
 		tok := 100000 + i
 		switch {
@@ -326,15 +359,15 @@ func syntheticDump(n int) []byte {
 			if i%100 == 50 {
 				t = "PE"
 			}
-			fmt.Fprintf(&b, "%d,%d,NIFTY%s%d%s,\"NIFTY\",0,%s,%d.0,0.05,75,%s,NFO-OPT,NFO\n", tok, tok>>8, codes[e], k, t, expiries[e], k, t)
+			fmt.Fprintf(&b, "%d,%d,NIFTY%s%d%s,\"NIFTY\",0,%s,%d.0,0.05,65,%s,NFO-OPT,NFO\n", tok<<8|2, tok, codes[e], k, t, expiries[e], k, t)
 		case i%10 == 1: // equity
-			fmt.Fprintf(&b, "%d,%d,STOCK%d,\"STOCK %d LIMITED\",0,,0,0.05,1,EQ,NSE,NSE\n", tok, tok>>8, i, i)
+			fmt.Fprintf(&b, "%d,%d,STOCK%d,\"STOCK %d LIMITED\",0,,0,0.05,1,EQ,NSE,NSE\n", tok<<8|1, tok, i, i)
 		case i%10 == 2: // stock future
 			e := i % 3
-			fmt.Fprintf(&b, "%d,%d,STK%d%sFUT,\"STK%d\",0,%s,0,0.1,500,FUT,NFO-FUT,NFO\n", tok, tok>>8, i%300, codes[e], i%300, expiries[e])
+			fmt.Fprintf(&b, "%d,%d,STK%d%sFUT,\"STK%d\",0,%s,0,0.1,500,FUT,NFO-FUT,NFO\n", tok<<8|2, tok, i%300, codes[e], i%300, expiries[e])
 		default: // stock option
 			k, e := 100+10*(i%97), i%3
-			fmt.Fprintf(&b, "%d,%d,STK%d%s%dCE,\"STK%d\",0,%s,%d,0.05,500,CE,NFO-OPT,NFO\n", tok, tok>>8, i%300, codes[e], k, i%300, expiries[e], k)
+			fmt.Fprintf(&b, "%d,%d,STK%d%s%dCE,\"STK%d\",0,%s,%d,0.05,500,CE,NFO-OPT,NFO\n", tok<<8|2, tok, i%300, codes[e], k, i%300, expiries[e], k)
 		}
 	}
 	return b.Bytes()
@@ -399,13 +432,13 @@ func BenchmarkParseInstruments(b *testing.B) {
 
 func TestParseInstrumentsDuplicatesAmongProblems(t *testing.T) {
 	in := dumpHeader +
-		"7,1,A,A,0,,0,0,1,EQ,NSE,NSE\n" + // 2: kept
-		"x,1,B,B,0,,0,0,1,EQ,NSE,NSE\n" + // 3: bad token
-		"7,1,C,C,0,,0,0,1,EQ,NSE,NSE\n" + // 4: duplicate of 2
-		"8,1,D,D,0,,0,0,1,EQ,NSE,NSE\n" + // 5: kept
-		"y,1,E,E,0,,0,0,1,EQ,NSE,NSE\n" + // 6: bad token
-		"7,1,F,F,0,,0,0,1,EQ,NSE,NSE\n" + // 7: duplicate of 2
-		"8,1,G,G,0,,0,0,1,EQ,NSE,NSE\n" //   8: duplicate of 5
+		"7,,A,A,0,,0,0,1,EQ,NSE,NSE\n" + // 2: kept
+		"x,,B,B,0,,0,0,1,EQ,NSE,NSE\n" + // 3: bad token
+		"7,,C,C,0,,0,0,1,EQ,NSE,NSE\n" + // 4: duplicate of 2
+		"8,,D,D,0,,0,0,1,EQ,NSE,NSE\n" + // 5: kept
+		"y,,E,E,0,,0,0,1,EQ,NSE,NSE\n" + // 6: bad token
+		"7,,F,F,0,,0,0,1,EQ,NSE,NSE\n" + // 7: duplicate of 2
+		"8,,G,G,0,,0,0,1,EQ,NSE,NSE\n" //   8: duplicate of 5
 	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{})
 	require.NoError(t, err)
 	require.Equal(t, []string{"A", "D"}, symbols(ins))
@@ -436,7 +469,7 @@ func TestParseInstrumentsDuplicatesAmongProblems(t *testing.T) {
 
 	// Cut off by a read error, the rows read so far are still deduplicated.
 	boom := errors.New("boom")
-	cut := strings.Index(in, "y,1,E")
+	cut := strings.Index(in, "y,,E")
 	ins, rep, err = ParseInstruments(io.MultiReader(strings.NewReader(in[:cut]), iotest.ErrReader(boom)), ParseConfig{})
 	require.ErrorIs(t, err, boom)
 	require.Equal(t, []string{"A", "D"}, symbols(ins))

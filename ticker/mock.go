@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker/bs"
@@ -40,8 +42,9 @@ type MockConfig struct {
 	Seed uint64
 	// Now is the mock's clock: Run steps the simulation to Now() on every
 	// Interval, and Subscribe judges expiry against it before the first step.
-	// A function returning a faster clock replays a trading day faster than
-	// real time. Default time.Now.
+	// The mock trades only in the session, so outside market hours use a
+	// SessionClock, which replays the latest session (faster than real time
+	// if asked). Default time.Now.
 	Now func() time.Time
 	// Interval is how often Run produces a round of ticks (one per
 	// subscribed instrument). Default 1s; negative is an error.
@@ -56,14 +59,16 @@ type MockConfig struct {
 	// none. Must be in [-1, 1]. NewMockSource reads the value once.
 	DividendYield *float64
 	// Underlyings are the indices the mock simulates. Each follows
-	// geometric Brownian motion from its Spot with its Volatility (zero
-	// means 0.15; above 2.5 is an error) and the risk-neutral drift
-	// Rate − DividendYield; its options are priced off a volatility smile
-	// whose at-the-money level is the same Volatility. Default NIFTY() and
-	// BANKNIFTY().
+	// geometric Brownian motion on the trading-time clock from its Spot
+	// with its Volatility (zero means 0.15; above 2.5 is an error) and the
+	// risk-neutral drift Rate − DividendYield; its options are priced off a
+	// volatility smile whose at-the-money level starts at the same
+	// Volatility and moves against the index from session to session.
+	// Default NIFTY() and BANKNIFTY().
 	Underlyings []UnderlyingSpec
-	// Holidays are the exchange holidays, used when listing the expiries
-	// that replace expired ones. The zero value means none.
+	// Holidays are the exchange holidays: the mock does not trade on them,
+	// and skips them when listing the expiries that replace expired ones.
+	// The zero value means none; NSEHolidays2026 gives NSE's for 2026.
 	Holidays Holidays
 	// MaxSize bounds the number of subscribed instruments and of entries
 	// in the mock's state store. Default 5000 (mockstate.DefaultMaxSize);
@@ -74,8 +79,10 @@ type MockConfig struct {
 	// Default 10; negative or above 10000 (as for
 	// UniverseConfig.StrikesPerSide) is an error.
 	RollStrikesPerSide int
-	// Name labels the source's metrics (constant label "name") and those of
-	// its state store, and its log records. Default "mock".
+	// Name labels the source's metrics (constant label "name") and its log
+	// records (key "name", with component "ticker"). Its state store is
+	// named Name+"/state", so that a user's mockstate store with the same
+	// Name does not clash with it. Default "mock".
 	Name string
 	// Logger receives contained failures: invalid ticks withheld, a panic
 	// in emit, contracts rolled. Nil means slog.Default().
@@ -85,19 +92,33 @@ type MockConfig struct {
 	// steadfast_ticker_mock_emit_panics_total,
 	// steadfast_ticker_mock_expired_total,
 	// steadfast_ticker_mock_rolled_total (counters) and
-	// steadfast_ticker_mock_instruments (gauge), plus the mockstate store's.
-	// Nil means no metrics.
+	// steadfast_ticker_mock_instruments (gauge), all with the label
+	// name=Name, plus the state store's steadfast_mockstate_* series with
+	// name=Name+"/state". A second source with the same Name on the same
+	// Registerer is refused ("ticker: metrics for name ... are already
+	// registered"). Nil means no metrics.
 	Registerer prometheus.Registerer
 }
 
 // Price formation of the mock, fixed rather than configurable.
 const (
-	mockSpreadFrac = 0.002   // quoted spread as a fraction of the price, at least one tick
-	mockOILots     = 100_000 // open interest, in lots, of an at-the-money contract
-	mockOIMinLots  = 50      // open interest floor far from the money
-	mockVolLots    = 40.0    // mean lots traded per second at the money
-	mockMaxTickDt  = 60.0    // seconds of volume one tick can accumulate at most
-	mockYear       = 365 * 24 * time.Hour
+	mockOILots    = 100_000 // open interest, in lots, of an at-the-money contract when first quoted
+	mockOIMinLots = 50      // open interest floor far from the money
+	mockVolLots   = 40.0    // mean lots traded per second at the money
+	mockMaxTickDt = 60.0    // seconds of volume one tick can accumulate at most
+	mockYear      = 365 * 24 * time.Hour
+	// mockTradingDays is the number of trading days in a year of the
+	// trading-time variance clock (see the MockSource documentation).
+	mockTradingDays = 252
+	// mockOvernight is the share of a trading day's variance that falls
+	// between the close and the next open, and is paid as a gap at the open.
+	mockOvernight = 0.2
+	// mockSpotVolBeta is how strongly the at-the-money level moves against
+	// the index from one session to the next: a 1% fall lifts it by about
+	// mockSpotVolBeta percent (of itself).
+	mockSpotVolBeta = 2.0
+	// mockOIWalk scales how much of the traded lots change open interest.
+	mockOIWalk = 0.5
 	// mockSpotRange bounds how far an underlying may wander from its
 	// reference Spot, as a factor either way: GBM would otherwise let an
 	// extreme volatility or a gap of years between rounds absorb the level
@@ -120,27 +141,53 @@ const (
 // goroutine. A MockSource is safe for concurrent use; it starts no
 // goroutine (Run works in the caller's).
 //
+// # Session
+//
+// The mock trades in the regular session only: 09:15 to 15:30 IST on trading
+// days (MarketHours with MockConfig.Holidays). A Step outside it emits
+// nothing, and volume and open interest stay as they were; it still removes
+// contracts that expired. Volume restarts at zero at the open; Change is
+// against the previous session's close (an index's, and each contract's
+// last price of the previous session).
+//
 // # Prices
 //
 // Each underlying follows geometric Brownian motion with its Volatility and
-// the risk-neutral drift Rate − DividendYield, stepped by the simulated
-// calendar time elapsed between rounds, and kept within a factor of 10⁶ of
-// its reference Spot either way, so that no volatility or gap between rounds
-// can drive it to zero or infinity. Options are priced with
-// Black–Scholes (package ticker/bs) from the underlying's level, with Rate
-// and DividendYield, at the volatility of bs.DefaultSmile(Volatility) for
-// their strike and expiry; futures at the forward. An option tick carries
-// that volatility as IV and the model's delta, gamma, theta (per calendar
-// day) and vega (per volatility point). LastPrice is the model price rounded
-// to the tick size, and never below one tick; Bid and Ask are the price
-// ∓ 0.1% (at least half a tick) rounded outwards to whole ticks, never
-// crossing LastPrice (a bid that would fall below zero is zero: no bid).
-// Open interest peaks at the money and falls off with the strike's distance
-// in standard deviations; volume only grows within an IST day and restarts
-// at zero on the next; Change is against the previous day's last price. An
-// index tick has a last price and change only. Every tick passes
-// Tick.Validate before it is published; one that does not is withheld,
-// counted and logged.
+// the risk-neutral drift Rate − DividendYield on a trading-time variance
+// clock (TradingYears): a trading day is 1/252 of a year, of which 0.8 is
+// spread evenly over the session and 0.2 paid as a gap at the open (the
+// overnight share, however long the night, weekend or holidays); time outside
+// the session adds nothing. So the realised volatility of in-session returns
+// plus opening gaps is the quoted volatility in trading time. The level is
+// kept within a factor of 10⁶ of its reference Spot either way, so that no
+// volatility or gap between rounds can drive it to zero or infinity.
+//
+// Options are priced with Black–Scholes (package ticker/bs) with Rate and
+// DividendYield over calendar time and a total variance IV²·T, T the trading
+// years to the 15:30 close of the expiry date; futures at the calendar-time
+// forward. The IV of a strike comes from bs.DefaultSmile anchored at the
+// first level of the session (sticky strike: within a session a strike's
+// IV does not move with the index, so the quoted delta is how the mock's
+// price moves with it); at each open the smile is re-anchored and its
+// at-the-money level moves against the index's change since the previous
+// open (twice the log return, pulled a quarter back to Volatility, within
+// [½, 2]·Volatility): a negative spot–volatility correlation, as index
+// options show. An option tick carries IV (annualised in trading time), the
+// model's delta, gamma, theta (per calendar day) and vega (per point of IV).
+//
+// LastPrice is the model price rounded to the tick size, and never below one
+// tick. The spread is one or two ticks (at random) times a factor that grows
+// with the distance from the money (1 + ½·|moneyness in standard
+// deviations|) and as expiry nears (1 + ½/√(trading days left + ¼)),
+// rounded to whole ticks, never crossing LastPrice (a bid that would fall
+// below zero is zero: no bid). Bid and ask quantities are 1 to 50 lots, in
+// units. Volume, in units and whole lots, accrues at a rate that peaks at
+// the money and keeps 2% of that far from it, rounded at random so that deep
+// out-of-the-money strikes still print now and then. Open interest starts
+// at a level that peaks at the money and then walks with the trades (each
+// trade opens or closes a little; it never goes below zero). An index tick
+// has a last price and change only. Every tick passes Tick.Validate before it
+// is published; one that does not is withheld, counted and logged.
 //
 // # Determinism
 //
@@ -156,8 +203,13 @@ const (
 // A contract expires at 15:30 IST on its expiry date, judged on the
 // simulated clock. The first Step at or after an expiry removes the expired
 // contracts from the state store (mockstate Cleanup) and from the
-// subscriptions, so they never tick again, and then rolls: for each
-// underlying whose subscribed options lost n of their expiry dates, it
+// subscriptions, so they never tick again, and then rolls the contracts of
+// the synthetic universe only: those whose token is the one Universe gives
+// them for MockConfig.Seed. Contracts from another listing (a parsed
+// instrument dump) are removed and not replaced, since the mock cannot know
+// the exchange's tokens and lot sizes of their successors; it logs how many,
+// and the caller subscribes the next contracts from a fresh instrument list.
+// For each underlying whose synthetic options lost n of their expiry dates, it
 // subscribes the calls and puts of the n nearest expiries that are still
 // open and not already subscribed, at RollStrikesPerSide strikes on each side
 // of the simulated spot, with the tokens Universe gives them for
@@ -174,11 +226,11 @@ type MockSource struct {
 	cfg    MockConfig
 	rate   float64 // resolved MockConfig.Rate
 	yield  float64 // resolved MockConfig.DividendYield
-	log    *slog.Logger
 	store  *mockstate.Store[uint32, mockSnap, mockBuilder]
 	met    *mockMetrics
 	pool   sync.Pool // *mockRound
 	maxLen int
+	hours  MarketHours // the session the mock trades in
 	run    atomic.Bool
 
 	mu      sync.Mutex
@@ -197,11 +249,16 @@ var _ Source = (*MockSource)(nil)
 type mockUnderlying struct {
 	spec      UnderlyingSpec
 	gbm       bs.GBM
-	smile     bs.Smile
+	smile     bs.Smile // the session's smile: its ATM level is set at each open
 	spot      float64
-	prevClose float64 // spot at the end of the previous IST day
+	prevClose float64 // spot at the end of the previous session
 	day       calDay  // day of the last step
 	lo, hi    float64 // bounds of spot: the reference Spot ÷ and × mockSpotRange
+	// anchor is the spot at which the session's smile is fixed (sticky
+	// strike): the level of the first step of the session.
+	anchor float64
+	// session is the trading day whose session anchor belongs to.
+	session calDay
 }
 
 // mockInstr is a subscribed instrument; immutable once made.
@@ -211,6 +268,7 @@ type mockInstr struct {
 	kind    bs.Kind // for options
 	cutoff  int64   // expiry instant (15:30 IST on the expiry date) in Unix ns; 0 = never
 	oiScale float64 // per-contract factor of the open interest, in [0.75, 1.25)
+	synth   bool    // listed by Universe for MockConfig.Seed: the mock may roll it
 }
 
 // mockBuilder is the mutable per-instrument state in the store.
@@ -219,7 +277,8 @@ type mockBuilder struct {
 	day       calDay  // IST day of the last tick; volume and prevClose reset when it changes
 	prevClose float64 // last price of the previous day
 	volume    uint64
-	lastNano  int64 // time of the last tick, for the volume accrued since
+	oiLots    float64 // open interest in lots; negative before the first tick
+	lastNano  int64   // time of the last tick, for the volume accrued since
 	tick      Tick
 }
 
@@ -283,13 +342,10 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		cfg:     cfg,
 		rate:    rate,
 		yield:   yield,
-		log:     cfg.Logger,
 		byToken: make(map[uint32]*mockInstr),
+		hours:   MarketHours{Holidays: cfg.Holidays},
 		next:    math.MaxInt64,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6d6f636b)), // "mock"
-	}
-	if m.log == nil {
-		m.log = slog.Default()
 	}
 	names := make(map[string]bool, len(cfg.Underlyings))
 	tokens := make(map[uint32]bool, len(cfg.Underlyings))
@@ -332,7 +388,7 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 		MaxSize:    cfg.MaxSize,
 		Expired:    mockExpired,
 		OnEvict:    m.onEvict,
-		Name:       cfg.Name,
+		Name:       cfg.Name + "/state",
 		Logger:     cfg.Logger,
 		Registerer: cfg.Registerer,
 	})
@@ -353,13 +409,22 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 	return m, nil
 }
 
+// logger returns the Logger to write to now (slog.Default() unless one is
+// configured), looked up on every record.
+func (m *MockSource) logger() *slog.Logger { return logattr.Logger(m.cfg.Logger) }
+
+// attrs returns the source's component and name attributes followed by kv.
+func (m *MockSource) attrs(kv ...any) []any {
+	inst := logattr.Instance("ticker", m.cfg.Name)
+	return append([]any{inst[0], inst[1]}, kv...)
+}
+
 // onEvict runs when the store drops an entry. The mock never overfills its
 // store, so an eviction by size means an instrument was lost: say so. It
 // must not take m.mu, since the store calls it from Step and Subscribe.
 func (m *MockSource) onEvict(token uint32, _ *mockSnap, r mockstate.Reason) {
 	if r == mockstate.ReasonSize {
-		m.log.Warn("ticker: mock source state evicted an instrument; it stops ticking",
-			"name", m.cfg.Name, "token", token)
+		m.logger().Warn("state store evicted an instrument; it stops ticking", m.attrs("token", token)...)
 	}
 }
 
@@ -399,7 +464,7 @@ func (m *MockSource) Run(ctx context.Context, emit func(Tick)) error {
 //
 // The mock accepts indices, equities and futures whose Underlying is the
 // Name of one of MockConfig.Underlyings (an index also by its Token or
-// Symbol, as the broker's dump names NIFTY 50's underlying "NIFTY 50"), and calls
+// Symbol, for a list that names an index after itself), and calls
 // and puts on them with a positive strike and an expiry date that has not
 // passed (a contract expires at 15:30 IST on its expiry date, judged at the
 // time of the last Step, or Now() before the first). A zero TickSize or
@@ -515,6 +580,7 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 	}
 	h := tokenMix(m.cfg.Seed ^ uint64(in.Token)*0x9e3779b97f4a7c15)
 	mi.oiScale = 0.75 + 0.5*float64(h>>11)/(1<<53)
+	mi.synth = (in.Kind.IsOption() || in.Kind == KindFuture) && isSynthetic(m.cfg.Seed, &in)
 	return mi, nil
 }
 
@@ -522,7 +588,7 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 func (m *MockSource) addLocked(mi *mockInstr) {
 	m.byToken[mi.ins.Token] = mi
 	m.store.Seed(mi.ins.Token, func(b *mockBuilder) {
-		*b = mockBuilder{in: mi, day: -1 << 62}
+		*b = mockBuilder{in: mi, day: -1 << 62, oiLots: -1}
 	})
 }
 
@@ -563,6 +629,26 @@ func (m *MockSource) Spot(underlying string) (float64, bool) {
 	return 0, false
 }
 
+// priceAt returns the model price of a subscribed option or future at the
+// given spot and time, computed as a Step at now would with the underlying at
+// spot; for tests that reprice around the quoted greeks.
+func (m *MockSource) priceAt(token uint32, spot float64, now time.Time) (float64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mi, ok := m.byToken[token]
+	if !ok || !(mi.ins.Kind.IsOption() || mi.ins.Kind == KindFuture) {
+		return 0, false
+	}
+	r := &mockRound{m: m, now: now, nano: unixNano(now)}
+	tm := r.term(mi, spot)
+	if mi.ins.Kind == KindFuture {
+		return tm.term.Forward(), true
+	}
+	u := &m.unders[mi.under]
+	vol := u.smile.VolAround(tm.atm, tm.anchor, mi.ins.Strike, tm.years)
+	return tm.term.Compute(mi.kind, mi.ins.Strike, vol*tm.scale).Price, true
+}
+
 // Len returns the number of instruments held in the mock's state store.
 func (m *MockSource) Len() int { return m.store.Len() }
 
@@ -573,10 +659,11 @@ func (m *MockSource) Len() int { return m.store.Len() }
 // the round is computed and stored but not delivered.
 //
 // The underlyings move by one geometric Brownian motion step sized by the
-// simulated time elapsed since the previous Step (none on the first Step, or
-// when now is not after it). Contracts whose expiry has passed at now are
-// removed first, and replaced as described under "Expiry and rollover" in
-// the MockSource documentation.
+// trading time elapsed since the previous Step (none on the first Step, when
+// now is not after it, or when no session time or opening lies between).
+// Contracts whose expiry has passed at now are removed first, and replaced
+// as described under "Expiry and rollover" in the MockSource documentation.
+// Outside the session (see "Session") nothing is emitted.
 //
 // A tick that fails Tick.Validate is withheld, counted and logged. emit,
 // MockConfig.Now and the Logger are called without the source's lock held;
@@ -602,6 +689,13 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 	m.mu.Unlock()
 	for _, log := range logRoll {
 		log()
+	}
+	if !m.hours.Open(now) {
+		// Outside the session nothing trades: no ticks, volume and open
+		// interest stay as they were.
+		r.subs = nil
+		m.pool.Put(r)
+		return
 	}
 
 	r.now = now
@@ -633,8 +727,7 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 	m.met.ticks.Add(float64(emitted))
 	if invalid > 0 {
 		m.met.invalid.Add(float64(invalid))
-		m.log.Warn("ticker: mock source withheld invalid ticks",
-			"name", m.cfg.Name, "count", invalid, "first", firstErr)
+		m.logger().Warn("withheld invalid ticks", m.attrs("count", invalid, "first", firstErr)...)
 	}
 	if gone > 0 {
 		m.dropMissing()
@@ -647,8 +740,8 @@ func (m *MockSource) deliver(emit func(Tick), t *Tick) (ok bool) {
 		if v := recover(); v != nil {
 			ok = false
 			m.met.panics.Inc()
-			m.log.Error("ticker: mock source emit panicked", "name", m.cfg.Name,
-				"token", t.Token, "panic", v)
+			p := logattr.PanicAttrs(v, debug.Stack())
+			m.logger().Error("emit panicked", m.attrs("token", t.Token, p[0], p[1])...)
 		}
 	}()
 	emit(*t)
@@ -671,16 +764,23 @@ func (m *MockSource) dropMissing() {
 	}
 }
 
-// advanceLocked moves the underlyings to now.
+// advanceLocked moves the underlyings to now on the trading-time variance
+// clock: they move only in the session, by the variance elapsed, and gap at
+// an open by the overnight share. At the first step of a session the smile is
+// re-anchored at the spot (sticky strike within the session) and its
+// at-the-money level moved against the index's change since the previous
+// anchor.
 func (m *MockSource) advanceLocked(now time.Time) {
-	var dt float64
+	var days float64
 	if !m.last.IsZero() && now.After(m.last) {
-		dt = float64(now.Sub(m.last)) / float64(mockYear)
+		days = tradingDays(m.last, now, m.cfg.Holidays, mockOvernight)
 	}
 	if m.last.IsZero() || now.After(m.last) {
 		m.last = now
 	}
+	dt := days / mockTradingDays
 	day := dayOf(now)
+	open := m.hours.Open(now)
 	for i := range m.unders {
 		u := &m.unders[i]
 		if day > u.day {
@@ -696,6 +796,19 @@ func (m *MockSource) advanceLocked(now time.Time) {
 			u.spot = u.hi
 		default:
 			u.spot = next
+		}
+		if open && day != u.session {
+			// A new session: the ATM level moves against the index since
+			// the last anchor, within [½, 2] of the spec's volatility (and
+			// never above what the smile and bs.ImpliedVol can represent).
+			vol := u.spec.Volatility
+			if u.anchor > 0 {
+				level := u.smile.ATM * math.Exp(-mockSpotVolBeta*math.Log(u.spot/u.anchor))
+				// Pulled a quarter of the way back to the spec's level.
+				vol = min(max(level+0.25*(u.spec.Volatility-level), u.spec.Volatility/2), 2*u.spec.Volatility, mockMaxVolatility)
+			}
+			u.smile = bs.DefaultSmile(vol)
+			u.anchor, u.session = u.spot, day
 		}
 	}
 }
@@ -713,10 +826,16 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 	}
 	before := make(map[key]bool)
 	after := make(map[key]bool)
-	expired := 0
+	expired, foreign := 0, 0
 	subs := m.subs[:0:0]
 	for _, mi := range m.subs {
-		isOpt := mi.ins.Kind.IsOption()
+		// Only contracts of the synthetic universe are rolled: for one of
+		// another listing (a real dump) the mock cannot know the next
+		// contracts' tokens and lots.
+		isOpt := mi.ins.Kind.IsOption() && mi.synth
+		if mi.cutoff != 0 && nano >= mi.cutoff && mi.ins.Kind.IsOption() && !mi.synth {
+			foreign++
+		}
 		k := key{mi.under, dayOf(mi.ins.Expiry)}
 		if isOpt {
 			before[k] = true
@@ -770,8 +889,7 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 		})
 		if err != nil {
 			logs = append(logs, func() {
-				m.log.Error("ticker: mock source cannot list next expiries", "name", m.cfg.Name,
-					"underlying", spec.Name, "error", err)
+				m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logattr.Error, err)...)
 			})
 			continue
 		}
@@ -819,22 +937,28 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 		}
 		if full > 0 {
 			logs = append(logs, func() {
-				m.log.Warn("ticker: mock source is full; next-expiry contracts not added",
-					"name", m.cfg.Name, "underlying", spec.Name, "skipped", full, "max_size", m.maxLen)
+				m.logger().Warn("full; next-expiry contracts not added",
+					m.attrs("underlying", spec.Name, "skipped", full, "max_size", m.maxLen)...)
 			})
 		}
 		if refused > 0 {
 			logs = append(logs, func() {
-				m.log.Error("ticker: mock source cannot price next-expiry contracts; not added",
-					"name", m.cfg.Name, "underlying", spec.Name, "skipped", refused, "first", firstErr)
+				m.logger().Error("cannot price next-expiry contracts; not added",
+					m.attrs("underlying", spec.Name, "skipped", refused, "first", firstErr)...)
 			})
 		}
 	}
 	m.met.rolled.Add(float64(rolled))
 	m.setSubsLocked(subs)
+	if foreign > 0 {
+		logs = append(logs, func() {
+			m.logger().Info("expired contracts of another listing not replaced; subscribe their successors from a fresh instrument list",
+				m.attrs("expired", foreign)...)
+		})
+	}
 	return append(logs, func() {
-		m.log.Info("ticker: mock source rolled expiries", "name", m.cfg.Name,
-			"expired", expired, "removed_from_store", removed, "added", rolled)
+		m.logger().Info("rolled expiries", m.attrs(
+			"expired", expired, "removed_from_store", removed, "added", rolled)...)
 	})
 }
 
@@ -860,10 +984,13 @@ type mockRound struct {
 type mockTerm struct {
 	under    int
 	cutoff   int64
-	years    float64
-	term     bs.Term
+	years    float64 // time to expiry on the variance clock, in trading years
+	term     bs.Term // discounting and forward in calendar time
+	scale    float64 // √(trading years / calendar years): turns a trading-time vol into the calendar one
 	atm      float64 // smile level at this expiry
+	anchor   float64 // forward at the session's anchor spot: the smile is sticky to strikes
 	invWidth float64 // 1 / (ATM·√T), T at least a day: standardises moneyness
+	spread   float64 // spread factor of this expiry: wider as expiry nears
 }
 
 // term returns the round's mockTerm for mi's underlying and expiry, making
@@ -882,15 +1009,29 @@ func (r *mockRound) term(mi *mockInstr, spot float64) *mockTerm {
 		}
 	}
 	m := r.m
-	years := max(float64(mi.cutoff-r.nano)/float64(mockYear), 0)
-	smile := &m.unders[mi.under].smile
+	// Time to expiry on the trading-time variance clock, in years of
+	// mockTradingDays: the volatility is quoted in trading time.
+	years := TradingYears(r.now, time.Unix(0, mi.cutoff), m.cfg.Holidays)
+	calYears := max(float64(mi.cutoff-r.nano)/float64(mockYear), 0)
+	scale := 1.0
+	if calYears > 0 {
+		scale = math.Sqrt(years / calYears)
+	}
+	u := &m.unders[mi.under]
+	anchor := u.anchor
+	if anchor <= 0 {
+		anchor = spot
+	}
 	r.terms = append(r.terms, mockTerm{
 		under:    mi.under,
 		cutoff:   mi.cutoff,
 		years:    years,
-		term:     bs.NewTerm(spot, years, m.rate, m.yield),
-		atm:      smile.ATMVol(years),
-		invWidth: 1 / (smile.ATM * math.Sqrt(max(years, 1.0/365))),
+		term:     bs.NewTerm(spot, calYears, m.rate, m.yield),
+		scale:    scale,
+		atm:      u.smile.ATMVol(years),
+		anchor:   bs.NewTerm(anchor, calYears, m.rate, m.yield).Forward(),
+		invWidth: 1 / (u.smile.ATM * math.Sqrt(max(years, 1.0/mockTradingDays))),
+		spread:   (1 + 0.5/math.Sqrt(years*mockTradingDays+0.25)),
 	})
 	r.lastTerm = len(r.terms) - 1
 	return &r.terms[r.lastTerm]
@@ -904,9 +1045,13 @@ func (r *mockRound) update(b *mockBuilder) error {
 	t := &b.tick
 	last := t.LastPrice
 	if r.day > b.day { // only forward: a step back in time keeps the day's volume
-		b.prevClose = last
+		b.prevClose = last // the previous session's close
 		b.volume = 0
 		b.day = r.day
+		if b.lastNano != 0 {
+			// Trading restarts at the open: nothing accrued overnight.
+			b.lastNano = max(b.lastNano, unixNano(r.day.at(sessionOpen, time.UTC)))
+		}
 	}
 	dtSec := 0.0
 	if b.lastNano != 0 && r.nano > b.lastNano {
@@ -922,6 +1067,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 	u2 := unitFloat(h)
 	h = tokenMix(h)
 	tick := in.TickSize
+	lot := uint64(in.LotSize)
 
 	switch in.Kind {
 	case KindIndex:
@@ -931,35 +1077,42 @@ func (r *mockRound) update(b *mockBuilder) error {
 		}
 	case KindEquity:
 		t.LastPrice = roundTicks(spot, tick) * tick
-		quote(t, spot, tick, h)
-		b.volume += uint64(u1*mockVolLots*dtSec) * uint64(in.LotSize)
+		quote(t, spot, tick, 1, lot, h)
+		b.volume += stochasticLots(u1*mockVolLots*dtSec, u2) * lot
 	default:
 		tm := r.term(mi, spot)
-		und := &m.unders[mi.under]
-		fwd := tm.term.Forward()
-		// Standardised moneyness: how many standard deviations away the
-		// strike is; drives where open interest and volume concentrate.
-		z := math.Log(in.Strike/fwd) * tm.invWidth
-		activity := math.Exp(-0.5 * z * z)
-		var price float64
+		var price, z, activity float64
 		if in.Kind == KindFuture {
-			price = fwd
+			price = tm.term.Forward()
 			activity = 1
 		} else {
-			vol := und.smile.VolAround(tm.atm, fwd, in.Strike, tm.years)
-			g := tm.term.Compute(mi.kind, in.Strike, vol)
+			und := &m.unders[mi.under]
+			vol := und.smile.VolAround(tm.atm, tm.anchor, in.Strike, tm.years)
+			g := tm.term.Compute(mi.kind, in.Strike, vol*tm.scale)
 			price = g.Price
 			t.IV = vol
 			t.Delta = g.Delta
 			t.Gamma = g.Gamma
 			t.Theta = g.Theta / 365
-			t.Vega = g.Vega / 100
+			t.Vega = g.Vega * tm.scale / 100
+			// Standardised moneyness: how many standard deviations away
+			// the strike is; drives where trading concentrates.
+			z = math.Log(in.Strike/tm.term.Forward()) * tm.invWidth
+			activity = math.Exp(-0.5 * z * z)
 		}
 		t.LastPrice = max(roundTicks(price, tick), 1) * tick
-		quote(t, price, tick, h)
-		lots := mockOIMinLots + mockOILots*activity*mi.oiScale*(0.995+0.01*u2)
-		t.OpenInterest = uint64(lots) * uint64(in.LotSize)
-		b.volume += uint64(u1*mockVolLots*(0.02+activity)*dtSec) * uint64(in.LotSize)
+		quote(t, price, tick, tm.spread*(1+0.5*math.Abs(z)), lot, h)
+		// Deep out-of-the-money strikes keep 2% of the at-the-money rate, and
+		// a fraction of a lot is traded with that probability, so they
+		// print now and then.
+		traded := stochasticLots(u1*mockVolLots*(0.02+activity)*dtSec, unitFloat(tokenMix(h)))
+		b.volume += traded * lot
+		if b.oiLots < 0 {
+			b.oiLots = math.Floor(mockOIMinLots + mockOILots*activity*mi.oiScale)
+		}
+		// Open interest walks with the trades: some open, some close.
+		b.oiLots = max(b.oiLots+math.Round(float64(traded)*mockOIWalk*(2*u2-0.9)), 0)
+		t.OpenInterest = uint64(b.oiLots) * lot
 	}
 	t.Volume = b.volume
 	if b.prevClose == 0 {
@@ -971,23 +1124,34 @@ func (r *mockRound) update(b *mockBuilder) error {
 	return t.Validate()
 }
 
-// quote sets the best bid and ask around price: a spread of mockSpreadFrac
-// of the price (at least one tick) rounded outwards to whole ticks, never
-// crossing the last price, with an empty bid (zero) when it would fall below
-// zero; and quantities of 1–50 lots.
-func quote(t *Tick, price, tick float64, h uint64) {
-	half := max(price*mockSpreadFrac, tick) / 2
-	nl := t.LastPrice / tick
-	nb := min(math.Floor((price-half)/tick), math.Round(nl))
-	na := max(math.Ceil((price+half)/tick), math.Round(nl))
-	nb = max(nb, 0)
+// stochasticLots returns x rounded to a whole number of lots, up with
+// probability frac(x) (u uniform in [0, 1)), so that a rate below one lot
+// per tick still trades now and then and the mean is x.
+func stochasticLots(x, u float64) uint64 {
+	n := math.Floor(x)
+	if u < x-n {
+		n++
+	}
+	return uint64(max(n, 0))
+}
+
+// quote sets the best bid and ask around price: a spread of one or two
+// ticks (by h) times widen, rounded to whole ticks, never crossing the last
+// price, with an empty bid (zero) when it would fall below zero; and
+// quantities of 1–50 lots, in units.
+func quote(t *Tick, price, tick, widen float64, lot uint64, h uint64) {
+	spread := math.Max(math.Round((1+unitFloat(h))*widen), 1) // in ticks
+	nl := math.Round(t.LastPrice / tick)
+	nb := math.Floor(price/tick - spread/2)
+	nb = max(min(nb, nl), 0)
+	na := max(nb+spread, nl)
 	if na <= nb {
 		na = nb + 1
 	}
 	t.Bid = nb * tick
 	t.Ask = na * tick
-	t.BidQty = uint32(1 + h%50)
-	t.AskQty = uint32(1 + (h>>8)%50)
+	t.BidQty = uint32((1 + (h>>16)%50) * lot)
+	t.AskQty = uint32((1 + (h>>24)%50) * lot)
 }
 
 // roundTicks returns x/tick rounded to a whole number of ticks.
@@ -1039,8 +1203,8 @@ func newMockMetrics(name string, reg prometheus.Registerer) (*mockMetrics, error
 		instruments: prometheus.NewGauge(prometheus.GaugeOpts(opts("mock_instruments", "Instruments subscribed to the mock source."))),
 	}
 	if reg != nil {
-		if err := promreg.RegisterAll(reg, m.collectors()...); err != nil {
-			return nil, fmt.Errorf("ticker: registering mock source metrics: %w", err)
+		if err := promreg.Register(reg, "ticker", name, m.collectors()...); err != nil {
+			return nil, err
 		}
 	}
 	return m, nil

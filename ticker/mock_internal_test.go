@@ -1,9 +1,11 @@
 package ticker
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -43,16 +45,17 @@ func TestMockNowCalledWithoutLock(t *testing.T) {
 func TestMockStreamsParsedDump(t *testing.T) {
 	ins, rep := parseFile(t, "testdata/instruments.csv", ParseConfig{})
 	require.Zero(t, rep.Skipped)
-	monday := ymdhms(2025, 12, 1, 10, 0, 0)
+	monday := ymdhms(2026, 11, 30, 10, 0, 0)
+	var logs bytes.Buffer
 	m, err := NewMockSource(MockConfig{Seed: 1, Now: func() time.Time { return monday },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	err = m.Subscribe(ins, nil)
 	require.ErrorIs(t, err, ErrUnknownUnderlying)
-	for _, name := range []string{"RELIANCE", "HDFCBANK", "INFY", "TCS", "NIFTY FIN SERVICE"} {
+	for _, name := range []string{"RELIANCE INDUSTRIES", "HDFC BANK", "INFOSYS", "TATA CONSULTANCY SERV LT", "FINNIFTY", "SENSEX"} {
 		require.ErrorContains(t, err, strconv.Quote(name))
 	}
-	require.Len(t, m.Instruments(), len(ins)-5)
+	require.Len(t, m.Instruments(), len(ins)-6)
 
 	byToken := map[uint32]Instrument{}
 	for _, in := range ins {
@@ -75,27 +78,19 @@ func TestMockStreamsParsedDump(t *testing.T) {
 		})
 		return expiries
 	}
-	require.Equal(t, map[string]bool{"2025-12-02": true, "2025-12-09": true, "2025-12-30": true}, check(monday))
-	// After Tuesday's close: the 2 December options are gone, 9 December's
-	// stay, and NIFTY's lost expiry is replaced by a synthetic one (16 December).
-	after := ymdhms(2025, 12, 2, 15, 31, 0)
+	require.Equal(t, map[string]bool{"2026-12-01": true, "2026-12-08": true, "2026-12-29": true}, check(monday))
+	// After Tuesday's close the 1 December options are gone and, since they
+	// came from a dump, nothing is invented in their place: the mock cannot
+	// know the tokens and lots of the exchange's next contracts.
+	after := ymdhms(2026, 12, 1, 15, 31, 0)
 	m.Step(after, nil)
+	require.Contains(t, logs.String(), "expired contracts of another listing not replaced")
+	got := check(ymdhms(2026, 12, 2, 10, 0, 0))
+	require.Equal(t, map[string]bool{"2026-12-08": true, "2026-12-29": true}, got)
 	for _, in := range m.Instruments() {
-		byToken[in.Token] = in
+		_, ok := byToken[in.Token]
+		require.True(t, ok, "%s is not from the dump", in.Symbol)
 	}
-	got := check(after.Add(time.Minute))
-	require.False(t, got["2025-12-02"])
-	require.True(t, got["2025-12-09"])
-	require.True(t, got["2025-12-16"])
-	require.True(t, got["2025-12-30"])
-	n := map[string]int{}
-	for _, in := range m.Instruments() {
-		if in.Kind.IsOption() && in.Underlying == "NIFTY" {
-			n[in.Expiry.Format(time.DateOnly)]++
-		}
-	}
-	require.Equal(t, 2*(2*DefaultMockRollStrikes+1), n["2025-12-16"])
-	require.Less(t, n["2025-12-09"], 2*(2*DefaultMockRollStrikes+1), "the dump's 9 December strikes, none added")
 }
 
 // lockCheckHandler is a slog.Handler that reports a record logged while the
@@ -129,9 +124,89 @@ func TestMockLogsWithoutLock(t *testing.T) {
 	m, err := NewMockSource(MockConfig{Seed: 1, Now: func() time.Time { return monday }, MaxSize: 8,
 		Underlyings: []UnderlyingSpec{spec}, Logger: slog.New(lockCheckHandler{t, &m, &records})})
 	require.NoError(t, err)
-	ins, err := Universe(UniverseConfig{Seed: 1, Date: monday, Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1})
+	ins, err := Universe(UniverseConfig{Seed: 1, Date: monday, Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1, Futures: -1})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
 	m.Step(ymdhms(2025, 12, 2, 15, 30, 0), nil) // rolls: logs the roll and that the store is full
 	require.GreaterOrEqual(t, records, 2)
+}
+
+// The quoted delta is how the mock's own price moves with the index: the
+// smile is sticky to strikes within a session, so repricing at S±ε with
+// everything else fixed gives the quoted delta to within 1e-4 (central
+// differences with ε = ₹0.5 on a level of 26,000 are exact to about
+// γε²/6 ≈ 1e-7; the tolerance leaves room for rounding only).
+func TestMockDeltaMatchesRepricing(t *testing.T) {
+	now := ymdhms(2026, 12, 7, 11, 0, 0)
+	m, err := NewMockSource(MockConfig{Seed: 3, Now: func() time.Time { return now }, Underlyings: []UnderlyingSpec{NIFTY()},
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	ins, err := Universe(UniverseConfig{Seed: 3, Date: now, Underlyings: []UnderlyingSpec{NIFTY()}, Expiries: 3, StrikesPerSide: 8})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	m.Step(now.Add(-time.Hour), nil) // the session's anchor
+	var ticks []Tick
+	m.Step(now, func(tk Tick) { ticks = append(ticks, tk) })
+	spot, _ := m.Spot("NIFTY")
+	const eps = 0.5
+	checked := 0
+	for _, tk := range ticks {
+		up, ok := m.priceAt(tk.Token, spot+eps, now)
+		if !ok {
+			continue
+		}
+		down, _ := m.priceAt(tk.Token, spot-eps, now)
+		fd := (up - down) / (2 * eps)
+		if tk.IV == 0 { // a future: delta e^{(r−q)T} is not quoted
+			continue
+		}
+		require.InDelta(t, tk.Delta, fd, 1e-4, "token %d", tk.Token)
+		checked++
+	}
+	require.Equal(t, 3*17*2, checked)
+}
+
+// Across sessions the at-the-money level moves against the index: daily
+// changes of the index and of the ATM volatility are negatively correlated.
+func TestMockSpotVolCorrelationNegative(t *testing.T) {
+	start := ymdhms(2026, 1, 5, 10, 0, 0)
+	m, err := NewMockSource(MockConfig{Seed: 17, Now: func() time.Time { return start }, Underlyings: []UnderlyingSpec{NIFTY()},
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	var dS, dV []float64
+	prevS, prevV := 0.0, 0.0
+	for d := 0; d < 400; d++ {
+		now := start.AddDate(0, 0, d)
+		if !(MarketHours{}).Open(now) {
+			continue
+		}
+		m.Step(now, nil)
+		m.mu.Lock()
+		s, v := m.unders[0].spot, m.unders[0].smile.ATM
+		m.mu.Unlock()
+		if prevS > 0 {
+			dS = append(dS, math.Log(s/prevS))
+			dV = append(dV, v-prevV)
+		}
+		prevS, prevV = s, v
+	}
+	require.Greater(t, len(dS), 250)
+	require.Less(t, correlation(dS, dV), -0.5)
+}
+
+func correlation(x, y []float64) float64 {
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx /= float64(len(x))
+	my /= float64(len(y))
+	var sxy, sxx, syy float64
+	for i := range x {
+		sxy += (x[i] - mx) * (y[i] - my)
+		sxx += (x[i] - mx) * (x[i] - mx)
+		syy += (y[i] - my) * (y[i] - my)
+	}
+	return sxy / math.Sqrt(sxx*syy)
 }

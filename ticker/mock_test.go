@@ -1,6 +1,7 @@
 package ticker_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadfast-go/steadfast/internal/metrictest"
+	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/bs"
 )
@@ -42,7 +44,7 @@ func newTestMock(t *testing.T, cfg ticker.MockConfig) *ticker.MockSource {
 func mockUniverse(t *testing.T, seed uint64, date time.Time, expiries, strikes int) []ticker.Instrument {
 	t.Helper()
 	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: seed, Date: date, Expiries: expiries, StrikesPerSide: strikes,
+		Seed: seed, Date: date, Expiries: expiries, StrikesPerSide: strikes, Futures: -1,
 	})
 	require.NoError(t, err)
 	return ins
@@ -121,6 +123,9 @@ func TestMockTicksValid(t *testing.T) {
 	}
 	for i, round := range rounds {
 		now := mockMonday.Add(time.Duration(i) * 7 * time.Minute)
+		if !(ticker.MarketHours{}).Open(now) {
+			require.Empty(t, round, "round %d at %v is outside the session", i, now)
+		}
 		for _, tk := range round {
 			if err := checkMockTick(tk, byToken[tk.Token], now); err != nil {
 				t.Fatalf("round %d: %v\n%+v", i, err, tk)
@@ -155,6 +160,8 @@ func checkMockTick(tk ticker.Tick, in ticker.Instrument, now time.Time) error {
 		return errors.New("IV and open interest must be positive")
 	case tk.OpenInterest%uint64(in.LotSize) != 0 || tk.Volume%uint64(in.LotSize) != 0:
 		return errors.New("open interest and volume must be whole lots")
+	case tk.BidQty == 0 || tk.AskQty == 0 || tk.BidQty%uint32(in.LotSize) != 0 || tk.AskQty%uint32(in.LotSize) != 0:
+		return fmt.Errorf("bid and ask quantities %d, %d must be whole lots of %d", tk.BidQty, tk.AskQty, in.LotSize)
 	case tk.Gamma < 0 || tk.Vega < 0: // may underflow to zero far from the money
 		return errors.New("negative gamma or vega")
 	case in.Kind == ticker.KindCall && !(tk.Delta > 0 && tk.Delta < 1):
@@ -227,7 +234,7 @@ func TestMockPutCallParity(t *testing.T) {
 	require.NoError(t, m.Subscribe(ins, nil))
 	checked := 0
 	for i := range 200 {
-		now := mockMonday.Add(time.Duration(i) * 7 * time.Minute)
+		now := mockMonday.Add(time.Duration(i) * 90 * time.Second) // within Monday's session
 		var round []ticker.Tick
 		m.Step(now, func(tk ticker.Tick) { round = append(round, tk) })
 		checked += mockParityRound(t, m, now, round, ins)
@@ -257,12 +264,16 @@ func TestMockImpliedVolMatchesPrice(t *testing.T) {
 		if in.Kind == ticker.KindPut {
 			k = bs.Put
 		}
-		p := bs.Params{Spot: spot, Strike: in.Strike, T: float64(cutoff.Sub(mockMonday)) / float64(365*24*time.Hour),
+		calYears := float64(cutoff.Sub(mockMonday)) / float64(365*24*time.Hour)
+		p := bs.Params{Spot: spot, Strike: in.Strike, T: calYears,
 			Rate: ticker.DefaultMockRate, Yield: ticker.DefaultMockDividendYield}
 		iv, err := bs.ImpliedVol(k, p, tk.LastPrice)
 		require.NoError(t, err)
+		// The quoted IV is in trading time: its total variance over the
+		// trading years left is the calendar-time IV's over calendar years.
+		scale := math.Sqrt(ticker.TradingYears(mockMonday, cutoff, ticker.Holidays{}) / calYears)
 		// Rounding the price to the tick moves the IV by at most half a tick over vega.
-		require.InDelta(t, tk.IV, iv, 0.025/(tk.Vega*100)+1e-9, "%s", in.Symbol)
+		require.InDelta(t, tk.IV*scale, iv, 0.025*scale/(tk.Vega*100)+1e-9, "%s", in.Symbol)
 		checked++
 	}
 	require.Greater(t, checked, 20)
@@ -283,9 +294,9 @@ func TestMockSmileAndOpenInterest(t *testing.T) {
 		t.Fatalf("no %s %v %v", under, strike, kind)
 		return ticker.Tick{}
 	}
-	atm := at("NIFTY", 24000, ticker.KindCall)
-	farPut := at("NIFTY", 23000, ticker.KindPut)
-	farCall := at("NIFTY", 25000, ticker.KindCall)
+	atm := at("NIFTY", 26000, ticker.KindCall)
+	farPut := at("NIFTY", 25000, ticker.KindPut)
+	farCall := at("NIFTY", 27000, ticker.KindCall)
 	require.Greater(t, farPut.IV, atm.IV, "deep OTM put IV above ATM")
 	require.Greater(t, farCall.IV, atm.IV, "deep OTM call IV above ATM")
 	require.Greater(t, atm.OpenInterest, 10*farPut.OpenInterest)
@@ -374,7 +385,7 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 		start := time.Now()
 		ins, err := ticker.Universe(ticker.UniverseConfig{
 			Seed: 11, Date: start, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
-			Expiries: 2, StrikesPerSide: 2,
+			Expiries: 2, StrikesPerSide: 2, Futures: -1,
 		})
 		require.NoError(t, err)
 		require.Len(t, ins, 1+2*5*2)
@@ -407,6 +418,8 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 
 		time.Sleep(2 * time.Hour) // past the cutoff: a step has run
 		synctest.Wait()
+		time.Sleep(18 * time.Hour) // into Wednesday's session, where the new contracts trade
+		synctest.Wait()
 		require.Equal(t, 21, m.Len(), "ten expired, ten rolled in")
 		expiries := map[string]int{}
 		for _, in := range m.Instruments() {
@@ -438,11 +451,11 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 func TestMockRolloverAfterLongGap(t *testing.T) {
 	m := newTestMock(t, ticker.MockConfig{Seed: 3, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, RollStrikesPerSide: 3})
 	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 3, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1,
+		Seed: 3, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1, Futures: -1,
 	})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
-	later := mockMonday.AddDate(0, 3, 0) // every subscribed expiry has passed
+	later := mockMonday.AddDate(0, 3, 1) // Monday 2 March 2026: every subscribed expiry has passed
 	var round []ticker.Tick
 	m.Step(later, func(tk ticker.Tick) { round = append(round, tk) })
 	got := m.Instruments()
@@ -470,8 +483,10 @@ func TestMockRolloverAfterLongGap(t *testing.T) {
 
 func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newTestMock(t, ticker.MockConfig{Interval: 250 * time.Millisecond, Now: time.Now})
-		ins := mockUniverse(t, 0, time.Now(), 1, 1)
+		// The bubble's clock starts on a Saturday: replay a session.
+		clock := ticker.SessionClock(mockMonday, ticker.MarketHours{}, 1)
+		m := newTestMock(t, ticker.MockConfig{Interval: 250 * time.Millisecond, Now: clock})
+		ins := mockUniverse(t, 0, clock(), 1, 1)
 		require.NoError(t, m.Subscribe(ins, nil))
 		var mu sync.Mutex
 		n := 0
@@ -497,7 +512,8 @@ func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 
 func TestMockEmitPanicContained(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := newTestMock(t, ticker.MockConfig{Name: "p", Registerer: reg})
+	var logs bytes.Buffer
+	m := newTestMock(t, ticker.MockConfig{Name: "p", Registerer: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ins := mockUniverse(t, 0, mockMonday, 1, 1)
 	require.NoError(t, m.Subscribe(ins, nil))
 	n := 0
@@ -516,11 +532,156 @@ func TestMockEmitPanicContained(t *testing.T) {
 	require.Equal(t, 1.0, value("steadfast_ticker_mock_emit_panics_total"))
 	require.Equal(t, float64(len(ins)-1), value("steadfast_ticker_mock_ticks_total"))
 	require.Equal(t, float64(len(ins)), value("steadfast_ticker_mock_instruments"))
+	// Logged with the shared keys, the panic's value and its stack.
+	require.Contains(t, logs.String(), `msg="emit panicked" component=ticker name=p`)
+	require.Contains(t, logs.String(), "panic=boom stack=")
+	require.Contains(t, logs.String(), "goroutine")
+	require.NotContains(t, logs.String(), "ticker: ")
 
 	_, err := ticker.NewMockSource(ticker.MockConfig{Name: "p", Registerer: reg})
-	require.Error(t, err, "same name on the same registry")
+	require.EqualError(t, err, `ticker: metrics for name "p" are already registered: `+errors.Unwrap(err).Error())
 	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "q", Registerer: reg, Logger: mockQuiet})
 	require.NoError(t, err)
+	// The hidden state store registers under "<name>/state", so a user's
+	// store named like the source does not clash with it.
+	_, err = mockstate.New(func(*int) *int { return new(0) }, mockstate.Config[int, int]{Name: "q", Registerer: reg})
+	require.NoError(t, err)
+	entries, err := metrictest.Value(reg, "steadfast_mockstate_entries", metrictest.Labels{"name": "p/state"})
+	require.NoError(t, err)
+	require.Equal(t, float64(len(ins)), entries)
+}
+
+// The mock trades in the session only: nothing ticks before the open, after
+// the close or on a holiday; the first tick of a session carries no volume
+// from the night, and Change is against the previous session's close.
+func TestMockSessionVolumeAndChange(t *testing.T) {
+	holidays := ticker.NSEHolidays2026()
+	monday := time.Date(2026, 12, 21, 9, 15, 0, 0, ticker.IST())
+	m := newTestMock(t, ticker.MockConfig{Seed: 12, Holidays: holidays, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}})
+	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 12, Date: monday, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
+		Expiries: 2, StrikesPerSide: 2, Holidays: holidays})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	type state struct {
+		last   float64
+		volume uint64
+		oi     uint64
+	}
+	closeOf := map[uint32]state{}
+	for now := monday; now.Before(monday.Add(6*time.Hour + 15*time.Minute)); now = now.Add(30 * time.Second) {
+		m.Step(now, func(tk ticker.Tick) { closeOf[tk.Token] = state{tk.LastPrice, tk.Volume, tk.OpenInterest} })
+	}
+	opt := ins[len(ins)-1]
+	require.Positive(t, closeOf[opt.Token].volume)
+	// From 15:30 to the next open: silent.
+	for _, quiet := range []time.Time{
+		monday.Add(6*time.Hour + 15*time.Minute), monday.Add(10 * time.Hour), monday.Add(23*time.Hour + 59*time.Minute),
+	} {
+		m.Step(quiet, func(tk ticker.Tick) { t.Errorf("ticked at %v: %+v", quiet, tk) })
+	}
+	spot, _ := m.Spot("NIFTY")
+	var first []ticker.Tick
+	tuesdayOpen := monday.AddDate(0, 0, 1)
+	m.Step(tuesdayOpen, func(tk ticker.Tick) { first = append(first, tk) })
+	require.Len(t, first, len(ins))
+	for _, tk := range first {
+		prev := closeOf[tk.Token]
+		require.Zero(t, tk.Volume, "volume restarts at the open")
+		require.InDelta(t, (tk.LastPrice-prev.last)/prev.last*100, tk.Change, 1e-9, "change against the previous close")
+		if tk.OpenInterest > 0 {
+			require.Equal(t, prev.oi, tk.OpenInterest, "open interest carried over the night")
+		}
+	}
+	gapped, _ := m.Spot("NIFTY")
+	require.NotEqual(t, spot, gapped, "the index gaps at the open")
+	// Christmas (Friday 25 December) and the weekend after it: silent.
+	for _, quiet := range []time.Time{time.Date(2026, 12, 25, 11, 0, 0, 0, ticker.IST()), time.Date(2026, 12, 26, 11, 0, 0, 0, ticker.IST())} {
+		m.Step(quiet, func(tk ticker.Tick) { t.Errorf("ticked at %v: %+v", quiet, tk) })
+	}
+}
+
+// Spreads: one or two ticks at the money on a distant expiry, wider away
+// from the money and on the expiry day; bid and ask quantities in whole lots.
+func TestMockSpreadsWiden(t *testing.T) {
+	tuesday := time.Date(2026, 12, 8, 10, 0, 0, 0, ticker.IST()) // a weekly expiry day
+	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
+	m := newTestMock(t, ticker.MockConfig{Seed: 4, Underlyings: nifty})
+	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 4, Date: tuesday, Underlyings: nifty, Expiries: 4, StrikesPerSide: 30, Futures: -1})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	byToken := map[uint32]ticker.Instrument{}
+	for _, in := range ins {
+		byToken[in.Token] = in
+	}
+	type bucket struct{ sum, n float64 }
+	spreads := map[string]*bucket{}
+	add := func(k string, v float64) {
+		if spreads[k] == nil {
+			spreads[k] = &bucket{}
+		}
+		spreads[k].sum += v
+		spreads[k].n++
+	}
+	for i := range 50 {
+		now := tuesday.Add(time.Duration(i) * time.Minute)
+		spot := 0.0
+		m.Step(now, func(tk ticker.Tick) {
+			in := byToken[tk.Token]
+			if in.Kind == ticker.KindIndex {
+				spot = tk.LastPrice
+				return
+			}
+			require.Zero(t, tk.BidQty%65)
+			require.Zero(t, tk.AskQty%65)
+			ticks := math.Round((tk.Ask - tk.Bid) / in.TickSize)
+			near := in.Expiry.Equal(time.Date(2026, 12, 8, 0, 0, 0, 0, ticker.IST()))
+			far := in.Expiry.Equal(time.Date(2026, 12, 29, 0, 0, 0, 0, ticker.IST()))
+			atm := math.Abs(in.Strike-spot) <= 25
+			switch {
+			case far && atm:
+				require.True(t, ticks == 1 || ticks == 2, "ATM spread %v ticks", ticks)
+				add("far atm", ticks)
+			case near && atm:
+				add("near atm", ticks)
+			case far && math.Abs(in.Strike-spot) >= 1200 && tk.Bid > 0:
+				add("far otm", ticks)
+			}
+		})
+	}
+	mean := func(k string) float64 { require.NotNil(t, spreads[k], k); return spreads[k].sum / spreads[k].n }
+	require.Greater(t, mean("near atm"), mean("far atm")+0.5)
+	require.Greater(t, mean("far otm"), mean("far atm")+0.5)
+}
+
+// Open interest is a per-contract walk moved by trades, not a function of
+// moneyness recomputed on each tick; deep out-of-the-money strikes still
+// trade now and then.
+func TestMockOpenInterestWalksAndWingsTrade(t *testing.T) {
+	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
+	m := newTestMock(t, ticker.MockConfig{Seed: 5, Underlyings: nifty})
+	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 5, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 40, Futures: -1})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	type prev struct{ vol, oi uint64 }
+	last := map[uint32]prev{}
+	changed := map[uint32]bool{}
+	for i := range 600 {
+		m.Step(mockMonday.Add(time.Duration(i)*time.Second), func(tk ticker.Tick) {
+			if p, ok := last[tk.Token]; ok && tk.IV > 0 {
+				traded := (tk.Volume - p.vol) / 65
+				moved := math.Abs(float64(tk.OpenInterest)-float64(p.oi)) / 65
+				require.LessOrEqual(t, moved, float64(traded)*0.6+1, "open interest moves with trades only")
+				if moved > 0 {
+					changed[tk.Token] = true
+				}
+			}
+			last[tk.Token] = prev{tk.Volume, tk.OpenInterest}
+		})
+	}
+	require.Greater(t, len(changed), len(ins)/2)
+	wing := ins[1] // the lowest strike's call: deep in the money; ins[2], its put, deep out
+	require.Positive(t, last[ins[2].Token].vol, "deep OTM put %s printed no volume", ins[2].Symbol)
+	require.Positive(t, last[wing.Token].vol)
 }
 
 func TestMockEmitMaySubscribe(t *testing.T) {
@@ -568,7 +729,7 @@ func TestMockRollHonoursHolidays(t *testing.T) {
 	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
 	m := newTestMock(t, ticker.MockConfig{Seed: 6, Underlyings: nifty, Holidays: holidays, RollStrikesPerSide: 1})
 	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 6, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Holidays: holidays,
+		Seed: 6, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Holidays: holidays, Futures: -1,
 	})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
@@ -585,36 +746,53 @@ func TestMockRollHonoursHolidays(t *testing.T) {
 	}
 }
 
-// The underlying's moves are GBM steps sized by the simulated time between
-// rounds: returns over uneven intervals, scaled by √dt, have the configured
-// volatility and drift.
+// The underlying's moves are GBM steps on the trading-time variance clock:
+// returns over uneven intervals, some across a close and the next open (the
+// overnight gap), scaled by the square root of the trading time elapsed, have
+// the configured volatility; steps wholly outside a session move nothing.
 func TestMockUnderlyingFollowsGBM(t *testing.T) {
 	spec := ticker.NIFTY()
 	m := newTestMock(t, ticker.MockConfig{Seed: 21, Underlyings: []ticker.UnderlyingSpec{spec}})
 	const n = 20000
-	year := float64(365 * 24 * time.Hour)
 	now := mockMonday
 	m.Step(now, nil)
 	prev, _ := m.Spot("NIFTY")
 	var sum, sumsq float64
+	count, gaps, frozen := 0, 0, 0
 	for i := range n {
 		dt := time.Minute
 		if i%3 == 0 {
 			dt = 7 * time.Minute
 		}
-		now = now.Add(dt)
-		m.Step(now, nil)
+		if i%500 == 0 {
+			dt = 5 * time.Hour
+		}
+		next := now.Add(dt)
+		m.Step(next, nil)
 		s, _ := m.Spot("NIFTY")
-		z := math.Log(s/prev) / math.Sqrt(float64(dt)/year) // ~ N((μ−σ²/2)√dt, σ²)
+		years := ticker.TradingYears(now, next, ticker.Holidays{})
+		now = next
+		if years == 0 {
+			require.Equal(t, prev, s, "moved outside the session at %v", next)
+			frozen++
+			continue
+		}
+		if ticker.TradingYears(next.Add(-dt), next, ticker.Holidays{}) >= 0.2/252 {
+			gaps++
+		}
+		z := math.Log(s/prev) / math.Sqrt(years) // ~ N((μ−σ²/2)√T, σ²)
 		sum += z
 		sumsq += z * z
 		prev = s
+		count++
 	}
-	mean := sum / n
-	variance := sumsq/n - mean*mean
+	mean := sum / float64(count)
+	variance := sumsq/float64(count) - mean*mean
 	sigma := spec.Volatility
-	require.InDelta(t, sigma*sigma, variance, 3*sigma*sigma*math.Sqrt(2.0/(n-1)))
-	require.InDelta(t, 0, mean, 3*sigma/math.Sqrt(n)) // the drift is invisible at this scale
+	require.InDelta(t, sigma*sigma, variance, 3*sigma*sigma*math.Sqrt(2.0/float64(count-1)))
+	require.InDelta(t, 0, mean, 3*sigma/math.Sqrt(float64(count)))
+	require.Positive(t, gaps, "some steps crossed an open")
+	require.Positive(t, frozen, "some steps lay outside the session")
 }
 
 func TestMockTimeGoingBackwards(t *testing.T) {
@@ -763,7 +941,9 @@ func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
 			mockMonday.AddDate(201, 0, 0), mockMonday.AddDate(201, 0, 0).Add(time.Minute), mockMonday.AddDate(231, 0, 0),
 		} {
 			options := 0
+			open := ticker.MarketHours{}.Open(now)
 			m.Step(now, func(tk ticker.Tick) {
+				require.True(t, open, "ticked outside the session at %v", now)
 				require.NoError(t, tk.Validate())
 				for _, v := range []float64{tk.LastPrice, tk.Bid, tk.Ask, tk.IV} {
 					require.False(t, math.IsNaN(v) || math.IsInf(v, 0) || v < 0, "%+v", tk)
@@ -774,7 +954,9 @@ func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
 			})
 			spot, _ := m.Spot("NIFTY")
 			require.True(t, spot > 0 && !math.IsInf(spot, 0), "seed %d at %v: spot %v", seed, now, spot)
-			require.Positive(t, options, "seed %d at %v: no option ticked", seed, now)
+			if open {
+				require.Positive(t, options, "seed %d at %v: no option ticked", seed, now)
+			}
 		}
 	}
 	// Volatility beyond what the smile and bs.ImpliedVol can represent is refused.
@@ -791,7 +973,7 @@ func TestMockConfigRefusedRegistersNothing(t *testing.T) {
 	require.ErrorContains(t, err, "MockConfig.MaxSize")
 	// A metric of the store's taken: the mock registers its own, then the store fails.
 	clash := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "steadfast", Subsystem: "mockstate", Name: "entries", Help: "Entries in the store.",
-		ConstLabels: prometheus.Labels{"name": "r"}})
+		ConstLabels: prometheus.Labels{"name": "r/state"}})
 	require.NoError(t, reg.Register(clash))
 	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, Logger: mockQuiet})
 	require.Error(t, err)
@@ -805,8 +987,9 @@ func TestMockConfigRefusedRegistersNothing(t *testing.T) {
 // race detector watches, and every emitted tick is valid.
 func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newTestMock(t, ticker.MockConfig{Seed: 8, Interval: 10 * time.Millisecond, Now: time.Now})
-		ins := mockUniverse(t, 8, time.Now(), 2, 3)
+		clock := ticker.SessionClock(mockMonday, ticker.MarketHours{}, 1)
+		m := newTestMock(t, ticker.MockConfig{Seed: 8, Interval: 10 * time.Millisecond, Now: clock})
+		ins := mockUniverse(t, 8, clock(), 2, 3)
 		require.NoError(t, m.Subscribe(ins[:len(ins)/2], nil))
 		ctx, cancel := context.WithCancel(t.Context())
 		var ticks sync.WaitGroup
@@ -821,7 +1004,7 @@ func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
 		ticks.Go(func() { require.NoError(t, m.Run(ctx, emit)) })
 		wg.Go(func() {
 			for range 100 {
-				m.Step(time.Now(), emit)
+				m.Step(clock(), emit)
 				time.Sleep(3 * time.Millisecond)
 			}
 		})

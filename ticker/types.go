@@ -60,6 +60,11 @@ type Instrument struct {
 	Expiry   time.Time
 	LotSize  int     // contract size in units of the underlying; 1 for an equity
 	TickSize float64 // minimum price step in rupees, e.g. 0.05
+
+	// ExchangeToken is the exchange's own number for the instrument; a Kite
+	// token is ExchangeToken<<8 | SegmentCode(Exchange, Segment). Zero when
+	// unknown.
+	ExchangeToken uint32
 }
 
 // Tick is one market update for an instrument. Prices are in rupees. Validate

@@ -7,58 +7,77 @@ import (
 	"time"
 )
 
-// UnderlyingSpec describes an index whose options the synthetic universe
+// UnderlyingSpec describes an index whose derivatives the synthetic universe
 // lists. Every field is a parameter because exchanges change them: NSE has
-// moved expiry days and lot sizes several times. NIFTY and BANKNIFTY return
-// the current values.
+// moved expiry days and lot sizes several times. NIFTY, BANKNIFTY, FINNIFTY,
+// MIDCPNIFTY, NIFTYNXT50, SENSEX and BANKEX return the values in force in
+// December 2026, each with its source (see specs.go).
 type UnderlyingSpec struct {
-	Name          string       // underlying name used in option symbols and Instrument.Underlying, e.g. "NIFTY"
-	Symbol        string       // the index's trading symbol, e.g. "NIFTY 50"
-	Token         uint32       // the index's token; must be non-zero
-	Spot          float64      // reference spot level the strikes are centred on, e.g. 24000
-	StrikeStep    float64      // distance between listed strikes: 50 for NIFTY, 100 for BANKNIFTY; at least 0.0001, and Spot at most 1e9 steps
-	LotSize       int          // contract size: 75 for NIFTY, 35 for BANKNIFTY
-	TickSize      float64      // minimum price step of the options, e.g. 0.05
-	ExpiryWeekday time.Weekday // weekly expiries fall on this day; monthly ones on its last occurrence in the month
-	Weekly        bool         // weekly series listed (NIFTY yes, BANKNIFTY no)
-	Monthly       bool         // monthly series listed
-	Volatility    float64      // annualised volatility, e.g. 0.13; the mock source uses it for the index's moves and the ATM implied volatility (zero: 0.15; at most 2.5)
+	Name   string // underlying name used in symbols and Instrument.Underlying, e.g. "NIFTY"
+	Symbol string // the index's trading symbol, e.g. "NIFTY 50"
+	// Token is the index's instrument token; must be non-zero. The index
+	// row's ExchangeToken is Token>>8 when Token's low byte is 9 (Kite's
+	// INDICES segment), zero otherwise.
+	Token uint32
+	// Exchange is the derivatives exchange: "NFO" (NSE, the default when
+	// empty) or "BFO" (BSE). Futures are listed in segment Exchange+"-FUT",
+	// options in Exchange+"-OPT", and their tokens carry the exchange's
+	// segment code (SegmentCode).
+	Exchange string
+	// IndexExchange is the cash exchange of the index row: "NSE" (the
+	// default when empty) or "BSE".
+	IndexExchange string
+	Spot          float64 // reference spot level the strikes are centred on, e.g. 26000
+	StrikeStep    float64 // distance between listed strikes: 50 for NIFTY, 100 for BANKNIFTY; at least 0.0001, and Spot at most 1e9 steps
+	// LotSize is the contract size of the current series: 65 for NIFTY, 30
+	// for BANKNIFTY.
+	LotSize int
+	// PastLots lists the lot sizes of earlier series, in ascending order of
+	// Before: a contract expiring before PastLots[i].Before (and on or after
+	// PastLots[i-1].Before) has PastLots[i].LotSize; one expiring on or after
+	// the last Before has LotSize. Empty means LotSize for every expiry.
+	PastLots []PastLot
+	TickSize float64 // minimum price step of the options, e.g. 0.05
+	// FuturesTickSize is the minimum price step of the futures. Zero means
+	// IndexFuturesTickSize(Spot).
+	FuturesTickSize float64
+	ExpiryWeekday   time.Weekday // weekly expiries fall on this day; monthly ones (and futures) on its last occurrence in the month
+	Weekly          bool         // weekly series listed (NIFTY and SENSEX yes, the others no)
+	Monthly         bool         // monthly series listed
+	Volatility      float64      // annualised volatility, e.g. 0.13; the mock source uses it for the index's moves and the ATM implied volatility (zero: 0.15; at most 2.5)
 }
 
-// NIFTY returns the NIFTY 50 index as NSE lists its options today: strike
-// step 50, lot 75, weekly and monthly expiries on Tuesdays.
-func NIFTY() UnderlyingSpec {
-	return UnderlyingSpec{
-		Name:          "NIFTY",
-		Symbol:        "NIFTY 50",
-		Token:         256265,
-		Spot:          24000,
-		StrikeStep:    50,
-		LotSize:       75,
-		TickSize:      0.05,
-		ExpiryWeekday: time.Tuesday,
-		Weekly:        true,
-		Monthly:       true,
-		Volatility:    0.13,
+// LotSizeAt returns the lot size of the contracts expiring on the calendar
+// date of expiry (its IST date): the PastLots entry in force then, or
+// LotSize.
+func (s UnderlyingSpec) LotSizeAt(expiry time.Time) int {
+	d := dayOf(expiry)
+	for _, p := range s.PastLots {
+		if d < dayOf(p.Before) {
+			return p.LotSize
+		}
 	}
+	return s.LotSize
 }
 
-// BANKNIFTY returns the NIFTY BANK index as NSE lists its options today:
-// strike step 100, lot 35, monthly expiries only, on the last Tuesday.
-func BANKNIFTY() UnderlyingSpec {
-	return UnderlyingSpec{
-		Name:          "BANKNIFTY",
-		Symbol:        "NIFTY BANK",
-		Token:         260105,
-		Spot:          51000,
-		StrikeStep:    100,
-		LotSize:       35,
-		TickSize:      0.05,
-		ExpiryWeekday: time.Tuesday,
-		Weekly:        false,
-		Monthly:       true,
-		Volatility:    0.15,
+// exchanges returns the derivatives and index exchanges, defaults applied.
+func (s UnderlyingSpec) exchanges() (deriv, index string) {
+	deriv, index = s.Exchange, s.IndexExchange
+	if deriv == "" {
+		deriv = "NFO"
 	}
+	if index == "" {
+		index = "NSE"
+	}
+	return deriv, index
+}
+
+// futuresTick returns the futures' tick size, the default applied.
+func (s UnderlyingSpec) futuresTick() float64 {
+	if s.FuturesTickSize > 0 {
+		return s.FuturesTickSize
+	}
+	return IndexFuturesTickSize(s.Spot)
 }
 
 // validate checks the fields Universe and Expiries rely on; field is the
@@ -77,6 +96,12 @@ func (s UnderlyingSpec) validate(field string) error {
 		return fmt.Errorf("ticker: %s.Spot must be at most %g strike steps, got %v with StrikeStep %v", field, float64(maxSpotSteps), s.Spot, s.StrikeStep)
 	case s.LotSize <= 0:
 		return fmt.Errorf("ticker: %s.LotSize must be positive, got %d", field, s.LotSize)
+	case s.Exchange != "" && s.Exchange != "NFO" && s.Exchange != "BFO":
+		return fmt.Errorf("ticker: %s.Exchange must be \"NFO\" or \"BFO\", got %q", field, s.Exchange)
+	case s.IndexExchange != "" && s.IndexExchange != "NSE" && s.IndexExchange != "BSE":
+		return fmt.Errorf("ticker: %s.IndexExchange must be \"NSE\" or \"BSE\", got %q", field, s.IndexExchange)
+	case s.FuturesTickSize < 0 || math.IsNaN(s.FuturesTickSize) || math.IsInf(s.FuturesTickSize, 0):
+		return fmt.Errorf("ticker: %s.FuturesTickSize must be finite and not negative, got %v", field, s.FuturesTickSize)
 	case !(s.TickSize > 0) || math.IsInf(s.TickSize, 0):
 		return fmt.Errorf("ticker: %s.TickSize must be positive and finite, got %v", field, s.TickSize)
 	case s.ExpiryWeekday < time.Sunday || s.ExpiryWeekday > time.Saturday:
@@ -85,6 +110,16 @@ func (s UnderlyingSpec) validate(field string) error {
 		return fmt.Errorf("ticker: %s lists no series: set Weekly or Monthly", field)
 	case s.Volatility < 0 || math.IsNaN(s.Volatility) || math.IsInf(s.Volatility, 0):
 		return fmt.Errorf("ticker: %s.Volatility must be finite and not negative, got %v", field, s.Volatility)
+	}
+	for i, p := range s.PastLots {
+		switch {
+		case p.LotSize <= 0:
+			return fmt.Errorf("ticker: %s.PastLots[%d].LotSize must be positive, got %d", field, i, p.LotSize)
+		case p.Before.IsZero():
+			return fmt.Errorf("ticker: %s.PastLots[%d].Before must be set", field, i)
+		case i > 0 && dayOf(p.Before) <= dayOf(s.PastLots[i-1].Before):
+			return fmt.Errorf("ticker: %s.PastLots[%d].Before must be after PastLots[%d].Before", field, i, i-1)
+		}
 	}
 	return nil
 }
@@ -141,14 +176,16 @@ func listExpiries(spec UnderlyingSpec, start calDay, n int, h Holidays) []listed
 }
 
 // Expiries returns the nearest n expiry dates of spec, each at midnight IST,
-// on or after the IST calendar date of from, in ascending order. Weekly
+// that have not expired at from, in ascending order: those on or after from's
+// IST calendar date, less that date itself once its session has closed
+// (15:30 IST), when the contracts expiring that day have expired. Weekly
 // expiries fall on spec.ExpiryWeekday when spec.Weekly is set; the monthly
 // expiry is the last such weekday of the month. An expiry that falls on a
 // holiday or a weekend moves to the previous trading day (and is dropped if
 // that day is before from's date). It returns nil when n ≤ 0, when spec
 // lists no series or when its ExpiryWeekday is not a day of the week.
 func Expiries(spec UnderlyingSpec, from time.Time, n int, h Holidays) []time.Time {
-	es := listExpiries(spec, dayOf(from), n, h)
+	es := listExpiries(spec, listingDay(from), n, h)
 	if es == nil {
 		return nil
 	}
@@ -160,6 +197,17 @@ func Expiries(spec UnderlyingSpec, from time.Time, n int, h Holidays) []time.Tim
 	return out
 }
 
+// listingDay returns the first expiry date still open at t: t's IST date,
+// or the next day once 15:30 IST has passed (the contracts expiring on t's
+// date expire at the close).
+func listingDay(t time.Time) calDay {
+	d := dayOf(t)
+	if secondOfDay(t) >= sessionClose {
+		d++
+	}
+	return d
+}
+
 // UniverseConfig configures Universe. The zero value of every field but Date
 // means its documented default.
 type UniverseConfig struct {
@@ -167,8 +215,9 @@ type UniverseConfig struct {
 	// the same contract on every call, whatever Date or the other
 	// contracts. Zero is a valid seed.
 	Seed uint64
-	// Date is the trading date the universe is listed for (its IST calendar
-	// date counts); expiries are the nearest on or after it. Required.
+	// Date is the instant the universe is listed for; expiries are the
+	// nearest that have not expired then (on or after its IST calendar
+	// date, that date itself only before 15:30 IST). Required.
 	Date time.Time
 	// Underlyings lists the indices. Default: NIFTY() and BANKNIFTY().
 	Underlyings []UnderlyingSpec
@@ -180,7 +229,12 @@ type UniverseConfig struct {
 	// would not be positive). Default 10; negative or above 10000 is an
 	// error.
 	StrikesPerSide int
-	// Holidays are the exchange holidays; the zero value means none.
+	// Futures is the number of monthly futures listed per underlying (the
+	// near, next and far month by default). Default 3; negative lists none;
+	// above 1000 is an error.
+	Futures int
+	// Holidays are the exchange holidays; the zero value means none
+	// (NSEHolidays2026 gives NSE's for 2026).
 	Holidays Holidays
 }
 
@@ -193,17 +247,24 @@ const (
 
 // Universe lists a synthetic set of instruments, so that nothing needs a data
 // file. For each underlying, in the order given, it lists the index (with the
-// spec's Token) and then, for each of the nearest expiries in ascending
-// order, a call and a put at every strike from ATM−StrikesPerSide·StrikeStep
-// to ATM+StrikesPerSide·StrikeStep, where ATM is Spot rounded to the nearest
-// StrikeStep; options are sorted by expiry, strike, call before put.
+// spec's Token), its futures of the nearest Futures monthly expiries, and
+// then, for each of the nearest Expiries expiries in ascending order, a call
+// and a put at every strike from ATM−StrikesPerSide·StrikeStep to
+// ATM+StrikesPerSide·StrikeStep, where ATM is Spot rounded to the nearest
+// StrikeStep; options are sorted by expiry, strike, call before put. Futures
+// and options are on the spec's Exchange (segments "NFO-FUT", "NFO-OPT" or
+// "BFO-FUT", "BFO-OPT"), with the lot size of their expiry (LotSizeAt); the
+// index row is on IndexExchange, segment "INDICES".
 //
-// Option tokens are non-zero, distinct from each other and from the index
-// tokens, and stable: the same Seed gives the same contract the same token in
-// every universe (a hash of the seed and the contract; a collision, rare
-// at 32 bits, is resolved by rehashing in listing order). Symbols follow
-// the broker's style: NIFTY25DEC24000CE for a monthly expiry and
-// NIFTY25D0924000CE (year, month code 1–9/O/N/D, day) for a weekly one.
+// Tokens are shaped as Kite's: ExchangeToken<<8 | SegmentCode, where the
+// exchange token (24 bits, non-zero) is a hash of the seed and the contract
+// (underlying, expiry date, strike, kind), so the same Seed gives the same
+// contract the same token in every universe; a collision, rare, is resolved
+// by rehashing in listing order. Contract tokens never equal an index token:
+// their low byte is the derivatives segment (2 or 5), an index's is 9.
+// Symbols follow the broker's style: NIFTY25DEC24000CE for a monthly expiry,
+// NIFTY25D0924000CE (year, month code 1–9/O/N/D, day) for a weekly one and
+// NIFTY25DECFUT for a future.
 //
 // Universe returns an error naming the field when the configuration is
 // invalid.
@@ -216,6 +277,15 @@ func Universe(cfg UniverseConfig) ([]Instrument, error) {
 	}
 	if cfg.StrikesPerSide < 0 || cfg.StrikesPerSide > maxStrikesPerSide {
 		return nil, fmt.Errorf("ticker: UniverseConfig.StrikesPerSide must be in [0, %d], got %d", maxStrikesPerSide, cfg.StrikesPerSide)
+	}
+	if cfg.Futures > maxUniverseExpiries {
+		return nil, fmt.Errorf("ticker: UniverseConfig.Futures must be at most %d, got %d", maxUniverseExpiries, cfg.Futures)
+	}
+	switch {
+	case cfg.Futures == 0:
+		cfg.Futures = 3
+	case cfg.Futures < 0:
+		cfg.Futures = 0
 	}
 	if cfg.Expiries == 0 {
 		cfg.Expiries = 2
@@ -244,48 +314,83 @@ func Universe(cfg UniverseConfig) ([]Instrument, error) {
 		used[s.Token] = struct{}{}
 	}
 
-	loc := IST()
-	start := dayOf(cfg.Date)
+	start := listingDay(cfg.Date)
 	var out []Instrument
 	for _, s := range specs {
+		out = appendListing(out, cfg.Seed, s, start, cfg.Futures, cfg.Expiries, cfg.StrikesPerSide, cfg.Holidays, used)
+	}
+	return out, nil
+}
+
+// appendListing appends to out what Universe lists for one underlying: the
+// index, futures of the nearest nFut monthly expiries, and options of the
+// nearest nExp expiries with side strikes on each side of the money.
+func appendListing(out []Instrument, seed uint64, s UnderlyingSpec, start calDay, nFut, nExp, side int, h Holidays, used map[uint32]struct{}) []Instrument {
+	loc := IST()
+	deriv, index := s.exchanges()
+	idx := Instrument{
+		Token:      s.Token,
+		Symbol:     s.Symbol,
+		Exchange:   index,
+		Segment:    "INDICES",
+		Underlying: s.Name,
+		Kind:       KindIndex,
+		TickSize:   s.TickSize,
+	}
+	if s.Token&0xFF == segIndices {
+		idx.ExchangeToken = s.Token >> 8
+	}
+	out = append(out, idx)
+	seg := SegmentCode(deriv, "")
+	monthly := s
+	monthly.Weekly, monthly.Monthly = false, true
+	for _, e := range listExpiries(monthly, start, nFut, h) {
+		exp := e.day.at(0, loc)
+		tok := contractToken(seed, s.Name, e.day, 0, KindFuture, seg, used)
 		out = append(out, Instrument{
-			Token:      s.Token,
-			Symbol:     s.Symbol,
-			Exchange:   "NSE",
-			Segment:    "INDICES",
-			Underlying: s.Name,
-			Kind:       KindIndex,
-			TickSize:   s.TickSize,
+			Token:         tok,
+			ExchangeToken: tok >> 8,
+			Symbol:        expiryPrefix(s.Name, e) + "FUT",
+			Exchange:      deriv,
+			Segment:       deriv + "-FUT",
+			Underlying:    s.Name,
+			Kind:          KindFuture,
+			Expiry:        exp,
+			LotSize:       s.LotSizeAt(exp),
+			TickSize:      s.futuresTick(),
 		})
-		atm := math.Round(s.Spot/s.StrikeStep) * s.StrikeStep
-		for _, e := range listExpiries(s, start, cfg.Expiries, cfg.Holidays) {
-			exp := e.day.at(0, loc)
-			prefix := expiryPrefix(s.Name, e)
-			for k := -cfg.StrikesPerSide; k <= cfg.StrikesPerSide; k++ {
-				// Rounded to 1/10000 of a rupee so that a fractional
-				// step gives clean strikes (0.3, not 0.30000000000000004).
-				strike := math.Round((atm+float64(k)*s.StrikeStep)*1e4) / 1e4
-				if strike <= 0 {
-					continue
-				}
-				for _, kind := range [2]Kind{KindCall, KindPut} {
-					out = append(out, Instrument{
-						Token:      contractToken(cfg.Seed, s.Name, e.day, strike, kind, used),
-						Symbol:     optionSymbol(prefix, strike, kind),
-						Exchange:   "NFO",
-						Segment:    "NFO-OPT",
-						Underlying: s.Name,
-						Kind:       kind,
-						Strike:     strike,
-						Expiry:     exp,
-						LotSize:    s.LotSize,
-						TickSize:   s.TickSize,
-					})
-				}
+	}
+	atm := math.Round(s.Spot/s.StrikeStep) * s.StrikeStep
+	for _, e := range listExpiries(s, start, nExp, h) {
+		exp := e.day.at(0, loc)
+		prefix := expiryPrefix(s.Name, e)
+		lot := s.LotSizeAt(exp)
+		for k := -side; k <= side; k++ {
+			// Rounded to 1/10000 of a rupee so that a fractional
+			// step gives clean strikes (0.3, not 0.30000000000000004).
+			strike := math.Round((atm+float64(k)*s.StrikeStep)*1e4) / 1e4
+			if strike <= 0 {
+				continue
+			}
+			for _, kind := range [2]Kind{KindCall, KindPut} {
+				tok := contractToken(seed, s.Name, e.day, strike, kind, seg, used)
+				out = append(out, Instrument{
+					Token:         tok,
+					ExchangeToken: tok >> 8,
+					Symbol:        optionSymbol(prefix, strike, kind),
+					Exchange:      deriv,
+					Segment:       deriv + "-OPT",
+					Underlying:    s.Name,
+					Kind:          kind,
+					Strike:        strike,
+					Expiry:        exp,
+					LotSize:       lot,
+					TickSize:      s.TickSize,
+				})
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // monthCodes are the one-character month codes of weekly option symbols.
@@ -321,12 +426,25 @@ func optionSymbol(prefix string, strike float64, kind Kind) string {
 	return string(b)
 }
 
-// contractToken derives the token of one option contract from the seed and
-// the contract's identity, rehashing until it is non-zero and not in used,
-// which it then joins.
-func contractToken(seed uint64, name string, d calDay, strike float64, kind Kind, used map[uint32]struct{}) uint32 {
-	// FNV-1a over the contract's identity, then a splitmix64 finaliser
-	// keyed by the seed.
+// contractToken derives the token of one contract from the seed and the
+// contract's identity, shaped as Kite's: a non-zero 24-bit exchange token
+// shifted left by 8 bits, with the segment code seg in the low byte. It
+// rehashes until the token is not in used, which it then joins. A segment
+// code other than 9 keeps every such token apart from the index tokens.
+func contractToken(seed uint64, name string, d calDay, strike float64, kind Kind, seg uint32, used map[uint32]struct{}) uint32 {
+	h := contractHash(name, d, strike, kind)
+	for round := uint64(0); ; round++ {
+		tok := tokenRound(seed, h, round)<<8 | seg
+		if _, taken := used[tok]; taken {
+			continue
+		}
+		used[tok] = struct{}{}
+		return tok
+	}
+}
+
+// contractHash is FNV-1a over a contract's identity.
+func contractHash(name string, d calDay, strike float64, kind Kind) uint64 {
 	const offset64, prime64 = 14695981039346656037, 1099511628211
 	h := uint64(offset64)
 	for i := 0; i < len(name); i++ {
@@ -338,19 +456,43 @@ func contractToken(seed uint64, name string, d calDay, strike float64, kind Kind
 			v >>= 8
 		}
 	}
-	for round := uint64(0); ; round++ {
-		x := h ^ seed ^ (round * 0x9e3779b97f4a7c15)
-		x = tokenMix(x)
-		tok := uint32(x) ^ uint32(x>>32)
-		if tok == 0 {
-			continue
-		}
-		if _, taken := used[tok]; taken {
-			continue
-		}
-		used[tok] = struct{}{}
-		return tok
+	return h
+}
+
+// tokenRound returns the exchange token of a contract's round'th try: the
+// hash keyed by the seed, folded to 24 bits, never zero.
+func tokenRound(seed, h, round uint64) uint32 {
+	x := tokenMix(h ^ seed ^ (round * 0x9e3779b97f4a7c15))
+	ex := uint32(x^x>>24^x>>48) & 0xFFFFFF
+	if ex == 0 {
+		ex = 1
 	}
+	return ex
+}
+
+// syntheticRounds bounds the rehash rounds isSynthetic tries: a universe of
+// n contracts needs a k-th round with probability about (n/2²⁴)^k.
+const syntheticRounds = 4
+
+// isSynthetic reports whether in's token is one that Universe gives it for
+// seed: the mock rolls only such contracts, since tokens and lot sizes of a
+// real listing cannot be invented. A contract of another listing passes
+// only if its exchange token equals the hash by chance (about 4 in 2²⁴).
+func isSynthetic(seed uint64, in *Instrument) bool {
+	if in.Token&0xFF == segIndices || in.Token&0xFF == 0 {
+		return false
+	}
+	strike := in.Strike
+	if in.Kind == KindFuture {
+		strike = 0
+	}
+	h := contractHash(in.Underlying, dayOf(in.Expiry), strike, in.Kind)
+	for round := uint64(0); round < syntheticRounds; round++ {
+		if tokenRound(seed, h, round) == in.Token>>8 {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenMix is the splitmix64 finaliser.

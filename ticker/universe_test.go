@@ -110,32 +110,45 @@ func TestExpiries(t *testing.T) {
 }
 
 func TestUniverseDefaults(t *testing.T) {
-	ins, err := Universe(UniverseConfig{Date: ymdhms(2025, 12, 1, 10, 0, 0)})
+	ins, err := Universe(UniverseConfig{Date: ymdhms(2026, 12, 1, 10, 0, 0)})
 	require.NoError(t, err)
-	// Two underlyings, each an index plus 2 expiries × 21 strikes × 2.
-	require.Len(t, ins, 2*(1+2*21*2))
+	// Two underlyings, each an index, 3 futures and 2 expiries × 21 strikes × 2.
+	require.Len(t, ins, 2*(1+3+2*21*2))
 
-	nifty, bank := ins[0], ins[85]
-	require.Equal(t, Instrument{Token: 256265, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
+	nifty, bank := ins[0], ins[88]
+	require.Equal(t, Instrument{Token: 256265, ExchangeToken: 1001, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
 		Underlying: "NIFTY", Kind: KindIndex, TickSize: 0.05}, nifty)
-	require.Equal(t, Instrument{Token: 260105, Symbol: "NIFTY BANK", Exchange: "NSE", Segment: "INDICES",
+	require.Equal(t, Instrument{Token: 260105, ExchangeToken: 1016, Symbol: "NIFTY BANK", Exchange: "NSE", Segment: "INDICES",
 		Underlying: "BANKNIFTY", Kind: KindIndex, TickSize: 0.05}, bank)
 
-	first := ins[1]
-	require.Equal(t, "NIFTY25D0223500CE", first.Symbol)
+	// Futures: the near three months, tick by price band, lot of the series.
+	var futs []string
+	for _, in := range ins[1:4] {
+		require.Equal(t, KindFuture, in.Kind)
+		require.Equal(t, "NFO-FUT", in.Segment)
+		require.Equal(t, 65, in.LotSize)
+		require.Equal(t, 0.1, in.TickSize)
+		futs = append(futs, in.Symbol+" "+in.Expiry.Format(time.DateOnly))
+	}
+	require.Equal(t, []string{"NIFTY26DECFUT 2026-12-29", "NIFTY27JANFUT 2027-01-26", "NIFTY27FEBFUT 2027-02-23"}, futs)
+	require.Equal(t, 0.2, ins[89].TickSize, ins[89].Symbol)
+
+	first := ins[4]
+	require.Equal(t, "NIFTY26D0125500CE", first.Symbol)
 	require.Equal(t, KindCall, first.Kind)
-	require.Equal(t, 23500.0, first.Strike)
-	require.True(t, ymd(2025, 12, 2).Equal(first.Expiry))
-	require.Equal(t, 75, first.LotSize)
+	require.Equal(t, 25500.0, first.Strike)
+	require.True(t, ymd(2026, 12, 1).Equal(first.Expiry))
+	require.Equal(t, 65, first.LotSize)
 	require.Equal(t, "NFO", first.Exchange)
 	require.Equal(t, "NFO-OPT", first.Segment)
-	require.Equal(t, "NIFTY25D0223500PE", ins[2].Symbol)
-	require.Equal(t, "NIFTY25D0924500PE", ins[84].Symbol)
+	require.Equal(t, first.ExchangeToken<<8|2, first.Token)
+	require.Equal(t, "NIFTY26D0125500PE", ins[5].Symbol)
+	require.Equal(t, "NIFTY26D0826500PE", ins[87].Symbol)
 
-	require.Equal(t, "BANKNIFTY25DEC50000CE", ins[86].Symbol)
-	require.Equal(t, 35, ins[86].LotSize)
-	require.True(t, ymd(2025, 12, 30).Equal(ins[86].Expiry))
-	require.Equal(t, "BANKNIFTY26JAN52000PE", ins[len(ins)-1].Symbol)
+	require.Equal(t, "BANKNIFTY26DEC58000CE", ins[92].Symbol)
+	require.Equal(t, 30, ins[92].LotSize)
+	require.True(t, ymd(2026, 12, 29).Equal(ins[92].Expiry))
+	require.Equal(t, "BANKNIFTY27JAN60000PE", ins[len(ins)-1].Symbol)
 
 	tokens := map[uint32]string{}
 	for i, in := range ins {
@@ -153,7 +166,7 @@ func TestUniverseSymbols(t *testing.T) {
 	// The last Tuesday of December 2025 is the monthly expiry; the ones
 	// before it are weekly; January's weekly ones use month code 1.
 	ins, err := Universe(UniverseConfig{
-		Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{NIFTY()}, Expiries: 3, StrikesPerSide: 1,
+		Date: ymd(2025, 12, 22), Underlyings: legacySpecs()[:1], Expiries: 3, StrikesPerSide: 1,
 	})
 	require.NoError(t, err)
 	var syms []string
@@ -167,13 +180,13 @@ func TestUniverseSymbols(t *testing.T) {
 	// Fractional strikes keep their decimals.
 	spec := NIFTY()
 	spec.Spot, spec.StrikeStep = 100, 2.5
-	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1})
+	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 1, Futures: -1})
 	require.NoError(t, err)
 	require.Equal(t, "NIFTY25D2397.5CE", ins[1].Symbol)
 
 	// A step that is not exact in binary still gives clean strikes.
 	spec.Spot, spec.StrikeStep = 0.3, 0.1
-	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 2})
+	ins, err = Universe(UniverseConfig{Date: ymd(2025, 12, 22), Underlyings: []UnderlyingSpec{spec}, Expiries: 1, StrikesPerSide: 2, Futures: -1})
 	require.NoError(t, err)
 	require.Equal(t, []string{"NIFTY25D230.1CE", "NIFTY25D230.1PE", "NIFTY25D230.2CE", "NIFTY25D230.2PE",
 		"NIFTY25D230.3CE", "NIFTY25D230.3PE", "NIFTY25D230.4CE", "NIFTY25D230.4PE",
@@ -239,14 +252,15 @@ func TestUniverseTokensStable(t *testing.T) {
 
 func TestContractTokenCollision(t *testing.T) {
 	d := civilDay(2025, 12, 2)
-	natural := contractToken(1, "NIFTY", d, 24000, KindCall, map[uint32]struct{}{})
+	natural := contractToken(1, "NIFTY", d, 24000, KindCall, 2, map[uint32]struct{}{})
 	used := map[uint32]struct{}{natural: {}}
-	got := contractToken(1, "NIFTY", d, 24000, KindCall, used)
+	got := contractToken(1, "NIFTY", d, 24000, KindCall, 2, used)
 	require.NotEqual(t, natural, got)
 	require.NotZero(t, got)
 	require.Contains(t, used, got)
 	// Deterministic: the same collision resolves the same way.
-	require.Equal(t, got, contractToken(1, "NIFTY", d, 24000, KindCall, map[uint32]struct{}{natural: {}}))
+	require.Equal(t, got, contractToken(1, "NIFTY", d, 24000, KindCall, 2, map[uint32]struct{}{natural: {}}))
+	require.Equal(t, uint32(2), got&0xFF)
 }
 
 func TestUniverseConfigErrors(t *testing.T) {
@@ -342,4 +356,108 @@ func TestExpiriesAgainstReference(t *testing.T) {
 			require.True(t, want[i].Equal(got[i]), "spec %+v from %v: expiry %d = %v, want %v", spec, from, i, got[i], want[i])
 		}
 	}
+}
+
+// legacySpecs returns NIFTY and BANKNIFTY centred where the older tests
+// expect them (24000 and 51000), with no futures listed by default.
+func legacySpecs() []UnderlyingSpec {
+	n, b := NIFTY(), BANKNIFTY()
+	n.Spot, b.Spot = 24000, 51000
+	return []UnderlyingSpec{n, b}
+}
+
+func TestLotSizeAtFollowsTheSeries(t *testing.T) {
+	nifty := NIFTY()
+	require.Equal(t, 25, nifty.LotSizeAt(ymd(2024, 11, 28)))
+	require.Equal(t, 75, nifty.LotSizeAt(ymd(2025, 12, 30)))
+	require.Equal(t, 65, nifty.LotSizeAt(ymd(2026, 1, 6)))
+	bank := BANKNIFTY()
+	require.Equal(t, 30, bank.LotSizeAt(ymd(2025, 6, 26)))
+	require.Equal(t, 35, bank.LotSizeAt(ymd(2025, 7, 31)))
+	require.Equal(t, 30, bank.LotSizeAt(ymd(2026, 1, 27)))
+
+	// A universe listed on 1 December 2025 has December's contracts at 75
+	// and January's at 65, as the exchange listed them then.
+	ins, err := Universe(UniverseConfig{Date: ymdhms(2025, 12, 1, 10, 0, 0), Underlyings: []UnderlyingSpec{nifty}, Expiries: 1, StrikesPerSide: 1})
+	require.NoError(t, err)
+	lots := map[string]int{}
+	for _, in := range ins[1:] {
+		lots[in.Symbol] = in.LotSize
+	}
+	require.Equal(t, 75, lots["NIFTY25DECFUT"])
+	require.Equal(t, 65, lots["NIFTY26JANFUT"])
+	require.Equal(t, 75, lots["NIFTY25D0226000CE"])
+}
+
+func TestUniverseAllSpecsOnTheirExchanges(t *testing.T) {
+	specs := []UnderlyingSpec{NIFTY(), BANKNIFTY(), FINNIFTY(), MIDCPNIFTY(), NIFTYNXT50(), SENSEX(), BANKEX()}
+	ins, err := Universe(UniverseConfig{Date: ymdhms(2026, 12, 2, 10, 0, 0), Underlyings: specs, Holidays: NSEHolidays2026()})
+	require.NoError(t, err)
+	firstExpiry := map[string]string{}
+	for _, in := range ins {
+		seg := in.Token & 0xFF
+		switch in.Kind {
+		case KindIndex:
+			require.Equal(t, uint32(9), seg, in.Symbol)
+			require.Equal(t, in.ExchangeToken<<8|9, in.Token, in.Symbol)
+			continue
+		case KindFuture:
+			require.Equal(t, IndexFuturesTickSize(specOf(t, specs, in.Underlying).Spot), in.TickSize, in.Symbol)
+		}
+		require.Equal(t, in.ExchangeToken<<8|SegmentCode(in.Exchange, in.Segment), in.Token, in.Symbol)
+		require.Equal(t, specOf(t, specs, in.Underlying).LotSize, in.LotSize, in.Symbol)
+		if in.Underlying == "SENSEX" || in.Underlying == "BANKEX" {
+			require.Equal(t, "BFO", in.Exchange, in.Symbol)
+			require.Equal(t, uint32(5), seg, in.Symbol)
+		} else {
+			require.Equal(t, "NFO", in.Exchange, in.Symbol)
+			require.Equal(t, uint32(2), seg, in.Symbol)
+		}
+		if _, ok := firstExpiry[in.Underlying]; !ok && in.Kind.IsOption() {
+			firstExpiry[in.Underlying] = in.Expiry.Format(time.DateOnly)
+		}
+	}
+	require.Equal(t, map[string]string{
+		"NIFTY": "2026-12-08", "SENSEX": "2026-12-03", // weekly
+		"BANKNIFTY": "2026-12-29", "FINNIFTY": "2026-12-29", "MIDCPNIFTY": "2026-12-29", "NIFTYNXT50": "2026-12-29",
+		"BANKEX": "2026-12-31", // last Thursday
+	}, firstExpiry)
+}
+
+func specOf(t *testing.T, specs []UnderlyingSpec, name string) UnderlyingSpec {
+	for _, s := range specs {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no spec %q", name)
+	return UnderlyingSpec{}
+}
+
+func TestExpiryLeavesTheListingAtTheClose(t *testing.T) {
+	nifty := []UnderlyingSpec{NIFTY()}
+	before, err := Universe(UniverseConfig{Date: ymdhms(2026, 12, 1, 15, 29, 59), Underlyings: nifty, Expiries: 1, StrikesPerSide: 0, Futures: -1})
+	require.NoError(t, err)
+	after, err := Universe(UniverseConfig{Date: ymdhms(2026, 12, 1, 15, 30, 0), Underlyings: nifty, Expiries: 1, StrikesPerSide: 0, Futures: -1})
+	require.NoError(t, err)
+	require.Equal(t, "2026-12-01", before[1].Expiry.Format(time.DateOnly))
+	require.Equal(t, "2026-12-08", after[1].Expiry.Format(time.DateOnly))
+	require.Len(t, SelectChain(before, "NIFTY", 26000, ymdhms(2026, 12, 1, 15, 30, 0), 1, 0), 0)
+}
+
+func TestNSEHolidays2026(t *testing.T) {
+	h := NSEHolidays2026()
+	require.Equal(t, 16, h.Len())
+	require.True(t, h.Contains(ymd(2026, 1, 26)))
+	require.True(t, h.Contains(ymd(2026, 1, 15)))
+	require.False(t, h.Contains(ymd(2026, 1, 27)))
+	for _, d := range h.Dates() {
+		require.False(t, d.Weekday() == time.Saturday || d.Weekday() == time.Sunday, d)
+	}
+	more := h.With(ymd(2026, 2, 2))
+	require.Equal(t, 17, more.Len())
+	require.Equal(t, 16, h.Len(), "With must not change the receiver")
+	// A monthly expiry on a holiday moves to the trading day before it:
+	// BANKNIFTY's March 2026 expiry (last Tuesday, 31 March, Mahavir Jayanti).
+	require.Equal(t, "2026-03-30", Expiries(BANKNIFTY(), ymd(2026, 3, 2), 1, h)[0].Format(time.DateOnly))
 }

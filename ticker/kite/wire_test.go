@@ -33,7 +33,7 @@ func pkt(words ...uint32) []byte {
 }
 
 // frame joins packets into a frame by hand.
-func frame(pkts ...[]byte) []byte {
+func mkFrame(pkts ...[]byte) []byte {
 	b := binary.BigEndian.AppendUint16(nil, uint16(len(pkts)))
 	for _, p := range pkts {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(p)))
@@ -64,7 +64,7 @@ func TestParseEveryKindAndDivisor(t *testing.T) {
 		full = append(full, pkt(uint32(100+i), price, uint32(i+1)<<16)...)
 	}
 	require.Len(t, full, LenFull)
-	b := frame(
+	b := mkFrame(
 		pkt(tokNSE, 145025),    // LTP, paise
 		pkt(tokCDS, 834512500), // LTP, CDS: 83.45125
 		pkt(tokBCD, 834525),    // LTP, BCD: 83.4525
@@ -124,7 +124,7 @@ func TestParseEveryKindAndDivisor(t *testing.T) {
 
 	// NoDepth leaves the book out.
 	p2 := Parser{NoDepth: true}
-	got, err = parseAll(t, &p2, frame(full))
+	got, err = parseAll(t, &p2, mkFrame(full))
 	require.NoError(t, err)
 	require.Nil(t, got[0].Depth)
 	require.Equal(t, f.LastPrice, got[0].LastPrice)
@@ -132,7 +132,7 @@ func TestParseEveryKindAndDivisor(t *testing.T) {
 
 func TestParseSignedPrices(t *testing.T) {
 	var p Parser
-	got, err := parseAll(t, &p, frame(pkt(tokNSE, neg(-150))))
+	got, err := parseAll(t, &p, mkFrame(pkt(tokNSE, neg(-150))))
 	require.NoError(t, err)
 	require.Equal(t, -1.5, got[0].LastPrice) // int32 on the wire; Validate rejects it downstream
 	require.Error(t, got[0].Validate())
@@ -144,9 +144,9 @@ func TestParseHeartbeat(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, got)
 	require.True(t, IsHeartbeat([]byte{7}))
-	require.False(t, IsHeartbeat(frame()))
+	require.False(t, IsHeartbeat(mkFrame()))
 	// A frame of zero packets is valid and empty.
-	got, err = parseAll(t, &p, frame())
+	got, err = parseAll(t, &p, mkFrame())
 	require.NoError(t, err)
 	require.Empty(t, got)
 }
@@ -163,13 +163,13 @@ func TestParseRejects(t *testing.T) {
 	}{
 		{"empty", []byte{}, ReasonEmpty, -1, 0, "kite: malformed frame: empty (byte 0)"},
 		{"count without packets", []byte{0, 2}, ReasonShortHeader, 0, 0, "short_header (packet 0 at byte 2)"},
-		{"half a length prefix", frame(good, good)[:13], ReasonShortHeader, 1, 0, "short_header (packet 1 at byte 12)"},
-		{"truncated packet", frame(good)[:9], ReasonTruncated, 0, 0, "truncated (packet 0 at byte 2, length 8)"},
+		{"half a length prefix", mkFrame(good, good)[:13], ReasonShortHeader, 1, 0, "short_header (packet 1 at byte 12)"},
+		{"truncated packet", mkFrame(good)[:9], ReasonTruncated, 0, 0, "truncated (packet 0 at byte 2, length 8)"},
 		{"length past the end", append([]byte{0, 1, 0xFF, 0xFF}, good...), ReasonTruncated, 0, 0, "length 65535"},
-		{"trailing bytes", append(frame(good), 1, 2), ReasonTrailing, -1, 0, "trailing (byte 12)"},
-		{"unknown length", frame(good, pkt(tokNSE, 1, 2), good), ReasonBadLength, 1, 2, "bad_length (packet 1 at byte 12, length 12)"},
-		{"zero-length packet", frame(good, nil), ReasonBadLength, 1, 1, ""},
-		{"zero token", frame(pkt(0, 100), good), ReasonZeroToken, 0, 1, "zero_token (packet 0 at byte 2, length 8)"},
+		{"trailing bytes", append(mkFrame(good), 1, 2), ReasonTrailing, -1, 0, "trailing (byte 12)"},
+		{"unknown length", mkFrame(good, pkt(tokNSE, 1, 2), good), ReasonBadLength, 1, 2, "bad_length (packet 1 at byte 12, length 12)"},
+		{"zero-length packet", mkFrame(good, nil), ReasonBadLength, 1, 1, ""},
+		{"zero token", mkFrame(pkt(0, 100), good), ReasonZeroToken, 0, 1, "zero_token (packet 0 at byte 2, length 8)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestParseRejects(t *testing.T) {
 	}
 	// A frame whose count is lower than its packets has trailing bytes.
 	var p Parser
-	b := frame(good, good)
+	b := mkFrame(good, good)
 	b[1] = 1
 	_, err := parseAll(t, &p, b)
 	var fe *FrameError

@@ -206,8 +206,9 @@ func (e *FrameError) Unwrap() error { return ErrMalformed }
 // byte, which the server sends about once a second.
 func IsHeartbeat(b []byte) bool { return len(b) == 1 }
 
-// depthBlock is how many Depth values a Parser allocates at once.
-const depthBlock = 128
+// DefaultDepthBlock is how many Depth values a Parser allocates at once
+// when its DepthBlock is zero.
+const DefaultDepthBlock = 32
 
 // Parser decodes frames into ticks. Its zero value is ready to use. A
 // Parser is not safe for concurrent use: give each reading goroutine its
@@ -216,18 +217,26 @@ const depthBlock = 128
 // # Depth ownership
 //
 // A full-mode packet's book goes into a Depth that the tick points at. The
-// Parser carves those Depths out of blocks of 128 that it allocates at once
-// and never reuses: once a tick is emitted its Depth belongs to whoever holds
-// the tick, for as long as they like, and the Parser never writes to it
-// again. That makes one allocation per 128 full-mode packets (none for the
-// other kinds), at the cost that one retained Depth keeps its block (20 KiB)
-// alive. Set NoDepth to skip the book and allocate nothing at all.
+// Parser carves those Depths out of blocks of DepthBlock (default 32) that
+// it allocates at once and never reuses: once a tick is emitted its Depth
+// belongs to whoever holds the tick, for as long as they like, and the
+// Parser never writes to it again. That makes one allocation per DepthBlock
+// full-mode packets (none for the other kinds). The cost: a Depth still
+// referenced keeps its whole block (5 KiB at 32) from the garbage collector,
+// so a consumer that keeps the last tick of many rarely traded instruments
+// may hold up to DepthBlock times the memory their books need. DepthBlock 1
+// allocates each Depth alone (no such overhead, one allocation per full
+// packet); NoDepth skips the book and allocates nothing.
 type Parser struct {
 	// NoDepth, when set, leaves Tick.Depth nil (and Bid, Ask, BidQty and
 	// AskQty, which come from the book, zero) for full-mode packets.
 	NoDepth bool
+	// DepthBlock is how many Depths are allocated at once; zero means
+	// DefaultDepthBlock. See "Depth ownership" above.
+	DepthBlock int
 
-	block    []Depth // the unused tail of the current block
+	block    []Depth // the current block; block[next:] is not handed out yet
+	next     int
 	rejected [numReasons]uint64
 }
 
@@ -269,8 +278,8 @@ func (p *Parser) Parse(b []byte, fn func(ticker.Tick)) (int, error) {
 	for i := 0; i < count; i++ {
 		l := int(binary.BigEndian.Uint16(b[off:]))
 		pk := b[off+2 : off+2+l]
-		var t ticker.Tick
-		if err := p.decode(pk, &t); err != nil {
+		t, err := p.decode(pk)
+		if err != nil {
 			err.Packet, err.Offset = i, off
 			if first == nil {
 				first = err
@@ -315,20 +324,23 @@ func (p *Parser) check(b []byte) *FrameError {
 	return nil
 }
 
-// decode fills t from one packet whose bounds check has verified.
-func (p *Parser) decode(pk []byte, t *ticker.Tick) *FrameError {
+// decode returns the tick of one packet whose bounds check has verified.
+// It builds the tick in a local variable and returns it by value: stores
+// into a stack variable need no GC write barrier, stores through a pointer
+// do.
+func (p *Parser) decode(pk []byte) (t ticker.Tick, _ *FrameError) {
 	l := len(pk)
 	switch l {
 	case LenLTP, LenIndexQuote, LenIndexFull, LenQuote, LenFull:
 	default:
 		p.rejected[ReasonBadLength]++
-		return &FrameError{Reason: ReasonBadLength, Length: l}
+		return t, &FrameError{Reason: ReasonBadLength, Length: l}
 	}
 	be := binary.BigEndian
 	token := be.Uint32(pk)
 	if token == 0 {
 		p.rejected[ReasonZeroToken]++
-		return &FrameError{Reason: ReasonZeroToken, Length: l}
+		return t, &FrameError{Reason: ReasonZeroToken, Length: l}
 	}
 	div := Divisor(token)
 	price := func(at int) float64 { return float64(int32(be.Uint32(pk[at:]))) / div }
@@ -336,7 +348,7 @@ func (p *Parser) decode(pk []byte, t *ticker.Tick) *FrameError {
 	t.LastPrice = price(4)
 	switch l {
 	case LenLTP:
-		return nil
+		return t, nil
 	case LenIndexQuote, LenIndexFull:
 		t.High, t.Low, t.Open, t.Close = price(8), price(12), price(16), price(20)
 		if l == LenIndexFull {
@@ -379,16 +391,22 @@ func (p *Parser) decode(pk []byte, t *ticker.Tick) *FrameError {
 	if t.Close != 0 {
 		t.Change = (t.LastPrice - t.Close) * 100 / t.Close
 	}
-	return nil
+	return t, nil
 }
 
 // newDepth returns a zeroed Depth that nothing else points at.
 func (p *Parser) newDepth() *Depth {
-	if len(p.block) == 0 {
-		p.block = make([]Depth, depthBlock)
+	// An index, not a reslice: no pointer is written (and no GC write
+	// barrier run) per packet, only per block.
+	if p.next == len(p.block) {
+		n := p.DepthBlock
+		if n <= 0 {
+			n = DefaultDepthBlock
+		}
+		p.block, p.next = make([]Depth, n), 0
 	}
-	d := &p.block[0]
-	p.block = p.block[1:]
+	d := &p.block[p.next]
+	p.next++
 	return d
 }
 

@@ -342,15 +342,17 @@ func fullFrame(tb testing.TB, n int) []byte {
 func TestParseAllocations(t *testing.T) {
 	quote, err := AppendFrame(nil, sampleTicks(), ModeQuote)
 	require.NoError(t, err)
-	full := fullFrame(t, depthBlock)
+	full := fullFrame(t, DefaultDepthBlock)
 	var sink float64
 	fn := func(tk ticker.Tick) { sink += tk.LastPrice }
 	var p Parser
 	require.Zero(t, testing.AllocsPerRun(100, func() { _, _ = p.Parse(quote, fn) }), "quote mode")
 	np := Parser{NoDepth: true}
 	require.Zero(t, testing.AllocsPerRun(100, func() { _, _ = np.Parse(full, fn) }), "full mode without depth")
-	// With the book: one block of depthBlock Depths per depthBlock packets.
+	// With the book: one block of DefaultDepthBlock Depths per DefaultDepthBlock packets.
 	require.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = p.Parse(full, fn) }), "full mode")
+	one := Parser{DepthBlock: 1}
+	require.Equal(t, float64(DefaultDepthBlock), testing.AllocsPerRun(100, func() { _, _ = one.Parse(full, fn) }), "one Depth per allocation")
 	_ = sink
 }
 
@@ -360,7 +362,7 @@ func TestDepthNotReused(t *testing.T) {
 	var p Parser
 	b := fullFrame(t, 3)
 	var kept []*ticker.Depth
-	for range 2 * depthBlock {
+	for range 2 * DefaultDepthBlock {
 		_, err := p.Parse(b, func(tk ticker.Tick) { kept = append(kept, tk.Depth) })
 		require.NoError(t, err)
 	}

@@ -183,47 +183,24 @@ func BenchmarkKiteParseFull(b *testing.B) {
 	report := func(b *testing.B) {
 		b.ReportMetric(float64(b.N)*kitePackets/b.Elapsed().Seconds(), "packets/s")
 	}
-	b.Run("impl=kite", func(b *testing.B) {
-		var p kite.Parser
-		var sum float64
-		fn := func(t ticker.Tick) { sum += t.Depth.Buy[0].Price }
-		b.SetBytes(int64(len(frame)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := p.Parse(frame, fn); err != nil {
-				b.Fatal(err)
+	var sum float64
+	parse := func(p kite.Parser, fn func(ticker.Tick)) func(*testing.B) {
+		return func(b *testing.B) {
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Parse(frame, fn); err != nil {
+					b.Fatal(err)
+				}
 			}
+			report(b)
 		}
-		report(b)
-	})
-	b.Run("impl=kite-block1", func(b *testing.B) {
-		p := kite.Parser{DepthBlock: 1}
-		var sum float64
-		fn := func(t ticker.Tick) { sum += t.Depth.Buy[0].Price }
-		b.SetBytes(int64(len(frame)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := p.Parse(frame, fn); err != nil {
-				b.Fatal(err)
-			}
-		}
-		report(b)
-	})
-	b.Run("impl=kite-nodepth", func(b *testing.B) {
-		p := kite.Parser{NoDepth: true}
-		var sum float64
-		fn := func(t ticker.Tick) { sum += t.LastPrice }
-		b.SetBytes(int64(len(frame)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := p.Parse(frame, fn); err != nil {
-				b.Fatal(err)
-			}
-		}
-		report(b)
-	})
+	}
+	book := func(t ticker.Tick) { sum += t.Depth.Buy[0].Price }
+	b.Run("impl=kite", parse(kite.Parser{}, book))
+	b.Run("impl=kite-block1", parse(kite.Parser{DepthBlock: 1}, book))
+	b.Run("impl=kite-nodepth", parse(kite.Parser{NoDepth: true}, func(t ticker.Tick) { sum += t.LastPrice }))
 	b.Run("impl=reference", func(b *testing.B) {
-		var sum float64
 		b.SetBytes(int64(len(frame)))
 		b.ReportAllocs()
 		for b.Loop() {

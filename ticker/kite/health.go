@@ -190,24 +190,22 @@ func (c *collector) defs() []metricDef {
 		counter("panics_total", "Panics recovered in emit or OnGap.", func(s Stats) uint64 { return s.Panics }),
 		gauge("subscribed", "Instruments subscribed.", func(s Stats, _ Health) float64 { return float64(s.Subscribed) }),
 		gauge("connections", "Connections open.", func(_ Stats, h Health) float64 {
-			n := 0
-			for _, c := range h.Conns {
-				if c.State == ConnConnected {
-					n++
-				}
-			}
-			return float64(n)
+			return countConns(h, func(c ConnHealth) bool { return c.State == ConnConnected })
 		}),
 		gauge("stalled_connections", "Connections stalled in market hours.", func(_ Stats, h Health) float64 {
-			n := 0
-			for _, c := range h.Conns {
-				if c.Stalled {
-					n++
-				}
-			}
-			return float64(n)
+			return countConns(h, func(c ConnHealth) bool { return c.Stalled })
 		}),
 	}
+}
+
+func countConns(h Health, f func(ConnHealth) bool) float64 {
+	n := 0
+	for _, c := range h.Conns {
+		if f(c) {
+			n++
+		}
+	}
+	return float64(n)
 }
 
 func (c *collector) rejectedDesc() *prometheus.Desc {

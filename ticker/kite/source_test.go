@@ -53,6 +53,28 @@ func running(t testing.TB, s *Source, emit func(ticker.Tick)) (stop func() error
 	}
 }
 
+// pipeSource returns a Source talking to f over in-memory pipes, with cfg's
+// APIKey, AccessToken, BaseURL and Logger filled in where empty, subscribed
+// to tokens, and the function that stops f. Call it in a synctest bubble.
+func pipeSource(t *testing.T, f *fakeKite, cfg Config, tokens ...uint32) (*Source, func()) {
+	t.Helper()
+	dial, stopServer := inMemory(f)
+	cfg.Dial, cfg.BaseURL = dial, "ws://kite.test"
+	if cfg.APIKey == "" {
+		cfg.APIKey = "k"
+	}
+	if cfg.AccessToken == "" {
+		cfg.AccessToken = "t"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, s.Subscribe(instruments(tokens...), nil))
+	return s, stopServer
+}
+
 func TestStreamOverLoopback(t *testing.T) {
 	f := newFakeKite()
 	var logs logtest.Buffer
@@ -129,13 +151,10 @@ func TestStreamOverLoopback(t *testing.T) {
 func TestReconnectResubscribes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeKite()
-		dial, stopServer := inMemory(f)
-		defer stopServer()
 		var gaps []Gap
-		s, err := New(Config{APIKey: "k", AccessToken: "t", BaseURL: "ws://kite.test", Dial: dial, Mode: ModeLTP,
-			Backoff: 2 * time.Second, Logger: slog.New(slog.DiscardHandler), OnGap: func(g Gap) { gaps = append(gaps, g) }})
-		require.NoError(t, err)
-		require.NoError(t, s.Subscribe(instruments(tokenRange(3)...), nil))
+		s, stopServer := pipeSource(t, f, Config{Mode: ModeLTP, Backoff: 2 * time.Second,
+			OnGap: func(g Gap) { gaps = append(gaps, g) }}, tokenRange(3)...)
+		defer stopServer()
 		stop := running(t, s, func(ticker.Tick) {})
 
 		first := <-f.accepted
@@ -180,12 +199,8 @@ func TestReconnectResubscribes(t *testing.T) {
 func TestSilenceReconnects(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeKite()
-		dial, stopServer := inMemory(f)
+		s, stopServer := pipeSource(t, f, Config{PingTimeout: 5 * time.Second}, tokNSE)
 		defer stopServer()
-		s, err := New(Config{APIKey: "k", AccessToken: "t", BaseURL: "ws://kite.test", Dial: dial,
-			PingTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-		require.NoError(t, err)
-		require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
 		stop := running(t, s, func(ticker.Tick) {})
 		sc := <-f.accepted
 		for range 30 { // 30 s of heartbeats
@@ -216,13 +231,9 @@ func TestTokenRefused(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			f := newFakeKite()
 			f.refuse = refuseOld
-			dial, stopServer := inMemory(f)
+			s, stopServer := pipeSource(t, f, Config{AccessToken: "old", MaxPerConn: 1}, tokNSE)
 			defer stopServer()
-			s, err := New(Config{APIKey: "k", AccessToken: "old", BaseURL: "ws://kite.test", Dial: dial,
-				MaxPerConn: 1, Logger: slog.New(slog.DiscardHandler)})
-			require.NoError(t, err)
-			require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
-			err = s.Run(context.Background(), func(ticker.Tick) {})
+			err := s.Run(context.Background(), func(ticker.Tick) {})
 			require.ErrorIs(t, err, ErrAuth)
 			var ce *ConnError
 			require.True(t, errors.As(err, &ce))
@@ -236,14 +247,10 @@ func TestTokenRefused(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			f := newFakeKite()
 			f.refuse = refuseOld
-			dial, stopServer := inMemory(f)
-			defer stopServer()
 			var calls atomic.Int32
-			s, err := New(Config{APIKey: "k", AccessToken: "old", BaseURL: "ws://kite.test", Dial: dial,
-				MaxPerConn: 1, Logger: slog.New(slog.DiscardHandler),
-				RefreshToken: func(context.Context) (string, error) { calls.Add(1); return "new", nil }})
-			require.NoError(t, err)
-			require.NoError(t, s.Subscribe(instruments(tokNSE, tokNFO), nil)) // two connections
+			s, stopServer := pipeSource(t, f, Config{AccessToken: "old", MaxPerConn: 1, // two connections
+				RefreshToken: func(context.Context) (string, error) { calls.Add(1); return "new", nil }}, tokNSE, tokNFO)
+			defer stopServer()
 			stop := running(t, s, func(ticker.Tick) {})
 			<-f.accepted
 			<-f.accepted
@@ -261,16 +268,12 @@ func TestTokenRefused(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			f := newFakeKite()
 			f.refuse = func(int, string) int { return 403 }
-			dial, stopServer := inMemory(f)
-			defer stopServer()
 			var calls atomic.Int32
-			s, err := New(Config{APIKey: "k", AccessToken: "old", BaseURL: "ws://kite.test", Dial: dial,
-				Logger:       slog.New(slog.DiscardHandler),
-				RefreshToken: func(context.Context) (string, error) { calls.Add(1); return fmt.Sprint("new", calls.Load()), nil }})
-			require.NoError(t, err)
-			require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
+			s, stopServer := pipeSource(t, f, Config{AccessToken: "old",
+				RefreshToken: func(context.Context) (string, error) { calls.Add(1); return fmt.Sprint("new", calls.Load()), nil }}, tokNSE)
+			defer stopServer()
 			start := time.Now()
-			err = s.Run(context.Background(), func(ticker.Tick) {})
+			err := s.Run(context.Background(), func(ticker.Tick) {})
 			require.ErrorIs(t, err, ErrAuth)
 			require.Equal(t, int32(1), calls.Load())
 			require.Len(t, f.shakes(), 2)
@@ -328,13 +331,10 @@ func TestFourthConnectionRefused(t *testing.T) {
 			open++
 			return 0
 		}
-		dial, stopServer := inMemory(f)
-		defer stopServer()
 		var logs logtest.Buffer
-		s, err := New(Config{APIKey: "k", AccessToken: "t", BaseURL: "ws://kite.test", Dial: dial,
-			MaxConns: 4, MaxPerConn: 1, PingTimeout: time.Hour, Logger: debugLogger(&logs)}) // no heartbeats here
-		require.NoError(t, err)
-		require.NoError(t, s.Subscribe(instruments(tokenRange(4)...), nil))
+		s, stopServer := pipeSource(t, f, Config{MaxConns: 4, MaxPerConn: 1,
+			PingTimeout: time.Hour, Logger: debugLogger(&logs)}, tokenRange(4)...) // no heartbeats here
+		defer stopServer()
 		stop := running(t, s, func(ticker.Tick) {})
 		for range 3 {
 			<-f.accepted
@@ -363,13 +363,9 @@ func TestFourthConnectionRefused(t *testing.T) {
 func TestSlowEmitDoesNotStopReading(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeKite()
-		dial, stopServer := inMemory(f)
-		defer stopServer()
 		release := make(chan struct{})
-		s, err := New(Config{APIKey: "k", AccessToken: "t", BaseURL: "ws://kite.test", Dial: dial,
-			PingTimeout: 3 * time.Second, QueueSize: 4, Logger: slog.New(slog.DiscardHandler)})
-		require.NoError(t, err)
-		require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
+		s, stopServer := pipeSource(t, f, Config{PingTimeout: 3 * time.Second, QueueSize: 4}, tokNSE)
+		defer stopServer()
 		var emitted atomic.Int32
 		stop := running(t, s, func(ticker.Tick) { emitted.Add(1); <-release })
 		sc := <-f.accepted
@@ -399,12 +395,8 @@ func TestStallInMarketHours(t *testing.T) {
 		// The bubble starts on Saturday 2000-01-01; go to Monday 10:00 IST.
 		time.Sleep(time.Until(time.Date(2000, 1, 3, 10, 0, 0, 0, ticker.IST())))
 		f := newFakeKite()
-		dial, stopServer := inMemory(f)
+		s, stopServer := pipeSource(t, f, Config{StallTimeout: 20 * time.Second}, tokNSE)
 		defer stopServer()
-		s, err := New(Config{APIKey: "k", AccessToken: "t", BaseURL: "ws://kite.test", Dial: dial,
-			StallTimeout: 20 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-		require.NoError(t, err)
-		require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
 		stop := running(t, s, func(ticker.Tick) {})
 		sc := <-f.accepted
 		for range 30 {

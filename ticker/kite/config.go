@@ -70,7 +70,8 @@ type Config struct {
 
 	// PingTimeout: a connection that receives no frame at all (heartbeats
 	// included; the server sends one about every second) for this long is
-	// taken as dead and replaced. Default 10s.
+	// taken as dead and replaced. It also bounds each handshake and each
+	// batch of subscription messages. Default 10s.
 	PingTimeout time.Duration
 	// StallTimeout: a connection that receives no market data (frames other
 	// than heartbeats) for this long while MarketHours says the market is
@@ -99,7 +100,8 @@ type Config struct {
 
 	// OnGap, if set, is called after a lost connection is restored and its
 	// subscriptions are sent again, with what the consumer may have missed.
-	// It runs on that connection's goroutine, outside locks, with its panic
+	// Start is the time of the last frame received before the loss. It
+	// runs on that connection's goroutine, outside locks, with its panic
 	// contained: it should return quickly.
 	OnGap func(Gap)
 

@@ -63,6 +63,8 @@ type slot struct {
 	lastData  atomic.Int64 // Unix nanoseconds of the last frame with packets
 }
 
+var _ ticker.Source = (*Source)(nil)
+
 // New returns a Source for cfg, or an error naming the first invalid field
 // of cfg, or an error registering its metrics.
 func New(cfg Config) (*Source, error) {
@@ -205,6 +207,11 @@ func (s *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	<-rctx.Done()
 	wg.Wait()
 	s.client.CloseIdleConnections()
+	s.mu.Lock()
+	for _, sl := range s.slots {
+		s.setState(sl, ConnIdle, "")
+	}
+	s.mu.Unlock()
 	if fatal != nil && ctx.Err() == nil {
 		s.mu.Lock()
 		s.fatal = fatal.Error()
@@ -334,9 +341,10 @@ func (r *run) conn(ctx context.Context, sl *slot) error {
 		if err == nil {
 			err = errors.New("connection closed")
 		}
-		gapStart = time.Now()
+		// Ticks may have been missed since the last frame received.
+		gapStart = time.Unix(0, sl.lastFrame.Load())
 		s.c.reconnects.Add(1)
-		if gapStart.Sub(up) >= s.cfg.StableAfter {
+		if time.Since(up) >= s.cfg.StableAfter {
 			attempt = 0
 		}
 		msg := redactAll(s.secretsCopy(), err.Error())
@@ -509,7 +517,8 @@ func (r *run) checkStall(sl *slot, now time.Time) {
 	}
 }
 
-// gap reports what a connection may have missed between start and now.
+// gap reports what a connection may have missed between start (its last
+// frame before it was lost) and now.
 func (r *run) gap(sl *slot, start time.Time, sent map[uint32]struct{}) {
 	s := r.s
 	g := Gap{Conn: sl.idx, Start: start, End: time.Now(), Tokens: make([]uint32, 0, len(sent))}

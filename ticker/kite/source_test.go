@@ -139,6 +139,7 @@ func TestStreamOverLoopback(t *testing.T) {
 
 	require.NoError(t, stop())
 	require.False(t, s.Health().Running)
+	require.Equal(t, ConnIdle, s.Health().Conns[0].State)
 	require.Contains(t, logs.String(), "server error")
 	require.Contains(t, logs.String(), "malformed frame")
 	require.Contains(t, logs.String(), "component=kite")
@@ -161,6 +162,8 @@ func TestReconnectResubscribes(t *testing.T) {
 		require.Equal(t, `{"a":"subscribe","v":[257,513,769]}`, first.next(t))
 		require.Equal(t, `{"a":"mode","v":["ltp",[257,513,769]]}`, first.next(t))
 		time.Sleep(10 * time.Second)
+		first.send([]byte{0}) // the last frame: the gap starts here
+		synctest.Wait()
 		dropped := time.Now()
 		first.ws.CloseNow()
 
@@ -491,4 +494,34 @@ func TestRunTwice(t *testing.T) {
 	require.Eventually(t, func() bool { return s.Health().Running }, 5*time.Second, time.Millisecond)
 	require.ErrorIs(t, s.Run(context.Background(), func(ticker.Tick) {}), ErrRunning)
 	require.NoError(t, stop())
+}
+
+// TestEmitPanicContained: a panic in emit is recovered, logged and counted,
+// and the stream goes on.
+func TestEmitPanicContained(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeKite()
+		var logs logtest.Buffer
+		s, stopServer := pipeSource(t, f, Config{Logger: debugLogger(&logs)}, tokNSE)
+		defer stopServer()
+		var got []float64
+		stop := running(t, s, func(tk ticker.Tick) {
+			if tk.LastPrice == 1 {
+				panic("consumer bug")
+			}
+			got = append(got, tk.LastPrice)
+		})
+		sc := <-f.accepted
+		for _, p := range []float64{1, 2} {
+			b, err := AppendFrame(nil, []ticker.Tick{{Token: tokNSE, LastPrice: p}}, ModeLTP)
+			require.NoError(t, err)
+			sc.send(b)
+		}
+		synctest.Wait()
+		require.Equal(t, []float64{2}, got)
+		require.Equal(t, uint64(1), s.Stats().Panics)
+		require.Contains(t, logs.String(), "panic=\"consumer bug\"")
+		require.Contains(t, logs.String(), "stack=")
+		require.NoError(t, stop())
+	})
 }

@@ -235,13 +235,13 @@ type Parser struct {
 	// DefaultDepthBlock. See "Depth ownership" above.
 	DepthBlock int
 
-	block    []Depth // the current block; block[next:] is not handed out yet
+	block    []depth // the current block; block[next:] is not handed out yet
 	next     int
 	rejected [numReasons]uint64
 }
 
-// Depth is ticker.Depth, for brevity.
-type Depth = ticker.Depth
+// depth is ticker.Depth, for brevity.
+type depth = ticker.Depth
 
 // Rejected returns how many frames or packets this Parser has rejected for
 // reason r.
@@ -395,7 +395,7 @@ func (p *Parser) decode(pk []byte) (t ticker.Tick, _ *FrameError) {
 }
 
 // newDepth returns a zeroed Depth that nothing else points at.
-func (p *Parser) newDepth() *Depth {
+func (p *Parser) newDepth() *depth {
 	// An index, not a reslice: no pointer is written (and no GC write
 	// barrier run) per packet, only per block.
 	if p.next == len(p.block) {
@@ -403,7 +403,7 @@ func (p *Parser) newDepth() *Depth {
 		if n <= 0 {
 			n = DefaultDepthBlock
 		}
-		p.block, p.next = make([]Depth, n), 0
+		p.block, p.next = make([]depth, n), 0
 	}
 	d := &p.block[p.next]
 	p.next++
@@ -497,7 +497,7 @@ func appendPacket(dst []byte, t *ticker.Tick, mode Mode) ([]byte, error) {
 			dst = e.time(dst, t.Time)
 			d := t.Depth
 			if d == nil {
-				d = &Depth{}
+				d = &depth{}
 				d.Buy[0] = ticker.DepthLevel{Price: t.Bid, Qty: t.BidQty}
 				d.Sell[0] = ticker.DepthLevel{Price: t.Ask, Qty: t.AskQty}
 			}

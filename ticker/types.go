@@ -90,6 +90,28 @@ type Tick struct {
 
 	Mock bool // produced by the mock source, not by an exchange
 
+	// Quote fields: zero when the source does not carry them (the mock, or
+	// a Kite LTP-mode packet).
+	Open          float64   // the day's open price
+	High          float64   // the day's high price
+	Low           float64   // the day's low price
+	Close         float64   // the previous session's close price
+	LastQty       uint32    // quantity of the last trade
+	AvgPrice      float64   // volume-weighted average traded price of the day
+	TotalBuyQty   uint64    // total quantity bid across the book
+	TotalSellQty  uint64    // total quantity offered across the book
+	LastTradeTime time.Time // time of the last trade; zero when unknown
+	OIDayHigh     uint64    // the day's highest open interest
+	OIDayLow      uint64    // the day's lowest open interest
+
+	// Depth is the five best bids and offers, or nil when the source does
+	// not carry the book (a Kite full-mode packet does). It is a pointer so
+	// that ticks stay small to copy on the engine's emit path. A Source must
+	// not modify a Depth after emitting the tick that points at it, and a
+	// consumer must treat it as read-only: several ticks and goroutines may
+	// share it.
+	Depth *Depth
+
 	// Instrument describes the tick's instrument. A Source leaves it nil;
 	// the Engine sets it on the ticks it hands to a Publisher and returns
 	// from Latest, pointing at its own description of the subscription,
@@ -97,4 +119,18 @@ type Tick struct {
 	// put the symbol, underlying, kind, strike and expiry in its payload
 	// without an instrument lookup of its own.
 	Instrument *Instrument
+}
+
+// Depth is an order book snapshot of five levels a side, best first. An
+// empty level has a zero price and quantity.
+type Depth struct {
+	Buy  [5]DepthLevel // bids, highest price first
+	Sell [5]DepthLevel // offers, lowest price first
+}
+
+// DepthLevel is one price level of a Depth.
+type DepthLevel struct {
+	Price  float64 // in rupees
+	Qty    uint32  // total quantity at the price
+	Orders uint16  // number of orders at the price
 }

@@ -45,7 +45,7 @@ const (
 	TickZeroToken     TickReason = iota + 1 // Token is zero
 	TickNotANumber                          // a price or analytic is NaN
 	TickInfinite                            // a price or analytic is ±Inf
-	TickNegativePrice                       // LastPrice, Bid, Ask or IV is below zero
+	TickNegativePrice                       // LastPrice, Bid, Ask, IV, OHLC or AvgPrice is below zero
 	TickCrossed                             // Bid above Ask, both non-zero
 )
 
@@ -103,8 +103,9 @@ func (e *TickError) Unwrap() error { return ErrInvalidTick }
 
 // Validate reports whether t is fit to publish. It returns a *TickError
 // (wrapping ErrInvalidTick) for the first problem found, in this order: a
-// zero Token; a NaN or infinite LastPrice, Bid, Ask, Change, IV or Greek; a
-// negative LastPrice, Bid, Ask or IV; a Bid above the Ask when both are
+// zero Token; a NaN or infinite LastPrice, Bid, Ask, Change, IV, Greek, Open,
+// High, Low, Close or AvgPrice; a negative LastPrice, Bid, Ask, IV, Open,
+// High, Low, Close or AvgPrice; a Bid above the Ask when both are
 // non-zero (a zero bid or ask means that side of the book is empty). A zero
 // LastPrice is valid (no trade yet). Validate does not allocate when t is
 // valid.
@@ -113,6 +114,9 @@ func (t Tick) Validate() error {
 	// comparison with NaN is false.
 	if t.Token != 0 && t.LastPrice >= 0 && t.Bid >= 0 && t.Ask >= 0 && t.IV >= 0 &&
 		t.LastPrice-t.LastPrice == 0 && t.Bid-t.Bid == 0 && t.Ask-t.Ask == 0 && t.IV-t.IV == 0 &&
+		t.Open >= 0 && t.High >= 0 && t.Low >= 0 && t.Close >= 0 && t.AvgPrice >= 0 &&
+		t.Open-t.Open == 0 && t.High-t.High == 0 && t.Low-t.Low == 0 && t.Close-t.Close == 0 &&
+		t.AvgPrice-t.AvgPrice == 0 &&
 		t.Change-t.Change == 0 && t.Delta-t.Delta == 0 && t.Gamma-t.Gamma == 0 &&
 		t.Theta-t.Theta == 0 && t.Vega-t.Vega == 0 &&
 		(t.Bid <= t.Ask || t.Bid == 0 || t.Ask == 0) {
@@ -140,6 +144,11 @@ func (t Tick) invalid() error {
 		{"Gamma", t.Gamma, false},
 		{"Theta", t.Theta, false},
 		{"Vega", t.Vega, false},
+		{"Open", t.Open, true},
+		{"High", t.High, true},
+		{"Low", t.Low, true},
+		{"Close", t.Close, true},
+		{"AvgPrice", t.AvgPrice, true},
 	}
 	for _, c := range checks {
 		switch {

@@ -10,7 +10,8 @@ import (
 )
 
 func TestTickValidate(t *testing.T) {
-	good := Tick{Token: 256265, LastPrice: 24000, Bid: 23999.95, Ask: 24000.05, IV: 0.13, Delta: 0.5, Theta: -3, Change: -0.4}
+	good := Tick{Token: 256265, LastPrice: 24000, Bid: 23999.95, Ask: 24000.05, IV: 0.13, Delta: 0.5, Theta: -3, Change: -0.4,
+		Open: 23950, High: 24010, Low: 23900, Close: 24096, AvgPrice: 23980}
 	nan, inf := math.NaN(), math.Inf(1)
 	tests := []struct {
 		name   string
@@ -36,6 +37,13 @@ func TestTickValidate(t *testing.T) {
 		{"NaN delta", func(t *Tick) { t.Delta = nan }, TickNotANumber, "Delta", "Delta is NaN"},
 		{"Inf vega", func(t *Tick) { t.Vega = inf }, TickInfinite, "Vega", "Vega is +Inf"},
 		{"NaN change", func(t *Tick) { t.Change = nan }, TickNotANumber, "Change", "Change is NaN"},
+		{"negative open", func(t *Tick) { t.Open = -1 }, TickNegativePrice, "Open", "Open is -1"},
+		{"negative high", func(t *Tick) { t.High = -1 }, TickNegativePrice, "High", "High is -1"},
+		{"negative low", func(t *Tick) { t.Low = -0.05 }, TickNegativePrice, "Low", "Low is -0.05"},
+		{"negative close", func(t *Tick) { t.Close = -3 }, TickNegativePrice, "Close", "Close is -3"},
+		{"negative average", func(t *Tick) { t.AvgPrice = -3 }, TickNegativePrice, "AvgPrice", "AvgPrice is -3"},
+		{"NaN close", func(t *Tick) { t.Close = nan }, TickNotANumber, "Close", "Close is NaN"},
+		{"Inf high", func(t *Tick) { t.High = inf }, TickInfinite, "High", "High is +Inf"},
 		{"crossed", func(t *Tick) { t.Bid, t.Ask = 101, 100 }, TickCrossed, "Bid", "ticker: invalid tick for token 256265: Bid 101 above Ask 100"},
 	}
 	for _, tt := range tests {

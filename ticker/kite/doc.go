@@ -1,0 +1,52 @@
+// Package kite implements a ticker.Source for the Kite Connect v3 WebSocket
+// API (Zerodha), written from its documentation
+// (https://kite.trade/docs/connect/v3/websocket/), and the parser and
+// encoder of its binary market-data frames.
+//
+// Minimal use:
+//
+//	src, err := kite.New(kite.Config{
+//		APIKey:      apiKey,
+//		AccessToken: os.Getenv("KITE_ACCESS_TOKEN"),
+//		Mode:        kite.ModeFull,
+//	})
+//	if err != nil { ... }
+//	_ = src.Subscribe(instruments, nil)
+//	err = src.Run(ctx, emit) // nil when ctx ends
+//
+// Defaults (Config's zero fields): endpoint wss://ws.kite.trade; quote mode;
+// up to 3 connections of 3,000 instruments each (the documented limits per
+// API key), filled in order; subscriptions sent in batches of 500 tokens;
+// a connection with no frame at all for 10 s (the server sends a heartbeat
+// about every second) is replaced; a connection with heartbeats but no data
+// for 60 s while the market is open is reported as stalled; reconnects wait
+// a delay drawn uniformly below a ceiling that starts at 1 s and doubles up
+// to 60 s, and starts again only after a connection stayed up 60 s; 256
+// frames may wait for emit before frames are dropped.
+//
+// # What it does that the official clients do not
+//
+//   - Every count and length of a frame is checked before any byte is read;
+//     a malformed frame or packet is rejected with a Reason and counted, never
+//     a panic. Decoding allocates nothing per packet (see Parser for the
+//     market depth's ownership).
+//   - The network is read on goroutines that never call emit: frames pass
+//     through a bounded queue to one emitting goroutine, and when that queue
+//     is full frames are dropped and counted, so a slow consumer cannot trip
+//     the heartbeat watchdog.
+//   - The access token never appears in an error, a log record or a metric:
+//     errors from the handshake (whose URL carries the token) are redacted
+//     and not wrapped.
+//   - A refused token (HTTP 401 or 403) is not retried in a loop: the
+//     RefreshToken hook is called once for all connections and its token
+//     used; failing that, Run returns an error wrapping ErrAuth.
+//   - After a reconnect, subscriptions and modes are restored and a Gap
+//     (when the connection was down, which instruments it carried) is
+//     logged, counted and passed to Config.OnGap.
+//
+// A Source is safe for concurrent use. Run starts one goroutine per
+// connection in use, one reading goroutine per open connection and one
+// emitting goroutine; all of them end before Run returns. Stats and Health
+// report counters and per-connection state; with a Registerer the same
+// figures are exported as steadfast_kite_* metrics.
+package kite

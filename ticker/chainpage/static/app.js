@@ -63,7 +63,7 @@ function expiryLabel(d) {
 function underlyings() {
   const set = new Set();
   for (const i of state.ins.values()) if (i.kind === "call" || i.kind === "put") set.add(i.underlying);
-  return [...set].sort();
+  return [...set]; // in the engine's order
 }
 
 function expiries(u) {
@@ -145,19 +145,30 @@ function buildTable() {
   scheduleSmile();
 }
 
-// paint writes a tick into its cells; with prev, changed cells flash.
+// paint writes a tick into its cells; with prev, the cells whose shown
+// value changed flash green (up) or red (down).
 function paint(cells, prev, t) {
   for (const f in cells) {
     const v = t[f];
-    if (prev && prev[f] === v) continue;
     const td = cells[f];
-    td.textContent = fmt(f, v);
-    if (f === "change") td.classList.toggle("pos", v > 0), td.classList.toggle("neg", v < 0);
-    if (prev && td.animate) {
-      const color = v > prev[f] ? "rgba(47,191,113,.45)" : "rgba(229,83,75,.45)";
-      td.animate([{ backgroundColor: color }, { backgroundColor: "transparent" }], { duration: 700, easing: "ease-out" });
+    const text = fmt(f, v);
+    if (td.textContent === text) continue;
+    td.textContent = text;
+    if (f === "change") {
+      td.classList.toggle("pos", v > 0);
+      td.classList.toggle("neg", v < 0);
     }
+    if (prev) flash(td, v > prev[f] ? "up" : "down");
   }
+}
+
+// flash marks a changed cell green (up) or red (down) for FLASH_MS.
+const FLASH_MS = 400;
+function flash(td, cls) {
+  td.classList.remove("up", "down");
+  td.classList.add(cls);
+  clearTimeout(td.flashTimer);
+  td.flashTimer = setTimeout(() => td.classList.remove("up", "down"), FLASH_MS);
 }
 
 function updateSpot() {
@@ -212,7 +223,7 @@ function svg(tag, attrs, text) {
 function drawSmile() {
   const root = $("smile");
   root.textContent = "";
-  const W = 420, H = 300, L = 44, R = 12, T = 12, B = 30;
+  const W = 420, H = 300, L = 44, R = 24, T = 16, B = 30;
   const pts = { call: [], put: [] };
   for (const r of state.rows) {
     for (const kind of ["call", "put"]) {
@@ -244,15 +255,17 @@ function drawSmile() {
     root.appendChild(svg("text", { x: sx(x), y: H - B + 14, "text-anchor": "middle" }, Math.round(x).toLocaleString("en-US")));
   }
   root.appendChild(svg("text", { x: W - R, y: H - 3, "text-anchor": "end" }, "strike"));
-  root.appendChild(svg("text", { x: 4, y: T + 2, "text-anchor": "start" }, "IV %"));
+  root.appendChild(svg("text", { x: L + 6, y: T - 4, "text-anchor": "start" }, "IV %"));
   if (state.spot >= x0 && state.spot <= x1) {
     root.appendChild(svg("line", { class: "spot", x1: sx(state.spot), y1: T, x2: sx(state.spot), y2: H - B }));
   }
   for (const kind of ["call", "put"]) {
     const p = pts[kind];
     if (!p.length) continue;
+    // Calls: a solid line and large dots; puts: a dashed line and small
+    // dots on top, so both show where their IVs coincide.
     root.appendChild(svg("polyline", { class: kind, points: p.map((q) => sx(q[0]).toFixed(1) + "," + sy(q[1]).toFixed(1)).join(" ") }));
-    for (const q of p) root.appendChild(svg("circle", { class: kind, cx: sx(q[0]).toFixed(1), cy: sy(q[1]).toFixed(1), r: 2.6 }));
+    for (const q of p) root.appendChild(svg("circle", { class: kind, cx: sx(q[0]).toFixed(1), cy: sy(q[1]).toFixed(1), r: kind === "call" ? 3.6 : 1.9 }));
   }
 }
 

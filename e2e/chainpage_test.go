@@ -244,6 +244,25 @@ func TestChainPage(t *testing.T) {
 	if len(png1) > maxScreenshot {
 		t.Errorf("the screenshot is %d bytes; want at most %d", len(png1), maxScreenshot)
 	}
+	// The strip's colours for a degraded engine (the example's in-process
+	// publisher never fails, so its health is fed to the page's own
+	// function; the next health event restores the truth).
+	for _, tc := range []struct{ breaker, status, reasons, want string }{
+		{"half-open", "degraded", `["publisher circuit half-open"]`, "status warn"},
+		{"open", "degraded", `["publisher circuit open"]`, "status bad"},
+		{"closed", "degraded", `["source gave up"]`, "status bad"},
+		{"closed", "stopped", `[]`, "status bad"},
+		{"closed", "ok", `[]`, "status"},
+	} {
+		got := evalString(p, fmt.Sprintf(`(() => {
+			applyHealth({status: %q, breaker: %q, reasons: %s, stats: {dropped: {}}}, Date.now());
+			return document.getElementById("status").className;
+		})()`, tc.status, tc.breaker, tc.reasons))
+		if got != tc.want {
+			t.Errorf("status %s, breaker %s, reasons %s: the strip's class is %q, want %q", tc.status, tc.breaker, tc.reasons, got, tc.want)
+		}
+	}
+
 	out := filepath.Join(t.TempDir(), "chain.png")
 	if *screenshot != "" {
 		out = *screenshot

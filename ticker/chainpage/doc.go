@@ -35,8 +35,8 @@
 // JSON events:
 //
 //   - "snapshot" on connect, and again whenever the engine's subscriptions
-//     change: {"instruments": [...], "ticks": [...], "health": {...},
-//     "interval_ms": 250}. A browser that reconnects (EventSource does so by
+//     change: {"instruments": [...], "ticks": [...], "at": unix ms,
+//     "health": {...}, "interval_ms": 250}. A browser that reconnects (EventSource does so by
 //     itself) starts again from a snapshot.
 //   - "ticks": {"ticks": [...]}, the instruments whose tick changed since
 //     the last frame sent to this client; a frame is sent at most every

@@ -142,9 +142,10 @@ func (s *stream) snapshot(ins []ticker.Instrument) error {
 	err := s.event("snapshot", struct {
 		Instruments []instrumentJSON `json:"instruments"`
 		Ticks       []tickJSON       `json:"ticks"`
+		At          int64            `json:"at"`
 		Health      ticker.Health    `json:"health"`
 		IntervalMS  int64            `json:"interval_ms"`
-	}{list, s.delta, s.h.cfg.Engine.Health(), s.h.cfg.FrameInterval.Milliseconds()})
+	}{list, s.delta, s.lastHealth.UnixMilli(), s.h.cfg.Engine.Health(), s.h.cfg.FrameInterval.Milliseconds()})
 	if err != nil {
 		return err
 	}

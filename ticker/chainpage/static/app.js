@@ -311,7 +311,7 @@ function onSnapshot(d) {
   state.ins = new Map(d.instruments.map((i) => [i.token, i]));
   state.ticks = new Map(d.ticks.map((t) => [t.token, t]));
   buildTable();
-  applyHealth(d.health, Date.now());
+  applyHealth(d.health, d.at);
   applyMode();
 }
 

@@ -124,18 +124,10 @@ func (p page) wait(what, expr string) {
 	}
 }
 
-func evalString(p page, expr string) string {
+// eval returns the value of a JavaScript expression.
+func eval[T any](p page, expr string) T {
 	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](expr))
-	if err != nil {
-		p.t.Fatalf("evaluating %s: %v", expr, err)
-	}
-	return v
-}
-
-func evalInt(p page, expr string) int {
-	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](expr))
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		p.t.Fatalf("evaluating %s: %v", expr, err)
 	}
@@ -146,7 +138,7 @@ func evalInt(p page, expr string) int {
 // as a user would, and returns its value.
 func (p page) pick(id string, i int) string {
 	p.t.Helper()
-	return evalString(p, fmt.Sprintf(`(() => {
+	return eval[string](p, fmt.Sprintf(`(() => {
 		const s = document.getElementById(%q);
 		s.value = s.options[%d].value;
 		s.dispatchEvent(new Event("change"));
@@ -186,12 +178,12 @@ func TestChainPage(t *testing.T) {
 
 	// The chain fills, and its prices move between two reads.
 	p.wait("chain rows with prices", rows+` > 0 && `+prices+`.includes(".")`)
-	first := evalString(p, prices)
+	first := eval[string](p, prices)
 	p.wait("prices to change", prices+` !== `+quote(first))
-	second := evalString(p, prices)
-	nrows := evalInt(p, rows)
+	second := eval[string](p, prices)
+	nrows := eval[int](p, rows)
 	p.wait("smile points", smilePoints+` > 0`)
-	npoints := evalInt(p, smilePoints)
+	npoints := eval[int](p, smilePoints)
 	t.Logf("%d rows; prices moved from %.50q… to %.50q…; %d smile points", nrows, first, second, npoints)
 	if npoints < nrows {
 		t.Errorf("the smile has %d points for %d strikes; want a call and a put point per strike", npoints, nrows)
@@ -199,8 +191,8 @@ func TestChainPage(t *testing.T) {
 
 	// Another underlying, then another expiry: the table, the spot and the
 	// smile follow.
-	under0 := evalString(p, `document.getElementById("underlying").value`)
-	strikes0 := evalString(p, strikes)
+	under0 := eval[string](p, `document.getElementById("underlying").value`)
+	strikes0 := eval[string](p, strikes)
 	under1 := p.pick("underlying", 1)
 	if under1 == under0 {
 		t.Fatalf("the underlying selector offers only %q", under0)
@@ -208,16 +200,16 @@ func TestChainPage(t *testing.T) {
 	p.wait("the chain of "+under1, shown+`.underlying === `+quote(under1)+` && `+rows+` > 0`)
 	p.wait("the spot of "+under1, `document.getElementById("spot-name").textContent === `+quote(under1)+
 		` && document.getElementById("spot-price").textContent !== "–"`)
-	if s := evalString(p, strikes); s == strikes0 {
+	if s := eval[string](p, strikes); s == strikes0 {
 		t.Errorf("after switching %s to %s the strikes did not change: %s", under0, under1, s)
 	}
-	exp0 := evalString(p, shown+`.expiry`)
+	exp0 := eval[string](p, shown+`.expiry`)
 	exp1 := p.pick("expiry", 1)
 	if exp1 == exp0 {
 		t.Fatalf("the expiry selector offers only %q", exp0)
 	}
 	p.wait("the chain of expiry "+exp1, shown+`.expiry === `+quote(exp1)+` && `+rows+` > 0 && `+smilePoints+` > 0`)
-	t.Logf("switched %s → %s, expiry %s → %s (%d strikes)", under0, under1, exp0, exp1, evalInt(p, rows))
+	t.Logf("switched %s → %s, expiry %s → %s (%d strikes)", under0, under1, exp0, exp1, eval[int](p, rows))
 
 	// Back to the first underlying's nearest expiry, with the status strip
 	// filled in, for the screenshot.
@@ -254,7 +246,7 @@ func TestChainPage(t *testing.T) {
 		{"closed", "stopped", `[]`, "status bad"},
 		{"closed", "ok", `[]`, "status"},
 	} {
-		got := evalString(p, fmt.Sprintf(`(() => {
+		got := eval[string](p, fmt.Sprintf(`(() => {
 			applyHealth({status: %q, breaker: %q, reasons: %s, stats: {dropped: {}}}, Date.now());
 			return document.getElementById("status").className;
 		})()`, tc.status, tc.breaker, tc.reasons))

@@ -37,6 +37,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/chainpage"
 )
 
 type options struct {
@@ -307,11 +308,16 @@ func (p *memPublisher) Publish(ctx context.Context, ticks []ticker.Tick) error {
 }
 
 func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http.Server, error) {
+	page, err := chainpage.New(chainpage.Config{Engine: eng})
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	mux.Handle("GET /", page) // the live option-chain page and its event stream
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		h := eng.Health()

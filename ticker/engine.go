@@ -314,10 +314,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer e.state.Store(engineStopped)
 
 	// The first subscription, before the source starts, so that its first
-	// ticks find their slots. A failure is retried by the reloader.
-	if err := e.reload(ctx); err != nil && ctx.Err() == nil {
-		e.rel.Trigger()
-	}
+	// ticks find their slots. A failure is counted and logged by the
+	// reloader, and retried by its Run with backoff.
+	_ = e.rel.Load(ctx)
 
 	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()

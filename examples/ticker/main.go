@@ -8,9 +8,20 @@
 // few seconds a compact at-the-money view of each chain (strike, call and
 // put price, IV, delta). Without -redis the ticks go to an in-process
 // publisher that keeps the latest tick of every instrument; with -redis
-// they go to Redis through ticker/redispub. -http serves /metrics and
-// /healthz. It stops on Ctrl-C, or after -duration, with a final
-// accounting line.
+// they go to Redis through ticker/redispub. -http serves the live
+// option-chain page at /, and /metrics and /healthz. It stops on Ctrl-C, or
+// after -duration, with a final accounting line.
+//
+// The mock trades only in the NSE session (09:15-15:30 IST on trading
+// days). Outside it, the example replays the latest session from its open on
+// a simulated clock, and says so on its first line; -at picks another start
+// time and -speed runs the clock faster.
+//
+// With -source kite, -api-key and the access token in the environment
+// variable KITE_ACCESS_TOKEN (never a flag: flags show in the process list),
+// and -instruments naming the broker's instrument dump (CSV), it streams live
+// ticks from Kite Connect during market hours; without credentials, or
+// outside market hours, it uses the mock.
 package main
 
 import (
@@ -29,6 +40,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,6 +64,10 @@ type options struct {
 	redisURL    string
 	view        time.Duration
 	verbose     bool
+	at          string
+	source      string
+	apiKey      string
+	dump        string
 }
 
 func main() {
@@ -67,6 +83,10 @@ func main() {
 	flag.StringVar(&o.redisURL, "redis", "", "publish to Redis: host:port or a redis:// or rediss:// URL (default: in-process publisher)")
 	flag.DurationVar(&o.view, "view", 5*time.Second, "how often to print the at-the-money view (0: never)")
 	flag.BoolVar(&o.verbose, "v", false, "log at debug level")
+	flag.StringVar(&o.at, "at", "", "start the simulated clock here (RFC 3339, or 2006-01-02T15:04 in IST); default: now, or the latest session's open when the market is closed")
+	flag.StringVar(&o.source, "source", "mock", "mock, or kite (live; needs -api-key, -instruments and KITE_ACCESS_TOKEN)")
+	flag.StringVar(&o.apiKey, "api-key", "", "Kite Connect API key, for -source kite")
+	flag.StringVar(&o.dump, "instruments", "", "the broker's instrument dump (CSV), for -source kite")
 	flag.Parse()
 	if err := run(o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "ticker:", err)
@@ -92,46 +112,76 @@ func run(o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !(o.speed > 0) || math.IsInf(o.speed, 0) {
+	if !(o.speed > 0) || math.IsInf(o.speed, 0) || o.speed > 1e6 {
 		return fmt.Errorf("-speed must be positive, got %v", o.speed)
 	}
 	if o.interval <= 0 {
 		return fmt.Errorf("-interval must be positive, got %v", o.interval)
 	}
-	clock := newSimClock(time.Now(), o.speed)
+	hours := ticker.MarketHours{Holidays: ticker.NSEHolidays2026()}
+	at := time.Now()
+	if o.at != "" {
+		if at, err = parseAt(o.at); err != nil {
+			return err
+		}
+	}
+	start := hours.ReplayStart(at)
+	clock := ticker.SessionClock(at, hours, o.speed)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	src, err := ticker.NewMockSource(ticker.MockConfig{
-		Seed: o.seed, Now: clock.Now, Interval: o.interval, Underlyings: specs,
+	mock, err := ticker.NewMockSource(ticker.MockConfig{
+		Seed: o.seed, Now: clock, Interval: o.interval, Underlyings: specs, Holidays: hours.Holidays,
 		RollStrikesPerSide: o.strikes, Logger: logger, Registerer: reg,
 	})
 	if err != nil {
 		return err
 	}
-	pub, closePub, err := newPublisher(o.redisURL, logger, reg)
+	var src ticker.Source = mock
+	instruments := func(context.Context) ([]ticker.Instrument, error) {
+		return ticker.Universe(ticker.UniverseConfig{
+			Seed: o.seed, Date: clock(), Underlyings: specs, Holidays: hours.Holidays,
+			Expiries: o.expiries, StrikesPerSide: o.strikes,
+		})
+	}
+	live := false
+	var engine atomic.Pointer[ticker.Engine] // for the live chains' centre
+	if o.source == "kite" {
+		latest := func(token uint32) (ticker.Tick, bool) {
+			if e := engine.Load(); e != nil {
+				return e.Latest(token)
+			}
+			return ticker.Tick{}, false
+		}
+		src, instruments, live, err = kiteSource(o, specs, hours, latest, logger, reg, out)
+		if err != nil {
+			return err
+		}
+		if !live {
+			src = mock
+		}
+	} else if o.source != "mock" {
+		return fmt.Errorf("-source must be mock or kite, got %q", o.source)
+	}
+	pub, closePub, err := newPublisher(ctx, o.redisURL, logger, reg)
 	if err != nil {
 		return err
 	}
 	defer closePub()
 
 	eng, err := ticker.New(ticker.Config{
-		Source:    src,
-		Publisher: pub,
-		Instruments: func(context.Context) ([]ticker.Instrument, error) {
-			return ticker.Universe(ticker.UniverseConfig{
-				Seed: o.seed, Date: clock.Now(), Underlyings: specs,
-				Expiries: o.expiries, StrikesPerSide: o.strikes,
-			})
-		},
-		Name:       "example",
-		Logger:     logger,
-		Registerer: reg,
+		Source:      src,
+		Publisher:   pub,
+		Instruments: instruments,
+		Name:        "example",
+		Logger:      logger,
+		Registerer:  reg,
 	})
 	if err != nil {
 		return err
 	}
+	engine.Store(eng)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -140,7 +190,7 @@ func run(o options, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "serving /metrics and /healthz on http://%s\n", srv.Addr)
+		fmt.Fprintf(out, "serving the option chain on http://%s/ (and /metrics, /healthz)\n", srv.Addr)
 		wg.Go(func() {
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -152,12 +202,23 @@ func run(o options, out io.Writer) error {
 	if o.redisURL != "" {
 		sink = "Redis at " + redactURL(o.redisURL)
 	}
-	fmt.Fprintf(out, "streaming the mock %s chains (%d expiries, %d strikes a side, seed %d, %gx clock) to the %s; Ctrl-C stops\n",
-		strings.Join(names(specs), " and "), o.expiries, o.strikes, o.seed, o.speed, sink)
+	switch {
+	case live:
+		fmt.Fprintf(out, "streaming live %s chains from Kite Connect to the %s; Ctrl-C stops\n",
+			strings.Join(names(specs), " and "), sink)
+	default:
+		when := "live time"
+		if !start.Equal(at) {
+			when = "a replay of the session that opened " + start.In(ticker.IST()).Format("Mon 2 Jan 15:04 IST") +
+				" (the market is closed at " + at.In(ticker.IST()).Format("Mon 15:04 IST") + ")"
+		}
+		fmt.Fprintf(out, "streaming the mock %s chains (%d expiries, %d strikes a side, seed %d) on %s, %gx clock, to the %s; Ctrl-C stops\n",
+			strings.Join(names(specs), " and "), o.expiries, o.strikes, o.seed, when, o.speed, sink)
+	}
 
 	runErr := make(chan error, 1)
 	go func() { runErr <- eng.Run(ctx) }()
-	report(ctx, out, eng, src, clock, specs, o)
+	report(ctx, out, eng, clock, specs, o)
 	err = <-runErr
 	s := eng.Stats()
 	fmt.Fprintf(out, "final: produced %d = published %d + conflated %d + invalid %d + dropped %d + pending %d (identity %s); catch-up %d, batches %d\n",
@@ -176,13 +237,13 @@ func identity(s ticker.Stats) string {
 // report prints the accounting line every second and the chain view every
 // o.view until ctx ends. It also asks the engine to reload every minute of
 // simulated time, so the chains follow the spot and roll at expiry.
-func report(ctx context.Context, out io.Writer, eng *ticker.Engine, src *ticker.MockSource,
-	clock *simClock, specs []ticker.UnderlyingSpec, o options) {
+func report(ctx context.Context, out io.Writer, eng *ticker.Engine, clock func() time.Time,
+	specs []ticker.UnderlyingSpec, o options) {
 	sec := time.NewTicker(time.Second)
 	defer sec.Stop()
 	prev := eng.Stats()
 	lastView := time.Now()
-	lastReload := clock.Now()
+	lastReload := clock()
 	for {
 		select {
 		case <-ctx.Done():
@@ -192,26 +253,26 @@ func report(ctx context.Context, out io.Writer, eng *ticker.Engine, src *ticker.
 		s := eng.Stats()
 		h := eng.Health()
 		fmt.Fprintf(out, "%s  ticks/s %6d  published %9d  conflated %8d  dropped %6d  breaker %-9s  pending %5d  %s\n",
-			clock.Now().In(ticker.IST()).Format("15:04:05 IST"), s.Produced-prev.Produced, s.Published, s.Conflated,
+			clock().In(ticker.IST()).Format("15:04:05 IST"), s.Produced-prev.Produced, s.Published, s.Conflated,
 			s.Dropped.Total(), h.Breaker, s.Pending, h.Status)
 		prev = s
-		if now := clock.Now(); now.Sub(lastReload) >= time.Minute {
+		if now := clock(); now.Sub(lastReload) >= time.Minute {
 			lastReload = now
 			eng.Reload()
 		}
 		if o.view > 0 && time.Since(lastView) >= o.view {
 			lastView = time.Now()
-			printView(out, eng, src, clock.Now(), specs)
+			printView(out, eng, clock(), specs)
 		}
 	}
 }
 
 // printView prints, per underlying, the at-the-money strike of the nearest
 // expiry with its call and put.
-func printView(out io.Writer, eng *ticker.Engine, src *ticker.MockSource, now time.Time, specs []ticker.UnderlyingSpec) {
+func printView(out io.Writer, eng *ticker.Engine, now time.Time, specs []ticker.UnderlyingSpec) {
 	ins := eng.Instruments()
 	for _, sp := range specs {
-		spot, ok := src.Spot(sp.Name)
+		spot, ok := indexLevel(eng, ins, sp.Name)
 		if !ok {
 			continue
 		}
@@ -248,7 +309,8 @@ func names(specs []ticker.UnderlyingSpec) []string {
 // pickUnderlyings maps -underlyings to the specs the ticker package knows.
 func pickUnderlyings(list string) ([]ticker.UnderlyingSpec, error) {
 	known := map[string]ticker.UnderlyingSpec{}
-	for _, s := range []ticker.UnderlyingSpec{ticker.NIFTY(), ticker.BANKNIFTY()} {
+	for _, s := range []ticker.UnderlyingSpec{ticker.NIFTY(), ticker.BANKNIFTY(), ticker.FINNIFTY(),
+		ticker.MIDCPNIFTY(), ticker.NIFTYNXT50(), ticker.SENSEX(), ticker.BANKEX()} {
 		known[s.Name] = s
 	}
 	var out []ticker.UnderlyingSpec
@@ -276,19 +338,28 @@ func pickUnderlyings(list string) ([]ticker.UnderlyingSpec, error) {
 	return out, nil
 }
 
-// simClock runs from start at speed times real time.
-type simClock struct {
-	start time.Time
-	wall  time.Time
-	speed float64
+// indexLevel returns the latest level of an underlying's index.
+func indexLevel(eng *ticker.Engine, ins []ticker.Instrument, underlying string) (float64, bool) {
+	for _, in := range ins {
+		if in.Kind == ticker.KindIndex && in.Underlying == underlying {
+			t, ok := eng.Latest(in.Token)
+			return t.LastPrice, ok && t.LastPrice > 0
+		}
+	}
+	return 0, false
 }
 
-func newSimClock(start time.Time, speed float64) *simClock {
-	return &simClock{start: start, wall: time.Now(), speed: speed}
-}
-
-func (c *simClock) Now() time.Time {
-	return c.start.Add(time.Duration(float64(time.Since(c.wall)) * c.speed))
+// parseAt reads -at: RFC 3339, or a date and time in IST.
+func parseAt(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, ticker.IST()); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("-at: want RFC 3339 or 2006-01-02T15:04 (IST), got %q", s)
 }
 
 // memPublisher is the in-process publisher: it keeps the latest tick of

@@ -312,7 +312,11 @@ func TestSnapshotThenDeltas(t *testing.T) {
 func TestSlowClientConflates(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const interval = 10 * time.Millisecond
-		now := func() time.Time { return time.Now() } // the bubble's clock
+		// The mock trades in the session only: the bubble's clock, moved
+		// to 10:00 IST on a trading day.
+		t0 := time.Now()
+		open := time.Date(2026, 12, 1, 10, 0, 0, 0, ticker.IST())
+		now := func() time.Time { return open.Add(time.Since(t0)) }
 		src, err := ticker.NewMockSource(ticker.MockConfig{Seed: 1, Now: now, Interval: interval})
 		require.NoError(t, err)
 		ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 1, Date: now(), Expiries: 1, StrikesPerSide: 5})

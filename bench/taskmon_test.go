@@ -351,7 +351,7 @@ func TestTaskmonErrgroupContext(t *testing.T) {
 			if got := <-causes; got != taskmon.ErrShutdown {
 				t.Fatalf("context.Cause of the group's context = %v, want ErrShutdown", got)
 			}
-			if s := m.Stats(); s.Cancelled != 1 || s.Failed != 0 {
+			if s := m.Stats(); s.Canceled != 1 || s.Failed != 0 {
 				t.Fatalf("Stats = %+v, want one cancelled run", s)
 			}
 		})

@@ -3,7 +3,7 @@
 // running, shuts them all down, and never lets a failure pass silently.
 //
 // A Monitor starts one-shot tasks with Go and restarting ones with
-// Supervise. Every run of a task ends with one Outcome: ok, cancelled,
+// Supervise. Every run of a task ends with one Outcome: ok, canceled,
 // failed, panicked (the panic becomes a *PanicError carrying the stack), or
 // exited (the function called runtime.Goexit, which is counted as a
 // failure, never mistaken for success). Each failed, panicked or exited run
@@ -50,15 +50,15 @@
 // cancellation, and against a context.WithCancelCause child made directly;
 // the package relies on nothing inside the context package.
 //
-// Cancelled: a run is cancelled only when its function returns a non-nil
+// Canceled: a run is canceled only when its function returns a non-nil
 // error while the task's own context is done (Task.Cancel, Shutdown, or the
 // context given to Go or Supervise); whatever that error is, it is not
 // reported. A context.Canceled returned while the task's own context is not
 // done came from some other context: it is a failure. A function that
-// returns nil is ok, even after its context was cancelled. A panic or a
+// returns nil is ok, even after its context was canceled. A panic or a
 // runtime.Goexit is never a cancellation.
 //
-// Callbacks: they are not called for ok or cancelled runs. They run outside
+// Callbacks: they are not called for ok or canceled runs. They run outside
 // the monitor's locks, on a goroutine of their own that the task waits for:
 // a panic (or runtime.Goexit) in one is recovered, logged, counted in
 // Stats.CallbackPanics and the callback_panics_total metric, and the task
@@ -89,13 +89,13 @@
 // task's failures, backoff, give-up or blocking callback never delay another
 // task's restart.
 //
-// Stats for supervised tasks: Succeeded, Failed, Panicked and Cancelled count
+// Stats for supervised tasks: Succeeded, Failed, Panicked and Canceled count
 // runs, so a supervised task adds one for each of its runs; Restarts counts
 // the runs after the first; Running counts tasks, so a supervised task
 // counts once, from Supervise until its final run, including while it
-// waits to restart. A supervised task cancelled while it waits to restart
+// waits to restart. A supervised task canceled while it waits to restart
 // adds no run. Task.Err and Shutdown report the final run's error (nil when
-// that run succeeded or was cancelled, and when the task was cancelled while
+// that run succeeded or was canceled, and when the task was canceled while
 // waiting to restart).
 //
 // Wait: Wait waits for the tasks started before the call, and for a
@@ -134,7 +134,7 @@
 //
 // Logging goes to Config.Logger (nil: slog.Default()). Failures, panics,
 // give-ups and callback panics are logged at level Error, restarts at Info,
-// refused tasks at Warn, ok and cancelled runs at Debug; records carry the
+// refused tasks at Warn, ok and canceled runs at Debug; records carry the
 // attributes monitor, task, outcome, error and, for panics, stack.
 //
 // Metrics go to Config.Registerer (nil: none), with namespace "steadfast",

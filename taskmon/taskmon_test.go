@@ -1063,7 +1063,8 @@ func TestMetricsRegistrationConflictIsLogged(t *testing.T) {
 	var logs logtest.Buffer
 	m := New(Config{Name: "c", Registerer: reg, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	<-m.Go(context.Background(), "x", func(context.Context) error { return nil }).Done()
-	require.Contains(t, logs.String(), "cannot register metric")
+	require.Contains(t, logs.String(), `taskmon: cannot register metrics for name \"c\"`, "promreg.Register's words")
+	require.Contains(t, logs.String(), `"msg":"metric not exported"`)
 	require.Equal(t, uint64(1), m.Stats().Succeeded, "the monitor works without that metric")
 }
 
@@ -1145,6 +1146,67 @@ func TestOutcomeAndPolicyStrings(t *testing.T) {
 	require.Equal(t, "ok canceled failed panicked exited Outcome(9)",
 		fmt.Sprint(OutcomeOK, OutcomeCanceled, OutcomeFailed, OutcomePanicked, OutcomeExited, Outcome(9)))
 	require.Equal(t, "on-failure always never Policy(7)", fmt.Sprint(OnFailure, Always, Never, Policy(7)))
+}
+
+// Outcome and Policy marshal as their words and parse them back; unknown
+// values and words are errors.
+func TestOutcomeAndPolicyText(t *testing.T) {
+	for o := OutcomeOK; o <= OutcomeExited; o++ {
+		b, err := o.MarshalText()
+		require.NoError(t, err)
+		require.Equal(t, o.String(), string(b))
+		var back Outcome
+		require.NoError(t, back.UnmarshalText(b))
+		require.Equal(t, o, back)
+	}
+	for p := OnFailure; p <= Never; p++ {
+		b, err := p.MarshalText()
+		require.NoError(t, err)
+		require.Equal(t, p.String(), string(b))
+		var back Policy
+		require.NoError(t, back.UnmarshalText(b))
+		require.Equal(t, p, back)
+	}
+	_, err := Outcome(9).MarshalText()
+	require.Error(t, err)
+	_, err = Policy(7).MarshalText()
+	require.Error(t, err)
+	var o Outcome
+	require.ErrorContains(t, o.UnmarshalText([]byte("cancelled")), `taskmon: unknown Outcome "cancelled"`)
+	var p Policy
+	require.ErrorContains(t, p.UnmarshalText([]byte("sometimes")), `taskmon: unknown Policy "sometimes"`)
+
+	var spec struct{ Restart Policy }
+	require.NoError(t, json.Unmarshal([]byte(`{"Restart":"always"}`), &spec))
+	require.Equal(t, Always, spec.Restart)
+}
+
+// Stats, TaskInfo, TaskError and PanicError marshal to JSON with words for
+// enums and messages for errors, never {}.
+func TestJSON(t *testing.T) {
+	marshal := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(b)
+	}
+	require.JSONEq(t, `{"Name":"db","Err":"boom","Outcome":"failed"}`,
+		marshal(TaskError{Name: "db", Err: errBoom, Outcome: OutcomeFailed}))
+	require.JSONEq(t, `{"Name":"db","Err":null,"Outcome":"canceled"}`,
+		marshal(TaskError{Name: "db", Outcome: OutcomeCanceled}))
+	require.JSONEq(t, `{"Task":"p","Value":"unexpected EOF","Stack":"main.f()"}`,
+		marshal(&PanicError{Task: "p", Value: io.ErrUnexpectedEOF, Stack: []byte("main.f()")}))
+	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.JSONEq(t, `{"ID":3,"Name":"feed","Supervised":true,"Started":"2026-01-02T03:04:05Z","Restarts":2,"LastErr":"boom"}`,
+		marshal(TaskInfo{ID: 3, Name: "feed", Supervised: true, Started: started, Restarts: 2, LastErr: errBoom}))
+	require.Contains(t, marshal(TaskInfo{}), `"LastErr":null`)
+	require.JSONEq(t, `{"Running":1,"Succeeded":2,"Failed":3,"Panicked":4,"Canceled":5,"Restarts":6,"GaveUp":7,"Rejected":8,"CallbackPanics":9}`,
+		marshal(Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}))
+
+	// A task's error, as the callbacks see it, with a panic inside.
+	var rec recorder
+	m := newMon(Config{OnError: rec.add})
+	require.Error(t, m.Go(context.Background(), "p", func(context.Context) error { panic("bug") }).Wait())
+	require.Contains(t, marshal(rec.get()[0]), `"Err":"taskmon: task \"p\" panicked: bug"`)
 }
 
 // Task.Err reports the error only once Done is closed, as a context's Err

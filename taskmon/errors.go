@@ -56,41 +56,47 @@ const (
 	OutcomeExited
 )
 
-var outcomeNames = [...]string{"ok", "canceled", "failed", "panicked", "exited"}
+var outcomeNames = enum{"Outcome", []string{"ok", "canceled", "failed", "panicked", "exited"}}
 
 // String returns "ok", "canceled", "failed", "panicked" or "exited"; these
 // are also the values of the result label on the monitor's metrics and of
 // the result attribute of its log records.
-func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return fmt.Sprintf("Outcome(%d)", uint8(o))
-}
+func (o Outcome) String() string { return outcomeNames.String(uint8(o)) }
 
 // MarshalText returns the outcome's String; an unknown outcome is an error.
-func (o Outcome) MarshalText() ([]byte, error) {
-	if int(o) >= len(outcomeNames) {
-		return nil, fmt.Errorf("taskmon: invalid Outcome %d", uint8(o))
-	}
-	return []byte(o.String()), nil
-}
+func (o Outcome) MarshalText() ([]byte, error) { return outcomeNames.MarshalText(uint8(o)) }
 
 // UnmarshalText parses what MarshalText returns.
-func (o *Outcome) UnmarshalText(b []byte) error {
-	v, err := parse("Outcome", outcomeNames[:], b)
-	*o = Outcome(v)
-	return err
+func (o *Outcome) UnmarshalText(b []byte) error { return outcomeNames.UnmarshalText((*uint8)(o), b) }
+
+// enum holds the words of an enum type's values, for its methods.
+type enum struct {
+	kind  string   // the type's name
+	words []string // value i is words[i]
 }
 
-// parse returns the index of b's word in names.
-func parse(what string, names []string, b []byte) (uint8, error) {
-	for i, n := range names {
-		if n == string(b) {
-			return uint8(i), nil
+func (e enum) String(v uint8) string {
+	if int(v) < len(e.words) {
+		return e.words[v]
+	}
+	return fmt.Sprintf("%s(%d)", e.kind, v)
+}
+
+func (e enum) MarshalText(v uint8) ([]byte, error) {
+	if int(v) >= len(e.words) {
+		return nil, fmt.Errorf("taskmon: invalid %s %d", e.kind, v)
+	}
+	return []byte(e.words[v]), nil
+}
+
+func (e enum) UnmarshalText(v *uint8, b []byte) error {
+	for i, w := range e.words {
+		if w == string(b) {
+			*v = uint8(i)
+			return nil
 		}
 	}
-	return 0, fmt.Errorf("taskmon: unknown %s %q", what, b)
+	return fmt.Errorf("taskmon: unknown %s %q", e.kind, b)
 }
 
 // failure reports whether the outcome is one the callbacks hear about.

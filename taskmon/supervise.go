@@ -25,30 +25,16 @@ const (
 	Never
 )
 
-var policyNames = [...]string{"on-failure", "always", "never"}
+var policyNames = enum{"Policy", []string{"on-failure", "always", "never"}}
 
 // String returns "on-failure", "always" or "never".
-func (p Policy) String() string {
-	if int(p) < len(policyNames) {
-		return policyNames[p]
-	}
-	return fmt.Sprintf("Policy(%d)", uint8(p))
-}
+func (p Policy) String() string { return policyNames.String(uint8(p)) }
 
 // MarshalText returns the policy's String; an unknown policy is an error.
-func (p Policy) MarshalText() ([]byte, error) {
-	if int(p) >= len(policyNames) {
-		return nil, fmt.Errorf("taskmon: invalid Policy %d", uint8(p))
-	}
-	return []byte(p.String()), nil
-}
+func (p Policy) MarshalText() ([]byte, error) { return policyNames.MarshalText(uint8(p)) }
 
 // UnmarshalText parses what MarshalText returns.
-func (p *Policy) UnmarshalText(b []byte) error {
-	v, err := parse("Policy", policyNames[:], b)
-	*p = Policy(v)
-	return err
-}
+func (p *Policy) UnmarshalText(b []byte) error { return policyNames.UnmarshalText((*uint8)(p), b) }
 
 // Defaults of the Spec fields.
 const (

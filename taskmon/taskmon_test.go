@@ -3,6 +3,7 @@ package taskmon
 import (
 	"bytes"
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1151,22 +1152,8 @@ func TestOutcomeAndPolicyStrings(t *testing.T) {
 // Outcome and Policy marshal as their words and parse them back; unknown
 // values and words are errors.
 func TestOutcomeAndPolicyText(t *testing.T) {
-	for o := OutcomeOK; o <= OutcomeExited; o++ {
-		b, err := o.MarshalText()
-		require.NoError(t, err)
-		require.Equal(t, o.String(), string(b))
-		var back Outcome
-		require.NoError(t, back.UnmarshalText(b))
-		require.Equal(t, o, back)
-	}
-	for p := OnFailure; p <= Never; p++ {
-		b, err := p.MarshalText()
-		require.NoError(t, err)
-		require.Equal(t, p.String(), string(b))
-		var back Policy
-		require.NoError(t, back.UnmarshalText(b))
-		require.Equal(t, p, back)
-	}
+	textRoundTrip(t, OutcomeOK, OutcomeCanceled, OutcomeFailed, OutcomePanicked, OutcomeExited)
+	textRoundTrip(t, OnFailure, Always, Never)
 	_, err := Outcome(9).MarshalText()
 	require.Error(t, err)
 	_, err = Policy(7).MarshalText()
@@ -1179,6 +1166,26 @@ func TestOutcomeAndPolicyText(t *testing.T) {
 	var spec struct{ Restart Policy }
 	require.NoError(t, json.Unmarshal([]byte(`{"Restart":"always"}`), &spec))
 	require.Equal(t, Always, spec.Restart)
+}
+
+// textRoundTrip checks that each value marshals as its String and parses
+// back to itself.
+func textRoundTrip[T interface {
+	comparable
+	fmt.Stringer
+	encoding.TextMarshaler
+}, P interface {
+	*T
+	encoding.TextUnmarshaler
+}](t *testing.T, vals ...T) {
+	for _, v := range vals {
+		b, err := v.MarshalText()
+		require.NoError(t, err)
+		require.Equal(t, v.String(), string(b))
+		var back T
+		require.NoError(t, P(&back).UnmarshalText(b))
+		require.Equal(t, v, back)
+	}
 }
 
 // Stats, TaskInfo, TaskError and PanicError marshal to JSON with words for

@@ -94,44 +94,56 @@ func (r run) taskErr() error {
 // run runs fn once, on the goroutine of a task started by Go (results nil:
 // it then finishes the task) or of one run of a supervised task (it then
 // sends the run to results). The run is classified in a deferred function,
-// which also sees a panic or runtime.Goexit; the stack is taken there,
-// while the frames that panicked are still on it.
+// which also sees a panic or runtime.Goexit.
 func (t *Task) run(ctx context.Context, fn func(context.Context) error, results chan<- run) {
-	m := t.m
 	var (
 		err    error
 		normal bool
 	)
 	defer func() {
-		var r run
-		switch v := recover(); {
-		case normal && err == nil:
-			r = run{OutcomeOK, nil}
-		case normal && ctx.Err() != nil:
-			r = run{OutcomeCanceled, err}
-		case normal:
-			r = run{OutcomeFailed, err}
-		case v != nil: // panic(nil) recovers as a *runtime.PanicNilError
-			r = run{OutcomePanicked, &PanicError{Task: t.name, Value: v, Stack: debug.Stack()}}
-		default: // runtime.Goexit: recover returns nil
-			r = run{OutcomeExited, &PanicError{Task: t.name, Value: ErrGoexit, Stack: debug.Stack()}}
-		}
+		r := classify(ctx, t.name, normal, err, recover())
 		if results != nil {
 			results <- r
 			return
 		}
-		var d time.Duration
-		if m.met != nil {
-			d = time.Since(t.started)
-		}
-		m.report(ctx, t.name, r, d)
-		if r.outcome.failure() {
-			m.notify(ctx, nil, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
-		}
-		m.finish(t, r.outcome, r.taskErr())
+		t.m.end(ctx, t, r)
 	}()
 	err = fn(ctx)
 	normal = true
+}
+
+// classify returns the run of a function that returned err (normal) or
+// did not return: then v is what recover returned, nil for runtime.Goexit.
+// The stack is taken here, while the frames that panicked are still on it.
+// Like end, it is a function of its own so that the frames of a task's
+// goroutine stay small: a goroutine starts with a 2 KiB stack, and growing
+// it costs a copy.
+func classify(ctx context.Context, name string, normal bool, err error, v any) run {
+	switch {
+	case normal && err == nil:
+		return run{OutcomeOK, nil}
+	case normal && ctx.Err() != nil:
+		return run{OutcomeCanceled, err}
+	case normal:
+		return run{OutcomeFailed, err}
+	case v != nil: // panic(nil) recovers as a *runtime.PanicNilError
+		return run{OutcomePanicked, &PanicError{Task: name, Value: v, Stack: debug.Stack()}}
+	default:
+		return run{OutcomeExited, &PanicError{Task: name, Value: ErrGoexit, Stack: debug.Stack()}}
+	}
+}
+
+// end finishes a task started by Go after its run r.
+func (m *Monitor) end(ctx context.Context, t *Task, r run) {
+	var d time.Duration
+	if m.met != nil {
+		d = time.Since(t.started)
+	}
+	m.report(ctx, t.name, r, d)
+	if r.outcome.failure() {
+		m.notify(ctx, nil, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
+	}
+	m.finish(t, r.outcome, r.taskErr())
 }
 
 // runMessages are the log messages of runs, by outcome.
@@ -153,10 +165,17 @@ func (m *Monitor) report(ctx context.Context, name string, r run, d time.Duratio
 	if r.outcome.failure() {
 		level = slog.LevelError
 	}
-	l := m.logger()
-	if !l.Enabled(ctx, level) {
-		return
+	if l := m.logger(); l.Enabled(ctx, level) {
+		m.logRun(ctx, l, level, name, r)
 	}
+}
+
+// logRun writes the record of a run. It is a function of its own, not
+// inlined, so that the goroutine of a task whose run is not logged keeps
+// the small stack it starts with.
+//
+//go:noinline
+func (m *Monitor) logRun(ctx context.Context, l *slog.Logger, level slog.Level, name string, r run) {
 	attrs := m.attrs(name, slog.String(logattr.Result, r.outcome.String()))
 	if r.err != nil {
 		attrs = append(attrs, slog.Any(logattr.Error, r.err))

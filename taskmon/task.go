@@ -106,6 +106,11 @@ func (t *Task) run(ctx context.Context, fn func(context.Context) error, results 
 			results <- r
 			return
 		}
+		// Canceled here (finish would do it too), high on the stack:
+		// canceling a child of a cancelable parent goes deep into the
+		// context package, and the goroutine's stack is still the small
+		// one it started with.
+		t.cancel(nil)
 		t.m.end(ctx, t, r)
 	}()
 	err = fn(ctx)

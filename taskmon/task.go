@@ -17,14 +17,14 @@ type Task struct {
 	name       string
 	id         uint64 // set under m.mu when the task is added
 	started    time.Time
-	supervised bool
 	cancel     context.CancelCauseFunc // cancels the task's context; nil for a refused task
 	wait       sync.WaitGroup          // 1 until the task is done: what Wait waits on
+	supervised bool
 
 	// Guarded by m.mu.
 	ended      bool          // the task is done: outcome and err are final
+	outcome    Outcome       // of the final run
 	done       chan struct{} // made by the first call of Done, closed once ended
-	outcome    Outcome
 	err        error
 	prev, next *Task // links of m's list of tasks not done
 	restarts   int   // what Tasks reports of a supervised task

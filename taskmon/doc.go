@@ -1,74 +1,72 @@
-// Package taskmon implements a task monitor: it runs named background tasks
-// of a long-lived service, supervises and restarts the ones that must keep
-// running, shuts them all down, and never lets a failure pass silently.
-//
-// A Monitor starts one-shot tasks with Go and restarting ones with
-// Supervise. Every run of a task ends with one Outcome: ok, cancelled,
-// failed, panicked (the panic becomes a *PanicError carrying the stack), or
-// exited (the function called runtime.Goexit, which is counted as a
-// failure, never mistaken for success). Each failed, panicked or exited run
-// is logged with the task name, the outcome and (for panics) the stack,
-// counted in Stats and in the metrics, and passed to the task's Spec.OnError
-// and to the monitor-wide Config.OnError.
+// Package taskmon implements a task monitor: it runs the named background
+// tasks of a long-lived service, restarts the ones that must keep running,
+// shuts them all down, and never lets a failure pass silently (each one is
+// logged, counted and passed to a callback).
 //
 //	m := taskmon.New(taskmon.Config{Name: "feed", Registerer: reg})
-//	m.Go(ctx, "warm-cache", warmCache)
+//	m.Go(ctx, "warm-cache", warmCache) // runs once
 //	m.Supervise(ctx, taskmon.Spec{Name: "stream", Run: stream, Restart: taskmon.Always})
 //	...
-//	err := m.Shutdown(shutdownCtx)
+//	err := m.Shutdown(shutdownCtx) // cancels every task and waits for them
 //
-// # Concurrency and goroutines
+// Defaults. Config{} is valid, and so is a zero Monitor: Name "", Logger
+// slog.Default() (looked up at each record), Registerer nil (no metrics),
+// TaskLabel false, OnError nil. A Spec needs only Run; Restart OnFailure,
+// Backoff 100ms (or MaxBackoff when that is set and smaller), MaxBackoff 30s
+// (or Backoff when that is larger), Healthy 10s, MaxRestarts 10 (negative:
+// no limit), Period 1m. Any other negative duration is refused by Supervise
+// with an error naming the field.
 //
-// Monitor and Task are safe for concurrent use. A zero Monitor is ready to
-// use, like New(Config{}). New starts no goroutine. Go starts one goroutine,
-// which runs the function and ends when it returns. Supervise starts one
-// goroutine that owns the task for its whole life, plus one goroutine per
-// run, which ends when the run's function returns; the owner ends when the
-// task will not be restarted again. Each call of an OnError callback runs on
-// a goroutine of its own, which the task's goroutine waits for and which ends
-// when the callback returns. So every goroutine of a task ends once its
-// functions and callbacks have returned; Shutdown cancels every task and
-// waits for them, within the limit of its context.
+// Every run of a task ends with one Outcome: ok, canceled, failed, panicked
+// or exited (runtime.Goexit, counted as a failure). A panic becomes a
+// *PanicError with the stack; runtime.Goexit becomes a *PanicError whose
+// Value is ErrGoexit, so errors.Is(err, ErrGoexit) tells it apart.
 //
-// # Semantic choices
+// Supervising a one-shot Run: Supervise calls Spec.Run again for each
+// restart, so Run must be able to run again after it returned. A value whose
+// Run works only once, such as a reloader.Reloader (its Run returns
+// ErrStopped once it has returned), is supervised with Restart: Never, so
+// that its failure is reported and never retried against a stopped value:
 //
-// Contexts: each task runs with its own child of the context given to Go or
-// Supervise (all runs of a supervised task share it). Task.Cancel cancels it
-// with cause context.Canceled, Shutdown with cause ErrShutdown, and the
-// monitor cancels it when the task ends (before Done closes), so that
-// anything the task tied to it is released and the parent context keeps no
-// reference to it; context.Cause(ctx) tells these causes apart. The task's
-// context behaves as a context.WithCancelCause child of the parent, whatever
-// the parent, and from the first call of its Done or Value method on it is
-// one: that is when the standard child is made, and it then answers
-// everything, so contexts derived from the task's context (whose
-// cancellation goes through Done or Value), context.AfterFunc and
-// context.Cause work exactly as with any such child. Before that, Err and
-// Deadline are answered from the task and the parent, so a task that never
-// looks at its context pays no allocation for it. TestTaskContextParity runs the same scenarios against
-// a task's context, looked at from the start or only after its
-// cancellation, and against a context.WithCancelCause child made directly;
-// the package relies on nothing inside the context package.
+//	m.Supervise(ctx, taskmon.Spec{Name: "config", Run: r.Run, Restart: taskmon.Never})
 //
-// Cancelled: a run is cancelled only when its function returns a non-nil
-// error while the task's own context is done (Task.Cancel, Shutdown, or the
-// context given to Go or Supervise); whatever that error is, it is not
-// reported. A context.Canceled returned while the task's own context is not
-// done came from some other context: it is a failure. A function that
-// returns nil is ok, even after its context was cancelled. A panic or a
-// runtime.Goexit is never a cancellation.
+// To restart it, let Spec.Run make a new value for each run (mind its
+// metrics: a second value with the same Name is refused by a Registerer that
+// still holds the first one's).
 //
-// Callbacks: they are not called for ok or cancelled runs. They run outside
-// the monitor's locks, on a goroutine of their own that the task waits for:
-// a panic (or runtime.Goexit) in one is recovered, logged, counted in
-// Stats.CallbackPanics and the callback_panics_total metric, and the task
-// carries on; a callback that blocks delays only its own task, which is not
-// done (nor restarted) until the callback returns. A task's counts (Stats,
-// Tasks) are updated and its callbacks have returned before its Done
-// channel closes, so Wait followed by Stats is exact.
+// # Contexts and cancellation
 //
-// Restarts: Spec.Restart is OnFailure (the default: restart after a failed,
-// panicked or exited run), Always (also after an ok run) or Never. No run is
+// Each task runs with its own context.WithCancelCause child of the context
+// given to Go or Supervise (all runs of a supervised task share it).
+// Task.Cancel cancels it with cause context.Canceled, Shutdown with cause
+// ErrShutdown, and the monitor cancels it when the task ends, before Done
+// closes, so that anything tied to it is released; context.Cause(ctx) tells
+// these apart.
+//
+// A run is canceled only when its function returns a non-nil error while
+// the task's own context is done (Task.Cancel, Shutdown, or the context
+// given to Go or Supervise); whatever that error is, it is not reported. A
+// context.Canceled returned while the task's own context is not done came
+// from some other context: it is a failure. A function that returns nil is
+// ok, even after its context was canceled. A panic or a runtime.Goexit is
+// never a cancellation.
+//
+// # Callbacks
+//
+// Spec.OnError and Config.OnError are called for failed, panicked and exited
+// runs, not for ok or canceled ones. They run outside the monitor's lock, on
+// a goroutine of their own that the task waits for: a panic (or
+// runtime.Goexit) in one is recovered, logged with its stack, counted in
+// Stats.CallbackPanics and callback_panics_total, and the task carries on; a
+// callback that blocks delays only its own task, which is not done (nor
+// restarted) until the callback returns. A task's counts (Stats, Tasks) are
+// updated and its callbacks have returned before its Done channel closes, so
+// Wait followed by Stats is exact.
+//
+// # Restarts
+//
+// Spec.Restart is OnFailure (the default: restart after a failed, panicked
+// or exited run), Always (also after an ok run) or Never. No run is
 // restarted once the task's context is done. Before restart number n since
 // the last healthy run (n = 0, 1, ...), the task's supervisor waits a delay
 // drawn uniformly from [0, min(Spec.MaxBackoff, Spec.Backoff·2ⁿ)] ("full
@@ -84,37 +82,23 @@
 // ErrGaveUp and the last run's error, which is logged, counted
 // (Stats.GaveUp, give_ups_total) and passed to the callbacks in place of the
 // last run's own error. Every restart counts, after ok runs too (Always).
+// Each supervised task has its own goroutine and timer: one task's failures,
+// backoff, give-up or blocking callback never delay another task's restart.
 //
-// Isolation: each supervised task has its own goroutine and timer; one
-// task's failures, backoff, give-up or blocking callback never delay another
-// task's restart.
+// # Stats, Wait and Shutdown
 //
-// Stats for supervised tasks: Succeeded, Failed, Panicked and Cancelled count
-// runs, so a supervised task adds one for each of its runs; Restarts counts
-// the runs after the first; Running counts tasks, so a supervised task
-// counts once, from Supervise until its final run, including while it
-// waits to restart. A supervised task cancelled while it waits to restart
-// adds no run. Task.Err and Shutdown report the final run's error (nil when
-// that run succeeded or was cancelled, and when the task was cancelled while
-// waiting to restart).
+// For supervised tasks, Succeeded, Failed, Panicked and Canceled count runs,
+// so a supervised task adds one for each of its runs; Restarts counts the
+// runs after the first; Running counts tasks, so a supervised task counts
+// once, from Supervise until its final run, including while it waits to
+// restart. A supervised task canceled while it waits to restart adds no run.
+// Task.Err and Shutdown report the final run's error (nil when that run
+// succeeded or was canceled, and when the task was canceled while waiting to
+// restart).
 //
-// Wait: Wait waits for the tasks started before the call, and for a
-// supervised task that means through all its restarts, until it ends for
-// good. Tasks started while Wait is blocked are not waited for.
-//
-// Cost: a task started by Go costs two allocations, the Task (96 bytes)
-// and its goroutine's closure, and a clock read for TaskInfo.Started; its
-// context costs two more only once something calls its Done or Value.
-// Task.Wait waits without a channel; Done makes one on its first call.
-// Starting a task takes a lock of one of the monitor's eight shards; ending
-// a task started by Go takes none and touches only its Task, so tasks that
-// end on other cores do not slow the goroutine that starts them. In exchange, the monitor
-// keeps a task's handle for a while after it ends, until the shard is next
-// swept: by a later Go that finds the shard's slice full, by the next
-// Tasks, Shutdown or Stats, or by Wait once it has waited. The handles it keeps are bounded by a
-// small multiple of the most tasks that were running at once.
-// bench/taskmon.md in the repository compares the cost of a task with a
-// bare goroutine, errgroup, conc and suture.
+// Wait waits for the tasks started before the call, and for a supervised task
+// that means through all its restarts, until it ends for good. Tasks started
+// while Wait is blocked are not waited for.
 //
 // Shutdown: the first call closes the monitor (Go and Supervise then return
 // a task already done with ErrClosed) and cancels every task with cause
@@ -132,16 +116,36 @@
 //
 // # Observability
 //
-// Logging goes to Config.Logger (nil: slog.Default()). Failures, panics,
-// give-ups and callback panics are logged at level Error, restarts at Info,
-// refused tasks at Warn, ok and cancelled runs at Debug; records carry the
-// attributes monitor, task, outcome, error and, for panics, stack.
+// Logging goes to Config.Logger (nil: slog.Default(), looked up at each
+// record). Failures, panics, Goexits, give-ups and callback panics are logged
+// at level Error, restarts at Info, refused tasks at Warn, ok and canceled
+// runs at Debug. Records carry component=taskmon, name=Config.Name, task,
+// result (the outcome), error when there is one, and, for a panic or
+// Goexit, panic and stack.
 //
 // Metrics go to Config.Registerer (nil: none), with namespace "steadfast",
 // subsystem "taskmon" and the constant label name=Config.Name:
-// tasks_running (gauge), task_exits_total{outcome}, restarts_total,
+// tasks_running (gauge), task_exits_total{result}, restarts_total,
 // give_ups_total, rejected_total, callback_panics_total and
-// task_run_duration_seconds{outcome} (histogram). Counters are cumulative.
+// task_run_duration_seconds{result} (histogram). Counters are cumulative.
 // Task names are not labels, since they can be unbounded, unless
 // Config.TaskLabel opts in.
+//
+// # Concurrency and cost
+//
+// Monitor and Task are safe for concurrent use. New starts no goroutine. Go
+// starts one goroutine, which runs the function and ends when it returns.
+// Supervise starts one goroutine that owns the task for its whole life, plus
+// one goroutine per run, which ends when the run's function returns; the
+// owner ends when the task will not be restarted again. Each call of an
+// OnError callback runs on a goroutine of its own, which the task's
+// goroutine waits for and which ends when the callback returns.
+//
+// The monitor keeps the tasks not yet done in a list under one mutex, which
+// a task takes when it starts and when it ends; a task leaves the list as
+// its Done channel closes. A task started by Go costs four allocations (the
+// Task, its context and cancel function, and its goroutine); Done makes a
+// channel on its first call, Wait needs none. bench/taskmon.md in the
+// repository compares the cost of a task with a bare goroutine, errgroup,
+// conc and suture.
 package taskmon

@@ -1,6 +1,7 @@
 package taskmon
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -16,9 +17,9 @@ var (
 	// start after Shutdown: the task never runs and is done at once.
 	ErrClosed = errors.New("taskmon: monitor closed")
 
-	// ErrGoexit is the error of a run whose function called
-	// runtime.Goexit (outcome OutcomeExited), for example through
-	// testing.T.FailNow. It is counted as a failure, never as a success.
+	// ErrGoexit is the Value of the *PanicError of a run whose function
+	// called runtime.Goexit (outcome OutcomeExited), for example through
+	// testing.T.FailNow: errors.Is(err, ErrGoexit) tells it from a panic.
 	ErrGoexit = errors.New("taskmon: task called runtime.Goexit")
 
 	// ErrGaveUp is wrapped by the error of a supervised task that needed
@@ -39,38 +40,63 @@ type Outcome uint8
 const (
 	// OutcomeOK: the function returned nil.
 	OutcomeOK Outcome = iota
-	// OutcomeCancelled: the function returned an error after the task's own
+	// OutcomeCanceled: the function returned an error after the task's own
 	// context was done (Task.Cancel, Shutdown, or the context given to Go
 	// or Supervise). Its error is not reported: Task.Err is nil and the
 	// OnError callbacks are not called.
-	OutcomeCancelled
+	OutcomeCanceled
 	// OutcomeFailed: the function returned an error while the task's own
 	// context was not done. A context.Canceled that comes from some other
 	// context is a failure.
 	OutcomeFailed
 	// OutcomePanicked: the function panicked; its error is a *PanicError.
 	OutcomePanicked
-	// OutcomeExited: the function called runtime.Goexit; its error is
-	// ErrGoexit. Stats counts it under Failed.
+	// OutcomeExited: the function called runtime.Goexit; its error is a
+	// *PanicError whose Value is ErrGoexit. Stats counts it under Failed.
 	OutcomeExited
 )
 
-// String returns "ok", "cancelled", "failed", "panicked" or "exited"; these
-// are also the values of the outcome label on the monitor's metrics.
-func (o Outcome) String() string {
-	switch o {
-	case OutcomeOK:
-		return "ok"
-	case OutcomeCancelled:
-		return "cancelled"
-	case OutcomeFailed:
-		return "failed"
-	case OutcomePanicked:
-		return "panicked"
-	case OutcomeExited:
-		return "exited"
+var outcomeNames = enum{"Outcome", []string{"ok", "canceled", "failed", "panicked", "exited"}}
+
+// String returns "ok", "canceled", "failed", "panicked" or "exited"; these
+// are also the values of the result label on the monitor's metrics and of
+// the result attribute of its log records.
+func (o Outcome) String() string { return outcomeNames.String(uint8(o)) }
+
+// MarshalText returns the outcome's String; an unknown outcome is an error.
+func (o Outcome) MarshalText() ([]byte, error) { return outcomeNames.MarshalText(uint8(o)) }
+
+// UnmarshalText parses what MarshalText returns.
+func (o *Outcome) UnmarshalText(b []byte) error { return outcomeNames.UnmarshalText((*uint8)(o), b) }
+
+// enum holds the words of an enum type's values, for its methods.
+type enum struct {
+	kind  string   // the type's name
+	words []string // value i is words[i]
+}
+
+func (e enum) String(v uint8) string {
+	if int(v) < len(e.words) {
+		return e.words[v]
 	}
-	return fmt.Sprintf("Outcome(%d)", uint8(o))
+	return fmt.Sprintf("%s(%d)", e.kind, v)
+}
+
+func (e enum) MarshalText(v uint8) ([]byte, error) {
+	if int(v) >= len(e.words) {
+		return nil, fmt.Errorf("taskmon: invalid %s %d", e.kind, v)
+	}
+	return []byte(e.words[v]), nil
+}
+
+func (e enum) UnmarshalText(v *uint8, b []byte) error {
+	for i, w := range e.words {
+		if w == string(b) {
+			*v = uint8(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("taskmon: unknown %s %q", e.kind, b)
 }
 
 // failure reports whether the outcome is one the callbacks hear about.
@@ -78,9 +104,9 @@ func (o Outcome) failure() bool { return o >= OutcomeFailed }
 
 // TaskError describes one failed run of a task; it is what the OnError
 // callbacks receive and what Shutdown joins. Err is the run's error: the
-// function's own error, a *PanicError, ErrGoexit, or an error wrapping
-// ErrGaveUp when the monitor gave up on a supervised task (in that last case
-// Outcome is the outcome of the final run).
+// function's own error, a *PanicError, or an error wrapping ErrGaveUp when
+// the monitor gave up on a supervised task (in that last case Outcome is
+// the outcome of the final run).
 type TaskError struct {
 	Name    string
 	Err     error
@@ -101,26 +127,57 @@ func (e TaskError) Error() string {
 // Unwrap returns Err.
 func (e TaskError) Unwrap() error { return e.Err }
 
-// PanicError is the error of a run that panicked.
+// MarshalJSON writes the fields under their names, Err as its message
+// (null when nil) and Outcome as its word.
+func (e TaskError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name    string
+		Err     any
+		Outcome Outcome
+	}{e.Name, errJSON(e.Err), e.Outcome})
+}
+
+// errJSON is how an error field marshals: its message, or null.
+func errJSON(err error) any {
+	if err == nil {
+		return nil
+	}
+	return err.Error()
+}
+
+// PanicError is the error of a run that panicked or called runtime.Goexit.
 type PanicError struct {
 	// Task is the name of the task that panicked.
 	Task string
 	// Value is the value passed to panic (a *runtime.PanicNilError for
-	// panic(nil)).
+	// panic(nil)), or ErrGoexit when the function called runtime.Goexit.
 	Value any
-	// Stack is the goroutine's stack trace at the time of the panic, as
-	// formatted by runtime/debug.Stack.
+	// Stack is the goroutine's stack trace at the time of the panic (or of
+	// runtime.Goexit), as formatted by runtime/debug.Stack.
 	Stack []byte
 }
 
 // Error returns the task name and the panic value; the stack is left out.
 func (e *PanicError) Error() string {
+	if e.Value == ErrGoexit {
+		return fmt.Sprintf("taskmon: task %q called runtime.Goexit", e.Task)
+	}
 	return fmt.Sprintf("taskmon: task %q panicked: %v", e.Task, e.Value)
 }
 
 // Unwrap returns Value when it is an error, so that errors.Is and errors.As
-// see through a panic(err); otherwise nil.
+// see through a panic(err) (and find ErrGoexit); otherwise nil.
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// MarshalJSON writes the fields under their names, Value as fmt.Sprint
+// prints it and Stack as text.
+func (e *PanicError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Task  string
+		Value string
+		Stack string
+	}{e.Task, fmt.Sprint(e.Value), string(e.Stack)})
 }

@@ -47,9 +47,9 @@ func ExampleConfig() {
 
 	<-m.Go(ctx, "fetch", func(context.Context) error { return errors.New("timeout") }).Done()
 	<-m.Go(ctx, "parse", func(context.Context) error { panic("index out of range") }).Done()
-	cancelled, cancel := context.WithCancel(ctx)
+	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	<-m.Go(cancelled, "stopped", func(ctx context.Context) error { return ctx.Err() }).Done()
+	<-m.Go(canceled, "stopped", func(ctx context.Context) error { return ctx.Err() }).Done()
 	// Output:
 	// fetch: failed: timeout
 	// parse: panicked: taskmon: task "parse" panicked: index out of range
@@ -161,7 +161,7 @@ func ExampleSpec() {
 	// taskmon: Spec.Backoff must not be negative, got -1s (task "bad")
 }
 
-// Always restarts a task after successful runs too, until it is cancelled.
+// Always restarts a task after successful runs too, until it is canceled.
 func ExamplePolicy() {
 	m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -183,9 +183,9 @@ func ExamplePolicy() {
 	})
 	<-task.Done()
 	st := m.Stats()
-	fmt.Println(taskmon.Always, "runs:", runs, "succeeded:", st.Succeeded, "cancelled:", st.Cancelled)
+	fmt.Println(taskmon.Always, "runs:", runs, "succeeded:", st.Succeeded, "canceled:", st.Canceled)
 	// Output:
-	// always runs: 3 succeeded: 2 cancelled: 1
+	// always runs: 3 succeeded: 2 canceled: 1
 }
 
 // Shutdown cancels every task with cause ErrShutdown and waits for them;
@@ -223,7 +223,7 @@ func ExampleTask() {
 	})
 	task.Cancel()
 	<-task.Done()
-	fmt.Println(task.Name(), task.Err(), m.Stats().Cancelled)
+	fmt.Println(task.Name(), task.Err(), m.Stats().Canceled)
 	// Output:
 	// ticker <nil> 1
 }
@@ -274,7 +274,7 @@ func ExampleStats() {
 	m.Wait()
 	fmt.Printf("%+v\n", m.Stats())
 	// Output:
-	// {Running:0 Succeeded:8 Failed:0 Panicked:2 Cancelled:0 Restarts:0 GaveUp:0 Rejected:0 CallbackPanics:0}
+	// {Running:0 Succeeded:8 Failed:0 Panicked:2 Canceled:0 Restarts:0 GaveUp:0 Rejected:0 CallbackPanics:0}
 }
 
 // Each run ends with one Outcome; exited means the function called

@@ -1,10 +1,15 @@
 package taskmon
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/promreg"
 )
 
 // runDurationBuckets spans a millisecond to a day: background tasks range
@@ -35,9 +40,9 @@ type metrics struct {
 	durationAll [OutcomeExited + 1]prometheus.Observer
 }
 
-func newMetrics(m *Monitor, reg prometheus.Registerer, name string, taskLabel bool) *metrics {
+func newMetrics(m *Monitor, reg prometheus.Registerer, taskLabel bool) *metrics {
 	const ns, sub = "steadfast", "taskmon"
-	cl := prometheus.Labels{"name": name}
+	cl := prometheus.Labels{"name": m.name}
 	var task []string
 	if taskLabel {
 		task = []string{"task"}
@@ -51,8 +56,8 @@ func newMetrics(m *Monitor, reg prometheus.Registerer, name string, taskLabel bo
 	}, with()))
 	mt.exits = register(m, reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "task_exits_total", ConstLabels: cl,
-		Help: "Runs of tasks that ended, by outcome (ok, cancelled, failed, panicked, exited).",
-	}, with("outcome")))
+		Help: "Runs of tasks that ended, by result (ok, canceled, failed, panicked, exited).",
+	}, with(logattr.Result)))
 	mt.restarts = register(m, reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "restarts_total", ConstLabels: cl,
 		Help: "Restarts of supervised tasks.",
@@ -71,9 +76,9 @@ func newMetrics(m *Monitor, reg prometheus.Registerer, name string, taskLabel bo
 	}))
 	mt.duration = register(m, reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: ns, Subsystem: sub, Name: "task_run_duration_seconds", ConstLabels: cl,
-		Help:    "Duration of task runs, by outcome.",
+		Help:    "Duration of task runs, by result.",
 		Buckets: runDurationBuckets(),
-	}, with("outcome")))
+	}, with(logattr.Result)))
 
 	if !taskLabel {
 		mt.runningAll = mt.running.WithLabelValues()
@@ -89,10 +94,10 @@ func newMetrics(m *Monitor, reg prometheus.Registerer, name string, taskLabel bo
 
 // register registers c, or returns the equal collector already registered
 // (two monitors with the same Name share their series). Any other
-// registration error is logged and c is used unregistered: metrics never
-// stop the monitor from working.
+// registration error is logged, in promreg.Register's words, and c is used
+// unregistered: metrics never stop the monitor from working.
 func register[C prometheus.Collector](m *Monitor, reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
+	err := promreg.Register(reg, "taskmon", m.name, c)
 	if err == nil {
 		return c
 	}
@@ -102,8 +107,9 @@ func register[C prometheus.Collector](m *Monitor, reg prometheus.Registerer, c C
 			return existing
 		}
 	}
-	m.logger().Error("taskmon: cannot register metric; it will not be exported",
-		"monitor", m.name, "error", err)
+	in := logattr.Instance("taskmon", m.name)
+	m.logger().LogAttrs(context.Background(), slog.LevelError, "metric not exported",
+		in[0], in[1], slog.Any(logattr.Error, err))
 	return c
 }
 

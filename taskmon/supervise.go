@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
 // Policy says when a supervised task is restarted.
@@ -24,18 +25,16 @@ const (
 	Never
 )
 
+var policyNames = enum{"Policy", []string{"on-failure", "always", "never"}}
+
 // String returns "on-failure", "always" or "never".
-func (p Policy) String() string {
-	switch p {
-	case OnFailure:
-		return "on-failure"
-	case Always:
-		return "always"
-	case Never:
-		return "never"
-	}
-	return fmt.Sprintf("Policy(%d)", uint8(p))
-}
+func (p Policy) String() string { return policyNames.String(uint8(p)) }
+
+// MarshalText returns the policy's String; an unknown policy is an error.
+func (p Policy) MarshalText() ([]byte, error) { return policyNames.MarshalText(uint8(p)) }
+
+// UnmarshalText parses what MarshalText returns.
+func (p *Policy) UnmarshalText(b []byte) error { return policyNames.UnmarshalText((*uint8)(p), b) }
 
 // Defaults of the Spec fields.
 const (
@@ -64,9 +63,9 @@ type Spec struct {
 	// n-th restart since the task's last healthy run (n = 0, 1, ...) the
 	// supervisor waits a duration drawn uniformly from
 	// [0, min(MaxBackoff, Backoff·2ⁿ)] ("full jitter"). Defaults
-	// DefaultBackoff (100ms) and DefaultMaxBackoff (30s, or Backoff when
-	// that is larger). Negative values, or MaxBackoff below Backoff, are
-	// invalid.
+	// DefaultBackoff (100ms, or MaxBackoff when that is set and smaller)
+	// and DefaultMaxBackoff (30s, or Backoff when that is larger). Negative
+	// values, or MaxBackoff below Backoff when both are set, are invalid.
 	Backoff    time.Duration
 	MaxBackoff time.Duration
 
@@ -95,7 +94,7 @@ type Spec struct {
 }
 
 // validate returns s with its defaults filled in, or an error naming the
-// first invalid field.
+// first invalid field. A default yields to the fields the user set.
 func (s Spec) validate() (Spec, error) {
 	bad := func(field string, v any, want string) (Spec, error) {
 		return s, fmt.Errorf("taskmon: Spec.%s %s, got %v (task %q)", field, want, v, s.Name)
@@ -116,14 +115,13 @@ func (s Spec) validate() (Spec, error) {
 	case s.Period < 0:
 		return bad("Period", s.Period, "must not be negative")
 	}
-	if s.Backoff == 0 {
-		s.Backoff = DefaultBackoff
-	}
-	if s.MaxBackoff == 0 {
+	switch {
+	case s.Backoff == 0 && s.MaxBackoff == 0:
+		s.Backoff, s.MaxBackoff = DefaultBackoff, DefaultMaxBackoff
+	case s.Backoff == 0:
+		s.Backoff = min(DefaultBackoff, s.MaxBackoff)
+	case s.MaxBackoff == 0:
 		s.MaxBackoff = max(DefaultMaxBackoff, s.Backoff)
-	}
-	if s.MaxBackoff < s.Backoff {
-		return bad("MaxBackoff", s.MaxBackoff, fmt.Sprintf("must not be below Backoff (%v, the default)", s.Backoff))
 	}
 	if s.Healthy == 0 {
 		s.Healthy = DefaultHealthy
@@ -156,12 +154,9 @@ func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, ctx := newTask(ctx, spec.Name)
-	t.started = m.now()
-	t.ext = new(taskExt)
-	t.flags.Or(flagSupervised) // not started yet: no need for t.mu
-	if !m.add(t) {
-		return m.reject(spec.Name, true, ErrClosed), nil
+	t, ctx := m.start(ctx, spec.Name, true)
+	if t == nil {
+		return m.reject(spec.Name, ErrClosed), nil
 	}
 	go m.supervise(ctx, t, spec)
 	return t, nil
@@ -180,22 +175,24 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 	)
 	for {
 		start := time.Now()
-		go runAttempt(ctx, t.name, s.Run, results)
+		go t.run(ctx, s.Run, results)
 		r := <-results
 		end := time.Now()
 		d := end.Sub(start)
 		m.report(ctx, t.name, r, d)
-		sh := m.shardOf(t.id)
-		sh.mu.Lock()
-		sh.runs.count(r.outcome)
+		m.mu.Lock()
+		m.stats.count(r.outcome)
 		if r.outcome.failure() {
-			t.ext.lastErr = r.err
+			t.lastErr = r.err
 		}
-		sh.mu.Unlock()
+		m.mu.Unlock()
 
-		if ctx.Err() != nil || r.outcome == OutcomeCancelled || s.Restart == Never ||
+		if ctx.Err() != nil || r.outcome == OutcomeCanceled || s.Restart == Never ||
 			(s.Restart == OnFailure && r.outcome == OutcomeOK) {
-			m.end(ctx, t, s, r)
+			if r.outcome.failure() {
+				m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
+			}
+			m.finish(t, r.outcome, r.taskErr())
 			return
 		}
 
@@ -207,7 +204,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 			}
 			restarts = restarts[i:]
 			if len(restarts) >= s.MaxRestarts {
-				m.giveUp(t, ctx, s, r, len(restarts))
+				m.giveUp(ctx, t, s, r, len(restarts))
 				return
 			}
 		}
@@ -224,45 +221,33 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		}
 		delay := jitter(s.Backoff, s.MaxBackoff, attempt)
 		attempt++
-		m.logger().LogAttrs(ctx, slog.LevelInfo, "taskmon: restarting task",
-			slog.String("monitor", m.name), slog.String("task", t.name),
-			slog.String("outcome", r.outcome.String()), slog.Duration("delay", delay))
+		m.logger().LogAttrs(ctx, slog.LevelInfo, "restarting task",
+			m.attrs(t.name, slog.String(logattr.Result, r.outcome.String()), slog.Duration("delay", delay))...)
 		if !sleep(ctx, delay) {
-			// Cancelled while waiting to restart: the failure was reported
-			// already; the task ends as cancelled.
-			m.finish(t, OutcomeCancelled, nil)
+			// Canceled while waiting to restart: the failure was reported
+			// already; the task ends as canceled.
+			m.finish(t, OutcomeCanceled, nil)
 			return
 		}
 		if s.MaxRestarts >= 0 { // with no limit, nothing reads them: keep none
 			restarts = append(restarts, time.Now())
 		}
-		sh.mu.Lock()
-		sh.restarts++
-		t.ext.restarts++
-		sh.mu.Unlock()
+		m.mu.Lock()
+		m.stats.Restarts++
+		t.restarts++
+		m.mu.Unlock()
 		if m.met != nil {
 			m.met.restart(t.name)
 		}
 	}
 }
 
-// end finishes a supervised task whose last run r needs no restart.
-func (m *Monitor) end(ctx context.Context, t *Task, s Spec, r run) {
-	if r.outcome.failure() {
-		m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
-	}
-	m.finish(t, r.outcome, r.taskErr())
-}
-
 // giveUp finishes a supervised task that exceeded its restart intensity.
-func (m *Monitor) giveUp(t *Task, ctx context.Context, s Spec, r run, n int) {
-	var err error
+func (m *Monitor) giveUp(ctx context.Context, t *Task, s Spec, r run, n int) {
+	err := fmt.Errorf("%w: task %q restarted %d times within %v; last run %s",
+		ErrGaveUp, t.name, n, s.Period, r.outcome)
 	if r.err != nil {
-		err = fmt.Errorf("%w: task %q restarted %d times within %v; last run %s: %w",
-			ErrGaveUp, t.name, n, s.Period, r.outcome, r.err)
-	} else {
-		err = fmt.Errorf("%w: task %q restarted %d times within %v; last run %s",
-			ErrGaveUp, t.name, n, s.Period, r.outcome)
+		err = fmt.Errorf("%w: %w", err, r.err)
 	}
 	m.mu.Lock()
 	m.stats.GaveUp++
@@ -270,29 +255,10 @@ func (m *Monitor) giveUp(t *Task, ctx context.Context, s Spec, r run, n int) {
 	if m.met != nil {
 		m.met.giveUp(t.name)
 	}
-	m.logger().LogAttrs(ctx, slog.LevelError, "taskmon: gave up on task",
-		slog.String("monitor", m.name), slog.String("task", t.name),
-		slog.String("outcome", r.outcome.String()), slog.Any("error", err))
+	m.logger().LogAttrs(ctx, slog.LevelError, "gave up on task",
+		m.attrs(t.name, slog.String(logattr.Result, r.outcome.String()), slog.Any(logattr.Error, err))...)
 	m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: err, Outcome: r.outcome})
 	m.finish(t, r.outcome, err)
-}
-
-// runAttempt runs fn once and sends its result; it is the goroutine of one run
-// of a supervised task.
-func runAttempt(ctx context.Context, name string, fn func(context.Context) error, out chan<- run) {
-	var (
-		err    error
-		normal bool
-	)
-	defer func() {
-		var v any
-		if !normal {
-			v = recover()
-		}
-		out <- result(ctx, name, normal, err, v)
-	}()
-	err = fn(ctx)
-	normal = true
 }
 
 // sleep waits for d or until ctx is done; it reports whether d passed.

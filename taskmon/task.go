@@ -5,99 +5,30 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
 // Task is a handle on a task started by Go or Supervise. Its methods are
 // safe for concurrent use.
 type Task struct {
-	// A task costs two allocations: this struct and the goroutine's
-	// closure (three once Done is called). The
-	// task's context is this struct too (see context.go) until something
-	// needs a standard one. What only some tasks need (an error, the
-	// standard context, the state of a supervised task) is in ext, so that
-	// the struct fits the 96-byte size class: the fewer bytes a task
-	// allocates, the less often the garbage collector runs.
-	name    string
-	started time.Duration // since the monitor's epoch
-	id      uint64        // set before the task is started
+	m          *Monitor
+	name       string
+	id         uint64 // set under m.mu when the task is added
+	started    time.Time
+	cancel     context.CancelCauseFunc // cancels the task's context; nil for a refused task
+	wait       sync.WaitGroup          // 1 until the task is done: what Wait waits on
+	supervised bool
 
-	// mu guards the making of ext (for a task started by Go), of the
-	// standard context and of doneCh. Flags change without it, each
-	// change one atomic operation (Or, or CompareAndSwap where the new
-	// bits depend on the old).
-	mu sync.Mutex
-	// Flag bits, and the final run's Outcome in the bits from outcomeShift
-	// on, set with flagDone.
-	flags atomic.Uint32
-
-	// wait counts 1 from Go or Supervise until the task is done, after Done's
-	// channel closes: Wait and Err wait on it, so they need no channel.
-	wait sync.WaitGroup
-
-	// Done's channel: made under mu by its first call (then flagDoneCh is
-	// set), closed when the task is done.
-	doneCh chan struct{}
-
-	// The task's context (context.go); nil for a refused task.
-	parent context.Context
-
-	// Set before the task is started for a supervised task (with
-	// flagSupervised), else under mu by the first who needs it; never
-	// changed after. It is read without mu only after a flag that says it
-	// is set (flagSupervised, flagErr, flagStd).
-	ext *taskExt
-}
-
-// Bits of Task.flags. Once set, a bit stays set.
-const (
-	flagDone       = 1 << iota // the task is done: ext.err and the outcome are final
-	flagEnded                  // ... and Done is closed and Wait released: its shard may drop it
-	flagDoneCh                 // doneCh is set
-	flagStd                    // ext.std is made: it answers everything
-	flagCanceled               // the context was cancelled before ext.std was made
-	flagShutdown               // ... with cause ErrShutdown
-	flagSupervised             // started by Supervise
-	flagErr                    // ext.err is set (with flagDone)
-
-	outcomeShift = 8
-)
-
-// taskExt is what only some tasks need.
-type taskExt struct {
-	// The task's error, if it has one; written before flagDone is set.
-	err error
-
-	// The state of a supervised task that Tasks reports; guarded by the
-	// mu of the task's shard.
-	restarts int
-	lastErr  error
-
-	// The standard context (context.go): written under the task's mu
-	// while it is made, and published by flagStd; read without mu only
-	// after flagStd is seen.
-	std       context.Context
-	cancelStd context.CancelCauseFunc
-}
-
-// extLocked returns t.ext, making it if need be; t.mu is held.
-func (t *Task) extLocked() *taskExt {
-	if t.ext == nil {
-		t.ext = new(taskExt)
-	}
-	return t.ext
-}
-
-// supervised reports whether t was started by Supervise; then t.ext is set.
-func (t *Task) supervised() bool { return t.flags.Load()&flagSupervised != 0 }
-
-// newTask returns a task named name, not yet done, and its context, a
-// child of parent.
-func newTask(parent context.Context, name string) (*Task, context.Context) {
-	t := &Task{name: name}
-	t.wait.Add(1)
-	return t, t.initContext(parent)
+	// Guarded by m.mu.
+	ended      bool          // the task is done: outcome and err are final
+	outcome    Outcome       // of the final run
+	done       chan struct{} // made by the first call of Done, closed once ended
+	err        error
+	prev, next *Task // links of m's list of tasks not done
+	restarts   int   // what Tasks reports of a supervised task
+	lastErr    error
 }
 
 // Name returns the task's name.
@@ -106,117 +37,50 @@ func (t *Task) Name() string { return t.name }
 // Done returns a channel that is closed when the task is done: its function
 // has returned (for a supervised task: it will not be restarted again), its
 // outcome is counted in Stats, the OnError callbacks have returned, and its
-// context is cancelled.
+// context is canceled.
 func (t *Task) Done() <-chan struct{} {
-	if t.flags.Load()&flagDoneCh != 0 {
-		return t.doneCh
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.doneCh == nil {
-		ch := make(chan struct{})
-		t.doneCh = ch
-		// Whichever of this and end sets its flag second closes the
-		// channel.
-		if t.flags.Or(flagDoneCh)&flagDone != 0 {
-			close(ch)
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	if t.done == nil { // made on demand: waiting with Wait needs no channel
+		t.done = make(chan struct{})
+		if t.ended {
+			close(t.done)
 		}
 	}
-	return t.doneCh
+	return t.done
 }
-
-// markDone makes a refused task, which has no context, is in no shard and
-// was never counted in wait, done with err before anyone else sees it.
-func (t *Task) markDone(err error) {
-	t.extLocked().err = err
-	t.flags.Or(flagDone | flagEnded | flagErr | uint32(OutcomeFailed)<<outcomeShift)
-}
-
-// end cancels t's context if it is not cancelled yet, then marks t done
-// with outcome o and error err and closes Done's channel if it was made.
-// Nothing else of the monitor is touched. The common case, a context
-// nobody looked at, is one atomic operation: the cancellation and the
-// outcome are set together, so that whoever sees the task done sees its
-// context cancelled.
-func (t *Task) end(o Outcome, err error) {
-	done := flagDone | uint32(o)<<outcomeShift
-	if err != nil {
-		t.mu.Lock()
-		t.extLocked().err = err
-		t.mu.Unlock()
-		done |= flagErr
-	}
-	var old uint32
-	for {
-		f := t.flags.Load()
-		if f&flagStd != 0 || f&flagCanceled == 0 && t.parent.Err() != nil {
-			// The standard child answers (or must be made to record the
-			// parent's cancellation): cancel it, then mark t done.
-			t.cancel(false)
-			old = t.flags.Or(done)
-			break
-		}
-		if t.flags.CompareAndSwap(f, f|flagCanceled|done) {
-			old = f
-			break
-		}
-	}
-	if old&flagDoneCh != 0 {
-		close(t.doneCh)
-	}
-}
-
-// outcome returns the outcome of t's final run; t is done.
-func (t *Task) outcome() Outcome { return outcomeOf(t.flags.Load()) }
-
-// outcomeOf returns the outcome in a task's flags.
-func outcomeOf(f uint32) Outcome { return Outcome(f >> outcomeShift) }
-
-// error returns t's error; t is done.
-func (t *Task) error() error {
-	if t.flags.Load()&flagErr == 0 {
-		return nil
-	}
-	return t.ext.err
-}
-
-// isDone reports whether t is done (flagDone).
-func (t *Task) isDone() bool { return t.flags.Load()&flagDone != 0 }
 
 // Err returns nil until the task is done; then its error: nil when the
-// final run succeeded or was cancelled, the function's error, a *PanicError,
-// ErrGoexit, an error wrapping ErrGaveUp for a supervised task given up, or
-// ErrClosed for a task started after Shutdown. As for a context, a
-// non-nil Err means that Done is closed.
+// final run succeeded or was canceled, the function's error, a *PanicError
+// (for a panic or runtime.Goexit), an error wrapping ErrGaveUp for a
+// supervised task given up, or ErrClosed for a task started after
+// Shutdown. As for a context, a non-nil Err means that Done is closed.
 func (t *Task) Err() error {
-	if t.isDone() {
-		t.wait.Wait() // Done closes just after the done flag is set
-		return t.error()
-	}
-	return nil
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	return t.err // nil until ended
 }
 
 // Wait blocks until the task is done, as Done does, and returns its Err.
-// It is the cheaper way to wait for one task: it needs no channel.
+// It needs no channel.
 func (t *Task) Wait() error {
 	t.wait.Wait()
-	return t.error()
-}
-
-// since returns the time elapsed since t started.
-func (m *Monitor) since(t *Task) time.Duration {
-	return max(0, m.now()-t.started)
+	return t.err
 }
 
 // Cancel cancels the task's context (cause context.Canceled) and returns
 // without waiting; wait on Done, or call Wait, for the task to end. A
 // supervised task is not restarted after Cancel. Cancel is idempotent.
-func (t *Task) Cancel() { t.cancel(false) }
+func (t *Task) Cancel() {
+	if t.cancel != nil {
+		t.cancel(nil)
+	}
+}
 
 // run is the result of one run of a task's function.
 type run struct {
 	outcome Outcome
-	err     error // as returned for cancelled runs, nil for ok runs
+	err     error // as returned for canceled runs, nil for ok runs
 }
 
 // taskErr is the error a run leaves on its task: nil unless it failed.
@@ -227,65 +91,58 @@ func (r run) taskErr() error {
 	return nil
 }
 
-// result classifies a run. It is called from the deferred function of the
-// goroutine that ran fn: normal is false when fn did not return, and v is
-// what recover returned then (nil for runtime.Goexit, since panic(nil)
-// recovers as a *runtime.PanicNilError). The stack is taken here, while the
-// panicking frames are still on it.
-func result(ctx context.Context, name string, normal bool, err error, v any) run {
-	switch {
-	case !normal && v != nil:
-		return run{OutcomePanicked, &PanicError{Task: name, Value: v, Stack: debug.Stack()}}
-	case !normal:
-		return run{OutcomeExited, ErrGoexit}
-	case err == nil:
-		return run{OutcomeOK, nil}
-	case ctx.Err() != nil:
-		return run{OutcomeCancelled, err}
-	default:
-		return run{OutcomeFailed, err}
-	}
-}
-
-// runTask is the goroutine of a task started by Go. The path of an ok run
-// is kept short and its frames small; everything else is in noinline
-// functions, so that a no-op task fits in a goroutine's initial stack.
-func (m *Monitor) runTask(t *Task, fn func(context.Context) error) {
+// run runs fn once, on the goroutine of a task started by Go (results nil:
+// it then finishes the task) or of one run of a supervised task (it then
+// sends the run to results). The run is classified in a deferred function,
+// which also sees a panic or runtime.Goexit.
+func (t *Task) run(ctx context.Context, fn func(context.Context) error, results chan<- run) {
 	var (
-		ctx    = (*taskContext)(t)
 		err    error
 		normal bool
 	)
 	defer func() {
-		if normal && err == nil {
-			if m.met != nil {
-				m.met.exit(t.name, OutcomeOK, m.since(t))
-			}
-			// Logged with the parent, which has the same values: a handler
-			// that looks one up need not make the task's standard context.
-			if l := m.logger(); l.Enabled(t.parent, slog.LevelDebug) {
-				m.logEnd(t.parent, l, t.name, run{OutcomeOK, nil})
-			}
-			m.finish(t, OutcomeOK, nil)
+		r := classify(ctx, t.name, normal, err, recover())
+		if results != nil {
+			results <- r
 			return
 		}
-		var v any
-		if !normal {
-			v = recover()
-		}
-		m.endTask(ctx, t, result(ctx, t.name, normal, err, v))
+		// Canceled here (finish would do it too), high on the stack:
+		// canceling a child of a cancelable parent goes deep into the
+		// context package, and the goroutine's stack is still the small
+		// one it started with.
+		t.cancel(nil)
+		t.m.end(ctx, t, r)
 	}()
 	err = fn(ctx)
 	normal = true
 }
 
-// endTask finishes a task started by Go whose run r was not ok.
-//
-//go:noinline
-func (m *Monitor) endTask(ctx context.Context, t *Task, r run) {
+// classify returns the run of a function that returned err (normal) or
+// did not return: then v is what recover returned, nil for runtime.Goexit.
+// The stack is taken here, while the frames that panicked are still on it.
+// Like end, it is a function of its own so that the frames of a task's
+// goroutine stay small: a goroutine starts with a 2 KiB stack, and growing
+// it costs a copy.
+func classify(ctx context.Context, name string, normal bool, err error, v any) run {
+	switch {
+	case normal && err == nil:
+		return run{OutcomeOK, nil}
+	case normal && ctx.Err() != nil:
+		return run{OutcomeCanceled, err}
+	case normal:
+		return run{OutcomeFailed, err}
+	case v != nil: // panic(nil) recovers as a *runtime.PanicNilError
+		return run{OutcomePanicked, &PanicError{Task: name, Value: v, Stack: debug.Stack()}}
+	default:
+		return run{OutcomeExited, &PanicError{Task: name, Value: ErrGoexit, Stack: debug.Stack()}}
+	}
+}
+
+// end finishes a task started by Go after its run r.
+func (m *Monitor) end(ctx context.Context, t *Task, r run) {
 	var d time.Duration
 	if m.met != nil {
-		d = m.since(t)
+		d = time.Since(t.started)
 	}
 	m.report(ctx, t.name, r, d)
 	if r.outcome.failure() {
@@ -294,38 +151,55 @@ func (m *Monitor) endTask(ctx context.Context, t *Task, r run) {
 	m.finish(t, r.outcome, r.taskErr())
 }
 
-// report logs a finished run and records it in the metrics.
+// runMessages are the log messages of runs, by outcome.
+var runMessages = [...]string{
+	OutcomeOK:       "task ended",
+	OutcomeCanceled: "task ended",
+	OutcomeFailed:   "task failed",
+	OutcomePanicked: "task panicked",
+	OutcomeExited:   "task exited",
+}
+
+// report logs a finished run (failures at Error, the rest at Debug) and
+// records it in the metrics.
 func (m *Monitor) report(ctx context.Context, name string, r run, d time.Duration) {
 	if m.met != nil {
 		m.met.exit(name, r.outcome, d)
 	}
-	l := m.logger()
+	level := slog.LevelDebug
 	if r.outcome.failure() {
-		m.logFailure(ctx, l, name, r)
-	} else if l.Enabled(ctx, slog.LevelDebug) {
-		m.logEnd(ctx, l, name, r)
+		level = slog.LevelError
+	}
+	if l := m.logger(); l.Enabled(ctx, level) {
+		m.logRun(ctx, l, level, name, r)
 	}
 }
 
+// logRun writes the record of a run. It is a function of its own, not
+// inlined, so that the goroutine of a task whose run is not logged keeps
+// the small stack it starts with.
+//
 //go:noinline
-func (m *Monitor) logEnd(ctx context.Context, l *slog.Logger, name string, r run) {
-	l.LogAttrs(ctx, slog.LevelDebug, "taskmon: task ended",
-		slog.String("monitor", m.name), slog.String("task", name),
-		slog.String("outcome", r.outcome.String()), slog.Any("error", r.err))
-}
-
-//go:noinline
-func (m *Monitor) logFailure(ctx context.Context, l *slog.Logger, name string, r run) {
+func (m *Monitor) logRun(ctx context.Context, l *slog.Logger, level slog.Level, name string, r run) {
+	attrs := m.attrs(name, slog.String(logattr.Result, r.outcome.String()))
+	if r.err != nil {
+		attrs = append(attrs, slog.Any(logattr.Error, r.err))
+	}
 	if pe, ok := r.err.(*PanicError); ok {
-		l.LogAttrs(ctx, slog.LevelError, "taskmon: task panicked",
-			slog.String("monitor", m.name), slog.String("task", name),
-			slog.String("outcome", r.outcome.String()), slog.Any("error", r.err),
-			slog.String("stack", string(pe.Stack)))
-		return
+		p := logattr.PanicAttrs(pe.Value, pe.Stack)
+		attrs = append(attrs, p[:]...)
 	}
-	l.LogAttrs(ctx, slog.LevelError, "taskmon: task failed",
-		slog.String("monitor", m.name), slog.String("task", name),
-		slog.String("outcome", r.outcome.String()), slog.Any("error", r.err))
+	l.LogAttrs(ctx, level, runMessages[r.outcome], attrs...)
+}
+
+// logger returns the logger to write a record to now.
+func (m *Monitor) logger() *slog.Logger { return logattr.Logger(m.log) }
+
+// attrs returns the attributes of a record about the task named task: the
+// monitor's, the task's, then more.
+func (m *Monitor) attrs(task string, more ...slog.Attr) []slog.Attr {
+	in := logattr.Instance("taskmon", m.name)
+	return append([]slog.Attr{in[0], in[1], slog.String("task", task)}, more...)
 }
 
 // notify passes te to the task's own callback, then to the monitor's.
@@ -350,10 +224,7 @@ func (m *Monitor) callback(ctx context.Context, which string, fn func(TaskError)
 				return
 			}
 			v := recover()
-			var stack []byte
-			if v != nil {
-				stack = debug.Stack()
-			} else {
+			if v == nil {
 				v = "runtime.Goexit called"
 			}
 			m.mu.Lock()
@@ -362,10 +233,9 @@ func (m *Monitor) callback(ctx context.Context, which string, fn func(TaskError)
 			if m.met != nil {
 				m.met.callbackPanics.Inc()
 			}
-			m.logger().LogAttrs(ctx, slog.LevelError, "taskmon: callback panicked",
-				slog.String("monitor", m.name), slog.String("task", te.Name),
-				slog.String("callback", which), slog.Any("panic", v),
-				slog.String("stack", string(stack)))
+			p := logattr.PanicAttrs(v, debug.Stack())
+			m.logger().LogAttrs(ctx, slog.LevelError, "callback panicked",
+				m.attrs(te.Name, slog.String("callback", which), p[0], p[1])...)
 		}()
 		fn(te)
 		normal = true

@@ -1,26 +1,22 @@
 package taskmon
 
 import (
-	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/steadfast-go/steadfast/internal/backoff"
 )
 
 // Config configures a Monitor. The zero value is valid: every field has a
 // default, and no value of any field is invalid.
 type Config struct {
 	// Name identifies the monitor: it is the constant label "name" on its
-	// metrics and the "monitor" attribute of its log records, so several
+	// metrics and the "name" attribute of its log records, so several
 	// monitors with different names can share one registry. Monitors given
 	// the same Name and Registerer share (and add to) the same series: New
 	// returns no error, so it cannot refuse the second one as the other
@@ -28,19 +24,19 @@ type Config struct {
 	Name string
 
 	// Logger receives a record for every failed, panicked or exited run
-	// (level Error, with the attributes monitor, task, outcome, error, and
-	// stack for panics), every give-up (Error), every panic in a callback
+	// (level Error), every give-up (Error), every panic in a callback
 	// (Error), every restart (Info), every refused task (Warn), and every
-	// successful or cancelled run (Debug). Default nil: slog.Default(), looked
+	// successful or canceled run (Debug). Default nil: slog.Default(), looked
 	// up at each record. Pass slog.New(slog.DiscardHandler) to silence it.
 	Logger *slog.Logger
 
 	// Registerer receives the monitor's metrics (namespace "steadfast",
 	// subsystem "taskmon", constant label name=Name): tasks_running (gauge),
-	// task_exits_total{outcome}, restarts_total, give_ups_total,
+	// task_exits_total{result}, restarts_total, give_ups_total,
 	// rejected_total, callback_panics_total and
-	// task_run_duration_seconds{outcome} (histogram). A monitor whose
-	// collectors are already registered with the same Name shares them.
+	// task_run_duration_seconds{result} (histogram). A monitor whose
+	// collectors are already registered with the same Name shares them; any
+	// other registration error is logged and that metric is not exported.
 	// Default nil: no metrics.
 	Registerer prometheus.Registerer
 
@@ -55,7 +51,7 @@ type Config struct {
 	// every task of this monitor, after that task's own Spec.OnError; for the
 	// run after which a supervised task is given up, TaskError.Err wraps
 	// ErrGaveUp and that run's error. It is not called for successful or
-	// cancelled runs, nor for refused tasks. It runs on a goroutine of its own,
+	// canceled runs, nor for refused tasks. It runs on a goroutine of its own,
 	// outside the monitor's locks, and the task waits for it: while it blocks,
 	// that task is not done (and not restarted), but no other task and no
 	// method of the monitor waits for it. A panic or runtime.Goexit in it is
@@ -72,13 +68,13 @@ type Stats struct {
 	// including while it waits to restart.
 	Running int
 
-	// Succeeded, Failed, Panicked and Cancelled count runs by outcome: a
+	// Succeeded, Failed, Panicked and Canceled count runs by outcome: a
 	// supervised task adds one per run, a task started by Go adds one. Failed
 	// includes runs that called runtime.Goexit (OutcomeExited).
 	Succeeded uint64
 	Failed    uint64
 	Panicked  uint64
-	Cancelled uint64
+	Canceled  uint64
 
 	// Restarts counts runs of supervised tasks after their first one.
 	Restarts uint64
@@ -94,6 +90,20 @@ type Stats struct {
 	// CallbackPanics counts panics and runtime.Goexit calls recovered from
 	// OnError callbacks.
 	CallbackPanics uint64
+}
+
+// count adds one run with outcome o.
+func (st *Stats) count(o Outcome) {
+	switch o {
+	case OutcomeOK:
+		st.Succeeded++
+	case OutcomeCanceled:
+		st.Canceled++
+	case OutcomePanicked:
+		st.Panicked++
+	default:
+		st.Failed++
+	}
 }
 
 // TaskInfo describes a task that is not yet done.
@@ -114,76 +124,53 @@ type TaskInfo struct {
 	LastErr error
 }
 
+// MarshalJSON writes the fields under their names, LastErr as its message
+// (null when nil).
+func (i TaskInfo) MarshalJSON() ([]byte, error) {
+	type plain TaskInfo // without this method
+	return json.Marshal(struct {
+		plain
+		LastErr any
+	}{plain(i), errJSON(i.LastErr)})
+}
+
 // Monitor runs named background tasks, reports each failure (log, metrics,
 // callbacks), restarts supervised tasks, and shuts them all down. Create one
 // with New; a zero Monitor is also ready to use, with the defaults of
 // Config{}. It is safe for concurrent use.
 type Monitor struct {
+	mu          sync.Mutex
+	nextID      uint64
+	first, last *Task   // the tasks not yet done, in start order, linked by Task.prev and next
+	closed      bool    // Shutdown was called
+	stopping    []*Task // tasks not done when Shutdown was first called
+	stats       Stats   // Running counts the linked tasks
+
+	// Set by New, then only read.
 	name    string
-	log     *slog.Logger
+	log     *slog.Logger // nil: slog.Default(), looked up at each record
 	onError func(TaskError)
-	met     *metrics // nil: no metrics
-	jitter  func(base, max time.Duration, attempt int) time.Duration
-	epoch   time.Time // task start times are kept relative to it
-
-	nextID atomic.Uint64
-	closed atomic.Bool // set under mu; read by add under a shard's mu
-
-	mu       sync.Mutex
-	stopping []*Task // tasks not done when Shutdown was first called
-	ending   []*Task // tasks done then but not yet ended
-	stats    Stats   // Rejected, GaveUp and CallbackPanics; the rest is in shards
-
-	shards [nShards]shard // the tasks not yet swept, and per-run counts (live.go)
+	met     *metrics                                                 // nil: no metrics
+	jitter  func(base, max time.Duration, attempt int) time.Duration // nil: backoff.Full
 }
 
 // New returns a Monitor configured by cfg. It starts no goroutine; each task
 // it runs is one goroutine (two while a supervised task runs, plus one while
 // an OnError callback runs).
 func New(cfg Config) *Monitor {
-	m := &Monitor{
-		name:    cfg.Name,
-		log:     cfg.Logger,
-		onError: cfg.OnError,
-		jitter:  backoff.Full,
-		epoch:   time.Now(),
-	}
+	m := &Monitor{name: cfg.Name, log: cfg.Logger, onError: cfg.OnError}
 	if cfg.Registerer != nil {
-		m.met = newMetrics(m, cfg.Registerer, cfg.Name, cfg.TaskLabel)
+		m.met = newMetrics(m, cfg.Registerer, cfg.TaskLabel)
 	}
 	return m
 }
 
-// now returns the monotonic time since New: cheaper than time.Now, whose
-// wall-clock reading the hot path does not need. A zero Monitor has no
-// epoch and uses Unix time.
-func (m *Monitor) now() time.Duration {
-	if m.epoch.IsZero() {
-		return time.Duration(time.Now().UnixNano())
-	}
-	return time.Since(m.epoch)
-}
-
-// at returns the time that now returned d.
-func (m *Monitor) at(d time.Duration) time.Time {
-	if m.epoch.IsZero() {
-		return time.Unix(0, int64(d))
-	}
-	return m.epoch.Add(d)
-}
-
-func (m *Monitor) logger() *slog.Logger {
-	if m.log != nil {
-		return m.log
-	}
-	return slog.Default()
-}
-
 // Go starts fn(ctx') on a new goroutine as a task named name and returns it
-// at once. ctx' is a child of ctx that Task.Cancel and Shutdown cancel. fn
-// runs once; its outcome is counted, logged, and (for a failure, panic or
-// runtime.Goexit) passed to Config.OnError before the task's Done channel
-// closes. Names need not be unique.
+// at once. ctx' is a child of ctx (made by context.WithCancelCause) that
+// Task.Cancel and Shutdown cancel. fn runs once; its outcome is counted,
+// logged, and (for a failure, panic or runtime.Goexit) passed to
+// Config.OnError before the task's Done channel closes. Names need not be
+// unique.
 //
 // Go never blocks and never panics: after Shutdown, or with a nil ctx or fn,
 // it returns a task that is already done, whose Err is ErrClosed or an error
@@ -191,82 +178,116 @@ func (m *Monitor) logger() *slog.Logger {
 func (m *Monitor) Go(ctx context.Context, name string, fn func(context.Context) error) *Task {
 	switch {
 	case ctx == nil:
-		return m.reject(name, false, fmt.Errorf("taskmon: Go %q: nil Context", name))
+		return m.reject(name, fmt.Errorf("taskmon: Go %q: nil Context", name))
 	case fn == nil:
-		return m.reject(name, false, fmt.Errorf("taskmon: Go %q: nil function", name))
+		return m.reject(name, fmt.Errorf("taskmon: Go %q: nil function", name))
 	}
-	t, _ := newTask(ctx, name)
-	t.started = m.now()
-	if !m.add(t) {
-		return m.reject(name, false, ErrClosed)
+	t, ctx := m.start(ctx, name, false)
+	if t == nil {
+		return m.reject(name, ErrClosed)
 	}
-	go m.runTask(t, fn) // the task's context is t: see context.go
+	go t.run(ctx, fn, nil)
 	return t
 }
 
-// add gives t its ID and adds it to its shard's tasks; false after
-// Shutdown.
-func (m *Monitor) add(t *Task) bool {
-	t.id = m.nextID.Add(1)
-	s := m.shardOf(t.id)
-	s.mu.Lock()
-	if m.closed.Load() {
-		s.mu.Unlock()
-		return false
+// start makes a task and its context, a child of parent, and adds it to the
+// live tasks; it returns a nil task after Shutdown. The context is made
+// outside the lock: it calls parent's methods.
+func (m *Monitor) start(parent context.Context, name string, supervised bool) (*Task, context.Context) {
+	ctx, cancel := context.WithCancelCause(parent)
+	t := &Task{m: m, name: name, supervised: supervised, started: time.Now(), cancel: cancel}
+	t.wait.Add(1)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		cancel(nil)
+		return nil, nil
 	}
-	s.add(t)
-	s.mu.Unlock()
+	m.nextID++
+	t.id = m.nextID
+	t.prev = m.last
+	if m.last != nil {
+		m.last.next = t
+	} else {
+		m.first = t
+	}
+	m.last = t
+	m.stats.Running++
+	m.mu.Unlock()
 	if m.met != nil {
-		m.met.start(t.name)
+		m.met.start(name)
 	}
-	return true
+	return t, ctx
 }
 
 // reject returns a task that is already done with err.
-func (m *Monitor) reject(name string, supervised bool, err error) *Task {
-	t := &Task{name: name, started: m.now()}
-	if supervised {
-		t.ext = new(taskExt)
-		t.flags.Or(flagSupervised)
-	}
-	t.markDone(err)
+func (m *Monitor) reject(name string, err error) *Task {
+	t := &Task{m: m, name: name, started: time.Now(), ended: true, err: err, outcome: OutcomeFailed}
 	m.mu.Lock()
 	m.stats.Rejected++
 	m.mu.Unlock()
 	if m.met != nil {
 		m.met.rejected.Inc()
 	}
-	m.logger().LogAttrs(context.Background(), slog.LevelWarn, "taskmon: task refused",
-		slog.String("monitor", m.name), slog.String("task", name), slog.Any("error", err))
+	m.logger().LogAttrs(context.Background(), slog.LevelWarn, "task refused",
+		m.attrs(name, slog.Any("error", err))...)
 	return t
 }
 
-// finish records t's end: it cancels t's context, marks t done with its
-// final run's outcome (which the shard counts when it sweeps t, unless t
-// is supervised: then every run was counted as it ended) and closes Done.
-// Callers run the callbacks before it.
+// finish records t's end: it cancels t's context, counts the final run
+// (unless t is supervised: then every run was counted as it ended), and
+// marks t done. Callers run the callbacks before it. A task leaves the list
+// of tasks not done and closes Done under one lock, so that whoever no
+// longer finds it there finds it done.
 func (m *Monitor) finish(t *Task, o Outcome, err error) {
+	t.cancel(nil)
 	if m.met != nil {
 		m.met.stop(t.name) // before Done closes, like the rest of the bookkeeping
 	}
-	t.end(o, err)
-	t.wait.Done()         // Task.Wait and Err, which wait on it, find Done closed
-	t.flags.Or(flagEnded) // Wait and Shutdown, which wait on it too, need t no longer
+	m.mu.Lock()
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		m.first = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else {
+		m.last = t.prev
+	}
+	t.prev, t.next = nil, nil
+	m.stats.Running--
+	if !t.supervised {
+		m.stats.count(o)
+	}
+	t.outcome, t.err, t.ended = o, err, true
+	if t.done != nil {
+		close(t.done)
+	}
+	m.mu.Unlock()
+	t.wait.Done()
+}
+
+// liveTasks returns the tasks not yet done, in start order; mu is held.
+func (m *Monitor) liveTasks() []*Task {
+	ts := make([]*Task, 0, m.stats.Running)
+	for t := m.first; t != nil; t = t.next {
+		ts = append(ts, t)
+	}
+	return ts
 }
 
 // Wait blocks until every task started before the call is done. A
 // supervised task is done only when it will not be restarted again, so Wait
 // also waits through its restarts (and, for Always, until its context is
-// cancelled). Tasks started during the call are not waited for. After Wait,
-// Stats includes the outcomes of all those tasks, and the monitor no longer
-// holds them.
+// canceled). Tasks started during the call are not waited for. After Wait,
+// Stats includes the outcomes of all those tasks.
 func (m *Monitor) Wait() {
-	ts := m.live()
+	m.mu.Lock()
+	ts := m.liveTasks()
+	m.mu.Unlock()
 	for _, t := range ts {
 		t.wait.Wait()
-	}
-	if len(ts) > 0 {
-		m.sweep() // the tasks waited for have ended: let them go
 	}
 }
 
@@ -277,7 +298,7 @@ func (m *Monitor) Wait() {
 //
 // It returns errors.Join of a TaskError for each of those tasks that ended
 // with an error (a failure, a panic, runtime.Goexit or a give-up; tasks that
-// return after their cancellation are cancelled, not failed), and, for each
+// return after their cancellation are canceled, not failed), and, for each
 // that has not ended, an error wrapping ErrNotStopped and ctx's cause that
 // names it. Nil means every task stopped cleanly.
 //
@@ -290,31 +311,15 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 		return errors.New("taskmon: Shutdown: nil Context")
 	}
 	m.mu.Lock()
-	if !m.closed.Load() {
-		// Closed before the tasks are listed: a task that add links after
-		// the listing of its shard is refused.
-		m.closed.Store(true)
-		for _, t := range m.live() {
-			if t.isDone() {
-				m.ending = append(m.ending, t)
-			} else {
-				m.stopping = append(m.stopping, t)
-			}
-		}
+	if !m.closed {
+		m.closed = true
+		m.stopping = m.liveTasks()
 	}
-	stopping, ending := m.stopping, m.ending
+	stopping := m.stopping
 	m.mu.Unlock()
 
 	for _, t := range stopping {
-		t.cancel(true)
-	}
-	// Tasks done before the first call are not Shutdown's concern, but
-	// those that were still closing their Done are waited for, so that
-	// none is still closing it when Shutdown returns. They run none of the
-	// user's code any more: this takes a moment at most, so ctx is not
-	// consulted.
-	for _, t := range ending {
-		t.wait.Wait()
+		t.cancel(ErrShutdown)
 	}
 wait:
 	for _, t := range stopping {
@@ -325,14 +330,15 @@ wait:
 		}
 	}
 
-	// A task's err and outcome are final once it is done (isDone).
 	var errs []error
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, t := range stopping {
 		switch {
-		case !t.isDone():
+		case !t.ended:
 			errs = append(errs, fmt.Errorf("%w: %q (id %d): %w", ErrNotStopped, t.name, t.id, context.Cause(ctx)))
-		case t.error() != nil:
-			errs = append(errs, TaskError{Name: t.name, Err: t.error(), Outcome: t.outcome()})
+		case t.err != nil:
+			errs = append(errs, TaskError{Name: t.name, Err: t.err, Outcome: t.outcome})
 		}
 	}
 	return errors.Join(errs...)
@@ -340,43 +346,19 @@ wait:
 
 // Tasks returns the tasks not yet done, in start order.
 func (m *Monitor) Tasks() []TaskInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	var infos []TaskInfo
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.mu.Lock()
-		s.sweep()
-		for _, t := range s.tasks {
-			if t.isDone() {
-				continue
-			}
-			info := TaskInfo{
-				ID:         t.id,
-				Name:       t.name,
-				Supervised: t.supervised(),
-				Started:    m.at(t.started),
-			}
-			if info.Supervised {
-				info.Restarts = t.ext.restarts
-				info.LastErr = t.ext.lastErr
-			}
-			infos = append(infos, info)
-		}
-		s.mu.Unlock()
+	for t := m.first; t != nil; t = t.next {
+		infos = append(infos, TaskInfo{ID: t.id, Name: t.name, Supervised: t.supervised,
+			Started: t.started, Restarts: t.restarts, LastErr: t.lastErr})
 	}
-	slices.SortFunc(infos, func(a, b TaskInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return infos
 }
 
-// Stats returns the monitor's counts. The shards are read in turn: counts
-// are exact once the tasks concerned are done. Like Tasks, it looks at
-// every task the monitor holds, so its cost grows with the number of
-// running tasks; the metrics (Config.Registerer) cost nothing to read.
+// Stats returns the monitor's counts.
 func (m *Monitor) Stats() Stats {
 	m.mu.Lock()
-	st := m.stats
-	m.mu.Unlock()
-	for i := range m.shards {
-		m.shards[i].addStats(&st)
-	}
-	return st
+	defer m.mu.Unlock()
+	return m.stats
 }

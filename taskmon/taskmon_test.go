@@ -3,6 +3,7 @@ package taskmon
 import (
 	"bytes"
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,7 +151,8 @@ func TestGoCapturesPanicWithStack(t *testing.T) {
 	r := recs[0]
 	require.Equal(t, "ERROR", r["level"])
 	require.Equal(t, "p", r["task"])
-	require.Equal(t, "panicked", r["outcome"])
+	require.Equal(t, "panicked", r["result"])
+	require.Equal(t, "unexpected EOF", r["panic"])
 	require.Contains(t, r["stack"], "panickyHelper")
 }
 
@@ -162,8 +164,16 @@ func TestGoexitIsAFailure(t *testing.T) {
 		return nil
 	})
 	<-task.Done()
+	// runtime.Goexit is a *PanicError whose Value is ErrGoexit, with the
+	// stack of the call.
 	require.ErrorIs(t, task.Err(), ErrGoexit)
-	require.Equal(t, []TaskError{{Name: "quitter", Err: ErrGoexit, Outcome: OutcomeExited}}, rec.get())
+	var pe *PanicError
+	require.ErrorAs(t, task.Err(), &pe)
+	require.Equal(t, ErrGoexit, pe.Value)
+	require.Equal(t, "quitter", pe.Task)
+	require.Contains(t, string(pe.Stack), "TestGoexitIsAFailure")
+	require.EqualError(t, pe, `taskmon: task "quitter" called runtime.Goexit`)
+	require.Equal(t, []TaskError{{Name: "quitter", Err: pe, Outcome: OutcomeExited}}, rec.get())
 	require.Equal(t, Stats{Failed: 1}, m.Stats())
 
 	// A supervised task survives a Goexit of one run.
@@ -182,12 +192,12 @@ func TestGoexitIsAFailure(t *testing.T) {
 	require.Equal(t, Stats{Failed: 2, Succeeded: 1, Restarts: 1}, m.Stats())
 }
 
-func TestCancelledVersusFailed(t *testing.T) {
+func TestCanceledVersusFailed(t *testing.T) {
 	var rec recorder
 	m := newMon(Config{OnError: rec.add})
 	ctx := context.Background()
 
-	// Its own context cancelled: cancelled, not reported.
+	// Its own context canceled: canceled, not reported.
 	started := make(chan struct{})
 	own := m.Go(ctx, "own", func(ctx context.Context) error {
 		close(started)
@@ -199,7 +209,7 @@ func TestCancelledVersusFailed(t *testing.T) {
 	<-own.Done()
 	require.NoError(t, own.Err())
 
-	// The parent context cancelled: cancelled too.
+	// The parent context canceled: canceled too.
 	parent, cancel := context.WithCancel(ctx)
 	fromParent := m.Go(parent, "parent", func(ctx context.Context) error {
 		<-ctx.Done()
@@ -241,7 +251,7 @@ func TestCancelledVersusFailed(t *testing.T) {
 	var pe *PanicError
 	require.ErrorAs(t, late.Err(), &pe)
 
-	require.Equal(t, Stats{Cancelled: 2, Failed: 1, Succeeded: 1, Panicked: 1}, m.Stats())
+	require.Equal(t, Stats{Canceled: 2, Failed: 1, Succeeded: 1, Panicked: 1}, m.Stats())
 	got := rec.get()
 	require.Len(t, got, 2)
 	require.Equal(t, "foreign", got[0].Name)
@@ -249,7 +259,7 @@ func TestCancelledVersusFailed(t *testing.T) {
 	require.Equal(t, "late", got[1].Name)
 }
 
-func TestTaskContextCancelledWhenTaskEnds(t *testing.T) {
+func TestTaskContextCanceledWhenTaskEnds(t *testing.T) {
 	m := newMon(Config{})
 	var taskCtx context.Context
 	task := m.Go(context.Background(), "x", func(ctx context.Context) error {
@@ -311,7 +321,7 @@ func TestCallbacks(t *testing.T) {
 
 		var found bool
 		for _, r := range logRecords(t, logs.Bytes()) {
-			if r["msg"] == "taskmon: callback panicked" && r["callback"] == "Config.OnError" {
+			if r["msg"] == "callback panicked" && r["callback"] == "Config.OnError" {
 				found = true
 				require.Equal(t, "bad", r["task"])
 				require.Equal(t, "callback bug", r["panic"])
@@ -376,7 +386,7 @@ func TestCallbacks(t *testing.T) {
 		task := m.Go(ctx, "x", func(ctx context.Context) error { return ctx.Err() })
 		<-task.Done()
 		require.False(t, called)
-		require.Equal(t, Stats{Cancelled: 1}, m.Stats())
+		require.Equal(t, Stats{Canceled: 1}, m.Stats())
 	})
 }
 
@@ -542,7 +552,7 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 
 		var gaveUp bool
 		for _, r := range logRecords(t, logs.Bytes()) {
-			if r["msg"] == "taskmon: gave up on task" {
+			if r["msg"] == "gave up on task" {
 				gaveUp = true
 				require.Equal(t, "doomed", r["task"])
 			}
@@ -643,7 +653,7 @@ func TestFlappingTaskDoesNotDelaySibling(t *testing.T) {
 		flapper.Cancel()
 		close(release)
 		<-flapper.Done()
-		require.NoError(t, flapper.Err(), "cancelled")
+		require.NoError(t, flapper.Err(), "canceled")
 	})
 }
 
@@ -667,7 +677,7 @@ func TestRestartPolicies(t *testing.T) {
 		<-task.Done()
 		require.NoError(t, task.Err())
 
-		// Always: restarted after successes too, until cancelled.
+		// Always: restarted after successes too, until canceled.
 		runs = 0
 		done3 := make(chan struct{})
 		task, err = m.Supervise(ctx, Spec{Name: "always", Restart: Always, MaxRestarts: -1,
@@ -689,11 +699,11 @@ func TestRestartPolicies(t *testing.T) {
 		require.NoError(t, task.Err())
 		require.Equal(t, 3, runs)
 
-		require.Equal(t, Stats{Failed: 4, Succeeded: 3, Cancelled: 1, Restarts: 5}, m.Stats())
+		require.Equal(t, Stats{Failed: 4, Succeeded: 3, Canceled: 1, Restarts: 5}, m.Stats())
 	})
 }
 
-func TestCancelledWhileWaitingToRestart(t *testing.T) {
+func TestCanceledWhileWaitingToRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := newMon(Config{})
 		task, err := m.Supervise(context.Background(), Spec{Name: "x", Backoff: time.Hour,
@@ -777,7 +787,7 @@ func TestShutdown(t *testing.T) {
 			require.ErrorAs(t, err, &pe)
 			require.NotErrorIs(t, err, ErrNotStopped)
 		}
-		require.Equal(t, Stats{Succeeded: 1, Failed: 1, Panicked: 1, Cancelled: 2, Rejected: 2}, m.Stats())
+		require.Equal(t, Stats{Succeeded: 1, Failed: 1, Panicked: 1, Canceled: 2, Rejected: 2}, m.Stats())
 		require.Len(t, rec.get(), 2, "finished-before and messy")
 	})
 }
@@ -805,7 +815,7 @@ func TestShutdownConcurrentWithGo(t *testing.T) {
 	m.Wait()
 	st := m.Stats()
 	require.Equal(t, 800, int(ran.Load()+closed.Load()))
-	require.Equal(t, uint64(ran.Load()), st.Cancelled)
+	require.Equal(t, uint64(ran.Load()), st.Canceled)
 	require.Equal(t, uint64(closed.Load()), st.Rejected)
 	require.Zero(t, st.Running)
 }
@@ -855,7 +865,7 @@ func TestTasks(t *testing.T) {
 		require.Equal(t, 3, m.Stats().Running)
 
 		close(block)
-		require.NoError(t, m.Shutdown(context.Background()), "the supervised task is cancelled while waiting or running")
+		require.NoError(t, m.Shutdown(context.Background()), "the supervised task is canceled while waiting or running")
 		require.Empty(t, m.Tasks())
 	})
 }
@@ -884,7 +894,6 @@ func TestSpecValidation(t *testing.T) {
 		{Spec{Run: run, Backoff: -1}, "Spec.Backoff"},
 		{Spec{Run: run, MaxBackoff: -1}, "Spec.MaxBackoff"},
 		{Spec{Run: run, Backoff: time.Second, MaxBackoff: time.Millisecond}, "Spec.MaxBackoff"},
-		{Spec{Run: run, MaxBackoff: time.Millisecond}, "Spec.MaxBackoff"}, // below the default Backoff
 		{Spec{Run: run, Healthy: -1}, "Spec.Healthy"},
 		{Spec{Run: run, Period: -1}, "Spec.Period"},
 	}
@@ -908,9 +917,21 @@ func TestSpecValidation(t *testing.T) {
 	require.Equal(t, DefaultHealthy, s.Healthy)
 	require.Equal(t, DefaultMaxRestarts, s.MaxRestarts)
 	require.Equal(t, DefaultPeriod, s.Period)
+	// A default yields to the field the user set.
 	s, err = Spec{Run: run, Backoff: time.Hour}.validate()
 	require.NoError(t, err)
 	require.Equal(t, time.Hour, s.MaxBackoff)
+	s, err = Spec{Run: run, MaxBackoff: 50 * time.Millisecond}.validate()
+	require.NoError(t, err)
+	require.Equal(t, 50*time.Millisecond, s.Backoff, "the default Backoff shrinks to MaxBackoff")
+	require.Equal(t, 50*time.Millisecond, s.MaxBackoff)
+	s, err = Spec{Run: run, MaxBackoff: time.Hour}.validate()
+	require.NoError(t, err)
+	require.Equal(t, DefaultBackoff, s.Backoff)
+	// A negative MaxRestarts means no limit.
+	s, err = Spec{Run: run, MaxRestarts: -1}.validate()
+	require.NoError(t, err)
+	require.Equal(t, -1, s.MaxRestarts)
 }
 
 func TestGoBadArguments(t *testing.T) {
@@ -960,15 +981,15 @@ func TestMetrics(t *testing.T) {
 			return v
 		}
 		require.Equal(t, 1.0, val("tasks_running", nil))
-		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"outcome": "ok"}))
-		require.Equal(t, 4.0, val("task_exits_total", metrictest.Labels{"outcome": "failed"}))
-		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"outcome": "panicked"}))
-		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"outcome": "exited"}))
-		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"outcome": "cancelled"}))
+		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "ok"}))
+		require.Equal(t, 4.0, val("task_exits_total", metrictest.Labels{"result": "failed"}))
+		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "panicked"}))
+		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "exited"}))
+		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "canceled"}))
 		require.Equal(t, 2.0, val("restarts_total", nil))
 		require.Equal(t, 1.0, val("give_ups_total", nil))
 		require.Equal(t, 1.0, val("callback_panics_total", nil))
-		require.Equal(t, 4.0, val("task_run_duration_seconds", metrictest.Labels{"outcome": "failed"}), "histogram sample count")
+		require.Equal(t, 4.0, val("task_run_duration_seconds", metrictest.Labels{"result": "failed"}), "histogram sample count")
 		<-m.Go(ctx, "rejected", nil).Done()
 		require.Equal(t, 1.0, val("rejected_total", nil))
 
@@ -995,10 +1016,10 @@ func TestMetrics(t *testing.T) {
 		// Name gets its own.
 		m2 := New(Config{Name: "met", Registerer: reg, Logger: quiet()})
 		<-m2.Go(ctx, "ok", func(context.Context) error { return nil }).Done()
-		require.Equal(t, 2.0, val("task_exits_total", metrictest.Labels{"outcome": "ok"}))
+		require.Equal(t, 2.0, val("task_exits_total", metrictest.Labels{"result": "ok"}))
 		m3 := New(Config{Name: "other", Registerer: reg, Logger: quiet()})
 		<-m3.Go(ctx, "ok", func(context.Context) error { return nil }).Done()
-		v, err := metrictest.Value(reg, "steadfast_taskmon_task_exits_total", metrictest.Labels{"name": "other", "outcome": "ok"})
+		v, err := metrictest.Value(reg, "steadfast_taskmon_task_exits_total", metrictest.Labels{"name": "other", "result": "ok"})
 		require.NoError(t, err)
 		require.Equal(t, 1.0, v)
 
@@ -1021,12 +1042,12 @@ func TestMetricsTaskLabel(t *testing.T) {
 		labels metrictest.Labels
 		want   float64
 	}{
-		{"task_exits_total", metrictest.Labels{"task": "alpha", "outcome": "failed"}, 1},
-		{"task_exits_total", metrictest.Labels{"task": "beta", "outcome": "ok"}, 1},
-		{"task_exits_total", metrictest.Labels{"task": "gamma", "outcome": "ok"}, 1},
+		{"task_exits_total", metrictest.Labels{"task": "alpha", "result": "failed"}, 1},
+		{"task_exits_total", metrictest.Labels{"task": "beta", "result": "ok"}, 1},
+		{"task_exits_total", metrictest.Labels{"task": "gamma", "result": "ok"}, 1},
 		{"restarts_total", metrictest.Labels{"task": "gamma"}, 1},
 		{"tasks_running", metrictest.Labels{"task": "alpha"}, 0},
-		{"task_run_duration_seconds", metrictest.Labels{"task": "gamma", "outcome": "failed"}, 1},
+		{"task_run_duration_seconds", metrictest.Labels{"task": "gamma", "result": "failed"}, 1},
 	} {
 		c.labels["name"] = "tl"
 		v, err := metrictest.Value(reg, "steadfast_taskmon_"+c.metric, c.labels)
@@ -1043,7 +1064,8 @@ func TestMetricsRegistrationConflictIsLogged(t *testing.T) {
 	var logs logtest.Buffer
 	m := New(Config{Name: "c", Registerer: reg, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	<-m.Go(context.Background(), "x", func(context.Context) error { return nil }).Done()
-	require.Contains(t, logs.String(), "cannot register metric")
+	require.Contains(t, logs.String(), `taskmon: cannot register metrics for name \"c\"`, "promreg.Register's words")
+	require.Contains(t, logs.String(), `"msg":"metric not exported"`)
 	require.Equal(t, uint64(1), m.Stats().Succeeded, "the monitor works without that metric")
 }
 
@@ -1059,22 +1081,45 @@ func TestLogging(t *testing.T) {
 		require.NoError(t, m.Shutdown(context.Background()))
 		<-m.Go(context.Background(), "late", func(context.Context) error { return nil }).Done()
 
-		type line struct{ level, msg, task, outcome string }
+		type line struct{ level, msg, task, result, err string }
 		var got []line
 		for _, r := range logRecords(t, logs.Bytes()) {
-			require.Equal(t, "lg", r["monitor"])
-			outcome, _ := r["outcome"].(string)
-			got = append(got, line{r["level"].(string), r["msg"].(string), r["task"].(string), outcome})
+			require.Equal(t, "lg", r["name"])
+			require.Equal(t, "taskmon", r["component"])
+			result, _ := r["result"].(string)
+			errMsg, _ := r["error"].(string)
+			got = append(got, line{r["level"].(string), r["msg"].(string), r["task"].(string), result, errMsg})
 		}
 		require.Equal(t, []line{
-			{"DEBUG", "taskmon: task ended", "good", "ok"},
-			{"ERROR", "taskmon: task failed", "bad", "failed"},
-			{"ERROR", "taskmon: task failed", "sup", "failed"},
-			{"INFO", "taskmon: restarting task", "sup", "failed"},
-			{"DEBUG", "taskmon: task ended", "sup", "ok"},
-			{"WARN", "taskmon: task refused", "late", ""},
+			{"DEBUG", "task ended", "good", "ok", ""}, // no error=<nil>
+			{"ERROR", "task failed", "bad", "failed", "boom"},
+			{"ERROR", "task failed", "sup", "failed", "boom"},
+			{"INFO", "restarting task", "sup", "failed", ""},
+			{"DEBUG", "task ended", "sup", "ok", ""},
+			{"WARN", "task refused", "late", "", "taskmon: monitor closed"},
 		}, got)
+		for _, r := range logRecords(t, logs.Bytes()) {
+			if r["result"] == "ok" {
+				require.NotContains(t, r, "error", "a successful run is logged without an error")
+			}
+		}
 	})
+}
+
+// With no Config.Logger, the monitor looks slog.Default() up when it logs,
+// so a slog.SetDefault after New is honoured, with its level.
+func TestLoggerLookedUpWhenLogging(t *testing.T) {
+	m := New(Config{Name: "late"})
+	var logs logtest.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	defer slog.SetDefault(old)
+	require.NoError(t, m.Go(context.Background(), "ok", func(context.Context) error { return nil }).Wait())
+	require.Error(t, m.Go(context.Background(), "bad", func(context.Context) error { return errBoom }).Wait())
+	recs := logRecords(t, logs.Bytes())
+	require.Len(t, recs, 1, "the Debug record of the ok run is below the level")
+	require.Equal(t, "task failed", recs[0]["msg"])
+	require.Equal(t, "late", recs[0]["name"])
 }
 
 func TestZeroMonitor(t *testing.T) {
@@ -1099,9 +1144,76 @@ func TestZeroMonitor(t *testing.T) {
 }
 
 func TestOutcomeAndPolicyStrings(t *testing.T) {
-	require.Equal(t, "ok cancelled failed panicked exited Outcome(9)",
-		fmt.Sprint(OutcomeOK, OutcomeCancelled, OutcomeFailed, OutcomePanicked, OutcomeExited, Outcome(9)))
+	require.Equal(t, "ok canceled failed panicked exited Outcome(9)",
+		fmt.Sprint(OutcomeOK, OutcomeCanceled, OutcomeFailed, OutcomePanicked, OutcomeExited, Outcome(9)))
 	require.Equal(t, "on-failure always never Policy(7)", fmt.Sprint(OnFailure, Always, Never, Policy(7)))
+}
+
+// Outcome and Policy marshal as their words and parse them back; unknown
+// values and words are errors.
+func TestOutcomeAndPolicyText(t *testing.T) {
+	textRoundTrip(t, OutcomeOK, OutcomeCanceled, OutcomeFailed, OutcomePanicked, OutcomeExited)
+	textRoundTrip(t, OnFailure, Always, Never)
+	_, err := Outcome(9).MarshalText()
+	require.Error(t, err)
+	_, err = Policy(7).MarshalText()
+	require.Error(t, err)
+	var o Outcome
+	require.ErrorContains(t, o.UnmarshalText([]byte("cancelled")), `taskmon: unknown Outcome "cancelled"`)
+	var p Policy
+	require.ErrorContains(t, p.UnmarshalText([]byte("sometimes")), `taskmon: unknown Policy "sometimes"`)
+
+	var spec struct{ Restart Policy }
+	require.NoError(t, json.Unmarshal([]byte(`{"Restart":"always"}`), &spec))
+	require.Equal(t, Always, spec.Restart)
+}
+
+// textRoundTrip checks that each value marshals as its String and parses
+// back to itself.
+func textRoundTrip[T interface {
+	comparable
+	fmt.Stringer
+	encoding.TextMarshaler
+}, P interface {
+	*T
+	encoding.TextUnmarshaler
+}](t *testing.T, vals ...T) {
+	for _, v := range vals {
+		b, err := v.MarshalText()
+		require.NoError(t, err)
+		require.Equal(t, v.String(), string(b))
+		var back T
+		require.NoError(t, P(&back).UnmarshalText(b))
+		require.Equal(t, v, back)
+	}
+}
+
+// Stats, TaskInfo, TaskError and PanicError marshal to JSON with words for
+// enums and messages for errors, never {}.
+func TestJSON(t *testing.T) {
+	marshal := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(b)
+	}
+	require.JSONEq(t, `{"Name":"db","Err":"boom","Outcome":"failed"}`,
+		marshal(TaskError{Name: "db", Err: errBoom, Outcome: OutcomeFailed}))
+	require.JSONEq(t, `{"Name":"db","Err":null,"Outcome":"canceled"}`,
+		marshal(TaskError{Name: "db", Outcome: OutcomeCanceled}))
+	require.JSONEq(t, `{"Task":"p","Value":"unexpected EOF","Stack":"main.f()"}`,
+		marshal(&PanicError{Task: "p", Value: io.ErrUnexpectedEOF, Stack: []byte("main.f()")}))
+	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.JSONEq(t, `{"ID":3,"Name":"feed","Supervised":true,"Started":"2026-01-02T03:04:05Z","Restarts":2,"LastErr":"boom"}`,
+		marshal(TaskInfo{ID: 3, Name: "feed", Supervised: true, Started: started, Restarts: 2, LastErr: errBoom}))
+	require.Contains(t, marshal(TaskInfo{}), `"LastErr":null`)
+	require.JSONEq(t, `{"Running":1,"Succeeded":2,"Failed":3,"Panicked":4,"Canceled":5,"Restarts":6,"GaveUp":7,"Rejected":8,"CallbackPanics":9}`,
+		marshal(Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}))
+
+	// A task's error, as the callbacks see it, with a panic inside.
+	var rec recorder
+	m := newMon(Config{OnError: rec.add})
+	require.Error(t, m.Go(context.Background(), "p", func(context.Context) error { panic("bug") }).Wait())
+	require.Contains(t, marshal(rec.get()[0]), `"Err":"taskmon: task \"p\" panicked: bug"`)
 }
 
 // Task.Err reports the error only once Done is closed, as a context's Err

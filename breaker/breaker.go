@@ -319,7 +319,7 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) (err e
 		return err
 	}
 	returned := false
-	defer func() { b.finish(p, err, returned) }() // on return, panic and Goexit
+	defer b.finishCall(p, &err, &returned) // on return, panic and Goexit
 	err = fn(ctx)
 	returned = true
 	return err
@@ -333,11 +333,15 @@ func Call[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, e
 		return v, err
 	}
 	returned := false
-	defer func() { b.finish(p, err, returned) }()
+	defer b.finishCall(p, &err, &returned) // on return, panic and Goexit
 	v, err = fn(ctx)
 	returned = true
 	return v, err
 }
+
+// finishCall is finish for Do and Call, deferred: fn's error and whether
+// it returned are read when the call ends.
+func (b *Breaker) finishCall(p Permit, err *error, returned *bool) { b.finish(p, *err, *returned) }
 
 // admit is the admission of Do and Call: Allow, after refusing a nil
 // function and a done ctx without counting them.

@@ -81,39 +81,41 @@ func (b *Breaker) announce(ev event) {
 	}
 	logattr.Logger(b.cfg.Logger).LogAttrs(context.Background(), level, "state changed", attrs...)
 
-	if b.cfg.OnStateChange == nil {
-		return
+	if b.cfg.OnStateChange != nil {
+		b.contain("OnStateChange", func() { b.cfg.OnStateChange(b.cfg.Name, ev.from, ev.to) }, func() {
+			// This goroutine ends: hand the rest of the queue on, or no
+			// later change would ever be delivered.
+			b.mu.Lock()
+			b.events.delivering = false
+			b.mu.Unlock()
+			b.deliver()
+		})
 	}
+}
+
+// contain calls fn, a user callback. A panic in it is recovered, logged with
+// its stack and counted. A runtime.Goexit in it
+// (t.FailNow calls it) is logged and counted the same way, and then goexit
+// runs, before the goroutine ends.
+func (b *Breaker) contain(callback string, fn, goexit func()) {
 	returned := false
 	defer func() {
 		if returned {
 			return
 		}
-		if v := recover(); v != nil {
-			b.contained("OnStateChange", v)
-			return
+		v := recover()
+		if v == nil {
+			v = "runtime.Goexit"
+			defer goexit()
 		}
-		// runtime.Goexit: this goroutine ends once its deferred calls have
-		// run. Hand the rest of the queue on, or no later change would ever
-		// be delivered.
-		b.contained("OnStateChange", "runtime.Goexit")
-		b.mu.Lock()
-		b.events.delivering = false
-		b.mu.Unlock()
-		b.deliver()
+		b.callbackPanics.Add(1)
+		in := logattr.Instance("breaker", b.cfg.Name)
+		p := logattr.PanicAttrs(v, nil)
+		logattr.Logger(b.cfg.Logger).LogAttrs(context.Background(), slog.LevelError, "callback panicked",
+			in[0], in[1], slog.String("callback", callback), p[0], p[1])
 	}()
-	b.cfg.OnStateChange(b.cfg.Name, ev.from, ev.to)
+	fn()
 	returned = true
-}
-
-// contained logs and counts a panic (or runtime.Goexit) recovered from a
-// user callback.
-func (b *Breaker) contained(callback string, v any) {
-	b.callbackPanics.Add(1)
-	in := logattr.Instance("breaker", b.cfg.Name)
-	p := logattr.PanicAttrs(v, nil)
-	logattr.Logger(b.cfg.Logger).LogAttrs(context.Background(), slog.LevelError, "callback panicked",
-		in[0], in[1], slog.String("callback", callback), p[0], p[1])
 }
 
 // foreignPermit counts a Permit of another breaker passed to Done, and logs

@@ -119,32 +119,22 @@ func (b *Breaker) finish(p Permit, err error, returned bool) {
 }
 
 // classifyCustom runs the user's IsIgnored and IsFailure. A panic in either
-// is contained (logged, counted) and counts the call as a failure; so does
-// runtime.Goexit, which ends the goroutine, so the call is recorded here.
-func (b *Breaker) classifyCustom(w uint64, err error) (r result) {
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		if v := recover(); v != nil {
-			b.contained("IsFailure/IsIgnored", v)
+// counts the call as a failure; so does runtime.Goexit, which ends the
+// goroutine, so the call is recorded before it ends.
+func (b *Breaker) classifyCustom(w uint64, err error) result {
+	r := failure
+	b.contain("IsFailure/IsIgnored", func() {
+		switch {
+		case b.cfg.IsIgnored != nil && b.cfg.IsIgnored(err),
+			b.cfg.IsIgnored == nil && errors.Is(err, context.Canceled):
+			r = ignored
+		case b.cfg.IsFailure != nil && b.cfg.IsFailure(err),
+			b.cfg.IsFailure == nil && err != nil:
 			r = failure
-			return
+		default:
+			r = success
 		}
-		b.contained("IsFailure/IsIgnored", "runtime.Goexit")
-		b.record(w, failure)
-	}()
-	r = success
-	switch {
-	case b.cfg.IsIgnored != nil && b.cfg.IsIgnored(err),
-		b.cfg.IsIgnored == nil && errors.Is(err, context.Canceled):
-		r = ignored
-	case b.cfg.IsFailure != nil && b.cfg.IsFailure(err),
-		b.cfg.IsFailure == nil && err != nil:
-		r = failure
-	}
-	returned = true
+	}, func() { b.record(w, failure) })
 	return r
 }
 

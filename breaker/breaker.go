@@ -218,7 +218,7 @@ type Permit struct {
 type Breaker struct {
 	_ cacheLinePad
 	// Read on every call. word changes only on state changes; streak and
-	// armed only when calls fail (see record).
+	// armed only when calls fail (see finish).
 	word      atomic.Uint64 // see state.go
 	streak    atomic.Uint64 // consecutive failures; written under mu
 	armed     atomic.Bool   // the failure rate is reached, MinCalls not yet
@@ -312,9 +312,15 @@ func (b *Breaker) Done(p Permit, err error) { b.finish(p, err, true) }
 // without calling fn or counting anything; ErrOpen or ErrTooManyCalls when
 // the call is rejected; and fn's error otherwise. A panic in fn (or
 // runtime.Goexit) counts as a failure and continues unchanged, with its
-// original stack.
+// original stack. Do admits the call with Allow and reports it as Done does.
 func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) (err error) {
-	p, err := b.admit(ctx, fn == nil)
+	if fn == nil {
+		return ErrNilFunc
+	}
+	if err = ctx.Err(); err != nil {
+		return err
+	}
+	p, err := b.Allow()
 	if err != nil {
 		return err
 	}
@@ -328,7 +334,13 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) (err e
 // Call is Do for a function that returns a value. On rejection, a nil fn or
 // a done ctx it returns the zero T.
 func Call[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, error)) (v T, err error) {
-	p, err := b.admit(ctx, fn == nil)
+	if fn == nil {
+		return v, ErrNilFunc
+	}
+	if err = ctx.Err(); err != nil {
+		return v, err
+	}
+	p, err := b.Allow()
 	if err != nil {
 		return v, err
 	}
@@ -342,18 +354,6 @@ func Call[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, e
 // finishCall is finish for Do and Call, deferred: fn's error and whether
 // it returned are read when the call ends.
 func (b *Breaker) finishCall(p Permit, err *error, returned *bool) { b.finish(p, *err, *returned) }
-
-// admit is the admission of Do and Call: Allow, after refusing a nil
-// function and a done ctx without counting them.
-func (b *Breaker) admit(ctx context.Context, nilFunc bool) (p Permit, err error) {
-	if err = ctx.Err(); err == nil && !nilFunc {
-		return b.Allow()
-	}
-	if nilFunc {
-		err = ErrNilFunc
-	}
-	return p, err
-}
 
 // State returns the current state. An open breaker whose OpenTimeout has
 // passed turns half-open here, even if no call has arrived.

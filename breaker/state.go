@@ -11,8 +11,8 @@ import (
 // every section under mu starts with lock, which first turns an open breaker
 // whose timeout has passed half-open, and ends with unlock, which delivers
 // the state changes queued meanwhile (events.go). Calls enter through Allow
-// (allowSlow when not closed) and finish through finish, which classifies the
-// result and hands it to record.
+// (allowSlow when not closed) and end in finish, which classifies the result,
+// counts it without the lock when it can and otherwise hands it to settle.
 
 // The state word: bits 0-1 the State, bit 2 "forced open" (Trip), the rest
 // the generation, which grows by one on every state change and Reset.
@@ -71,7 +71,7 @@ func (b *Breaker) unlock() {
 func (b *Breaker) allowSlow() (Permit, error) {
 	w := b.word.Load()
 	if stateOf(w) == Open && !b.timedOut(w) { // rejected without the lock
-		b.record(w, rejected)
+		b.reject(w)
 		return Permit{}, ErrOpen
 	}
 	b.lock()
@@ -87,7 +87,7 @@ func (b *Breaker) allowSlow() (Permit, error) {
 	}
 	b.unlock()
 	if err != nil {
-		b.record(w, rejected)
+		b.reject(w)
 		return Permit{}, err
 	}
 	return Permit{b, w}, nil
@@ -98,6 +98,11 @@ func (b *Breaker) allowSlow() (Permit, error) {
 // panicked or called runtime.Goexit), else as its error classifies. It is
 // also the one place that decides whether a custom IsFailure or IsIgnored is
 // set.
+//
+// A closed-state success or ignored result is counted on the caller's stripe
+// without the lock; a success takes the lock only when failures came before
+// it (to end their streak) or when the failure-rate trigger waits for
+// MinCalls (armed). The rest goes through settle, under the lock.
 func (b *Breaker) finish(p Permit, err error, returned bool) {
 	r := success
 	switch {
@@ -115,7 +120,29 @@ func (b *Breaker) finish(p Permit, err error, returned bool) {
 	case err != nil:
 		r = failure
 	}
-	b.record(p.w, r)
+	if r == failure || stateOf(p.w) != Closed || b.word.Load() != p.w {
+		b.settle(p.w, r, 0)
+		return
+	}
+	n, ok := b.stripe().c[r].add(p.w)
+	switch {
+	case !ok:
+		b.cum[r].Add(1) // the state changed since the check: an earlier generation's call
+	case n >= foldAt || r == success && (b.streak.Load() != 0 || b.armed.Load()):
+		b.settle(p.w, r, n)
+	}
+}
+
+// reject counts a call that was not admitted, like finish counts a
+// closed-state success, without the lock.
+func (b *Breaker) reject(w uint64) {
+	n, ok := b.stripe().c[rejected].add(w)
+	switch {
+	case !ok:
+		b.cum[rejected].Add(1)
+	case n >= foldAt:
+		b.settle(w, rejected, n)
+	}
 }
 
 // classifyCustom runs the user's IsIgnored and IsFailure. A panic in either
@@ -134,32 +161,13 @@ func (b *Breaker) classifyCustom(w uint64, err error) result {
 		default:
 			r = success
 		}
-	}, func() { b.record(w, failure) })
+	}, func() { b.settle(w, failure, 0) })
 	return r
 }
 
-// record counts one result for the generation of state word w and steps the
-// state machine. Closed-state successes and ignored results, and all
-// rejections, are counted on the caller's stripe without the lock; a success
-// takes it only when failures came before it (to end their streak) or when
-// the failure-rate trigger waits for MinCalls (armed). The rest goes through
-// settle, under the lock.
-func (b *Breaker) record(w uint64, r result) {
-	if r == failure || stateOf(w) == HalfOpen && r != rejected || b.word.Load() != w {
-		b.settle(w, r, 0)
-		return
-	}
-	n, ok := b.stripe().c[r].add(w)
-	switch {
-	case !ok:
-		b.cum[r].Add(1) // the state changed since the check: an earlier generation's call
-	case n >= foldAt || r == success && (b.streak.Load() != 0 || b.armed.Load()):
-		b.settle(w, r, n)
-	}
-}
-
-// settle records a result under the lock. n is the stripe count after the
-// result was added by record, or 0 if it has not been added yet. A result of
+// settle records a result under the lock and steps the state machine. n is
+// the stripe count after the result was added without the lock, or 0 if it has not
+// been added yet. A result of
 // an earlier generation counts only in the cumulative metrics.
 func (b *Breaker) settle(w uint64, r result, n uint64) {
 	b.lock()

@@ -290,12 +290,24 @@ func (b *Breaker) Name() string { return b.cfg.Name }
 // which must be passed to Done exactly once with the call's error. Otherwise
 // it returns ErrOpen or ErrTooManyCalls, and the rejection is counted.
 // In the closed state Allow takes no lock, does not allocate and does not
-// read the clock. Allow is the admission of Do and Call as well.
+// read the clock.
+//
+// Allow, Do and Call admit a call the same way: closedPermit, which is
+// inlined, and allowSlow when the breaker is not closed.
 func (b *Breaker) Allow() (Permit, error) {
-	if w := b.word.Load(); w&stateMask == uint64(Closed) {
-		return Permit{b, w}, nil
+	if p := b.closedPermit(); p.b != nil {
+		return p, nil
 	}
 	return b.allowSlow()
+}
+
+// closedPermit returns a Permit if the breaker is closed, else the zero
+// Permit: the lock-free admission.
+func (b *Breaker) closedPermit() Permit {
+	if w := b.word.Load(); stateOf(w) == Closed {
+		return Permit{b, w}
+	}
+	return Permit{}
 }
 
 // Done reports the result of the call admitted by p. Each Permit must be
@@ -312,7 +324,7 @@ func (b *Breaker) Done(p Permit, err error) { b.finish(p, err, true) }
 // without calling fn or counting anything; ErrOpen or ErrTooManyCalls when
 // the call is rejected; and fn's error otherwise. A panic in fn (or
 // runtime.Goexit) counts as a failure and continues unchanged, with its
-// original stack. Do admits the call with Allow and reports it as Done does.
+// original stack. Do admits the call as Allow does and reports it as Done does.
 func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) (err error) {
 	if fn == nil {
 		return ErrNilFunc
@@ -320,9 +332,11 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) (err e
 	if err = ctx.Err(); err != nil {
 		return err
 	}
-	p, err := b.Allow()
-	if err != nil {
-		return err
+	p := b.closedPermit()
+	if p.b == nil {
+		if p, err = b.allowSlow(); err != nil {
+			return err
+		}
 	}
 	returned := false
 	defer b.finishCall(p, &err, &returned) // on return, panic and Goexit
@@ -340,9 +354,11 @@ func Call[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, e
 	if err = ctx.Err(); err != nil {
 		return v, err
 	}
-	p, err := b.Allow()
-	if err != nil {
-		return v, err
+	p := b.closedPermit()
+	if p.b == nil {
+		if p, err = b.allowSlow(); err != nil {
+			return v, err
+		}
 	}
 	returned := false
 	defer b.finishCall(p, &err, &returned) // on return, panic and Goexit

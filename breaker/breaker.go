@@ -16,51 +16,6 @@ import (
 	"github.com/steadfast-go/steadfast/internal/promreg"
 )
 
-// State is the state of a Breaker.
-type State uint8
-
-// The three states of a Breaker.
-const (
-	// Closed lets every call through and counts the results.
-	Closed State = iota
-	// Open rejects every call with ErrOpen until OpenTimeout has passed (or,
-	// after Trip, until Reset).
-	Open
-	// HalfOpen admits HalfOpenMaxCalls probe calls to decide whether to
-	// close again or re-open.
-	HalfOpen
-)
-
-var stateNames = [...]string{Closed: "closed", Open: "open", HalfOpen: "half-open"}
-
-// String returns "closed", "open" or "half-open".
-func (s State) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return fmt.Sprintf("State(%d)", uint8(s))
-}
-
-// MarshalText returns the state's String, so that a State marshals to JSON
-// as a word. A value outside the three states is an error.
-func (s State) MarshalText() ([]byte, error) {
-	if int(s) >= len(stateNames) {
-		return nil, fmt.Errorf("breaker: invalid State %d", uint8(s))
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText parses "closed", "open" or "half-open".
-func (s *State) UnmarshalText(text []byte) error {
-	for i, name := range stateNames {
-		if string(text) == name {
-			*s = State(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("breaker: unknown State %q", text)
-}
-
 // Errors returned by Allow, Do and Call.
 var (
 	// ErrOpen means the breaker is open and the call was not made.

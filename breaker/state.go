@@ -3,9 +3,55 @@ package breaker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 )
+
+// State is the state of a Breaker.
+type State uint8
+
+// The three states of a Breaker.
+const (
+	// Closed lets every call through and counts the results.
+	Closed State = iota
+	// Open rejects every call with ErrOpen until OpenTimeout has passed (or,
+	// after Trip, until Reset).
+	Open
+	// HalfOpen admits HalfOpenMaxCalls probe calls to decide whether to
+	// close again or re-open.
+	HalfOpen
+)
+
+var stateNames = [...]string{Closed: "closed", Open: "open", HalfOpen: "half-open"}
+
+// String returns "closed", "open" or "half-open".
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", uint8(s))
+}
+
+// MarshalText returns the state's String, so that a State marshals to JSON
+// as a word. A value outside the three states is an error.
+func (s State) MarshalText() ([]byte, error) {
+	if int(s) >= len(stateNames) {
+		return nil, fmt.Errorf("breaker: invalid State %d", uint8(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText parses "closed", "open" or "half-open".
+func (s *State) UnmarshalText(text []byte) error {
+	for i, name := range stateNames {
+		if string(text) == name {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("breaker: unknown State %q", text)
+}
 
 // The state machine. Every change of state happens in setState, under mu;
 // every section under mu starts with lock, which first turns an open breaker

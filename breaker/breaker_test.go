@@ -81,7 +81,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{breaker.Config{Window: 1 << 25}, "Window"},
 		{breaker.Config{MinCalls: -1}, "MinCalls"},
 		{breaker.Config{Window: 10, MinCalls: 11}, "MinCalls"},
-		{breaker.Config{MinCalls: 101}, "MinCalls"}, // default Window is 100
+		{breaker.Config{MinCalls: 1 << 25}, "MinCalls"},
 		{breaker.Config{OpenTimeout: -time.Second}, "OpenTimeout"},
 		{breaker.Config{HalfOpenMaxCalls: -1}, "HalfOpenMaxCalls"},
 	}
@@ -97,6 +97,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	for _, cfg := range []breaker.Config{
 		{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24},
 		{FailureThreshold: 1<<32 - 1}, {OpenTimeout: time.Duration(1<<63 - 1)},
+		{MinCalls: 101}, // the default Window (100) yields to it
 	} {
 		_, err := breaker.New(cfg)
 		require.NoError(t, err, "config %+v", cfg)
@@ -433,7 +434,8 @@ func TestCallbackPanicsContained(t *testing.T) {
 	defer mu.Unlock()
 	require.Contains(t, logs.String(), "callback bug")
 	require.Contains(t, logs.String(), "classifier bug")
-	require.Contains(t, logs.String(), "breaker=cb")
+	require.Contains(t, logs.String(), `msg="callback panicked" component=breaker name=cb callback=OnStateChange panic="callback bug" stack="goroutine`)
+	require.Contains(t, logs.String(), `callback=IsFailure/IsIgnored panic="classifier bug" stack="goroutine`)
 }
 
 var errPanicky = errors.New("panicky")
@@ -481,8 +483,10 @@ func TestTripAndReset(t *testing.T) {
 		time.Sleep(1000 * time.Hour)
 		require.Equal(t, breaker.Open, b.State(), "a tripped breaker never times out")
 		require.ErrorIs(t, b.Do(t.Context(), succeed), breaker.ErrOpen)
+		require.True(t, b.Forced())
 		b.Trip() // no-op
 		b.Reset()
+		require.False(t, b.Forced())
 		require.Equal(t, breaker.Closed, b.State())
 		require.Equal(t, breaker.Counts{}, b.Counts())
 
@@ -491,14 +495,16 @@ func TestTripAndReset(t *testing.T) {
 			require.Error(t, b.Do(t.Context(), fail))
 		}
 		require.Equal(t, breaker.Open, b.State())
-		b.Trip()
+		require.False(t, b.Forced())
+		b.Trip() // visible: open -> open, now forced
+		require.True(t, b.Forced())
 		time.Sleep(time.Hour)
 		require.Equal(t, breaker.Open, b.State())
 		b.Reset()
 		require.NoError(t, b.Do(t.Context(), succeed))
 		b.Reset()
 		require.Equal(t, breaker.Counts{}, b.Counts())
-		require.Equal(t, []string{"x:closed->open", "x:open->closed", "x:closed->open", "x:open->closed"}, rec.get())
+		require.Equal(t, []string{"x:closed->open", "x:open->closed", "x:closed->open", "x:open->open", "x:open->closed"}, rec.get())
 	})
 }
 
@@ -703,7 +709,7 @@ func TestMetrics(t *testing.T) {
 		a := newBreaker(t, breaker.Config{Name: "a", FailureThreshold: 2, OpenTimeout: time.Second, Registerer: reg})
 		b := newBreaker(t, breaker.Config{Name: "b", Registerer: reg}) // shares the registry
 		_, err := breaker.New(breaker.Config{Name: "a", Registerer: reg})
-		require.ErrorContains(t, err, `breaker: registering metrics for "a"`)
+		require.ErrorContains(t, err, `breaker: metrics for name "a" are already registered`)
 
 		require.NoError(t, a.Do(t.Context(), succeed))
 		require.NoError(t, b.Do(t.Context(), succeed))
@@ -742,7 +748,9 @@ func TestMetrics(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{
 			"steadfast_breaker_callback_panics_total", "steadfast_breaker_calls_total",
-			"steadfast_breaker_state", "steadfast_breaker_transitions_total",
+			"steadfast_breaker_forced", "steadfast_breaker_foreign_permits_total",
+			"steadfast_breaker_state", "steadfast_breaker_state_changes_skipped_total",
+			"steadfast_breaker_transitions_total",
 		}, names)
 	})
 }
@@ -783,7 +791,8 @@ func TestHugeOpenTimeoutDoesNotWrap(t *testing.T) {
 
 // TestOnStateChangeOrderUnderConcurrency changes the state from many
 // goroutines: the callback must see a chain (each change starts where the
-// previous one ended), never run concurrently, and see every change.
+// previous one ended), never run concurrently, and see every change, on its
+// own or merged into the next one and counted as skipped.
 func TestOnStateChangeOrderUnderConcurrency(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	var (
@@ -835,12 +844,14 @@ func TestOnStateChangeOrderUnderConcurrency(t *testing.T) {
 	require.False(t, overlap, "OnStateChange ran concurrently with itself")
 	require.NotContains(t, chain, breaker.State(99), "changes delivered out of order")
 	var total float64
-	for _, tr := range [][2]string{{"closed", "open"}, {"open", "closed"}, {"open", "half-open"}, {"half-open", "open"}, {"half-open", "closed"}} {
+	for _, tr := range [][2]string{{"closed", "open"}, {"open", "closed"}, {"open", "half-open"}, {"half-open", "open"}, {"half-open", "closed"}, {"open", "open"}} {
 		v, err := metrictest.Value(reg, "steadfast_breaker_transitions_total", metrictest.Labels{"from": tr[0], "to": tr[1]})
 		require.NoError(t, err)
 		total += v
 	}
-	require.Equal(t, total, float64(len(chain)-1), "every change delivered once")
+	skipped, err := metrictest.Value(reg, "steadfast_breaker_state_changes_skipped_total", nil)
+	require.NoError(t, err)
+	require.Equal(t, total, float64(len(chain)-1)+skipped, "every change delivered once or counted as skipped")
 	require.Equal(t, b.State(), chain[len(chain)-1], "the last delivered change is the current state")
 }
 

@@ -2,6 +2,7 @@ package breaker_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -126,22 +127,40 @@ func ExampleBreaker_Trip() {
 	}
 	b.Trip()
 	time.Sleep(time.Millisecond) // far beyond OpenTimeout: still open
-	fmt.Println(b.State(), b.Do(context.Background(), func(context.Context) error { return nil }))
+	fmt.Println(b.State(), b.Forced(), b.Do(context.Background(), func(context.Context) error { return nil }))
 	b.Reset()
-	fmt.Println(b.State())
+	fmt.Println(b.State(), b.Forced())
 	// Output:
-	// open breaker: circuit open
-	// closed
+	// open true breaker: circuit open
+	// closed false
 }
 
-func ExampleState() {
-	for _, s := range []breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen} {
-		fmt.Printf("%d %s\n", s, s)
+// IsRejected tells a call the breaker refused (the dependency was not
+// called) from a call that was made and failed.
+func ExampleIsRejected() {
+	b, err := breaker.New(breaker.Config{Name: "quotes", FailureThreshold: 1})
+	if err != nil {
+		panic(err)
+	}
+	for range 2 {
+		err := b.Do(context.Background(), func(context.Context) error { return errUnavailable })
+		fmt.Printf("rejected: %t, error: %v\n", breaker.IsRejected(err), err)
 	}
 	// Output:
-	// 0 closed
-	// 1 open
-	// 2 half-open
+	// rejected: false, error: quotes: service unavailable
+	// rejected: true, error: breaker: circuit open
+}
+
+// A State prints, and marshals to JSON, as a word.
+func ExampleState() {
+	for _, s := range []breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen} {
+		j, _ := json.Marshal(s)
+		fmt.Printf("%d %s %s\n", s, s, j)
+	}
+	// Output:
+	// 0 closed "closed"
+	// 1 open "open"
+	// 2 half-open "half-open"
 }
 
 // Counts reports the calls of the current generation: here, the closed

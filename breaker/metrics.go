@@ -5,58 +5,67 @@ import "github.com/prometheus/client_golang/prometheus"
 // collector exports a Breaker's own counters at scrape time, so the call
 // path pays nothing for metrics.
 type collector struct {
-	b                                 *Breaker
-	calls, state, transitions, panics *prometheus.Desc
+	b                                                  *Breaker
+	calls, state, forced, transitions, skipped, panics *prometheus.Desc
+	foreign                                            *prometheus.Desc
 }
 
 func newCollector(b *Breaker) *collector {
 	l := prometheus.Labels{"name": b.cfg.Name}
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("steadfast_breaker_"+name, help, labels, l)
+	}
 	return &collector{
 		b: b,
-		calls: prometheus.NewDesc("steadfast_breaker_calls_total",
-			"Calls by result: success, failure and ignored for admitted calls that finished, rejected for calls not admitted.",
-			[]string{"result"}, l),
-		state: prometheus.NewDesc("steadfast_breaker_state",
-			"Current state: 0 closed, 1 open, 2 half-open.", nil, l),
-		transitions: prometheus.NewDesc("steadfast_breaker_transitions_total",
-			"State changes by from and to state.", []string{"from", "to"}, l),
-		panics: prometheus.NewDesc("steadfast_breaker_callback_panics_total",
-			"Panics recovered from OnStateChange, IsFailure and IsIgnored.", nil, l),
+		calls: desc("calls_total",
+			"Calls by result: success, failure and ignored for admitted calls that finished, rejected for calls not admitted.", "result"),
+		state:       desc("state", "Current state: 0 closed, 1 open, 2 half-open."),
+		forced:      desc("forced", "1 while the breaker is held open by Trip, else 0."),
+		transitions: desc("transitions_total", "State changes by from and to state (open to open: Trip while open).", "from", "to"),
+		skipped: desc("state_changes_skipped_total",
+			"State changes merged into the next one, not logged or passed to OnStateChange on their own, because 16 were waiting."),
+		panics:  desc("callback_panics_total", "Panics recovered from OnStateChange, IsFailure and IsIgnored."),
+		foreign: desc("foreign_permits_total", "Permits of another breaker passed to Done, and ignored."),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.calls
-	ch <- c.state
-	ch <- c.transitions
-	ch <- c.panics
+	for _, d := range []*prometheus.Desc{c.calls, c.state, c.forced, c.transitions, c.skipped, c.panics, c.foreign} {
+		ch <- d
+	}
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	b := c.b
-	b.mu.Lock()
-	changed := b.maybeHalfOpen()
+	b.lock()
 	w := b.word.Load()
 	var calls [numResults]uint64
 	for r := range calls {
 		calls[r] = b.cum[r].Load() + b.sum(w, result(r))
 	}
-	trans := b.transitions
-	b.mu.Unlock()
-	if changed {
-		b.deliver()
-	}
+	trans, skipped := b.transitions, b.events.skipped
+	b.unlock()
 
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
 	for r, n := range calls {
-		ch <- prometheus.MustNewConstMetric(c.calls, prometheus.CounterValue, float64(n), result(r).String())
+		counter(c.calls, n, result(r).String())
+	}
+	forced := 0.0
+	if w&forcedBit != 0 {
+		forced = 1
 	}
 	ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, float64(stateOf(w)))
-	// Every transition that can happen, exported from the start at zero.
+	ch <- prometheus.MustNewConstMetric(c.forced, prometheus.GaugeValue, forced)
+	// Every state change that can happen, exported from the start at zero.
+	// Open to open is Trip on a breaker open by its own failures.
 	for _, t := range [...][2]State{
-		{Closed, Open}, {Open, HalfOpen}, {HalfOpen, Closed}, {HalfOpen, Open}, {Open, Closed},
+		{Closed, Open}, {Open, HalfOpen}, {HalfOpen, Closed}, {HalfOpen, Open}, {Open, Closed}, {Open, Open},
 	} {
-		ch <- prometheus.MustNewConstMetric(c.transitions, prometheus.CounterValue,
-			float64(trans[t[0]][t[1]]), t[0].String(), t[1].String())
+		counter(c.transitions, trans[t[0]][t[1]], t[0].String(), t[1].String())
 	}
-	ch <- prometheus.MustNewConstMetric(c.panics, prometheus.CounterValue, float64(b.callbackPanics.Load()))
+	counter(c.skipped, skipped)
+	counter(c.panics, b.callbackPanics.Load())
+	counter(c.foreign, b.foreign.Load())
 }

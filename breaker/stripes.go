@@ -91,3 +91,47 @@ func stripeCount(procs int) int {
 
 // log2 returns floor(log2(n)) for n > 0.
 func log2(n int) int { return bits.Len(uint(n)) - 1 }
+
+// retag tags every stripe counter with the generation of state word w,
+// moving the counts of the generation of old into the cumulative totals.
+// Under mu (or before the breaker is shared).
+func (b *Breaker) retag(old, w uint64) {
+	for i := range b.stripes {
+		for r := range b.stripes[i].c {
+			if v := b.stripes[i].c[r].Swap(tagOf(w)); sameGen(v, old) {
+				b.cum[r].Add(v & countMask)
+			}
+		}
+	}
+}
+
+// fold moves the counts for r of every stripe that reached foldAt into
+// genBase and cum before they can overflow. Under mu.
+func (b *Breaker) fold(w uint64, r result) {
+	for i := range b.stripes {
+		c := &b.stripes[i].c[r]
+		if v := c.Load(); !sameGen(v, w) || v&countMask < foldAt {
+			continue
+		}
+		n := c.Swap(tagOf(w)) & countMask
+		b.genBase[r] += n
+		b.cum[r].Add(n)
+	}
+}
+
+// counted returns the results of kind r in the generation of w: those folded
+// into genBase plus those on the stripes. Under mu.
+func (b *Breaker) counted(w uint64, r result) uint64 {
+	return b.genBase[r] + b.sum(w, r)
+}
+
+// sum adds up the stripes' counts of r for the generation of w.
+func (b *Breaker) sum(w uint64, r result) uint64 {
+	var n uint64
+	for i := range b.stripes {
+		if v := b.stripes[i].c[r].Load(); sameGen(v, w) {
+			n += v & countMask
+		}
+	}
+	return n
+}

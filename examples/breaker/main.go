@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"sync"
@@ -47,7 +48,9 @@ func run() error {
 	reg := prometheus.NewRegistry()
 	// OnStateChange runs inside the call that caused the change, before that
 	// call returns; collect the changes and print them after the call's own
-	// line, so the output reads in cause-and-effect order.
+	// line, so the output reads in cause-and-effect order. The breaker also
+	// logs each change (to open at Warn, else Info); this example prints them
+	// itself, so it gives the breaker a logger that drops its records.
 	var (
 		mu      sync.Mutex
 		changes []string
@@ -58,6 +61,7 @@ func run() error {
 		OpenTimeout:      openTimeout,
 		HalfOpenMaxCalls: 2,
 		Registerer:       reg,
+		Logger:           slog.New(slog.DiscardHandler),
 		OnStateChange: func(name string, from, to breaker.State) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -82,7 +86,7 @@ func run() error {
 		switch {
 		case err == nil:
 			fmt.Printf("%6s  quote %.1f\n", since(start), price)
-		case errors.Is(err, breaker.ErrOpen), errors.Is(err, breaker.ErrTooManyCalls):
+		case breaker.IsRejected(err): // ErrOpen or ErrTooManyCalls
 			fmt.Printf("%6s  rejected, upstream not called: %v\n", since(start), err)
 		default:
 			fmt.Printf("%6s  failed: %v\n", since(start), err)

@@ -191,10 +191,11 @@ func TestEngineSubscriberReceivesExactlyThePublishedTicks(t *testing.T) {
 	eventually(t, 5*time.Second, "the subscriber received every published tick", func() bool {
 		return uint64(l.total()) >= s.Published
 	})
+	received := l.total()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if uint64(l.total()-0) != s.Published || l.errors != 0 {
-		t.Fatalf("received %d (%d undecodable), published %d", l.total(), l.errors, s.Published)
+	if uint64(received) != s.Published || l.errors != 0 {
+		t.Fatalf("received %d (%d undecodable), published %d", received, l.errors, s.Published)
 	}
 	for u, n := range perUnderlying {
 		if got := l.count[pfx+u]; got != n {

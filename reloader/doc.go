@@ -64,8 +64,8 @@
 // scheduled by the rules above, however many triggers arrive meanwhile.
 //
 // A reload fails when its function returns an error, panics (the error is a
-// *PanicError, result "panic") or calls runtime.Goexit (the error is
-// ErrGoexit, result "error"). Config.Timeout cancels the function's context;
+// *PanicError, result "panic") or calls runtime.Goexit (a *PanicError whose
+// Value is ErrGoexit, result "error"). Config.Timeout cancels the function's context;
 // the error it then returns is a failure, but a function that ignores the
 // cancellation and returns nil has succeeded. A failure is counted, logged
 // at error level and passed to Config.OnError; then the reloader retries on

@@ -24,8 +24,9 @@ var (
 	// to serve them returned before their reload started.
 	ErrStopped = errors.New("reloader: stopped")
 
-	// ErrGoexit is the error of a reload whose function called
-	// runtime.Goexit (for example through testing.T.FailNow). It is a
+	// ErrGoexit is the Value of the *PanicError of a reload whose function
+	// called runtime.Goexit (for example through testing.T.FailNow), as in
+	// taskmon: errors.Is(err, ErrGoexit) tells it from a panic. It is a
 	// failure, counted and retried like an error (result "error").
 	ErrGoexit = errors.New("reloader: reload function called runtime.Goexit")
 )
@@ -83,7 +84,7 @@ type Config struct {
 	MaxRetryBackoff time.Duration
 
 	// OnError, if not nil, is called with the error of every failed reload
-	// (a *PanicError for a panic, ErrGoexit for runtime.Goexit), on the
+	// (a *PanicError for a panic or a runtime.Goexit, whose Value is then ErrGoexit), on the
 	// goroutine that ran the reload, after the failure has been counted and
 	// logged and before the next reload can start. A reload canceled because
 	// its Run (or Load) context ended is not reported. A panic in OnError is
@@ -155,7 +156,8 @@ func pair(loName string, lo, loDef time.Duration, hiName string, hi, hiDef time.
 // PanicError is the error recorded for a reload function that panicked.
 type PanicError struct {
 	// Value is the value passed to panic (a *runtime.PanicNilError for
-	// panic(nil)).
+	// panic(nil)), or ErrGoexit when the function called runtime.Goexit
+	// (as in taskmon's PanicError).
 	Value any
 	// Stack is the stack of the panicking goroutine, as formatted by
 	// runtime/debug.Stack.
@@ -163,6 +165,9 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string {
+	if e.Value == ErrGoexit {
+		return ErrGoexit.Error()
+	}
 	return fmt.Sprintf("reloader: reload function panicked: %v", e.Value)
 }
 
@@ -367,7 +372,7 @@ func (r *Reloader) wait(ctx context.Context, w *waiter, list *[]*waiter) error {
 }
 
 // Load runs a reload now and returns its error (a *PanicError if it
-// panicked, ErrGoexit if it called runtime.Goexit): the way to load once
+// panicked or called runtime.Goexit, with Value ErrGoexit for the latter): the way to load once
 // before serving. It is counted, logged and reported to OnError like any
 // other reload, serves the triggers pending when it starts, and answers the
 // TriggerWait calls made before it.

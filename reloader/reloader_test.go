@@ -585,9 +585,11 @@ func TestGoexitIsContained(t *testing.T) {
 		})
 		stop := start(t, r)
 		err := r.TriggerWait(context.Background())
-		require.ErrorIs(t, err, reloader.ErrGoexit, "runtime.Goexit is the sentinel, as in taskmon")
+		require.ErrorIs(t, err, reloader.ErrGoexit, "runtime.Goexit is a PanicError whose Value is the sentinel, as in taskmon")
 		var pe *reloader.PanicError
-		require.False(t, errors.As(err, &pe), "runtime.Goexit is not a panic")
+		require.True(t, errors.As(err, &pe))
+		require.Equal(t, reloader.ErrGoexit, pe.Value)
+		require.NotEmpty(t, pe.Stack)
 		sleep(time.Minute) // retried like a failure
 		st := r.Stats()
 		require.EqualValues(t, 2, st.Reloads)

@@ -254,7 +254,7 @@ func (s *scheduler) reload(parent context.Context, start time.Time) {
 			if v := recover(); v != nil {
 				res.err = &PanicError{Value: v, Stack: debug.Stack()}
 			} else {
-				res.err = ErrGoexit
+				res.err = &PanicError{Value: ErrGoexit, Stack: debug.Stack()}
 			}
 		}
 		res.end = time.Now()
@@ -269,6 +269,9 @@ func (s *scheduler) reload(parent context.Context, start time.Time) {
 func (r *Reloader) record(res result, d time.Duration) {
 	label := resultSuccess
 	pe, _ := res.err.(*PanicError)
+	if pe != nil && pe.Value == ErrGoexit {
+		pe = nil // a Goexit is a failure, not a panic: result "error", as in taskmon
+	}
 	r.mu.Lock()
 	st := &r.stats
 	st.Reloads++

@@ -22,11 +22,16 @@
 // produced by mutable builders, with lock-free reads, second-chance (CLOCK)
 // eviction and expiry.
 //
-// Package ticker holds the market model (instruments, ticks, option chains,
-// market hours, the broker's instrument dump) and a realistic mock market
-// source that keeps its per-instrument state in a mockstate store; package
-// ticker/bs prices options with Black–Scholes. The ticker package is where
-// the primitives are composed: only it may import them.
+// Package ticker is where the primitives are composed, and the only package
+// that may import them: its Engine streams ticks from a Source (the mock
+// market, or the live feed in ticker/kite) to a Publisher (Redis through
+// ticker/redispub, or any function) through a breaker, reloads its
+// subscriptions through a reloader and runs every loop under a task
+// monitor; its mock source keeps per-instrument state in a mockstate store.
+// It also holds the market model (instruments, ticks, option chains,
+// contract specifications, market hours, the broker's instrument dump);
+// ticker/bs prices options with Black–Scholes, and ticker/chainpage serves a
+// live option-chain page fed by an Engine.
 //
 // Every type is safe for concurrent use unless its documentation says
 // otherwise. Each primitive, and the mock source, takes one Config struct
@@ -40,9 +45,50 @@
 // To put them under an application's own namespace, pass a Registerer
 // wrapped with prometheus.WrapRegistererWithPrefix.
 //
-// The module's internal packages hold test helpers and two small pieces of
-// shared code that are not primitives: internal/backoff (exponential backoff
-// with full jitter, used by taskmon and reloader) and internal/promreg
-// (register a set of collectors or none, used by mockstate, reloader and the
-// mock source).
+// # Conventions
+//
+// The packages speak to a user who composes them with one voice:
+//
+//   - Configuration: one Config struct per constructor; its zero value means
+//     "all defaults". A zero field means its documented default; a negative
+//     value means "off" only where the field says so, and is an error
+//     elsewhere. A default derived from another field yields to a value the
+//     user set (a MaxDelay below the default Debounce shrinks the Debounce).
+//     Invalid configuration makes the constructor return an error naming the
+//     field; nothing panics at run time.
+//   - Run: every Run(ctx) returns nil when its context ends (the caller asked
+//     it to stop), and an error only for a real failure. A Run that may not
+//     run twice at once says so with an error of its own (ErrRunning).
+//   - Metrics: named steadfast_<package>_<metric> (the engine's publisher
+//     path keeps the seed's redis_* names), with the constant label "name"
+//     (the Config's Name), so instances share one registry; an outcome is
+//     the label "result", and a cancellation is spelled "canceled" (as Go's
+//     context.Canceled) in labels, log values and identifiers alike.
+//     Registering a second instance under the same Name on the same
+//     registry fails with "<package>: metrics for name %q are already
+//     registered".
+//   - Logs: through the Config's *slog.Logger, looked up at each record (nil
+//     means slog.Default(), so a later slog.SetDefault is honoured). Every
+//     record carries "component" (the package) and "name" (the instance);
+//     messages do not repeat the package name; a successful run is not
+//     logged with an empty error; a recovered panic is logged with "panic"
+//     (its value) and "stack" (cut to 8 KiB).
+//   - Callbacks run outside the package's locks; a panic in one is
+//     recovered, logged and counted. A panic or runtime.Goexit in a user's
+//     task or reload becomes a *PanicError carrying its stack (Goexit with
+//     the package's ErrGoexit as its Value).
+//   - Enumerations (breaker.State, taskmon.Outcome and Policy,
+//     mockstate.Reason, ...) marshal to words (encoding.TextMarshaler), and
+//     an error inside a Stats or Health value marshals as its message, so
+//     they read well as JSON.
+//
+// internal/conventions holds a test that wires every package to one
+// registry and one handler and checks these rules where a test can.
+//
+// The module's internal packages hold test helpers (logtest, metrictest,
+// redistest, conventions) and small pieces of shared code that are not
+// primitives: internal/backoff (exponential backoff with full jitter, used
+// by taskmon and reloader), internal/promreg (register a set of collectors
+// or none, with the one wording of a duplicate) and internal/logattr (the
+// shared log keys and the cut panic stack).
 package steadfast

@@ -1,5 +1,5 @@
 // Package steadfast is a library of resilience primitives for long-lived Go
-// services, and the market-data model they are built to serve.
+// services, and the market-data streaming engine built from them.
 //
 // The primitives are independent packages; none imports another:
 //

@@ -164,8 +164,8 @@
 // the instrument's newest tick (Latest) and marks the instrument's pending
 // slot (a newer tick replaces a pending one: latest wins, counted as
 // Conflated). emit is safe for concurrent use, takes one of a fixed set of
-// striped locks for the length of a copy, never waits for the publisher and
-// does not allocate. The publish loop wakes when a slot becomes pending,
+// striped locks for the length of a copy, never waits for the publisher and,
+// in the steady state, does not allocate. The publish loop wakes when a slot becomes pending,
 // waits Linger for a batch to fill, and hands batches of up to BatchSize
 // ticks to the Publisher through a circuit breaker (package breaker), each
 // with a PublishTimeout deadline. The ticks it hands over carry their
@@ -225,13 +225,10 @@
 // from the engine's own counts at scrape time. The breaker, the reloader
 // and the monitor register their own metrics on the same Registerer.
 //
-// Latest is not lock-free in the strict sense: it takes the instrument's
-// stripe lock for the length of one copy. A lock-free read without an
-// allocation per tick would need a sequence lock over the tick's words,
-// which Go's race detector rejects unless every word is an atomic, and
-// about twenty atomic stores per tick cost more on the emit path than the
-// stripe lock does; the lock is never held across I/O or a call out of the
-// engine, so Latest never waits for the publisher.
+// Latest takes no lock: each instrument keeps two tick buffers, emit writes
+// the spare and swaps it in, and a reader registers in the buffer it copies,
+// so a writer never overwrites a buffer being read (it takes a fresh one
+// instead, which is rare and the only allocation on the emit path).
 //
 // # Mock source
 //

@@ -394,18 +394,16 @@ func (e *Engine) Reload() { e.rel.Trigger() }
 
 // Latest returns the newest valid tick of a subscribed instrument, with its
 // Instrument set, and false when the token is not subscribed or has not
-// ticked yet. It never waits for the publisher: it takes the instrument's
-// stripe lock for the length of one copy.
+// ticked yet. It takes no lock and does not allocate.
 func (e *Engine) Latest(token uint32) (Tick, bool) {
 	s := e.table.Load().get(token)
 	if s == nil {
 		return Tick{}, false
 	}
-	st := e.stripeOf(token)
-	st.mu.Lock()
-	t, ok := s.tick, s.seq > 0
-	st.mu.Unlock()
-	t.Instrument = s.ins
+	t, ok := s.latest()
+	if ok {
+		t.Instrument = s.ins
+	}
 	return t, ok
 }
 

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,16 +16,19 @@ import (
 // for the publisher or for I/O. Striping keeps concurrent emitters (a
 // source with several connections) off one another's cache lines.
 
-// slot is one subscribed instrument's state. Its fields other than ins are
-// guarded by the stripe's mutex.
+// slot is one subscribed instrument's state. Its fields other than ins and
+// cur are guarded by the stripe's mutex.
 type slot struct {
-	ins    *Instrument // never modified once published in a table
-	tick   Tick        // the newest valid tick (seq > 0)
-	seq    uint64      // valid ticks stored; 0 before the first
-	pubSeq uint64      // seq of the newest tick a Publish accepted
-	dirty  bool        // tick is pending: in its stripe's dirty list
-	owed   bool        // in its stripe's owed list: a tick of it was dropped
-	live   bool        // still subscribed
+	ins *Instrument // never modified once published in a table
+	// cur holds the newest valid tick, nil before the first. Latest reads
+	// it without a lock; see tickBuf.
+	cur    atomic.Pointer[tickBuf]
+	spare  *tickBuf // the buffer the next tick is written into
+	seq    uint64   // valid ticks stored; 0 before the first
+	pubSeq uint64   // seq of the newest tick a Publish accepted
+	dirty  bool     // tick is pending: in its stripe's dirty list
+	owed   bool     // in its stripe's owed list: a tick of it was dropped
+	live   bool     // still subscribed
 }
 
 // stripe is a shard of the slots. The padding keeps two stripes' hot
@@ -41,6 +45,47 @@ type stripe struct {
 	unsub     uint64
 	late      uint64 // ticks that arrived after the final flush
 	_         [40]byte
+}
+
+// tickBuf is one of a slot's tick buffers. A slot publishes a tick by
+// writing it into its spare buffer and swapping that in as cur; the old
+// cur becomes the spare. A reader (Latest) registers in the buffer's
+// readers before it copies the tick and re-checks that the buffer is still
+// cur, so it never copies a buffer that is being written; a writer that
+// finds readers still registered in its spare (a reader slow to finish its
+// copy) writes into a fresh buffer instead of waiting. So emit neither
+// blocks nor, in the steady state, allocates, and Latest takes no lock.
+type tickBuf struct {
+	t       Tick
+	readers atomic.Int32
+}
+
+// store publishes t as the slot's newest tick. The caller holds the
+// stripe's lock (one writer per slot).
+func (s *slot) store(t *Tick) {
+	b := s.spare
+	if b == nil || b.readers.Load() != 0 {
+		b = new(tickBuf)
+	}
+	b.t = *t
+	s.spare = s.cur.Swap(b)
+}
+
+// latest returns a copy of the slot's newest tick, without a lock.
+func (s *slot) latest() (Tick, bool) {
+	for {
+		b := s.cur.Load()
+		if b == nil {
+			return Tick{}, false
+		}
+		b.readers.Add(1)
+		if s.cur.Load() == b {
+			t := b.t
+			b.readers.Add(-1)
+			return t, true
+		}
+		b.readers.Add(-1) // replaced meanwhile: read the new one
+	}
 }
 
 // subTable is an immutable subscription table: a new one replaces it on
@@ -148,7 +193,7 @@ func (e *Engine) emit(t Tick) {
 		st.mu.Unlock()
 		return
 	}
-	s.tick = t
+	s.store(&t)
 	s.seq++
 	if s.dirty {
 		st.conflated++
@@ -190,7 +235,7 @@ func (b *batch) reset() {
 }
 
 func (b *batch) add(s *slot) {
-	t := s.tick
+	t := s.cur.Load().t // under the stripe lock: no writer
 	t.Instrument = s.ins
 	b.ticks = append(b.ticks, t)
 	b.slots = append(b.slots, s)

@@ -135,12 +135,9 @@ func (e *Engine) Health() Health {
 	}
 	e.srcMu.Unlock()
 	for _, s := range e.table.Load().list {
-		st := e.stripeOf(s.ins.Token)
-		st.mu.Lock()
-		t, ok := s.tick.Time, s.seq > 0
-		st.mu.Unlock()
-		if u := s.ins.Underlying; ok && t.After(h.LastTick[u]) {
-			h.LastTick[u] = t
+		t, ok := s.latest()
+		if u := s.ins.Underlying; ok && t.Time.After(h.LastTick[u]) {
+			h.LastTick[u] = t.Time
 		}
 	}
 	return h

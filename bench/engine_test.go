@@ -370,8 +370,12 @@ func redisAddr(tb testing.TB) string {
 
 // newRedisClient returns a go-redis client for addr as redispub requires
 // it (ContextTimeoutEnabled), closed when the test ends.
-func newRedisClient(tb testing.TB, addr string) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+func newRedisClient(tb testing.TB, addr string, mod ...func(*redis.Options)) *redis.Client {
+	o := &redis.Options{Addr: addr, ContextTimeoutEnabled: true}
+	for _, f := range mod {
+		f(o)
+	}
+	c := redis.NewClient(o)
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
@@ -434,13 +438,29 @@ func newPipelineLoop(c *redis.Client, ins []ticker.Instrument, prefix string) *p
 
 func (p *pipelineLoop) run(ctx context.Context, n int) error {
 	for i := 0; i < n; {
-		p.batch = p.batch[:0]
-		for ; len(p.batch) < 256 && i < n; i++ {
-			j := i % len(p.ins)
-			t := richTick(j, i/len(p.ins), len(p.ins))
-			t.Instrument = &p.ins[j]
-			p.batch = append(p.batch, t)
+		i = p.fill(i, n)
+		if err := p.publish(ctx); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// fill makes the batch of ticks i, i+1, ... of n, and returns the next i.
+func (p *pipelineLoop) fill(i, n int) int {
+	p.batch = p.batch[:0]
+	for ; len(p.batch) < 256 && i < n; i++ {
+		j := i % len(p.ins)
+		t := richTick(j, i/len(p.ins), len(p.ins))
+		t.Instrument = &p.ins[j]
+		p.batch = append(p.batch, t)
+	}
+	return i
+}
+
+// publish encodes the batch and sends it in one pipeline.
+func (p *pipelineLoop) publish(ctx context.Context) error {
+	{
 		p.buf, p.ends = p.buf[:0], p.ends[:0]
 		for k := range p.batch {
 			p.buf = redispub.AppendPayload(p.buf, &p.batch[k])
@@ -452,11 +472,9 @@ func (p *pipelineLoop) run(ctx context.Context, n int) error {
 			pipe.Publish(ctx, p.channels[p.batch[k].Instrument.Underlying], p.buf[start:end])
 			start = end
 		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return err
-		}
+		_, err := pipe.Exec(ctx)
+		return err
 	}
-	return nil
 }
 
 // signaling wraps a Publisher: after each Publish it wakes the workload's
@@ -601,6 +619,25 @@ func BenchmarkRedisPublish(b *testing.B) {
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
 	})
+	b.Run("impl=redispub", func(b *testing.B) {
+		c := newRedisClient(b, addr)
+		p := newPipelineLoop(c, ins, "")
+		rp := newRedisPub(b, c, channelPrefix(b))
+		ctx := context.Background()
+		run := func(n int) {
+			for i := 0; i < n; {
+				i = p.fill(i, n)
+				if err := rp.Publish(ctx, p.batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		run(256)
+		b.ResetTimer()
+		run(b.N)
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
+	})
 	host, port, _ := net.SplitHostPort(addr)
 	sample := richTick(0, 0, len(ins))
 	sample.Instrument = &ins[0]
@@ -658,20 +695,25 @@ func BenchmarkSourceRate(b *testing.B) {
 		addr string
 	}{{"impl=up", addr}, {"impl=down", closedAddr(b)}} {
 		b.Run(bc.name, func(b *testing.B) {
+			var mod []func(*redis.Options)
 			if bc.name == "impl=down" {
+				// With go-redis's default retries a refused Publish takes
+				// about its whole 2 s timeout, so the breaker opens some
+				// 20 s into the outage; fail at once to get there sooner.
 				quietRedis()
+				mod = append(mod, func(o *redis.Options) { o.MaxRetries, o.DialerRetries = -1, 1 })
 			}
-			c := newRedisClient(b, bc.addr)
+			c := newRedisClient(b, bc.addr, mod...)
 			emit, eng, stop := runEngine(b, engineConfig(nil, newRedisPub(b, c, channelPrefix(b)), ins))
 			defer stop()
 			i := 0
 			warm := time.Now().Add(30 * time.Second)
-			for n := 0; n < 4*len(ins) || bc.name == "impl=down" && eng.Breaker().State() != breaker.Open; n++ {
-				emit(richTick(i%len(ins), i/len(ins), len(ins)))
-				i++
-				if n%len(ins) == 0 {
-					time.Sleep(time.Millisecond) // let a failing Publish end
+			for n := 0; n < 4 || bc.name == "impl=down" && eng.Breaker().State() != breaker.Open; n++ {
+				for range len(ins) {
+					emit(richTick(i%len(ins), i/len(ins), len(ins)))
+					i++
 				}
+				time.Sleep(5 * time.Millisecond) // let a Publish end
 				if time.Now().After(warm) {
 					b.Fatalf("warm-up: breaker %v after 30s", eng.Breaker().State())
 				}
@@ -693,11 +735,21 @@ func BenchmarkSourceRate(b *testing.B) {
 	}
 }
 
-// latencyDuration bounds BenchmarkLatency's run (the real feed's load is
-// steady, so a longer run adds rounds, not information).
-const latencyDuration = 25 * time.Second
+// latencyDuration returns the length of BenchmarkLatency's run: 25 s, or
+// the duration in STEADFAST_BENCH_LATENCY (whole seconds; the real feed's
+// load is steady, so a longer run adds rounds, not information).
+func latencyDuration(tb testing.TB) time.Duration {
+	d := 25 * time.Second
+	if v := os.Getenv("STEADFAST_BENCH_LATENCY"); v != "" {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil || d < time.Second {
+			tb.Fatalf("STEADFAST_BENCH_LATENCY=%q: want a duration of at least 1s", v)
+		}
+	}
+	return d.Truncate(time.Second)
+}
 
-// BenchmarkLatency runs the real feed's load for latencyDuration: 9,000
+// BenchmarkLatency runs the real feed's load for 25 s (latencyDuration): 9,000
 // instruments, each ticking once a second at its own phase, into an
 // engine that publishes with redispub to the local Redis, with a
 // subscriber on the channels. Tick.Time is set when the tick is emitted;
@@ -709,6 +761,7 @@ func BenchmarkLatency(b *testing.B) {
 	addr := redisAddr(b)
 	const nIns = 9000
 	ins := universe(nIns)
+	dur := latencyDuration(b)
 	for _, linger := range []time.Duration{ticker.DefaultLinger, -1} {
 		name := "linger=" + linger.String()
 		if linger < 0 {
@@ -727,7 +780,7 @@ func BenchmarkLatency(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			want := int(latencyDuration/time.Second+2) * nIns
+			want := int(dur/time.Second+2) * nIns
 			enter, acked, received := make([]time.Duration, 0, want), make([]time.Duration, 0, want), make([]time.Duration, 0, want)
 			var got atomic.Int64
 			subDone := make(chan struct{})
@@ -764,7 +817,7 @@ func BenchmarkLatency(b *testing.B) {
 			cfg.Linger = linger
 			emit, eng, stop := runEngine(b, cfg)
 			for range b.N {
-				feed(emit, nIns, latencyDuration)
+				feed(emit, nIns, dur)
 			}
 			stop()
 			s := eng.Stats()
@@ -787,7 +840,7 @@ func BenchmarkLatency(b *testing.B) {
 				b.ReportMetric(q(0.99), m.name+"-p99-µs")
 				b.ReportMetric(q(1), m.name+"-max-µs")
 			}
-			b.ReportMetric(float64(s.Published)/latencyDuration.Seconds()/float64(b.N), "ticks/s")
+			b.ReportMetric(float64(s.Published)/dur.Seconds()/float64(b.N), "ticks/s")
 			b.ReportMetric(float64(s.Conflated), "conflated")
 		})
 	}

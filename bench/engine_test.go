@@ -58,6 +58,7 @@ func (*captureSource) Subscribe(add, remove []ticker.Instrument) error { return 
 // trading symbols a real chain has (they are in every payload).
 func universe(n int) []ticker.Instrument {
 	ins := make([]ticker.Instrument, n)
+	expiry := time.Date(2099, 1, 1, 0, 0, 0, 0, ticker.IST())
 	for i := range ins {
 		u, kind, code := "NIFTY", ticker.KindCall, "CE"
 		if i%2 == 1 {
@@ -69,7 +70,7 @@ func universe(n int) []ticker.Instrument {
 		strike := float64(20000 + 50*(i/4))
 		ins[i] = ticker.Instrument{Token: uint32(i + 1), Symbol: fmt.Sprintf("%s99JAN%.0f%s", u, strike, code),
 			Exchange: "NFO", Segment: "NFO-OPT", Underlying: u, Kind: kind, Strike: strike,
-			Expiry: time.Date(2099, 1, 1, 0, 0, 0, 0, ticker.IST()), LotSize: 75, TickSize: 0.05}
+			Expiry: expiry, LotSize: 75, TickSize: 0.05}
 	}
 	return ins
 }

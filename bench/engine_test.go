@@ -416,6 +416,21 @@ func newRedisPub(tb testing.TB, c redis.UniversalClient, prefix string) *redispu
 	return p
 }
 
+// subscribeTicks subscribes to the two underlyings' channels under prefix
+// and waits for both confirmations; the subscription is closed when the
+// test ends.
+func subscribeTicks(ctx context.Context, tb testing.TB, c *redis.Client, prefix string) *redis.PubSub {
+	tb.Helper()
+	ps := c.Subscribe(ctx, prefix+"NIFTY", prefix+"BANKNIFTY")
+	tb.Cleanup(func() { ps.Close() })
+	for range 2 {
+		if _, err := ps.Receive(ctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return ps
+}
+
 // pipelineLoop is the plain contender: the same ticks, encoded per batch of
 // 256 with redispub.AppendPayload, each batch sent as one go-redis
 // pipeline of PUBLISH to prefix+underlying. It publishes the first n ticks
@@ -531,13 +546,7 @@ func TestRedisContenders(t *testing.T) {
 	prefix := channelPrefix(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ps := c.Subscribe(ctx, prefix+"NIFTY", prefix+"BANKNIFTY")
-	defer ps.Close()
-	for range 2 {
-		if _, err := ps.Receive(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ps := subscribeTicks(ctx, t, c, prefix)
 	receive := func(n int) {
 		t.Helper()
 		for k := range n {
@@ -774,13 +783,7 @@ func BenchmarkLatency(b *testing.B) {
 			sub := newRedisClient(b, addr)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			ps := sub.Subscribe(ctx, prefix+"NIFTY", prefix+"BANKNIFTY")
-			defer ps.Close()
-			for range 2 {
-				if _, err := ps.Receive(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
+			ps := subscribeTicks(ctx, b, sub, prefix)
 			want := int(dur/time.Second+2) * nIns
 			enter, acked, received := make([]time.Duration, 0, want), make([]time.Duration, 0, want), make([]time.Duration, 0, want)
 			var got atomic.Int64

@@ -173,7 +173,10 @@
 //
 // Drop instead of block: a batch the breaker refuses is dropped (reason
 // circuit_open), as is a batch whose Publish fails, times out or panics
-// (publish_failed). Every instrument with a dropped tick is remembered, and
+// (publish_failed). After a refusal the loop tries the next batch only a
+// probe interval later (an eighth of the breaker's OpenTimeout, within 10ms
+// and 1s), so while the breaker is open the pending slots conflate instead
+// of being taken only to be dropped. Every instrument with a dropped tick is remembered, and
 // once publishing works again (after a successful publish, or as the
 // half-open breaker's probe when no new tick arrives) the newest tick of
 // each is republished once, unless a newer tick of it was published first

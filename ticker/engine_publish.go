@@ -17,7 +17,10 @@ import (
 // It sleeps while nothing is pending; the first emit that makes a slot
 // pending wakes it. Awake, it waits Linger for the batch to fill (unless a
 // full batch is already pending), then publishes batches until no tick is
-// pending. While some instrument is owed a catch-up tick, it tries a
+// pending. After a batch the breaker refused, it waits a probe interval
+// before it takes another, so that while the breaker is open the slots
+// conflate (latest wins) rather than being taken only to be dropped, and
+// the loop leaves the stripes to the source. While some instrument is owed a catch-up tick, it tries a
 // catch-up batch after every successful publish and, while publishing does
 // not work, every probe interval, so the half-open breaker gets its probe
 // even when no new tick arrives.
@@ -76,8 +79,16 @@ func (e *Engine) publishLoop(ctx context.Context, flush <-chan struct{}) {
 			return
 		}
 		for e.take(b, e.cfg.BatchSize, &next) > 0 {
-			if e.publish(ctx, b, false) {
+			ok, refused := e.publish(ctx, b, false)
+			if ok {
 				okSinceDrop = true
+			}
+			if refused && wait(e.probeInterval()) {
+				// While the breaker refuses, taking batches only to drop
+				// them would compete with the source for the stripes:
+				// let the slots conflate until the next probe instead.
+				e.finalFlush(ctx, b, &next)
+				return
 			}
 			select {
 			case <-flush:
@@ -103,7 +114,7 @@ func (e *Engine) probeInterval() time.Duration {
 // whether every batch it tried was published.
 func (e *Engine) catchUpRound(ctx context.Context, b *batch) bool {
 	for e.takeOwed(b, e.cfg.BatchSize) > 0 {
-		if !e.publish(ctx, b, true) {
+		if ok, _ := e.publish(ctx, b, true); !ok {
 			return false
 		}
 		if e.pending() > 0 {
@@ -116,8 +127,8 @@ func (e *Engine) catchUpRound(ctx context.Context, b *batch) bool {
 // publish sends b through the breaker, accounts for its ticks and resets it.
 // A catch-up batch's ticks were produced and accounted before, so only its
 // success is counted (CatchUp). It reports whether the Publisher took the
-// batch.
-func (e *Engine) publish(ctx context.Context, b *batch, catchUp bool) bool {
+// batch, and whether the breaker refused it.
+func (e *Engine) publish(ctx context.Context, b *batch, catchUp bool) (ok, refused bool) {
 	n := uint64(len(b.ticks))
 	defer func() {
 		if !catchUp {
@@ -131,7 +142,7 @@ func (e *Engine) publish(ctx context.Context, b *batch, catchUp bool) bool {
 			e.circuitOpen.Add(n)
 			e.settle(b, false)
 		}
-		return false
+		return false, true
 	}
 	pctx, cancel := context.WithTimeout(ctx, e.cfg.PublishTimeout)
 	start := time.Now()
@@ -150,7 +161,7 @@ func (e *Engine) publish(ctx context.Context, b *batch, catchUp bool) bool {
 			e.settle(b, false)
 		}
 		e.noteFailure(err)
-		return false
+		return false, false
 	}
 	e.batches.Add(1)
 	if catchUp {
@@ -160,7 +171,7 @@ func (e *Engine) publish(ctx context.Context, b *batch, catchUp bool) bool {
 	}
 	e.settle(b, true)
 	e.noteSuccess()
-	return true
+	return true, false
 }
 
 // callPublisher calls the Publisher, turning a panic into an error.

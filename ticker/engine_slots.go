@@ -303,9 +303,17 @@ func (e *Engine) takeOwed(b *batch, max int) int {
 // each slot becomes owed a catch-up.
 func (e *Engine) settle(b *batch, ok bool) {
 	added := 0
+	// take fills a batch stripe by stripe, so lock each run of slots of
+	// one stripe once.
+	var st *stripe
 	for i, s := range b.slots {
-		st := e.stripeOf(s.ins.Token)
-		st.mu.Lock()
+		if next := e.stripeOf(s.ins.Token); next != st {
+			if st != nil {
+				st.mu.Unlock()
+			}
+			st = next
+			st.mu.Lock()
+		}
 		if ok {
 			if b.seqs[i] > s.pubSeq {
 				s.pubSeq = b.seqs[i]
@@ -315,6 +323,8 @@ func (e *Engine) settle(b *batch, ok bool) {
 			st.owed = append(st.owed, s)
 			added++
 		}
+	}
+	if st != nil {
 		st.mu.Unlock()
 	}
 	if added > 0 {

@@ -235,9 +235,8 @@ func (b *batch) reset() {
 }
 
 func (b *batch) add(s *slot) {
-	t := s.cur.Load().t // under the stripe lock: no writer
-	t.Instrument = s.ins
-	b.ticks = append(b.ticks, t)
+	b.ticks = append(b.ticks, s.cur.Load().t) // under the stripe lock: no writer
+	b.ticks[len(b.ticks)-1].Instrument = s.ins
 	b.slots = append(b.slots, s)
 	b.seqs = append(b.seqs, s.seq)
 }

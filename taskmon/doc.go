@@ -23,16 +23,17 @@
 // Value is ErrGoexit, so errors.Is(err, ErrGoexit) tells it apart.
 //
 // Supervising a one-shot Run: Supervise calls Spec.Run again for each
-// restart, so Run must be able to run again after it returned. A value whose
-// Run works only once, such as a reloader.Reloader (its Run returns
-// ErrStopped once it has returned), is supervised with Restart: Never, so
-// that its failure is reported and never retried against a stopped value:
+// restart, so Run must be able to run again after it returned. The module's
+// own Run methods can (a reloader.Reloader, a mockstate.Store and the mock
+// source may be run again once their Run has returned). A value whose Run
+// works only once is supervised with Restart: Never, so that its failure is
+// reported and never retried against a stopped value:
 //
-//	m.Supervise(ctx, taskmon.Spec{Name: "config", Run: r.Run, Restart: taskmon.Never})
+//	m.Supervise(ctx, taskmon.Spec{Name: "once", Run: v.Run, Restart: taskmon.Never})
 //
-// To restart it, let Spec.Run make a new value for each run (mind its
-// metrics: a second value with the same Name is refused by a Registerer that
-// still holds the first one's).
+// To restart such a value, let Spec.Run make a new one for each run (mind
+// its metrics: a second value with the same Name is refused by a Registerer
+// that still holds the first one's).
 //
 // # Contexts and cancellation
 //

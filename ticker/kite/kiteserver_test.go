@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -47,12 +50,13 @@ func feed(c <-chan []ticker.Tick) ticker.Source {
 // kiteHarness is a Server served over in-memory pipes inside a synctest
 // bubble, with Run in progress.
 type kiteHarness struct {
-	t      *testing.T
-	srv    *Server
-	client *http.Client
-	cancel context.CancelFunc
-	done   chan error
-	stop   func()
+	t       *testing.T
+	srv     *Server
+	client  *http.Client
+	netDial func(ctx context.Context, network, addr string) (net.Conn, error) // for Config.Dial
+	cancel  context.CancelFunc
+	done    chan error
+	stop    func()
 }
 
 // startServer starts a Server for cfg (credentials "key" and "token",
@@ -75,7 +79,7 @@ func startServer(t *testing.T, cfg ServerConfig) *kiteHarness {
 	}()
 	tr := &http.Transport{DialContext: l.dial}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &kiteHarness{t: t, srv: srv, client: &http.Client{Transport: tr}, cancel: cancel, done: make(chan error, 1)}
+	h := &kiteHarness{t: t, srv: srv, client: &http.Client{Transport: tr}, netDial: l.dial, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- srv.Run(ctx) }()
 	h.stop = func() {
 		tr.CloseIdleConnections()
@@ -456,4 +460,68 @@ func TestServerConfig(t *testing.T) {
 		APIKey: "k", AccessToken: "t", MaxPerConn: 3000, MaxConns: 3, Heartbeat: -1,
 		FlushInterval: 50 * time.Millisecond, QueueSize: 64, Name: "server",
 	}, got)
+}
+
+// The live client against the Server: 6,000 instruments over connections
+// of 1,500 want four connections; the Server takes three and refuses the
+// fourth with 429, which the client reports and retries with backoff, and
+// the 4,500 instruments of the three stream in full mode, kept alive by the
+// heartbeats, for twenty minutes of market time.
+func TestServerWithClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tokens := tokenRange(6000)
+		index := map[uint32]int{}
+		for i, tok := range tokens {
+			index[tok] = i
+		}
+		at := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
+		ticks := make(chan []ticker.Tick)
+		h := startServer(t, ServerConfig{Source: feed(ticks)})
+		defer h.finish()
+		src, err := New(Config{APIKey: "key", AccessToken: "token", BaseURL: "ws://kite.test", Dial: h.netDial,
+			Mode: ModeFull, MaxPerConn: 1500, MaxConns: 4, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		require.NoError(t, src.Subscribe(instruments(tokens...), nil))
+		var mu sync.Mutex
+		got := map[uint32]ticker.Tick{}
+		stop := running(t, src, func(tk ticker.Tick) {
+			mu.Lock()
+			got[tk.Token] = tk
+			mu.Unlock()
+		})
+		time.Sleep(10 * time.Second) // connected and subscribed
+		synctest.Wait()
+		st := h.srv.Stats()
+		require.Equal(t, DefaultMaxConns, st.Conns)
+		require.Equal(t, 4500, st.Instruments)
+		require.GreaterOrEqual(t, st.Refused, uint64(1))
+
+		round := make([]ticker.Tick, len(tokens))
+		const rounds = 20
+		for m := range rounds { // a round a minute
+			now := at.Add(time.Duration(m) * time.Minute)
+			for i, tok := range tokens {
+				round[i] = ticker.Tick{Token: tok, LastPrice: float64(100+m) + float64(i)/20, Volume: uint64(m), Time: now}
+			}
+			ticks <- slices.Clone(round)
+			time.Sleep(time.Minute)
+		}
+		synctest.Wait()
+		require.NoError(t, stop())
+		require.Len(t, got, 4500)
+		last := at.Add((rounds - 1) * time.Minute)
+		for tok, tk := range got {
+			require.InDelta(t, 100+rounds-1+float64(index[tok])/20, tk.LastPrice, 0.005, "token %d", tok)
+			require.Equal(t, uint64(rounds-1), tk.Volume)
+			require.True(t, last.Equal(tk.Time), "token %d at %v", tok, tk.Time)
+		}
+		cs := src.Stats()
+		require.Zero(t, cs.DeadPeers, "the heartbeats kept the connections alive")
+		require.Zero(t, cs.Reconnects)
+		require.GreaterOrEqual(t, cs.Refused, uint64(1))
+		require.LessOrEqual(t, cs.Refused, uint64(150), "backoff to 60 s, not a storm (a 1 s retry would make 1,800)")
+		require.Equal(t, cs.Refused, h.srv.Stats().Refused)
+		require.Equal(t, uint64(rounds*4500), cs.Packets)
+		require.Equal(t, uint64(rounds*3), h.srv.Stats().Frames, "one full-mode frame a flush a connection")
+	})
 }

@@ -137,7 +137,23 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 // AppendFrame, so they carry only what the wire format carries (prices in
 // paise, times in whole seconds; no Greeks, no Mock flag).
 //
-// What it does, as Kite documents its service:
+// Minimal use, with the Source ticker.Source subscribed to the instruments
+// to offer:
+//
+//	srv, err := kite.NewServer(kite.ServerConfig{Source: mock, APIKey: "key", AccessToken: "token"})
+//	if err != nil { ... }
+//	hs := httptest.NewServer(srv) // on 127.0.0.1
+//	defer hs.Close()
+//	go srv.Run(ctx) // streams until ctx ends; nil then
+//	src, err := kite.New(kite.Config{APIKey: "key", AccessToken: "token",
+//		BaseURL: "ws" + strings.TrimPrefix(hs.URL, "http")})
+//
+// Defaults (ServerConfig's zero fields): 3,000 instruments per connection,
+// 3 connections, a heartbeat every second, ticks gathered for 50ms before
+// they are sent, 64 flushes queued per connection.
+//
+// What it does, as Kite documents its service (the texts of its error
+// messages are its own):
 //   - It accepts a WebSocket handshake on any path whose api_key and
 //     access_token query parameters are ServerConfig's; others get HTTP
 //     403, and a handshake beyond MaxConns open connections gets HTTP 429.
@@ -162,9 +178,12 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 // Lifecycle: connections are accepted from NewServer on, and get
 // heartbeats; Run runs the Source and streams its ticks until its context
 // ends, then closes every connection, waits for their goroutines and
-// returns; handshakes after that are refused with HTTP 503. Each
-// connection has one goroutine (the handler's) writing and one reading;
-// Run has the Source's and its own. A Server is safe for concurrent use.
+// returns; handshakes after that are refused with HTTP 503. A Server runs
+// once. Each connection has one goroutine (the handler's) writing and one
+// reading, which end when the client leaves, DropConns or Run's end closes
+// it (so a Server that never runs keeps its connections until their
+// clients leave); Run has the Source's goroutine and its own. A Server is
+// safe for concurrent use.
 type Server struct {
 	cfg ServerConfig
 	c   serverCounters

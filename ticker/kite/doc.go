@@ -1,7 +1,9 @@
 // Package kite implements a ticker.Source for the Kite Connect v3 WebSocket
 // API (Zerodha), written from its documentation
-// (https://kite.trade/docs/connect/v3/websocket/), and the parser and
-// encoder of its binary market-data frames.
+// (https://kite.trade/docs/connect/v3/websocket/), the parser and
+// encoder of its binary market-data frames, and Server, a loopback-only
+// double of the protocol fed by any ticker.Source (the mock, say), so that
+// tests and demos drive the whole live path without credentials.
 //
 // Minimal use:
 //

@@ -139,23 +139,13 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	if c.Mode > ModeFull {
 		return bad("Mode", fmt.Sprintf("%d is unknown", c.Mode))
 	}
-	ints := []struct {
-		name string
-		v    *int
-		def  int
-	}{
+	if name, v := defaultInts([]intField{
 		{"MaxPerConn", &c.MaxPerConn, DefaultMaxPerConn},
 		{"MaxConns", &c.MaxConns, DefaultMaxConns},
 		{"BatchSize", &c.BatchSize, DefaultBatchSize},
 		{"QueueSize", &c.QueueSize, DefaultQueueSize},
-	}
-	for _, f := range ints {
-		if *f.v < 0 {
-			return bad(f.name, fmt.Sprintf("is negative (%d)", *f.v))
-		}
-		if *f.v == 0 {
-			*f.v = f.def
-		}
+	}); name != "" {
+		return bad(name, fmt.Sprintf("is negative (%d)", v))
 	}
 	durs := []struct {
 		name string
@@ -226,3 +216,24 @@ func (e *ConnError) Unwrap() error { return e.kind }
 
 // MarshalText returns Error(), so the error shows in JSON as its message.
 func (e *ConnError) MarshalText() ([]byte, error) { return []byte(e.Error()), nil }
+
+// intField is a Config field of type int with its default.
+type intField struct {
+	name string
+	v    *int
+	def  int
+}
+
+// defaultInts sets each zero field to its default and returns the name and
+// value of the first negative one, or "" when none is.
+func defaultInts(fs []intField) (string, int) {
+	for _, f := range fs {
+		if *f.v < 0 {
+			return f.name, *f.v
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	return "", 0
+}

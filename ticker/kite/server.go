@@ -100,22 +100,12 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 	case c.FlushInterval < 0:
 		return bad("FlushInterval", fmt.Sprintf("is negative (%v)", c.FlushInterval))
 	}
-	ints := []struct {
-		name string
-		v    *int
-		def  int
-	}{
+	if name, v := defaultInts([]intField{
 		{"MaxPerConn", &c.MaxPerConn, DefaultMaxPerConn},
 		{"MaxConns", &c.MaxConns, DefaultMaxConns},
 		{"QueueSize", &c.QueueSize, DefaultServerQueue},
-	}
-	for _, f := range ints {
-		if *f.v < 0 {
-			return bad(f.name, fmt.Sprintf("is negative (%d)", *f.v))
-		}
-		if *f.v == 0 {
-			*f.v = f.def
-		}
+	}); name != "" {
+		return bad(name, fmt.Sprintf("is negative (%d)", v))
 	}
 	if c.Heartbeat == 0 {
 		c.Heartbeat = DefaultHeartbeat

@@ -48,6 +48,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/chainpage"
 )
@@ -139,11 +140,28 @@ func run(o options, out io.Writer) error {
 		return err
 	}
 	var src ticker.Source = mock
+	// The wanted subscriptions: the universe listed for the simulated date,
+	// plus the contracts the mock has rolled in by itself (at the strikes
+	// around its simulated spot) since the last reload, so that their ticks
+	// are streamed rather than dropped as unsubscribed.
 	instruments := func(context.Context) ([]ticker.Instrument, error) {
-		return ticker.Universe(ticker.UniverseConfig{
+		ins, err := ticker.Universe(ticker.UniverseConfig{
 			Seed: o.seed, Date: clock(), Underlyings: specs, Holidays: hours.Holidays,
 			Expiries: o.expiries, StrikesPerSide: o.strikes,
 		})
+		if err != nil {
+			return nil, err
+		}
+		listed := make(map[uint32]bool, len(ins))
+		for _, in := range ins {
+			listed[in.Token] = true
+		}
+		for _, in := range mock.Instruments() {
+			if !listed[in.Token] {
+				ins = append(ins, in)
+			}
+		}
+		return ins, nil
 	}
 	live := false
 	var engine atomic.Pointer[ticker.Engine] // for the live chains' centre
@@ -174,9 +192,13 @@ func run(o options, out io.Writer) error {
 		Source:      src,
 		Publisher:   pub,
 		Instruments: instruments,
-		Name:        "example",
-		Logger:      logger,
-		Registerer:  reg,
+		// The report loop asks for a reload every simulated minute, which
+		// -speed can make every wall second: a short debounce and interval
+		// keep the chains in step with a fast clock.
+		Reload:     reloader.Config{Debounce: 100 * time.Millisecond, MinInterval: time.Second},
+		Name:       "example",
+		Logger:     logger,
+		Registerer: reg,
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,43 +125,54 @@ func (p *meteredPublisher) Publish(ctx context.Context, ticks []ticker.Tick) err
 
 // subscriber is a plain go-redis subscriber of the engine's channels: it
 // keeps the last payload received per token and reconnects (go-redis does,
-// on the next Receive) after the server goes away.
+// on the next Receive) after the server goes away. It may listen on several
+// PubSubs (one per shard channel on a Cluster).
 type subscriber struct {
-	ps     *redis.PubSub
 	cancel context.CancelFunc
-	done   chan struct{}
+	wg     sync.WaitGroup
 
 	mu       sync.Mutex
 	last     map[uint32]string // token → payload
 	received int
-	resubs   int // subscription confirmations received
+	resubs   int            // subscription confirmations received
+	byChan   map[string]int // messages per channel
 	badMsgs  []string
 }
 
+// startSubscriber subscribes a new client of opt to channels.
 func startSubscriber(t testing.TB, opt *redis.Options, channels ...string) *subscriber {
 	t.Helper()
 	o := *opt
 	o.MaxRetries, o.DialerRetries = -1, 1
 	c := redis.NewClient(&o)
+	t.Cleanup(func() { c.Close() }) // after the PubSubs (cleanups run last first)
+	return listen(t, c.Subscribe(context.Background(), channels...))
+}
+
+// listen receives on every ps until the test ends.
+func listen(t testing.TB, pss ...*redis.PubSub) *subscriber {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &subscriber{cancel: cancel, done: make(chan struct{}), last: map[uint32]string{}}
-	s.ps = c.Subscribe(ctx, channels...) // when the server is down, the first Receive subscribes
-	go s.loop(ctx)
+	s := &subscriber{cancel: cancel, last: map[uint32]string{}, byChan: map[string]int{}}
+	for _, ps := range pss {
+		s.wg.Add(1)
+		go s.loop(ctx, ps)
+	}
 	t.Cleanup(func() {
-		// Closing the PubSub ends a Receive blocked on its socket, which
-		// the context alone does not.
+		// Closing a PubSub ends a Receive blocked on its socket, which the
+		// context alone does not.
 		s.cancel()
-		s.ps.Close()
-		<-s.done
-		c.Close()
+		for _, ps := range pss {
+			ps.Close()
+		}
+		s.wg.Wait()
 	})
 	return s
 }
 
-func (s *subscriber) loop(ctx context.Context) {
-	defer close(s.done)
+func (s *subscriber) loop(ctx context.Context, ps *redis.PubSub) {
+	defer s.wg.Done()
 	for ctx.Err() == nil {
-		v, err := s.ps.Receive(ctx)
+		v, err := ps.Receive(ctx)
 		if err != nil {
 			// The server is away: go-redis redials on the next Receive.
 			// Real time, since sockets are not durable in synctest.
@@ -184,9 +196,17 @@ func (s *subscriber) loop(ctx context.Context) {
 				s.last[msg.Tick.Token] = m.Payload
 			}
 			s.received++
+			s.byChan[m.Channel]++
 			s.mu.Unlock()
 		}
 	}
+}
+
+// perChannel returns a copy of the message counts per channel.
+func (s *subscriber) perChannel() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.byChan)
 }
 
 func (s *subscriber) counts() (received, resubs int) {
@@ -255,6 +275,13 @@ type rig struct {
 
 // rigConfig says how to connect.
 type rigConfig struct {
+	// client, when set, is the engine's client (a ClusterClient), and
+	// listen makes the subscriber; otherwise they are made for addr.
+	client  redis.UniversalClient
+	listen  func(pre string) *subscriber
+	sharded bool
+	channel func(*ticker.Tick) string
+
 	addr      string
 	password  string // the engine client's
 	subPass   string // the subscriber's and admin's
@@ -269,12 +296,16 @@ func newRig(t testing.TB, rc rigConfig) *rig {
 	require.NoError(t, err)
 	r.src = &meteredSource{Source: mock}
 
-	client := redis.NewClient(&redis.Options{
-		Addr: rc.addr, Password: rc.password, ClientName: "engine",
-		ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1,
-	})
-	t.Cleanup(func() { client.Close() })
-	pc := redispub.Config{Client: client, Prefix: r.pre, Logger: r.logger()}
+	client := rc.client
+	if client == nil {
+		c := redis.NewClient(&redis.Options{
+			Addr: rc.addr, Password: rc.password,
+			ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1,
+		})
+		t.Cleanup(func() { c.Close() })
+		client = c
+	}
+	pc := redispub.Config{Client: client, Prefix: r.pre, Logger: r.logger(), Sharded: rc.sharded, Channel: rc.channel}
 	if rc.latestKey {
 		pc.LatestKey = r.pre + "latest"
 	}
@@ -282,7 +313,11 @@ func newRig(t testing.TB, rc rigConfig) *rig {
 	require.NoError(t, err)
 	r.pub = &meteredPublisher{pub: p}
 
-	r.sub = startSubscriber(t, &redis.Options{Addr: rc.addr, Password: rc.subPass}, r.pre+"NIFTY", r.pre+"BANKNIFTY")
+	if rc.listen != nil {
+		r.sub = rc.listen(r.pre)
+	} else {
+		r.sub = startSubscriber(t, &redis.Options{Addr: rc.addr, Password: rc.subPass}, r.pre+"NIFTY", r.pre+"BANKNIFTY")
+	}
 
 	eng, err := ticker.New(ticker.Config{
 		Source:    r.src,

@@ -13,7 +13,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/redistest"
 	"github.com/steadfast-go/steadfast/ticker"
 )
@@ -152,9 +151,7 @@ func runCluster(t *testing.T, sharded bool) {
 	_, resubs0 := r.sub.counts()
 	faultAt := time.Now()
 	c.nodes[victim].Kill()
-	poll(t, "the breaker to open", func() bool { return r.openedAt.Load() != 0 })
-	toOpen := time.Unix(0, r.openedAt.Load()).Sub(faultAt)
-	require.LessOrEqual(t, r.failsOpen.Load(), int64(threshold))
+	toOpen, _ := r.waitOpen(faultAt)
 
 	// The other shards' channels: what reached their consumers during the
 	// outage, while the engine counted the rest as dropped.
@@ -168,12 +165,7 @@ func runCluster(t *testing.T, sharded bool) {
 		return n
 	}
 	before, drops0 := other(), r.eng.Stats().Dropped
-	n0, t0 := r.src.ticks.Load(), time.Now()
-	poll(t, "the source to stream during the outage", func() bool {
-		return r.src.ticks.Load()-n0 >= 5*int64(len(r.ins))
-	})
-	rate := 5 / (float64(time.Since(t0)) / float64(interval))
-	require.Greater(t, rate, 0.5)
+	r.sourceRate()
 	drops1 := r.eng.Stats().Dropped
 	flowed := other() - before
 	counted := (drops1.CircuitOpen + drops1.PublishFailed) - (drops0.CircuitOpen + drops0.PublishFailed)
@@ -181,34 +173,12 @@ func runCluster(t *testing.T, sharded bool) {
 
 	c.nodes[victim].Restart()
 	clearAt := time.Now()
-	poll(t, "the breaker to close", func() bool {
-		return r.closedAt.Load() > clearAt.UnixNano() && r.state() == breaker.Closed
-	})
-	toClose := time.Unix(0, r.closedAt.Load()).Sub(clearAt)
-	require.LessOrEqual(t, toClose, openTimeout+publishTimeout+probeEvery+slack)
+	toClose := r.waitClosed(clearAt)
 	// A subscriber on the killed node resubscribes, there after the
 	// restart, or (PUBLISH reaches every node) on another node meanwhile.
-	poll(t, "the subscribers to resubscribe", func() bool {
-		_, resubs := r.sub.counts()
-		return resubs > resubs0
-	})
-	recv0, _ := r.sub.counts()
-	poll(t, "two rounds to reach the subscribers", func() bool {
-		recv, _ := r.sub.counts()
-		return recv-recv0 >= 2*len(r.ins)
-	})
-	r.clock.close()
-	var first string
-	poll(t, "the subscribers to converge", func() bool {
-		var n int
-		n, first = r.sub.mismatches(r.eng)
-		return n == 0
-	})
-	toConverge := time.Since(clearAt)
-	stats := r.finish()
-	n, first := r.sub.mismatches(r.eng)
-	require.Zero(t, n, first)
-	require.Empty(t, r.sub.badMsgs)
+	r.rehearThenClose(resubs0)
+	toConverge := r.converge(clearAt)
+	stats, longestPublish, longestEmit := r.finishConverged()
 	mode := "PUBLISH"
 	if sharded {
 		mode = "SPUBLISH"
@@ -217,10 +187,8 @@ func runCluster(t *testing.T, sharded bool) {
 		mode, victim, len(r.ins), len(channels), toOpen.Round(time.Millisecond), flowed, counted,
 		toClose.Round(time.Millisecond), toConverge.Round(time.Millisecond), stats.Produced, stats.Published,
 		stats.Conflated, stats.Dropped.CircuitOpen, stats.Dropped.PublishFailed, stats.CatchUp,
-		time.Duration(r.pub.longest.Load()).Round(time.Millisecond), time.Duration(r.src.longest.Load()).Round(time.Microsecond),
+		longestPublish.Round(time.Millisecond), longestEmit.Round(time.Microsecond),
 		strconv.Quote(firstLine(r.logRecords(failedMsg))))
-	require.LessOrEqual(t, time.Duration(r.pub.longest.Load()), publishTimeout+slack/2)
-	require.LessOrEqual(t, time.Duration(r.src.longest.Load()), emitBound)
 }
 
 // firstLine returns the error of the first record, or "".

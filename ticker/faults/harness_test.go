@@ -434,3 +434,87 @@ func (f figures) log(t testing.TB) {
 		f.stats.Produced, f.stats.Published, f.stats.Conflated, d.CircuitOpen, d.PublishFailed, d.Shutdown,
 		f.stats.CatchUp, f.failureLogs, f.cause)
 }
+
+// waitOpen waits for the breaker to open after faultAt and checks that it
+// took at most its configured failures; it returns how long it took and
+// the failures counted.
+func (r *rig) waitOpen(faultAt time.Time) (time.Duration, int64) {
+	r.t.Helper()
+	poll(r.t, "the breaker to open", func() bool { return r.openedAt.Load() != 0 })
+	fails := r.failsOpen.Load()
+	require.Positive(r.t, fails)
+	require.LessOrEqual(r.t, fails, int64(threshold))
+	return time.Unix(0, r.openedAt.Load()).Sub(faultAt), fails
+}
+
+// sourceRate waits for five rounds of the source and returns its rate
+// relative to one round per interval; it fails the test below one half:
+// emit does not block while publishing fails.
+func (r *rig) sourceRate() float64 {
+	r.t.Helper()
+	const rounds = 5
+	n0, t0 := r.src.ticks.Load(), time.Now()
+	poll(r.t, "the source to stream during the fault", func() bool {
+		return r.src.ticks.Load()-n0 >= rounds*int64(len(r.ins))
+	})
+	rate := rounds / (float64(time.Since(t0)) / float64(interval))
+	require.Greater(r.t, rate, 0.5, "the source slowed down during the fault")
+	return rate
+}
+
+// waitClosed waits for the breaker to close after clearAt, checks that it
+// took at most OpenTimeout plus one probe, and returns how long it took.
+func (r *rig) waitClosed(clearAt time.Time) time.Duration {
+	r.t.Helper()
+	poll(r.t, "the breaker to close", func() bool {
+		return r.closedAt.Load() > clearAt.UnixNano() && r.state() == breaker.Closed
+	})
+	d := time.Unix(0, r.closedAt.Load()).Sub(clearAt)
+	require.LessOrEqual(r.t, d, openTimeout+publishTimeout+probeEvery+slack)
+	return d
+}
+
+// rehearThenClose waits, after a fault that dropped the subscriber's
+// connection, for it to resubscribe (more confirmations than resubs0) and
+// hear two more rounds, then closes the session.
+func (r *rig) rehearThenClose(resubs0 int) {
+	r.t.Helper()
+	poll(r.t, "the subscriber to resubscribe", func() bool {
+		_, resubs := r.sub.counts()
+		return resubs > resubs0
+	})
+	recv0, _ := r.sub.counts()
+	poll(r.t, "two rounds to reach the subscriber", func() bool {
+		recv, _ := r.sub.counts()
+		return recv-recv0 >= 2*len(r.ins)
+	})
+	r.clock.close()
+}
+
+// converge waits for the subscriber to hold every instrument's Latest and
+// returns the time since clearAt.
+func (r *rig) converge(clearAt time.Time) time.Duration {
+	r.t.Helper()
+	poll(r.t, "the subscriber to converge", func() bool {
+		n, _ := r.sub.mismatches(r.eng)
+		return n == 0
+	})
+	return time.Since(clearAt)
+}
+
+// finishConverged stops the engine (see finish), checks that the
+// subscriber still holds every Latest and decoded every message, that no
+// publish waited past PublishTimeout (plus go-redis's return) and no emit
+// blocked, and returns the stats and those two longest durations.
+func (r *rig) finishConverged() (s ticker.Stats, longestPublish, longestEmit time.Duration) {
+	r.t.Helper()
+	s = r.finish()
+	n, first := r.sub.mismatches(r.eng)
+	require.Zero(r.t, n, "after Run returned: %s", first)
+	require.Empty(r.t, r.sub.badMsgs)
+	longestPublish = time.Duration(r.pub.longest.Load())
+	longestEmit = time.Duration(r.src.longest.Load())
+	require.LessOrEqual(r.t, longestPublish, publishTimeout+slack/2)
+	require.LessOrEqual(r.t, longestEmit, emitBound)
+	return s, longestPublish, longestEmit
+}

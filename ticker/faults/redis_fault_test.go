@@ -193,22 +193,9 @@ func runFault(t *testing.T, ft fault) {
 		ft.inject(env)
 	}
 
-	// The breaker opens within its configured failures.
-	poll(t, "the breaker to open", func() bool { return r.openedAt.Load() != 0 })
-	fig.toOpen = time.Unix(0, r.openedAt.Load()).Sub(faultAt)
-	fig.failsToOpen = r.failsOpen.Load()
-	require.Positive(t, fig.failsToOpen)
-	require.LessOrEqual(t, fig.failsToOpen, int64(threshold))
+	fig.toOpen, fig.failsToOpen = r.waitOpen(faultAt)
 	require.NotEqual(t, "ok", r.eng.Health().Status)
-
-	// The source keeps its rate while publishing fails: emit never blocks.
-	n0, t0 := r.src.ticks.Load(), time.Now()
-	rounds := int64(5)
-	poll(t, "the source to stream during the fault", func() bool {
-		return r.src.ticks.Load()-n0 >= rounds*int64(len(r.ins))
-	})
-	fig.sourceRate = float64(rounds) / (float64(time.Since(t0)) / float64(interval))
-	require.Greater(t, fig.sourceRate, 0.5, "the source slowed down during the fault")
+	fig.sourceRate = r.sourceRate()
 
 	if ft.silent {
 		r.clock.close()
@@ -216,53 +203,18 @@ func runFault(t *testing.T, ft fault) {
 	_, resubs0 := r.sub.counts()
 	ft.clear(env)
 	clearAt := time.Now()
-
-	// The breaker closes within OpenTimeout plus one probe.
-	poll(t, "the breaker to close", func() bool {
-		return r.closedAt.Load() > clearAt.UnixNano() && r.state() == breaker.Closed
-	})
-	fig.toClose = time.Unix(0, r.closedAt.Load()).Sub(clearAt)
-	require.LessOrEqual(t, fig.toClose, openTimeout+publishTimeout+probeEvery+slack)
-
+	fig.toClose = r.waitClosed(clearAt)
 	if !ft.silent {
-		// The subscriber lost its connection too: once it has resubscribed
-		// and heard two more rounds, close the session.
-		d := poll(t, "the subscriber to resubscribe", func() bool {
-			_, resubs := r.sub.counts()
-			return resubs > resubs0
-		})
-		t.Logf("resubscribed %v after the fault cleared", d)
-		recv0, _ := r.sub.counts()
-		poll(t, "two rounds to reach the subscriber", func() bool {
-			recv, _ := r.sub.counts()
-			return recv-recv0 >= 2*len(r.ins)
-		})
-		r.clock.close()
+		r.rehearThenClose(resubs0)
 	}
-	var first string
-	poll(t, "the subscriber to converge", func() bool {
-		var n int
-		n, first = r.sub.mismatches(r.eng)
-		return n == 0
-	})
-	fig.toConverge = time.Since(clearAt)
+	fig.toConverge = r.converge(clearAt)
 	require.Equal(t, "ok", r.eng.Health().Status)
 
-	fig.stats = r.finish()
-	n, first := r.sub.mismatches(r.eng)
-	require.Zero(t, n, "after Run returned: %s", first)
-	require.Empty(t, r.sub.badMsgs)
+	fig.stats, fig.longestPublish, fig.longestEmit = r.finishConverged()
 	require.Positive(t, fig.stats.Dropped.CircuitOpen+fig.stats.Dropped.PublishFailed, "the fault dropped nothing")
 	if ft.silent {
 		require.Positive(t, fig.stats.CatchUp, "converged without a catch-up")
 	}
-
-	// No batch waited past PublishTimeout (plus go-redis's return), and no
-	// emit blocked.
-	fig.longestPublish = time.Duration(r.pub.longest.Load())
-	fig.longestEmit = time.Duration(r.src.longest.Load())
-	require.LessOrEqual(t, fig.longestPublish, publishTimeout+slack/2)
-	require.LessOrEqual(t, fig.longestEmit, emitBound)
 
 	// One record of the failure, naming its cause, and one of the recovery.
 	recs := r.logRecords(failedMsg)

@@ -1,0 +1,82 @@
+package ticker_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/steadfast-go/steadfast/breaker"
+	"github.com/steadfast-go/steadfast/reloader"
+	"github.com/steadfast-go/steadfast/taskmon"
+	"github.com/steadfast-go/steadfast/ticker"
+)
+
+// namesField reports whether err names one of fields.
+func namesField(err error, fields ...string) bool {
+	for _, f := range fields {
+		if strings.Contains(err.Error(), f) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzNewMockSource checks that any MockConfig is either refused with an
+// error naming one of its fields or gives a source that steps; never a
+// panic. The seed corpus is in testdata/fuzz/FuzzNewMockSource.
+func FuzzNewMockSource(f *testing.F) {
+	f.Fuzz(func(t *testing.T, interval int64, rate, dividend float64, maxSize, roll int, spot, vol, step float64) {
+		u := ticker.NIFTY()
+		u.Spot, u.Volatility, u.StrikeStep = spot, vol, step
+		m, err := ticker.NewMockSource(ticker.MockConfig{
+			Interval: time.Duration(interval), Rate: &rate, DividendYield: &dividend,
+			MaxSize: maxSize, RollStrikesPerSide: roll, Underlyings: []ticker.UnderlyingSpec{u},
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			if !namesField(err, "Interval", "Rate", "DividendYield", "MaxSize", "RollStrikesPerSide", "Spot", "Volatility", "StrikeStep", "Underlyings") {
+				t.Fatalf("error names no field: %v", err)
+			}
+			return
+		}
+		at := time.Date(2026, 12, 2, 10, 0, 0, 0, ticker.IST())
+		_ = m.Subscribe([]ticker.Instrument{{Token: 1, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex}}, nil)
+		m.Step(at, func(tk ticker.Tick) {
+			if err := tk.Validate(); err != nil {
+				t.Fatalf("the mock emitted an invalid tick: %v", err)
+			}
+		})
+	})
+}
+
+type nopSource struct{}
+
+func (nopSource) Run(ctx context.Context, _ func(ticker.Tick)) error { <-ctx.Done(); return nil }
+func (nopSource) Subscribe(_, _ []ticker.Instrument) error           { return nil }
+
+// FuzzNewEngine checks that any engine Config (with its breaker, reloader
+// and source-restart parts) is either refused with an error naming one of
+// its fields or accepted; never a panic. The seed corpus is in
+// testdata/fuzz/FuzzNewEngine.
+func FuzzNewEngine(f *testing.F) {
+	f.Fuzz(func(t *testing.T, batch int, linger, publish, shutdown int64, threshold int, open, debounce int64, backoff int64, maxRestarts int) {
+		_, err := ticker.New(ticker.Config{
+			Source:      nopSource{},
+			Publisher:   ticker.PublisherFunc(func(context.Context, []ticker.Tick) error { return nil }),
+			Instruments: func(context.Context) ([]ticker.Instrument, error) { return nil, nil },
+			BatchSize:   batch, Linger: time.Duration(linger), PublishTimeout: time.Duration(publish),
+			ShutdownTimeout: time.Duration(shutdown),
+			Breaker:         breaker.Config{FailureThreshold: threshold, OpenTimeout: time.Duration(open)},
+			Reload:          reloader.Config{Debounce: time.Duration(debounce)},
+			SourceRestart:   taskmon.Spec{Backoff: time.Duration(backoff), MaxRestarts: maxRestarts},
+			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil && !namesField(err, "BatchSize", "Linger", "PublishTimeout", "ShutdownTimeout",
+			"Config.Breaker", "Config.Reload", "Config.SourceRestart") {
+			t.Fatalf("error names no field: %v", err)
+		}
+	})
+}

@@ -19,6 +19,7 @@ const (
 	DefaultBaseURL      = "wss://ws.kite.trade"
 	DefaultMaxPerConn   = 3000 // instruments per connection (the documented limit)
 	DefaultMaxConns     = 3    // connections per API key (the documented limit)
+	MaxMaxConns         = 64   // the most Config.MaxConns accepts (several API keys' worth)
 	DefaultBatchSize    = 500
 	DefaultPingTimeout  = 10 * time.Second
 	DefaultStallTimeout = 60 * time.Second
@@ -62,7 +63,8 @@ type Config struct {
 	// MaxPerConn is the most instruments on one connection; default 3,000.
 	MaxPerConn int
 	// MaxConns is the most connections; default 3. Instruments fill the
-	// first connection, then the next.
+	// first connection, then the next. At most MaxMaxConns: the Source
+	// keeps a record per connection from the start.
 	MaxConns int
 	// BatchSize is the most tokens in one subscribe, unsubscribe or mode
 	// message; default 500.
@@ -146,6 +148,9 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 		{"QueueSize", &c.QueueSize, DefaultQueueSize},
 	}); name != "" {
 		return bad(name, fmt.Sprintf("is negative (%d)", v))
+	}
+	if c.MaxConns > MaxMaxConns {
+		return bad("MaxConns", fmt.Sprintf("is above %d (%d)", MaxMaxConns, c.MaxConns))
 	}
 	durs := []struct {
 		name string

@@ -467,6 +467,7 @@ func TestConfig(t *testing.T) {
 		{func(c *Config) { c.BaseURL = "https://x" }, "BaseURL"},
 		{func(c *Config) { c.Mode = 9 }, "Mode"},
 		{func(c *Config) { c.MaxConns = -1 }, "MaxConns"},
+		{func(c *Config) { c.MaxConns = MaxMaxConns + 1 }, "MaxConns"},
 		{func(c *Config) { c.PingTimeout = -1 }, "PingTimeout"},
 		{func(c *Config) { c.Backoff = 2 * time.Second; c.MaxBackoff = time.Second }, "MaxBackoff"},
 	}

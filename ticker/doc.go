@@ -157,7 +157,9 @@
 // ShutdownTimeout 5s; the breaker opens after 10 consecutive failed
 // publishes and stays open 60s; reloads are debounced 1s, at least 5s
 // apart, and retried with backoff from 1s to 1m; the source is restarted
-// with backoff from 100ms to 30s, at most 10 times a minute.
+// with backoff from 100ms to 30s, without limit (SourceRestart.MaxRestarts
+// sets one). The breaker, the reloader and the monitor are named Name +
+// "/publisher", "/subscriptions" and "/tasks" (Name defaults to "ticker").
 //
 // The data path: Source.Run calls emit for each tick; emit validates it
 // (Tick.Validate: an invalid tick is counted and never stored), stores it as
@@ -165,8 +167,8 @@
 // slot (a newer tick replaces a pending one: latest wins, counted as
 // Conflated). emit is safe for concurrent use, takes one of a fixed set of
 // striped locks for the length of a copy, never waits for the publisher and,
-// in the steady state, does not allocate. The publish loop wakes when a slot becomes pending,
-// waits Linger for a batch to fill, and hands batches of up to BatchSize
+// in the steady state, does not allocate. The publish loop wakes when a
+// slot becomes pending, waits at most Linger for a batch to fill, and hands batches of up to BatchSize
 // ticks to the Publisher through a circuit breaker (package breaker), each
 // with a PublishTimeout deadline. The ticks it hands over carry their
 // Instrument, so a publisher needs no lookup of its own.
@@ -180,7 +182,9 @@
 // once publishing works again (after a successful publish, or as the
 // half-open breaker's probe when no new tick arrives) the newest tick of
 // each is republished once, unless a newer tick of it was published first
-// (catch-up, counted in CatchUp, not in Published). So after any outage,
+// (catch-up, counted in CatchUp, not in Published); a catch-up batch follows
+// every published batch while any is owed, so a steady flow of new ticks
+// never starves an instrument that ticks no more. So after any outage,
 // once publishing works, every subscribed instrument's last published tick
 // equals Latest.
 //
@@ -195,7 +199,9 @@
 // clock), so an Instruments function that lists the nearest expiries rolls
 // the chain. The new list is applied to the Source as a diff: Subscribe
 // gets only the instruments added and removed (an instrument whose
-// description changed is both). An instrument with a zero or repeated token
+// description changed is both; remove is applied first). The diff is taken
+// against what the Source has accepted: a Subscribe that fails is sent again
+// on the next reload, so a Source's Subscribe must be idempotent. An instrument with a zero or repeated token
 // is refused, counted and logged. A failing or panicking Instruments keeps
 // the current subscriptions and is retried with the reloader's backoff;
 // Health reports it meanwhile. A tick of an instrument not subscribed is
@@ -204,16 +210,20 @@
 //
 // Tasks: the source, the publish loop, the reloader and the expiry timer
 // run under one task monitor (package taskmon). A Source whose Run fails or
-// panics is restarted with backoff (Config.SourceRestart); when it exceeds
-// its restart limit Run returns an error wrapping ErrSourceGaveUp. When
-// Run's context ends, the source and the reloader are stopped, what is
-// pending is published, and what cannot be published within
-// ShutdownTimeout (counting from the end of the context) is counted as a
-// shutdown drop, as is a tick a source emits after that. An engine runs
+// panics is restarted with backoff (Config.SourceRestart), without limit
+// by default; when it exceeds a limit set there, Run returns an error
+// wrapping ErrSourceGaveUp. When Run's context ends, the source and the
+// reloader are stopped, what is pending is published, and what cannot be
+// published within ShutdownTimeout (counting from the end of the context)
+// is counted as a shutdown drop, as is a tick a source emits after that.
+// ShutdownTimeout bounds the parts that honour their context: a Publisher,
+// Instruments function or Source that ignores it holds Run until it
+// returns, since Run leaves no goroutine behind. An engine runs
 // once: a second Run returns ErrEngineRan.
 //
-// Health reports "ok", "degraded" (breaker not closed, a source failure in
-// the last minute or a source given up, the last reload failed) or
+// Health reports "ok", "degraded" (breaker not closed, a Publish running
+// past twice its PublishTimeout, a source failure in the last minute or a
+// source given up, the last reload failed) or
 // "stopped", with the reasons, the stats and the newest exchange time per
 // underlying; it marshals to JSON with snake_case keys.
 //

@@ -13,6 +13,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/taskmon"
 )
@@ -69,20 +70,25 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// Breaker configures the circuit breaker that guards the Publisher.
-	// Its zero value means 10 consecutive failures open it for 60s. Empty
-	// Name, Logger and Registerer are taken from this Config.
+	// Its zero value means 10 consecutive failures open it for 60s. An
+	// empty Name means Name + "/publisher"; empty Logger and Registerer are
+	// taken from this Config. The breaker logs its own state changes.
 	Breaker breaker.Config
 	// Reload configures the reloader that serves Reload. Its zero value
 	// means a 1s debounce, at least 5s between reloads and retries with
-	// backoff from 1s up to 1m after a failure. Empty Name, Logger and
-	// Registerer are taken from this Config.
+	// backoff from 1s up to 1m after a failure. An empty Name means
+	// Name + "/subscriptions"; empty Logger and Registerer are taken from
+	// this Config.
 	Reload reloader.Config
 	// SourceRestart configures the supervision of Source.Run: its Name and
 	// Run are set by the engine; Restart defaults to taskmon.Always (a
 	// Source's Run returning before its context ends is restarted too).
-	// The other zero fields are taskmon's defaults (100ms backoff up to 30s,
-	// at most 10 restarts a minute, then the source is given up and Run
-	// returns an error wrapping ErrSourceGaveUp).
+	// A zero MaxRestarts means no limit: a feed outage of any length is
+	// retried (and reported in Health); set a limit to give the source up
+	// after so many restarts within Period, and Run then returns an error
+	// wrapping ErrSourceGaveUp. The other zero fields are taskmon's
+	// defaults (100ms backoff up to 30s, healthy after 10s). The engine's
+	// tasks run under a monitor named Name + "/tasks".
 	SourceRestart taskmon.Spec
 
 	// Name labels the engine's metrics (constant label "name") and its log
@@ -133,17 +139,18 @@ type Engine struct {
 
 	lastInvalidLog atomic.Int64 // unix nanos of the last invalid-tick record
 	lastPubErr     atomic.Pointer[errBox]
+	publishing     atomic.Int64 // unix nanos when the Publish in flight started; 0 if none
 	pubFailing     atomic.Bool
 
 	started atomic.Bool
 	state   atomic.Int32 // engineIdle, engineRunning, engineStopped
 
+	applied map[uint32]*Instrument // what the Source has accepted; reloads only
+
 	reloadMu     sync.Mutex // guards the reload results below
 	lastReload   time.Time
 	reloadErr    error
-	refused      uint64 // instruments refused by reloads (token 0, duplicate)
-	reloads      uint64
-	reloadFails  uint64
+	refused      uint64       // instruments refused by reloads (token 0, duplicate)
 	nextExpiry   atomic.Int64 // unix nanos of the earliest subscribed expiry, 0 if none
 	expiryChange chan struct{}
 
@@ -191,11 +198,15 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Name == "" {
 		cfg.Name = DefaultEngineName
 	}
+	if cfg.SourceRestart.MaxRestarts == 0 {
+		cfg.SourceRestart.MaxRestarts = -1 // a feed outage of any length is retried
+	}
 	e := &Engine{
 		cfg:          cfg,
 		name:         cfg.Name,
 		wake:         make(chan struct{}, 1),
 		expiryChange: make(chan struct{}, 1),
+		applied:      map[uint32]*Instrument{},
 	}
 	e.emitFn = e.emit
 	n := stripeCount()
@@ -203,32 +214,32 @@ func New(cfg Config) (*Engine, error) {
 	e.mask = uint32(n - 1)
 	e.table.Store(newSubTable(nil))
 
+	// The parts are named after the engine, so that their series and log
+	// records say whose they are and do not clash with a user's own
+	// breaker, reloader or monitor of the same Name on the same registry.
 	bc := cfg.Breaker
 	if bc.Name == "" {
-		bc.Name = cfg.Name
+		bc.Name = cfg.Name + "/publisher"
 	}
 	if bc.Logger == nil {
 		bc.Logger = cfg.Logger
 	}
-	if bc.Registerer == nil {
-		bc.Registerer = cfg.Registerer
-	}
 	userChange := bc.OnStateChange
-	bc.OnStateChange = func(name string, from, to breaker.State) {
-		e.onBreakerChange(from, to)
-		if userChange != nil {
-			userChange(name, from, to)
-		}
+	if userChange != nil {
+		// The breaker logs its state changes itself; a user's callback
+		// still gets them.
+		bc.OnStateChange = func(name string, from, to breaker.State) { userChange(name, from, to) }
 	}
 	rc := cfg.Reload
 	if rc.Name == "" {
-		rc.Name = cfg.Name
+		rc.Name = cfg.Name + "/subscriptions"
 	}
 	if rc.Logger == nil {
 		rc.Logger = cfg.Logger
 	}
-	// Check every part before registering any metrics, so that a refused
-	// Config leaves the Registerer as it was.
+	// Check every part before registering any metrics, and take back what
+	// was registered if a later part fails (a name already taken), so that
+	// a refused Config leaves the Registerer as it was.
 	if _, err := breaker.New(noMetrics(bc)); err != nil {
 		return nil, fmt.Errorf("ticker: Config.Breaker: %w", err)
 	}
@@ -238,24 +249,33 @@ func New(cfg Config) (*Engine, error) {
 	if err := validSpec(cfg.SourceRestart); err != nil {
 		return nil, err
 	}
+	track := promreg.Track(cfg.Registerer)
+	var reg prometheus.Registerer
+	if track != nil {
+		reg = track
+	}
+	if bc.Registerer == nil {
+		bc.Registerer = reg
+	}
 	if rc.Registerer == nil {
-		rc.Registerer = cfg.Registerer
+		rc.Registerer = reg
 	}
 	br, err := breaker.New(bc)
 	if err != nil {
+		track.Rollback()
 		return nil, fmt.Errorf("ticker: Config.Breaker: %w", err)
 	}
 	e.br = br
-
 	rel, err := reloader.New(e.reload, rc)
 	if err != nil {
+		track.Rollback()
 		return nil, fmt.Errorf("ticker: Config.Reload: %w", err)
 	}
 	e.rel = rel
-
-	e.mon = taskmon.New(taskmon.Config{Name: cfg.Name, Logger: cfg.Logger, Registerer: cfg.Registerer})
-	met, err := newEngineMetrics(e, cfg.Registerer)
+	e.mon = taskmon.New(taskmon.Config{Name: cfg.Name + "/tasks", Logger: cfg.Logger, Registerer: reg})
+	met, err := newEngineMetrics(e, reg)
 	if err != nil {
+		track.Rollback()
 		return nil, err
 	}
 	e.met = met
@@ -300,7 +320,9 @@ func (e *Engine) log(level slog.Level, msg string, attrs ...slog.Attr) {
 // Run subscribes to the instruments, streams ticks from the Source and
 // publishes them until ctx ends; then it stops the source and the reloader,
 // flushes what is pending (within ShutdownTimeout) and returns nil once
-// every loop has ended. It returns an error wrapping ErrSourceGaveUp, after
+// every loop has ended. ShutdownTimeout bounds what honours a context: a
+// Publisher, Instruments function or Source that ignores the end of its
+// context holds Run until it returns (Run never leaves a goroutine behind). It returns an error wrapping ErrSourceGaveUp, after
 // the same flush, when the Source failed more often than
 // Config.SourceRestart allows, and ErrEngineRan when called a second time.
 func (e *Engine) Run(ctx context.Context) error {
@@ -443,13 +465,4 @@ func (e *Engine) onSourceError(te taskmon.TaskError) {
 		e.srcGaveUp = true
 	}
 	e.srcMu.Unlock()
-}
-
-func (e *Engine) onBreakerChange(from, to breaker.State) {
-	level := slog.LevelInfo
-	if to == breaker.Open {
-		level = slog.LevelWarn
-	}
-	e.log(level, "publisher circuit changed state",
-		slog.String("from", from.String()), slog.String("to", to.String()))
 }

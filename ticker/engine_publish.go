@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
@@ -74,14 +75,24 @@ func (e *Engine) publishLoop(ctx context.Context, flush <-chan struct{}) {
 			}
 		}
 		e.sleeping.Store(false)
-		if e.cfg.Linger > 0 && e.pending() < e.cfg.BatchSize && wait(e.cfg.Linger) {
-			e.finalFlush(ctx, b, &next)
-			return
+		// Linger at most Linger for a batch to fill, looking again every
+		// quarter of it, so that a batch that fills sooner goes at once.
+		for step := 0; e.cfg.Linger > 0 && step < 4 && e.pending() < e.cfg.BatchSize; step++ {
+			if wait(max(e.cfg.Linger/4, time.Microsecond)) {
+				e.finalFlush(ctx, b, &next)
+				return
+			}
 		}
 		for e.take(b, e.cfg.BatchSize, &next) > 0 {
 			ok, refused := e.publish(ctx, b, false)
 			if ok {
 				okSinceDrop = true
+				if e.owed.Load() > 0 {
+					// One catch-up batch after each published one, so
+					// that a steady flow of new ticks never starves an
+					// instrument that is owed one and ticks no more.
+					e.catchUpBatch(ctx, b)
+				}
 			}
 			if refused && wait(e.probeInterval()) {
 				// While the breaker refuses, taking batches only to drop
@@ -105,9 +116,16 @@ func (e *Engine) publishLoop(ctx context.Context, flush <-chan struct{}) {
 func (e *Engine) probeInterval() time.Duration {
 	ot := e.cfg.Breaker.OpenTimeout
 	if ot <= 0 {
-		ot = 60 * time.Second
+		ot = breaker.DefaultOpenTimeout
 	}
 	return min(max(ot/8, 10*time.Millisecond), time.Second)
+}
+
+// catchUpBatch publishes one batch of owed catch-up ticks, if any.
+func (e *Engine) catchUpBatch(ctx context.Context, b *batch) {
+	if e.takeOwed(b, e.cfg.BatchSize) > 0 {
+		e.publish(ctx, b, true)
+	}
 }
 
 // catchUpRound publishes the owed catch-up ticks in batches and reports
@@ -146,7 +164,9 @@ func (e *Engine) publish(ctx context.Context, b *batch, catchUp bool) (ok, refus
 	}
 	pctx, cancel := context.WithTimeout(ctx, e.cfg.PublishTimeout)
 	start := time.Now()
+	e.publishing.Store(start.UnixNano())
 	err = e.callPublisher(pctx, b.ticks)
+	e.publishing.Store(0)
 	if err == nil && pctx.Err() != nil && ctx.Err() == nil {
 		// The batch missed its deadline: whatever the Publisher says, it
 		// may not have arrived in time.

@@ -15,38 +15,48 @@ import (
 // reload is the reloader's function: it asks Instruments for the wanted
 // subscriptions, refuses the unusable ones, swaps in a new subscription
 // table and applies the difference to the Source. A failed or panicking
-// Instruments leaves the subscriptions as they are.
+// Instruments leaves the subscriptions as they are; its panic goes on to the
+// reloader, which logs it with its stack and counts it.
+//
+// The difference is taken against what the Source has accepted (applied),
+// not against the table: after Subscribe fails, the next reload sends the
+// part it did not take again, so a Source's Subscribe must be idempotent.
 //
 // Reloads run one at a time (the reloader sees to that, and the first one
 // runs before the reloader starts); reloadMu guards only the results, so
-// Health never waits for an Instruments call.
-func (e *Engine) reload(ctx context.Context) error {
-	refused, err := e.reloadOnce(ctx)
-	e.reloadMu.Lock()
-	e.lastReload = time.Now()
-	e.reloads++
-	e.refused += uint64(refused)
-	e.reloadErr = err
-	if err != nil {
-		e.reloadFails++
-	}
-	e.reloadMu.Unlock()
-	if err != nil && ctx.Err() == nil {
-		e.log(slog.LevelError, "reload failed; subscriptions kept", slog.Any("error", err))
-	}
+// Health never waits for an Instruments call. The failure itself is logged
+// by the reloader.
+func (e *Engine) reload(ctx context.Context) (err error) {
+	refused := 0
+	defer func() {
+		v := recover()
+		if v != nil {
+			err = fmt.Errorf("ticker: Instruments panicked: %v", v)
+		}
+		if ctx.Err() == nil || err == nil { // a reload cut off by shutdown changes nothing
+			e.reloadMu.Lock()
+			e.lastReload = time.Now()
+			e.refused += uint64(refused)
+			e.reloadErr = err
+			e.reloadMu.Unlock()
+		}
+		if v != nil {
+			panic(v) // the reloader recovers it, with the stack
+		}
+	}()
+	refused, err = e.reloadOnce(ctx)
 	return err
 }
 
 // reloadOnce does the reload and returns how many instruments it refused.
 func (e *Engine) reloadOnce(ctx context.Context) (int, error) {
-	list, err := e.callInstruments(ctx)
+	list, err := e.cfg.Instruments(ctx)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("ticker: Instruments: %w", err)
 	}
 	old := e.table.Load()
 	kept := make(map[uint32]*slot, len(list))
 	slots := make([]*slot, 0, len(list))
-	var add, remove []Instrument
 	var refused []string
 	for i := range list {
 		in := list[i]
@@ -61,29 +71,43 @@ func (e *Engine) reloadOnce(ctx context.Context) (int, error) {
 		s := old.get(in.Token)
 		if s == nil || !sameInstrument(s.ins, &in) {
 			s = &slot{ins: &in, live: true}
-			add = append(add, in)
 		}
 		kept[in.Token] = s
 		slots = append(slots, s)
 	}
 	next := newSubTable(slots)
-	for _, s := range old.list {
-		if kept[s.ins.Token] != s {
-			remove = append(remove, *s.ins)
-		}
-	}
 	if len(refused) > 0 {
 		e.log(slog.LevelWarn, "instruments refused", slog.Int("count", len(refused)),
 			slog.String("first", refused[0]))
 	}
 	e.swapTable(old, next)
 	e.setNextExpiry(next)
+
+	// The diff against what the Source holds: an instrument whose
+	// description changed is in both lists (remove is applied first).
+	var add, remove []Instrument
+	for _, s := range next.list {
+		if in, ok := e.applied[s.ins.Token]; !ok || !sameInstrument(in, s.ins) {
+			add = append(add, *s.ins)
+		}
+	}
+	for tok, in := range e.applied {
+		if s := kept[tok]; s == nil || !sameInstrument(in, s.ins) {
+			remove = append(remove, *in)
+		}
+	}
 	if len(add) == 0 && len(remove) == 0 {
 		return len(refused), nil
 	}
 	if err := e.callSubscribe(add, remove); err != nil {
-		return len(refused), fmt.Errorf("ticker: source refused part of the subscription (%d added, %d removed): %w",
+		return len(refused), fmt.Errorf("ticker: Source.Subscribe (%d to add, %d to remove; sent again on the next reload): %w",
 			len(add), len(remove), err)
+	}
+	for _, in := range remove {
+		delete(e.applied, in.Token)
+	}
+	for _, s := range next.list {
+		e.applied[s.ins.Token] = s.ins
 	}
 	return len(refused), nil
 }
@@ -118,22 +142,6 @@ func (e *Engine) swapTable(old, next *subTable) {
 	for i := range e.stripes {
 		e.stripes[i].mu.Unlock()
 	}
-}
-
-// callInstruments calls Config.Instruments, turning a panic into an error.
-func (e *Engine) callInstruments(ctx context.Context) (list []Instrument, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			a := logattr.PanicAttrs(v, debug.Stack())
-			e.log(slog.LevelError, "Instruments panicked", a[0], a[1])
-			list, err = nil, fmt.Errorf("ticker: Instruments panicked: %v", v)
-		}
-	}()
-	list, err = e.cfg.Instruments(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("ticker: Instruments: %w", err)
-	}
-	return list, nil
 }
 
 // callSubscribe calls Source.Subscribe, turning a panic into an error.

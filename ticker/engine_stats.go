@@ -66,9 +66,11 @@ func (e *Engine) Stats() Stats {
 
 // Health is the engine's state for a health endpoint; it marshals to JSON.
 type Health struct {
-	// Status is "ok"; "degraded" when the breaker is not closed, the source
-	// failed within the last minute or was given up, or the last reload
-	// failed; "stopped" before Run and after it returned.
+	// Status is "ok"; "degraded" when the breaker is not closed, a Publish
+	// has run for more than twice its PublishTimeout (a Publisher that
+	// ignores its context), the source failed within the last minute or was
+	// given up, or the last reload failed; "stopped" before Run and after it
+	// returned.
 	Status string `json:"status"`
 	// Reasons says why the status is not "ok".
 	Reasons     []string `json:"reasons,omitempty"`
@@ -81,7 +83,7 @@ type Health struct {
 	// LastReload is when the last reload finished; zero before the first.
 	LastReload time.Time `json:"last_reload"`
 	// ReloadError is the last reload's error; empty when it succeeded.
-	ReloadError string `json:"reload_error,omitempty"`
+	ReloadError string `json:"reload_error"`
 	// SourceError is the source's last failure, while it counts against
 	// the status.
 	SourceError string `json:"source_error,omitempty"`
@@ -113,6 +115,11 @@ func (e *Engine) Health() Health {
 	}
 	if h.Breaker != breaker.Closed.String() {
 		degrade("publisher circuit " + h.Breaker)
+	}
+	if at := e.publishing.Load(); at != 0 {
+		if d := time.Since(time.Unix(0, at)); d > 2*e.cfg.PublishTimeout {
+			degrade("a Publish has run for " + d.Round(time.Millisecond).String() + ", past twice its PublishTimeout")
+		}
 	}
 	e.reloadMu.Lock()
 	h.LastReload = e.lastReload
@@ -175,7 +182,7 @@ func newEngineMetrics(e *Engine, reg prometheus.Registerer) (*engineMetrics, err
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
 	}
-	m.collectors = []prometheus.Collector{m.publishes, m.failures, m.batchSize, m.latency, &engineCollector{e: e, labels: l}}
+	m.collectors = []prometheus.Collector{m.publishes, m.failures, m.batchSize, m.latency, newEngineCollector(e, l)}
 	if reg != nil {
 		if err := promreg.Register(reg, "ticker", e.name, m.collectors...); err != nil {
 			return nil, err
@@ -195,8 +202,8 @@ func (m *engineMetrics) observe(n uint64, d time.Duration, ok bool) {
 
 // engineCollector exports the Stats at scrape time.
 type engineCollector struct {
-	e      *Engine
-	labels prometheus.Labels
+	e                            *Engine
+	ticks, pending, drops, state *prometheus.Desc
 }
 
 var (
@@ -204,31 +211,31 @@ var (
 		"publish_failed", "unsubscribed", "shutdown", "catch_up"}
 )
 
-func (c *engineCollector) descs() (ticks, pending, drops, state *prometheus.Desc) {
-	ticks = prometheus.NewDesc("steadfast_ticker_ticks_total",
-		"Ticks by result: produced = published + conflated + invalid + the drops (circuit_open, publish_failed, unsubscribed, shutdown) + pending; catch_up counts republished latest ticks.",
-		[]string{"result"}, c.labels)
-	pending = prometheus.NewDesc("steadfast_ticker_pending",
-		"Ticks waiting in slots or in a batch being published.", nil, c.labels)
-	drops = prometheus.NewDesc("redis_circuit_open_drops_total",
-		"Ticks dropped because the circuit breaker refused their batch.", nil, c.labels)
-	state = prometheus.NewDesc("redis_circuit_state",
-		"State of the publisher's circuit breaker: 0 closed, 1 open, 2 half-open.", nil, c.labels)
-	return
+func newEngineCollector(e *Engine, labels prometheus.Labels) *engineCollector {
+	return &engineCollector{e: e,
+		ticks: prometheus.NewDesc("steadfast_ticker_ticks_total",
+			"Ticks by result: produced = published + conflated + invalid + the drops (circuit_open, publish_failed, unsubscribed, shutdown) + pending; catch_up counts republished latest ticks.",
+			[]string{"result"}, labels),
+		pending: prometheus.NewDesc("steadfast_ticker_pending",
+			"Ticks waiting in slots or in a batch being published.", nil, labels),
+		drops: prometheus.NewDesc("redis_circuit_open_drops_total",
+			"Ticks dropped because the circuit breaker refused their batch.", nil, labels),
+		state: prometheus.NewDesc("redis_circuit_state",
+			"State of the publisher's circuit breaker: 0 closed, 1 open, 2 half-open.", nil, labels),
+	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	a, b, d, s := c.descs()
-	ch <- a
-	ch <- b
-	ch <- d
-	ch <- s
+	ch <- c.ticks
+	ch <- c.pending
+	ch <- c.drops
+	ch <- c.state
 }
 
 // Collect implements prometheus.Collector.
 func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
-	ticks, pending, drops, state := c.descs()
+	ticks, pending, drops, state := c.ticks, c.pending, c.drops, c.state
 	s := c.e.Stats()
 	vals := [...]uint64{s.Produced, s.Published, s.Conflated, s.Invalid, s.Dropped.CircuitOpen,
 		s.Dropped.PublishFailed, s.Dropped.Unsubscribed, s.Dropped.Shutdown, s.CatchUp}

@@ -8,8 +8,12 @@ type Source interface {
 	// Run streams ticks until ctx ends, calling emit for each one. emit never
 	// blocks. Run returns nil when ctx ends, or an error when the source fails.
 	Run(ctx context.Context, emit func(Tick)) error
-	// Subscribe applies a subscription diff: instruments in add start
-	// streaming, instruments in remove stop.
+	// Subscribe applies a subscription diff: instruments in remove stop
+	// streaming, then instruments in add start (an instrument whose
+	// description changed is in both). It must be idempotent: after it
+	// returns an error the engine sends the same diff again on its next
+	// reload, so adding an instrument already subscribed, or removing one
+	// that is not, must do nothing.
 	Subscribe(add, remove []Instrument) error
 }
 

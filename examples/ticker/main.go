@@ -415,7 +415,10 @@ func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		h := eng.Health()
 		w.Header().Set("Content-Type", "application/json")
-		if h.Status != "ok" {
+		// 503 only when stopped: a degraded engine (an open breaker during
+		// a Redis outage, say) is alive and recovers by itself, so a
+		// liveness probe must not restart it; the body says why.
+		if h.Status == "stopped" {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		_ = json.NewEncoder(w).Encode(h)

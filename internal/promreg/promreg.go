@@ -39,3 +39,53 @@ func Register(reg prometheus.Registerer, pkg, name string, cs ...prometheus.Coll
 	}
 	return fmt.Errorf("%s: cannot register metrics for name %q: %w", pkg, name, err)
 }
+
+// Tracker is a Registerer that remembers what it registered, so that a
+// constructor made of several parts, each registering its own collectors,
+// can take them all back when a later part fails. The zero value is not
+// usable: wrap a Registerer with Track.
+type Tracker struct {
+	reg  prometheus.Registerer
+	done []prometheus.Collector
+}
+
+// Track returns a Tracker over reg, or nil when reg is nil (no metrics).
+func Track(reg prometheus.Registerer) *Tracker {
+	if reg == nil {
+		return nil
+	}
+	return &Tracker{reg: reg}
+}
+
+// Register registers c and remembers it.
+func (t *Tracker) Register(c prometheus.Collector) error {
+	if err := t.reg.Register(c); err != nil {
+		return err
+	}
+	t.done = append(t.done, c)
+	return nil
+}
+
+// MustRegister registers each collector, panicking on an error as the
+// prometheus.Registerer contract says.
+func (t *Tracker) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := t.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// Unregister unregisters c.
+func (t *Tracker) Unregister(c prometheus.Collector) bool { return t.reg.Unregister(c) }
+
+// Rollback unregisters, newest first, everything registered through t.
+func (t *Tracker) Rollback() {
+	if t == nil {
+		return
+	}
+	for i := len(t.done) - 1; i >= 0; i-- {
+		t.reg.Unregister(t.done[i])
+	}
+	t.done = nil
+}

@@ -35,3 +35,19 @@ func TestRegisterNamesPackageAndName(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestTrackerRollback(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	tr := Track(reg)
+	a := prometheus.NewCounter(prometheus.CounterOpts{Name: "a_total", Help: "a"})
+	b := prometheus.NewCounter(prometheus.CounterOpts{Name: "b_total", Help: "b"})
+	require.NoError(t, tr.Register(a))
+	tr.MustRegister(b)
+	require.Error(t, tr.Register(prometheus.NewCounter(prometheus.CounterOpts{Name: "a_total", Help: "a"})))
+	tr.Rollback()
+	require.NoError(t, reg.Register(a), "a was taken back")
+	require.NoError(t, reg.Register(b), "b was taken back")
+	require.Nil(t, Track(nil))
+	var none *Tracker
+	none.Rollback() // a nil Tracker has nothing to take back
+}

@@ -31,7 +31,7 @@ type Drops struct {
 	CircuitOpen   uint64 `json:"circuit_open"`   // refused by the breaker
 	PublishFailed uint64 `json:"publish_failed"` // in a batch whose Publish returned an error or timed out
 	Unsubscribed  uint64 `json:"unsubscribed"`   // for a token not (or no longer) subscribed
-	Shutdown      uint64 `json:"shutdown"`       // still pending when the final flush ran out of time or failed
+	Shutdown      uint64 `json:"shutdown"`       // still pending when the final flush ran out of time or failed, or emitted after it
 }
 
 // Total returns the sum of the drops.

@@ -216,10 +216,17 @@ func runFault(t *testing.T, ft fault) {
 		require.Positive(t, fig.stats.CatchUp, "converged without a catch-up")
 	}
 
-	// One record of the failure, naming its cause, and one of the recovery.
+	// One record of the failure, naming its cause, and one of the recovery:
+	// records come once per change between working and failing, not per
+	// batch. A loaded machine can add a later, separate episode (a batch
+	// that times out while the restarted server warms up), which is logged
+	// as a failure and a recovery of its own, so failures and recoveries
+	// pair up, the first naming the fault's cause.
 	recs := r.logRecords(failedMsg)
 	fig.failureLogs = len(recs)
-	require.Len(t, recs, 1, "failure records: %v", recs)
+	require.NotEmpty(t, recs, "no failure record")
+	require.LessOrEqual(t, len(recs), 3, "failure records: %v", recs)
+	require.Len(t, r.logRecords("publishing recovered"), len(recs), "a recovery record per failure record")
 	cause, _ := recs[0]["error"].(string)
 	fig.cause = cause
 	found := false
@@ -227,6 +234,5 @@ func runFault(t *testing.T, ft fault) {
 		found = found || strings.Contains(cause, c)
 	}
 	require.True(t, found, "the failure record's error %q names none of %q", cause, ft.causes)
-	require.Len(t, r.logRecords("publishing recovered"), 1)
 	fig.log(t)
 }

@@ -88,7 +88,7 @@ func ExampleFrameError() {
 type idle struct{}
 
 func (idle) Run(ctx context.Context, emit func(ticker.Tick)) error { <-ctx.Done(); return nil }
-func (idle) Subscribe(add, remove []ticker.Instrument) error  { return nil }
+func (idle) Subscribe(add, remove []ticker.Instrument) error       { return nil }
 
 // NewServer refuses a ServerConfig without its required fields, naming the
 // field; every other zero field takes the default named after it.

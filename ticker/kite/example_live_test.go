@@ -137,11 +137,9 @@ func ExampleStats() {
 	// server: accepted 1 open 1 instruments 2 forbidden 0
 }
 
-// ServerStats counts the handshakes a Server refused: here one with a
-// wrong access token (HTTP 403).
-func ExampleServerStats() {
-	srv, url, stop := loopback(idle{})
-	defer stop()
+// stale returns a Source for the Server at url, subscribed to two, whose
+// access token the Server refuses.
+func stale(url string) *kite.Source {
 	src, err := kite.New(kite.Config{APIKey: "key", AccessToken: "stale", BaseURL: url,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -150,6 +148,15 @@ func ExampleServerStats() {
 	if err := src.Subscribe(two, nil); err != nil {
 		panic(err)
 	}
+	return src
+}
+
+// ServerStats counts the handshakes a Server refused: here one with a
+// wrong access token (HTTP 403).
+func ExampleServerStats() {
+	srv, url, stop := loopback(idle{})
+	defer stop()
+	src := stale(url)
 	_ = src.Run(context.Background(), func(ticker.Tick) {}) // returns the refusal (ExampleConnError)
 	st := srv.Stats()
 	fmt.Println("accepted", st.Accepted, "forbidden", st.Forbidden, "refused", st.Refused, "open", st.Conns)
@@ -163,15 +170,8 @@ func ExampleServerStats() {
 func ExampleConnError() {
 	_, url, stop := loopback(idle{})
 	defer stop()
-	src, err := kite.New(kite.Config{APIKey: "key", AccessToken: "stale", BaseURL: url,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		panic(err)
-	}
-	if err := src.Subscribe(two, nil); err != nil {
-		panic(err)
-	}
-	err = src.Run(context.Background(), func(ticker.Tick) {})
+	src := stale(url)
+	err := src.Run(context.Background(), func(ticker.Tick) {})
 	var ce *kite.ConnError
 	if errors.As(err, &ce) {
 		fmt.Println("conn", ce.Conn, "status", ce.Status)

@@ -133,8 +133,8 @@ func ExampleHealth() {
 	}
 	show(eng.Health())
 	// Output:
-	// {"breaker":"closed","instruments":2,"last_tick":{"NIFTY":"2026-12-03T10:00:01+05:30"},"refused_instruments":1,"status":"ok"}
-	// {"breaker":"closed","instruments":2,"last_tick":{"NIFTY":"2026-12-03T10:00:01+05:30"},"refused_instruments":1,"status":"stopped"}
+	// {"breaker":"closed","instruments":2,"last_tick":{"NIFTY":"2026-12-03T10:00:01+05:30"},"refused_instruments":1,"reload_error":"","status":"ok"}
+	// {"breaker":"closed","instruments":2,"last_tick":{"NIFTY":"2026-12-03T10:00:01+05:30"},"refused_instruments":1,"reload_error":"","status":"stopped"}
 }
 
 // PublisherFunc lets a plain function be the engine's Publisher, as in

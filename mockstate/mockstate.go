@@ -410,8 +410,9 @@ func (s *Store[K, S, B]) applyLocked(k K, b, saved *B, init func(*B), fn func(*B
 			}
 			s.mu.Unlock()
 			s.m.panics[stage].Inc()
+			pa := logattr.PanicAttrs(logattr.Goexit, debug.Stack())
 			s.logError(panicName(stage)+" called runtime.Goexit", slog.Any("key", k),
-				slog.String(logattr.Stack, logattr.CutStack(debug.Stack())))
+				slog.String("callback", panicName(stage)), pa[0], pa[1])
 			return
 		}
 		p, err = nil, &PanicError{Func: panicName(stage), Key: k, Value: v, Stack: debug.Stack()}

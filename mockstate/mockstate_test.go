@@ -423,7 +423,8 @@ func TestPanicsInBuilderFunctionsAreContained(t *testing.T) {
 // the caller's goroutine, but only after the store is restored and unlocked.
 func TestGoexitInBuilderFunctionLeavesTheStoreUsable(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	s := newQuotes(t, Config[string, quote]{Name: "g", Registerer: reg})
+	var logs logtest.Buffer
+	s := newQuotes(t, Config[string, quote]{Name: "g", Registerer: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
 	for _, call := range []func(){
 		func() { s.Seed("b", func(*quoteBuilder) { runtime.Goexit() }) },
@@ -442,6 +443,11 @@ func TestGoexitInBuilderFunctionLeavesTheStoreUsable(t *testing.T) {
 	require.Equal(t, 2, p1.A, "the builder was restored")
 	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"name": "g", "callback": "init"}))
 	require.EqualValues(t, 2, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"name": "g", "callback": "fn"}))
+	// Logged as the other packages log a Goexit: a panic whose value is
+	// runtime.Goexit, with its stack.
+	out := logs.String()
+	require.Contains(t, out, `msg="init called runtime.Goexit" component=mockstate name=g key=b callback=init panic=runtime.Goexit stack=`)
+	require.Equal(t, 3, strings.Count(out, "panic=runtime.Goexit stack=\"goroutine"), out)
 }
 
 func TestUpsert(t *testing.T) {

@@ -27,7 +27,7 @@ var (
 	// ErrGoexit is the Value of the *PanicError of a reload whose function
 	// called runtime.Goexit (for example through testing.T.FailNow), as in
 	// taskmon: errors.Is(err, ErrGoexit) tells it from a panic. It is a
-	// failure, counted and retried like an error (result "error").
+	// failure, counted and retried like an error (result "failure").
 	ErrGoexit = errors.New("reloader: reload function called runtime.Goexit")
 )
 

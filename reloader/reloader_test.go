@@ -1072,7 +1072,7 @@ func TestMetrics(t *testing.T) {
 		require.Equal(t, 0.0, value("steadfast_reloader_in_flight", nil))
 
 		sleep(ms(100)) // reload 0 fails at once
-		require.Equal(t, 1.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "error"}))
+		require.Equal(t, 1.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "failure"}))
 		require.Equal(t, 1.0, value("steadfast_reloader_consecutive_failures", nil))
 		require.Equal(t, 1.0, value("steadfast_reloader_pending", nil))
 		require.Equal(t, 4.0, value("steadfast_reloader_coalesced_total", nil))
@@ -1351,7 +1351,7 @@ func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
 		require.NoError(t, stop())
 		require.EqualValues(t, 1, r.Stats().Canceled)
 		logs := buf.String()
-		require.Contains(t, logs, `level=ERROR msg="reload failed" component=reloader name=subs result=error error=down`)
+		require.Contains(t, logs, `level=ERROR msg="reload failed" component=reloader name=subs result=failure error=down`)
 		require.NotContains(t, logs, "reload canceled", "the handler's level filters debug records")
 		require.NotContains(t, logs, "error=<nil>")
 	})

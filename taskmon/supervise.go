@@ -88,7 +88,7 @@ type Spec struct {
 	// task, before Config.OnError and under the same rules: its own
 	// goroutine, panics recovered and counted, and it delays only this task
 	// (its restart and its Done). When the task is given up, the call for its
-	// last run carries an error wrapping ErrGaveUp (also after an ok run,
+	// last run carries an error wrapping ErrGaveUp (also after a successful run,
 	// under Always). Default nil.
 	OnError func(TaskError)
 }
@@ -188,7 +188,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		m.mu.Unlock()
 
 		if ctx.Err() != nil || r.outcome == OutcomeCanceled || s.Restart == Never ||
-			(s.Restart == OnFailure && r.outcome == OutcomeOK) {
+			(s.Restart == OnFailure && r.outcome == OutcomeSuccess) {
 			if r.outcome.failure() {
 				m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
 			}
@@ -245,7 +245,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 // giveUp finishes a supervised task that exceeded its restart intensity.
 func (m *Monitor) giveUp(ctx context.Context, t *Task, s Spec, r run, n int) {
 	err := fmt.Errorf("%w: task %q restarted %d times within %v; last run %s",
-		ErrGaveUp, t.name, n, s.Period, r.outcome)
+		ErrGaveUp, t.name, n, s.Period, r.outcome.verb())
 	if r.err != nil {
 		err = fmt.Errorf("%w: %w", err, r.err)
 	}

@@ -95,11 +95,11 @@ type Stats struct {
 // count adds one run with outcome o.
 func (st *Stats) count(o Outcome) {
 	switch o {
-	case OutcomeOK:
+	case OutcomeSuccess:
 		st.Succeeded++
 	case OutcomeCanceled:
 		st.Canceled++
-	case OutcomePanicked:
+	case OutcomePanic:
 		st.Panicked++
 	default:
 		st.Failed++
@@ -222,7 +222,7 @@ func (m *Monitor) start(parent context.Context, name string, supervised bool) (*
 
 // reject returns a task that is already done with err.
 func (m *Monitor) reject(name string, err error) *Task {
-	t := &Task{m: m, name: name, started: time.Now(), ended: true, err: err, outcome: OutcomeFailed}
+	t := &Task{m: m, name: name, started: time.Now(), ended: true, err: err, outcome: OutcomeFailure}
 	m.mu.Lock()
 	m.stats.Rejected++
 	m.mu.Unlock()

@@ -2,6 +2,7 @@ package mockstate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/errjson"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
@@ -62,6 +64,17 @@ func (e *PanicError) Error() string {
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// MarshalJSON writes {"func", "key", "value", "stack"}: Key and Value as
+// fmt.Sprint prints them (a key of any comparable type, an error's message)
+// and Stack as text.
+func (e *PanicError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Func string `json:"func"`
+		Key  string `json:"key"`
+		errjson.Panic
+	}{e.Func, fmt.Sprint(e.Key), errjson.PanicOf(e.Value, e.Stack)})
 }
 
 // Default values used for zero Config fields.

@@ -535,6 +535,24 @@ func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
 	require.Contains(t, buf.String(), `level=ERROR msg="fn panicked; store unchanged" component=mockstate name=q`)
 }
 
+// A *PanicError marshals to words: the function, the key, the value's text
+// and the stack, not {}.
+func TestPanicErrorMarshalJSON(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{Logger: slog.New(slog.DiscardHandler)})
+	s.Seed("a", setKey("a"))
+	_, err := s.Update("a", func(*quoteBuilder) error { panic(errors.New("bad quote")) })
+	var pe *PanicError
+	require.ErrorAs(t, err, &pe)
+	b, err := json.Marshal(pe)
+	require.NoError(t, err)
+	var m map[string]string
+	require.NoError(t, json.Unmarshal(b, &m))
+	require.Equal(t, "fn", m["func"])
+	require.Equal(t, "a", m["key"])
+	require.Equal(t, "bad quote", m["value"])
+	require.Contains(t, m["stack"], "goroutine")
+}
+
 func TestReasonText(t *testing.T) {
 	b, err := json.Marshal(map[string]Reason{"r": ReasonExpired})
 	require.NoError(t, err)

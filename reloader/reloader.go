@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/errjson"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
@@ -176,6 +177,12 @@ func (e *PanicError) Error() string {
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// MarshalJSON writes {"value": ..., "stack": ...}: Value as fmt.Sprint
+// prints it (an error's message) and Stack as text.
+func (e *PanicError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(errjson.PanicOf(e.Value, e.Stack))
 }
 
 // Stats is a snapshot of a Reloader's counters, returned by Reloader.Stats.

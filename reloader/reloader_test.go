@@ -1357,6 +1357,22 @@ func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
 	})
 }
 
+// A *PanicError marshals to its value's text and its stack, not {}.
+func TestPanicErrorMarshalJSON(t *testing.T) {
+	r, err := reloader.New(func(context.Context) error { panic(errors.New("bad config")) },
+		reloader.Config{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	var pe *reloader.PanicError
+	require.ErrorAs(t, r.Load(context.Background()), &pe)
+	b, err := json.Marshal(pe)
+	require.NoError(t, err)
+	var m map[string]string
+	require.NoError(t, json.Unmarshal(b, &m))
+	require.Equal(t, "bad config", m["value"])
+	require.Contains(t, m["stack"], "goroutine")
+	require.Len(t, m, 2)
+}
+
 func TestStatsMarshalJSON(t *testing.T) {
 	b, err := json.Marshal(reloader.Stats{Failures: 2, LastError: errors.New("upstream unavailable")})
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/steadfast-go/steadfast/internal/errjson"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
@@ -148,22 +149,14 @@ func (e TaskError) Error() string {
 // Unwrap returns Err.
 func (e TaskError) Unwrap() error { return e.Err }
 
-// MarshalJSON writes the fields under their names, Err as its message
+// MarshalJSON writes {"name", "error", "outcome"}: Err as its message
 // (null when nil) and Outcome as its word.
 func (e TaskError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Name    string
-		Err     any
-		Outcome Outcome
-	}{e.Name, errJSON(e.Err), e.Outcome})
-}
-
-// errJSON is how an error field marshals: its message, or null.
-func errJSON(err error) any {
-	if err == nil {
-		return nil
-	}
-	return err.Error()
+		Name    string  `json:"name"`
+		Err     any     `json:"error"`
+		Outcome Outcome `json:"outcome"`
+	}{e.Name, errjson.Message(e.Err), e.Outcome})
 }
 
 // PanicError is the error of a run that panicked or called runtime.Goexit.
@@ -193,12 +186,11 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// MarshalJSON writes the fields under their names, Value as fmt.Sprint
-// prints it and Stack as text.
+// MarshalJSON writes {"task", "value", "stack"}: Value as fmt.Sprint prints
+// it (an error's message) and Stack as text.
 func (e *PanicError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Task  string
-		Value string
-		Stack string
-	}{e.Task, fmt.Sprint(e.Value), string(e.Stack)})
+		Task string `json:"task"`
+		errjson.Panic
+	}{e.Task, errjson.PanicOf(e.Value, e.Stack)})
 }

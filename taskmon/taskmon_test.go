@@ -1196,24 +1196,24 @@ func TestJSON(t *testing.T) {
 		require.NoError(t, err)
 		return string(b)
 	}
-	require.JSONEq(t, `{"Name":"db","Err":"boom","Outcome":"failure"}`,
+	require.JSONEq(t, `{"name":"db","error":"boom","outcome":"failure"}`,
 		marshal(TaskError{Name: "db", Err: errBoom, Outcome: OutcomeFailure}))
-	require.JSONEq(t, `{"Name":"db","Err":null,"Outcome":"canceled"}`,
+	require.JSONEq(t, `{"name":"db","error":null,"outcome":"canceled"}`,
 		marshal(TaskError{Name: "db", Outcome: OutcomeCanceled}))
-	require.JSONEq(t, `{"Task":"p","Value":"unexpected EOF","Stack":"main.f()"}`,
+	require.JSONEq(t, `{"task":"p","value":"unexpected EOF","stack":"main.f()"}`,
 		marshal(&PanicError{Task: "p", Value: io.ErrUnexpectedEOF, Stack: []byte("main.f()")}))
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	require.JSONEq(t, `{"ID":3,"Name":"feed","Supervised":true,"Started":"2026-01-02T03:04:05Z","Restarts":2,"LastErr":"boom"}`,
+	require.JSONEq(t, `{"id":3,"name":"feed","supervised":true,"started":"2026-01-02T03:04:05Z","restarts":2,"last_error":"boom"}`,
 		marshal(TaskInfo{ID: 3, Name: "feed", Supervised: true, Started: started, Restarts: 2, LastErr: errBoom}))
-	require.Contains(t, marshal(TaskInfo{}), `"LastErr":null`)
-	require.JSONEq(t, `{"Running":1,"Succeeded":2,"Failed":3,"Panicked":4,"Canceled":5,"Restarts":6,"GaveUp":7,"Rejected":8,"CallbackPanics":9}`,
+	require.Contains(t, marshal(TaskInfo{}), `"last_error":null`)
+	require.JSONEq(t, `{"running":1,"succeeded":2,"failed":3,"panicked":4,"canceled":5,"restarts":6,"gave_up":7,"rejected":8,"callback_panics":9}`,
 		marshal(Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}))
 
 	// A task's error, as the callbacks see it, with a panic inside.
 	var rec recorder
 	m := newMon(Config{OnError: rec.add})
 	require.Error(t, m.Go(context.Background(), "p", func(context.Context) error { panic("bug") }).Wait())
-	require.Contains(t, marshal(rec.get()[0]), `"Err":"taskmon: task \"p\" panicked: bug"`)
+	require.Contains(t, marshal(rec.get()[0]), `"error":"taskmon: task \"p\" panicked: bug"`)
 }
 
 // Task.Err reports the error only once Done is closed, as a context's Err

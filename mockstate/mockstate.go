@@ -232,13 +232,13 @@ func New[K comparable, S, B any](build func(*B) *S, cfg Config[K, S]) (*Store[K,
 		return nil, errors.New("mockstate: build must not be nil")
 	}
 	if cfg.MaxSize < 0 {
-		return nil, fmt.Errorf("mockstate: MaxSize must be >= 0, got %d", cfg.MaxSize)
+		return nil, fmt.Errorf("mockstate: Config.MaxSize must be >= 0, got %d", cfg.MaxSize)
 	}
 	if cfg.MaxSize > maxMaxSize {
-		return nil, fmt.Errorf("mockstate: MaxSize must be <= %d, got %d", maxMaxSize, cfg.MaxSize)
+		return nil, fmt.Errorf("mockstate: Config.MaxSize must be <= %d, got %d", maxMaxSize, cfg.MaxSize)
 	}
 	if cfg.CleanupInterval < 0 {
-		return nil, fmt.Errorf("mockstate: CleanupInterval must be >= 0, got %v", cfg.CleanupInterval)
+		return nil, fmt.Errorf("mockstate: Config.CleanupInterval must be >= 0, got %v", cfg.CleanupInterval)
 	}
 	s := &Store[K, S, B]{
 		kh:       newKeyHasher[K](),

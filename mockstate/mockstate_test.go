@@ -791,9 +791,9 @@ func TestConfigValidation(t *testing.T) {
 		cfg  Config[string, quote]
 		want string
 	}{
-		{"negative MaxSize", Config[string, quote]{MaxSize: -1}, "mockstate: MaxSize"},
-		{"huge MaxSize", Config[string, quote]{MaxSize: 1 << 31}, "mockstate: MaxSize"},
-		{"negative CleanupInterval", Config[string, quote]{CleanupInterval: -time.Second}, "mockstate: CleanupInterval"},
+		{"negative MaxSize", Config[string, quote]{MaxSize: -1}, "mockstate: Config.MaxSize"},
+		{"huge MaxSize", Config[string, quote]{MaxSize: 1 << 31}, "mockstate: Config.MaxSize"},
+		{"negative CleanupInterval", Config[string, quote]{CleanupInterval: -time.Second}, "mockstate: Config.CleanupInterval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(buildQuote, tc.cfg)

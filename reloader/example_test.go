@@ -209,7 +209,7 @@ func ExampleConfig() {
 	fmt.Println(err)
 	// Output:
 	// <nil>
-	// reloader: MaxDelay (1s) must not be shorter than Debounce (2s)
+	// reloader: Config.MaxDelay (1s) must not be shorter than Config.Debounce (2s)
 	// <nil>
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/backoff"
 	"github.com/steadfast-go/steadfast/internal/errjson"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
@@ -114,7 +115,7 @@ func (c Config) withDefaults() (Config, error) {
 		d    time.Duration
 	}{{"MaxDelay", c.MaxDelay}, {"Timeout", c.Timeout}, {"RetryBackoff", c.RetryBackoff}, {"MaxRetryBackoff", c.MaxRetryBackoff}} {
 		if f.d < 0 {
-			return c, fmt.Errorf("reloader: %s must not be negative, got %v", f.name, f.d)
+			return c, fmt.Errorf("reloader: Config.%s must not be negative, got %v", f.name, f.d)
 		}
 	}
 	var err error
@@ -141,15 +142,9 @@ func (c Config) withDefaults() (Config, error) {
 // unset): a default yields to the other bound when the user set it, and two
 // values the user set must be in order.
 func pair(loName string, lo, loDef time.Duration, hiName string, hi, hiDef time.Duration) (time.Duration, time.Duration, error) {
-	switch {
-	case lo == 0 && hi == 0:
-		return loDef, max(hiDef, loDef), nil
-	case lo == 0:
-		return min(loDef, hi), hi, nil
-	case hi == 0:
-		return lo, max(hiDef, lo), nil
-	case hi < lo:
-		return 0, 0, fmt.Errorf("reloader: %s (%v) must not be shorter than %s (%v)", hiName, hi, loName, lo)
+	lo, hi, ok := backoff.Bounds(lo, loDef, hi, hiDef)
+	if !ok {
+		return 0, 0, fmt.Errorf("reloader: Config.%s (%v) must not be shorter than Config.%s (%v)", hiName, hi, loName, lo)
 	}
 	return lo, hi, nil
 }

@@ -962,12 +962,12 @@ func TestNewRejectsBadInput(t *testing.T) {
 		cfg  reloader.Config
 		want string
 	}{
-		{reloader.Config{MaxDelay: -1}, "reloader: MaxDelay must not be negative, got -1ns"},
-		{reloader.Config{Timeout: -time.Second}, "reloader: Timeout must not be negative, got -1s"},
-		{reloader.Config{RetryBackoff: -1}, "reloader: RetryBackoff must not be negative, got -1ns"},
-		{reloader.Config{MaxRetryBackoff: -1}, "reloader: MaxRetryBackoff must not be negative, got -1ns"},
-		{reloader.Config{Debounce: 5 * time.Second, MaxDelay: time.Second}, "reloader: MaxDelay (1s) must not be shorter than Debounce (5s)"},
-		{reloader.Config{RetryBackoff: time.Minute, MaxRetryBackoff: time.Second}, "reloader: MaxRetryBackoff (1s) must not be shorter than RetryBackoff (1m0s)"},
+		{reloader.Config{MaxDelay: -1}, "reloader: Config.MaxDelay must not be negative, got -1ns"},
+		{reloader.Config{Timeout: -time.Second}, "reloader: Config.Timeout must not be negative, got -1s"},
+		{reloader.Config{RetryBackoff: -1}, "reloader: Config.RetryBackoff must not be negative, got -1ns"},
+		{reloader.Config{MaxRetryBackoff: -1}, "reloader: Config.MaxRetryBackoff must not be negative, got -1ns"},
+		{reloader.Config{Debounce: 5 * time.Second, MaxDelay: time.Second}, "reloader: Config.MaxDelay (1s) must not be shorter than Config.Debounce (5s)"},
+		{reloader.Config{RetryBackoff: time.Minute, MaxRetryBackoff: time.Second}, "reloader: Config.MaxRetryBackoff (1s) must not be shorter than Config.RetryBackoff (1m0s)"},
 	} {
 		_, err := reloader.New(fn, tc.cfg)
 		require.EqualError(t, err, tc.want)

@@ -115,14 +115,7 @@ func (s Spec) validate() (Spec, error) {
 	case s.Period < 0:
 		return bad("Period", s.Period, "must not be negative")
 	}
-	switch {
-	case s.Backoff == 0 && s.MaxBackoff == 0:
-		s.Backoff, s.MaxBackoff = DefaultBackoff, DefaultMaxBackoff
-	case s.Backoff == 0:
-		s.Backoff = min(DefaultBackoff, s.MaxBackoff)
-	case s.MaxBackoff == 0:
-		s.MaxBackoff = max(DefaultMaxBackoff, s.Backoff)
-	}
+	s.Backoff, s.MaxBackoff, _ = backoff.Bounds(s.Backoff, DefaultBackoff, s.MaxBackoff, DefaultMaxBackoff) // in order: checked above
 	if s.Healthy == 0 {
 		s.Healthy = DefaultHealthy
 	}

@@ -123,7 +123,7 @@ type Stats struct {
 	DeadPeers     uint64            // of which, lost to the PingTimeout watchdog
 	Stalls        uint64            // times a connection became stalled
 	Gaps          uint64            // gaps reported after a reconnect
-	Panics        uint64            // panics recovered in emit or OnGap
+	Panics        uint64            // panics recovered in emit, OnGap or RefreshToken
 	Subscribed    int               // instruments subscribed now
 }
 
@@ -187,7 +187,7 @@ func (c *collector) defs() []metricDef {
 		counter("reconnects_total", "Open connections lost.", func(s Stats) uint64 { return s.Reconnects }),
 		counter("dead_peers_total", "Connections lost to the ping watchdog.", func(s Stats) uint64 { return s.DeadPeers }),
 		counter("gaps_total", "Gaps reported after a reconnect.", func(s Stats) uint64 { return s.Gaps }),
-		counter("panics_total", "Panics recovered in emit or OnGap.", func(s Stats) uint64 { return s.Panics }),
+		counter("panics_total", "Panics recovered in emit, OnGap or RefreshToken.", func(s Stats) uint64 { return s.Panics }),
 		gauge("subscribed", "Instruments subscribed.", func(s Stats, _ Health) float64 { return float64(s.Subscribed) }),
 		gauge("connections", "Connections open.", func(_ Stats, h Health) float64 {
 			return countConns(h, func(c ConnHealth) bool { return c.State == ConnConnected })

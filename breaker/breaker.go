@@ -151,13 +151,13 @@ func (c *Config) normalize() error {
 // counted either way (Successes + Failures); ignored calls, rejected calls and
 // calls still running are not in Calls.
 type Counts struct {
-	Calls                uint64
-	Successes            uint64
-	Failures             uint64
-	Ignored              uint64
-	Rejected             uint64
-	ConsecutiveSuccesses uint64
-	ConsecutiveFailures  uint64
+	Calls                uint64 `json:"calls"`
+	Successes            uint64 `json:"successes"`
+	Failures             uint64 `json:"failures"`
+	Ignored              uint64 `json:"ignored"`
+	Rejected             uint64 `json:"rejected"`
+	ConsecutiveSuccesses uint64 `json:"consecutive_successes"`
+	ConsecutiveFailures  uint64 `json:"consecutive_failures"`
 }
 
 // Permit is an admission returned by Allow. Pass it to Done, of the breaker

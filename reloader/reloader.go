@@ -181,7 +181,8 @@ func (e *PanicError) MarshalJSON() ([]byte, error) {
 }
 
 // Stats is a snapshot of a Reloader's counters, returned by Reloader.Stats.
-// It marshals to JSON with LastError as its message (null when nil).
+// It marshals to JSON with snake_case keys and LastError as its message
+// (null when nil).
 //
 // At any moment when no reload is running,
 // Triggers = Reloads - Retries - Loads + Coalesced + pending, where pending
@@ -189,54 +190,50 @@ func (e *PanicError) MarshalJSON() ([]byte, error) {
 // run).
 type Stats struct {
 	// Triggers counts calls to Trigger and TriggerWait.
-	Triggers uint64
+	Triggers uint64 `json:"triggers"`
 	// Coalesced counts triggers served by a reload that an earlier trigger,
 	// a pending retry or a Load had already asked for.
-	Coalesced uint64
+	Coalesced uint64 `json:"coalesced"`
 	// Reloads counts finished reloads, whatever their result, Loads
 	// included.
-	Reloads uint64
+	Reloads uint64 `json:"reloads"`
 	// Retries counts the reloads started because the previous one failed
 	// (or was canceled by the end of Run or Load) rather than because of a
 	// trigger or a Load.
-	Retries uint64
+	Retries uint64 `json:"retries"`
 	// Loads counts the reloads started by Load (one may answer several
 	// Load calls made while the previous reload ran).
-	Loads uint64
+	Loads uint64 `json:"loads"`
 	// Failures counts reloads that returned an error, panicked or called
 	// runtime.Goexit; Panics counts the panics among them. A reload
 	// canceled because its Run or Load context ended counts as Canceled
 	// instead.
-	Failures uint64
-	Panics   uint64
-	Canceled uint64
+	Failures uint64 `json:"failures"`
+	Panics   uint64 `json:"panics"`
+	Canceled uint64 `json:"canceled"`
 	// CallbackPanics counts panics recovered from OnError.
-	CallbackPanics uint64
+	CallbackPanics uint64 `json:"callback_panics"`
 	// ConsecutiveFailures is the number of failures since the latest
 	// successful reload.
-	ConsecutiveFailures int
+	ConsecutiveFailures int `json:"consecutive_failures"`
 	// LastError is the error of the latest finished reload; nil when it
 	// succeeded or none has finished. A canceled reload leaves it unchanged.
-	LastError error
+	LastError error `json:"last_error"`
 	// LastSuccess is when the latest successful reload finished; zero if
 	// none has.
-	LastSuccess time.Time
+	LastSuccess time.Time `json:"last_success"`
 	// LastDuration is how long the latest finished reload ran.
-	LastDuration time.Duration
+	LastDuration time.Duration `json:"last_duration"`
 }
 
-// MarshalJSON encodes s with LastError as its message, or null.
+// MarshalJSON encodes s under snake_case keys, with LastError as its
+// message (null when nil) under "last_error".
 func (s Stats) MarshalJSON() ([]byte, error) {
-	type plain Stats
-	out := struct {
+	type plain Stats // without this method
+	return json.Marshal(struct {
 		plain
-		LastError *string
-	}{plain: plain(s)}
-	if s.LastError != nil {
-		msg := s.LastError.Error()
-		out.LastError = &msg
-	}
-	return json.Marshal(out)
+		LastError any `json:"last_error"`
+	}{plain(s), errjson.Message(s.LastError)})
 }
 
 // Modes of a Reloader, guarded by Reloader.mu.

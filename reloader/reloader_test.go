@@ -1378,9 +1378,11 @@ func TestStatsMarshalJSON(t *testing.T) {
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))
-	require.Equal(t, "upstream unavailable", m["LastError"])
-	require.EqualValues(t, 2, m["Failures"])
+	require.Equal(t, "upstream unavailable", m["last_error"])
+	require.EqualValues(t, 2, m["failures"])
+	require.Contains(t, m, "consecutive_failures")
+	require.NotContains(t, m, "LastError")
 	b, err = json.Marshal(reloader.Stats{})
 	require.NoError(t, err)
-	require.Contains(t, string(b), `"LastError":null`)
+	require.Contains(t, string(b), `"last_error":null`)
 }

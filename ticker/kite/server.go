@@ -140,7 +140,8 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 //
 // Defaults (ServerConfig's zero fields): 3,000 instruments per connection,
 // 3 connections, a heartbeat every second, ticks gathered for 50ms before
-// they are sent, 64 flushes queued per connection.
+// they are sent, 64 flushes queued per connection, Name "server", Logger
+// slog.Default().
 //
 // What it does, as Kite documents its service (the texts of its error
 // messages are its own):

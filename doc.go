@@ -62,8 +62,11 @@
 //   - Metrics: named steadfast_<package>_<metric> (the engine's publisher
 //     path keeps the seed's redis_* names), with the constant label "name"
 //     (the Config's Name), so instances share one registry; an outcome is
-//     the label "result", and a cancellation is spelled "canceled" (as Go's
-//     context.Canceled) in labels, log values and identifiers alike.
+//     the label "result", with one vocabulary: success, failure, panic and
+//     canceled (plus exited for a taskmon task that called runtime.Goexit,
+//     ignored and rejected for the breaker's calls); a cancellation is
+//     spelled "canceled" (as Go's context.Canceled) in labels, log values
+//     and identifiers alike.
 //     Registering a second instance under the same Name on the same
 //     registry fails with "<package>: metrics for name %q are already
 //     registered".

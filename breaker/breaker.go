@@ -114,19 +114,19 @@ type Config struct {
 func (c *Config) normalize() error {
 	switch {
 	case c.FailureThreshold < 0 || c.FailureThreshold > maxThreshold:
-		return fmt.Errorf("breaker: FailureThreshold must be in [0,%d], got %d", maxThreshold, c.FailureThreshold)
+		return fmt.Errorf("breaker: Config.FailureThreshold must be in [0,%d], got %d", maxThreshold, c.FailureThreshold)
 	case math.IsNaN(c.FailureRate) || c.FailureRate < 0 || c.FailureRate > 1:
-		return fmt.Errorf("breaker: FailureRate must be in (0,1] (or 0 for off), got %v", c.FailureRate)
+		return fmt.Errorf("breaker: Config.FailureRate must be in (0,1] (or 0 for off), got %v", c.FailureRate)
 	case c.Window < 0 || c.Window > maxWindow:
-		return fmt.Errorf("breaker: Window must be in [1,%d] (or 0 for the default), got %d", maxWindow, c.Window)
+		return fmt.Errorf("breaker: Config.Window must be in [1,%d] (or 0 for the default), got %d", maxWindow, c.Window)
 	case c.MinCalls < 0 || c.MinCalls > maxWindow:
-		return fmt.Errorf("breaker: MinCalls must be in [1,%d] (or 0 for Window), got %d", maxWindow, c.MinCalls)
+		return fmt.Errorf("breaker: Config.MinCalls must be in [1,%d] (or 0 for Window), got %d", maxWindow, c.MinCalls)
 	case c.Window > 0 && c.MinCalls > c.Window:
-		return fmt.Errorf("breaker: MinCalls must not exceed Window (%d), got %d", c.Window, c.MinCalls)
+		return fmt.Errorf("breaker: Config.MinCalls must not exceed Config.Window (%d), got %d", c.Window, c.MinCalls)
 	case c.OpenTimeout < 0:
-		return fmt.Errorf("breaker: OpenTimeout must not be negative, got %v", c.OpenTimeout)
+		return fmt.Errorf("breaker: Config.OpenTimeout must not be negative, got %v", c.OpenTimeout)
 	case c.HalfOpenMaxCalls < 0:
-		return fmt.Errorf("breaker: HalfOpenMaxCalls must not be negative, got %d", c.HalfOpenMaxCalls)
+		return fmt.Errorf("breaker: Config.HalfOpenMaxCalls must not be negative, got %d", c.HalfOpenMaxCalls)
 	}
 	if c.Window == 0 {
 		c.Window = max(DefaultWindow, c.MinCalls) // the default yields to MinCalls
@@ -151,13 +151,13 @@ func (c *Config) normalize() error {
 // counted either way (Successes + Failures); ignored calls, rejected calls and
 // calls still running are not in Calls.
 type Counts struct {
-	Calls                uint64
-	Successes            uint64
-	Failures             uint64
-	Ignored              uint64
-	Rejected             uint64
-	ConsecutiveSuccesses uint64
-	ConsecutiveFailures  uint64
+	Calls                uint64 `json:"calls"`
+	Successes            uint64 `json:"successes"`
+	Failures             uint64 `json:"failures"`
+	Ignored              uint64 `json:"ignored"`
+	Rejected             uint64 `json:"rejected"`
+	ConsecutiveSuccesses uint64 `json:"consecutive_successes"`
+	ConsecutiveFailures  uint64 `json:"consecutive_failures"`
 }
 
 // Permit is an admission returned by Allow. Pass it to Done, of the breaker

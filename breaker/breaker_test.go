@@ -88,11 +88,11 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	for _, c := range cases {
 		b, err := breaker.New(c.cfg)
 		require.Nil(t, b)
-		require.ErrorContains(t, err, "breaker: "+c.field, "config %+v", c.cfg)
+		require.ErrorContains(t, err, "breaker: Config."+c.field, "config %+v", c.cfg)
 	}
 	// NaN is not in (0,1].
 	_, err := breaker.New(breaker.Config{FailureRate: nanRate()})
-	require.ErrorContains(t, err, "breaker: FailureRate")
+	require.ErrorContains(t, err, "breaker: Config.FailureRate")
 	// The zero Config and the boundaries are valid.
 	for _, cfg := range []breaker.Config{
 		{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24},

@@ -105,7 +105,7 @@ func (b *Breaker) contain(callback string, fn, goexit func()) {
 		}
 		v := recover()
 		if v == nil {
-			v = "runtime.Goexit"
+			v = logattr.Goexit
 			defer goexit()
 		}
 		b.callbackPanics.Add(1)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
 // State is the state of a Breaker.
@@ -81,7 +83,7 @@ const (
 	numResults
 )
 
-var resultNames = [numResults]string{"success", "failure", "ignored", "rejected"}
+var resultNames = [numResults]string{logattr.ResultSuccess, logattr.ResultFailure, logattr.ResultIgnored, logattr.ResultRejected}
 
 func (r result) String() string { return resultNames[r] }
 

@@ -63,7 +63,7 @@ func ExampleStore() {
 func ExampleNew() {
 	_, err := mockstate.New((*quoteBuilder).snapshot, mockstate.Config[string, quote]{MaxSize: -1})
 	fmt.Println(err)
-	// Output: mockstate: MaxSize must be >= 0, got -1
+	// Output: mockstate: Config.MaxSize must be >= 0, got -1
 }
 
 func ExampleStore_Seed() {

@@ -2,6 +2,7 @@ package mockstate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/errjson"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
@@ -62,6 +64,17 @@ func (e *PanicError) Error() string {
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// MarshalJSON writes {"func", "key", "value", "stack"}: Key and Value as
+// fmt.Sprint prints them (a key of any comparable type, an error's message)
+// and Stack as text.
+func (e *PanicError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Func string `json:"func"`
+		Key  string `json:"key"`
+		errjson.Panic
+	}{e.Func, fmt.Sprint(e.Key), errjson.PanicOf(e.Value, e.Stack)})
 }
 
 // Default values used for zero Config fields.
@@ -219,13 +232,13 @@ func New[K comparable, S, B any](build func(*B) *S, cfg Config[K, S]) (*Store[K,
 		return nil, errors.New("mockstate: build must not be nil")
 	}
 	if cfg.MaxSize < 0 {
-		return nil, fmt.Errorf("mockstate: MaxSize must be >= 0, got %d", cfg.MaxSize)
+		return nil, fmt.Errorf("mockstate: Config.MaxSize must be >= 0, got %d", cfg.MaxSize)
 	}
 	if cfg.MaxSize > maxMaxSize {
-		return nil, fmt.Errorf("mockstate: MaxSize must be <= %d, got %d", maxMaxSize, cfg.MaxSize)
+		return nil, fmt.Errorf("mockstate: Config.MaxSize must be <= %d, got %d", maxMaxSize, cfg.MaxSize)
 	}
 	if cfg.CleanupInterval < 0 {
-		return nil, fmt.Errorf("mockstate: CleanupInterval must be >= 0, got %v", cfg.CleanupInterval)
+		return nil, fmt.Errorf("mockstate: Config.CleanupInterval must be >= 0, got %v", cfg.CleanupInterval)
 	}
 	s := &Store[K, S, B]{
 		kh:       newKeyHasher[K](),
@@ -410,8 +423,9 @@ func (s *Store[K, S, B]) applyLocked(k K, b, saved *B, init func(*B), fn func(*B
 			}
 			s.mu.Unlock()
 			s.m.panics[stage].Inc()
+			pa := logattr.PanicAttrs(logattr.Goexit, debug.Stack())
 			s.logError(panicName(stage)+" called runtime.Goexit", slog.Any("key", k),
-				slog.String(logattr.Stack, logattr.CutStack(debug.Stack())))
+				slog.String("callback", panicName(stage)), pa[0], pa[1])
 			return
 		}
 		p, err = nil, &PanicError{Func: panicName(stage), Key: k, Value: v, Stack: debug.Stack()}

@@ -423,7 +423,8 @@ func TestPanicsInBuilderFunctionsAreContained(t *testing.T) {
 // the caller's goroutine, but only after the store is restored and unlocked.
 func TestGoexitInBuilderFunctionLeavesTheStoreUsable(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	s := newQuotes(t, Config[string, quote]{Name: "g", Registerer: reg})
+	var logs logtest.Buffer
+	s := newQuotes(t, Config[string, quote]{Name: "g", Registerer: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
 	for _, call := range []func(){
 		func() { s.Seed("b", func(*quoteBuilder) { runtime.Goexit() }) },
@@ -442,6 +443,11 @@ func TestGoexitInBuilderFunctionLeavesTheStoreUsable(t *testing.T) {
 	require.Equal(t, 2, p1.A, "the builder was restored")
 	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"name": "g", "callback": "init"}))
 	require.EqualValues(t, 2, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"name": "g", "callback": "fn"}))
+	// Logged as the other packages log a Goexit: a panic whose value is
+	// runtime.Goexit, with its stack.
+	out := logs.String()
+	require.Contains(t, out, `msg="init called runtime.Goexit" component=mockstate name=g key=b callback=init panic=runtime.Goexit stack=`)
+	require.Equal(t, 3, strings.Count(out, "panic=runtime.Goexit stack=\"goroutine"), out)
 }
 
 func TestUpsert(t *testing.T) {
@@ -527,6 +533,24 @@ func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
 	require.Empty(t, buf.String())
 	_, _ = s.Update("bad", func(*quoteBuilder) error { panic("fn") })
 	require.Contains(t, buf.String(), `level=ERROR msg="fn panicked; store unchanged" component=mockstate name=q`)
+}
+
+// A *PanicError marshals to words: the function, the key, the value's text
+// and the stack, not {}.
+func TestPanicErrorMarshalJSON(t *testing.T) {
+	s := newQuotes(t, Config[string, quote]{Logger: slog.New(slog.DiscardHandler)})
+	s.Seed("a", setKey("a"))
+	_, err := s.Update("a", func(*quoteBuilder) error { panic(errors.New("bad quote")) })
+	var pe *PanicError
+	require.ErrorAs(t, err, &pe)
+	b, err := json.Marshal(pe)
+	require.NoError(t, err)
+	var m map[string]string
+	require.NoError(t, json.Unmarshal(b, &m))
+	require.Equal(t, "fn", m["func"])
+	require.Equal(t, "a", m["key"])
+	require.Equal(t, "bad quote", m["value"])
+	require.Contains(t, m["stack"], "goroutine")
 }
 
 func TestReasonText(t *testing.T) {
@@ -767,9 +791,9 @@ func TestConfigValidation(t *testing.T) {
 		cfg  Config[string, quote]
 		want string
 	}{
-		{"negative MaxSize", Config[string, quote]{MaxSize: -1}, "mockstate: MaxSize"},
-		{"huge MaxSize", Config[string, quote]{MaxSize: 1 << 31}, "mockstate: MaxSize"},
-		{"negative CleanupInterval", Config[string, quote]{CleanupInterval: -time.Second}, "mockstate: CleanupInterval"},
+		{"negative MaxSize", Config[string, quote]{MaxSize: -1}, "mockstate: Config.MaxSize"},
+		{"huge MaxSize", Config[string, quote]{MaxSize: 1 << 31}, "mockstate: Config.MaxSize"},
+		{"negative CleanupInterval", Config[string, quote]{CleanupInterval: -time.Second}, "mockstate: Config.CleanupInterval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(buildQuote, tc.cfg)

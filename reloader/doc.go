@@ -65,7 +65,7 @@
 //
 // A reload fails when its function returns an error, panics (the error is a
 // *PanicError, result "panic") or calls runtime.Goexit (a *PanicError whose
-// Value is ErrGoexit, result "error"). Config.Timeout cancels the function's context;
+// Value is ErrGoexit, result "failure"). Config.Timeout cancels the function's context;
 // the error it then returns is a failure, but a function that ignores the
 // cancellation and returns nil has succeeded. A failure is counted, logged
 // at error level and passed to Config.OnError; then the reloader retries on
@@ -119,7 +119,7 @@
 //
 //	steadfast_reloader_triggers_total                    counter
 //	steadfast_reloader_coalesced_total                   counter
-//	steadfast_reloader_reloads_total{result}             counter; success, error, panic, canceled
+//	steadfast_reloader_reloads_total{result}             counter; success, failure, panic, canceled
 //	steadfast_reloader_callback_panics_total             counter
 //	steadfast_reloader_reload_duration_seconds           histogram
 //	steadfast_reloader_trigger_latency_seconds           histogram; first served trigger to reload start

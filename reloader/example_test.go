@@ -104,7 +104,7 @@ func ExampleReloader_Stats() {
 	fmt.Println("last error:", st.LastError)
 	fmt.Println("succeeded once:", !st.LastSuccess.IsZero())
 	b, _ := json.Marshal(reloader.Stats{LastError: errors.New("upstream unavailable")})
-	fmt.Println(strings.Contains(string(b), `"LastError":"upstream unavailable"`))
+	fmt.Println(strings.Contains(string(b), `"last_error":"upstream unavailable"`))
 	// Output:
 	// triggers: 2
 	// reloads: 1 failures: 0
@@ -209,7 +209,7 @@ func ExampleConfig() {
 	fmt.Println(err)
 	// Output:
 	// <nil>
-	// reloader: MaxDelay (1s) must not be shorter than Debounce (2s)
+	// reloader: Config.MaxDelay (1s) must not be shorter than Config.Debounce (2s)
 	// <nil>
 }
 

@@ -2,15 +2,16 @@ package reloader
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 )
 
 // Values of the "result" label of steadfast_reloader_reloads_total.
 const (
-	resultSuccess  = "success"
-	resultError    = "error"
-	resultPanic    = "panic"
-	resultCanceled = "canceled"
+	resultSuccess  = logattr.ResultSuccess
+	resultFailure  = logattr.ResultFailure
+	resultPanic    = logattr.ResultPanic
+	resultCanceled = logattr.ResultCanceled
 )
 
 // metrics are the collectors of one Reloader. The trigger counters are read
@@ -36,7 +37,7 @@ func newMetrics(r *Reloader, reg prometheus.Registerer, name string) (*metrics, 
 		return prometheus.NewCounterFunc(prometheus.CounterOpts(opts(n, help)), f)
 	}
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts(opts("reloads_total",
-		"Finished reloads by result: success, error, panic, or canceled (the Run or Load context ended).")), []string{"result"})
+		"Finished reloads by result: success, failure, panic, or canceled (the Run or Load context ended).")), []string{"result"})
 	m := &metrics{
 		reloads: make(map[string]prometheus.Counter, 4),
 		callbackPanics: prometheus.NewCounter(prometheus.CounterOpts(opts("callback_panics_total",
@@ -62,7 +63,7 @@ func newMetrics(r *Reloader, reg prometheus.Registerer, name string) (*metrics, 
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts(opts("last_success_timestamp_seconds",
 			"Unix time at which the latest successful reload finished; 0 if none has."))),
 	}
-	for _, l := range []string{resultSuccess, resultError, resultPanic, resultCanceled} {
+	for _, l := range []string{resultSuccess, resultFailure, resultPanic, resultCanceled} {
 		m.reloads[l] = reloads.WithLabelValues(l)
 	}
 	cs := []prometheus.Collector{

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/backoff"
+	"github.com/steadfast-go/steadfast/internal/errjson"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
@@ -27,7 +29,7 @@ var (
 	// ErrGoexit is the Value of the *PanicError of a reload whose function
 	// called runtime.Goexit (for example through testing.T.FailNow), as in
 	// taskmon: errors.Is(err, ErrGoexit) tells it from a panic. It is a
-	// failure, counted and retried like an error (result "error").
+	// failure, counted and retried like an error (result "failure").
 	ErrGoexit = errors.New("reloader: reload function called runtime.Goexit")
 )
 
@@ -113,7 +115,7 @@ func (c Config) withDefaults() (Config, error) {
 		d    time.Duration
 	}{{"MaxDelay", c.MaxDelay}, {"Timeout", c.Timeout}, {"RetryBackoff", c.RetryBackoff}, {"MaxRetryBackoff", c.MaxRetryBackoff}} {
 		if f.d < 0 {
-			return c, fmt.Errorf("reloader: %s must not be negative, got %v", f.name, f.d)
+			return c, fmt.Errorf("reloader: Config.%s must not be negative, got %v", f.name, f.d)
 		}
 	}
 	var err error
@@ -140,15 +142,9 @@ func (c Config) withDefaults() (Config, error) {
 // unset): a default yields to the other bound when the user set it, and two
 // values the user set must be in order.
 func pair(loName string, lo, loDef time.Duration, hiName string, hi, hiDef time.Duration) (time.Duration, time.Duration, error) {
-	switch {
-	case lo == 0 && hi == 0:
-		return loDef, max(hiDef, loDef), nil
-	case lo == 0:
-		return min(loDef, hi), hi, nil
-	case hi == 0:
-		return lo, max(hiDef, lo), nil
-	case hi < lo:
-		return 0, 0, fmt.Errorf("reloader: %s (%v) must not be shorter than %s (%v)", hiName, hi, loName, lo)
+	lo, hi, ok := backoff.Bounds(lo, loDef, hi, hiDef)
+	if !ok {
+		return 0, 0, fmt.Errorf("reloader: Config.%s (%v) must not be shorter than Config.%s (%v)", hiName, hi, loName, lo)
 	}
 	return lo, hi, nil
 }
@@ -178,8 +174,15 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
+// MarshalJSON writes {"value": ..., "stack": ...}: Value as fmt.Sprint
+// prints it (an error's message) and Stack as text.
+func (e *PanicError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(errjson.PanicOf(e.Value, e.Stack))
+}
+
 // Stats is a snapshot of a Reloader's counters, returned by Reloader.Stats.
-// It marshals to JSON with LastError as its message (null when nil).
+// It marshals to JSON with snake_case keys and LastError as its message
+// (null when nil).
 //
 // At any moment when no reload is running,
 // Triggers = Reloads - Retries - Loads + Coalesced + pending, where pending
@@ -187,54 +190,50 @@ func (e *PanicError) Unwrap() error {
 // run).
 type Stats struct {
 	// Triggers counts calls to Trigger and TriggerWait.
-	Triggers uint64
+	Triggers uint64 `json:"triggers"`
 	// Coalesced counts triggers served by a reload that an earlier trigger,
 	// a pending retry or a Load had already asked for.
-	Coalesced uint64
+	Coalesced uint64 `json:"coalesced"`
 	// Reloads counts finished reloads, whatever their result, Loads
 	// included.
-	Reloads uint64
+	Reloads uint64 `json:"reloads"`
 	// Retries counts the reloads started because the previous one failed
 	// (or was canceled by the end of Run or Load) rather than because of a
 	// trigger or a Load.
-	Retries uint64
+	Retries uint64 `json:"retries"`
 	// Loads counts the reloads started by Load (one may answer several
 	// Load calls made while the previous reload ran).
-	Loads uint64
+	Loads uint64 `json:"loads"`
 	// Failures counts reloads that returned an error, panicked or called
 	// runtime.Goexit; Panics counts the panics among them. A reload
 	// canceled because its Run or Load context ended counts as Canceled
 	// instead.
-	Failures uint64
-	Panics   uint64
-	Canceled uint64
+	Failures uint64 `json:"failures"`
+	Panics   uint64 `json:"panics"`
+	Canceled uint64 `json:"canceled"`
 	// CallbackPanics counts panics recovered from OnError.
-	CallbackPanics uint64
+	CallbackPanics uint64 `json:"callback_panics"`
 	// ConsecutiveFailures is the number of failures since the latest
 	// successful reload.
-	ConsecutiveFailures int
+	ConsecutiveFailures int `json:"consecutive_failures"`
 	// LastError is the error of the latest finished reload; nil when it
 	// succeeded or none has finished. A canceled reload leaves it unchanged.
-	LastError error
+	LastError error `json:"last_error"`
 	// LastSuccess is when the latest successful reload finished; zero if
 	// none has.
-	LastSuccess time.Time
+	LastSuccess time.Time `json:"last_success"`
 	// LastDuration is how long the latest finished reload ran.
-	LastDuration time.Duration
+	LastDuration time.Duration `json:"last_duration"`
 }
 
-// MarshalJSON encodes s with LastError as its message, or null.
+// MarshalJSON encodes s under snake_case keys, with LastError as its
+// message (null when nil) under "last_error".
 func (s Stats) MarshalJSON() ([]byte, error) {
-	type plain Stats
-	out := struct {
+	type plain Stats // without this method
+	return json.Marshal(struct {
 		plain
-		LastError *string
-	}{plain: plain(s)}
-	if s.LastError != nil {
-		msg := s.LastError.Error()
-		out.LastError = &msg
-	}
-	return json.Marshal(out)
+		LastError any `json:"last_error"`
+	}{plain(s), errjson.Message(s.LastError)})
 }
 
 // Modes of a Reloader, guarded by Reloader.mu.

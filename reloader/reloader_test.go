@@ -962,12 +962,12 @@ func TestNewRejectsBadInput(t *testing.T) {
 		cfg  reloader.Config
 		want string
 	}{
-		{reloader.Config{MaxDelay: -1}, "reloader: MaxDelay must not be negative, got -1ns"},
-		{reloader.Config{Timeout: -time.Second}, "reloader: Timeout must not be negative, got -1s"},
-		{reloader.Config{RetryBackoff: -1}, "reloader: RetryBackoff must not be negative, got -1ns"},
-		{reloader.Config{MaxRetryBackoff: -1}, "reloader: MaxRetryBackoff must not be negative, got -1ns"},
-		{reloader.Config{Debounce: 5 * time.Second, MaxDelay: time.Second}, "reloader: MaxDelay (1s) must not be shorter than Debounce (5s)"},
-		{reloader.Config{RetryBackoff: time.Minute, MaxRetryBackoff: time.Second}, "reloader: MaxRetryBackoff (1s) must not be shorter than RetryBackoff (1m0s)"},
+		{reloader.Config{MaxDelay: -1}, "reloader: Config.MaxDelay must not be negative, got -1ns"},
+		{reloader.Config{Timeout: -time.Second}, "reloader: Config.Timeout must not be negative, got -1s"},
+		{reloader.Config{RetryBackoff: -1}, "reloader: Config.RetryBackoff must not be negative, got -1ns"},
+		{reloader.Config{MaxRetryBackoff: -1}, "reloader: Config.MaxRetryBackoff must not be negative, got -1ns"},
+		{reloader.Config{Debounce: 5 * time.Second, MaxDelay: time.Second}, "reloader: Config.MaxDelay (1s) must not be shorter than Config.Debounce (5s)"},
+		{reloader.Config{RetryBackoff: time.Minute, MaxRetryBackoff: time.Second}, "reloader: Config.MaxRetryBackoff (1s) must not be shorter than Config.RetryBackoff (1m0s)"},
 	} {
 		_, err := reloader.New(fn, tc.cfg)
 		require.EqualError(t, err, tc.want)
@@ -1072,7 +1072,7 @@ func TestMetrics(t *testing.T) {
 		require.Equal(t, 0.0, value("steadfast_reloader_in_flight", nil))
 
 		sleep(ms(100)) // reload 0 fails at once
-		require.Equal(t, 1.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "error"}))
+		require.Equal(t, 1.0, value("steadfast_reloader_reloads_total", metrictest.Labels{"result": "failure"}))
 		require.Equal(t, 1.0, value("steadfast_reloader_consecutive_failures", nil))
 		require.Equal(t, 1.0, value("steadfast_reloader_pending", nil))
 		require.Equal(t, 4.0, value("steadfast_reloader_coalesced_total", nil))
@@ -1351,10 +1351,26 @@ func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
 		require.NoError(t, stop())
 		require.EqualValues(t, 1, r.Stats().Canceled)
 		logs := buf.String()
-		require.Contains(t, logs, `level=ERROR msg="reload failed" component=reloader name=subs result=error error=down`)
+		require.Contains(t, logs, `level=ERROR msg="reload failed" component=reloader name=subs result=failure error=down`)
 		require.NotContains(t, logs, "reload canceled", "the handler's level filters debug records")
 		require.NotContains(t, logs, "error=<nil>")
 	})
+}
+
+// A *PanicError marshals to its value's text and its stack, not {}.
+func TestPanicErrorMarshalJSON(t *testing.T) {
+	r, err := reloader.New(func(context.Context) error { panic(errors.New("bad config")) },
+		reloader.Config{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	var pe *reloader.PanicError
+	require.ErrorAs(t, r.Load(context.Background()), &pe)
+	b, err := json.Marshal(pe)
+	require.NoError(t, err)
+	var m map[string]string
+	require.NoError(t, json.Unmarshal(b, &m))
+	require.Equal(t, "bad config", m["value"])
+	require.Contains(t, m["stack"], "goroutine")
+	require.Len(t, m, 2)
 }
 
 func TestStatsMarshalJSON(t *testing.T) {
@@ -1362,9 +1378,11 @@ func TestStatsMarshalJSON(t *testing.T) {
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))
-	require.Equal(t, "upstream unavailable", m["LastError"])
-	require.EqualValues(t, 2, m["Failures"])
+	require.Equal(t, "upstream unavailable", m["last_error"])
+	require.EqualValues(t, 2, m["failures"])
+	require.Contains(t, m, "consecutive_failures")
+	require.NotContains(t, m, "LastError")
 	b, err = json.Marshal(reloader.Stats{})
 	require.NoError(t, err)
-	require.Contains(t, string(b), `"LastError":null`)
+	require.Contains(t, string(b), `"last_error":null`)
 }

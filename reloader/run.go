@@ -270,7 +270,7 @@ func (r *Reloader) record(res result, d time.Duration) {
 	label := resultSuccess
 	pe, _ := res.err.(*PanicError)
 	if pe != nil && pe.Value == ErrGoexit {
-		pe = nil // a Goexit is a failure, not a panic: result "error", as in taskmon
+		pe = nil // a Goexit is a failure, not a panic: result "failure"
 	}
 	r.mu.Lock()
 	st := &r.stats
@@ -288,7 +288,7 @@ func (r *Reloader) record(res result, d time.Duration) {
 		st.LastError = res.err
 		st.Failures++
 		st.ConsecutiveFailures++
-		label = resultError
+		label = resultFailure
 		if pe != nil {
 			st.Panics++
 			label = resultPanic
@@ -334,7 +334,7 @@ func (r *Reloader) callOnError(err error) {
 		}
 		v := recover()
 		if v == nil {
-			v = "runtime.Goexit"
+			v = logattr.Goexit
 		}
 		r.mu.Lock()
 		r.stats.CallbackPanics++

@@ -17,8 +17,8 @@
 // no limit), Period 1m. Any other negative duration is refused by Supervise
 // with an error naming the field.
 //
-// Every run of a task ends with one Outcome: ok, canceled, failed, panicked
-// or exited (runtime.Goexit, counted as a failure). A panic becomes a
+// Every run of a task ends with one Outcome: success, canceled, failure,
+// panic or exited (runtime.Goexit, counted as a failure). A panic becomes a
 // *PanicError with the stack; runtime.Goexit becomes a *PanicError whose
 // Value is ErrGoexit, so errors.Is(err, ErrGoexit) tells it apart.
 //
@@ -49,13 +49,13 @@
 // given to Go or Supervise); whatever that error is, it is not reported. A
 // context.Canceled returned while the task's own context is not done came
 // from some other context: it is a failure. A function that returns nil is
-// ok, even after its context was canceled. A panic or a runtime.Goexit is
+// a success, even after its context was canceled. A panic or a runtime.Goexit is
 // never a cancellation.
 //
 // # Callbacks
 //
 // Spec.OnError and Config.OnError are called for failed, panicked and exited
-// runs, not for ok or canceled ones. They run outside the monitor's lock, on
+// runs, not for successful or canceled ones. They run outside the monitor's lock, on
 // a goroutine of their own that the task waits for: a panic (or
 // runtime.Goexit) in one is recovered, logged with its stack, counted in
 // Stats.CallbackPanics and callback_panics_total, and the task carries on; a
@@ -67,7 +67,7 @@
 // # Restarts
 //
 // Spec.Restart is OnFailure (the default: restart after a failed, panicked
-// or exited run), Always (also after an ok run) or Never. No run is
+// or exited run), Always (also after a successful run) or Never. No run is
 // restarted once the task's context is done. Before restart number n since
 // the last healthy run (n = 0, 1, ...), the task's supervisor waits a delay
 // drawn uniformly from [0, min(Spec.MaxBackoff, Spec.Backoff·2ⁿ)] ("full
@@ -82,7 +82,8 @@
 // restarted (Erlang/OTP's MaxR within MaxT): it ends with an error wrapping
 // ErrGaveUp and the last run's error, which is logged, counted
 // (Stats.GaveUp, give_ups_total) and passed to the callbacks in place of the
-// last run's own error. Every restart counts, after ok runs too (Always).
+// last run's own error. Every restart counts, after successful runs too
+// (Always).
 // Each supervised task has its own goroutine and timer: one task's failures,
 // backoff, give-up or blocking callback never delay another task's restart.
 //
@@ -119,10 +120,10 @@
 //
 // Logging goes to Config.Logger (nil: slog.Default(), looked up at each
 // record). Failures, panics, Goexits, give-ups and callback panics are logged
-// at level Error, restarts at Info, refused tasks at Warn, ok and canceled
-// runs at Debug. Records carry component=taskmon, name=Config.Name, task,
-// result (the outcome), error when there is one, and, for a panic or
-// Goexit, panic and stack.
+// at level Error, restarts at Info, refused tasks at Warn, successful and
+// canceled runs at Debug. Records carry component=taskmon, name=Config.Name,
+// task, result (the outcome: success, canceled, failure, panic or exited),
+// error when there is one, and, for a panic or Goexit, panic and stack.
 //
 // Metrics go to Config.Registerer (nil: none), with namespace "steadfast",
 // subsystem "taskmon" and the constant label name=Config.Name:

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/steadfast-go/steadfast/internal/errjson"
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
 // Sentinel errors. Compare with errors.Is: the errors the monitor returns
@@ -36,29 +39,31 @@ var (
 // Outcome says how one run of a task ended.
 type Outcome uint8
 
-// The outcomes of a run. The zero value is OutcomeOK.
+// The outcomes of a run. The zero value is OutcomeSuccess.
 const (
-	// OutcomeOK: the function returned nil.
-	OutcomeOK Outcome = iota
+	// OutcomeSuccess: the function returned nil.
+	OutcomeSuccess Outcome = iota
 	// OutcomeCanceled: the function returned an error after the task's own
 	// context was done (Task.Cancel, Shutdown, or the context given to Go
 	// or Supervise). Its error is not reported: Task.Err is nil and the
 	// OnError callbacks are not called.
 	OutcomeCanceled
-	// OutcomeFailed: the function returned an error while the task's own
+	// OutcomeFailure: the function returned an error while the task's own
 	// context was not done. A context.Canceled that comes from some other
 	// context is a failure.
-	OutcomeFailed
-	// OutcomePanicked: the function panicked; its error is a *PanicError.
-	OutcomePanicked
+	OutcomeFailure
+	// OutcomePanic: the function panicked; its error is a *PanicError.
+	OutcomePanic
 	// OutcomeExited: the function called runtime.Goexit; its error is a
 	// *PanicError whose Value is ErrGoexit. Stats counts it under Failed.
 	OutcomeExited
 )
 
-var outcomeNames = enum{"Outcome", []string{"ok", "canceled", "failed", "panicked", "exited"}}
+var outcomeNames = enum{"Outcome", []string{
+	logattr.ResultSuccess, logattr.ResultCanceled, logattr.ResultFailure, logattr.ResultPanic, logattr.ResultExited,
+}}
 
-// String returns "ok", "canceled", "failed", "panicked" or "exited"; these
+// String returns "success", "canceled", "failure", "panic" or "exited"; these
 // are also the values of the result label on the monitor's metrics and of
 // the result attribute of its log records.
 func (o Outcome) String() string { return outcomeNames.String(uint8(o)) }
@@ -99,8 +104,25 @@ func (e enum) UnmarshalText(v *uint8, b []byte) error {
 	return fmt.Errorf("taskmon: unknown %s %q", e.kind, b)
 }
 
+// verb says in an error message how a run with this outcome ended.
+func (o Outcome) verb() string {
+	switch o {
+	case OutcomeSuccess:
+		return "succeeded"
+	case OutcomeCanceled:
+		return "was canceled"
+	case OutcomeFailure:
+		return "failed"
+	case OutcomePanic:
+		return "panicked"
+	case OutcomeExited:
+		return "called runtime.Goexit"
+	}
+	return o.String()
+}
+
 // failure reports whether the outcome is one the callbacks hear about.
-func (o Outcome) failure() bool { return o >= OutcomeFailed }
+func (o Outcome) failure() bool { return o >= OutcomeFailure }
 
 // TaskError describes one failed run of a task; it is what the OnError
 // callbacks receive and what Shutdown joins. Err is the run's error: the
@@ -121,28 +143,20 @@ func (e TaskError) Error() string {
 	if errors.Is(e.Err, ErrGaveUp) {
 		return e.Err.Error() // so does the give-up error
 	}
-	return fmt.Sprintf("taskmon: task %q %s: %v", e.Name, e.Outcome, e.Err)
+	return fmt.Sprintf("taskmon: task %q %s: %v", e.Name, e.Outcome.verb(), e.Err)
 }
 
 // Unwrap returns Err.
 func (e TaskError) Unwrap() error { return e.Err }
 
-// MarshalJSON writes the fields under their names, Err as its message
+// MarshalJSON writes {"name", "error", "outcome"}: Err as its message
 // (null when nil) and Outcome as its word.
 func (e TaskError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Name    string
-		Err     any
-		Outcome Outcome
-	}{e.Name, errJSON(e.Err), e.Outcome})
-}
-
-// errJSON is how an error field marshals: its message, or null.
-func errJSON(err error) any {
-	if err == nil {
-		return nil
-	}
-	return err.Error()
+		Name    string  `json:"name"`
+		Err     any     `json:"error"`
+		Outcome Outcome `json:"outcome"`
+	}{e.Name, errjson.Message(e.Err), e.Outcome})
 }
 
 // PanicError is the error of a run that panicked or called runtime.Goexit.
@@ -172,12 +186,11 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// MarshalJSON writes the fields under their names, Value as fmt.Sprint
-// prints it and Stack as text.
+// MarshalJSON writes {"task", "value", "stack"}: Value as fmt.Sprint prints
+// it (an error's message) and Stack as text.
 func (e *PanicError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Task  string
-		Value string
-		Stack string
-	}{e.Task, fmt.Sprint(e.Value), string(e.Stack)})
+		Task string `json:"task"`
+		errjson.Panic
+	}{e.Task, errjson.PanicOf(e.Value, e.Stack)})
 }

@@ -51,8 +51,8 @@ func ExampleConfig() {
 	cancel()
 	<-m.Go(canceled, "stopped", func(ctx context.Context) error { return ctx.Err() }).Done()
 	// Output:
-	// fetch: failed: timeout
-	// parse: panicked: taskmon: task "parse" panicked: index out of range
+	// fetch: failure: timeout
+	// parse: panic: taskmon: task "parse" panicked: index out of range
 }
 
 // A TaskError names the task and says how its run ended; it is also an

@@ -56,7 +56,7 @@ func newMetrics(m *Monitor, reg prometheus.Registerer, taskLabel bool) *metrics 
 	}, with()))
 	mt.exits = register(m, reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "task_exits_total", ConstLabels: cl,
-		Help: "Runs of tasks that ended, by result (ok, canceled, failed, panicked, exited).",
+		Help: "Runs of tasks that ended, by result (success, canceled, failure, panic, exited).",
 	}, with(logattr.Result)))
 	mt.restarts = register(m, reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "restarts_total", ConstLabels: cl,
@@ -84,7 +84,7 @@ func newMetrics(m *Monitor, reg prometheus.Registerer, taskLabel bool) *metrics 
 		mt.runningAll = mt.running.WithLabelValues()
 		mt.restartsAll = mt.restarts.WithLabelValues()
 		mt.giveUpsAll = mt.giveUps.WithLabelValues()
-		for o := OutcomeOK; o <= OutcomeExited; o++ {
+		for o := OutcomeSuccess; o <= OutcomeExited; o++ {
 			mt.exitsAll[o] = mt.exits.WithLabelValues(o.String())
 			mt.durationAll[o] = mt.duration.WithLabelValues(o.String())
 		}

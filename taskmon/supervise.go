@@ -88,7 +88,7 @@ type Spec struct {
 	// task, before Config.OnError and under the same rules: its own
 	// goroutine, panics recovered and counted, and it delays only this task
 	// (its restart and its Done). When the task is given up, the call for its
-	// last run carries an error wrapping ErrGaveUp (also after an ok run,
+	// last run carries an error wrapping ErrGaveUp (also after a successful run,
 	// under Always). Default nil.
 	OnError func(TaskError)
 }
@@ -115,14 +115,7 @@ func (s Spec) validate() (Spec, error) {
 	case s.Period < 0:
 		return bad("Period", s.Period, "must not be negative")
 	}
-	switch {
-	case s.Backoff == 0 && s.MaxBackoff == 0:
-		s.Backoff, s.MaxBackoff = DefaultBackoff, DefaultMaxBackoff
-	case s.Backoff == 0:
-		s.Backoff = min(DefaultBackoff, s.MaxBackoff)
-	case s.MaxBackoff == 0:
-		s.MaxBackoff = max(DefaultMaxBackoff, s.Backoff)
-	}
+	s.Backoff, s.MaxBackoff, _ = backoff.Bounds(s.Backoff, DefaultBackoff, s.MaxBackoff, DefaultMaxBackoff) // in order: checked above
 	if s.Healthy == 0 {
 		s.Healthy = DefaultHealthy
 	}
@@ -188,7 +181,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 		m.mu.Unlock()
 
 		if ctx.Err() != nil || r.outcome == OutcomeCanceled || s.Restart == Never ||
-			(s.Restart == OnFailure && r.outcome == OutcomeOK) {
+			(s.Restart == OnFailure && r.outcome == OutcomeSuccess) {
 			if r.outcome.failure() {
 				m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
 			}
@@ -245,7 +238,7 @@ func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
 // giveUp finishes a supervised task that exceeded its restart intensity.
 func (m *Monitor) giveUp(ctx context.Context, t *Task, s Spec, r run, n int) {
 	err := fmt.Errorf("%w: task %q restarted %d times within %v; last run %s",
-		ErrGaveUp, t.name, n, s.Period, r.outcome)
+		ErrGaveUp, t.name, n, s.Period, r.outcome.verb())
 	if r.err != nil {
 		err = fmt.Errorf("%w: %w", err, r.err)
 	}

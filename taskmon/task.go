@@ -80,7 +80,7 @@ func (t *Task) Cancel() {
 // run is the result of one run of a task's function.
 type run struct {
 	outcome Outcome
-	err     error // as returned for canceled runs, nil for ok runs
+	err     error // as returned for canceled runs, nil for successful runs
 }
 
 // taskErr is the error a run leaves on its task: nil unless it failed.
@@ -126,13 +126,13 @@ func (t *Task) run(ctx context.Context, fn func(context.Context) error, results 
 func classify(ctx context.Context, name string, normal bool, err error, v any) run {
 	switch {
 	case normal && err == nil:
-		return run{OutcomeOK, nil}
+		return run{OutcomeSuccess, nil}
 	case normal && ctx.Err() != nil:
 		return run{OutcomeCanceled, err}
 	case normal:
-		return run{OutcomeFailed, err}
+		return run{OutcomeFailure, err}
 	case v != nil: // panic(nil) recovers as a *runtime.PanicNilError
-		return run{OutcomePanicked, &PanicError{Task: name, Value: v, Stack: debug.Stack()}}
+		return run{OutcomePanic, &PanicError{Task: name, Value: v, Stack: debug.Stack()}}
 	default:
 		return run{OutcomeExited, &PanicError{Task: name, Value: ErrGoexit, Stack: debug.Stack()}}
 	}
@@ -153,10 +153,10 @@ func (m *Monitor) end(ctx context.Context, t *Task, r run) {
 
 // runMessages are the log messages of runs, by outcome.
 var runMessages = [...]string{
-	OutcomeOK:       "task ended",
+	OutcomeSuccess:  "task ended",
 	OutcomeCanceled: "task ended",
-	OutcomeFailed:   "task failed",
-	OutcomePanicked: "task panicked",
+	OutcomeFailure:  "task failed",
+	OutcomePanic:    "task panicked",
 	OutcomeExited:   "task exited",
 }
 
@@ -225,7 +225,7 @@ func (m *Monitor) callback(ctx context.Context, which string, fn func(TaskError)
 			}
 			v := recover()
 			if v == nil {
-				v = "runtime.Goexit called"
+				v = logattr.Goexit
 			}
 			m.mu.Lock()
 			m.stats.CallbackPanics++

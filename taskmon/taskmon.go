@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steadfast-go/steadfast/internal/errjson"
 )
 
 // Config configures a Monitor. The zero value is valid: every field has a
@@ -66,40 +68,40 @@ type Stats struct {
 	// Running is the number of tasks started and not yet done. A supervised
 	// task counts once from Supervise until it will not be restarted again,
 	// including while it waits to restart.
-	Running int
+	Running int `json:"running"`
 
 	// Succeeded, Failed, Panicked and Canceled count runs by outcome: a
 	// supervised task adds one per run, a task started by Go adds one. Failed
 	// includes runs that called runtime.Goexit (OutcomeExited).
-	Succeeded uint64
-	Failed    uint64
-	Panicked  uint64
-	Canceled  uint64
+	Succeeded uint64 `json:"succeeded"`
+	Failed    uint64 `json:"failed"`
+	Panicked  uint64 `json:"panicked"`
+	Canceled  uint64 `json:"canceled"`
 
 	// Restarts counts runs of supervised tasks after their first one.
-	Restarts uint64
+	Restarts uint64 `json:"restarts"`
 
 	// GaveUp counts supervised tasks that ended because they exceeded
 	// Spec.MaxRestarts within Spec.Period.
-	GaveUp uint64
+	GaveUp uint64 `json:"gave_up"`
 
 	// Rejected counts tasks refused without running: started after
 	// Shutdown (ErrClosed) or given a nil context or function.
-	Rejected uint64
+	Rejected uint64 `json:"rejected"`
 
 	// CallbackPanics counts panics and runtime.Goexit calls recovered from
 	// OnError callbacks.
-	CallbackPanics uint64
+	CallbackPanics uint64 `json:"callback_panics"`
 }
 
 // count adds one run with outcome o.
 func (st *Stats) count(o Outcome) {
 	switch o {
-	case OutcomeOK:
+	case OutcomeSuccess:
 		st.Succeeded++
 	case OutcomeCanceled:
 		st.Canceled++
-	case OutcomePanicked:
+	case OutcomePanic:
 		st.Panicked++
 	default:
 		st.Failed++
@@ -110,28 +112,28 @@ func (st *Stats) count(o Outcome) {
 type TaskInfo struct {
 	// ID is unique among the tasks of one monitor (names may repeat); IDs
 	// increase in start order.
-	ID uint64
+	ID uint64 `json:"id"`
 	// Name is the name given to Go or in Spec.Name.
-	Name string
+	Name string `json:"name"`
 	// Supervised is true for a task started by Supervise.
-	Supervised bool
+	Supervised bool `json:"supervised"`
 	// Started is when Go or Supervise started the task.
-	Started time.Time
+	Started time.Time `json:"started"`
 	// Restarts is how many times a supervised task has been restarted.
-	Restarts int
+	Restarts int `json:"restarts"`
 	// LastErr is the error of the task's most recent failed, panicked or
 	// exited run, or nil.
-	LastErr error
+	LastErr error `json:"last_error"`
 }
 
-// MarshalJSON writes the fields under their names, LastErr as its message
-// (null when nil).
+// MarshalJSON writes the fields under their snake_case keys, LastErr as its
+// message under "last_error" (null when nil).
 func (i TaskInfo) MarshalJSON() ([]byte, error) {
 	type plain TaskInfo // without this method
 	return json.Marshal(struct {
 		plain
-		LastErr any
-	}{plain(i), errJSON(i.LastErr)})
+		LastErr any `json:"last_error"`
+	}{plain(i), errjson.Message(i.LastErr)})
 }
 
 // Monitor runs named background tasks, reports each failure (log, metrics,
@@ -222,7 +224,7 @@ func (m *Monitor) start(parent context.Context, name string, supervised bool) (*
 
 // reject returns a task that is already done with err.
 func (m *Monitor) reject(name string, err error) *Task {
-	t := &Task{m: m, name: name, started: time.Now(), ended: true, err: err, outcome: OutcomeFailed}
+	t := &Task{m: m, name: name, started: time.Now(), ended: true, err: err, outcome: OutcomeFailure}
 	m.mu.Lock()
 	m.stats.Rejected++
 	m.mu.Unlock()

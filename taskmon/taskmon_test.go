@@ -97,7 +97,7 @@ func TestGoCapturesError(t *testing.T) {
 	task := m.Go(context.Background(), "db", func(context.Context) error { return errBoom })
 	<-task.Done()
 	require.ErrorIs(t, task.Err(), errBoom)
-	require.Equal(t, []TaskError{{Name: "db", Err: errBoom, Outcome: OutcomeFailed}}, rec.get())
+	require.Equal(t, []TaskError{{Name: "db", Err: errBoom, Outcome: OutcomeFailure}}, rec.get())
 	require.Equal(t, Stats{Failed: 1}, m.Stats())
 	require.EqualError(t, rec.get()[0], `taskmon: task "db" failed: boom`)
 	require.ErrorIs(t, rec.get()[0], errBoom)
@@ -126,7 +126,7 @@ func TestGoCapturesPanicWithStack(t *testing.T) {
 
 	got := rec.get()
 	require.Len(t, got, 1)
-	require.Equal(t, OutcomePanicked, got[0].Outcome)
+	require.Equal(t, OutcomePanic, got[0].Outcome)
 	require.Same(t, pe, got[0].Err)
 	require.EqualError(t, got[0], pe.Error())
 
@@ -151,7 +151,7 @@ func TestGoCapturesPanicWithStack(t *testing.T) {
 	r := recs[0]
 	require.Equal(t, "ERROR", r["level"])
 	require.Equal(t, "p", r["task"])
-	require.Equal(t, "panicked", r["result"])
+	require.Equal(t, "panic", r["result"])
 	require.Equal(t, "unexpected EOF", r["panic"])
 	require.Contains(t, r["stack"], "panickyHelper")
 }
@@ -255,7 +255,7 @@ func TestCanceledVersusFailed(t *testing.T) {
 	got := rec.get()
 	require.Len(t, got, 2)
 	require.Equal(t, "foreign", got[0].Name)
-	require.Equal(t, OutcomeFailed, got[0].Outcome)
+	require.Equal(t, OutcomeFailure, got[0].Outcome)
 	require.Equal(t, "late", got[1].Name)
 }
 
@@ -544,7 +544,7 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 			require.NotErrorIs(t, te.Err, ErrGaveUp)
 		}
 		require.ErrorIs(t, got[3].Err, ErrGaveUp)
-		require.Equal(t, OutcomeFailed, got[3].Outcome)
+		require.Equal(t, OutcomeFailure, got[3].Outcome)
 
 		v, err := metrictest.Value(reg, "steadfast_taskmon_give_ups_total", metrictest.Labels{"name": "im"})
 		require.NoError(t, err)
@@ -572,8 +572,8 @@ func TestGiveUpAfterSuccessfulRuns(t *testing.T) {
 		require.ErrorIs(t, task.Err(), ErrGaveUp)
 		got := rec.get()
 		require.Len(t, got, 1, "only the give-up is reported")
-		require.Equal(t, OutcomeOK, got[0].Outcome)
-		require.EqualError(t, got[0], `taskmon: gave up restarting: task "eager" restarted 1 times within 1m0s; last run ok`)
+		require.Equal(t, OutcomeSuccess, got[0].Outcome)
+		require.EqualError(t, got[0], `taskmon: gave up restarting: task "eager" restarted 1 times within 1m0s; last run succeeded`)
 		require.Equal(t, Stats{Succeeded: 2, Restarts: 1, GaveUp: 1}, m.Stats())
 	})
 }
@@ -953,7 +953,7 @@ func TestMetrics(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		m := New(Config{Name: "met", Registerer: reg, Logger: quiet(),
 			OnError: func(te TaskError) {
-				if te.Outcome == OutcomePanicked {
+				if te.Outcome == OutcomePanic {
 					panic("callback")
 				}
 			}})
@@ -981,15 +981,15 @@ func TestMetrics(t *testing.T) {
 			return v
 		}
 		require.Equal(t, 1.0, val("tasks_running", nil))
-		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "ok"}))
-		require.Equal(t, 4.0, val("task_exits_total", metrictest.Labels{"result": "failed"}))
-		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "panicked"}))
+		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "success"}))
+		require.Equal(t, 4.0, val("task_exits_total", metrictest.Labels{"result": "failure"}))
+		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "panic"}))
 		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "exited"}))
 		require.Equal(t, 1.0, val("task_exits_total", metrictest.Labels{"result": "canceled"}))
 		require.Equal(t, 2.0, val("restarts_total", nil))
 		require.Equal(t, 1.0, val("give_ups_total", nil))
 		require.Equal(t, 1.0, val("callback_panics_total", nil))
-		require.Equal(t, 4.0, val("task_run_duration_seconds", metrictest.Labels{"result": "failed"}), "histogram sample count")
+		require.Equal(t, 4.0, val("task_run_duration_seconds", metrictest.Labels{"result": "failure"}), "histogram sample count")
 		<-m.Go(ctx, "rejected", nil).Done()
 		require.Equal(t, 1.0, val("rejected_total", nil))
 
@@ -999,7 +999,7 @@ func TestMetrics(t *testing.T) {
 			if mf.GetName() == "steadfast_taskmon_task_run_duration_seconds" {
 				for _, mm := range mf.GetMetric() {
 					for _, lp := range mm.GetLabel() {
-						if lp.GetValue() == "ok" {
+						if lp.GetValue() == "success" {
 							require.Equal(t, 2.0, mm.GetHistogram().GetSampleSum(), "fake-clock duration of the ok run")
 						}
 					}
@@ -1016,10 +1016,10 @@ func TestMetrics(t *testing.T) {
 		// Name gets its own.
 		m2 := New(Config{Name: "met", Registerer: reg, Logger: quiet()})
 		<-m2.Go(ctx, "ok", func(context.Context) error { return nil }).Done()
-		require.Equal(t, 2.0, val("task_exits_total", metrictest.Labels{"result": "ok"}))
+		require.Equal(t, 2.0, val("task_exits_total", metrictest.Labels{"result": "success"}))
 		m3 := New(Config{Name: "other", Registerer: reg, Logger: quiet()})
 		<-m3.Go(ctx, "ok", func(context.Context) error { return nil }).Done()
-		v, err := metrictest.Value(reg, "steadfast_taskmon_task_exits_total", metrictest.Labels{"name": "other", "result": "ok"})
+		v, err := metrictest.Value(reg, "steadfast_taskmon_task_exits_total", metrictest.Labels{"name": "other", "result": "success"})
 		require.NoError(t, err)
 		require.Equal(t, 1.0, v)
 
@@ -1042,12 +1042,12 @@ func TestMetricsTaskLabel(t *testing.T) {
 		labels metrictest.Labels
 		want   float64
 	}{
-		{"task_exits_total", metrictest.Labels{"task": "alpha", "result": "failed"}, 1},
-		{"task_exits_total", metrictest.Labels{"task": "beta", "result": "ok"}, 1},
-		{"task_exits_total", metrictest.Labels{"task": "gamma", "result": "ok"}, 1},
+		{"task_exits_total", metrictest.Labels{"task": "alpha", "result": "failure"}, 1},
+		{"task_exits_total", metrictest.Labels{"task": "beta", "result": "success"}, 1},
+		{"task_exits_total", metrictest.Labels{"task": "gamma", "result": "success"}, 1},
 		{"restarts_total", metrictest.Labels{"task": "gamma"}, 1},
 		{"tasks_running", metrictest.Labels{"task": "alpha"}, 0},
-		{"task_run_duration_seconds", metrictest.Labels{"task": "gamma", "result": "failed"}, 1},
+		{"task_run_duration_seconds", metrictest.Labels{"task": "gamma", "result": "failure"}, 1},
 	} {
 		c.labels["name"] = "tl"
 		v, err := metrictest.Value(reg, "steadfast_taskmon_"+c.metric, c.labels)
@@ -1091,15 +1091,15 @@ func TestLogging(t *testing.T) {
 			got = append(got, line{r["level"].(string), r["msg"].(string), r["task"].(string), result, errMsg})
 		}
 		require.Equal(t, []line{
-			{"DEBUG", "task ended", "good", "ok", ""}, // no error=<nil>
-			{"ERROR", "task failed", "bad", "failed", "boom"},
-			{"ERROR", "task failed", "sup", "failed", "boom"},
-			{"INFO", "restarting task", "sup", "failed", ""},
-			{"DEBUG", "task ended", "sup", "ok", ""},
+			{"DEBUG", "task ended", "good", "success", ""}, // no error=<nil>
+			{"ERROR", "task failed", "bad", "failure", "boom"},
+			{"ERROR", "task failed", "sup", "failure", "boom"},
+			{"INFO", "restarting task", "sup", "failure", ""},
+			{"DEBUG", "task ended", "sup", "success", ""},
 			{"WARN", "task refused", "late", "", "taskmon: monitor closed"},
 		}, got)
 		for _, r := range logRecords(t, logs.Bytes()) {
-			if r["result"] == "ok" {
+			if r["result"] == "success" {
 				require.NotContains(t, r, "error", "a successful run is logged without an error")
 			}
 		}
@@ -1144,15 +1144,15 @@ func TestZeroMonitor(t *testing.T) {
 }
 
 func TestOutcomeAndPolicyStrings(t *testing.T) {
-	require.Equal(t, "ok canceled failed panicked exited Outcome(9)",
-		fmt.Sprint(OutcomeOK, OutcomeCanceled, OutcomeFailed, OutcomePanicked, OutcomeExited, Outcome(9)))
+	require.Equal(t, "success canceled failure panic exited Outcome(9)",
+		fmt.Sprint(OutcomeSuccess, OutcomeCanceled, OutcomeFailure, OutcomePanic, OutcomeExited, Outcome(9)))
 	require.Equal(t, "on-failure always never Policy(7)", fmt.Sprint(OnFailure, Always, Never, Policy(7)))
 }
 
 // Outcome and Policy marshal as their words and parse them back; unknown
 // values and words are errors.
 func TestOutcomeAndPolicyText(t *testing.T) {
-	textRoundTrip(t, OutcomeOK, OutcomeCanceled, OutcomeFailed, OutcomePanicked, OutcomeExited)
+	textRoundTrip(t, OutcomeSuccess, OutcomeCanceled, OutcomeFailure, OutcomePanic, OutcomeExited)
 	textRoundTrip(t, OnFailure, Always, Never)
 	_, err := Outcome(9).MarshalText()
 	require.Error(t, err)
@@ -1196,24 +1196,24 @@ func TestJSON(t *testing.T) {
 		require.NoError(t, err)
 		return string(b)
 	}
-	require.JSONEq(t, `{"Name":"db","Err":"boom","Outcome":"failed"}`,
-		marshal(TaskError{Name: "db", Err: errBoom, Outcome: OutcomeFailed}))
-	require.JSONEq(t, `{"Name":"db","Err":null,"Outcome":"canceled"}`,
+	require.JSONEq(t, `{"name":"db","error":"boom","outcome":"failure"}`,
+		marshal(TaskError{Name: "db", Err: errBoom, Outcome: OutcomeFailure}))
+	require.JSONEq(t, `{"name":"db","error":null,"outcome":"canceled"}`,
 		marshal(TaskError{Name: "db", Outcome: OutcomeCanceled}))
-	require.JSONEq(t, `{"Task":"p","Value":"unexpected EOF","Stack":"main.f()"}`,
+	require.JSONEq(t, `{"task":"p","value":"unexpected EOF","stack":"main.f()"}`,
 		marshal(&PanicError{Task: "p", Value: io.ErrUnexpectedEOF, Stack: []byte("main.f()")}))
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	require.JSONEq(t, `{"ID":3,"Name":"feed","Supervised":true,"Started":"2026-01-02T03:04:05Z","Restarts":2,"LastErr":"boom"}`,
+	require.JSONEq(t, `{"id":3,"name":"feed","supervised":true,"started":"2026-01-02T03:04:05Z","restarts":2,"last_error":"boom"}`,
 		marshal(TaskInfo{ID: 3, Name: "feed", Supervised: true, Started: started, Restarts: 2, LastErr: errBoom}))
-	require.Contains(t, marshal(TaskInfo{}), `"LastErr":null`)
-	require.JSONEq(t, `{"Running":1,"Succeeded":2,"Failed":3,"Panicked":4,"Canceled":5,"Restarts":6,"GaveUp":7,"Rejected":8,"CallbackPanics":9}`,
+	require.Contains(t, marshal(TaskInfo{}), `"last_error":null`)
+	require.JSONEq(t, `{"running":1,"succeeded":2,"failed":3,"panicked":4,"canceled":5,"restarts":6,"gave_up":7,"rejected":8,"callback_panics":9}`,
 		marshal(Stats{1, 2, 3, 4, 5, 6, 7, 8, 9}))
 
 	// A task's error, as the callbacks see it, with a panic inside.
 	var rec recorder
 	m := newMon(Config{OnError: rec.add})
 	require.Error(t, m.Go(context.Background(), "p", func(context.Context) error { panic("bug") }).Wait())
-	require.Contains(t, marshal(rec.get()[0]), `"Err":"taskmon: task \"p\" panicked: bug"`)
+	require.Contains(t, marshal(rec.get()[0]), `"error":"taskmon: task \"p\" panicked: bug"`)
 }
 
 // Task.Err reports the error only once Done is closed, as a context's Err

@@ -39,3 +39,20 @@ func Full(base, max time.Duration, attempt int) time.Duration {
 	}
 	return time.Duration(rand.Int64N(int64(c) + 1))
 }
+
+// Bounds fills in the defaults of a lower and an upper bound, each zero when
+// the user left it unset, so that a default yields to the bound the user
+// set: an unset lo is loDef shrunk to hi, an unset hi is hiDef grown to lo.
+// It reports false, with the values unchanged, when the user set both and
+// hi is below lo; the caller words the error with its field names.
+func Bounds(lo, loDef, hi, hiDef time.Duration) (time.Duration, time.Duration, bool) {
+	switch {
+	case lo == 0 && hi == 0:
+		return loDef, max(hiDef, loDef), true
+	case lo == 0:
+		return min(loDef, hi), hi, true
+	case hi == 0:
+		return lo, max(hiDef, lo), true
+	}
+	return lo, hi, hi >= lo
+}

@@ -48,3 +48,26 @@ func TestFullHugeCeiling(t *testing.T) {
 		}
 	}
 }
+
+func TestBounds(t *testing.T) {
+	const s, m = time.Second, time.Minute
+	cases := []struct {
+		lo, hi         time.Duration
+		wantLo, wantHi time.Duration
+		ok             bool
+	}{
+		{0, 0, s, m, true},
+		{0, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, true}, // the default lo yields
+		{0, 2 * m, s, 2 * m, true},
+		{2 * m, 0, 2 * m, 2 * m, true}, // the default hi yields
+		{2 * s, 0, 2 * s, m, true},
+		{2 * s, 3 * s, 2 * s, 3 * s, true},
+		{3 * s, 2 * s, 3 * s, 2 * s, false}, // both set, out of order
+	}
+	for _, c := range cases {
+		lo, hi, ok := Bounds(c.lo, s, c.hi, m)
+		if lo != c.wantLo || hi != c.wantHi || ok != c.ok {
+			t.Errorf("Bounds(%v, 1s, %v, 1m) = %v, %v, %v; want %v, %v, %v", c.lo, c.hi, lo, hi, ok, c.wantLo, c.wantHi, c.ok)
+		}
+	}
+}

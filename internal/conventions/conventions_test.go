@@ -7,20 +7,25 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/steadfast-go/steadfast/breaker"
+	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/taskmon"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -31,17 +36,27 @@ var errDown = errors.New("dependency down")
 // engine on one registry and one slog handler, drives each through a
 // failure and a cancellation, and checks what they all wrote.
 func TestOneVoice(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var buf logtest.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	synctest.Test(t, func(t *testing.T) {
-		reg := prometheus.NewRegistry()
-		var buf logtest.Buffer
-		log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-
-		// breaker: a failure opens it; a canceled call is ignored.
+		// breaker: a canceled call is ignored; a panic in the call is a
+		// failure (recovered, counted, re-panicked) and opens it; the next
+		// call is rejected.
 		b, err := breaker.New(breaker.Config{Name: "b1", FailureThreshold: 1, Registerer: reg, Logger: log})
 		must(t, err)
 		_ = b.Do(context.Background(), func(context.Context) error { return context.Canceled })
-		_ = b.Do(context.Background(), func(context.Context) error { return errDown })
-		_ = b.Do(context.Background(), func(context.Context) error { panic("in the call") })
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("breaker.Do swallowed the call's panic")
+				}
+			}()
+			_ = b.Do(context.Background(), func(context.Context) error { panic("in the call") })
+		}()
+		if err := b.Do(context.Background(), func(context.Context) error { return errDown }); !breaker.IsRejected(err) {
+			t.Errorf("breaker.Do after a panicking call: %v, want a rejection", err)
+		}
 
 		// taskmon: a failing, a panicking and a canceled task.
 		m := taskmon.New(taskmon.Config{Name: "m1", Registerer: reg, Logger: log})
@@ -121,9 +136,30 @@ func TestOneVoice(t *testing.T) {
 			t.Errorf("Engine.Run at the end of its context: %v, want nil", err)
 		}
 
-		checkMetrics(t, reg)
-		checkLogs(t, buf.Bytes())
 	})
+
+	// redispub, outside the bubble (its client does network I/O): a
+	// Publisher whose Channel function panics, with a client for a closed
+	// loopback port, so that Publish fails.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	addr := ln.Addr().String()
+	must(t, ln.Close())
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1})
+	defer client.Close()
+	pub, err := redispub.New(redispub.Config{
+		Client: client, Name: "p1", Registerer: reg, Logger: log,
+		Channel: func(*ticker.Tick) string { panic("in the channel function") },
+	})
+	must(t, err)
+	perr := pub.Publish(context.Background(), []ticker.Tick{{Token: 1, LastPrice: 100}})
+	var pe *redispub.PublishError
+	if !errors.As(perr, &pe) {
+		t.Errorf("redispub.Publish to a closed port: %v, want a *PublishError", perr)
+	}
+
+	checkMetrics(t, reg)
+	checkLogs(t, buf.Bytes())
 }
 
 func must(t *testing.T, err error) {
@@ -134,7 +170,8 @@ func must(t *testing.T, err error) {
 }
 
 // checkMetrics: every series of ours carries the constant label "name";
-// outcomes use the key "result"; nothing says "cancelled".
+// outcomes use the key "result", with the values logattr.Results lists;
+// nothing says "cancelled".
 func checkMetrics(t *testing.T, reg *prometheus.Registry) {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -151,6 +188,9 @@ func checkMetrics(t *testing.T, reg *prometheus.Registry) {
 					t.Errorf("%s: label key %q; the outcome's key is \"result\"", mf.GetName(), lp.GetName())
 				case "result":
 					results[lp.GetValue()] = true
+					if !inVocabulary(lp.GetValue()) && mf.GetName() != tickTerms {
+						t.Errorf("%s: result=%q, not one of %v", mf.GetName(), lp.GetValue(), logattr.Results())
+					}
 				}
 				if strings.Contains(lp.GetValue(), "cancelled") {
 					t.Errorf("%s: label value %q; the spelling is \"canceled\"", mf.GetName(), lp.GetValue())
@@ -161,12 +201,21 @@ func checkMetrics(t *testing.T, reg *prometheus.Registry) {
 			}
 		}
 	}
-	for _, want := range []string{"failure", "canceled", "panic", "error"} {
+	for _, want := range []string{"success", "failure", "canceled", "panic", "exited", "ignored", "rejected"} {
 		if !results[want] {
 			t.Errorf("no series with result=%q; have %v", want, results)
 		}
 	}
 }
+
+// inVocabulary reports whether s is a value of the "result" label and log
+// attribute.
+func inVocabulary(s string) bool { return slices.Contains(logattr.Results(), s) }
+
+// tickTerms names the series whose "result" label is not an outcome of a
+// call but the fate of a tick (produced, published, conflated, ...): the
+// terms of the engine's tick identity.
+const tickTerms = "steadfast_ticker_ticks_total"
 
 // checkLogs: every record names its component and instance with the same
 // keys; no message repeats its package's name; no record carries a
@@ -208,13 +257,16 @@ func checkLogs(t *testing.T, out []byte) {
 		if strings.Contains(sc.Text(), "cancelled") {
 			t.Errorf("record spells \"cancelled\": %s", sc.Bytes())
 		}
+		if r, ok := rec["result"].(string); ok && !inVocabulary(r) {
+			t.Errorf("record with result=%q, not one of %v: %s", r, logattr.Results(), sc.Bytes())
+		}
 		if _, ok := rec["panic"]; ok {
 			if st, _ := rec["stack"].(string); !strings.Contains(st, "goroutine") {
 				t.Errorf("panic record without its stack: %s", sc.Bytes())
 			}
 		}
 	}
-	for _, want := range []string{"breaker", "taskmon", "reloader", "mockstate", "ticker"} {
+	for _, want := range []string{"breaker", "taskmon", "reloader", "mockstate", "ticker", "redispub"} {
 		if !components[want] {
 			t.Errorf("no record from component %q (records: %d)", want, n)
 		}

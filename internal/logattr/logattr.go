@@ -7,8 +7,10 @@
 // Messages do not repeat the package name. A recovered panic is logged with
 // its value under "panic" and its stack, cut to MaxStack bytes, under
 // "stack". An outcome (a metric label and a log attribute alike) uses the key
-// "result", and a cancellation is spelled "canceled", as Go's
-// context.Canceled.
+// "result", with one of the values Results lists, and a cancellation is
+// spelled "canceled", as Go's context.Canceled. A user's function that calls
+// runtime.Goexit where a panic would be recovered is logged as a panic whose
+// value is Goexit.
 package logattr
 
 import (
@@ -30,6 +32,28 @@ const (
 // Canceled is the one spelling of a cancellation, in label values and log
 // attributes alike.
 const Canceled = "canceled"
+
+// The values of the "result" label and log attribute: one word for one
+// outcome in every package.
+const (
+	ResultSuccess  = "success"  // the call, task or reload returned nil
+	ResultFailure  = "failure"  // it returned an error (a reload also when it called runtime.Goexit)
+	ResultPanic    = "panic"    // it panicked
+	ResultCanceled = Canceled   // it ended because its own context did
+	ResultExited   = "exited"   // a task called runtime.Goexit (taskmon only)
+	ResultIgnored  = "ignored"  // an error the breaker does not count (breaker only)
+	ResultRejected = "rejected" // a call the breaker refused (breaker only)
+)
+
+// Results returns every value of the "result" label and log attribute.
+func Results() []string {
+	return []string{ResultSuccess, ResultFailure, ResultPanic, ResultCanceled, ResultExited, ResultIgnored, ResultRejected}
+}
+
+// Goexit is the "panic" value of a record about a user's function that
+// called runtime.Goexit rather than panicking; the record also has its
+// "stack".
+const Goexit = "runtime.Goexit"
 
 // MaxStack bounds the bytes of a stack trace written to a log record.
 const MaxStack = 8 << 10

@@ -43,6 +43,28 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
+// MarshalText returns "call" or "put", so that a Kind reads as a word in
+// JSON; any other value is an error.
+func (k Kind) MarshalText() ([]byte, error) {
+	if k != Call && k != Put {
+		return nil, fmt.Errorf("bs: invalid Kind %d", uint8(k))
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText sets k from "call" or "put"; any other word is an error.
+func (k *Kind) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "call":
+		*k = Call
+	case "put":
+		*k = Put
+	default:
+		return fmt.Errorf("bs: unknown Kind %q", b)
+	}
+	return nil
+}
+
 // Params are the inputs of the model. Pass them by value; the zero value is
 // not a valid option (the spot and strike must be positive).
 type Params struct {

@@ -1,6 +1,7 @@
 package bs_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -393,4 +394,20 @@ func TestTermMatchesCompute(t *testing.T) {
 			require.Equal(t, s.Vol(100, k, tt), s.VolAround(s.ATMVol(tt), 100, k, tt))
 		}
 	}
+}
+
+// A Kind marshals as its word and parses it back; other values and words
+// are errors.
+func TestKindText(t *testing.T) {
+	b, err := json.Marshal(map[string]bs.Kind{"a": bs.Call, "b": bs.Put})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"a":"call","b":"put"}`, string(b))
+	var back map[string]bs.Kind
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, map[string]bs.Kind{"a": bs.Call, "b": bs.Put}, back)
+	_, err = bs.Kind(0).MarshalText()
+	require.ErrorContains(t, err, "bs: invalid Kind 0")
+	var k bs.Kind
+	require.ErrorContains(t, k.UnmarshalText([]byte("straddle")), `bs: unknown Kind "straddle"`)
+	require.Zero(t, k)
 }

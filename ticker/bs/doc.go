@@ -4,7 +4,17 @@
 // and a geometric Brownian motion stepper for simulating the underlying.
 //
 // It is the pricing model of the ticker package's mock source, and is usable
-// on its own.
+// on its own:
+//
+//	p := bs.Params{Spot: 42, Strike: 40, T: 0.5, Rate: 0.10, Vol: 0.20}
+//	price := bs.Price(bs.Call, p) // 4.76
+//	g := bs.Compute(bs.Put, p)    // g.Price 0.81, g.Delta, g.Gamma, g.Theta, g.Vega
+//	iv, err := bs.ImpliedVol(bs.Call, p, 4.76)  // ≈ 0.20, or an error wrapping ErrOutOfBounds, ErrNoSolution or ErrInvalidParams
+//
+// There is no Config and no default: every input of a price is a field of
+// [Params] ([Smile] and [GBM] are plain structs too), every function is pure, and bad input gives NaN (Price, Compute) or an error
+// (ImpliedVol, [Params.Validate]), never a panic. A [Kind] marshals to
+// "call" or "put".
 //
 // # Conventions
 //

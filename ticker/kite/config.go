@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/steadfast-go/steadfast/internal/backoff"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -87,7 +88,8 @@ type Config struct {
 
 	// Backoff is the first reconnect delay's ceiling; each failure doubles
 	// it up to MaxBackoff, and the delay is drawn uniformly below the
-	// ceiling (full jitter). Default 1s.
+	// ceiling (full jitter). Default 1s (or MaxBackoff, if that is set and
+	// smaller).
 	Backoff time.Duration
 	// MaxBackoff caps the ceiling; default 60s (or Backoff, if larger).
 	MaxBackoff time.Duration
@@ -160,8 +162,8 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	}{
 		{"PingTimeout", &c.PingTimeout, DefaultPingTimeout, false},
 		{"StallTimeout", &c.StallTimeout, DefaultStallTimeout, true},
-		{"Backoff", &c.Backoff, DefaultBackoff, false},
-		{"MaxBackoff", &c.MaxBackoff, max(DefaultMaxBackoff, c.Backoff), false},
+		{"Backoff", &c.Backoff, 0, false},       // defaults below, as a pair
+		{"MaxBackoff", &c.MaxBackoff, 0, false}, // (the default yields to the other)
 		{"StableAfter", &c.StableAfter, DefaultStableAfter, false},
 	}
 	for _, f := range durs {
@@ -172,8 +174,9 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 			*f.v = f.def
 		}
 	}
-	if c.MaxBackoff < c.Backoff {
-		return bad("MaxBackoff", fmt.Sprintf("(%v) is below Backoff (%v)", c.MaxBackoff, c.Backoff))
+	var ok bool
+	if c.Backoff, c.MaxBackoff, ok = backoff.Bounds(c.Backoff, DefaultBackoff, c.MaxBackoff, DefaultMaxBackoff); !ok {
+		return bad("MaxBackoff", fmt.Sprintf("(%v) is below Config.Backoff (%v)", c.MaxBackoff, c.Backoff))
 	}
 	return c, u, nil
 }

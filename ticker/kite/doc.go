@@ -24,7 +24,25 @@
 // for 60 s while the market is open is reported as stalled; reconnects wait
 // a delay drawn uniformly below a ceiling that starts at 1 s and doubles up
 // to 60 s, and starts again only after a connection stayed up 60 s; 256
-// frames may wait for emit before frames are dropped.
+// frames may wait for emit before frames are dropped. Config.Name is the
+// "name" of its log records (component "kite") and the constant label of
+// its steadfast_kite_* metrics; Logger nil means slog.Default(), looked up
+// at each record; Registerer nil means no metrics.
+//
+// The Server, for tests and demos on loopback (an http.Handler):
+//
+//	srv, err := kite.NewServer(kite.ServerConfig{Source: mock, APIKey: "key", AccessToken: "token"})
+//	hs := httptest.NewServer(srv) // on 127.0.0.1
+//	go srv.Run(ctx)               // streams mock's ticks until ctx ends
+//	src, err := kite.New(kite.Config{APIKey: "key", AccessToken: "token",
+//		BaseURL: "ws" + strings.TrimPrefix(hs.URL, "http")})
+//
+// ServerConfig defaults: 3,000 instruments per connection and 3 connections
+// (Kite's limits; a handshake beyond them gets HTTP 429), a heartbeat every
+// 1 s (negative: none), ticks gathered for 50 ms per flush, 64 flushes
+// queued per slow connection before they are dropped, Name "server" (the
+// "name" of its log records), Logger nil meaning slog.Default(). The Server
+// has no Registerer: its counters are in Server.Stats.
 //
 // # What it does that the official clients do not
 //

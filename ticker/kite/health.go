@@ -51,24 +51,24 @@ func (c *ConnState) UnmarshalText(b []byte) error {
 
 // Health is a snapshot of a Source's connections.
 type Health struct {
-	Running bool         // a Run is in progress
-	Stalled bool         // some connection is stalled (see ConnHealth.Stalled)
-	Err     string       // the permanent error that ended the last Run, if any
-	Conns   []ConnHealth // one per connection slot, MaxConns in all
+	Running bool         `json:"running"` // a Run is in progress
+	Stalled bool         `json:"stalled"` // some connection is stalled (see ConnHealth.Stalled)
+	Err     string       `json:"error"`   // the permanent error that ended the last Run, if any
+	Conns   []ConnHealth `json:"conns"`   // one per connection slot, MaxConns in all
 }
 
 // ConnHealth is the state of one connection.
 type ConnHealth struct {
-	Conn        int       // index, from 0
-	State       ConnState // what it is doing
-	Since       time.Time // when it entered State
-	Instruments int       // instruments assigned to it
-	LastFrame   time.Time // last frame of any kind, heartbeats included
-	LastData    time.Time // last frame with packets
+	Conn        int       `json:"conn"`        // index, from 0
+	State       ConnState `json:"state"`       // what it is doing
+	Since       time.Time `json:"since"`       // when it entered State
+	Instruments int       `json:"instruments"` // instruments assigned to it
+	LastFrame   time.Time `json:"last_frame"`  // last frame of any kind, heartbeats included
+	LastData    time.Time `json:"last_data"`   // last frame with packets
 	// Stalled: connected, and no data for StallTimeout while the market is
 	// open.
-	Stalled   bool
-	LastError string // the last failure, token redacted; kept after recovery
+	Stalled   bool   `json:"stalled"`
+	LastError string `json:"last_error"` // the last failure, token redacted; kept after recovery
 }
 
 // Health returns the state of the Source's connections.
@@ -98,33 +98,33 @@ func unixNano(n int64) time.Time {
 // Gap describes a time when a connection was down: ticks of its
 // instruments between Start and End were not received.
 type Gap struct {
-	Conn   int       // the connection's index
-	Start  time.Time // when the connection was lost
-	End    time.Time // when it was restored and its subscriptions sent again
-	Tokens []uint32  // the instruments it carries, sorted (the callee may keep it)
+	Conn   int       `json:"conn"`   // the connection's index
+	Start  time.Time `json:"start"`  // when the connection was lost
+	End    time.Time `json:"end"`    // when it was restored and its subscriptions sent again
+	Tokens []uint32  `json:"tokens"` // the instruments it carries, sorted (the callee may keep it)
 }
 
 // Stats are a Source's counters since New.
 type Stats struct {
-	Frames        uint64            // binary frames with packets received
-	Packets       uint64            // ticks emitted
-	Heartbeats    uint64            // heartbeat frames (one byte)
-	TextMessages  uint64            // text messages (order updates, errors, ...)
-	ServerErrors  uint64            // text messages of type "error"
-	DroppedFrames uint64            // frames dropped because the emit queue was full
-	Rejected      map[Reason]uint64 // malformed frames or packets, by reason
-	Dials         uint64            // connection attempts
-	Connects      uint64            // connections opened and subscribed
-	DialErrors    uint64            // failed attempts other than 401/403/429
-	Refused       uint64            // attempts refused with HTTP 429 (too many connections)
-	AuthErrors    uint64            // attempts refused with HTTP 401/403
-	Refreshes     uint64            // new tokens from RefreshToken
-	Reconnects    uint64            // open connections lost
-	DeadPeers     uint64            // of which, lost to the PingTimeout watchdog
-	Stalls        uint64            // times a connection became stalled
-	Gaps          uint64            // gaps reported after a reconnect
-	Panics        uint64            // panics recovered in emit or OnGap
-	Subscribed    int               // instruments subscribed now
+	Frames        uint64            `json:"frames"`         // binary frames with packets received
+	Packets       uint64            `json:"packets"`        // ticks emitted
+	Heartbeats    uint64            `json:"heartbeats"`     // heartbeat frames (one byte)
+	TextMessages  uint64            `json:"text_messages"`  // text messages (order updates, errors, ...)
+	ServerErrors  uint64            `json:"server_errors"`  // text messages of type "error"
+	DroppedFrames uint64            `json:"dropped_frames"` // frames dropped because the emit queue was full
+	Rejected      map[Reason]uint64 `json:"rejected"`       // malformed frames or packets, by reason
+	Dials         uint64            `json:"dials"`          // connection attempts
+	Connects      uint64            `json:"connects"`       // connections opened and subscribed
+	DialErrors    uint64            `json:"dial_errors"`    // failed attempts other than 401/403/429
+	Refused       uint64            `json:"refused"`        // attempts refused with HTTP 429 (too many connections)
+	AuthErrors    uint64            `json:"auth_errors"`    // attempts refused with HTTP 401/403
+	Refreshes     uint64            `json:"refreshes"`      // new tokens from RefreshToken
+	Reconnects    uint64            `json:"reconnects"`     // open connections lost
+	DeadPeers     uint64            `json:"dead_peers"`     // of which, lost to the PingTimeout watchdog
+	Stalls        uint64            `json:"stalls"`         // times a connection became stalled
+	Gaps          uint64            `json:"gaps"`           // gaps reported after a reconnect
+	Panics        uint64            `json:"panics"`         // panics recovered in emit, OnGap or RefreshToken
+	Subscribed    int               `json:"subscribed"`     // instruments subscribed now
 }
 
 // counters hold the Stats.
@@ -187,7 +187,7 @@ func (c *collector) defs() []metricDef {
 		counter("reconnects_total", "Open connections lost.", func(s Stats) uint64 { return s.Reconnects }),
 		counter("dead_peers_total", "Connections lost to the ping watchdog.", func(s Stats) uint64 { return s.DeadPeers }),
 		counter("gaps_total", "Gaps reported after a reconnect.", func(s Stats) uint64 { return s.Gaps }),
-		counter("panics_total", "Panics recovered in emit or OnGap.", func(s Stats) uint64 { return s.Panics }),
+		counter("panics_total", "Panics recovered in emit, OnGap or RefreshToken.", func(s Stats) uint64 { return s.Panics }),
 		gauge("subscribed", "Instruments subscribed.", func(s Stats, _ Health) float64 { return float64(s.Subscribed) }),
 		gauge("connections", "Connections open.", func(_ Stats, h Health) float64 {
 			return countConns(h, func(c ConnHealth) bool { return c.State == ConnConnected })

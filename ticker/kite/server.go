@@ -140,7 +140,8 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 //
 // Defaults (ServerConfig's zero fields): 3,000 instruments per connection,
 // 3 connections, a heartbeat every second, ticks gathered for 50ms before
-// they are sent, 64 flushes queued per connection.
+// they are sent, 64 flushes queued per connection, Name "server", Logger
+// slog.Default().
 //
 // What it does, as Kite documents its service (the texts of its error
 // messages are its own):
@@ -630,19 +631,19 @@ func errorMessage(msg string) []byte {
 
 // ServerStats are a Server's counters since NewServer.
 type ServerStats struct {
-	Conns       int    // connections open now
-	Instruments int    // subscriptions over the open connections
-	Accepted    uint64 // connections accepted
-	Refused     uint64 // handshakes refused with HTTP 429 (too many connections)
-	Forbidden   uint64 // handshakes refused with HTTP 403 (credentials, or not on loopback)
-	Dropped     uint64 // connections closed by DropConns or the end of Run
-	Ticks       uint64 // ticks the Source emitted
-	Frames      uint64 // data frames sent, over all connections
-	Packets     uint64 // packets in them
-	Heartbeats  uint64 // heartbeats sent
-	QueueDrops  uint64 // flushes a slow connection had no room for
-	Unencodable uint64 // ticks AppendFrame refused, left out
-	Errors      uint64 // error messages sent to clients
+	Conns       int    `json:"conns"`       // connections open now
+	Instruments int    `json:"instruments"` // subscriptions over the open connections
+	Accepted    uint64 `json:"accepted"`    // connections accepted
+	Refused     uint64 `json:"refused"`     // handshakes refused with HTTP 429 (too many connections)
+	Forbidden   uint64 `json:"forbidden"`   // handshakes refused with HTTP 403 (credentials, or not on loopback)
+	Dropped     uint64 `json:"dropped"`     // connections closed by DropConns or the end of Run
+	Ticks       uint64 `json:"ticks"`       // ticks the Source emitted
+	Frames      uint64 `json:"frames"`      // data frames sent, over all connections
+	Packets     uint64 `json:"packets"`     // packets in them
+	Heartbeats  uint64 `json:"heartbeats"`  // heartbeats sent
+	QueueDrops  uint64 `json:"queue_drops"` // flushes a slow connection had no room for
+	Unencodable uint64 `json:"unencodable"` // ticks AppendFrame refused, left out
+	Errors      uint64 `json:"errors"`      // error messages sent to clients
 }
 
 type serverCounters struct {

@@ -383,7 +383,7 @@ func (r *run) refresh(ctx context.Context, sl *slot, gen uint64, cause *ConnErro
 	if hook == nil {
 		return permanent("no RefreshToken hook")
 	}
-	tok, err := callRefresh(ctx, hook)
+	tok, err := s.callRefresh(ctx, hook)
 	if err != nil {
 		msg := redactAll(append(s.secretsCopy(), tok), err.Error())
 		s.log(slog.LevelError, "token refresh failed", slog.Int("conn", sl.idx), slog.String(logattr.Error, msg))
@@ -404,10 +404,16 @@ func (r *run) refresh(ctx context.Context, sl *slot, gen uint64, cause *ConnErro
 	return nil
 }
 
-// callRefresh calls the hook, turning a panic into an error.
-func callRefresh(ctx context.Context, hook func(context.Context) (string, error)) (tok string, err error) {
+// callRefresh calls the hook, turning a panic into an error: the panic is
+// logged with its stack (its value redacted of tokens) and counted in
+// Stats.Panics.
+func (s *Source) callRefresh(ctx context.Context, hook func(context.Context) (string, error)) (tok string, err error) {
 	defer func() {
 		if v := recover(); v != nil {
+			s.c.emitPanics.Add(1)
+			a := logattr.PanicAttrs(v, debug.Stack())
+			a[0] = slog.String(logattr.Panic, redactAll(s.secretsCopy(), a[0].Value.String()))
+			s.log(slog.LevelError, "RefreshToken panicked", a[0], a[1])
 			err = fmt.Errorf("RefreshToken panicked: %v", v)
 		}
 	}()

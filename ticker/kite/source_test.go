@@ -274,6 +274,21 @@ func TestTokenRefused(t *testing.T) {
 			require.NoError(t, stop())
 		})
 	})
+	t.Run("hook panics: logged with its stack, counted, permanent", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFakeKite()
+			f.refuse = refuseOld
+			var logs logtest.Buffer
+			s, stopServer := pipeSource(t, f, Config{AccessToken: "old", Logger: debugLogger(&logs),
+				RefreshToken: func(context.Context) (string, error) { panic("vault sealed") }}, tokNSE)
+			defer stopServer()
+			err := s.Run(context.Background(), func(ticker.Tick) {})
+			require.ErrorIs(t, err, ErrAuth)
+			require.Contains(t, err.Error(), "RefreshToken panicked: vault sealed")
+			require.Equal(t, uint64(1), s.Stats().Panics)
+			require.Contains(t, logs.String(), `msg="RefreshToken panicked" component=kite name="" panic="vault sealed" stack="goroutine`)
+		})
+	})
 	t.Run("refreshed token refused too: permanent", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			f := newFakeKite()
@@ -487,6 +502,11 @@ func TestConfig(t *testing.T) {
 	s, err = New(c)
 	require.NoError(t, err)
 	require.Equal(t, 2*time.Minute, s.cfg.MaxBackoff)
+	c = ok
+	c.MaxBackoff = 500 * time.Millisecond // a smaller cap shrinks the default Backoff
+	s, err = New(c)
+	require.NoError(t, err)
+	require.Equal(t, 500*time.Millisecond, s.cfg.Backoff)
 	c = ok
 	c.StallTimeout = -1
 	_, err = New(c)

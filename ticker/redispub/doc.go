@@ -17,8 +17,11 @@
 // ("ticks:NIFTY", "ticks:BANKNIFTY"); a tick whose Instrument is nil goes to
 // "ticks:unknown" (Prefix + Fallback). Config.Prefix changes the prefix and
 // Config.Channel names the channel of each tick. No hash and no stream are
-// written unless configured; a stream keeps about DefaultStreamMaxLen
-// entries.
+// written unless configured; a stream keeps about 10,000 entries
+// (StreamMaxLen). Config.Name is the "name" of its log records (component
+// "redispub") and the constant label of its steadfast_redispub_* metrics;
+// Logger nil means slog.Default(), looked up at each record; Registerer nil
+// means no metrics.
 //
 // # Batches and errors
 //

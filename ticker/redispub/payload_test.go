@@ -313,3 +313,16 @@ func TestDocShowsSample(t *testing.T) {
 		t.Errorf("doc.go shows\n%s\nthe encoder writes\n%s", shown, sample)
 	}
 }
+
+// A *PublishError marshals with its cause as a message, not {}.
+func TestPublishErrorMarshalJSON(t *testing.T) {
+	pe := &redispub.PublishError{Ticks: 3, Commands: 4, Failed: 4, Command: "publish ticks:NIFTY", Err: errors.New("connection refused")}
+	b, err := json.Marshal(pe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"ticks":3,"commands":4,"failed":4,"command":"publish ticks:NIFTY","error":"connection refused"}`
+	if string(b) != want {
+		t.Fatalf("got %s, want %s", b, want)
+	}
+}

@@ -2,6 +2,7 @@ package redispub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/steadfast-go/steadfast/internal/errjson"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/ticker"
 )
@@ -277,6 +279,18 @@ func (e *PublishError) Error() string {
 
 // Unwrap returns the cause.
 func (e *PublishError) Unwrap() error { return e.Err }
+
+// MarshalJSON writes the fields under snake_case keys, Err as its message
+// under "error" (null when nil).
+func (e *PublishError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Ticks    int    `json:"ticks"`
+		Commands int    `json:"commands"`
+		Failed   int    `json:"failed"`
+		Command  string `json:"command"`
+		Err      any    `json:"error"`
+	}{e.Ticks, e.Commands, e.Failed, e.Command, errjson.Message(e.Err)})
+}
 
 // notePanics logs and counts panics of the Channel function in one batch.
 func (p *Publisher) notePanics(n int, v any, stack []byte) {

@@ -689,7 +689,7 @@ func TestTriggerWaitDuringBackoffGetsTheRetry(t *testing.T) {
 
 // When Run ends while the reload serving a TriggerWait runs, the call gets
 // that reload's result once it has returned.
-func TestTriggerWaitServedByACancelledReload(t *testing.T) {
+func TestTriggerWaitServedByACanceledReload(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := calls{body: func(ctx context.Context, n int) error {
 			<-ctx.Done()

@@ -378,7 +378,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	// Stop everything that feeds the slots, then flush them. The whole
 	// shutdown shares one ShutdownTimeout: at its end the publish loop's
-	// context is cancelled, which ends a Publish still in flight.
+	// context is canceled, which ends a Publish still in flight.
 	deadline := time.AfterFunc(e.cfg.ShutdownTimeout, stopPub)
 	defer deadline.Stop()
 	srcDone.Cancel()

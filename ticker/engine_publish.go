@@ -232,7 +232,7 @@ type errBox struct{ err error }
 // is every tick of a batch the breaker refuses or the Publisher fails
 // during the flush.
 func (e *Engine) finalFlush(ctx context.Context, b *batch, next *int) {
-	fctx := ctx // cancelled by Run when the shutdown timeout runs out
+	fctx := ctx // canceled by Run when the shutdown timeout runs out
 	for fctx.Err() == nil && e.take(b, e.cfg.BatchSize, next) > 0 {
 		n := uint64(len(b.ticks))
 		if !e.flushBatch(fctx, b) {

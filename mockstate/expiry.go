@@ -59,7 +59,7 @@ func (s *Store[K, S, B]) Cleanup(now time.Time) int {
 	}
 	if bad > 0 {
 		s.m.expiryErrors.Add(float64(bad))
-		attrs := []slog.Attr{slog.Int("entries", bad), slog.Any("first_key", firstKey), slog.Any(logattr.Error, firstErr)}
+		attrs := []slog.Attr{slog.Int("entries", bad), slog.Any("first_key", firstKey), logattr.Err(firstErr)}
 		if firstPanic != nil {
 			pa := logattr.PanicAttrs(firstPanic.Value, firstPanic.Stack)
 			attrs = append(attrs, pa[0], pa[1])

@@ -306,7 +306,7 @@ func (r *Reloader) record(res result, d time.Duration) {
 		}
 	}
 
-	attrs := []slog.Attr{slog.String(logattr.Result, label), slog.Any(logattr.Error, res.err), slog.Duration("duration", d)}
+	attrs := []slog.Attr{slog.String(logattr.Result, label), logattr.Err(res.err), slog.Duration("duration", d)}
 	switch label {
 	case resultSuccess:
 		return

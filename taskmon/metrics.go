@@ -109,7 +109,7 @@ func register[C prometheus.Collector](m *Monitor, reg prometheus.Registerer, c C
 	}
 	in := logattr.Instance("taskmon", m.name)
 	m.logger().LogAttrs(context.Background(), slog.LevelError, "metric not exported",
-		in[0], in[1], slog.Any(logattr.Error, err))
+		in[0], in[1], logattr.Err(err))
 	return c
 }
 

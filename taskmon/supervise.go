@@ -249,7 +249,7 @@ func (m *Monitor) giveUp(ctx context.Context, t *Task, s Spec, r run, n int) {
 		m.met.giveUp(t.name)
 	}
 	m.logger().LogAttrs(ctx, slog.LevelError, "gave up on task",
-		m.attrs(t.name, slog.String(logattr.Result, r.outcome.String()), slog.Any(logattr.Error, err))...)
+		m.attrs(t.name, slog.String(logattr.Result, r.outcome.String()), logattr.Err(err))...)
 	m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: err, Outcome: r.outcome})
 	m.finish(t, r.outcome, err)
 }

@@ -183,7 +183,7 @@ func (m *Monitor) report(ctx context.Context, name string, r run, d time.Duratio
 func (m *Monitor) logRun(ctx context.Context, l *slog.Logger, level slog.Level, name string, r run) {
 	attrs := m.attrs(name, slog.String(logattr.Result, r.outcome.String()))
 	if r.err != nil {
-		attrs = append(attrs, slog.Any(logattr.Error, r.err))
+		attrs = append(attrs, logattr.Err(r.err))
 	}
 	if pe, ok := r.err.(*PanicError); ok {
 		p := logattr.PanicAttrs(pe.Value, pe.Stack)

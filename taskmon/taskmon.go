@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/steadfast-go/steadfast/internal/logattr"
+
 	"github.com/steadfast-go/steadfast/internal/errjson"
 )
 
@@ -232,7 +234,7 @@ func (m *Monitor) reject(name string, err error) *Task {
 		m.met.rejected.Inc()
 	}
 	m.logger().LogAttrs(context.Background(), slog.LevelWarn, "task refused",
-		m.attrs(name, slog.Any("error", err))...)
+		m.attrs(name, logattr.Err(err))...)
 	return t
 }
 

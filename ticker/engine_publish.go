@@ -212,7 +212,7 @@ func (e *Engine) noteFailure(err error) {
 	e.lastPubErr.Store(&errBox{err})
 	if !e.pubFailing.Swap(true) {
 		e.log(slog.LevelError, "publish failed; ticks are dropped and caught up once publishing works",
-			slog.Any("error", err), slog.String("breaker_state", e.br.State().String()))
+			logattr.Err(err), slog.String("breaker_state", e.br.State().String()))
 	}
 }
 

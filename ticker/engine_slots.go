@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
 // The engine keeps one slot per subscribed instrument, in one of a fixed
@@ -218,7 +220,7 @@ func (e *Engine) logInvalid(err error) {
 	if now-last < int64(time.Second) || !e.lastInvalidLog.CompareAndSwap(last, now) {
 		return
 	}
-	e.log(slog.LevelWarn, "invalid tick withheld (at most one record a second)", slog.Any("error", err))
+	e.log(slog.LevelWarn, "invalid tick withheld (at most one record a second)", logattr.Err(err))
 }
 
 // batch is the publish loop's reusable buffer: the ticks handed to the

@@ -889,7 +889,7 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 		})
 		if err != nil {
 			logs = append(logs, func() {
-				m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logattr.Error, err)...)
+				m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logattr.Err(err))...)
 			})
 			continue
 		}

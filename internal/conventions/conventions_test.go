@@ -254,6 +254,11 @@ func checkLogs(t *testing.T, out []byte) {
 		if e, ok := rec["error"]; ok && (e == nil || e == "<nil>") {
 			t.Errorf("record with an empty error: %s", sc.Bytes())
 		}
+		if e, ok := rec["error"]; ok {
+			if _, isString := e.(string); !isString {
+				t.Errorf("record whose error is not its message (log it with logattr.Err): %s", sc.Bytes())
+			}
+		}
 		if strings.Contains(sc.Text(), "cancelled") {
 			t.Errorf("record spells \"cancelled\": %s", sc.Bytes())
 		}

@@ -91,3 +91,15 @@ func PanicAttrs(v any, stack []byte) [2]slog.Attr {
 	}
 	return [2]slog.Attr{slog.String(Panic, fmt.Sprint(v)), slog.String(Stack, CutStack(stack))}
 }
+
+// Err returns the "error" attribute for err: its message, as a string. An
+// error type that implements json.Marshaler (a PanicError, say) would
+// otherwise be written by a JSON handler as an object, so every package logs
+// an error through Err. A nil err gives an empty attribute, which handlers
+// leave out.
+func Err(err error) slog.Attr {
+	if err == nil {
+		return slog.Attr{}
+	}
+	return slog.String(Error, err.Error())
+}

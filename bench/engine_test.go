@@ -276,6 +276,8 @@ func TestEmitContenders(t *testing.T) {
 	for i := range 1000 {
 		m.emit(benchTick(i))
 	}
+	// Real time: the design under test flushes on a time.Ticker in its own
+	// goroutine, as the hand-written original would; poll with a deadline.
 	deadline := time.Now().Add(5 * time.Second)
 	for n.n.Load() != 1000 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)

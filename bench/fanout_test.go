@@ -71,7 +71,7 @@ func redisProc(tb testing.TB, args ...string) string {
 				return addr
 			}
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(25 * time.Millisecond) // real time: a real server starting; polled with a deadline
 	}
 	tb.Fatalf("redis-server on %s did not answer", addr)
 	return ""
@@ -109,7 +109,7 @@ func fanoutClient(tb testing.TB, masters int) redis.UniversalClient {
 			if time.Now().After(deadline) {
 				tb.Fatalf("cluster not ok at %s: %v %s", a, err, info)
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond) // real time: the cluster's own gossip; polled with a deadline
 		}
 		n.Close()
 	}

@@ -98,24 +98,16 @@ func (b *Breaker) announce(ev event) {
 // (t.FailNow calls it) is logged and counted the same way, and then goexit
 // runs, before the goroutine ends.
 func (b *Breaker) contain(callback string, fn, goexit func()) {
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		v := recover()
-		if v == nil {
-			v = logattr.Goexit
-			defer goexit()
-		}
+	logattr.Contain(fn, func(v any, stack []byte) {
 		b.callbackPanics.Add(1)
 		in := logattr.Instance("breaker", b.cfg.Name)
-		p := logattr.PanicAttrs(v, nil)
+		p := logattr.PanicAttrs(v, stack)
 		logattr.Logger(b.cfg.Logger).LogAttrs(context.Background(), slog.LevelError, "callback panicked",
 			in[0], in[1], slog.String("callback", callback), p[0], p[1])
-	}()
-	fn()
-	returned = true
+		if v == logattr.Goexit {
+			goexit()
+		}
+	})
 }
 
 // foreignPermit counts a Permit of another breaker passed to Done, and logs

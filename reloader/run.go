@@ -327,26 +327,16 @@ func (r *Reloader) callOnError(err error) {
 	if r.cfg.OnError == nil {
 		return
 	}
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		v := recover()
-		if v == nil {
-			v = logattr.Goexit
-		}
+	logattr.Contain(func() { r.cfg.OnError(err) }, func(v any, stack []byte) {
 		r.mu.Lock()
 		r.stats.CallbackPanics++
 		r.mu.Unlock()
 		if m := r.met; m != nil {
 			m.callbackPanics.Inc()
 		}
-		pa := logattr.PanicAttrs(v, nil)
+		pa := logattr.PanicAttrs(v, stack)
 		r.log(slog.LevelError, "OnError panicked", pa[0], pa[1])
-	}()
-	r.cfg.OnError(err)
-	returned = true
+	})
 }
 
 // finish handles a reload's result: it answers the TriggerWait and Load

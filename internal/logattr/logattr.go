@@ -103,3 +103,24 @@ func Err(err error) slog.Attr {
 	}
 	return slog.String(Error, err.Error())
 }
+
+// Contain calls fn, a user's callback, and contains a panic or a
+// runtime.Goexit in it: report is called, from the deferred function that
+// recovered it, with the panic's value (Goexit for runtime.Goexit) and the
+// stack there. A panic ends with report; a Goexit goes on once report
+// returns (it cannot be stopped), so the calling goroutine still ends.
+func Contain(fn func(), report func(v any, stack []byte)) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		v := recover()
+		if v == nil {
+			v = Goexit
+		}
+		report(v, debug.Stack())
+	}()
+	fn()
+	returned = true
+}

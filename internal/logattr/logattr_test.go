@@ -3,6 +3,7 @@ package logattr
 import (
 	"bytes"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -46,4 +47,32 @@ func TestLoggerLooksUpDefault(t *testing.T) {
 	if Logger(l) != l {
 		t.Fatal("given logger not returned")
 	}
+}
+
+func TestContain(t *testing.T) {
+	var got any
+	Contain(func() { panic("boom") }, func(v any, stack []byte) {
+		got = v
+		if !strings.Contains(string(stack), "goroutine") {
+			t.Errorf("no stack: %q", stack)
+		}
+	})
+	if got != "boom" {
+		t.Fatalf("report got %v", got)
+	}
+	got = nil
+	Contain(func() {}, func(v any, _ []byte) { got = v })
+	if got != nil {
+		t.Fatalf("a callback that returns is not reported: %v", got)
+	}
+	done := make(chan any, 1)
+	go func() {
+		defer close(done)
+		Contain(runtime.Goexit, func(v any, _ []byte) { done <- v })
+		t.Error("Goexit did not go on")
+	}()
+	if v := <-done; v != Goexit {
+		t.Fatalf("Goexit reported as %v", v)
+	}
+	<-done
 }

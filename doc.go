@@ -90,8 +90,10 @@
 //
 // The module's internal packages hold test helpers (logtest, metrictest,
 // redistest, conventions) and small pieces of shared code that are not
-// primitives: internal/backoff (exponential backoff with full jitter, used
-// by taskmon and reloader), internal/promreg (register a set of collectors
-// or none, with the one wording of a duplicate) and internal/logattr (the
-// shared log keys and the cut panic stack).
+// primitives: internal/backoff (exponential backoff with full jitter, and
+// the rule by which a derived default yields), internal/promreg (register a
+// set of collectors or none, with the one wording of a duplicate, and take
+// back what a failed constructor registered), internal/logattr (the shared
+// log keys and result words, errors as messages, the cut panic stack and
+// callback containment) and internal/errjson (errors and panics as JSON).
 package steadfast

@@ -24,6 +24,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -59,7 +60,7 @@ func (*captureSource) Subscribe(add, remove []ticker.Instrument) error { return 
 // trading symbols a real chain has (they are in every payload).
 func universe(n int) []ticker.Instrument {
 	ins := make([]ticker.Instrument, n)
-	expiry := time.Date(2099, 1, 1, 0, 0, 0, 0, ticker.IST())
+	expiry := time.Date(2099, 1, 1, 0, 0, 0, 0, market.IST())
 	for i := range ins {
 		u, kind, code := "NIFTY", ticker.KindCall, "CE"
 		if i%2 == 1 {
@@ -85,7 +86,7 @@ func benchTick(i int) ticker.Tick {
 }
 
 // tickTime is the exchange time of richTick's ticks.
-var tickTime = time.Date(2026, 12, 3, 10, 15, 0, 0, ticker.IST())
+var tickTime = time.Date(2026, 12, 3, 10, 15, 0, 0, market.IST())
 
 // richTick is the r-th tick of the j-th of n instruments, shaped like the
 // mock's: prices in paise, analytics at full float64 precision, an

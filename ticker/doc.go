@@ -11,11 +11,11 @@
 // A minimal use lists a synthetic universe, picks a chain and streams it
 // from the mock, replaying the latest session when the market is closed:
 //
-//	hours := ticker.MarketHours{Holidays: ticker.NSEHolidays2026()}
-//	clock := ticker.SessionClock(time.Now(), hours, 1)
-//	ins, _ := ticker.Universe(ticker.UniverseConfig{Date: clock(), Holidays: hours.Holidays})
-//	chain := ticker.SelectChain(ins, "NIFTY", ticker.NIFTY().Spot, clock(), 2, 10)
-//	src, _ := ticker.NewMockSource(ticker.MockConfig{Now: clock, Holidays: hours.Holidays})
+//	hours := market.Hours{Holidays: market.Holidays2026()}
+//	clock := market.SessionClock(time.Now(), hours, 1)
+//	ins, _ := market.Universe(market.UniverseConfig{Date: clock(), Holidays: hours.Holidays})
+//	chain := market.SelectChain(ins, "NIFTY", market.NIFTY().Spot, clock(), 2, 10)
+//	src, _ := mock.New(mock.Config{Now: clock, Holidays: hours.Holidays})
 //	_ = src.Subscribe(chain, nil)
 //	_ = src.Run(ctx, func(t ticker.Tick) { ... })
 //

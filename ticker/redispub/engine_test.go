@@ -20,6 +20,7 @@ import (
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/redistest"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -68,7 +69,7 @@ func universe(n int) []ticker.Instrument {
 			out = append(out, ticker.Instrument{
 				Token: uint32(100_000*(u+1) + i + 1), Symbol: fmt.Sprintf("%s%dCE", name, i),
 				Exchange: "NFO", Segment: "NFO-OPT", Underlying: name, Kind: ticker.KindCall,
-				Strike: float64(20000 + 50*i), Expiry: time.Date(2099, 1, 1, 0, 0, 0, 0, ticker.IST()),
+				Strike: float64(20000 + 50*i), Expiry: time.Date(2099, 1, 1, 0, 0, 0, 0, market.IST()),
 				LotSize: 65, TickSize: 0.05,
 			})
 		}

@@ -1,4 +1,4 @@
-package ticker_test
+package mock_test
 
 import (
 	"crypto/sha256"
@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 // goldenMockDigest is the sha256 of the canonical text of the first 1,000
@@ -25,12 +27,12 @@ const goldenMockDigest = "fa0eba2d8604d14a3431b370fa5cd2a04a77ef71ff71b33cf48234
 // 1,000 ticks with a recorded value.
 func TestMockGolden(t *testing.T) {
 	const seed = 21
-	start := time.Date(2025, 12, 1, 9, 15, 0, 0, ticker.IST())
-	ins, err := ticker.Universe(ticker.UniverseConfig{
+	start := time.Date(2025, 12, 1, 9, 15, 0, 0, market.IST())
+	ins, err := market.Universe(market.UniverseConfig{
 		Seed: seed, Date: start, Expiries: 2, StrikesPerSide: 1, Futures: 1,
 	})
 	require.NoError(t, err)
-	m := newTestMock(t, ticker.MockConfig{Seed: seed, Now: func() time.Time { return start }})
+	m := newTestMock(t, mock.Config{Seed: seed, Now: func() time.Time { return start }})
 	require.NoError(t, m.Subscribe(ins, nil))
 
 	initial := make(map[uint32]bool, len(ins))
@@ -54,7 +56,7 @@ func TestMockGolden(t *testing.T) {
 	}
 	require.Equal(t, 1000, n, "ticks produced")
 	// The run covers an expiry and the contracts rolled in after it.
-	require.True(t, last.After(time.Date(2025, 12, 2, 15, 30, 0, 0, ticker.IST())), "last tick at %v", last)
+	require.True(t, last.After(time.Date(2025, 12, 2, 15, 30, 0, 0, market.IST())), "last tick at %v", last)
 	require.Positive(t, rolled, "ticks of rolled-in contracts")
 	require.Equal(t, goldenMockDigest, hex.EncodeToString(h.Sum(nil)))
 }

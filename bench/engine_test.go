@@ -22,7 +22,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
@@ -739,14 +738,14 @@ func BenchmarkSourceRate(b *testing.B) {
 			defer stop()
 			i := 0
 			warm := time.Now().Add(30 * time.Second)
-			for n := 0; n < 4 || bc.name == "impl=down" && eng.Breaker().State() != breaker.Open; n++ {
+			for n := 0; n < 4 || bc.name == "impl=down" && eng.Health().Breaker != "open"; n++ {
 				for range len(ins) {
 					emit(richTick(i%len(ins), i/len(ins), len(ins)))
 					i++
 				}
 				time.Sleep(5 * time.Millisecond) // let a Publish end
 				if time.Now().After(warm) {
-					b.Fatalf("warm-up: breaker %v after 30s", eng.Breaker().State())
+					b.Fatalf("warm-up: breaker %v after 30s", eng.Health().Breaker)
 				}
 			}
 			s0 := eng.Stats()

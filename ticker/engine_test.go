@@ -385,7 +385,7 @@ func TestEngineBreakerDropsThenCatchesUpAndConverges(t *testing.T) {
 		// per probe interval (1s here), the others waiting in their slots
 		// meanwhile.
 		settle()
-		require.Equal(t, breaker.Open, h.eng.Breaker().State())
+		require.Equal(t, "open", h.eng.Health().Breaker)
 		s := h.eng.Stats()
 		require.LessOrEqual(t, s.Dropped.PublishFailed, uint64(15))
 		require.NotZero(t, s.Dropped.CircuitOpen)
@@ -419,7 +419,7 @@ func TestEngineBreakerDropsThenCatchesUpAndConverges(t *testing.T) {
 		time.Sleep(11 * time.Second)
 		synctest.Wait()
 		settle()
-		require.Equal(t, breaker.Closed, h.eng.Breaker().State())
+		require.Equal(t, "closed", h.eng.Health().Breaker)
 		s = h.eng.Stats()
 		require.Equal(t, uint64(n), s.CatchUp, "each instrument's latest tick republished once")
 		for i := range n {

@@ -194,7 +194,7 @@ func run(duration, every time.Duration, speed float64, atText, addr string) erro
 			runtime.NumGoroutine(), len(ins), mock.Len(),
 			fmt.Sprintf("%s..%s", first.Format("01-02"), last.Format("01-02")),
 			s.Produced, s.Published, s.Conflated, s.Dropped.CircuitOpen, s.Dropped.PublishFailed,
-			s.Dropped.Unsubscribed, s.CatchUp, eng.Breaker().State(), id)
+			s.Dropped.Unsubscribed, s.CatchUp, eng.Health().Breaker, id)
 		src.resume()
 	}
 loop:

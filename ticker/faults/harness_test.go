@@ -395,7 +395,8 @@ func (r *rig) streaming() {
 	})
 }
 
-func (r *rig) state() breaker.State { return r.eng.Breaker().State() }
+// state returns the breaker's state as Health reports it.
+func (r *rig) state() string { return r.eng.Health().Breaker }
 
 // logRecords returns the engine's log records with message msg.
 func (r *rig) logRecords(msg string) []map[string]any {
@@ -469,7 +470,7 @@ func (r *rig) sourceRate() float64 {
 func (r *rig) waitClosed(clearAt time.Time) time.Duration {
 	r.t.Helper()
 	poll(r.t, "the breaker to close", func() bool {
-		return r.closedAt.Load() > clearAt.UnixNano() && r.state() == breaker.Closed
+		return r.closedAt.Load() > clearAt.UnixNano() && r.state() == "closed"
 	})
 	d := time.Unix(0, r.closedAt.Load()).Sub(clearAt)
 	require.LessOrEqual(r.t, d, openTimeout+publishTimeout+probeEvery+slack)

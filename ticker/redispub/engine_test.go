@@ -246,7 +246,7 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 
 	srv.Kill()
 	killed := time.Now()
-	eventually(t, 5*time.Second, "the breaker opened", func() bool { return eng.Breaker().State() == breaker.Open })
+	eventually(t, 5*time.Second, "the breaker opened", func() bool { return eng.Health().Breaker == "open" })
 	openedAfter := time.Since(killed)
 	r0 := src.rounds.Load()
 	eventually(t, 5*time.Second, "the source kept its pace during the outage", func() bool { return src.rounds.Load() >= r0+20 })
@@ -272,7 +272,7 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 		return err == nil && n > 0
 	})
 	eventually(t, openTimeout+5*time.Second, "the breaker closed", func() bool {
-		return eng.Breaker().State() == breaker.Closed
+		return eng.Health().Breaker == "closed"
 	})
 	closedAfter := time.Since(restarted)
 	eventually(t, 5*time.Second, "the subscriber converged to Latest", func() bool {

@@ -51,7 +51,7 @@ func ExampleKind() {
 	// put true
 }
 
-// An Instrument is plain data; Universe and ParseInstruments make them, and
+// An Instrument is plain data; market.Universe and kite.ParseInstruments make them, and
 // a caller may build one by hand.
 func ExampleInstrument() {
 	in := ticker.Instrument{

@@ -177,7 +177,7 @@ func ExampleHours() {
 
 // Outside market hours, a demo replays the latest session from its open:
 // ReplayStart says where, and SessionClock(now, hours, speed) gives the
-// MockConfig.Now that walks through session time from there.
+// mock.Config.Now that walks through session time from there.
 func ExampleHours_ReplayStart() {
 	hours := market.Hours{Holidays: market.Holidays2026()}
 	for _, now := range []time.Time{

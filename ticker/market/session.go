@@ -91,7 +91,7 @@ func (m Hours) ReplayStart(now time.Time) time.Time {
 	return m.Holidays.onOrBefore(d).At(nse.SessionOpen, IST())
 }
 
-// SessionClock returns a simulated clock for MockConfig.Now that replays
+// SessionClock returns a simulated clock for mock.Config.Now that replays
 // market sessions: it starts at ReplayStart(at) and moves speed times as
 // fast as the wall clock (time.Now) from the moment SessionClock is called,
 // counting session time only: on reaching a session's close it continues at

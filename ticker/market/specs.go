@@ -256,7 +256,7 @@ func Holidays2026() Holidays {
 //	BANKEX             BANKEX
 //
 // The dump names an index row by its own name ("NIFTY 50") while its futures
-// and options say "NIFTY"; ParseInstruments uses this table to give an index
+// and options say "NIFTY"; kite.ParseInstruments uses this table to give an index
 // row the Underlying of its derivatives, so that finding a chain's index by
 // Underlying works on a real dump as on the synthetic universe. ok is false
 // for an index that has no listed derivatives.

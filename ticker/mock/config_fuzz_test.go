@@ -22,10 +22,10 @@ func namesField(err error, fields ...string) bool {
 	return false
 }
 
-// FuzzNewMockSource checks that any MockConfig is either refused with an
+// FuzzNew checks that any Config is either refused with an
 // error naming one of its fields or gives a source that steps; never a
-// panic. The seed corpus is in testdata/fuzz/FuzzNewMockSource.
-func FuzzNewMockSource(f *testing.F) {
+// panic. The seed corpus is in testdata/fuzz/FuzzNew.
+func FuzzNew(f *testing.F) {
 	f.Fuzz(func(t *testing.T, interval int64, rate, dividend float64, maxSize, roll int, spot, vol, step float64) {
 		u := market.NIFTY()
 		u.Spot, u.Volatility, u.StrikeStep = spot, vol, step

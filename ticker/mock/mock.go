@@ -62,12 +62,12 @@ type Config struct {
 	// Seed and configuration that are stepped through the same times with
 	// the same subscriptions emit identical ticks. It also derives the
 	// tokens of contracts the mock lists itself when it rolls expiries (as
-	// UniverseConfig.Seed does), so use the same value for both.
+	// market.UniverseConfig.Seed does), so use the same value for both.
 	Seed uint64
 	// Now is the mock's clock: Run steps the simulation to Now() on every
 	// Interval, and Subscribe judges expiry against it before the first step.
 	// The mock trades only in the session, so outside market hours use a
-	// SessionClock, which replays the latest session (faster than real time
+	// market.SessionClock, which replays the latest session (faster than real time
 	// if asked). Default time.Now.
 	Now func() time.Time
 	// Interval is how often Run produces a round of ticks (one per
@@ -88,11 +88,11 @@ type Config struct {
 	// risk-neutral drift Rate − DividendYield; its options are priced off a
 	// volatility smile whose at-the-money level starts at the same
 	// Volatility and moves against the index from session to session.
-	// Default NIFTY() and BANKNIFTY().
+	// Default market.NIFTY() and market.BANKNIFTY().
 	Underlyings []market.UnderlyingSpec
 	// Holidays are the exchange holidays: the mock does not trade on them,
 	// and skips them when listing the expiries that replace expired ones.
-	// The zero value means none; NSEHolidays2026 gives NSE's for 2026.
+	// The zero value means none; market.Holidays2026 gives NSE's for 2026.
 	Holidays market.Holidays
 	// MaxSize bounds the number of subscribed instruments and of entries
 	// in the mock's state store. Default 5000 (mockstate.DefaultMaxSize);
@@ -101,7 +101,7 @@ type Config struct {
 	// RollStrikesPerSide is the number of strikes on each side of the money
 	// that the mock lists for an expiry it adds to replace an expired one.
 	// Default 10; negative or above 10000 (as for
-	// UniverseConfig.StrikesPerSide) is an error.
+	// market.UniverseConfig.StrikesPerSide) is an error.
 	RollStrikesPerSide int
 	// Name labels the source's metrics (constant label "name") and its log
 	// records (key "name", with component "ticker"). Its state store is
@@ -148,7 +148,7 @@ const (
 	// extreme volatility or a gap of years between rounds absorb the level
 	// at zero (no option could be priced again) or overflow it.
 	mockSpotRange = 1e6
-	// mockMaxVolatility is the largest UnderlyingSpec.Volatility the mock
+	// mockMaxVolatility is the largest market.UnderlyingSpec.Volatility the mock
 	// accepts: the smile reaches four times that level, so every IV the mock
 	// quotes stays within bs.MaxVol, the range bs.ImpliedVol searches.
 	mockMaxVolatility = bs.MaxVol / 4
@@ -171,7 +171,7 @@ const (
 // # Session
 //
 // The mock trades in the regular session only: 09:15 to 15:30 IST on trading
-// days (MarketHours with Config.Holidays). A Step outside it emits
+// days (market.Hours with Config.Holidays). A Step outside it emits
 // nothing, and volume and open interest stay as they were; it still removes
 // contracts that expired. Volume restarts at zero at the open; Change is
 // against the previous session's close (an index's, and each contract's
@@ -181,7 +181,7 @@ const (
 //
 // Each underlying follows geometric Brownian motion with its Volatility and
 // the risk-neutral drift Rate − DividendYield on a trading-time variance
-// clock (TradingYears): a trading day is 1/252 of a year, of which 0.8 is
+// clock (market.TradingYears): a trading day is 1/252 of a year, of which 0.8 is
 // spread evenly over the session and 0.2 paid as a gap at the open (the
 // overnight share, however long the night, weekend or holidays); time outside
 // the session adds nothing. So the realised volatility of in-session returns
@@ -191,7 +191,7 @@ const (
 //
 // Options are priced with Black–Scholes (package ticker/bs) with Rate and
 // DividendYield over calendar time and a total variance IV²·T, T the trading
-// years to the 15:30 close of the expiry date; futures at the calendar-time
+// years to the instant of Instrument.Expiry; futures at the calendar-time
 // forward. The IV of a strike comes from bs.DefaultSmile anchored at the
 // first level of the session (sticky strike: within a session a strike's
 // IV does not move with the index, so the quoted delta is how the mock's
@@ -213,7 +213,7 @@ const (
 // out-of-the-money strikes still print now and then. Open interest starts
 // at a level that peaks at the money and then walks with the trades (each
 // trade opens or closes a little; it never goes below zero). An index tick
-// has a last price and change only. Every tick passes Tick.Validate before it
+// has a last price and change only. Every tick passes ticker.Tick.Validate before it
 // is published; one that does not is withheld, counted and logged.
 //
 // # Determinism
@@ -227,11 +227,12 @@ const (
 //
 // # Expiry and rollover
 //
-// A contract expires at 15:30 IST on its expiry date, judged on the
+// A contract expires at its Instrument.Expiry (15:30 IST on the expiry date,
+// as market.Universe and kite.ParseInstruments set it), judged on the
 // simulated clock. The first Step at or after an expiry removes the expired
 // contracts from the state store (mockstate Cleanup) and from the
 // subscriptions, so they never tick again, and then rolls the contracts of
-// the synthetic universe only: those whose token is the one Universe gives
+// the synthetic universe only: those whose token is the one market.Universe gives
 // them for Config.Seed. Contracts from another listing (a parsed
 // instrument dump) are removed and not replaced, since the mock cannot know
 // the exchange's tokens and lot sizes of their successors; it logs how many,
@@ -239,7 +240,7 @@ const (
 // For each underlying whose synthetic options lost n of their expiry dates, it
 // subscribes the calls and puts of the n nearest expiries that are still
 // open and not already subscribed, at RollStrikesPerSide strikes on each side
-// of the simulated spot, with the tokens Universe gives them for
+// of the simulated spot, with the tokens market.Universe gives them for
 // Config.Seed (use the same seed for both) and Config.Holidays.
 // Expired futures are removed and not replaced. Instruments lists the
 // current subscriptions, including contracts rolled in. The store's own Run
@@ -293,7 +294,7 @@ type mockInstr struct {
 	ins     ticker.Instrument
 	under   int     // index into Source.unders
 	kind    bs.Kind // for options
-	cutoff  int64   // expiry instant (15:30 market.IST on the expiry date) in Unix ns; 0 = never
+	cutoff  int64   // Instrument.Expiry in Unix ns; 0 = never
 	oiScale float64 // per-contract factor of the open interest, in [0.75, 1.25)
 	synth   bool    // listed by market.Universe for Config.Seed: the mock may roll it
 }
@@ -492,9 +493,8 @@ func (m *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 // The mock accepts indices, equities and futures whose Underlying is the
 // Name of one of Config.Underlyings (an index also by its Token or
 // Symbol, for a list that names an index after itself), and calls
-// and puts on them with a positive strike and an expiry date that has not
-// passed (a contract expires at 15:30 IST on its expiry date, judged at the
-// time of the last Step, or Now() before the first). A zero TickSize or
+// and puts on them with a positive strike and an Expiry that has not
+// passed (judged at the time of the last Step, or Now() before the first). A zero TickSize or
 // LotSize is taken from the underlying's spec; a LotSize above 2²⁴ is
 // refused, so that open interest and volume in units cannot overflow.
 func (m *Source) Subscribe(add, remove []ticker.Instrument) error {
@@ -692,7 +692,7 @@ func (m *Source) Len() int { return m.store.Len() }
 // as described under "Expiry and rollover" in the Source documentation.
 // Outside the session (see "Session") nothing is emitted.
 //
-// A tick that fails Tick.Validate is withheld, counted and logged. emit,
+// A tick that fails ticker.Tick.Validate is withheld, counted and logged. emit,
 // Config.Now and the Logger are called without the source's lock held;
 // emit may call Subscribe. A panic in emit is
 // recovered, logged and counted, and the round continues. Step is safe for

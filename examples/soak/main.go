@@ -242,8 +242,8 @@ loop:
 }
 
 // expirySpan returns the first and last expiry dates of the subscribed
-// contracts and how many of them had expired (15:30 IST on their expiry
-// date) at now.
+// contracts and how many of them had expired (at their Expiry, the instant
+// trading ends) at now.
 func expirySpan(ins []ticker.Instrument, now time.Time) (first, last time.Time, expired int) {
 	for _, in := range ins {
 		if in.Expiry.IsZero() {
@@ -255,8 +255,7 @@ func expirySpan(ins []ticker.Instrument, now time.Time) (first, last time.Time, 
 		if in.Expiry.After(last) {
 			last = in.Expiry
 		}
-		y, m, d := in.Expiry.In(market.IST()).Date()
-		if now.After(time.Date(y, m, d, 15, 30, 0, 0, market.IST()).Add(15 * time.Minute)) {
+		if now.After(in.Expiry.Add(15 * time.Minute)) {
 			expired++ // still subscribed a quarter of an hour (simulated) after its close
 		}
 	}

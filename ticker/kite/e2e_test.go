@@ -110,7 +110,7 @@ func (p *published) waitAll(ctx context.Context, t *testing.T, tokens []uint32, 
 }
 
 // The whole live path over loopback, with no credentials: a simulated
-// market (MockSource on a session clock from 10:00 IST on a trading day) →
+// market (mock.Source on a session clock from 10:00 IST on a trading day) →
 // Server (Kite's protocol on 127.0.0.1) → Source (the live client, full
 // mode) → Engine → a Publisher. Every subscribed instrument is published
 // with the prices the mock produced, to the paise; when the server drops

@@ -449,7 +449,7 @@ func TestExpiryLeavesTheListingAtTheClose(t *testing.T) {
 	require.Len(t, SelectChain(before, "NIFTY", 26000, ymdhms(2026, 12, 1, 15, 30, 0), 1, 0), 0)
 }
 
-func TestNSEHolidays2026(t *testing.T) {
+func TestHolidays2026(t *testing.T) {
 	h := Holidays2026()
 	require.Equal(t, 16, h.Len())
 	require.True(t, h.Contains(ymd(2026, 1, 26)))

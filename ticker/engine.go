@@ -449,14 +449,6 @@ func (e *Engine) Instruments() []Instrument {
 	return out
 }
 
-// Breaker returns the circuit breaker guarding the Publisher, for its
-// State and Counts. Tripping or resetting it acts on the engine.
-func (e *Engine) Breaker() *breaker.Breaker { return e.br }
-
-// Monitor returns the task monitor that owns the engine's loops, for its
-// Tasks and Stats.
-func (e *Engine) Monitor() *taskmon.Monitor { return e.mon }
-
 func (e *Engine) onSourceError(te taskmon.TaskError) {
 	e.srcMu.Lock()
 	e.srcFailedAt = time.Now()

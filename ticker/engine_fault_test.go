@@ -136,7 +136,7 @@ func TestEngineFaultRandomFailures(t *testing.T) {
 		time.Sleep(time.Second)
 		synctest.Wait()
 		converged(t, h.eng, pub)
-		require.Equal(t, breaker.Closed, h.eng.Breaker().State())
+		require.Equal(t, "closed", h.eng.Health().Breaker)
 		require.NoError(t, h.finish())
 		t.Logf("batches %d, injected failures %d, stats %+v", pub.batches.Load(), pub.fails.Load(), h.eng.Stats())
 	})
@@ -159,7 +159,7 @@ func TestEngineFaultHangingPublisher(t *testing.T) {
 			emitRound(t, h, rng, n, round)
 			time.Sleep(10 * time.Millisecond)
 			synctest.Wait()
-			if opened.IsZero() && h.eng.Breaker().State() == breaker.Open {
+			if opened.IsZero() && h.eng.Health().Breaker == "open" {
 				opened = time.Now()
 			}
 		}

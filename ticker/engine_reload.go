@@ -156,13 +156,13 @@ func (e *Engine) callSubscribe(add, remove []Instrument) (err error) {
 	return e.cfg.Source.Subscribe(add, remove)
 }
 
-// expiryInstant is when a contract expires: 15:30 IST on its expiry date.
+// expiryInstant is when a contract expires: its Expiry, the instant trading
+// in it ends; zero for an instrument that does not expire.
 func expiryInstant(in *Instrument) time.Time {
 	if in.Expiry.IsZero() || !(in.Kind.IsOption() || in.Kind == KindFuture) {
 		return time.Time{}
 	}
-	y, m, d := in.Expiry.In(IST()).Date()
-	return time.Date(y, m, d, 15, 30, 0, 0, IST())
+	return in.Expiry
 }
 
 // setNextExpiry records the earliest expiry after now among the

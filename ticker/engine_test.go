@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"slices"
 	"strings"
@@ -22,6 +24,7 @@ import (
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/taskmon"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // fakeSource is a Source whose ticks the test emits by hand. Run stores
@@ -137,7 +140,7 @@ func opt(token uint32, under string, strike float64) ticker.Instrument {
 	return ticker.Instrument{
 		Token: token, Symbol: fmt.Sprintf("%s%vCE", under, strike), Exchange: "NFO", Segment: "NFO-OPT",
 		Underlying: under, Kind: ticker.KindCall, Strike: strike, LotSize: 75, TickSize: 0.05,
-		Expiry: time.Date(2030, 1, 29, 0, 0, 0, 0, ticker.IST()),
+		Expiry: time.Date(2030, 1, 29, 0, 0, 0, 0, market.IST()),
 	}
 }
 
@@ -217,7 +220,7 @@ func (h *harness) checkIdentity() {
 		"accounting identity: %+v", s)
 }
 
-var quiet = mockQuiet
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func metric(t *testing.T, g prometheus.Gatherer, name string, l metrictest.Labels) float64 {
 	t.Helper()
@@ -382,7 +385,7 @@ func TestEngineBreakerDropsThenCatchesUpAndConverges(t *testing.T) {
 		// per probe interval (1s here), the others waiting in their slots
 		// meanwhile.
 		settle()
-		require.Equal(t, breaker.Open, h.eng.Breaker().State())
+		require.Equal(t, "open", h.eng.Health().Breaker)
 		s := h.eng.Stats()
 		require.LessOrEqual(t, s.Dropped.PublishFailed, uint64(15))
 		require.NotZero(t, s.Dropped.CircuitOpen)
@@ -416,7 +419,7 @@ func TestEngineBreakerDropsThenCatchesUpAndConverges(t *testing.T) {
 		time.Sleep(11 * time.Second)
 		synctest.Wait()
 		settle()
-		require.Equal(t, breaker.Closed, h.eng.Breaker().State())
+		require.Equal(t, "closed", h.eng.Health().Breaker)
 		s = h.eng.Stats()
 		require.Equal(t, uint64(n), s.CatchUp, "each instrument's latest tick republished once")
 		for i := range n {
@@ -685,31 +688,41 @@ func TestEngineConcurrentEmitters(t *testing.T) {
 
 func TestEngineReloadsWhenAContractExpires(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// The bubble's clock starts at 2000-01-01 00:00 UTC (05:30 IST).
-		now := time.Now()
-		y, m, d := now.In(ticker.IST()).Date()
-		today := time.Date(y, m, d, 0, 0, 0, 0, ticker.IST())
+		// Expiry is an instant the engine takes as given: any time of day
+		// (no exchange's close), here 10 h 17 min from the bubble's start.
+		expiry := time.Now().Add(10*time.Hour + 17*time.Minute)
 		exp := opt(1000, "NIFTY", 20000)
-		exp.Expiry = today
+		exp.Expiry = expiry
 		later := opt(1001, "NIFTY", 20000)
-		later.Expiry = today.AddDate(0, 0, 7)
+		later.Expiry = expiry.AddDate(0, 0, 7)
 		list := []ticker.Instrument{exp}
 		h := newHarness(t, list, nil)
+		var rolledAt time.Time
 		h.insts = func(context.Context) ([]ticker.Instrument, error) {
-			if time.Now().Before(today.Add(15*time.Hour + 30*time.Minute)) {
+			if time.Now().Before(expiry) {
 				return []ticker.Instrument{exp}, nil
+			}
+			if rolledAt.IsZero() {
+				rolledAt = time.Now()
 			}
 			return []ticker.Instrument{later}, nil
 		}
 		h.start()
 		_, ok := h.eng.Instrument(1000)
 		require.True(t, ok)
-		time.Sleep(11 * time.Hour) // past 15:30 IST, and the reload's debounce
+		time.Sleep(time.Until(expiry) - time.Nanosecond)
+		synctest.Wait()
+		_, ok = h.eng.Instrument(1000)
+		require.True(t, ok, "still subscribed just before its expiry")
+		time.Sleep(time.Minute) // past the expiry and the reload's debounce
 		synctest.Wait()
 		_, ok = h.eng.Instrument(1000)
 		require.False(t, ok, "the expired contract was rolled out")
 		_, ok = h.eng.Instrument(1001)
 		require.True(t, ok)
+		// The reload was triggered at the expiry itself: its Instruments
+		// call came one debounce (the default 1s) later.
+		require.Equal(t, expiry.Add(time.Second), rolledAt)
 		require.NoError(t, h.finish())
 	})
 }

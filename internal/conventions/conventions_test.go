@@ -25,6 +25,8 @@ import (
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/taskmon"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -113,12 +115,12 @@ func TestOneVoice(t *testing.T) {
 
 		// The engine over the mock source, with a failing publisher; Run
 		// returns nil at the end of its context.
-		open := time.Date(2026, 12, 1, 10, 0, 0, 0, ticker.IST())
+		open := time.Date(2026, 12, 1, 10, 0, 0, 0, market.IST())
 		t0 := time.Now()
 		now := func() time.Time { return open.Add(time.Since(t0)) }
-		src, err := ticker.NewMockSource(ticker.MockConfig{Name: "mock1", Now: now, Registerer: reg, Logger: log})
+		src, err := mock.New(mock.Config{Name: "mock1", Now: now, Registerer: reg, Logger: log})
 		must(t, err)
-		ins, err := ticker.Universe(ticker.UniverseConfig{Date: now(), Expiries: 1, StrikesPerSide: 2})
+		ins, err := market.Universe(market.UniverseConfig{Date: now(), Expiries: 1, StrikesPerSide: 2})
 		must(t, err)
 		eng, err := ticker.New(ticker.Config{
 			Name: "e1", Source: src, Registerer: reg, Logger: log,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // instrumentJSON is an instrument on the wire.
@@ -44,7 +45,7 @@ func toInstrumentJSON(in ticker.Instrument) instrumentJSON {
 		Kind: in.Kind.String(), Strike: in.Strike,
 	}
 	if !in.Expiry.IsZero() {
-		j.Expiry = in.Expiry.In(ticker.IST()).Format(time.DateOnly)
+		j.Expiry = in.Expiry.In(market.IST()).Format(time.DateOnly)
 	}
 	return j
 }

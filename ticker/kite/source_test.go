@@ -18,6 +18,7 @@ import (
 	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 const secret = "s3cr3t+tok/en" // has characters that URL-encoding changes
@@ -422,7 +423,7 @@ func TestSlowEmitDoesNotStopReading(t *testing.T) {
 func TestStallInMarketHours(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// The bubble starts on Saturday 2000-01-01; go to Monday 10:00 IST.
-		time.Sleep(time.Until(time.Date(2000, 1, 3, 10, 0, 0, 0, ticker.IST())))
+		time.Sleep(time.Until(time.Date(2000, 1, 3, 10, 0, 0, 0, market.IST())))
 		f := newFakeKite()
 		s, stopServer := pipeSource(t, f, Config{StallTimeout: 20 * time.Second}, tokNSE)
 		defer stopServer()

@@ -33,7 +33,9 @@ type Message struct {
 	Tick ticker.Tick
 	// Instrument holds the fields of the instrument the payload carries:
 	// Token, Symbol, Exchange, Underlying, Kind, Strike and Expiry (midnight
-	// IST of the expiry date). Segment, LotSize and TickSize are not in the
+	// IST of the expiry date, since the payload carries the date only; the
+	// publisher's Instrument.Expiry is the instant trading ends on that
+	// date). Segment, LotSize and TickSize are not in the
 	// payload and stay zero; all but Token stay zero when the publisher did
 	// not know the instrument.
 	Instrument ticker.Instrument
@@ -154,7 +156,7 @@ func Decode(payload []byte) (Message, error) {
 		m.Instrument.Kind = k
 	}
 	if w.Expiry != "" {
-		d, err := time.ParseInLocation(time.DateOnly, w.Expiry, ticker.IST())
+		d, err := time.ParseInLocation(time.DateOnly, w.Expiry, time.FixedZone("IST", int(istOffset/time.Second)))
 		if err != nil {
 			return Message{}, fmt.Errorf("%w: \"expiry\" %q is not a YYYY-MM-DD date", ErrMalformed, w.Expiry)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/redistest"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -68,7 +69,7 @@ func universe(n int) []ticker.Instrument {
 			out = append(out, ticker.Instrument{
 				Token: uint32(100_000*(u+1) + i + 1), Symbol: fmt.Sprintf("%s%dCE", name, i),
 				Exchange: "NFO", Segment: "NFO-OPT", Underlying: name, Kind: ticker.KindCall,
-				Strike: float64(20000 + 50*i), Expiry: time.Date(2099, 1, 1, 0, 0, 0, 0, ticker.IST()),
+				Strike: float64(20000 + 50*i), Expiry: time.Date(2099, 1, 1, 0, 0, 0, 0, market.IST()),
 				LotSize: 65, TickSize: 0.05,
 			})
 		}
@@ -245,7 +246,7 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 
 	srv.Kill()
 	killed := time.Now()
-	eventually(t, 5*time.Second, "the breaker opened", func() bool { return eng.Breaker().State() == breaker.Open })
+	eventually(t, 5*time.Second, "the breaker opened", func() bool { return eng.Health().Breaker == "open" })
 	openedAfter := time.Since(killed)
 	r0 := src.rounds.Load()
 	eventually(t, 5*time.Second, "the source kept its pace during the outage", func() bool { return src.rounds.Load() >= r0+20 })
@@ -271,7 +272,7 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 		return err == nil && n > 0
 	})
 	eventually(t, openTimeout+5*time.Second, "the breaker closed", func() bool {
-		return eng.Breaker().State() == breaker.Closed
+		return eng.Health().Breaker == "closed"
 	})
 	closedAfter := time.Since(restarted)
 	eventually(t, 5*time.Second, "the subscriber converged to Latest", func() bool {

@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
 var (
-	ist    = ticker.IST()
+	ist    = market.IST()
 	expiry = time.Date(2025, 12, 30, 0, 0, 0, 0, ist)
 	tickAt = time.Date(2025, 12, 1, 10, 15, 30, 123456789, ist)
 

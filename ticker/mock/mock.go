@@ -1,4 +1,4 @@
-package ticker
+package mock
 
 import (
 	"context"
@@ -18,45 +18,69 @@ import (
 	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/mockstate"
+	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/bs"
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
-// Defaults of MockConfig's zero fields.
+// Errors reported by this package. Source.Subscribe wraps the first four,
+// once per rejected instrument, in the error it returns; match them with
+// errors.Is.
+var (
+	// ErrUnknownUnderlying: the instrument's underlying is not one of
+	// Config.Underlyings, so the mock has no price process for it.
+	ErrUnknownUnderlying = errors.New("mock: no such underlying")
+	// ErrExpiredInstrument: the contract has already expired at the mock's
+	// current time.
+	ErrExpiredInstrument = errors.New("mock: instrument has expired")
+	// ErrUnsupportedInstrument: the instrument lacks what the mock needs to
+	// price it: a non-zero token, a known kind, a positive strike (options)
+	// or an expiry date (options and futures).
+	ErrUnsupportedInstrument = errors.New("mock: cannot price instrument")
+	// ErrFull: subscribing would exceed Config.MaxSize instruments.
+	ErrFull = errors.New("mock: source is full")
+	// ErrRunning is returned by Source.Run while another Run of the same
+	// source is in progress.
+	ErrRunning = errors.New("mock: source is already running")
+)
+
+// Defaults of Config's zero fields.
 const (
-	DefaultMockInterval      = time.Second
-	DefaultMockRate          = 0.065
-	DefaultMockDividendYield = 0.012
-	DefaultMockVolatility    = 0.15
-	DefaultMockRollStrikes   = 10
-	DefaultMockName          = "mock"
+	DefaultInterval      = time.Second
+	DefaultRate          = 0.065
+	DefaultDividendYield = 0.012
+	DefaultVolatility    = 0.15
+	DefaultRollStrikes   = 10
+	DefaultName          = "mock"
 )
 
-// MockConfig configures NewMockSource. The zero value is valid: every zero
+// Config configures New. The zero value is valid: every zero
 // field means the default documented on it.
-type MockConfig struct {
+type Config struct {
 	// Seed makes the simulation reproducible: two sources with the same
 	// Seed and configuration that are stepped through the same times with
 	// the same subscriptions emit identical ticks. It also derives the
 	// tokens of contracts the mock lists itself when it rolls expiries (as
-	// UniverseConfig.Seed does), so use the same value for both.
+	// market.UniverseConfig.Seed does), so use the same value for both.
 	Seed uint64
 	// Now is the mock's clock: Run steps the simulation to Now() on every
 	// Interval, and Subscribe judges expiry against it before the first step.
 	// The mock trades only in the session, so outside market hours use a
-	// SessionClock, which replays the latest session (faster than real time
+	// market.SessionClock, which replays the latest session (faster than real time
 	// if asked). Default time.Now.
 	Now func() time.Time
 	// Interval is how often Run produces a round of ticks (one per
 	// subscribed instrument). Default 1s; negative is an error.
 	Interval time.Duration
 	// Rate is the risk-free rate, continuously compounded, used to price
-	// options and futures. Nil means DefaultMockRate (6.5%); any other
+	// options and futures. Nil means DefaultRate (6.5%); any other
 	// value, zero included, is used as given: Rate: new(0.0) simulates a
-	// zero rate. Must be in [-1, 1]. NewMockSource reads the value once.
+	// zero rate. Must be in [-1, 1]. New reads the value once.
 	Rate *float64
 	// DividendYield is the underlyings' continuous dividend yield. Nil
-	// means DefaultMockDividendYield (1.2%); DividendYield: new(0.0) means
-	// none. Must be in [-1, 1]. NewMockSource reads the value once.
+	// means DefaultDividendYield (1.2%); DividendYield: new(0.0) means
+	// none. Must be in [-1, 1]. New reads the value once.
 	DividendYield *float64
 	// Underlyings are the indices the mock simulates. Each follows
 	// geometric Brownian motion on the trading-time clock from its Spot
@@ -64,12 +88,12 @@ type MockConfig struct {
 	// risk-neutral drift Rate − DividendYield; its options are priced off a
 	// volatility smile whose at-the-money level starts at the same
 	// Volatility and moves against the index from session to session.
-	// Default NIFTY() and BANKNIFTY().
-	Underlyings []UnderlyingSpec
+	// Default market.NIFTY() and market.BANKNIFTY().
+	Underlyings []market.UnderlyingSpec
 	// Holidays are the exchange holidays: the mock does not trade on them,
 	// and skips them when listing the expiries that replace expired ones.
-	// The zero value means none; NSEHolidays2026 gives NSE's for 2026.
-	Holidays Holidays
+	// The zero value means none; market.Holidays2026 gives NSE's for 2026.
+	Holidays market.Holidays
 	// MaxSize bounds the number of subscribed instruments and of entries
 	// in the mock's state store. Default 5000 (mockstate.DefaultMaxSize);
 	// negative or above 1<<30 is an error.
@@ -77,7 +101,7 @@ type MockConfig struct {
 	// RollStrikesPerSide is the number of strikes on each side of the money
 	// that the mock lists for an expiry it adds to replace an expired one.
 	// Default 10; negative or above 10000 (as for
-	// UniverseConfig.StrikesPerSide) is an error.
+	// market.UniverseConfig.StrikesPerSide) is an error.
 	RollStrikesPerSide int
 	// Name labels the source's metrics (constant label "name") and its log
 	// records (key "name", with component "ticker"). Its state store is
@@ -95,7 +119,7 @@ type MockConfig struct {
 	// steadfast_ticker_mock_instruments (gauge), all with the label
 	// name=Name, plus the state store's steadfast_mockstate_* series with
 	// name=Name+"/state". A second source with the same Name on the same
-	// Registerer is refused ("ticker: metrics for name ... are already
+	// Registerer is refused ("mock: metrics for name ... are already
 	// registered"). Nil means no metrics.
 	Registerer prometheus.Registerer
 }
@@ -108,7 +132,7 @@ const (
 	mockMaxTickDt = 60.0    // seconds of volume one tick can accumulate at most
 	mockYear      = 365 * 24 * time.Hour
 	// mockTradingDays is the number of trading days in a year of the
-	// trading-time variance clock (see the MockSource documentation).
+	// trading-time variance clock (see the Source documentation).
 	mockTradingDays = 252
 	// mockOvernight is the share of a trading day's variance that falls
 	// between the close and the next open, and is paid as a gap at the open.
@@ -124,27 +148,30 @@ const (
 	// extreme volatility or a gap of years between rounds absorb the level
 	// at zero (no option could be priced again) or overflow it.
 	mockSpotRange = 1e6
-	// mockMaxVolatility is the largest UnderlyingSpec.Volatility the mock
+	// mockMaxVolatility is the largest market.UnderlyingSpec.Volatility the mock
 	// accepts: the smile reaches four times that level, so every IV the mock
 	// quotes stays within bs.MaxVol, the range bs.ImpliedVol searches.
 	mockMaxVolatility = bs.MaxVol / 4
 	// mockMaxLotSize bounds an instrument's LotSize, so that open interest
 	// and cumulative volume, counted in units, cannot overflow.
 	mockMaxLotSize = 1 << 24
+	// maxRollStrikes is the largest RollStrikesPerSide, the bound of
+	// market.UniverseConfig.StrikesPerSide.
+	maxRollStrikes = 10000
 	// mockMaxMaxSize is the largest MaxSize mockstate accepts.
 	mockMaxMaxSize = 1 << 30
 )
 
-// MockSource is a simulated market. It implements Source: Run streams, on
+// Source is a simulated market. It implements Source: Run streams, on
 // every Interval, one tick for each subscribed instrument, and Subscribe
 // changes the set. Step produces one round for a given time without a
-// goroutine. A MockSource is safe for concurrent use; it starts no
+// goroutine. A Source is safe for concurrent use; it starts no
 // goroutine (Run works in the caller's).
 //
 // # Session
 //
 // The mock trades in the regular session only: 09:15 to 15:30 IST on trading
-// days (MarketHours with MockConfig.Holidays). A Step outside it emits
+// days (market.Hours with Config.Holidays). A Step outside it emits
 // nothing, and volume and open interest stay as they were; it still removes
 // contracts that expired. Volume restarts at zero at the open; Change is
 // against the previous session's close (an index's, and each contract's
@@ -154,7 +181,7 @@ const (
 //
 // Each underlying follows geometric Brownian motion with its Volatility and
 // the risk-neutral drift Rate − DividendYield on a trading-time variance
-// clock (TradingYears): a trading day is 1/252 of a year, of which 0.8 is
+// clock (market.TradingYears): a trading day is 1/252 of a year, of which 0.8 is
 // spread evenly over the session and 0.2 paid as a gap at the open (the
 // overnight share, however long the night, weekend or holidays); time outside
 // the session adds nothing. So the realised volatility of in-session returns
@@ -164,7 +191,7 @@ const (
 //
 // Options are priced with Black–Scholes (package ticker/bs) with Rate and
 // DividendYield over calendar time and a total variance IV²·T, T the trading
-// years to the 15:30 close of the expiry date; futures at the calendar-time
+// years to the instant of Instrument.Expiry; futures at the calendar-time
 // forward. The IV of a strike comes from bs.DefaultSmile anchored at the
 // first level of the session (sticky strike: within a session a strike's
 // IV does not move with the index, so the quoted delta is how the mock's
@@ -186,7 +213,7 @@ const (
 // out-of-the-money strikes still print now and then. Open interest starts
 // at a level that peaks at the money and then walks with the trades (each
 // trade opens or closes a little; it never goes below zero). An index tick
-// has a last price and change only. Every tick passes Tick.Validate before it
+// has a last price and change only. Every tick passes ticker.Tick.Validate before it
 // is published; one that does not is withheld, counted and logged.
 //
 // # Determinism
@@ -200,20 +227,21 @@ const (
 //
 // # Expiry and rollover
 //
-// A contract expires at 15:30 IST on its expiry date, judged on the
+// A contract expires at its Instrument.Expiry (15:30 IST on the expiry date,
+// as market.Universe and kite.ParseInstruments set it), judged on the
 // simulated clock. The first Step at or after an expiry removes the expired
 // contracts from the state store (mockstate Cleanup) and from the
 // subscriptions, so they never tick again, and then rolls the contracts of
-// the synthetic universe only: those whose token is the one Universe gives
-// them for MockConfig.Seed. Contracts from another listing (a parsed
+// the synthetic universe only: those whose token is the one market.Universe gives
+// them for Config.Seed. Contracts from another listing (a parsed
 // instrument dump) are removed and not replaced, since the mock cannot know
 // the exchange's tokens and lot sizes of their successors; it logs how many,
 // and the caller subscribes the next contracts from a fresh instrument list.
 // For each underlying whose synthetic options lost n of their expiry dates, it
 // subscribes the calls and puts of the n nearest expiries that are still
 // open and not already subscribed, at RollStrikesPerSide strikes on each side
-// of the simulated spot, with the tokens Universe gives them for
-// MockConfig.Seed (use the same seed for both) and MockConfig.Holidays.
+// of the simulated spot, with the tokens market.Universe gives them for
+// Config.Seed (use the same seed for both) and Config.Holidays.
 // Expired futures are removed and not replaced. Instruments lists the
 // current subscriptions, including contracts rolled in. The store's own Run
 // (a wall-clock cleanup) is not used.
@@ -222,15 +250,15 @@ const (
 // spans the years 1678 to 2262: Subscribe refuses a contract expiring
 // outside them, and a Step at a time beyond 2262 finds every contract
 // expired.
-type MockSource struct {
-	cfg    MockConfig
-	rate   float64 // resolved MockConfig.Rate
-	yield  float64 // resolved MockConfig.DividendYield
+type Source struct {
+	cfg    Config
+	rate   float64 // resolved Config.Rate
+	yield  float64 // resolved Config.DividendYield
 	store  *mockstate.Store[uint32, mockSnap, mockBuilder]
 	met    *mockMetrics
 	pool   sync.Pool // *mockRound
 	maxLen int
-	hours  MarketHours // the session the mock trades in
+	hours  market.Hours // the session the mock trades in
 	run    atomic.Bool
 
 	mu      sync.Mutex
@@ -242,49 +270,49 @@ type MockSource struct {
 	next    int64 // earliest expiry cutoff (Unix ns) among subs; MaxInt64 if none
 }
 
-// MockSource is the engine's default Source.
-var _ Source = (*MockSource)(nil)
+// Source implements ticker.Source.
+var _ ticker.Source = (*Source)(nil)
 
 // mockUnderlying is the price process of one underlying.
 type mockUnderlying struct {
-	spec      UnderlyingSpec
+	spec      market.UnderlyingSpec
 	gbm       bs.GBM
 	smile     bs.Smile // the session's smile: its ATM level is set at each open
 	spot      float64
 	prevClose float64 // spot at the end of the previous session
-	day       calDay  // day of the last step
+	day       nse.Day // day of the last step
 	lo, hi    float64 // bounds of spot: the reference Spot ÷ and × mockSpotRange
 	// anchor is the spot at which the session's smile is fixed (sticky
 	// strike): the level of the first step of the session.
 	anchor float64
 	// session is the trading day whose session anchor belongs to.
-	session calDay
+	session nse.Day
 }
 
 // mockInstr is a subscribed instrument; immutable once made.
 type mockInstr struct {
-	ins     Instrument
-	under   int     // index into MockSource.unders
+	ins     ticker.Instrument
+	under   int     // index into Source.unders
 	kind    bs.Kind // for options
-	cutoff  int64   // expiry instant (15:30 IST on the expiry date) in Unix ns; 0 = never
+	cutoff  int64   // Instrument.Expiry in Unix ns; 0 = never
 	oiScale float64 // per-contract factor of the open interest, in [0.75, 1.25)
-	synth   bool    // listed by Universe for MockConfig.Seed: the mock may roll it
+	synth   bool    // listed by market.Universe for Config.Seed: the mock may roll it
 }
 
 // mockBuilder is the mutable per-instrument state in the store.
 type mockBuilder struct {
 	in        *mockInstr
-	day       calDay  // IST day of the last tick; volume and prevClose reset when it changes
+	day       nse.Day // market.IST day of the last tick; volume and prevClose reset when it changes
 	prevClose float64 // last price of the previous day
 	volume    uint64
 	oiLots    float64 // open interest in lots; negative before the first tick
 	lastNano  int64   // time of the last tick, for the volume accrued since
-	tick      Tick
+	tick      ticker.Tick
 }
 
 // mockSnap is the published state of an instrument: its latest tick.
 type mockSnap struct {
-	tick   Tick
+	tick   ticker.Tick
 	cutoff int64
 }
 
@@ -296,21 +324,21 @@ func mockExpired(s *mockSnap, now time.Time) (bool, error) {
 	return s.cutoff != 0 && unixNano(now) >= s.cutoff, nil
 }
 
-// NewMockSource returns a mock source with no subscriptions, or an error
+// New returns a mock source with no subscriptions, or an error
 // naming the first invalid field of cfg.
-func NewMockSource(cfg MockConfig) (*MockSource, error) {
+func New(cfg Config) (*Source, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	switch {
 	case cfg.Interval < 0:
-		return nil, fmt.Errorf("ticker: MockConfig.Interval must not be negative, got %v", cfg.Interval)
+		return nil, fmt.Errorf("mock: Config.Interval must not be negative, got %v", cfg.Interval)
 	case cfg.MaxSize < 0 || cfg.MaxSize > mockMaxMaxSize:
-		return nil, fmt.Errorf("ticker: MockConfig.MaxSize must be in [0, %d], got %d", mockMaxMaxSize, cfg.MaxSize)
-	case cfg.RollStrikesPerSide < 0 || cfg.RollStrikesPerSide > maxStrikesPerSide:
-		return nil, fmt.Errorf("ticker: MockConfig.RollStrikesPerSide must be in [0, %d], got %d", maxStrikesPerSide, cfg.RollStrikesPerSide)
+		return nil, fmt.Errorf("mock: Config.MaxSize must be in [0, %d], got %d", mockMaxMaxSize, cfg.MaxSize)
+	case cfg.RollStrikesPerSide < 0 || cfg.RollStrikesPerSide > maxRollStrikes:
+		return nil, fmt.Errorf("mock: Config.RollStrikesPerSide must be in [0, %d], got %d", maxRollStrikes, cfg.RollStrikesPerSide)
 	}
-	rate, yield := DefaultMockRate, DefaultMockDividendYield
+	rate, yield := DefaultRate, DefaultDividendYield
 	if cfg.Rate != nil {
 		rate = *cfg.Rate
 	}
@@ -319,31 +347,31 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 	}
 	switch {
 	case !(math.Abs(rate) <= 1):
-		return nil, fmt.Errorf("ticker: MockConfig.Rate must be in [-1, 1], got %v", rate)
+		return nil, fmt.Errorf("mock: Config.Rate must be in [-1, 1], got %v", rate)
 	case !(math.Abs(yield) <= 1):
-		return nil, fmt.Errorf("ticker: MockConfig.DividendYield must be in [-1, 1], got %v", yield)
+		return nil, fmt.Errorf("mock: Config.DividendYield must be in [-1, 1], got %v", yield)
 	}
 	cfg.Rate, cfg.DividendYield = nil, nil // read once: use m.rate and m.yield
 	if cfg.Interval == 0 {
-		cfg.Interval = DefaultMockInterval
+		cfg.Interval = DefaultInterval
 	}
 	if cfg.RollStrikesPerSide == 0 {
-		cfg.RollStrikesPerSide = DefaultMockRollStrikes
+		cfg.RollStrikesPerSide = DefaultRollStrikes
 	}
 	if cfg.Name == "" {
-		cfg.Name = DefaultMockName
+		cfg.Name = DefaultName
 	}
 	if len(cfg.Underlyings) == 0 {
-		cfg.Underlyings = []UnderlyingSpec{NIFTY(), BANKNIFTY()}
+		cfg.Underlyings = []market.UnderlyingSpec{market.NIFTY(), market.BANKNIFTY()}
 	} else {
 		cfg.Underlyings = slices.Clone(cfg.Underlyings)
 	}
-	m := &MockSource{
+	m := &Source{
 		cfg:     cfg,
 		rate:    rate,
 		yield:   yield,
 		byToken: make(map[uint32]*mockInstr),
-		hours:   MarketHours{Holidays: cfg.Holidays},
+		hours:   market.Hours{Holidays: cfg.Holidays},
 		next:    math.MaxInt64,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6d6f636b)), // "mock"
 	}
@@ -351,22 +379,22 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 	tokens := make(map[uint32]bool, len(cfg.Underlyings))
 	for i := range cfg.Underlyings {
 		s := &cfg.Underlyings[i]
-		field := fmt.Sprintf("MockConfig.Underlyings[%d]", i)
-		if err := s.validate(field); err != nil {
-			return nil, err
+		field := fmt.Sprintf("Config.Underlyings[%d]", i)
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("mock: %s: %w", field, err)
 		}
 		if names[s.Name] {
-			return nil, fmt.Errorf("ticker: %s.Name %q is listed twice", field, s.Name)
+			return nil, fmt.Errorf("mock: %s.Name %q is listed twice", field, s.Name)
 		}
 		if tokens[s.Token] {
-			return nil, fmt.Errorf("ticker: %s.Token %d is listed twice", field, s.Token)
+			return nil, fmt.Errorf("mock: %s.Token %d is listed twice", field, s.Token)
 		}
 		names[s.Name], tokens[s.Token] = true, true
 		if s.Volatility == 0 {
-			s.Volatility = DefaultMockVolatility
+			s.Volatility = DefaultVolatility
 		}
 		if s.Volatility > mockMaxVolatility {
-			return nil, fmt.Errorf("ticker: %s.Volatility must be at most %v for the mock source, got %v",
+			return nil, fmt.Errorf("mock: %s.Volatility must be at most %v for the mock source, got %v",
 				field, mockMaxVolatility, s.Volatility)
 		}
 		m.unders = append(m.unders, mockUnderlying{
@@ -394,7 +422,7 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 	})
 	if err != nil {
 		met.unregister(cfg.Registerer)
-		return nil, fmt.Errorf("ticker: mock source state store: %w", err)
+		return nil, fmt.Errorf("mock: mock source state store: %w", err)
 	}
 	m.store = store
 	m.maxLen = cfg.MaxSize
@@ -411,10 +439,10 @@ func NewMockSource(cfg MockConfig) (*MockSource, error) {
 
 // logger returns the Logger to write to now (slog.Default() unless one is
 // configured), looked up on every record.
-func (m *MockSource) logger() *slog.Logger { return logattr.Logger(m.cfg.Logger) }
+func (m *Source) logger() *slog.Logger { return logattr.Logger(m.cfg.Logger) }
 
 // attrs returns the source's component and name attributes followed by kv.
-func (m *MockSource) attrs(kv ...any) []any {
+func (m *Source) attrs(kv ...any) []any {
 	inst := logattr.Instance("ticker", m.cfg.Name)
 	return append([]any{inst[0], inst[1]}, kv...)
 }
@@ -422,7 +450,7 @@ func (m *MockSource) attrs(kv ...any) []any {
 // onEvict runs when the store drops an entry. The mock never overfills its
 // store, so an eviction by size means an instrument was lost: say so. It
 // must not take m.mu, since the store calls it from Step and Subscribe.
-func (m *MockSource) onEvict(token uint32, _ *mockSnap, r mockstate.Reason) {
+func (m *Source) onEvict(token uint32, _ *mockSnap, r mockstate.Reason) {
 	if r == mockstate.ReasonSize {
 		m.logger().Warn("state store evicted an instrument; it stops ticking", m.attrs("token", token)...)
 	}
@@ -432,9 +460,9 @@ func (m *MockSource) onEvict(token uint32, _ *mockSnap, r mockstate.Reason) {
 // every Interval, using a time.Ticker, and returns nil when ctx ends. It
 // starts no goroutine. Only one Run of a source may be in progress; another
 // returns ErrRunning at once.
-func (m *MockSource) Run(ctx context.Context, emit func(Tick)) error {
+func (m *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	if emit == nil {
-		return errors.New("ticker: MockSource.Run: emit must not be nil")
+		return errors.New("mock: Source.Run: emit must not be nil")
 	}
 	if !m.run.CompareAndSwap(false, true) {
 		return ErrRunning
@@ -463,14 +491,13 @@ func (m *MockSource) Run(ctx context.Context, emit func(Tick)) error {
 // the next Step on; one added twice keeps its first description.
 //
 // The mock accepts indices, equities and futures whose Underlying is the
-// Name of one of MockConfig.Underlyings (an index also by its Token or
+// Name of one of Config.Underlyings (an index also by its Token or
 // Symbol, for a list that names an index after itself), and calls
-// and puts on them with a positive strike and an expiry date that has not
-// passed (a contract expires at 15:30 IST on its expiry date, judged at the
-// time of the last Step, or Now() before the first). A zero TickSize or
+// and puts on them with a positive strike and an Expiry that has not
+// passed (judged at the time of the last Step, or Now() before the first). A zero TickSize or
 // LotSize is taken from the underlying's spec; a LotSize above 2²⁴ is
 // refused, so that open interest and volume in units cannot overflow.
-func (m *MockSource) Subscribe(add, remove []Instrument) error {
+func (m *Source) Subscribe(add, remove []ticker.Instrument) error {
 	// Now is the caller's code: call it before taking the lock, and only
 	// while no Step has set the simulated time.
 	m.mu.Lock()
@@ -505,10 +532,10 @@ func (m *MockSource) Subscribe(add, remove []Instrument) error {
 		}
 		mi, err := m.prepare(in, now)
 		if err == nil && len(m.byToken) >= m.maxLen {
-			err = fmt.Errorf("%w: MaxSize is %d", ErrMockFull, m.maxLen)
+			err = fmt.Errorf("%w: MaxSize is %d", ErrFull, m.maxLen)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("ticker: cannot subscribe token %d (%q): %w", in.Token, in.Symbol, err))
+			errs = append(errs, fmt.Errorf("mock: cannot subscribe token %d (%q): %w", in.Token, in.Symbol, err))
 			continue
 		}
 		if !changed {
@@ -525,14 +552,14 @@ func (m *MockSource) Subscribe(add, remove []Instrument) error {
 }
 
 // prepare checks in and returns its subscription record.
-func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
+func (m *Source) prepare(in ticker.Instrument, now time.Time) (*mockInstr, error) {
 	if in.Token == 0 {
 		return nil, fmt.Errorf("%w: zero token", ErrUnsupportedInstrument)
 	}
 	u := -1
 	for i := range m.unders {
 		s := &m.unders[i].spec
-		if in.Underlying == s.Name || (in.Kind == KindIndex && (in.Token == s.Token || in.Symbol == s.Symbol)) {
+		if in.Underlying == s.Name || (in.Kind == ticker.KindIndex && (in.Token == s.Token || in.Symbol == s.Symbol)) {
 			u = i
 			break
 		}
@@ -544,7 +571,7 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 	if !(in.TickSize > 0) || math.IsInf(in.TickSize, 0) {
 		in.TickSize = spec.TickSize
 	}
-	if in.LotSize <= 0 && in.Kind != KindIndex {
+	if in.LotSize <= 0 && in.Kind != ticker.KindIndex {
 		in.LotSize = spec.LotSize
 	}
 	if in.LotSize > mockMaxLotSize {
@@ -552,40 +579,40 @@ func (m *MockSource) prepare(in Instrument, now time.Time) (*mockInstr, error) {
 	}
 	mi := &mockInstr{ins: in, under: u}
 	switch in.Kind {
-	case KindIndex, KindEquity:
-	case KindCall, KindPut:
+	case ticker.KindIndex, ticker.KindEquity:
+	case ticker.KindCall, ticker.KindPut:
 		if !(in.Strike > 0) || math.IsInf(in.Strike, 0) {
 			return nil, fmt.Errorf("%w: option strike %v", ErrUnsupportedInstrument, in.Strike)
 		}
 		mi.kind = bs.Call
-		if in.Kind == KindPut {
+		if in.Kind == ticker.KindPut {
 			mi.kind = bs.Put
 		}
 		fallthrough
-	case KindFuture:
+	case ticker.KindFuture:
 		if in.Expiry.IsZero() {
 			return nil, fmt.Errorf("%w: %v without an expiry date", ErrUnsupportedInstrument, in.Kind)
 		}
-		c := dayOf(in.Expiry).at(sessionClose, time.UTC)
+		c := in.Expiry // the instant trading ends
 		if !nanoFits(c) {
 			return nil, fmt.Errorf("%w: expiry %s outside the years 1678 to 2262", ErrUnsupportedInstrument,
-				in.Expiry.In(IST()).Format(time.DateOnly))
+				in.Expiry.In(market.IST()).Format(time.DateOnly))
 		}
 		mi.cutoff = c.UnixNano()
 		if unixNano(now) >= mi.cutoff {
-			return nil, fmt.Errorf("%w: expired %s", ErrExpiredInstrument, in.Expiry.In(IST()).Format(time.DateOnly))
+			return nil, fmt.Errorf("%w: expired %s", ErrExpiredInstrument, in.Expiry.In(market.IST()).Format(time.DateOnly))
 		}
 	default:
 		return nil, fmt.Errorf("%w: kind %v", ErrUnsupportedInstrument, in.Kind)
 	}
-	h := tokenMix(m.cfg.Seed ^ uint64(in.Token)*0x9e3779b97f4a7c15)
+	h := nse.Mix(m.cfg.Seed ^ uint64(in.Token)*0x9e3779b97f4a7c15)
 	mi.oiScale = 0.75 + 0.5*float64(h>>11)/(1<<53)
-	mi.synth = (in.Kind.IsOption() || in.Kind == KindFuture) && isSynthetic(m.cfg.Seed, &in)
+	mi.synth = (in.Kind.IsOption() || in.Kind == ticker.KindFuture) && nse.IsSynthetic(m.cfg.Seed, &in)
 	return mi, nil
 }
 
 // addLocked records mi and seeds its state in the store.
-func (m *MockSource) addLocked(mi *mockInstr) {
+func (m *Source) addLocked(mi *mockInstr) {
 	m.byToken[mi.ins.Token] = mi
 	m.store.Seed(mi.ins.Token, func(b *mockBuilder) {
 		*b = mockBuilder{in: mi, day: -1 << 62, oiLots: -1}
@@ -593,7 +620,7 @@ func (m *MockSource) addLocked(mi *mockInstr) {
 }
 
 // setSubsLocked publishes a new emission list.
-func (m *MockSource) setSubsLocked(subs []*mockInstr) {
+func (m *Source) setSubsLocked(subs []*mockInstr) {
 	m.subs = subs
 	m.next = math.MaxInt64
 	for _, mi := range subs {
@@ -607,10 +634,10 @@ func (m *MockSource) setSubsLocked(subs []*mockInstr) {
 // Instruments returns the subscribed instruments in the order their ticks
 // are emitted (the order they were added, with contracts added by expiry
 // rollover at the end).
-func (m *MockSource) Instruments() []Instrument {
+func (m *Source) Instruments() []ticker.Instrument {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Instrument, len(m.subs))
+	out := make([]ticker.Instrument, len(m.subs))
 	for i, mi := range m.subs {
 		out[i] = mi.ins
 	}
@@ -618,7 +645,7 @@ func (m *MockSource) Instruments() []Instrument {
 }
 
 // Spot returns the current simulated level of an underlying by name.
-func (m *MockSource) Spot(underlying string) (float64, bool) {
+func (m *Source) Spot(underlying string) (float64, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := range m.unders {
@@ -632,16 +659,16 @@ func (m *MockSource) Spot(underlying string) (float64, bool) {
 // priceAt returns the model price of a subscribed option or future at the
 // given spot and time, computed as a Step at now would with the underlying at
 // spot; for tests that reprice around the quoted greeks.
-func (m *MockSource) priceAt(token uint32, spot float64, now time.Time) (float64, bool) {
+func (m *Source) priceAt(token uint32, spot float64, now time.Time) (float64, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mi, ok := m.byToken[token]
-	if !ok || !(mi.ins.Kind.IsOption() || mi.ins.Kind == KindFuture) {
+	if !ok || !(mi.ins.Kind.IsOption() || mi.ins.Kind == ticker.KindFuture) {
 		return 0, false
 	}
 	r := &mockRound{m: m, now: now, nano: unixNano(now)}
 	tm := r.term(mi, spot)
-	if mi.ins.Kind == KindFuture {
+	if mi.ins.Kind == ticker.KindFuture {
 		return tm.term.Forward(), true
 	}
 	u := &m.unders[mi.under]
@@ -650,7 +677,7 @@ func (m *MockSource) priceAt(token uint32, spot float64, now time.Time) (float64
 }
 
 // Len returns the number of instruments held in the mock's state store.
-func (m *MockSource) Len() int { return m.store.Len() }
+func (m *Source) Len() int { return m.store.Len() }
 
 // Step advances the simulation to now and calls emit once for each
 // subscribed instrument, in the order of Instruments, with its new tick. It
@@ -662,16 +689,16 @@ func (m *MockSource) Len() int { return m.store.Len() }
 // trading time elapsed since the previous Step (none on the first Step, when
 // now is not after it, or when no session time or opening lies between).
 // Contracts whose expiry has passed at now are removed first, and replaced
-// as described under "Expiry and rollover" in the MockSource documentation.
+// as described under "Expiry and rollover" in the Source documentation.
 // Outside the session (see "Session") nothing is emitted.
 //
-// A tick that fails Tick.Validate is withheld, counted and logged. emit,
-// MockConfig.Now and the Logger are called without the source's lock held;
+// A tick that fails ticker.Tick.Validate is withheld, counted and logged. emit,
+// Config.Now and the Logger are called without the source's lock held;
 // emit may call Subscribe. A panic in emit is
 // recovered, logged and counted, and the round continues. Step is safe for
 // concurrent use, but the output is deterministic only when the calls are
 // made one at a time with non-decreasing times.
-func (m *MockSource) Step(now time.Time, emit func(Tick)) {
+func (m *Source) Step(now time.Time, emit func(ticker.Tick)) {
 	r := m.pool.Get().(*mockRound)
 	m.mu.Lock()
 	m.advanceLocked(now)
@@ -700,7 +727,7 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 
 	r.now = now
 	r.nano = unixNano(now)
-	r.day = dayOf(now)
+	r.day = nse.DayOf(now)
 	r.terms, r.lastTerm = r.terms[:0], 0
 	var emitted, invalid, gone int
 	var firstErr error
@@ -735,7 +762,7 @@ func (m *MockSource) Step(now time.Time, emit func(Tick)) {
 }
 
 // deliver calls emit, containing a panic.
-func (m *MockSource) deliver(emit func(Tick), t *Tick) (ok bool) {
+func (m *Source) deliver(emit func(ticker.Tick), t *ticker.Tick) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			ok = false
@@ -749,7 +776,7 @@ func (m *MockSource) deliver(emit func(Tick), t *Tick) (ok bool) {
 }
 
 // dropMissing forgets subscriptions whose store entry has gone (evicted).
-func (m *MockSource) dropMissing() {
+func (m *Source) dropMissing() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	subs := slices.DeleteFunc(slices.Clone(m.subs), func(mi *mockInstr) bool {
@@ -770,16 +797,15 @@ func (m *MockSource) dropMissing() {
 // re-anchored at the spot (sticky strike within the session) and its
 // at-the-money level moved against the index's change since the previous
 // anchor.
-func (m *MockSource) advanceLocked(now time.Time) {
-	var days float64
+func (m *Source) advanceLocked(now time.Time) {
+	var dt float64 // trading years elapsed
 	if !m.last.IsZero() && now.After(m.last) {
-		days = tradingDays(m.last, now, m.cfg.Holidays, mockOvernight)
+		dt = market.TradingYears(m.last, now, m.cfg.Holidays)
 	}
 	if m.last.IsZero() || now.After(m.last) {
 		m.last = now
 	}
-	dt := days / mockTradingDays
-	day := dayOf(now)
+	day := nse.DayOf(now)
 	open := m.hours.Open(now)
 	for i := range m.unders {
 		u := &m.unders[i]
@@ -817,12 +843,12 @@ func (m *MockSource) advanceLocked(now time.Time) {
 // underlying that lost option expiries, subscribes the options of as many
 // next expiries. It returns the log calls to make once the lock is released,
 // since the Logger's handler is the caller's code.
-func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
+func (m *Source) rollLocked(now time.Time) (logs []func()) {
 	nano := unixNano(now)
 	// Expiries per underlying before and after.
 	type key struct {
 		under int
-		day   calDay
+		day   nse.Day
 	}
 	before := make(map[key]bool)
 	after := make(map[key]bool)
@@ -836,7 +862,7 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 		if mi.cutoff != 0 && nano >= mi.cutoff && mi.ins.Kind.IsOption() && !mi.synth {
 			foreign++
 		}
-		k := key{mi.under, dayOf(mi.ins.Expiry)}
+		k := key{mi.under, nse.DayOf(mi.ins.Expiry)}
 		if isOpt {
 			before[k] = true
 		}
@@ -879,10 +905,10 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 		u := &m.unders[ui]
 		spec := u.spec
 		spec.Spot = u.spot
-		ins, err := Universe(UniverseConfig{
+		ins, err := market.Universe(market.UniverseConfig{
 			Seed:           m.cfg.Seed,
 			Date:           now,
-			Underlyings:    []UnderlyingSpec{spec},
+			Underlyings:    []market.UnderlyingSpec{spec},
 			Expiries:       nb + 1,
 			StrikesPerSide: m.cfg.RollStrikesPerSide,
 			Holidays:       m.cfg.Holidays,
@@ -893,27 +919,27 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 			})
 			continue
 		}
-		var take []calDay
+		var take []nse.Day
 		for _, in := range ins {
 			if !in.Kind.IsOption() {
 				continue
 			}
-			d := dayOf(in.Expiry)
+			d := nse.DayOf(in.Expiry)
 			if after[key{ui, d}] || slices.Contains(take, d) {
 				continue
 			}
-			if nano >= unixNano(d.at(sessionClose, time.UTC)) {
+			if nano >= unixNano(in.Expiry) {
 				continue
 			}
 			if len(take) == need {
-				break // Universe lists expiries in ascending order
+				break // market.Universe lists expiries in ascending order
 			}
 			take = append(take, d)
 		}
 		full, refused := 0, 0
 		var firstErr error
 		for _, in := range ins {
-			if !in.Kind.IsOption() || !slices.Contains(take, dayOf(in.Expiry)) {
+			if !in.Kind.IsOption() || !slices.Contains(take, nse.DayOf(in.Expiry)) {
 				continue
 			}
 			if _, ok := m.byToken[in.Token]; ok {
@@ -966,7 +992,7 @@ func (m *MockSource) rollLocked(now time.Time) (logs []func()) {
 // runs under the store's lock. Rounds are pooled so that a Step allocates
 // nothing but the snapshots.
 type mockRound struct {
-	m         *MockSource
+	m         *Source
 	fn        func(*mockBuilder) error // r.update, bound once
 	subs      []*mockInstr
 	spots     []float64
@@ -974,7 +1000,7 @@ type mockRound struct {
 	cur       *mockInstr
 	now       time.Time
 	nano      int64
-	day       calDay
+	day       nse.Day
 	terms     []mockTerm // per (underlying, expiry) for this round
 	lastTerm  int
 }
@@ -1011,7 +1037,7 @@ func (r *mockRound) term(mi *mockInstr, spot float64) *mockTerm {
 	m := r.m
 	// Time to expiry on the trading-time variance clock, in years of
 	// mockTradingDays: the volatility is quoted in trading time.
-	years := TradingYears(r.now, time.Unix(0, mi.cutoff), m.cfg.Holidays)
+	years := market.TradingYears(r.now, time.Unix(0, mi.cutoff), m.cfg.Holidays)
 	calYears := max(float64(mi.cutoff-r.nano)/float64(mockYear), 0)
 	scale := 1.0
 	if calYears > 0 {
@@ -1050,7 +1076,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 		b.day = r.day
 		if b.lastNano != 0 {
 			// Trading restarts at the open: nothing accrued overnight.
-			b.lastNano = max(b.lastNano, unixNano(r.day.at(sessionOpen, time.UTC)))
+			b.lastNano = max(b.lastNano, unixNano(r.day.At(nse.SessionOpen, time.UTC)))
 		}
 	}
 	dtSec := 0.0
@@ -1060,29 +1086,29 @@ func (r *mockRound) update(b *mockBuilder) error {
 	if r.nano > b.lastNano {
 		b.lastNano = r.nano
 	}
-	*t = Tick{Token: in.Token, Time: r.now, Mock: true}
-	h := tokenMix(m.cfg.Seed ^ uint64(in.Token)<<32 ^ uint64(r.nano))
+	*t = ticker.Tick{Token: in.Token, Time: r.now, Mock: true}
+	h := nse.Mix(m.cfg.Seed ^ uint64(in.Token)<<32 ^ uint64(r.nano))
 	u1 := unitFloat(h)
-	h = tokenMix(h)
+	h = nse.Mix(h)
 	u2 := unitFloat(h)
-	h = tokenMix(h)
+	h = nse.Mix(h)
 	tick := in.TickSize
 	lot := uint64(in.LotSize)
 
 	switch in.Kind {
-	case KindIndex:
+	case ticker.KindIndex:
 		t.LastPrice = roundTicks(spot, tick) * tick
 		if b.prevClose == 0 {
 			b.prevClose = r.prevClose[mi.under]
 		}
-	case KindEquity:
+	case ticker.KindEquity:
 		t.LastPrice = roundTicks(spot, tick) * tick
 		quote(t, spot, tick, 1, lot, h)
 		b.volume += stochasticLots(u1*mockVolLots*dtSec, u2) * lot
 	default:
 		tm := r.term(mi, spot)
 		var price, z, activity float64
-		if in.Kind == KindFuture {
+		if in.Kind == ticker.KindFuture {
 			price = tm.term.Forward()
 			activity = 1
 		} else {
@@ -1105,7 +1131,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 		// Deep out-of-the-money strikes keep 2% of the at-the-money rate, and
 		// a fraction of a lot is traded with that probability, so they
 		// print now and then.
-		traded := stochasticLots(u1*mockVolLots*(0.02+activity)*dtSec, unitFloat(tokenMix(h)))
+		traded := stochasticLots(u1*mockVolLots*(0.02+activity)*dtSec, unitFloat(nse.Mix(h)))
 		b.volume += traded * lot
 		if b.oiLots < 0 {
 			b.oiLots = math.Floor(mockOIMinLots + mockOILots*activity*mi.oiScale)
@@ -1139,7 +1165,7 @@ func stochasticLots(x, u float64) uint64 {
 // ticks (by h) times widen, rounded to whole ticks, never crossing the last
 // price, with an empty bid (zero) when it would fall below zero; and
 // quantities of 1–50 lots, in units.
-func quote(t *Tick, price, tick, widen float64, lot uint64, h uint64) {
+func quote(t *ticker.Tick, price, tick, widen float64, lot uint64, h uint64) {
 	spread := math.Max(math.Round((1+unitFloat(h))*widen), 1) // in ticks
 	nl := math.Round(t.LastPrice / tick)
 	nb := math.Floor(price/tick - spread/2)
@@ -1203,7 +1229,7 @@ func newMockMetrics(name string, reg prometheus.Registerer) (*mockMetrics, error
 		instruments: prometheus.NewGauge(prometheus.GaugeOpts(opts("mock_instruments", "Instruments subscribed to the mock source."))),
 	}
 	if reg != nil {
-		if err := promreg.Register(reg, "ticker", name, m.collectors()...); err != nil {
+		if err := promreg.Register(reg, "mock", name, m.collectors()...); err != nil {
 			return nil, err
 		}
 	}

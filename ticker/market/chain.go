@@ -1,10 +1,13 @@
-package ticker
+package market
 
 import (
 	"cmp"
 	"math"
 	"slices"
 	"time"
+
+	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
 )
 
 // SelectChain picks from ins the option chain of one underlying: the options
@@ -17,16 +20,16 @@ import (
 // sorted by expiry, strike, call before put; ins is not modified.
 // SelectChain returns nil when expiries ≤ 0; a negative strikesPerSide is
 // taken as zero (the ATM strike only).
-func SelectChain(ins []Instrument, underlying string, spot float64, asOf time.Time, expiries, strikesPerSide int) []Instrument {
+func SelectChain(ins []ticker.Instrument, underlying string, spot float64, asOf time.Time, expiries, strikesPerSide int) []ticker.Instrument {
 	if expiries <= 0 {
 		return nil
 	}
 	strikesPerSide = max(strikesPerSide, 0)
 	start := listingDay(asOf)
 
-	var opts []Instrument
+	var opts []ticker.Instrument
 	for _, in := range ins {
-		if in.Kind.IsOption() && in.Underlying == underlying && dayOf(in.Expiry) >= start {
+		if in.Kind.IsOption() && in.Underlying == underlying && nse.DayOf(in.Expiry) >= start {
 			opts = append(opts, in)
 		}
 	}
@@ -38,7 +41,7 @@ func SelectChain(ins []Instrument, underlying string, spot float64, asOf time.Ti
 	// Keep the nearest expiries.
 	n, seen := 0, 0
 	for i := range opts {
-		if i == 0 || dayOf(opts[i].Expiry) != dayOf(opts[i-1].Expiry) {
+		if i == 0 || nse.DayOf(opts[i].Expiry) != nse.DayOf(opts[i-1].Expiry) {
 			if seen == expiries {
 				break
 			}
@@ -48,12 +51,12 @@ func SelectChain(ins []Instrument, underlying string, spot float64, asOf time.Ti
 	}
 	opts = opts[:n]
 
-	out := make([]Instrument, 0, len(opts))
+	out := make([]ticker.Instrument, 0, len(opts))
 	for len(opts) > 0 {
 		// One expiry's options, sorted by strike.
-		e := dayOf(opts[0].Expiry)
+		e := nse.DayOf(opts[0].Expiry)
 		j := 1
-		for j < len(opts) && dayOf(opts[j].Expiry) == e {
+		for j < len(opts) && nse.DayOf(opts[j].Expiry) == e {
 			j++
 		}
 		out = appendStrikes(out, opts[:j], spot, strikesPerSide)
@@ -65,7 +68,7 @@ func SelectChain(ins []Instrument, underlying string, spot float64, asOf time.Ti
 // appendStrikes appends to out the options of one expiry (sorted by strike)
 // whose strike is the one nearest spot or among the side strikes on each
 // side of it.
-func appendStrikes(out, opts []Instrument, spot float64, side int) []Instrument {
+func appendStrikes(out, opts []ticker.Instrument, spot float64, side int) []ticker.Instrument {
 	// Distinct strikes, in order.
 	var strikes []float64
 	for i := range opts {
@@ -90,12 +93,12 @@ func appendStrikes(out, opts []Instrument, spot float64, side int) []Instrument 
 }
 
 // compareOptions orders options by expiry date, strike, then call before put.
-func compareOptions(a, b Instrument) int {
-	if c := cmp.Compare(dayOf(a.Expiry), dayOf(b.Expiry)); c != 0 {
+func compareOptions(a, b ticker.Instrument) int {
+	if c := cmp.Compare(nse.DayOf(a.Expiry), nse.DayOf(b.Expiry)); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Strike, b.Strike); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.Kind, b.Kind) // KindCall < KindPut
+	return cmp.Compare(a.Kind, b.Kind) // ticker.KindCall < ticker.KindPut
 }

@@ -1,12 +1,22 @@
-package ticker
+package market
 
 import (
 	"math"
 	"time"
+
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
 )
 
 // sessionSeconds is the length of the regular session: 6 h 15 min.
-const sessionSeconds = sessionClose - sessionOpen
+const sessionSeconds = nse.SessionClose - nse.SessionOpen
+
+// The trading-time variance clock: a year of 252 trading days, of which
+// each day's variance falls 0.2 at the open (the overnight gap) and 0.8 over
+// the session.
+const (
+	tradingDaysPerYear = 252
+	overnightShare     = 0.2
+)
 
 // maxVarianceDays bounds the days tradingDays walks one by one; beyond it the
 // weekdays are counted arithmetically and holidays ignored (a gap of decades
@@ -23,18 +33,18 @@ func tradingDays(a, b time.Time, h Holidays, overnight float64) float64 {
 	if !b.After(a) {
 		return 0
 	}
-	da, db := dayOf(a), dayOf(b)
+	da, db := nse.DayOf(a), nse.DayOf(b)
 	if db-da > maxVarianceDays {
 		weekdays := float64(db-da) * 5 / 7
 		return weekdays
 	}
-	sa, sb := secondOfDay(a), secondOfDay(b)
+	sa, sb := nse.SecondOfDay(a), nse.SecondOfDay(b)
 	var v float64
 	for d := da; d <= db; d++ {
 		if !h.trading(d) {
 			continue
 		}
-		lo, hi := int64(0), int64(daySeconds)
+		lo, hi := int64(0), int64(nse.DaySeconds)
 		if d == da {
 			lo = sa
 		}
@@ -42,10 +52,10 @@ func tradingDays(a, b time.Time, h Holidays, overnight float64) float64 {
 			hi = sb
 		}
 		// The opening gap counts when the open lies in (a, b].
-		if lo < sessionOpen && sessionOpen <= hi {
+		if lo < nse.SessionOpen && nse.SessionOpen <= hi {
 			v += overnight
 		}
-		if in := min(hi, sessionClose) - max(lo, sessionOpen); in > 0 {
+		if in := min(hi, nse.SessionClose) - max(lo, nse.SessionOpen); in > 0 {
 			v += (1 - overnight) * float64(in) / sessionSeconds
 		}
 	}
@@ -62,7 +72,7 @@ func tradingDays(a, b time.Time, h Holidays, overnight float64) float64 {
 // a volatility in these years: an option's price is Black–Scholes with total
 // variance IV²·TradingYears(now, expiry close) and calendar-time discounting.
 func TradingYears(a, b time.Time, h Holidays) float64 {
-	return tradingDays(a, b, h, mockOvernight) / mockTradingDays
+	return tradingDays(a, b, h, overnightShare) / tradingDaysPerYear
 }
 
 // ReplayStart returns where a replay of the market should start at now: now
@@ -70,18 +80,18 @@ func TradingYears(a, b time.Time, h Holidays) float64 {
 // latest session that has already opened (today's after its close, the
 // previous trading day's before today's open or on a closed day). A demo
 // shown outside market hours replays that session on a SessionClock.
-func (m MarketHours) ReplayStart(now time.Time) time.Time {
+func (m Hours) ReplayStart(now time.Time) time.Time {
 	if m.Open(now) {
 		return now
 	}
-	d := dayOf(now)
-	if secondOfDay(now) < sessionOpen || !m.Holidays.trading(d) {
+	d := nse.DayOf(now)
+	if nse.SecondOfDay(now) < nse.SessionOpen || !m.Holidays.trading(d) {
 		d--
 	}
-	return m.Holidays.onOrBefore(d).at(sessionOpen, IST())
+	return m.Holidays.onOrBefore(d).At(nse.SessionOpen, IST())
 }
 
-// SessionClock returns a simulated clock for MockConfig.Now that replays
+// SessionClock returns a simulated clock for mock.Config.Now that replays
 // market sessions: it starts at ReplayStart(at) and moves speed times as
 // fast as the wall clock (time.Now) from the moment SessionClock is called,
 // counting session time only: on reaching a session's close it continues at
@@ -91,7 +101,7 @@ func (m MarketHours) ReplayStart(now time.Time) time.Time {
 // Outside market hours, SessionClock(time.Now(), hours, 60) replays the
 // latest session from its open at a minute per second. The clock is safe for
 // concurrent use.
-func SessionClock(at time.Time, hours MarketHours, speed float64) func() time.Time {
+func SessionClock(at time.Time, hours Hours, speed float64) func() time.Time {
 	if !(speed > 0) || math.IsInf(speed, 0) {
 		speed = 1
 	}
@@ -107,10 +117,10 @@ func SessionClock(at time.Time, hours MarketHours, speed float64) func() time.Ti
 // of session time, skipping from each close to the next open. The instant is
 // before the close it reaches: a session's last instant is followed by the
 // next session's open.
-func (m MarketHours) addSessionTime(t time.Time, d time.Duration) time.Time {
+func (m Hours) addSessionTime(t time.Time, d time.Duration) time.Time {
 	loc := IST()
 	for i := 0; i < 100000; i++ {
-		end := dayOf(t).at(sessionClose, loc)
+		end := nse.DayOf(t).At(nse.SessionClose, loc)
 		left := end.Sub(t)
 		if d < left {
 			return t.Add(d).In(loc)

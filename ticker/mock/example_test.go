@@ -1,25 +1,27 @@
-package ticker_test
+package mock_test
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 // The first round of ticks of a small NIFTY chain, for a fixed seed and a
 // fixed clock: the index, the near-month future and three strikes of the
 // weekly expiry. Quantities are in units, whole lots of 65.
-func ExampleNewMockSource() {
-	now := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
-	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
-	ins, err := ticker.Universe(ticker.UniverseConfig{
+func ExampleNew() {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, market.IST())
+	nifty := []market.UnderlyingSpec{market.NIFTY()}
+	ins, err := market.Universe(market.UniverseConfig{
 		Seed: 1, Date: now, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Futures: 1,
 	})
 	if err != nil {
 		panic(err)
 	}
-	src, err := ticker.NewMockSource(ticker.MockConfig{
+	src, err := mock.New(mock.Config{
 		Seed: 1, Now: func() time.Time { return now }, Underlyings: nifty,
 	})
 	if err != nil {
@@ -57,15 +59,15 @@ func ExampleNewMockSource() {
 // the trading time elapsed since the previous one. Outside the session
 // nothing ticks; the next open gaps, and Change is against the previous
 // session's close.
-func ExampleMockSource_Step() {
-	open := time.Date(2026, 12, 7, 9, 15, 0, 0, ticker.IST())
-	src, err := ticker.NewMockSource(ticker.MockConfig{
+func ExampleSource_Step() {
+	open := time.Date(2026, 12, 7, 9, 15, 0, 0, market.IST())
+	src, err := mock.New(mock.Config{
 		Seed: 42, Now: func() time.Time { return open },
 	})
 	if err != nil {
 		panic(err)
 	}
-	index := ticker.Instrument{Token: ticker.NIFTY().Token, Underlying: "NIFTY", Kind: ticker.KindIndex}
+	index := ticker.Instrument{Token: market.NIFTY().Token, Underlying: "NIFTY", Kind: ticker.KindIndex}
 	if err := src.Subscribe([]ticker.Instrument{index}, nil); err != nil {
 		panic(err)
 	}
@@ -88,29 +90,29 @@ func ExampleMockSource_Step() {
 }
 
 // An invalid configuration is refused with an error naming the field.
-func ExampleMockConfig() {
-	_, err := ticker.NewMockSource(ticker.MockConfig{Interval: -time.Second})
+func ExampleConfig() {
+	_, err := mock.New(mock.Config{Interval: -time.Second})
 	fmt.Println(err)
 	// Output:
-	// ticker: MockConfig.Interval must not be negative, got -1s
+	// mock: Config.Interval must not be negative, got -1s
 }
 
 // Rate and DividendYield are pointers so that zero can be set: nil means the
 // defaults (6.5% and 1.2%). With no carry the future trades at the index.
-func ExampleMockConfig_zeroRate() {
-	now := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
-	src, err := ticker.NewMockSource(ticker.MockConfig{
+func ExampleConfig_zeroRate() {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, market.IST())
+	src, err := mock.New(mock.Config{
 		Now:           func() time.Time { return now },
-		Underlyings:   []ticker.UnderlyingSpec{ticker.NIFTY()},
+		Underlyings:   []market.UnderlyingSpec{market.NIFTY()},
 		Rate:          new(0.0),
 		DividendYield: new(0.0),
 	})
 	if err != nil {
 		panic(err)
 	}
-	index := ticker.Instrument{Token: ticker.NIFTY().Token, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex}
+	index := ticker.Instrument{Token: market.NIFTY().Token, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex}
 	future := ticker.Instrument{Token: 1, Symbol: "NIFTY26DECFUT", Underlying: "NIFTY", Kind: ticker.KindFuture,
-		Expiry: time.Date(2026, 12, 29, 0, 0, 0, 0, ticker.IST())}
+		Expiry: time.Date(2026, 12, 29, 0, 0, 0, 0, market.IST())}
 	if err := src.Subscribe([]ticker.Instrument{index, future}, nil); err != nil {
 		panic(err)
 	}

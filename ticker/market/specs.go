@@ -1,7 +1,9 @@
-package ticker
+package market
 
 import (
 	"time"
+
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
 )
 
 // This file holds the contract specifications of the index derivatives the
@@ -23,7 +25,7 @@ type PastLot struct {
 }
 
 // ymdIST returns midnight IST of a calendar date.
-func ymdIST(y int, m time.Month, d int) time.Time { return civilDay(y, m, d).at(0, IST()) }
+func ymdIST(y int, m time.Month, d int) time.Time { return nse.Civil(y, m, d).At(0, IST()) }
 
 // Lot-size history. Sources:
 //   - NSE circular NSE/FAOP/70616 (3 October 2025, effective 28 October 2025
@@ -209,7 +211,7 @@ func IndexFuturesTickSize(level float64) float64 {
 	return 0.05
 }
 
-// NSEHolidays2026 returns NSE's trading holidays for 2026 in the equity and
+// Holidays2026 returns NSE's trading holidays for 2026 in the equity and
 // equity-derivatives segments: the fifteen weekday holidays of NSE's circular
 // of December 2025 (trading holidays for the calendar year 2026) and the
 // holiday of 15 January 2026 for the municipal elections in Maharashtra (NSE
@@ -221,7 +223,7 @@ func IndexFuturesTickSize(level float64) float64 {
 //
 // Extend it with Holidays.With (a holiday announced later) or replace it
 // with NewHolidays.
-func NSEHolidays2026() Holidays {
+func Holidays2026() Holidays {
 	return NewHolidays(
 		ymdIST(2026, 1, 15),  // Municipal Corporation elections in Maharashtra
 		ymdIST(2026, 1, 26),  // Republic Day
@@ -254,7 +256,7 @@ func NSEHolidays2026() Holidays {
 //	BANKEX             BANKEX
 //
 // The dump names an index row by its own name ("NIFTY 50") while its futures
-// and options say "NIFTY"; ParseInstruments uses this table to give an index
+// and options say "NIFTY"; kite.ParseInstruments uses this table to give an index
 // row the Underlying of its derivatives, so that finding a chain's index by
 // Underlying works on a real dump as on the synthetic universe. ok is false
 // for an index that has no listed derivatives.

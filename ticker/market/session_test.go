@@ -1,4 +1,4 @@
-package ticker
+package market
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestReplayStart(t *testing.T) {
-	h := MarketHours{Holidays: NSEHolidays2026()}
+	h := Hours{Holidays: Holidays2026()}
 	for _, tt := range []struct{ now, want time.Time }{
 		{ymdhms(2026, 12, 3, 11, 0, 0), ymdhms(2026, 12, 3, 11, 0, 0)},   // open: now
 		{ymdhms(2026, 12, 3, 18, 0, 0), ymdhms(2026, 12, 3, 9, 15, 0)},   // after the close: today's session
@@ -28,7 +28,7 @@ func TestReplayStart(t *testing.T) {
 // 15 min lasts 6¼ minutes, then the next trading day's session follows.
 func TestSessionClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := MarketHours{Holidays: NSEHolidays2026()}
+		h := Hours{Holidays: Holidays2026()}
 		clock := SessionClock(ymdhms(2026, 12, 24, 20, 0, 0), h, 60) // Thursday evening, before Christmas
 		require.True(t, ymdhms(2026, 12, 24, 9, 15, 0).Equal(clock()))
 		time.Sleep(time.Minute)
@@ -62,6 +62,6 @@ func TestTradingYears(t *testing.T) {
 	require.InDelta(t, 0.2*day, TradingYears(fri, ymdhms(2026, 12, 14, 9, 15, 0), h), 1e-12)
 	require.InDelta(t, 5*day, TradingYears(ymdhms(2026, 12, 4, 15, 30, 0), fri, h), 1e-12)
 	// A holiday counts nothing.
-	require.InDelta(t, 4*day, TradingYears(ymdhms(2026, 12, 18, 15, 30, 0), ymdhms(2026, 12, 25, 15, 30, 0), NSEHolidays2026()), 1e-12)
+	require.InDelta(t, 4*day, TradingYears(ymdhms(2026, 12, 18, 15, 30, 0), ymdhms(2026, 12, 25, 15, 30, 0), Holidays2026()), 1e-12)
 	require.Zero(t, TradingYears(fri, shut, h), "backwards")
 }

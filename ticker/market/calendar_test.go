@@ -1,9 +1,10 @@
-package ticker
+package market
 
 import (
 	"testing"
 	"time"
 
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
 	"github.com/stretchr/testify/require"
 )
 
@@ -19,7 +20,7 @@ func TestDayOf(t *testing.T) {
 	tests := []struct {
 		name string
 		t    time.Time
-		want calDay
+		want nse.Day
 	}{
 		{"epoch IST midnight", ymd(1970, 1, 1), 0},
 		{"epoch UTC midnight is 05:30 IST", time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), 0},
@@ -27,18 +28,18 @@ func TestDayOf(t *testing.T) {
 		{"18:30 UTC is next IST day", time.Date(1970, 1, 1, 18, 30, 0, 0, time.UTC), 1},
 		{"18:29:59 UTC is same IST day", time.Date(1970, 1, 1, 18, 29, 59, 0, time.UTC), 0},
 		{"before the epoch", ymdhms(1969, 12, 31, 23, 0, 0), -1},
-		{"recent", ymd(2025, 12, 25), civilDay(2025, 12, 25)},
+		{"recent", ymd(2025, 12, 25), nse.Civil(2025, 12, 25)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			require.Equal(t, tt.want, dayOf(tt.t))
+			require.Equal(t, tt.want, nse.DayOf(tt.t))
 		})
 	}
-	require.Equal(t, time.Wednesday, civilDay(1969, 12, 31).weekday())
-	require.Equal(t, time.Thursday, civilDay(2025, 12, 25).weekday())
-	require.Equal(t, int64(3600), secondOfDay(ymdhms(2025, 1, 1, 1, 0, 0)))
-	require.Equal(t, int64(86399), secondOfDay(ymdhms(1969, 12, 31, 23, 59, 59)))
-	y, m, d := civilDay(2024, 2, 29).date()
+	require.Equal(t, time.Wednesday, nse.Civil(1969, 12, 31).Weekday())
+	require.Equal(t, time.Thursday, nse.Civil(2025, 12, 25).Weekday())
+	require.Equal(t, int64(3600), nse.SecondOfDay(ymdhms(2025, 1, 1, 1, 0, 0)))
+	require.Equal(t, int64(86399), nse.SecondOfDay(ymdhms(1969, 12, 31, 23, 59, 59)))
+	y, m, d := nse.Civil(2024, 2, 29).Date()
 	require.Equal(t, []int{2024, 2, 29}, []int{y, int(m), d})
 }
 
@@ -87,8 +88,8 @@ func TestHolidaysOnOrBeforeAfter(t *testing.T) {
 		dates = append(dates, d)
 	}
 	h := NewHolidays(dates...)
-	require.Equal(t, civilDay(2025, 12, 19), h.onOrBefore(civilDay(2026, 1, 6)))
-	require.Equal(t, civilDay(2026, 1, 12), h.onOrAfter(civilDay(2025, 12, 20)))
-	require.Equal(t, civilDay(2026, 1, 12), h.onOrAfter(civilDay(2026, 1, 12)))
-	require.Equal(t, civilDay(2025, 12, 19), h.onOrBefore(civilDay(2025, 12, 19)))
+	require.Equal(t, nse.Civil(2025, 12, 19), h.onOrBefore(nse.Civil(2026, 1, 6)))
+	require.Equal(t, nse.Civil(2026, 1, 12), h.onOrAfter(nse.Civil(2025, 12, 20)))
+	require.Equal(t, nse.Civil(2026, 1, 12), h.onOrAfter(nse.Civil(2026, 1, 12)))
+	require.Equal(t, nse.Civil(2025, 12, 19), h.onOrBefore(nse.Civil(2025, 12, 19)))
 }

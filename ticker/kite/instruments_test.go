@@ -1,4 +1,4 @@
-package ticker
+package kite
 
 import (
 	"bytes"
@@ -10,13 +10,33 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
+	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/stretchr/testify/require"
 )
 
 const dumpHeader = "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n"
 
-func parseFile(t *testing.T, name string, cfg ParseConfig) ([]Instrument, ParseReport) {
+// ymd returns midnight IST on y-m-d.
+func ymd(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, market.IST()) }
+
+// ymdhms returns hh:mm:ss IST on y-m-d.
+func ymdhms(y int, m time.Month, d, hh, mm, ss int) time.Time {
+	return time.Date(y, m, d, hh, mm, ss, 0, market.IST())
+}
+
+// symbols returns the trading symbols of ins, in order.
+func symbols(ins []ticker.Instrument) []string {
+	out := make([]string, len(ins))
+	for i, in := range ins {
+		out[i] = in.Symbol
+	}
+	return out
+}
+
+func parseFile(t *testing.T, name string, cfg ParseConfig) ([]ticker.Instrument, ParseReport) {
 	t.Helper()
 	f, err := os.Open(name)
 	require.NoError(t, err)
@@ -31,28 +51,28 @@ func TestParseInstrumentsFixture(t *testing.T) {
 	require.Equal(t, ParseReport{Rows: 47, Kept: 47}, rep)
 	require.Len(t, ins, 47)
 
-	kinds := map[Kind]int{}
+	kinds := map[ticker.Kind]int{}
 	for _, in := range ins {
 		kinds[in.Kind]++
 	}
-	require.Equal(t, map[Kind]int{KindIndex: 3, KindEquity: 4, KindFuture: 4, KindCall: 18, KindPut: 18}, kinds)
+	require.Equal(t, map[ticker.Kind]int{ticker.KindIndex: 3, ticker.KindEquity: 4, ticker.KindFuture: 4, ticker.KindCall: 18, ticker.KindPut: 18}, kinds)
 
 	// The index row gets its derivatives' underlying (IndexUnderlying).
-	require.Equal(t, Instrument{Token: 256265, ExchangeToken: 1001, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
-		Underlying: "NIFTY", Kind: KindIndex}, ins[0])
+	require.Equal(t, ticker.Instrument{Token: 256265, ExchangeToken: 1001, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
+		Underlying: "NIFTY", Kind: ticker.KindIndex}, ins[0])
 	require.Equal(t, "BANKNIFTY", ins[1].Underlying)
 	require.Equal(t, "FINNIFTY", ins[2].Underlying)
-	require.Equal(t, Instrument{Token: 738561, ExchangeToken: 2885, Symbol: "RELIANCE", Exchange: "NSE", Segment: "NSE",
-		Underlying: "RELIANCE INDUSTRIES", Kind: KindEquity, LotSize: 1, TickSize: 0.1}, ins[3])
+	require.Equal(t, ticker.Instrument{Token: 738561, ExchangeToken: 2885, Symbol: "RELIANCE", Exchange: "NSE", Segment: "NSE",
+		Underlying: "RELIANCE INDUSTRIES", Kind: ticker.KindEquity, LotSize: 1, TickSize: 0.1}, ins[3])
 
-	byName := map[string]Instrument{}
+	byName := map[string]ticker.Instrument{}
 	for _, in := range ins {
 		byName[in.Symbol] = in
 	}
 	fut := byName["NIFTY26DECFUT"]
-	require.Equal(t, KindFuture, fut.Kind)
+	require.Equal(t, ticker.KindFuture, fut.Kind)
 	require.Equal(t, "NIFTY", fut.Underlying)
-	require.True(t, ymd(2026, 12, 29).Equal(fut.Expiry), fut.Expiry.String())
+	require.True(t, ymdhms(2026, 12, 29, 15, 30, 0).Equal(fut.Expiry), fut.Expiry.String())
 	require.Equal(t, 0.1, fut.TickSize)
 	require.Equal(t, 65, fut.LotSize)
 	require.Equal(t, 0.2, byName["BANKNIFTY26DECFUT"].TickSize)
@@ -61,16 +81,16 @@ func TestParseInstrumentsFixture(t *testing.T) {
 	require.Equal(t, sensex.ExchangeToken<<8|5, sensex.Token)
 
 	ce := byName["NIFTY26D0825950CE"] // strike written "25950.0"
-	require.Equal(t, KindCall, ce.Kind)
+	require.Equal(t, ticker.KindCall, ce.Kind)
 	require.Equal(t, 25950.0, ce.Strike)
 	require.Equal(t, 65, ce.LotSize)
 	require.Equal(t, ce.ExchangeToken<<8|2, ce.Token)
 	require.Equal(t, "NFO-OPT", ce.Segment)
 	require.Equal(t, "NFO", ce.Exchange)
-	require.True(t, ymd(2026, 12, 8).Equal(ce.Expiry))
+	require.True(t, ymdhms(2026, 12, 8, 15, 30, 0).Equal(ce.Expiry))
 
 	// The parsed dump feeds chain selection.
-	chain := SelectChain(ins, "NIFTY", 26010, ymdhms(2026, 12, 3, 9, 30, 0), 2, 1)
+	chain := market.SelectChain(ins, "NIFTY", 26010, ymdhms(2026, 12, 3, 9, 30, 0), 2, 1)
 	require.Equal(t, []string{
 		"NIFTY26D0825950CE", "NIFTY26D0825950PE", "NIFTY26D0826000CE", "NIFTY26D0826000PE",
 		"NIFTY26D0826050CE", "NIFTY26D0826050PE",
@@ -81,7 +101,7 @@ func TestParseInstrumentsFixture(t *testing.T) {
 	// The index is found by its derivatives' underlying, as in Universe.
 	var idx []string
 	for _, in := range ins {
-		if in.Kind == KindIndex && in.Underlying == "NIFTY" {
+		if in.Kind == ticker.KindIndex && in.Underlying == "NIFTY" {
 			idx = append(idx, in.Symbol)
 		}
 	}
@@ -195,7 +215,7 @@ func TestParseInstrumentsHeader(t *testing.T) {
 		{"empty input", "", "empty input"},
 		{"missing column", strings.Replace(dumpHeader, ",strike", "", 1) + row, `no column "strike"`},
 		{"repeated column", strings.Replace(dumpHeader, "exchange\n", "exchange,strike\n", 1) + row, `column "strike" appears twice`},
-		{"broken header", "instrument_token,\"tradingsymbol\n", "ticker: bad instrument dump header"},
+		{"broken header", "instrument_token,\"tradingsymbol\n", "kite: bad instrument dump header"},
 		{"only a header", dumpHeader, ""},
 		{"CRLF line ends", strings.ReplaceAll(dumpHeader+row, "\n", "\r\n"), ""},
 		{"byte-order mark, spaces and upper case", "\ufeff" + strings.Replace(strings.ToUpper(dumpHeader), "NAME,", " name ,", 1) + row, ""},
@@ -220,14 +240,14 @@ func TestParseInstrumentsHeader(t *testing.T) {
 	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{})
 	require.NoError(t, err)
 	require.Equal(t, 1, rep.Kept)
-	require.Equal(t, Instrument{Token: 13240066, Symbol: "NIFTY25DEC24000PE", Exchange: "NFO", Segment: "NFO-OPT",
-		Underlying: "NIFTY", Kind: KindPut, Strike: 24000, Expiry: ins[0].Expiry, LotSize: 75, TickSize: 0.05}, ins[0])
-	require.True(t, ymd(2025, 12, 30).Equal(ins[0].Expiry))
+	require.Equal(t, ticker.Instrument{Token: 13240066, Symbol: "NIFTY25DEC24000PE", Exchange: "NFO", Segment: "NFO-OPT",
+		Underlying: "NIFTY", Kind: ticker.KindPut, Strike: 24000, Expiry: ins[0].Expiry, LotSize: 75, TickSize: 0.05}, ins[0])
+	require.True(t, ymdhms(2025, 12, 30, 15, 30, 0).Equal(ins[0].Expiry))
 }
 
 func TestParseInstrumentsKeep(t *testing.T) {
 	var seen int
-	keep := func(in Instrument) bool {
+	keep := func(in ticker.Instrument) bool {
 		seen++
 		return in.Underlying == "BANKNIFTY" && in.Kind.IsOption()
 	}
@@ -242,7 +262,7 @@ func TestParseInstrumentsKeep(t *testing.T) {
 		"256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n" +
 		"256265,1001,NIFTY 50 AGAIN,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n" +
 		"256265,1001,NIFTY 50 THIRD,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n"
-	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{Keep: func(in Instrument) bool { return in.Symbol != "NIFTY 50" }})
+	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{Keep: func(in ticker.Instrument) bool { return in.Symbol != "NIFTY 50" }})
 	require.NoError(t, err)
 	require.Equal(t, []string{"NIFTY 50 AGAIN"}, symbols(ins))
 	require.Equal(t, 1, rep.Filtered)
@@ -251,7 +271,7 @@ func TestParseInstrumentsKeep(t *testing.T) {
 }
 
 func TestParseInstrumentsKeepPanic(t *testing.T) {
-	keep := func(in Instrument) bool {
+	keep := func(in ticker.Instrument) bool {
 		if in.Symbol == "INFY" {
 			panic("boom")
 		}
@@ -313,7 +333,7 @@ func TestParseInstrumentsReadError(t *testing.T) {
 	r := io.MultiReader(bytes.NewReader(data[:600]), iotest.ErrReader(boom))
 	ins, rep, err := ParseInstruments(r, ParseConfig{})
 	require.ErrorIs(t, err, boom)
-	require.Contains(t, err.Error(), "ticker: reading instrument dump")
+	require.Contains(t, err.Error(), "kite: reading instrument dump")
 	require.NotEmpty(t, ins)
 	require.Equal(t, rep.Kept, len(ins))
 	require.Equal(t, "NIFTY 50", ins[0].Symbol)
@@ -390,10 +410,10 @@ func BenchmarkParseInstruments(b *testing.B) {
 	data := syntheticDump(rows)
 	for _, bc := range []struct {
 		name string
-		keep func(Instrument) bool
+		keep func(ticker.Instrument) bool
 	}{
 		{"all", nil},
-		{"nifty_options", func(in Instrument) bool { return in.Underlying == "NIFTY" && in.Kind.IsOption() }},
+		{"nifty_options", func(in ticker.Instrument) bool { return in.Underlying == "NIFTY" && in.Kind.IsOption() }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -1,4 +1,4 @@
-package ticker_test
+package mock_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -20,15 +22,18 @@ import (
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/bs"
+	"github.com/steadfast-go/steadfast/ticker/kite"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 var mockQuiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // mockMonday is 10:00 IST on Monday 1 December 2025; NIFTY's nearest expiries
 // are Tuesday 2 December (weekly) and 9 December.
-var mockMonday = time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
+var mockMonday = time.Date(2025, 12, 1, 10, 0, 0, 0, market.IST())
 
-func newTestMock(t *testing.T, cfg ticker.MockConfig) *ticker.MockSource {
+func newTestMock(t *testing.T, cfg mock.Config) *mock.Source {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = mockQuiet
@@ -36,14 +41,14 @@ func newTestMock(t *testing.T, cfg ticker.MockConfig) *ticker.MockSource {
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return mockMonday }
 	}
-	m, err := ticker.NewMockSource(cfg)
+	m, err := mock.New(cfg)
 	require.NoError(t, err)
 	return m
 }
 
 func mockUniverse(t *testing.T, seed uint64, date time.Time, expiries, strikes int) []ticker.Instrument {
 	t.Helper()
-	ins, err := ticker.Universe(ticker.UniverseConfig{
+	ins, err := market.Universe(market.UniverseConfig{
 		Seed: seed, Date: date, Expiries: expiries, StrikesPerSide: strikes, Futures: -1,
 	})
 	require.NoError(t, err)
@@ -52,7 +57,7 @@ func mockUniverse(t *testing.T, seed uint64, date time.Time, expiries, strikes i
 
 // mockCollect steps m through n rounds, interval apart from start, returning
 // the ticks of each round.
-func mockCollect(m *ticker.MockSource, start time.Time, interval time.Duration, n int) [][]ticker.Tick {
+func mockCollect(m *mock.Source, start time.Time, interval time.Duration, n int) [][]ticker.Tick {
 	rounds := make([][]ticker.Tick, n)
 	for i := range n {
 		m.Step(start.Add(time.Duration(i)*interval), func(tk ticker.Tick) {
@@ -64,37 +69,37 @@ func mockCollect(m *ticker.MockSource, start time.Time, interval time.Duration, 
 
 func TestMockConfigValidation(t *testing.T) {
 	for _, tc := range []struct {
-		cfg  ticker.MockConfig
+		cfg  mock.Config
 		want string
 	}{
-		{ticker.MockConfig{Interval: -time.Second}, "MockConfig.Interval"},
-		{ticker.MockConfig{MaxSize: -1}, "MockConfig.MaxSize"},
-		{ticker.MockConfig{RollStrikesPerSide: -1}, "MockConfig.RollStrikesPerSide"},
-		{ticker.MockConfig{RollStrikesPerSide: 10001}, "MockConfig.RollStrikesPerSide"},
-		{ticker.MockConfig{MaxSize: 1<<30 + 1}, "MockConfig.MaxSize"},
-		{ticker.MockConfig{Rate: new(math.NaN())}, "MockConfig.Rate"},
-		{ticker.MockConfig{Rate: new(-1.5)}, "MockConfig.Rate"},
-		{ticker.MockConfig{DividendYield: new(2.0)}, "MockConfig.DividendYield"},
-		{ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{{Name: "X"}}}, "MockConfig.Underlyings[0].Token"},
-		{ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY(), ticker.NIFTY()}}, "listed twice"},
+		{mock.Config{Interval: -time.Second}, "Config.Interval"},
+		{mock.Config{MaxSize: -1}, "Config.MaxSize"},
+		{mock.Config{RollStrikesPerSide: -1}, "Config.RollStrikesPerSide"},
+		{mock.Config{RollStrikesPerSide: 10001}, "Config.RollStrikesPerSide"},
+		{mock.Config{MaxSize: 1<<30 + 1}, "Config.MaxSize"},
+		{mock.Config{Rate: new(math.NaN())}, "Config.Rate"},
+		{mock.Config{Rate: new(-1.5)}, "Config.Rate"},
+		{mock.Config{DividendYield: new(2.0)}, "Config.DividendYield"},
+		{mock.Config{Underlyings: []market.UnderlyingSpec{{Name: "X"}}}, "Config.Underlyings[0]: market: UnderlyingSpec.Token"},
+		{mock.Config{Underlyings: []market.UnderlyingSpec{market.NIFTY(), market.NIFTY()}}, "listed twice"},
 	} {
-		_, err := ticker.NewMockSource(tc.cfg)
+		_, err := mock.New(tc.cfg)
 		require.ErrorContains(t, err, tc.want)
-		require.ErrorContains(t, err, "ticker: ")
+		require.ErrorContains(t, err, "mock: ")
 	}
-	m, err := ticker.NewMockSource(ticker.MockConfig{})
+	m, err := mock.New(mock.Config{})
 	require.NoError(t, err)
 	require.Empty(t, m.Instruments())
 	spot, ok := m.Spot("BANKNIFTY")
 	require.True(t, ok)
-	require.Equal(t, ticker.BANKNIFTY().Spot, spot)
+	require.Equal(t, market.BANKNIFTY().Spot, spot)
 	_, ok = m.Spot("SENSEX")
 	require.False(t, ok)
 }
 
 func TestMockDeterministic(t *testing.T) {
 	run := func(seed uint64) [][]ticker.Tick {
-		m := newTestMock(t, ticker.MockConfig{Seed: seed, Now: func() time.Time { return mockMonday }})
+		m := newTestMock(t, mock.Config{Seed: seed, Now: func() time.Time { return mockMonday }})
 		require.NoError(t, m.Subscribe(mockUniverse(t, 3, mockMonday, 2, 5), nil))
 		return mockCollect(m, mockMonday, 500*time.Millisecond, 40)
 	}
@@ -109,7 +114,7 @@ func TestMockDeterministic(t *testing.T) {
 }
 
 func TestMockTicksValid(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 1})
+	m := newTestMock(t, mock.Config{Seed: 1})
 	ins := mockUniverse(t, 1, mockMonday, 3, 10)
 	require.NoError(t, m.Subscribe(ins, nil))
 	byToken := map[uint32]ticker.Instrument{}
@@ -123,7 +128,7 @@ func TestMockTicksValid(t *testing.T) {
 	}
 	for i, round := range rounds {
 		now := mockMonday.Add(time.Duration(i) * 7 * time.Minute)
-		if !(ticker.MarketHours{}).Open(now) {
+		if !(market.Hours{}).Open(now) {
 			require.Empty(t, round, "round %d at %v is outside the session", i, now)
 		}
 		for _, tk := range round {
@@ -175,7 +180,7 @@ func checkMockTick(tk ticker.Tick, in ticker.Instrument, now time.Time) error {
 // mockParityRound checks put–call parity in one round's ticks, at the spot the
 // mock reports. Each last price is the model price rounded to the tick (at
 // most half a tick away) and never below one tick (at most a tick away).
-func mockParityRound(t *testing.T, m *ticker.MockSource, now time.Time, round []ticker.Tick, ins []ticker.Instrument) int {
+func mockParityRound(t *testing.T, m *mock.Source, now time.Time, round []ticker.Tick, ins []ticker.Instrument) int {
 	t.Helper()
 	type pair struct{ call, put *ticker.Tick }
 	byToken := map[uint32]ticker.Instrument{}
@@ -209,9 +214,9 @@ func mockParityRound(t *testing.T, m *ticker.MockSource, now time.Time, round []
 		require.NotNil(t, p.put)
 		spot, ok := m.Spot(k.under)
 		require.True(t, ok)
-		cutoff := time.Date(k.expiry.Year(), k.expiry.Month(), k.expiry.Day(), 15, 30, 0, 0, ticker.IST())
+		cutoff := time.Date(k.expiry.Year(), k.expiry.Month(), k.expiry.Day(), 15, 30, 0, 0, market.IST())
 		years := float64(cutoff.Sub(now)) / float64(365*24*time.Hour)
-		want := spot*math.Exp(-ticker.DefaultMockDividendYield*years) - k.strike*math.Exp(-ticker.DefaultMockRate*years)
+		want := spot*math.Exp(-mock.DefaultDividendYield*years) - k.strike*math.Exp(-mock.DefaultRate*years)
 		slack := func(tk *ticker.Tick) float64 {
 			if tk.LastPrice <= 0.05+1e-9 {
 				return 0.05
@@ -221,7 +226,7 @@ func mockParityRound(t *testing.T, m *ticker.MockSource, now time.Time, round []
 		got := p.call.LastPrice - p.put.LastPrice
 		require.InDelta(t, want, got, slack(p.call)+slack(p.put)+1e-9, "%+v", k)
 		// The analytics are the model's: delta parity holds exactly.
-		require.InDelta(t, math.Exp(-ticker.DefaultMockDividendYield*years), p.call.Delta-p.put.Delta, 1e-9)
+		require.InDelta(t, math.Exp(-mock.DefaultDividendYield*years), p.call.Delta-p.put.Delta, 1e-9)
 		require.InDelta(t, p.call.IV, p.put.IV, 1e-15)
 		n++
 	}
@@ -229,7 +234,7 @@ func mockParityRound(t *testing.T, m *ticker.MockSource, now time.Time, round []
 }
 
 func TestMockPutCallParity(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 5})
+	m := newTestMock(t, mock.Config{Seed: 5})
 	ins := mockUniverse(t, 5, mockMonday, 3, 10)
 	require.NoError(t, m.Subscribe(ins, nil))
 	checked := 0
@@ -243,7 +248,7 @@ func TestMockPutCallParity(t *testing.T) {
 }
 
 func TestMockImpliedVolMatchesPrice(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 2})
+	m := newTestMock(t, mock.Config{Seed: 2})
 	ins := mockUniverse(t, 2, mockMonday, 2, 10)
 	require.NoError(t, m.Subscribe(ins, nil))
 	byToken := map[uint32]ticker.Instrument{}
@@ -259,19 +264,19 @@ func TestMockImpliedVolMatchesPrice(t *testing.T) {
 			continue
 		}
 		spot, _ := m.Spot(in.Underlying)
-		cutoff := in.Expiry.Add(15*time.Hour + 30*time.Minute)
+		cutoff := in.Expiry
 		k := bs.Call
 		if in.Kind == ticker.KindPut {
 			k = bs.Put
 		}
 		calYears := float64(cutoff.Sub(mockMonday)) / float64(365*24*time.Hour)
 		p := bs.Params{Spot: spot, Strike: in.Strike, T: calYears,
-			Rate: ticker.DefaultMockRate, Yield: ticker.DefaultMockDividendYield}
+			Rate: mock.DefaultRate, Yield: mock.DefaultDividendYield}
 		iv, err := bs.ImpliedVol(k, p, tk.LastPrice)
 		require.NoError(t, err)
 		// The quoted IV is in trading time: its total variance over the
 		// trading years left is the calendar-time IV's over calendar years.
-		scale := math.Sqrt(ticker.TradingYears(mockMonday, cutoff, ticker.Holidays{}) / calYears)
+		scale := math.Sqrt(market.TradingYears(mockMonday, cutoff, market.Holidays{}) / calYears)
 		// Rounding the price to the tick moves the IV by at most half a tick over vega.
 		require.InDelta(t, tk.IV*scale, iv, 0.025*scale/(tk.Vega*100)+1e-9, "%s", in.Symbol)
 		checked++
@@ -280,7 +285,7 @@ func TestMockImpliedVolMatchesPrice(t *testing.T) {
 }
 
 func TestMockSmileAndOpenInterest(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 4})
+	m := newTestMock(t, mock.Config{Seed: 4})
 	ins := mockUniverse(t, 4, mockMonday, 1, 20)
 	require.NoError(t, m.Subscribe(ins, nil))
 	var round []ticker.Tick
@@ -304,7 +309,7 @@ func TestMockSmileAndOpenInterest(t *testing.T) {
 }
 
 func TestMockVolumeMonotone(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 9})
+	m := newTestMock(t, mock.Config{Seed: 9})
 	ins := mockUniverse(t, 9, mockMonday, 2, 5)
 	require.NoError(t, m.Subscribe(ins, nil))
 	last := map[uint32]uint64{}
@@ -333,7 +338,7 @@ func TestMockVolumeMonotone(t *testing.T) {
 }
 
 func TestMockSubscribe(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 1, MaxSize: 10, Now: func() time.Time { return mockMonday }})
+	m := newTestMock(t, mock.Config{Seed: 1, MaxSize: 10, Now: func() time.Time { return mockMonday }})
 	ins := mockUniverse(t, 1, mockMonday, 1, 1) // NIFTY index + 6 options, BANKNIFTY index + 6
 	nifty := ins[:7]
 	require.NoError(t, m.Subscribe(nifty, nil))
@@ -342,7 +347,7 @@ func TestMockSubscribe(t *testing.T) {
 	require.Equal(t, 7, m.Len())
 
 	err := m.Subscribe(ins[7:], nil) // 7 more, room for 3
-	require.ErrorIs(t, err, ticker.ErrMockFull)
+	require.ErrorIs(t, err, mock.ErrFull)
 	require.Len(t, m.Instruments(), 10)
 
 	tokens := func() map[uint32]bool {
@@ -367,9 +372,9 @@ func TestMockSubscribe(t *testing.T) {
 	zero := nifty[3]
 	zero.Token = 0
 	err = m.Subscribe([]ticker.Instrument{expired, unknown, noStrike, zero, nifty[1]}, nil)
-	require.ErrorIs(t, err, ticker.ErrExpiredInstrument)
-	require.ErrorIs(t, err, ticker.ErrUnknownUnderlying)
-	require.ErrorIs(t, err, ticker.ErrUnsupportedInstrument)
+	require.ErrorIs(t, err, mock.ErrExpiredInstrument)
+	require.ErrorIs(t, err, mock.ErrUnknownUnderlying)
+	require.ErrorIs(t, err, mock.ErrUnsupportedInstrument)
 	require.ErrorContains(t, err, "RELIANCE")
 	require.ErrorContains(t, err, "token 42")
 	got = tokens()
@@ -383,18 +388,18 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 		// The bubble's clock starts at 2000-01-01 00:00 UTC, a Saturday;
 		// NIFTY's weekly expiries are Tuesdays 4, 11 and 18 January.
 		start := time.Now()
-		ins, err := ticker.Universe(ticker.UniverseConfig{
-			Seed: 11, Date: start, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
+		ins, err := market.Universe(market.UniverseConfig{
+			Seed: 11, Date: start, Underlyings: []market.UnderlyingSpec{market.NIFTY()},
 			Expiries: 2, StrikesPerSide: 2, Futures: -1,
 		})
 		require.NoError(t, err)
 		require.Len(t, ins, 1+2*5*2)
 		first := ins[1].Expiry
-		require.Equal(t, time.Date(2000, 1, 4, 0, 0, 0, 0, ticker.IST()), first)
+		require.Equal(t, time.Date(2000, 1, 4, 15, 30, 0, 0, market.IST()), first)
 
-		m := newTestMock(t, ticker.MockConfig{
+		m := newTestMock(t, mock.Config{
 			Seed: 11, Interval: time.Hour, Now: time.Now,
-			Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}, RollStrikesPerSide: 2,
+			Underlyings: []market.UnderlyingSpec{market.NIFTY()}, RollStrikesPerSide: 2,
 		})
 		require.NoError(t, m.Subscribe(ins, nil))
 		require.Equal(t, 21, m.Len())
@@ -411,7 +416,7 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 			})
 		}()
 
-		cutoff := time.Date(2000, 1, 4, 15, 30, 0, 0, ticker.IST())
+		cutoff := time.Date(2000, 1, 4, 15, 30, 0, 0, market.IST())
 		time.Sleep(cutoff.Sub(start) - time.Minute)
 		synctest.Wait()
 		require.Equal(t, 21, m.Len(), "nothing expires before 15:30 IST")
@@ -424,7 +429,7 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 		expiries := map[string]int{}
 		for _, in := range m.Instruments() {
 			if in.Kind.IsOption() {
-				expiries[in.Expiry.In(ticker.IST()).Format(time.DateOnly)]++
+				expiries[in.Expiry.In(market.IST()).Format(time.DateOnly)]++
 			}
 		}
 		require.Equal(t, map[string]int{"2000-01-11": 10, "2000-01-18": 10}, expiries)
@@ -449,9 +454,9 @@ func TestMockRolloverOnFakeClock(t *testing.T) {
 }
 
 func TestMockRolloverAfterLongGap(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 3, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, RollStrikesPerSide: 3})
-	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 3, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1, Futures: -1,
+	m := newTestMock(t, mock.Config{Seed: 3, Underlyings: []market.UnderlyingSpec{market.BANKNIFTY()}, RollStrikesPerSide: 3})
+	ins, err := market.Universe(market.UniverseConfig{
+		Seed: 3, Date: mockMonday, Underlyings: []market.UnderlyingSpec{market.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 1, Futures: -1,
 	})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
@@ -468,8 +473,8 @@ func TestMockRolloverAfterLongGap(t *testing.T) {
 		require.InDelta(t, spot, in.Strike, 400, "new strikes centre on the simulated spot")
 	}
 	// Tokens agree with the mockUniverse listed for that date with the same seed.
-	want, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 3, Date: later, Underlyings: []ticker.UnderlyingSpec{ticker.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 10,
+	want, err := market.Universe(market.UniverseConfig{
+		Seed: 3, Date: later, Underlyings: []market.UnderlyingSpec{market.BANKNIFTY()}, Expiries: 2, StrikesPerSide: 10,
 	})
 	require.NoError(t, err)
 	tokens := map[uint32]string{}
@@ -484,8 +489,8 @@ func TestMockRolloverAfterLongGap(t *testing.T) {
 func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// The bubble's clock starts on a Saturday: replay a session.
-		clock := ticker.SessionClock(mockMonday, ticker.MarketHours{}, 1)
-		m := newTestMock(t, ticker.MockConfig{Interval: 250 * time.Millisecond, Now: clock})
+		clock := market.SessionClock(mockMonday, market.Hours{}, 1)
+		m := newTestMock(t, mock.Config{Interval: 250 * time.Millisecond, Now: clock})
 		ins := mockUniverse(t, 0, clock(), 1, 1)
 		require.NoError(t, m.Subscribe(ins, nil))
 		var mu sync.Mutex
@@ -496,7 +501,7 @@ func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 			done <- m.Run(ctx, func(ticker.Tick) { mu.Lock(); n++; mu.Unlock() })
 		}()
 		synctest.Wait()
-		require.ErrorIs(t, m.Run(ctx, func(ticker.Tick) {}), ticker.ErrRunning)
+		require.ErrorIs(t, m.Run(ctx, func(ticker.Tick) {}), mock.ErrRunning)
 		time.Sleep(time.Second)
 		synctest.Wait()
 		mu.Lock()
@@ -513,7 +518,7 @@ func TestMockRunStopsAndRefusesSecondRun(t *testing.T) {
 func TestMockEmitPanicContained(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	var logs bytes.Buffer
-	m := newTestMock(t, ticker.MockConfig{Name: "p", Registerer: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	m := newTestMock(t, mock.Config{Name: "p", Registerer: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ins := mockUniverse(t, 0, mockMonday, 1, 1)
 	require.NoError(t, m.Subscribe(ins, nil))
 	n := 0
@@ -538,9 +543,9 @@ func TestMockEmitPanicContained(t *testing.T) {
 	require.Contains(t, logs.String(), "goroutine")
 	require.NotContains(t, logs.String(), "ticker: ")
 
-	_, err := ticker.NewMockSource(ticker.MockConfig{Name: "p", Registerer: reg})
-	require.EqualError(t, err, `ticker: metrics for name "p" are already registered: `+errors.Unwrap(err).Error())
-	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "q", Registerer: reg, Logger: mockQuiet})
+	_, err := mock.New(mock.Config{Name: "p", Registerer: reg})
+	require.EqualError(t, err, `mock: metrics for name "p" are already registered: `+errors.Unwrap(err).Error())
+	_, err = mock.New(mock.Config{Name: "q", Registerer: reg, Logger: mockQuiet})
 	require.NoError(t, err)
 	// The hidden state store registers under "<name>/state", so a user's
 	// store named like the source does not clash with it.
@@ -555,10 +560,10 @@ func TestMockEmitPanicContained(t *testing.T) {
 // the close or on a holiday; the first tick of a session carries no volume
 // from the night, and Change is against the previous session's close.
 func TestMockSessionVolumeAndChange(t *testing.T) {
-	holidays := ticker.NSEHolidays2026()
-	monday := time.Date(2026, 12, 21, 9, 15, 0, 0, ticker.IST())
-	m := newTestMock(t, ticker.MockConfig{Seed: 12, Holidays: holidays, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}})
-	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 12, Date: monday, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
+	holidays := market.Holidays2026()
+	monday := time.Date(2026, 12, 21, 9, 15, 0, 0, market.IST())
+	m := newTestMock(t, mock.Config{Seed: 12, Holidays: holidays, Underlyings: []market.UnderlyingSpec{market.NIFTY()}})
+	ins, err := market.Universe(market.UniverseConfig{Seed: 12, Date: monday, Underlyings: []market.UnderlyingSpec{market.NIFTY()},
 		Expiries: 2, StrikesPerSide: 2, Holidays: holidays})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
@@ -595,7 +600,7 @@ func TestMockSessionVolumeAndChange(t *testing.T) {
 	gapped, _ := m.Spot("NIFTY")
 	require.NotEqual(t, spot, gapped, "the index gaps at the open")
 	// Christmas (Friday 25 December) and the weekend after it: silent.
-	for _, quiet := range []time.Time{time.Date(2026, 12, 25, 11, 0, 0, 0, ticker.IST()), time.Date(2026, 12, 26, 11, 0, 0, 0, ticker.IST())} {
+	for _, quiet := range []time.Time{time.Date(2026, 12, 25, 11, 0, 0, 0, market.IST()), time.Date(2026, 12, 26, 11, 0, 0, 0, market.IST())} {
 		m.Step(quiet, func(tk ticker.Tick) { t.Errorf("ticked at %v: %+v", quiet, tk) })
 	}
 }
@@ -603,10 +608,10 @@ func TestMockSessionVolumeAndChange(t *testing.T) {
 // Spreads: one or two ticks at the money on a distant expiry, wider away
 // from the money and on the expiry day; bid and ask quantities in whole lots.
 func TestMockSpreadsWiden(t *testing.T) {
-	tuesday := time.Date(2026, 12, 8, 10, 0, 0, 0, ticker.IST()) // a weekly expiry day
-	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
-	m := newTestMock(t, ticker.MockConfig{Seed: 4, Underlyings: nifty})
-	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 4, Date: tuesday, Underlyings: nifty, Expiries: 4, StrikesPerSide: 30, Futures: -1})
+	tuesday := time.Date(2026, 12, 8, 10, 0, 0, 0, market.IST()) // a weekly expiry day
+	nifty := []market.UnderlyingSpec{market.NIFTY()}
+	m := newTestMock(t, mock.Config{Seed: 4, Underlyings: nifty})
+	ins, err := market.Universe(market.UniverseConfig{Seed: 4, Date: tuesday, Underlyings: nifty, Expiries: 4, StrikesPerSide: 30, Futures: -1})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
 	byToken := map[uint32]ticker.Instrument{}
@@ -634,8 +639,8 @@ func TestMockSpreadsWiden(t *testing.T) {
 			require.Zero(t, tk.BidQty%65)
 			require.Zero(t, tk.AskQty%65)
 			ticks := math.Round((tk.Ask - tk.Bid) / in.TickSize)
-			near := in.Expiry.Equal(time.Date(2026, 12, 8, 0, 0, 0, 0, ticker.IST()))
-			far := in.Expiry.Equal(time.Date(2026, 12, 29, 0, 0, 0, 0, ticker.IST()))
+			near := in.Expiry.Equal(time.Date(2026, 12, 8, 15, 30, 0, 0, market.IST()))
+			far := in.Expiry.Equal(time.Date(2026, 12, 29, 15, 30, 0, 0, market.IST()))
 			atm := math.Abs(in.Strike-spot) <= 25
 			switch {
 			case far && atm:
@@ -657,9 +662,9 @@ func TestMockSpreadsWiden(t *testing.T) {
 // moneyness recomputed on each tick; deep out-of-the-money strikes still
 // trade now and then.
 func TestMockOpenInterestWalksAndWingsTrade(t *testing.T) {
-	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
-	m := newTestMock(t, ticker.MockConfig{Seed: 5, Underlyings: nifty})
-	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 5, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 40, Futures: -1})
+	nifty := []market.UnderlyingSpec{market.NIFTY()}
+	m := newTestMock(t, mock.Config{Seed: 5, Underlyings: nifty})
+	ins, err := market.Universe(market.UniverseConfig{Seed: 5, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 40, Futures: -1})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
 	type prev struct{ vol, oi uint64 }
@@ -685,7 +690,7 @@ func TestMockOpenInterestWalksAndWingsTrade(t *testing.T) {
 }
 
 func TestMockEmitMaySubscribe(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{})
+	m := newTestMock(t, mock.Config{})
 	ins := mockUniverse(t, 0, mockMonday, 1, 1)
 	require.NoError(t, m.Subscribe(ins[:1], nil))
 	m.Step(mockMonday, func(tk ticker.Tick) {
@@ -697,10 +702,10 @@ func TestMockEmitMaySubscribe(t *testing.T) {
 }
 
 func TestMockExtremeMarketsStayValid(t *testing.T) {
-	spec := ticker.NIFTY()
+	spec := market.NIFTY()
 	spec.Volatility = 1.5 // a wild market: the spot wanders far from the strikes
-	m := newTestMock(t, ticker.MockConfig{Seed: 13, Underlyings: []ticker.UnderlyingSpec{spec}})
-	ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 13, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{spec}, Expiries: 4})
+	m := newTestMock(t, mock.Config{Seed: 13, Underlyings: []market.UnderlyingSpec{spec}})
+	ins, err := market.Universe(market.UniverseConfig{Seed: 13, Date: mockMonday, Underlyings: []market.UnderlyingSpec{spec}, Expiries: 4})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
 	for i := range 500 {
@@ -713,7 +718,7 @@ func TestMockExtremeMarketsStayValid(t *testing.T) {
 }
 
 func TestMockSubscribeDumpStyleIndex(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}})
+	m := newTestMock(t, mock.Config{Underlyings: []market.UnderlyingSpec{market.NIFTY()}})
 	// The broker's dump names the index's underlying after the index itself.
 	idx := ticker.Instrument{Token: 256265, Symbol: "NIFTY 50", Underlying: "NIFTY 50", Kind: ticker.KindIndex, TickSize: 0.05}
 	byName := ticker.Instrument{Token: 7, Symbol: "NIFTY 50", Underlying: "NIFTY 50", Kind: ticker.KindIndex}
@@ -721,27 +726,27 @@ func TestMockSubscribeDumpStyleIndex(t *testing.T) {
 	var got []ticker.Tick
 	m.Step(mockMonday, func(tk ticker.Tick) { got = append(got, tk) })
 	require.Len(t, got, 2)
-	require.Equal(t, ticker.NIFTY().Spot, got[1].LastPrice)
+	require.Equal(t, market.NIFTY().Spot, got[1].LastPrice)
 }
 
 func TestMockRollHonoursHolidays(t *testing.T) {
-	holidays := ticker.NewHolidays(time.Date(2025, 12, 9, 0, 0, 0, 0, time.UTC))
-	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
-	m := newTestMock(t, ticker.MockConfig{Seed: 6, Underlyings: nifty, Holidays: holidays, RollStrikesPerSide: 1})
-	ins, err := ticker.Universe(ticker.UniverseConfig{
+	holidays := market.NewHolidays(time.Date(2025, 12, 9, 0, 0, 0, 0, time.UTC))
+	nifty := []market.UnderlyingSpec{market.NIFTY()}
+	m := newTestMock(t, mock.Config{Seed: 6, Underlyings: nifty, Holidays: holidays, RollStrikesPerSide: 1})
+	ins, err := market.Universe(market.UniverseConfig{
 		Seed: 6, Date: mockMonday, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Holidays: holidays, Futures: -1,
 	})
 	require.NoError(t, err)
 	require.NoError(t, m.Subscribe(ins, nil))
 	n := 0
-	m.Step(time.Date(2025, 12, 2, 15, 29, 59, 0, ticker.IST()), func(ticker.Tick) { n++ })
+	m.Step(time.Date(2025, 12, 2, 15, 29, 59, 0, market.IST()), func(ticker.Tick) { n++ })
 	require.Equal(t, 7, n, "still open one second before the close")
-	m.Step(time.Date(2025, 12, 2, 15, 30, 0, 0, ticker.IST()), nil)
+	m.Step(time.Date(2025, 12, 2, 15, 30, 0, 0, market.IST()), nil)
 	got := m.Instruments()
 	require.Len(t, got, 7)
 	for _, in := range got[1:] {
 		// Tuesday 9 December is a holiday: that expiry moves to Monday 8th.
-		require.Equal(t, "2025-12-08", in.Expiry.In(ticker.IST()).Format(time.DateOnly), in.Symbol)
+		require.Equal(t, "2025-12-08", in.Expiry.In(market.IST()).Format(time.DateOnly), in.Symbol)
 		require.NotContains(t, ins, in)
 	}
 }
@@ -751,8 +756,8 @@ func TestMockRollHonoursHolidays(t *testing.T) {
 // overnight gap), scaled by the square root of the trading time elapsed, have
 // the configured volatility; steps wholly outside a session move nothing.
 func TestMockUnderlyingFollowsGBM(t *testing.T) {
-	spec := ticker.NIFTY()
-	m := newTestMock(t, ticker.MockConfig{Seed: 21, Underlyings: []ticker.UnderlyingSpec{spec}})
+	spec := market.NIFTY()
+	m := newTestMock(t, mock.Config{Seed: 21, Underlyings: []market.UnderlyingSpec{spec}})
 	const n = 20000
 	now := mockMonday
 	m.Step(now, nil)
@@ -770,14 +775,14 @@ func TestMockUnderlyingFollowsGBM(t *testing.T) {
 		next := now.Add(dt)
 		m.Step(next, nil)
 		s, _ := m.Spot("NIFTY")
-		years := ticker.TradingYears(now, next, ticker.Holidays{})
+		years := market.TradingYears(now, next, market.Holidays{})
 		now = next
 		if years == 0 {
 			require.Equal(t, prev, s, "moved outside the session at %v", next)
 			frozen++
 			continue
 		}
-		if ticker.TradingYears(next.Add(-dt), next, ticker.Holidays{}) >= 0.2/252 {
+		if market.TradingYears(next.Add(-dt), next, market.Holidays{}) >= 0.2/252 {
 			gaps++
 		}
 		z := math.Log(s/prev) / math.Sqrt(years) // ~ N((μ−σ²/2)√T, σ²)
@@ -796,7 +801,7 @@ func TestMockUnderlyingFollowsGBM(t *testing.T) {
 }
 
 func TestMockTimeGoingBackwards(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 2})
+	m := newTestMock(t, mock.Config{Seed: 2})
 	ins := mockUniverse(t, 2, mockMonday, 1, 2)
 	require.NoError(t, m.Subscribe(ins, nil))
 	last := map[uint32]uint64{}
@@ -813,7 +818,7 @@ func TestMockTimeGoingBackwards(t *testing.T) {
 }
 
 func TestMockConcurrentUse(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 8})
+	m := newTestMock(t, mock.Config{Seed: 8})
 	ins := mockUniverse(t, 8, mockMonday, 2, 5)
 	var wg sync.WaitGroup
 	for w := range 2 {
@@ -849,7 +854,7 @@ func TestMockConcurrentUse(t *testing.T) {
 // A Step at an earlier IST day (a clock stepped back across midnight) must not
 // restart the day's cumulative volume: it never falls within a day.
 func TestMockVolumeSurvivesStepBackAcrossMidnight(t *testing.T) {
-	m := newTestMock(t, ticker.MockConfig{Seed: 2})
+	m := newTestMock(t, mock.Config{Seed: 2})
 	ins := mockUniverse(t, 2, mockMonday, 1, 2)
 	require.NoError(t, m.Subscribe(ins, nil))
 	tuesday := mockMonday.Add(24 * time.Hour)
@@ -873,11 +878,11 @@ func TestMockVolumeSurvivesStepBackAcrossMidnight(t *testing.T) {
 // defaults): the forward is then the spot, so a future trades at the index
 // level and C − P = S − K.
 func TestMockZeroRateAndYield(t *testing.T) {
-	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
-	m := newTestMock(t, ticker.MockConfig{Seed: 3, Underlyings: nifty, Rate: new(0.0), DividendYield: new(0.0)})
+	nifty := []market.UnderlyingSpec{market.NIFTY()}
+	m := newTestMock(t, mock.Config{Seed: 3, Underlyings: nifty, Rate: new(0.0), DividendYield: new(0.0)})
 	ins := mockUniverse(t, 3, mockMonday, 2, 3)[:1+2*2*7] // NIFTY only
 	fut := ticker.Instrument{Token: 77, Symbol: "NIFTY25DECFUT", Underlying: "NIFTY", Kind: ticker.KindFuture,
-		Expiry: time.Date(2025, 12, 30, 0, 0, 0, 0, ticker.IST())}
+		Expiry: time.Date(2025, 12, 30, 15, 30, 0, 0, market.IST())}
 	require.NoError(t, m.Subscribe(append(ins, fut), nil))
 	for i := range 20 {
 		now := mockMonday.Add(time.Duration(i) * 5 * time.Minute)
@@ -895,12 +900,12 @@ func TestMockZeroRateAndYield(t *testing.T) {
 	}
 
 	// The defaults apply when the fields are nil: the future is at a premium.
-	d := newTestMock(t, ticker.MockConfig{Seed: 3, Underlyings: nifty})
+	d := newTestMock(t, mock.Config{Seed: 3, Underlyings: nifty})
 	require.NoError(t, d.Subscribe([]ticker.Instrument{ins[0], fut}, nil))
 	var round []ticker.Tick
 	d.Step(mockMonday, func(tk ticker.Tick) { round = append(round, tk) })
-	years := float64(time.Date(2025, 12, 30, 15, 30, 0, 0, ticker.IST()).Sub(mockMonday)) / float64(365*24*time.Hour)
-	want := ticker.NIFTY().Spot * math.Exp((ticker.DefaultMockRate-ticker.DefaultMockDividendYield)*years)
+	years := float64(time.Date(2025, 12, 30, 15, 30, 0, 0, market.IST()).Sub(mockMonday)) / float64(365*24*time.Hour)
+	want := market.NIFTY().Spot * math.Exp((mock.DefaultRate-mock.DefaultDividendYield)*years)
 	require.InDelta(t, want, round[1].LastPrice, 0.025+1e-9)
 }
 
@@ -910,11 +915,11 @@ func TestMockZeroRateAndYield(t *testing.T) {
 // negative is ever emitted, the spot stays positive and finite, and the
 // options rolled in keep ticking.
 func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
-	spec := ticker.NIFTY()
+	spec := market.NIFTY()
 	spec.Volatility = 2.5
 	for _, seed := range []uint64{1, 2, 3} {
-		m := newTestMock(t, ticker.MockConfig{Seed: seed, Underlyings: []ticker.UnderlyingSpec{spec}, RollStrikesPerSide: 2})
-		ins, err := ticker.Universe(ticker.UniverseConfig{Seed: seed, Date: mockMonday, Underlyings: []ticker.UnderlyingSpec{spec}, Expiries: 2, StrikesPerSide: 2})
+		m := newTestMock(t, mock.Config{Seed: seed, Underlyings: []market.UnderlyingSpec{spec}, RollStrikesPerSide: 2})
+		ins, err := market.Universe(market.UniverseConfig{Seed: seed, Date: mockMonday, Underlyings: []market.UnderlyingSpec{spec}, Expiries: 2, StrikesPerSide: 2})
 		require.NoError(t, err)
 		ins = append(ins,
 			ticker.Instrument{Token: 91, Underlying: "NIFTY", Kind: ticker.KindFuture, Expiry: mockMonday.AddDate(150, 0, 0)},
@@ -926,22 +931,22 @@ func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
 		huge := ins[1]
 		huge.Token, huge.LotSize = 93, 1<<24+1
 		far := ins[1]
-		far.Token, far.Expiry = 94, time.Date(2263, 1, 1, 0, 0, 0, 0, ticker.IST())
+		far.Token, far.Expiry = 94, time.Date(2263, 1, 1, 0, 0, 0, 0, market.IST())
 		err = m.Subscribe([]ticker.Instrument{huge, far}, nil)
-		require.ErrorIs(t, err, ticker.ErrUnsupportedInstrument)
-		require.NotErrorIs(t, err, ticker.ErrExpiredInstrument)
+		require.ErrorIs(t, err, mock.ErrUnsupportedInstrument)
+		require.NotErrorIs(t, err, mock.ErrExpiredInstrument)
 		require.ErrorContains(t, err, "token 93")
 		require.ErrorContains(t, err, "token 94")
 		// Times from 1700, when every contract is centuries from expiry,
 		// to 2256, the gap of 1995 from 1700 as long as a Duration allows.
-		start := time.Date(1700, 1, 1, 10, 0, 0, 0, ticker.IST())
+		start := time.Date(1700, 1, 1, 10, 0, 0, 0, market.IST())
 		for _, now := range []time.Time{
 			start, start.Add(time.Second), start.Add(time.Hour), start.AddDate(0, 0, 1),
-			time.Date(1995, 6, 1, 10, 0, 0, 0, ticker.IST()), mockMonday, mockMonday.AddDate(1, 0, 0),
+			time.Date(1995, 6, 1, 10, 0, 0, 0, market.IST()), mockMonday, mockMonday.AddDate(1, 0, 0),
 			mockMonday.AddDate(201, 0, 0), mockMonday.AddDate(201, 0, 0).Add(time.Minute), mockMonday.AddDate(231, 0, 0),
 		} {
 			options := 0
-			open := ticker.MarketHours{}.Open(now)
+			open := market.Hours{}.Open(now)
 			m.Step(now, func(tk ticker.Tick) {
 				require.True(t, open, "ticked outside the session at %v", now)
 				require.NoError(t, tk.Validate())
@@ -961,24 +966,24 @@ func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
 	}
 	// Volatility beyond what the smile and bs.ImpliedVol can represent is refused.
 	spec.Volatility = 2.6
-	_, err := ticker.NewMockSource(ticker.MockConfig{Underlyings: []ticker.UnderlyingSpec{spec}})
-	require.ErrorContains(t, err, "MockConfig.Underlyings[0].Volatility")
+	_, err := mock.New(mock.Config{Underlyings: []market.UnderlyingSpec{spec}})
+	require.ErrorContains(t, err, "Config.Underlyings[0].Volatility")
 }
 
 // A refused configuration leaves nothing registered: the caller can retry
 // with the same Name on the same registry.
 func TestMockConfigRefusedRegistersNothing(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	_, err := ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, MaxSize: 1<<30 + 1})
-	require.ErrorContains(t, err, "MockConfig.MaxSize")
+	_, err := mock.New(mock.Config{Name: "r", Registerer: reg, MaxSize: 1<<30 + 1})
+	require.ErrorContains(t, err, "Config.MaxSize")
 	// A metric of the store's taken: the mock registers its own, then the store fails.
 	clash := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "steadfast", Subsystem: "mockstate", Name: "entries", Help: "Entries in the store.",
 		ConstLabels: prometheus.Labels{"name": "r/state"}})
 	require.NoError(t, reg.Register(clash))
-	_, err = ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, Logger: mockQuiet})
+	_, err = mock.New(mock.Config{Name: "r", Registerer: reg, Logger: mockQuiet})
 	require.Error(t, err)
 	require.True(t, reg.Unregister(clash))
-	m, err := ticker.NewMockSource(ticker.MockConfig{Name: "r", Registerer: reg, Logger: mockQuiet})
+	m, err := mock.New(mock.Config{Name: "r", Registerer: reg, Logger: mockQuiet})
 	require.NoError(t, err, "the failed attempts left nothing registered")
 	require.NotNil(t, m)
 }
@@ -987,8 +992,8 @@ func TestMockConfigRefusedRegistersNothing(t *testing.T) {
 // race detector watches, and every emitted tick is valid.
 func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clock := ticker.SessionClock(mockMonday, ticker.MarketHours{}, 1)
-		m := newTestMock(t, ticker.MockConfig{Seed: 8, Interval: 10 * time.Millisecond, Now: clock})
+		clock := market.SessionClock(mockMonday, market.Hours{}, 1)
+		m := newTestMock(t, mock.Config{Seed: 8, Interval: 10 * time.Millisecond, Now: clock})
 		ins := mockUniverse(t, 8, clock(), 2, 3)
 		require.NoError(t, m.Subscribe(ins[:len(ins)/2], nil))
 		ctx, cancel := context.WithCancel(t.Context())
@@ -1032,7 +1037,7 @@ func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
 // round is delivered, and the instrument's state is not corrupted by it.
 func TestMockInvalidTicksWithheldAndCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := newTestMock(t, ticker.MockConfig{Name: "w", Registerer: reg, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()}})
+	m := newTestMock(t, mock.Config{Name: "w", Registerer: reg, Underlyings: []market.UnderlyingSpec{market.NIFTY()}})
 	// A tick size so small that every price overflows to +Inf on its grid.
 	bad := ticker.Instrument{Token: 5, Symbol: "TINY", Underlying: "NIFTY", Kind: ticker.KindEquity, TickSize: 1e-310}
 	good := ticker.Instrument{Token: 6, Symbol: "FINE", Underlying: "NIFTY", Kind: ticker.KindEquity}
@@ -1052,4 +1057,64 @@ func TestMockInvalidTicksWithheldAndCounted(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3.0, ticks)
 	require.Len(t, m.Instruments(), 2, "an instrument whose tick is withheld stays subscribed")
+}
+
+// The seam between the two halves: the broker's dump, parsed, feeds the mock.
+// Its index (underlying "NIFTY 50"), futures and options tick; instruments
+// the mock has no model for are refused one by one; when the weekly expiry
+// passes, the next one the dump already lists is kept and no duplicate of it
+// is rolled in.
+func TestMockStreamsParsedDump(t *testing.T) {
+	f, err := os.Open("../kite/testdata/instruments.csv")
+	require.NoError(t, err)
+	defer f.Close()
+	ins, rep, err := kite.ParseInstruments(f, kite.ParseConfig{})
+	require.NoError(t, err)
+	require.Zero(t, rep.Skipped)
+	monday := time.Date(2026, 11, 30, 10, 0, 0, 0, market.IST())
+	var logs bytes.Buffer
+	m, err := mock.New(mock.Config{Seed: 1, Now: func() time.Time { return monday },
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	err = m.Subscribe(ins, nil)
+	require.ErrorIs(t, err, mock.ErrUnknownUnderlying)
+	for _, name := range []string{"RELIANCE INDUSTRIES", "HDFC BANK", "INFOSYS", "TATA CONSULTANCY SERV LT", "FINNIFTY", "SENSEX"} {
+		require.ErrorContains(t, err, strconv.Quote(name))
+	}
+	require.Len(t, m.Instruments(), len(ins)-6)
+
+	byToken := map[uint32]ticker.Instrument{}
+	for _, in := range ins {
+		byToken[in.Token] = in
+	}
+	check := func(now time.Time) map[string]bool {
+		expiries := map[string]bool{}
+		m.Step(now, func(tk ticker.Tick) {
+			require.NoError(t, tk.Validate())
+			in, ok := byToken[tk.Token]
+			if !ok {
+				t.Errorf("token %d ticked but is not in the dump", tk.Token)
+				return
+			}
+			require.Positive(t, tk.LastPrice, in.Symbol)
+			if in.Kind.IsOption() {
+				require.Positive(t, tk.IV, in.Symbol)
+				expiries[in.Expiry.Format(time.DateOnly)] = true
+			}
+		})
+		return expiries
+	}
+	require.Equal(t, map[string]bool{"2026-12-01": true, "2026-12-08": true, "2026-12-29": true}, check(monday))
+	// After Tuesday's close the 1 December options are gone and, since they
+	// came from a dump, nothing is invented in their place: the mock cannot
+	// know the tokens and lots of the exchange's next contracts.
+	after := time.Date(2026, 12, 1, 15, 31, 0, 0, market.IST())
+	m.Step(after, nil)
+	require.Contains(t, logs.String(), "expired contracts of another listing not replaced")
+	got := check(time.Date(2026, 12, 2, 10, 0, 0, 0, market.IST()))
+	require.Equal(t, map[string]bool{"2026-12-08": true, "2026-12-29": true}, got)
+	for _, in := range m.Instruments() {
+		_, ok := byToken[in.Token]
+		require.True(t, ok, "%s is not from the dump", in.Symbol)
+	}
 }

@@ -1,14 +1,15 @@
-package ticker
+package market
 
 import (
 	"math/rand/v2"
 	"slices"
 	"testing"
 
+	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/stretchr/testify/require"
 )
 
-func symbols(ins []Instrument) []string {
+func symbols(ins []ticker.Instrument) []string {
 	out := make([]string, len(ins))
 	for i, in := range ins {
 		out[i] = in.Symbol
@@ -86,9 +87,9 @@ func TestSelectChainIgnoresInputOrderAndPerExpiryStrikes(t *testing.T) {
 
 	// Drop the 24000 strike of the second expiry only: that expiry's ATM
 	// becomes 24050 (nearest listed), the first keeps 24000.
-	var holed []Instrument
+	var holed []ticker.Instrument
 	for _, in := range ins {
-		if !(in.Strike == 24000 && in.Expiry.Equal(ymd(2025, 12, 9))) {
+		if !(in.Strike == 24000 && in.Expiry.Equal(ymdhms(2025, 12, 9, 15, 30, 0))) {
 			holed = append(holed, in)
 		}
 	}

@@ -1,10 +1,13 @@
-package ticker
+package market
 
 import (
 	"fmt"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
 )
 
 // UnderlyingSpec describes an index whose derivatives the synthetic universe
@@ -13,7 +16,7 @@ import (
 // MIDCPNIFTY, NIFTYNXT50, SENSEX and BANKEX return the values in force in
 // December 2026, each with its source (see specs.go).
 type UnderlyingSpec struct {
-	Name   string // underlying name used in symbols and Instrument.Underlying, e.g. "NIFTY"
+	Name   string // underlying name used in symbols and ticker.Instrument.Underlying, e.g. "NIFTY"
 	Symbol string // the index's trading symbol, e.g. "NIFTY 50"
 	// Token is the index's instrument token; must be non-zero. The index
 	// row's ExchangeToken is Token>>8 when Token's low byte is 9 (Kite's
@@ -51,9 +54,9 @@ type UnderlyingSpec struct {
 // date of expiry (its IST date): the PastLots entry in force then, or
 // LotSize.
 func (s UnderlyingSpec) LotSizeAt(expiry time.Time) int {
-	d := dayOf(expiry)
+	d := nse.DayOf(expiry)
 	for _, p := range s.PastLots {
-		if d < dayOf(p.Before) {
+		if d < nse.DayOf(p.Before) {
 			return p.LotSize
 		}
 	}
@@ -80,45 +83,50 @@ func (s UnderlyingSpec) futuresTick() float64 {
 	return IndexFuturesTickSize(s.Spot)
 }
 
+// Validate reports the first field of s that Universe, Expiries and the mock
+// source cannot use, in an error that names it ("market:
+// UnderlyingSpec.Token must not be zero"); nil when s is usable.
+func (s UnderlyingSpec) Validate() error { return s.validate("UnderlyingSpec") }
+
 // validate checks the fields Universe and Expiries rely on; field is the
 // name to report, such as "Underlyings[1]".
 func (s UnderlyingSpec) validate(field string) error {
 	switch {
 	case s.Name == "":
-		return fmt.Errorf("ticker: %s.Name must not be empty", field)
+		return fmt.Errorf("market: %s.Name must not be empty", field)
 	case s.Token == 0:
-		return fmt.Errorf("ticker: %s.Token must not be zero", field)
+		return fmt.Errorf("market: %s.Token must not be zero", field)
 	case !(s.Spot > 0) || math.IsInf(s.Spot, 0):
-		return fmt.Errorf("ticker: %s.Spot must be positive and finite, got %v", field, s.Spot)
+		return fmt.Errorf("market: %s.Spot must be positive and finite, got %v", field, s.Spot)
 	case !(s.StrikeStep >= minStrikeStep) || math.IsInf(s.StrikeStep, 0):
-		return fmt.Errorf("ticker: %s.StrikeStep must be finite and at least %v, got %v", field, minStrikeStep, s.StrikeStep)
+		return fmt.Errorf("market: %s.StrikeStep must be finite and at least %v, got %v", field, minStrikeStep, s.StrikeStep)
 	case s.Spot/s.StrikeStep > maxSpotSteps:
-		return fmt.Errorf("ticker: %s.Spot must be at most %g strike steps, got %v with StrikeStep %v", field, float64(maxSpotSteps), s.Spot, s.StrikeStep)
+		return fmt.Errorf("market: %s.Spot must be at most %g strike steps, got %v with StrikeStep %v", field, float64(maxSpotSteps), s.Spot, s.StrikeStep)
 	case s.LotSize <= 0:
-		return fmt.Errorf("ticker: %s.LotSize must be positive, got %d", field, s.LotSize)
+		return fmt.Errorf("market: %s.LotSize must be positive, got %d", field, s.LotSize)
 	case s.Exchange != "" && s.Exchange != "NFO" && s.Exchange != "BFO":
-		return fmt.Errorf("ticker: %s.Exchange must be \"NFO\" or \"BFO\", got %q", field, s.Exchange)
+		return fmt.Errorf("market: %s.Exchange must be \"NFO\" or \"BFO\", got %q", field, s.Exchange)
 	case s.IndexExchange != "" && s.IndexExchange != "NSE" && s.IndexExchange != "BSE":
-		return fmt.Errorf("ticker: %s.IndexExchange must be \"NSE\" or \"BSE\", got %q", field, s.IndexExchange)
+		return fmt.Errorf("market: %s.IndexExchange must be \"NSE\" or \"BSE\", got %q", field, s.IndexExchange)
 	case s.FuturesTickSize < 0 || math.IsNaN(s.FuturesTickSize) || math.IsInf(s.FuturesTickSize, 0):
-		return fmt.Errorf("ticker: %s.FuturesTickSize must be finite and not negative, got %v", field, s.FuturesTickSize)
+		return fmt.Errorf("market: %s.FuturesTickSize must be finite and not negative, got %v", field, s.FuturesTickSize)
 	case !(s.TickSize > 0) || math.IsInf(s.TickSize, 0):
-		return fmt.Errorf("ticker: %s.TickSize must be positive and finite, got %v", field, s.TickSize)
+		return fmt.Errorf("market: %s.TickSize must be positive and finite, got %v", field, s.TickSize)
 	case s.ExpiryWeekday < time.Sunday || s.ExpiryWeekday > time.Saturday:
-		return fmt.Errorf("ticker: %s.ExpiryWeekday must be a day of the week, got %d", field, int(s.ExpiryWeekday))
+		return fmt.Errorf("market: %s.ExpiryWeekday must be a day of the week, got %d", field, int(s.ExpiryWeekday))
 	case !s.Weekly && !s.Monthly:
-		return fmt.Errorf("ticker: %s lists no series: set Weekly or Monthly", field)
+		return fmt.Errorf("market: %s lists no series: set Weekly or Monthly", field)
 	case s.Volatility < 0 || math.IsNaN(s.Volatility) || math.IsInf(s.Volatility, 0):
-		return fmt.Errorf("ticker: %s.Volatility must be finite and not negative, got %v", field, s.Volatility)
+		return fmt.Errorf("market: %s.Volatility must be finite and not negative, got %v", field, s.Volatility)
 	}
 	for i, p := range s.PastLots {
 		switch {
 		case p.LotSize <= 0:
-			return fmt.Errorf("ticker: %s.PastLots[%d].LotSize must be positive, got %d", field, i, p.LotSize)
+			return fmt.Errorf("market: %s.PastLots[%d].LotSize must be positive, got %d", field, i, p.LotSize)
 		case p.Before.IsZero():
-			return fmt.Errorf("ticker: %s.PastLots[%d].Before must be set", field, i)
-		case i > 0 && dayOf(p.Before) <= dayOf(s.PastLots[i-1].Before):
-			return fmt.Errorf("ticker: %s.PastLots[%d].Before must be after PastLots[%d].Before", field, i, i-1)
+			return fmt.Errorf("market: %s.PastLots[%d].Before must be set", field, i)
+		case i > 0 && nse.DayOf(p.Before) <= nse.DayOf(s.PastLots[i-1].Before):
+			return fmt.Errorf("market: %s.PastLots[%d].Before must be after PastLots[%d].Before", field, i, i-1)
 		}
 	}
 	return nil
@@ -135,31 +143,31 @@ const (
 
 // listedExpiry is one listed expiry date and the series it belongs to.
 type listedExpiry struct {
-	day     calDay
+	day     nse.Day
 	monthly bool
 }
 
 // lastOfMonth reports whether d is the last occurrence of its weekday in its
 // month.
-func lastOfMonth(d calDay) bool {
-	_, m1, _ := d.date()
-	_, m2, _ := (d + 7).date()
+func lastOfMonth(d nse.Day) bool {
+	_, m1, _ := d.Date()
+	_, m2, _ := (d + 7).Date()
 	return m1 != m2
 }
 
 // listExpiries returns the nearest n expiries of spec on or after start. A
 // nominal expiry that is not a trading day moves to the trading day before
 // it; if two nominal expiries move onto the same day it is listed once.
-func listExpiries(spec UnderlyingSpec, start calDay, n int, h Holidays) []listedExpiry {
+func listExpiries(spec UnderlyingSpec, start nse.Day, n int, h Holidays) []listedExpiry {
 	if n <= 0 || (!spec.Weekly && !spec.Monthly) ||
 		spec.ExpiryWeekday < time.Sunday || spec.ExpiryWeekday > time.Saturday {
 		return nil
 	}
 	out := make([]listedExpiry, 0, min(n, 64))
-	last := calDay(math.MinInt64)
+	last := nse.Day(math.MinInt64)
 	// The first nominal expiry weekday on or after start. A nominal day
 	// before start can only move earlier, so it never qualifies.
-	d := start + calDay((int(spec.ExpiryWeekday)-int(start.weekday())+7)%7)
+	d := start + nse.Day((int(spec.ExpiryWeekday)-int(start.Weekday())+7)%7)
 	for ; len(out) < n; d += 7 {
 		monthly := lastOfMonth(d)
 		if !spec.Weekly && !monthly {
@@ -175,7 +183,8 @@ func listExpiries(spec UnderlyingSpec, start calDay, n int, h Holidays) []listed
 	return out
 }
 
-// Expiries returns the nearest n expiry dates of spec, each at midnight IST,
+// Expiries returns the nearest n expiries of spec, each the instant trading
+// in its contracts ends (15:30 IST on the expiry date, as Instrument.Expiry),
 // that have not expired at from, in ascending order: those on or after from's
 // IST calendar date, less that date itself once its session has closed
 // (15:30 IST), when the contracts expiring that day have expired. Weekly
@@ -192,7 +201,7 @@ func Expiries(spec UnderlyingSpec, from time.Time, n int, h Holidays) []time.Tim
 	loc := IST()
 	out := make([]time.Time, len(es))
 	for i, e := range es {
-		out[i] = e.day.at(0, loc)
+		out[i] = e.day.At(nse.SessionClose, loc)
 	}
 	return out
 }
@@ -200,9 +209,9 @@ func Expiries(spec UnderlyingSpec, from time.Time, n int, h Holidays) []time.Tim
 // listingDay returns the first expiry date still open at t: t's IST date,
 // or the next day once 15:30 IST has passed (the contracts expiring on t's
 // date expire at the close).
-func listingDay(t time.Time) calDay {
-	d := dayOf(t)
-	if secondOfDay(t) >= sessionClose {
+func listingDay(t time.Time) nse.Day {
+	d := nse.DayOf(t)
+	if nse.SecondOfDay(t) >= nse.SessionClose {
 		d++
 	}
 	return d
@@ -234,7 +243,7 @@ type UniverseConfig struct {
 	// above 1000 is an error.
 	Futures int
 	// Holidays are the exchange holidays; the zero value means none
-	// (NSEHolidays2026 gives NSE's for 2026).
+	// (Holidays2026 gives NSE's for 2026).
 	Holidays Holidays
 }
 
@@ -268,18 +277,18 @@ const (
 //
 // Universe returns an error naming the field when the configuration is
 // invalid.
-func Universe(cfg UniverseConfig) ([]Instrument, error) {
+func Universe(cfg UniverseConfig) ([]ticker.Instrument, error) {
 	if cfg.Date.IsZero() {
-		return nil, fmt.Errorf("ticker: UniverseConfig.Date must be set")
+		return nil, fmt.Errorf("market: UniverseConfig.Date must be set")
 	}
 	if cfg.Expiries < 0 || cfg.Expiries > maxUniverseExpiries {
-		return nil, fmt.Errorf("ticker: UniverseConfig.Expiries must be in [0, %d], got %d", maxUniverseExpiries, cfg.Expiries)
+		return nil, fmt.Errorf("market: UniverseConfig.Expiries must be in [0, %d], got %d", maxUniverseExpiries, cfg.Expiries)
 	}
 	if cfg.StrikesPerSide < 0 || cfg.StrikesPerSide > maxStrikesPerSide {
-		return nil, fmt.Errorf("ticker: UniverseConfig.StrikesPerSide must be in [0, %d], got %d", maxStrikesPerSide, cfg.StrikesPerSide)
+		return nil, fmt.Errorf("market: UniverseConfig.StrikesPerSide must be in [0, %d], got %d", maxStrikesPerSide, cfg.StrikesPerSide)
 	}
 	if cfg.Futures > maxUniverseExpiries {
-		return nil, fmt.Errorf("ticker: UniverseConfig.Futures must be at most %d, got %d", maxUniverseExpiries, cfg.Futures)
+		return nil, fmt.Errorf("market: UniverseConfig.Futures must be at most %d, got %d", maxUniverseExpiries, cfg.Futures)
 	}
 	switch {
 	case cfg.Futures == 0:
@@ -305,17 +314,17 @@ func Universe(cfg UniverseConfig) ([]Instrument, error) {
 			return nil, err
 		}
 		if _, dup := names[s.Name]; dup {
-			return nil, fmt.Errorf("ticker: %s.Name %q is listed twice", field, s.Name)
+			return nil, fmt.Errorf("market: %s.Name %q is listed twice", field, s.Name)
 		}
 		names[s.Name] = struct{}{}
 		if _, dup := used[s.Token]; dup {
-			return nil, fmt.Errorf("ticker: %s.Token %d is listed twice", field, s.Token)
+			return nil, fmt.Errorf("market: %s.Token %d is listed twice", field, s.Token)
 		}
 		used[s.Token] = struct{}{}
 	}
 
 	start := listingDay(cfg.Date)
-	var out []Instrument
+	var out []ticker.Instrument
 	for _, s := range specs {
 		out = appendListing(out, cfg.Seed, s, start, cfg.Futures, cfg.Expiries, cfg.StrikesPerSide, cfg.Holidays, used)
 	}
@@ -325,16 +334,16 @@ func Universe(cfg UniverseConfig) ([]Instrument, error) {
 // appendListing appends to out what Universe lists for one underlying: the
 // index, futures of the nearest nFut monthly expiries, and options of the
 // nearest nExp expiries with side strikes on each side of the money.
-func appendListing(out []Instrument, seed uint64, s UnderlyingSpec, start calDay, nFut, nExp, side int, h Holidays, used map[uint32]struct{}) []Instrument {
+func appendListing(out []ticker.Instrument, seed uint64, s UnderlyingSpec, start nse.Day, nFut, nExp, side int, h Holidays, used map[uint32]struct{}) []ticker.Instrument {
 	loc := IST()
 	deriv, index := s.exchanges()
-	idx := Instrument{
+	idx := ticker.Instrument{
 		Token:      s.Token,
 		Symbol:     s.Symbol,
 		Exchange:   index,
 		Segment:    "INDICES",
 		Underlying: s.Name,
-		Kind:       KindIndex,
+		Kind:       ticker.KindIndex,
 		TickSize:   s.TickSize,
 	}
 	if s.Token&0xFF == segIndices {
@@ -345,16 +354,16 @@ func appendListing(out []Instrument, seed uint64, s UnderlyingSpec, start calDay
 	monthly := s
 	monthly.Weekly, monthly.Monthly = false, true
 	for _, e := range listExpiries(monthly, start, nFut, h) {
-		exp := e.day.at(0, loc)
-		tok := contractToken(seed, s.Name, e.day, 0, KindFuture, seg, used)
-		out = append(out, Instrument{
+		exp := e.day.At(nse.SessionClose, loc)
+		tok := contractToken(seed, s.Name, e.day, 0, ticker.KindFuture, seg, used)
+		out = append(out, ticker.Instrument{
 			Token:         tok,
 			ExchangeToken: tok >> 8,
 			Symbol:        expiryPrefix(s.Name, e) + "FUT",
 			Exchange:      deriv,
 			Segment:       deriv + "-FUT",
 			Underlying:    s.Name,
-			Kind:          KindFuture,
+			Kind:          ticker.KindFuture,
 			Expiry:        exp,
 			LotSize:       s.LotSizeAt(exp),
 			TickSize:      s.futuresTick(),
@@ -362,7 +371,7 @@ func appendListing(out []Instrument, seed uint64, s UnderlyingSpec, start calDay
 	}
 	atm := math.Round(s.Spot/s.StrikeStep) * s.StrikeStep
 	for _, e := range listExpiries(s, start, nExp, h) {
-		exp := e.day.at(0, loc)
+		exp := e.day.At(nse.SessionClose, loc)
 		prefix := expiryPrefix(s.Name, e)
 		lot := s.LotSizeAt(exp)
 		for k := -side; k <= side; k++ {
@@ -372,9 +381,9 @@ func appendListing(out []Instrument, seed uint64, s UnderlyingSpec, start calDay
 			if strike <= 0 {
 				continue
 			}
-			for _, kind := range [2]Kind{KindCall, KindPut} {
+			for _, kind := range [2]ticker.Kind{ticker.KindCall, ticker.KindPut} {
 				tok := contractToken(seed, s.Name, e.day, strike, kind, seg, used)
-				out = append(out, Instrument{
+				out = append(out, ticker.Instrument{
 					Token:         tok,
 					ExchangeToken: tok >> 8,
 					Symbol:        optionSymbol(prefix, strike, kind),
@@ -399,7 +408,7 @@ const monthCodes = "123456789OND"
 // expiryPrefix returns the symbol up to the strike: NIFTY25DEC for a monthly
 // expiry, NIFTY25D09 for a weekly one.
 func expiryPrefix(name string, e listedExpiry) string {
-	y, m, d := e.day.date()
+	y, m, d := e.day.Date()
 	b := make([]byte, 0, len(name)+5)
 	b = append(b, name...)
 	b = append(b, byte('0'+y/10%10), byte('0'+y%10))
@@ -414,11 +423,11 @@ func expiryPrefix(name string, e listedExpiry) string {
 }
 
 // optionSymbol appends the strike and CE or PE to prefix.
-func optionSymbol(prefix string, strike float64, kind Kind) string {
+func optionSymbol(prefix string, strike float64, kind ticker.Kind) string {
 	b := make([]byte, 0, len(prefix)+10)
 	b = append(b, prefix...)
 	b = strconv.AppendFloat(b, strike, 'f', -1, 64)
-	if kind == KindCall {
+	if kind == ticker.KindCall {
 		b = append(b, "CE"...)
 	} else {
 		b = append(b, "PE"...)
@@ -431,74 +440,14 @@ func optionSymbol(prefix string, strike float64, kind Kind) string {
 // shifted left by 8 bits, with the segment code seg in the low byte. It
 // rehashes until the token is not in used, which it then joins. A segment
 // code other than 9 keeps every such token apart from the index tokens.
-func contractToken(seed uint64, name string, d calDay, strike float64, kind Kind, seg uint32, used map[uint32]struct{}) uint32 {
-	h := contractHash(name, d, strike, kind)
+func contractToken(seed uint64, name string, d nse.Day, strike float64, kind ticker.Kind, seg uint32, used map[uint32]struct{}) uint32 {
+	h := nse.ContractHash(name, d, strike, kind)
 	for round := uint64(0); ; round++ {
-		tok := tokenRound(seed, h, round)<<8 | seg
+		tok := nse.TokenRound(seed, h, round)<<8 | seg
 		if _, taken := used[tok]; taken {
 			continue
 		}
 		used[tok] = struct{}{}
 		return tok
 	}
-}
-
-// contractHash is FNV-1a over a contract's identity.
-func contractHash(name string, d calDay, strike float64, kind Kind) uint64 {
-	const offset64, prime64 = 14695981039346656037, 1099511628211
-	h := uint64(offset64)
-	for i := 0; i < len(name); i++ {
-		h = (h ^ uint64(name[i])) * prime64
-	}
-	for _, v := range [3]uint64{uint64(d), uint64(int64(math.Round(strike * 100))), uint64(kind)} {
-		for i := 0; i < 8; i++ {
-			h = (h ^ (v & 0xff)) * prime64
-			v >>= 8
-		}
-	}
-	return h
-}
-
-// tokenRound returns the exchange token of a contract's round'th try: the
-// hash keyed by the seed, folded to 24 bits, never zero.
-func tokenRound(seed, h, round uint64) uint32 {
-	x := tokenMix(h ^ seed ^ (round * 0x9e3779b97f4a7c15))
-	ex := uint32(x^x>>24^x>>48) & 0xFFFFFF
-	if ex == 0 {
-		ex = 1
-	}
-	return ex
-}
-
-// syntheticRounds bounds the rehash rounds isSynthetic tries: a universe of
-// n contracts needs a k-th round with probability about (n/2²⁴)^k.
-const syntheticRounds = 4
-
-// isSynthetic reports whether in's token is one that Universe gives it for
-// seed: the mock rolls only such contracts, since tokens and lot sizes of a
-// real listing cannot be invented. A contract of another listing passes
-// only if its exchange token equals the hash by chance (about 4 in 2²⁴).
-func isSynthetic(seed uint64, in *Instrument) bool {
-	if in.Token&0xFF == segIndices || in.Token&0xFF == 0 {
-		return false
-	}
-	strike := in.Strike
-	if in.Kind == KindFuture {
-		strike = 0
-	}
-	h := contractHash(in.Underlying, dayOf(in.Expiry), strike, in.Kind)
-	for round := uint64(0); round < syntheticRounds; round++ {
-		if tokenRound(seed, h, round) == in.Token>>8 {
-			return true
-		}
-	}
-	return false
-}
-
-// tokenMix is the splitmix64 finaliser.
-func tokenMix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }

@@ -1,4 +1,4 @@
-package ticker
+package market
 
 import (
 	"math/rand/v2"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestMarketHoursOpen(t *testing.T) {
-	m := MarketHours{Holidays: NewHolidays(ymd(2025, 12, 25))}
+	m := Hours{Holidays: NewHolidays(ymd(2025, 12, 25))}
 	tests := []struct {
 		name string
 		t    time.Time
@@ -41,7 +41,7 @@ func TestMarketHoursOpen(t *testing.T) {
 func TestMarketHoursNext(t *testing.T) {
 	// 2025-12-01 is a Monday; 2025-12-25 (Thursday) and 2025-12-26 (Friday)
 	// are holidays here.
-	m := MarketHours{Holidays: NewHolidays(ymd(2025, 12, 25), ymd(2025, 12, 26))}
+	m := Hours{Holidays: NewHolidays(ymd(2025, 12, 25), ymd(2025, 12, 26))}
 	tests := []struct {
 		name      string
 		now       time.Time
@@ -73,7 +73,7 @@ func TestMarketHoursNext(t *testing.T) {
 // TestMarketHoursInvariants checks, at random instants, that the next open
 // and close are in the future and sit exactly on a session's edges.
 func TestMarketHoursInvariants(t *testing.T) {
-	m := MarketHours{Holidays: NewHolidays(ymd(2025, 1, 1), ymd(2025, 3, 14), ymd(2025, 3, 31), ymd(2025, 4, 1))}
+	m := Hours{Holidays: NewHolidays(ymd(2025, 1, 1), ymd(2025, 3, 14), ymd(2025, 3, 31), ymd(2025, 4, 1))}
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := ymd(2024, 12, 20)
 	for range 5000 {

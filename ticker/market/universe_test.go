@@ -1,4 +1,4 @@
-package ticker
+package market
 
 import (
 	"math"
@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
 	"github.com/stretchr/testify/require"
 )
 
@@ -101,7 +103,8 @@ func TestExpiries(t *testing.T) {
 			got := Expiries(tt.spec, tt.from, tt.n, tt.holidays)
 			require.Len(t, got, len(tt.want))
 			for i := range got {
-				require.True(t, tt.want[i].Equal(got[i]), "expiry %d = %v, want %v", i, got[i], tt.want[i])
+				want := tt.want[i].Add(15*time.Hour + 30*time.Minute) // the close of the expiry date
+				require.True(t, want.Equal(got[i]), "expiry %d = %v, want %v", i, got[i], want)
 				require.Equal(t, "IST", got[i].Location().String())
 				require.True(t, TradingDay(got[i], tt.holidays))
 			}
@@ -116,15 +119,15 @@ func TestUniverseDefaults(t *testing.T) {
 	require.Len(t, ins, 2*(1+3+2*21*2))
 
 	nifty, bank := ins[0], ins[88]
-	require.Equal(t, Instrument{Token: 256265, ExchangeToken: 1001, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
-		Underlying: "NIFTY", Kind: KindIndex, TickSize: 0.05}, nifty)
-	require.Equal(t, Instrument{Token: 260105, ExchangeToken: 1016, Symbol: "NIFTY BANK", Exchange: "NSE", Segment: "INDICES",
-		Underlying: "BANKNIFTY", Kind: KindIndex, TickSize: 0.05}, bank)
+	require.Equal(t, ticker.Instrument{Token: 256265, ExchangeToken: 1001, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
+		Underlying: "NIFTY", Kind: ticker.KindIndex, TickSize: 0.05}, nifty)
+	require.Equal(t, ticker.Instrument{Token: 260105, ExchangeToken: 1016, Symbol: "NIFTY BANK", Exchange: "NSE", Segment: "INDICES",
+		Underlying: "BANKNIFTY", Kind: ticker.KindIndex, TickSize: 0.05}, bank)
 
 	// Futures: the near three months, tick by price band, lot of the series.
 	var futs []string
 	for _, in := range ins[1:4] {
-		require.Equal(t, KindFuture, in.Kind)
+		require.Equal(t, ticker.KindFuture, in.Kind)
 		require.Equal(t, "NFO-FUT", in.Segment)
 		require.Equal(t, 65, in.LotSize)
 		require.Equal(t, 0.1, in.TickSize)
@@ -135,9 +138,9 @@ func TestUniverseDefaults(t *testing.T) {
 
 	first := ins[4]
 	require.Equal(t, "NIFTY26D0125500CE", first.Symbol)
-	require.Equal(t, KindCall, first.Kind)
+	require.Equal(t, ticker.KindCall, first.Kind)
 	require.Equal(t, 25500.0, first.Strike)
-	require.True(t, ymd(2026, 12, 1).Equal(first.Expiry))
+	require.True(t, ymdhms(2026, 12, 1, 15, 30, 0).Equal(first.Expiry))
 	require.Equal(t, 65, first.LotSize)
 	require.Equal(t, "NFO", first.Exchange)
 	require.Equal(t, "NFO-OPT", first.Segment)
@@ -147,7 +150,7 @@ func TestUniverseDefaults(t *testing.T) {
 
 	require.Equal(t, "BANKNIFTY26DEC58000CE", ins[92].Symbol)
 	require.Equal(t, 30, ins[92].LotSize)
-	require.True(t, ymd(2026, 12, 29).Equal(ins[92].Expiry))
+	require.True(t, ymdhms(2026, 12, 29, 15, 30, 0).Equal(ins[92].Expiry))
 	require.Equal(t, "BANKNIFTY27JAN60000PE", ins[len(ins)-1].Symbol)
 
 	tokens := map[uint32]string{}
@@ -171,7 +174,7 @@ func TestUniverseSymbols(t *testing.T) {
 	require.NoError(t, err)
 	var syms []string
 	for _, in := range ins[1:] {
-		if in.Kind == KindCall && in.Strike == 24000 {
+		if in.Kind == ticker.KindCall && in.Strike == 24000 {
 			syms = append(syms, in.Symbol)
 		}
 	}
@@ -207,7 +210,7 @@ func TestUniverseSkipsNonPositiveStrikes(t *testing.T) {
 	require.NoError(t, err)
 	var strikes []float64
 	for _, in := range ins {
-		if in.Kind == KindCall {
+		if in.Kind == ticker.KindCall {
 			strikes = append(strikes, in.Strike)
 		}
 	}
@@ -251,15 +254,15 @@ func TestUniverseTokensStable(t *testing.T) {
 }
 
 func TestContractTokenCollision(t *testing.T) {
-	d := civilDay(2025, 12, 2)
-	natural := contractToken(1, "NIFTY", d, 24000, KindCall, 2, map[uint32]struct{}{})
+	d := nse.Civil(2025, 12, 2)
+	natural := contractToken(1, "NIFTY", d, 24000, ticker.KindCall, 2, map[uint32]struct{}{})
 	used := map[uint32]struct{}{natural: {}}
-	got := contractToken(1, "NIFTY", d, 24000, KindCall, 2, used)
+	got := contractToken(1, "NIFTY", d, 24000, ticker.KindCall, 2, used)
 	require.NotEqual(t, natural, got)
 	require.NotZero(t, got)
 	require.Contains(t, used, got)
 	// Deterministic: the same collision resolves the same way.
-	require.Equal(t, got, contractToken(1, "NIFTY", d, 24000, KindCall, 2, map[uint32]struct{}{natural: {}}))
+	require.Equal(t, got, contractToken(1, "NIFTY", d, 24000, ticker.KindCall, 2, map[uint32]struct{}{natural: {}}))
 	require.Equal(t, uint32(2), got&0xFF)
 }
 
@@ -275,7 +278,7 @@ func TestUniverseConfigErrors(t *testing.T) {
 		cfg  UniverseConfig
 		want string
 	}{
-		{"no date", UniverseConfig{}, "ticker: UniverseConfig.Date must be set"},
+		{"no date", UniverseConfig{}, "market: UniverseConfig.Date must be set"},
 		{"negative expiries", UniverseConfig{Date: d, Expiries: -1}, "UniverseConfig.Expiries"},
 		{"negative strikes", UniverseConfig{Date: d, StrikesPerSide: -2}, "UniverseConfig.StrikesPerSide"},
 		{"too many expiries", UniverseConfig{Date: d, Expiries: 1 << 40}, "UniverseConfig.Expiries must be in [0, 1000]"},
@@ -304,7 +307,7 @@ func TestUniverseConfigErrors(t *testing.T) {
 			require.Error(t, err)
 			require.Nil(t, ins)
 			require.Contains(t, err.Error(), tt.want)
-			require.True(t, strings.HasPrefix(err.Error(), "ticker: "), err.Error())
+			require.True(t, strings.HasPrefix(err.Error(), "market: "), err.Error())
 		})
 	}
 }
@@ -353,7 +356,8 @@ func TestExpiriesAgainstReference(t *testing.T) {
 		got := Expiries(spec, from.Add(13*time.Hour), n, NewHolidays(list...))
 		require.Len(t, got, n)
 		for i := range want {
-			require.True(t, want[i].Equal(got[i]), "spec %+v from %v: expiry %d = %v, want %v", spec, from, i, got[i], want[i])
+			w := want[i].Add(15*time.Hour + 30*time.Minute) // the close of the expiry date
+			require.True(t, w.Equal(got[i]), "spec %+v from %v: expiry %d = %v, want %v", spec, from, i, got[i], w)
 		}
 	}
 }
@@ -391,17 +395,17 @@ func TestLotSizeAtFollowsTheSeries(t *testing.T) {
 
 func TestUniverseAllSpecsOnTheirExchanges(t *testing.T) {
 	specs := []UnderlyingSpec{NIFTY(), BANKNIFTY(), FINNIFTY(), MIDCPNIFTY(), NIFTYNXT50(), SENSEX(), BANKEX()}
-	ins, err := Universe(UniverseConfig{Date: ymdhms(2026, 12, 2, 10, 0, 0), Underlyings: specs, Holidays: NSEHolidays2026()})
+	ins, err := Universe(UniverseConfig{Date: ymdhms(2026, 12, 2, 10, 0, 0), Underlyings: specs, Holidays: Holidays2026()})
 	require.NoError(t, err)
 	firstExpiry := map[string]string{}
 	for _, in := range ins {
 		seg := in.Token & 0xFF
 		switch in.Kind {
-		case KindIndex:
+		case ticker.KindIndex:
 			require.Equal(t, uint32(9), seg, in.Symbol)
 			require.Equal(t, in.ExchangeToken<<8|9, in.Token, in.Symbol)
 			continue
-		case KindFuture:
+		case ticker.KindFuture:
 			require.Equal(t, IndexFuturesTickSize(specOf(t, specs, in.Underlying).Spot), in.TickSize, in.Symbol)
 		}
 		require.Equal(t, in.ExchangeToken<<8|SegmentCode(in.Exchange, in.Segment), in.Token, in.Symbol)
@@ -445,8 +449,8 @@ func TestExpiryLeavesTheListingAtTheClose(t *testing.T) {
 	require.Len(t, SelectChain(before, "NIFTY", 26000, ymdhms(2026, 12, 1, 15, 30, 0), 1, 0), 0)
 }
 
-func TestNSEHolidays2026(t *testing.T) {
-	h := NSEHolidays2026()
+func TestHolidays2026(t *testing.T) {
+	h := Holidays2026()
 	require.Equal(t, 16, h.Len())
 	require.True(t, h.Contains(ymd(2026, 1, 26)))
 	require.True(t, h.Contains(ymd(2026, 1, 15)))

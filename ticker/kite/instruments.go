@@ -1,4 +1,4 @@
-package ticker
+package kite
 
 import (
 	"encoding/csv"
@@ -10,6 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // The columns of the broker's instrument dump. The columns are found by
@@ -81,6 +85,10 @@ func columnName(i int) string {
 	}
 	return ""
 }
+
+// ErrBadHeader is returned by ParseInstruments when the dump's header is
+// missing, lacks a required column or names a column twice.
+var ErrBadHeader = errors.New("kite: bad instrument dump header")
 
 // RowReason says why a row of an instrument dump was skipped. Its String form
 // is short and stable.
@@ -206,7 +214,7 @@ type ParseConfig struct {
 	// underlying's options out of a 100k-row dump pays for those alone.
 	// Keep runs on the caller's goroutine; a panic in it is recovered and
 	// the row is skipped with reason RowKeepPanic.
-	Keep func(Instrument) bool
+	Keep func(ticker.Instrument) bool
 	// MaxProblems caps how many skipped rows Problems lists (the counts
 	// continue). Default 1000; negative lists none.
 	MaxProblems int
@@ -226,7 +234,9 @@ type ParseConfig struct {
 // when name is empty), except for an index that has derivatives, whose
 // Underlying is the name its derivatives carry (IndexUnderlying: the row
 // "NIFTY 50" gets "NIFTY"), so that SelectChain's underlying finds its index
-// too. Expiry is midnight IST of the given date. ExchangeToken is the
+// too. Expiry is the instant trading ends: 15:30 IST on the given date, the
+// close of NSE's and BSE's derivatives, for every exchange (the dump carries
+// the date only; the later closes of MCX and CDS are not modelled). ExchangeToken is the
 // exchange_token column; when both it and the segment code (SegmentCode) are
 // known, the row's instrument_token must be exchange_token<<8 | code, or the
 // row is skipped as RowTokenMismatch.
@@ -234,7 +244,7 @@ type ParseConfig struct {
 // ParseInstruments returns an error only when the header is missing or
 // lacks a required column (wrapping ErrBadHeader) or when reading r fails;
 // it then still returns the rows kept and the report up to that point.
-func ParseInstruments(r io.Reader, cfg ParseConfig) ([]Instrument, ParseReport, error) {
+func ParseInstruments(r io.Reader, cfg ParseConfig) ([]ticker.Instrument, ParseReport, error) {
 	maxProblems := cfg.MaxProblems
 	if maxProblems == 0 {
 		maxProblems = 1000
@@ -253,14 +263,14 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]Instrument, ParseReport, 
 		if errors.As(err, &pe) {
 			return nil, rep, fmt.Errorf("%w: %v", ErrBadHeader, err)
 		}
-		return nil, rep, fmt.Errorf("ticker: reading instrument dump: %w", err)
+		return nil, rep, fmt.Errorf("kite: reading instrument dump: %w", err)
 	}
 	var cols [nColumns]int
 	if err := locateColumns(header, &cols); err != nil {
 		return nil, rep, err
 	}
 
-	p := rowParser{cols: cols, loc: IST(), width: len(header)}
+	p := rowParser{cols: cols, loc: market.IST(), width: len(header)}
 	var (
 		kept    chunks
 		lines   []int // line of each kept row
@@ -275,7 +285,7 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]Instrument, ParseReport, 
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				readErr = fmt.Errorf("ticker: reading instrument dump: %w", err)
+				readErr = fmt.Errorf("kite: reading instrument dump: %w", err)
 				break
 			}
 			rep.Rows++
@@ -303,7 +313,7 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]Instrument, ParseReport, 
 		// Detach the kept strings from the row's buffer, sharing the
 		// repetitive ones, so memory follows the kept rows only.
 		in.Symbol = strings.Clone(in.Symbol)
-		if in.Kind == KindEquity || in.Kind == KindIndex {
+		if in.Kind == ticker.KindEquity || in.Kind == ticker.KindIndex {
 			in.Underlying = strings.Clone(in.Underlying) // a company's own name: rarely repeated
 		} else {
 			in.Underlying = share.get(0, in.Underlying)
@@ -321,7 +331,7 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]Instrument, ParseReport, 
 // dropDuplicates removes from out every row whose token an earlier row
 // has, and reports it. Sorting the tokens once at the end is cheaper than a
 // map probed on every row, and needs 8 bytes per kept row.
-func dropDuplicates(out []Instrument, lines []int, rep *ParseReport, maxProblems int) []Instrument {
+func dropDuplicates(out []ticker.Instrument, lines []int, rep *ParseReport, maxProblems int) []ticker.Instrument {
 	if len(out) < 2 {
 		return out
 	}
@@ -390,30 +400,30 @@ func dropDuplicates(out []Instrument, lines []int, rep *ParseReport, maxProblems
 // into a slice of the exact size: cheaper than growing one slice by
 // doubling, and the result holds no spare capacity.
 type chunks struct {
-	full [][]Instrument
-	cur  []Instrument
+	full [][]ticker.Instrument
+	cur  []ticker.Instrument
 	n    int
 }
 
 const chunkLen = 1024
 
-func (c *chunks) add(in Instrument) {
+func (c *chunks) add(in ticker.Instrument) {
 	if len(c.cur) == cap(c.cur) {
 		if c.cur != nil {
 			c.full = append(c.full, c.cur)
 		}
-		c.cur = make([]Instrument, 0, chunkLen)
+		c.cur = make([]ticker.Instrument, 0, chunkLen)
 	}
 	c.cur = append(c.cur, in)
 	c.n++
 }
 
 // slice returns the rows in order; nil if there are none.
-func (c *chunks) slice() []Instrument {
+func (c *chunks) slice() []ticker.Instrument {
 	if c.n == 0 {
 		return nil
 	}
-	out := make([]Instrument, 0, c.n)
+	out := make([]ticker.Instrument, 0, c.n)
 	for _, f := range c.full {
 		out = append(out, f...)
 	}
@@ -479,7 +489,7 @@ func locateColumns(header []string, cols *[nColumns]int) error {
 }
 
 // callKeep calls keep, turning a panic into a description.
-func callKeep(keep func(Instrument) bool, in Instrument) (ok bool, panicked string) {
+func callKeep(keep func(ticker.Instrument) bool, in ticker.Instrument) (ok bool, panicked string) {
 	defer func() {
 		if v := recover(); v != nil {
 			ok, panicked = false, fmt.Sprintf("Keep panicked: %v", v)
@@ -508,8 +518,8 @@ func (p *rowParser) field(rec []string, i int) string {
 
 // parse returns the row's Instrument, or the reason and detail of its first
 // problem.
-func (p *rowParser) parse(rec []string) (Instrument, RowReason, string) {
-	var in Instrument
+func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
+	var in ticker.Instrument
 	if len(rec) != p.width {
 		return in, RowFieldCount, "got " + strconv.Itoa(len(rec)) + " fields, want " + strconv.Itoa(p.width)
 	}
@@ -531,16 +541,16 @@ func (p *rowParser) parse(rec []string) (Instrument, RowReason, string) {
 
 	switch t := p.field(rec, iType); t {
 	case "EQ":
-		in.Kind = KindEquity
+		in.Kind = ticker.KindEquity
 		if in.Segment == "INDICES" {
-			in.Kind = KindIndex
+			in.Kind = ticker.KindIndex
 		}
 	case "FUT":
-		in.Kind = KindFuture
+		in.Kind = ticker.KindFuture
 	case "CE":
-		in.Kind = KindCall
+		in.Kind = ticker.KindCall
 	case "PE":
-		in.Kind = KindPut
+		in.Kind = ticker.KindPut
 	default:
 		return in, RowBadType, "instrument_type " + strconv.Quote(t) + " is not EQ, FUT, CE or PE"
 	}
@@ -551,7 +561,7 @@ func (p *rowParser) parse(rec []string) (Instrument, RowReason, string) {
 			return in, RowBadExpiry, "expiry " + strconv.Quote(s) + " is not a YYYY-MM-DD date"
 		}
 		in.Expiry = exp
-	} else if in.Kind == KindFuture || in.Kind.IsOption() {
+	} else if in.Kind == ticker.KindFuture || in.Kind.IsOption() {
 		return in, RowBadExpiry, "expiry is empty for a " + in.Kind.String()
 	}
 
@@ -590,21 +600,22 @@ func (p *rowParser) parse(rec []string) (Instrument, RowReason, string) {
 				return in, RowBadNumber, "exchange_token " + strconv.Quote(s) + " is not a number below 2^24"
 			}
 			in.ExchangeToken = uint32(ex)
-			if seg := SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
+			if seg := market.SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
 				return in, RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
 					" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
 			}
 		}
 	}
-	if in.Kind == KindIndex {
-		if name, ok := IndexUnderlying(in.Symbol); ok {
+	if in.Kind == ticker.KindIndex {
+		if name, ok := market.IndexUnderlying(in.Symbol); ok {
 			in.Underlying = name
 		}
 	}
 	return in, 0, ""
 }
 
-// expiry parses a YYYY-MM-DD date to midnight IST.
+// expiry parses a YYYY-MM-DD date to the instant trading ends on it: 15:30
+// IST.
 func (p *rowParser) expiry(s string) (time.Time, bool) {
 	if s == p.lastExpiry {
 		return p.lastExpiryTime, true
@@ -618,7 +629,7 @@ func (p *rowParser) expiry(s string) (time.Time, bool) {
 	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
 		return time.Time{}, false
 	}
-	t := civilDay(y, time.Month(m), d).at(0, p.loc)
+	t := nse.Civil(y, time.Month(m), d).At(nse.SessionClose, p.loc)
 	p.lastExpiry, p.lastExpiryTime = s, t
 	return t, true
 }
@@ -654,4 +665,18 @@ func parseAmount(s string) (float64, bool) {
 func optionalAmount(s string) bool {
 	_, ok := parseAmount(s)
 	return ok
+}
+
+// MarshalText returns the reason's String form.
+func (r RowReason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText sets r from its String form.
+func (r *RowReason) UnmarshalText(b []byte) error {
+	for v := RowFieldCount; v.String() != "unknown"; v++ {
+		if v.String() == string(b) {
+			*r = v
+			return nil
+		}
+	}
+	return fmt.Errorf("kite: unknown row reason %q", b)
 }

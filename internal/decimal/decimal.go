@@ -32,7 +32,9 @@ const maxScaled = 1 << 53
 // and reports true. It appends nothing and reports false when it cannot
 // write f exactly that way: f is NaN or infinite, places is outside
 // [0, MaxPlaces], or |f|·10^places is 2^53 or more. A negative f that rounds
-// to zero is written as 0.
+// to zero is written as 0. It rounds the float64 product f·10^places, so a
+// decimal exactly halfway between two units (off any price grid, such as
+// 611787.575 at two places) may go either way.
 func Append(b []byte, f float64, places int) ([]byte, bool) {
 	if places < 0 || places > MaxPlaces {
 		return b, false

@@ -109,10 +109,17 @@
 // "With the instrument" fields are left out when the publisher was handed a
 // tick without one (Tick.Instrument nil; the Engine always sets it); such a
 // payload carries the analytics (iv … vega) when any of them is non-zero.
-// Numbers are written in their shortest form that reads back as the same
-// float64 (24000, 182.35, 1e-7); integers have no fraction or exponent.
-// NaN and ±Inf, which JSON cannot hold and the Engine never publishes, are
-// written as null. Version 1 may gain fields: a consumer must ignore keys
+// Numbers are exact decimals without float noise (413.4, never
+// 413.40000000000003), trailing zeros left out (24000, 182.3). Prices (ltp,
+// bid, ask, strike) have at most the places of the instrument's price unit,
+// as Kite's wire divides: 2 (paise), 7 in NSE currency derivatives (segment
+// "CDS-…") and 4 in BSE ones ("BCD-…"). The segment is Instrument.Segment,
+// else Exchange, else the low byte of the token; a tick size is not the unit
+// (it is 0 for index rows). change, iv, delta, theta and vega have at most
+// 6 places, gamma 8. Rounding is half away from zero. A value too large to
+// round exactly (2^53 units or more) is written in its shortest form; NaN
+// and ±Inf, which JSON cannot hold and the Engine never publishes, as null.
+// Version 1 may gain fields: a consumer must ignore keys
 // it does not know; a change that breaks a consumer gets a new version.
 //
 // # Concurrency

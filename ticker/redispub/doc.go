@@ -27,11 +27,16 @@
 //
 // Publish sends one batch as one pipeline: a command per tick, then, with
 // LatestKey, one HSET of every tick's payload. It returns when Redis has
-// answered or the context has ended; an error is a *PublishError that counts
-// the failed commands and wraps the first one's cause: a Redis error reply
-// (NOAUTH, OOM, ...), a network error (connection refused) or the context's
-// error. A pipeline is not a transaction: commands before a failure may have
-// taken effect.
+// answered or the context's deadline has passed (go-redis notices a
+// cancellation without a deadline only between commands). The per-tick
+// commands alone decide the result: an error is a *PublishError that counts
+// the failed commands and wraps the first one's cause (a Redis error reply
+// such as NOAUTH, a network error such as connection refused), or says that
+// the pipeline timed out when the context ended first. A refused HSET (OOM
+// under noeviction, a key of another type) fails no batch: it is counted,
+// logged when a run of failures starts and ends, and reported by
+// LatestError, for a host's health report. A pipeline is not a transaction:
+// commands before a failure may have taken effect.
 //
 // # Client settings
 //

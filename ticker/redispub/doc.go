@@ -36,7 +36,9 @@
 // under noeviction, a key of another type) fails no batch: it is counted,
 // logged when a run of failures starts and ends, and reported by
 // LatestError, for a host's health report. A pipeline is not a transaction:
-// commands before a failure may have taken effect.
+// commands before a failure may have taken effect. IsPermanent tells an
+// error that retrying will not heal (a wrong password, an unknown host, a
+// database index out of range) from an outage, so a host can stop at start.
 //
 // # Client settings
 //

@@ -52,6 +52,13 @@
 // ticker.Engine, whose breaker and catch-up handle failures, prefer the
 // latter.
 //
+// go-redis writes its own messages (a failed dial, several a second while
+// Redis is down) to stderr through one logger per process. This package
+// never sets it; a host routes them into its slog.Logger at start, at most
+// 10 records a second:
+//
+//	redis.SetLogger(redispub.Logger(logger))
+//
 // # Modes
 //
 //   - Pub/sub (the default): PUBLISH per tick; subscribers SUBSCRIBE (or

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,7 +48,7 @@ func (s *pacedSource) Run(ctx context.Context, emit func(ticker.Tick)) error {
 			continue
 		}
 		for i, in := range s.ins {
-			p := 100 + float64(n) + float64(i)/1000
+			p := 100 + float64(n) + 0.05*float64(i) // on the tick grid, with float noise
 			start := time.Now()
 			emit(ticker.Tick{Token: in.Token, LastPrice: p, Bid: p - 0.05, Ask: p + 0.05,
 				Volume: uint64(n), Time: time.Now(), Mock: true})
@@ -139,6 +140,9 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// paise returns a price in paise, as a payload carries it.
+func paise(f float64) int64 { return int64(math.Round(f * 100)) }
+
 // fastClient is a client for the engine: no retries of its own, so that a
 // dead server fails a batch at once and the breaker decides.
 func fastClient(t *testing.T, addr string) *redis.Client {
@@ -205,7 +209,7 @@ func TestEngineSubscriberReceivesExactlyThePublishedTicks(t *testing.T) {
 	}
 	for _, in := range ins {
 		want, _ := eng.Latest(in.Token)
-		if got := l.last[in.Token]; got != want.LastPrice {
+		if got := l.last[in.Token]; paise(got) != paise(want.LastPrice) {
 			t.Errorf("token %d: last received %v, Latest %v", in.Token, got, want.LastPrice)
 		}
 	}
@@ -280,7 +284,7 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 		defer l.mu.Unlock()
 		for _, in := range ins {
 			want, _ := eng.Latest(in.Token)
-			if l.last[in.Token] != want.LastPrice {
+			if paise(l.last[in.Token]) != paise(want.LastPrice) {
 				return false
 			}
 		}

@@ -174,7 +174,7 @@ func TestFaultMaxMemoryNoEviction(t *testing.T) {
 		n, _ := r.sub.counts()
 		return n >= received+len(r.ins)
 	})
-	require.Equal(t, breaker.Closed, r.state())
+	require.Equal(t, "closed", r.state())
 
 	env.do("config", "set", "maxmemory", "0")
 	clearAt := time.Now()

@@ -95,7 +95,7 @@ type change struct {
 // compare returns the difference between t and list, and a description of
 // each refused instrument (zero token, repeated token).
 func (e *Engine) compare(t *subTable, list []Instrument) (change, []string) {
-	var c change
+	c := change{slots: make([]*slot, 0, len(list)), descs: make([]*Instrument, 0, len(list))}
 	var refused []string
 	seen := make(map[uint32]bool, len(list))
 	for i := range list {
@@ -129,10 +129,14 @@ func (e *Engine) compare(t *subTable, list []Instrument) (change, []string) {
 		c.slots = append(c.slots, s)
 		c.descs = append(c.descs, desc)
 	}
-	for _, s := range t.list {
-		if !seen[s.token] {
-			c.gone = append(c.gone, s)
-			c.remove = append(c.remove, *s.ins.Load())
+	if n := len(t.list) - (len(c.slots) - len(c.fresh)); n > 0 {
+		c.gone = make([]*slot, 0, n)
+		c.remove = slices.Grow(c.remove, n)
+		for _, s := range t.list {
+			if !seen[s.token] {
+				c.gone = append(c.gone, s)
+				c.remove = append(c.remove, *s.ins.Load())
+			}
 		}
 	}
 	c.changed = c.changed || len(c.slots) != len(t.list)

@@ -6,7 +6,23 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 )
+
+// TestStripePadding: a stripe is a whole number of cache lines, so two
+// stripes never share one, and the publish loop's hot fields have a line
+// of their own.
+func TestStripePadding(t *testing.T) {
+	if n := unsafe.Sizeof(stripe{}); n%64 != 0 || n < unsafe.Sizeof(stripeData{}) {
+		t.Errorf("a stripe is %d bytes, its fields %d: not a multiple of 64", n, unsafe.Sizeof(stripeData{}))
+	}
+	var h hotLine
+	start := uintptr(unsafe.Pointer(&h.pending)) - uintptr(unsafe.Pointer(&h))
+	end := uintptr(unsafe.Pointer(&h.sleeping)) - uintptr(unsafe.Pointer(&h)) + 1
+	if start < 64 || unsafe.Sizeof(h)-end < 64 {
+		t.Errorf("hotLine's fields at [%d, %d) of %d bytes: less than a line either side", start, end, unsafe.Sizeof(h))
+	}
+}
 
 // nopSource accepts every subscription and emits nothing.
 type nopSource struct{}

@@ -742,6 +742,7 @@ func TestEngineHealthAndMetrics(t *testing.T) {
 		require.Equal(t, 1.0, stats["published"])
 		require.Contains(t, stats["dropped"], "circuit_open")
 
+		require.Equal(t, 2.0, metric(t, h.reg, "steadfast_ticker_ticks_produced_total", nil))
 		require.Equal(t, 1.0, metric(t, h.reg, "steadfast_ticker_ticks_total", metrictest.Labels{"result": "published"}))
 		require.Equal(t, 1.0, metric(t, h.reg, "steadfast_ticker_ticks_total", metrictest.Labels{"result": "invalid"}))
 		require.Equal(t, 1.0, metric(t, h.reg, "redis_publish_total", nil))
@@ -945,6 +946,58 @@ func TestEngineLingersAtMostUntilTheBatchIsFull(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		synctest.Wait()
 		require.Equal(t, uint64(4), h.eng.Stats().Published)
+		require.NoError(t, h.finish())
+	})
+}
+
+// TestEngineMetricsAddUp: steadfast_ticker_ticks_produced_total equals the
+// sum of steadfast_ticker_ticks_total over result plus the pending gauge,
+// and catch-ups have a counter of their own, outside that sum.
+func TestEngineMetricsAddUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, instruments(3), func(c *ticker.Config) {
+			c.Breaker = breaker.Config{FailureThreshold: 100}
+		})
+		h.start()
+		h.pub.failing.Store(true)
+		h.src.send(tk(1000, 1)) // publish_failed, then caught up
+		settle()
+		h.pub.failing.Store(false)
+		h.src.send(tk(1001, 1))
+		h.src.send(tk(1001, 2)) // conflated
+		h.src.send(tk(1002, math.NaN()))
+		h.src.send(tk(4242, 1)) // unsubscribed
+		settle()
+		time.Sleep(2 * time.Second)
+		settle()
+		mfs, err := h.reg.Gather()
+		require.NoError(t, err)
+		results := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() != "steadfast_ticker_ticks_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == "result" {
+						results[lp.GetValue()] = m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		require.NotContains(t, results, "produced")
+		require.NotContains(t, results, "catch_up")
+		sum := 0.0
+		for _, v := range results {
+			sum += v
+		}
+		produced := metric(t, h.reg, "steadfast_ticker_ticks_produced_total", nil)
+		pending := metric(t, h.reg, "steadfast_ticker_pending", nil)
+		require.Equal(t, 5.0, produced)
+		require.Equal(t, produced, sum+pending, "%v", results)
+		require.Equal(t, 1.0, results["publish_failed"])
+		require.Equal(t, 1.0, results["conflated"])
+		require.Equal(t, 1.0, metric(t, h.reg, "steadfast_ticker_catch_up_total", nil))
 		require.NoError(t, h.finish())
 	})
 }

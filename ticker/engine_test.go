@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -222,7 +224,8 @@ func (h *harness) checkIdentity() {
 		"accounting identity: %+v", s)
 }
 
-var quiet = mockQuiet
+// quiet is the engine tests' logger: its records are formatted, then discarded.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func metric(t *testing.T, g prometheus.Gatherer, name string, l metrictest.Labels) float64 {
 	t.Helper()

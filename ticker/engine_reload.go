@@ -2,9 +2,9 @@ package ticker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"slices"
 	"time"
 
@@ -27,11 +27,14 @@ import (
 // Health never waits for an Instruments call. The failure itself is logged
 // by the reloader.
 func (e *Engine) reload(ctx context.Context) (err error) {
-	refused := 0
+	refused, returned := 0, false
 	defer func() {
 		v := recover()
-		if v != nil {
+		switch {
+		case v != nil:
 			err = fmt.Errorf("ticker: Instruments panicked: %v", v)
+		case !returned: // runtime.Goexit, which goes on to the reloader
+			err = errors.New("ticker: Instruments or Source.Subscribe called runtime.Goexit")
 		}
 		if ctx.Err() == nil || err == nil { // a reload cut off by shutdown changes nothing
 			e.reloadMu.Lock()
@@ -45,6 +48,7 @@ func (e *Engine) reload(ctx context.Context) (err error) {
 		}
 	}()
 	refused, err = e.reloadOnce(ctx)
+	returned = true
 	return err
 }
 
@@ -177,16 +181,16 @@ func sameInstrument(a, b *Instrument) bool {
 	return x == y && a.Expiry.Equal(b.Expiry)
 }
 
-// callSubscribe calls Source.Subscribe, turning a panic into an error.
+// callSubscribe calls Source.Subscribe, turning a panic into an error. A
+// runtime.Goexit is logged the same way and ends the reload, which the
+// reloader counts as a failure; subscribe then puts the old table back.
 func (e *Engine) callSubscribe(add, remove []Instrument) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			a := logattr.PanicAttrs(v, debug.Stack())
-			e.log(slog.LevelError, "Source.Subscribe panicked", a[0], a[1])
-			err = fmt.Errorf("ticker: Source.Subscribe panicked: %v", v)
-		}
-	}()
-	return e.cfg.Source.Subscribe(add, remove)
+	logattr.Contain(func() { err = e.cfg.Source.Subscribe(add, remove) }, func(v any, stack []byte) {
+		a := logattr.PanicAttrs(v, stack)
+		e.log(slog.LevelError, "Source.Subscribe panicked", a[0], a[1])
+		err = fmt.Errorf("ticker: Source.Subscribe panicked: %v", v)
+	})
+	return err
 }
 
 // expiryInstant is when a contract expires: 15:30 IST on its expiry date.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -1001,6 +1002,51 @@ func TestEngineMetricsAddUp(t *testing.T) {
 		require.Equal(t, 1.0, results["publish_failed"])
 		require.Equal(t, 1.0, results["conflated"])
 		require.Equal(t, 1.0, metric(t, h.reg, "steadfast_ticker_catch_up_total", nil))
+		require.NoError(t, h.finish())
+	})
+}
+
+// goexitSource is a fakeSource whose Subscribe calls runtime.Goexit once
+// armed.
+type goexitSource struct {
+	*fakeSource
+	armed atomic.Bool
+}
+
+func (g *goexitSource) Subscribe(add, remove []ticker.Instrument) error {
+	if g.armed.Load() {
+		runtime.Goexit()
+	}
+	return g.fakeSource.Subscribe(add, remove)
+}
+
+// TestEngineSubscribeGoexitKeepsTheSubscriptions: a Subscribe that calls
+// runtime.Goexit fails the reload, like a panic: the table stays as the
+// Source last accepted it, and Health says the reload failed.
+func TestEngineSubscribeGoexitKeepsTheSubscriptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		list := instruments(2)
+		var src *goexitSource
+		h := newHarness(t, list, func(c *ticker.Config) {
+			src = &goexitSource{fakeSource: c.Source.(*fakeSource)}
+			c.Source = src
+			c.Reload = reloader.Config{Debounce: -1, MinInterval: -1, RetryBackoff: time.Hour}
+		})
+		h.start()
+		next := append(slices.Clone(list), opt(2000, "NIFTY", 30000))
+		h.list.Store(&next)
+		src.armed.Store(true)
+		h.eng.Reload()
+		synctest.Wait()
+		require.Len(t, h.eng.Instruments(), 2, "the table is what the Source accepted")
+		_, ok := h.eng.Instrument(2000)
+		require.False(t, ok)
+		hl := h.eng.Health()
+		require.Equal(t, "degraded", hl.Status)
+		require.Contains(t, hl.ReloadError, "Goexit")
+		h.src.send(tk(2000, 1))
+		settle()
+		require.Equal(t, uint64(1), h.eng.Stats().Dropped.Unsubscribed)
 		require.NoError(t, h.finish())
 	})
 }

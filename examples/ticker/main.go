@@ -403,7 +403,7 @@ func (p *memPublisher) Publish(ctx context.Context, ticks []ticker.Tick) error {
 }
 
 func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http.Server, error) {
-	page, err := chainpage.New(chainpage.Config{Engine: eng})
+	page, err := chainpage.New(chainpage.Config{Engine: eng, Name: "example", Registerer: reg})
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/kite"
 )
 
@@ -15,7 +15,7 @@ import (
 // nseOpen is the library's NSE calendar: whether the regular session is
 // open at t.
 func nseOpen(t time.Time) bool {
-	return ticker.MarketHours{Holidays: ticker.NSEHolidays2026()}.Open(t)
+	return market.Hours{Holidays: market.Holidays2026()}.Open(t)
 }
 
 // kiteMetricNames returns the names of the metrics a kite.Source exports.

@@ -147,7 +147,7 @@ func TestTransitions(t *testing.T) {
 			require.ErrorIs(t, b.Do(t.Context(), fail), errBoom)
 		}
 		require.Equal(t, breaker.Open, b.State())
-		require.Equal(t, breaker.Counts{}, b.Counts(), "counts start over in the new state")
+		require.Equal(t, breaker.Counts{OpenPeriod: 10 * time.Second}, b.Counts(), "counts start over in the new state")
 		called := false
 		err := b.Do(t.Context(), func(context.Context) error { called = true; return nil })
 		require.ErrorIs(t, err, breaker.ErrOpen)
@@ -190,7 +190,7 @@ func TestSuccessResetsStreak(t *testing.T) {
 	}
 	c := b.Counts()
 	require.Equal(t, breaker.Closed, b.State())
-	require.Equal(t, breaker.Counts{Calls: 20, Successes: 10, Failures: 10, ConsecutiveSuccesses: 2}, c)
+	require.Equal(t, breaker.Counts{Calls: 20, Successes: 10, Failures: 10, ConsecutiveSuccesses: 2, WindowCalls: 20, FailureRate: 0.5}, c)
 	require.Error(t, b.Do(t.Context(), fail))
 	require.Error(t, b.Do(t.Context(), fail))
 	require.Error(t, b.Do(t.Context(), fail))
@@ -314,7 +314,7 @@ func TestIsFailureAndIsIgnored(t *testing.T) {
 	// With a custom IsIgnored, context.Canceled is no longer ignored.
 	require.ErrorIs(t, b.Do(t.Context(), func(context.Context) error { return context.Canceled }), context.Canceled)
 	c := b.Counts()
-	require.Equal(t, breaker.Counts{Calls: 6, Successes: 5, Failures: 1, Ignored: 5, ConsecutiveFailures: 1}, c)
+	require.Equal(t, breaker.Counts{Calls: 6, Successes: 5, Failures: 1, Ignored: 5, ConsecutiveFailures: 1, WindowCalls: 6, FailureRate: 1.0 / 6}, c)
 	require.Equal(t, breaker.Closed, b.State())
 
 	// IsIgnored is asked first, and an ignored call does not break a failure streak.
@@ -393,7 +393,7 @@ func TestCall(t *testing.T) {
 	v, err = breaker.Call(t.Context(), b, func(context.Context) (string, error) { return "x", nil })
 	require.ErrorIs(t, err, breaker.ErrOpen)
 	require.Equal(t, "", v)
-	require.Equal(t, breaker.Counts{Rejected: 1}, b.Counts())
+	require.Equal(t, breaker.Counts{Rejected: 1, OpenPeriod: breaker.DefaultOpenTimeout}, b.Counts())
 }
 
 func TestCallbackPanicsContained(t *testing.T) {
@@ -620,6 +620,9 @@ func hammer(t *testing.T, cfg breaker.Config, workers, perWorker int) {
 	}
 	require.Equal(t, breaker.Closed, b.State())
 	c.ConsecutiveFailures, c.ConsecutiveSuccesses = 0, 0 // depend on the interleaving
+	// The window holds the last Window calls, whichever they were.
+	require.GreaterOrEqual(t, c.WindowCalls, uint64(breaker.DefaultWindow)) // both configs keep 100
+	c.WindowCalls, c.FailureRate = 0, 0
 	require.Equal(t, want, c)
 	requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"}, float64(want.Successes))
 	requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "failure"}, float64(want.Failures))
@@ -748,9 +751,10 @@ func TestMetrics(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{
 			"steadfast_breaker_callback_panics_total", "steadfast_breaker_calls_total",
-			"steadfast_breaker_forced", "steadfast_breaker_foreign_permits_total",
-			"steadfast_breaker_state", "steadfast_breaker_state_changes_skipped_total",
-			"steadfast_breaker_transitions_total",
+			"steadfast_breaker_disabled", "steadfast_breaker_forced", "steadfast_breaker_foreign_permits_total",
+			"steadfast_breaker_metrics_only", "steadfast_breaker_open_period_seconds",
+			"steadfast_breaker_slow_calls_total", "steadfast_breaker_state",
+			"steadfast_breaker_state_changes_skipped_total", "steadfast_breaker_transitions_total",
 		}, names)
 	})
 }
@@ -995,7 +999,7 @@ func TestHalfOpenFailureWinsOverLaterSuccesses(t *testing.T) {
 		require.Equal(t, breaker.Open, b.State())
 		b.Done(ps[2], nil)
 		require.Equal(t, breaker.Open, b.State())
-		require.Equal(t, breaker.Counts{}, b.Counts())
+		require.Equal(t, breaker.Counts{OpenPeriod: time.Second}, b.Counts())
 	})
 }
 

@@ -66,7 +66,7 @@ func ExampleBreaker_Allow() {
 
 	fmt.Printf("%+v\n", b.Counts())
 	// Output:
-	// {Calls:1 Successes:1 Failures:0 Ignored:0 Rejected:0 ConsecutiveSuccesses:1 ConsecutiveFailures:0}
+	// {Calls:1 Successes:1 Failures:0 Ignored:0 Rejected:0 ConsecutiveSuccesses:1 ConsecutiveFailures:0 Slow:0 WindowCalls:1 FailureRate:0 SlowCallRate:0 OpenPeriod:0s}
 }
 
 // OnStateChange sees every transition in order: the breaker opens, turns
@@ -97,14 +97,14 @@ func ExampleConfig_onStateChange() {
 }
 
 // Counts start over with every state change; the failure-rate trigger looks
-// at the last Window calls.
+// at the last Window calls, and Counts shows the rate it sees.
 func ExampleBreaker_Counts() {
 	b, err := breaker.New(breaker.Config{Name: "ledger", FailureRate: 0.5, Window: 4})
 	if err != nil {
 		panic(err)
 	}
 	ctx := context.Background()
-	for _, fail := range []bool{false, true, false, true} {
+	call := func(fail bool) {
 		_ = b.Do(ctx, func(context.Context) error {
 			if fail {
 				return errUnavailable
@@ -112,11 +112,17 @@ func ExampleBreaker_Counts() {
 			return nil
 		})
 	}
-	fmt.Println(b.State())
-	fmt.Printf("%+v\n", b.Counts())
+	call(false)
+	call(true)
+	call(false)
+	c := b.Counts()
+	fmt.Printf("%s: %d of %d calls failed, rate %.2f over %d calls\n", b.State(), c.Failures, c.Calls, c.FailureRate, c.WindowCalls)
+	call(true) // 2 of 4: the rate is reached with MinCalls (= Window) calls
+	c = b.Counts()
+	fmt.Printf("%s: %d calls, open for %v\n", b.State(), c.Calls, c.OpenPeriod)
 	// Output:
-	// open
-	// {Calls:0 Successes:0 Failures:0 Ignored:0 Rejected:0 ConsecutiveSuccesses:0 ConsecutiveFailures:0}
+	// closed: 1 of 3 calls failed, rate 0.33 over 3 calls
+	// open: 0 calls, open for 1m0s
 }
 
 // Trip takes a dependency out of service by hand until Reset.

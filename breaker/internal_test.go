@@ -45,7 +45,7 @@ func TestWindowBuckets(t *testing.T) {
 	w.add(15, 0)
 	require.Equal(t, uint64(15), w.calls)
 	require.Equal(t, uint64(0), w.fails)
-	w.reset()
+	w.reset(0)
 	require.Zero(t, w.calls)
 }
 

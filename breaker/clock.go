@@ -66,6 +66,9 @@ func (b *Breaker) clockSlow() int64 {
 	v := b.clk.Load()
 	for v < 0 {
 		if x := ^v; x&clkStopped != 0 {
+			// The window did not move while the clock stood still: bring it
+			// to now before this call's result can land in it.
+			b.syncWindow()
 			now := b.now()
 			if b.clk.CompareAndSwap(v, now) {
 				time.AfterFunc(b.tickEvery, b.tick)
@@ -84,13 +87,7 @@ func (b *Breaker) clockSlow() int64 {
 // last tick.
 func (b *Breaker) tick() {
 	now := b.now()
-	if b.win.width > 0 {
-		b.lock()
-		if w := b.word.Load(); w&(stateMask|disabledBit) == 0 {
-			b.catchUp(b.counted(w, success))
-		}
-		b.unlock()
-	}
+	b.syncWindow()
 	for {
 		v := b.clk.Load()
 		if v < 0 {
@@ -104,4 +101,19 @@ func (b *Breaker) tick() {
 		}
 	}
 	time.AfterFunc(b.tickEvery, b.tick)
+}
+
+// syncWindow brings a time window up to date: the successes counted since
+// the last catch-up go into the current bucket, then the window moves on to
+// the bucket of now. Between ticks, successes are counted without the lock,
+// so each tick places them in the bucket of their time (within a step).
+func (b *Breaker) syncWindow() {
+	if b.win.width == 0 {
+		return
+	}
+	b.lock()
+	if w := b.word.Load(); w&(stateMask|disabledBit) == 0 {
+		b.catchUp(b.counted(w, success))
+	}
+	b.unlock()
 }

@@ -84,6 +84,16 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{breaker.Config{MinCalls: 1 << 25}, "MinCalls"},
 		{breaker.Config{OpenTimeout: -time.Second}, "OpenTimeout"},
 		{breaker.Config{HalfOpenMaxCalls: -1}, "HalfOpenMaxCalls"},
+		{breaker.Config{MaxOpenTimeout: -1}, "MaxOpenTimeout"},
+		{breaker.Config{OpenTimeout: 2 * time.Second, MaxOpenTimeout: time.Second}, "MaxOpenTimeout"},
+		{breaker.Config{HalfOpenMaxWait: -1}, "HalfOpenMaxWait"},
+		{breaker.Config{WindowDuration: -1}, "WindowDuration"},
+		{breaker.Config{WindowDuration: 9 * time.Millisecond}, "WindowDuration"},
+		{breaker.Config{WindowDuration: time.Second, Window: 10}, "Window"},
+		{breaker.Config{SlowCallDuration: -1}, "SlowCallDuration"},
+		{breaker.Config{SlowCallDuration: time.Second, SlowCallRate: 1.5}, "SlowCallRate"},
+		{breaker.Config{SlowCallDuration: time.Second, SlowCallRate: -0.5}, "SlowCallRate"},
+		{breaker.Config{SlowCallRate: 0.5}, "SlowCallRate"},
 	}
 	for _, c := range cases {
 		b, err := breaker.New(c.cfg)
@@ -93,11 +103,18 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	// NaN is not in (0,1].
 	_, err := breaker.New(breaker.Config{FailureRate: nanRate()})
 	require.ErrorContains(t, err, "breaker: Config.FailureRate")
+	_, err = breaker.New(breaker.Config{SlowCallDuration: time.Second, SlowCallRate: nanRate()})
+	require.ErrorContains(t, err, "breaker: Config.SlowCallRate")
 	// The zero Config and the boundaries are valid.
 	for _, cfg := range []breaker.Config{
 		{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24},
 		{FailureThreshold: 1<<32 - 1}, {OpenTimeout: time.Duration(1<<63 - 1)},
 		{MinCalls: 101}, // the default Window (100) yields to it
+		{MaxOpenTimeout: time.Second},                // the default OpenTimeout (60s) yields to it
+		{OpenTimeout: time.Second, MaxOpenTimeout: time.Second},
+		{WindowDuration: 10 * time.Millisecond, MinCalls: 1 << 24},
+		{SlowCallDuration: time.Nanosecond, SlowCallRate: 1},
+		{OpenTimeout: time.Duration(1<<63 - 1), MaxOpenTimeout: time.Duration(1<<63 - 1), HalfOpenMaxWait: time.Duration(1<<63 - 1)},
 	} {
 		_, err := breaker.New(cfg)
 		require.NoError(t, err, "config %+v", cfg)

@@ -109,8 +109,8 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	for _, cfg := range []breaker.Config{
 		{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24},
 		{FailureThreshold: 1<<32 - 1}, {OpenTimeout: time.Duration(1<<63 - 1)},
-		{MinCalls: 101}, // the default Window (100) yields to it
-		{MaxOpenTimeout: time.Second},                // the default OpenTimeout (60s) yields to it
+		{MinCalls: 101},               // the default Window (100) yields to it
+		{MaxOpenTimeout: time.Second}, // the default OpenTimeout (60s) yields to it
 		{OpenTimeout: time.Second, MaxOpenTimeout: time.Second},
 		{WindowDuration: 10 * time.Millisecond, MinCalls: 1 << 24},
 		{SlowCallDuration: time.Nanosecond, SlowCallRate: 1},
@@ -779,6 +779,12 @@ func TestMetrics(t *testing.T) {
 func TestNoAllocations(t *testing.T) {
 	b := newBreaker(t, breaker.Config{})
 	rb := newBreaker(t, breaker.Config{FailureRate: 0.5})
+	// Steps of minutes: no tick of the coarse clock (which allocates a
+	// timer in its own goroutine) falls within the measurement.
+	sb := newBreaker(t, breaker.Config{SlowCallDuration: time.Hour})
+	tb := newBreaker(t, breaker.Config{FailureRate: 0.5, WindowDuration: time.Hour})
+	db := newBreaker(t, breaker.Config{})
+	db.Disable()
 	ctx := context.Background()
 	for name, fn := range map[string]func(){
 		"Allow+Done": func() {
@@ -788,6 +794,13 @@ func TestNoAllocations(t *testing.T) {
 		"Do":        func() { _ = b.Do(ctx, succeed) },
 		"Call":      func() { _, _ = breaker.Call(ctx, b, func(context.Context) (int, error) { return 1, nil }) },
 		"rate mode": func() { _ = rb.Do(ctx, succeed) },
+		"slow calls": func() {
+			p, _ := sb.Allow()
+			sb.Done(p, nil)
+			_ = sb.Do(ctx, succeed)
+		},
+		"time window": func() { _ = tb.Do(ctx, succeed) },
+		"disabled":    func() { _ = db.Do(ctx, fail) },
 	} {
 		require.Zero(t, testing.AllocsPerRun(1000, fn), name)
 	}

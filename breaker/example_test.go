@@ -211,3 +211,89 @@ func ExamplePermit() {
 	// open, failures: 0
 	// closed, failures: 1
 }
+
+// With MaxOpenTimeout above OpenTimeout, each failed probe doubles the open
+// period (within ±10%, and never above MaxOpenTimeout); NextProbe says when
+// the next probe is due. The engine of a market feed might use 1s growing to
+// 60s; this example uses milliseconds.
+func ExampleConfig_maxOpenTimeout() {
+	b, err := breaker.New(breaker.Config{
+		Name:             "feed",
+		FailureThreshold: 1,
+		OpenTimeout:      time.Millisecond,
+		MaxOpenTimeout:   4 * time.Millisecond,
+	})
+	if err != nil {
+		panic(err)
+	}
+	down := func(context.Context) error { return errUnavailable }
+	_ = b.Do(context.Background(), down)
+	for range 4 {
+		fmt.Println(b.State(), "for", b.Counts().OpenPeriod.Round(time.Millisecond))
+		time.Sleep(time.Until(b.NextProbe()))
+		_ = b.Do(context.Background(), down) // the probe fails
+	}
+	// Output:
+	// open for 1ms
+	// open for 2ms
+	// open for 4ms
+	// open for 4ms
+}
+
+// Disable takes the breaker out of the way: every call is admitted and
+// nothing is counted, until Reset.
+func ExampleBreaker_Disable() {
+	b, err := breaker.New(breaker.Config{Name: "quotes", FailureThreshold: 1})
+	if err != nil {
+		panic(err)
+	}
+	b.Disable()
+	for range 3 {
+		err := b.Do(context.Background(), func(context.Context) error { return errUnavailable })
+		fmt.Println(err)
+	}
+	fmt.Println(b.State(), b.Mode(), b.Counts().Failures)
+	// Output:
+	// quotes: service unavailable
+	// quotes: service unavailable
+	// quotes: service unavailable
+	// closed disabled 0
+}
+
+// MetricsOnly counts and computes the rates without ever opening: a way to
+// see what a configuration would do before letting it act.
+func ExampleBreaker_MetricsOnly() {
+	b, err := breaker.New(breaker.Config{Name: "ledger", FailureRate: 0.5, Window: 10})
+	if err != nil {
+		panic(err)
+	}
+	b.MetricsOnly()
+	for i := range 20 {
+		_ = b.Do(context.Background(), func(context.Context) error {
+			if i%4 != 0 {
+				return errUnavailable
+			}
+			return nil
+		})
+	}
+	c := b.Counts()
+	fmt.Printf("%s, %s: %d failures in %d calls, %.1f over the last %d\n", b.State(), b.Mode(), c.Failures, c.Calls, c.FailureRate, c.WindowCalls)
+	b.Reset() // acting again
+	fmt.Println(b.Mode())
+	// Output:
+	// closed, metrics-only: 15 failures in 20 calls, 0.8 over the last 10
+	// normal
+}
+
+// A Mode prints, and marshals to JSON, as a word.
+func ExampleMode() {
+	for _, m := range []breaker.Mode{breaker.Normal, breaker.ForcedOpen, breaker.Disabled, breaker.MetricsOnly} {
+		j, _ := json.Marshal(m)
+		fmt.Printf("%d %s %s\n", m, m, j)
+	}
+	// Output:
+	// 0 normal "normal"
+	// 1 forced-open "forced-open"
+	// 2 disabled "disabled"
+	// 3 metrics-only "metrics-only"
+}

@@ -22,7 +22,7 @@ func taking(d time.Duration, err error) func(context.Context) error {
 }
 
 var (
-	fastOK   = taking(slowAfter*9/10, nil) // two clock steps under: never slow
+	fastOK   = taking(slowAfter*9/10, nil)  // two clock steps under: never slow
 	slowOK   = taking(slowAfter*11/10, nil) // two clock steps over: always slow
 	slowFail = taking(slowAfter*11/10, errBoom)
 )

@@ -24,7 +24,9 @@ import (
 // starts at most one successor, so one timer at most is pending.
 //
 // A duration measured on this clock is off by at most one step plus how
-// late the timer fires; a late timer makes durations shorter, never longer.
+// late the timer fires, either way: a clock that lags at the start of a
+// call and not at its end lengthens it, and the other way round shortens
+// it.
 // (A clock started inside a testing/synctest bubble stops ticking when the
 // bubble ends; do not share such a breaker with code outside the bubble.)
 const (

@@ -67,9 +67,9 @@
 // if no call arrived; so does the re-opening after HalfOpenMaxWait. Because
 // no goroutine waits for the timeout, the change (and its OnStateChange
 // call) takes effect at the first of those observations or the first call
-// after the timeout. A breaker forced open by Trip never
-// turns half-open; Trip on a breaker already open by its own failures is a
-// state change from Open to Open, which makes it forced.
+// after the timeout. A breaker forced open by Trip never turns half-open;
+// Trip on a breaker already open by its own failures is a state change from
+// Open to Open, which makes it forced.
 //
 // # When it opens
 //
@@ -78,8 +78,6 @@
 //   - FailureThreshold consecutive failures. A success ends the run. Under
 //     concurrency "consecutive" follows the order in which results are
 //     reported to the breaker, and it is exact in that order.
-//   - SlowCallRate: the same rule for slow calls (see below) instead of
-//     failures, over the same window.
 //   - FailureRate over the window, once at least MinCalls calls are in the
 //     window. The window is the most recent Window calls, or, with
 //     WindowDuration set, the calls of the last WindowDuration (see below).
@@ -98,10 +96,12 @@
 //     time buckets age out), the rate can rise without a failure, and the
 //     breaker then opens at the next failed or slow call if it is still
 //     reached.
+//   - SlowCallRate: the same rule for slow calls (see below) instead of
+//     failures, over the same window and with the same MinCalls.
 //
-// Counts reports the window while closed: WindowCalls, FailureRate and
-// SlowCallRate (failures and slow calls over WindowCalls), whichever
-// triggers are on.
+// Counts reports the window while closed, whether or not a rate trigger is
+// on: WindowCalls, and FailureRate and SlowCallRate (failures and slow
+// calls over WindowCalls).
 //
 // A result is classified by Config.IsIgnored first (default: context.Canceled
 // is ignored: it counts neither way and frees a half-open slot), then by
@@ -114,8 +114,8 @@
 //
 // # Generations and permits
 //
-// Every state change, and every Reset, starts a new generation with zero
-// counts. A Permit belongs to the breaker and the generation that admitted
+// Every change of state or mode, and every Reset, starts a new generation
+// with zero counts. A Permit belongs to the breaker and the generation that admitted
 // it. Done with a Permit of an earlier generation is counted in the
 // cumulative metrics (the call did happen) but never in Counts and never
 // changes the state; Done with a Permit of another breaker is ignored and
@@ -145,9 +145,9 @@
 // SlowCallDuration/20 or WindowDuration/10, whichever is shorter, and at
 // least 1ms. Calls only load that word. The timer stops one step after the
 // last call, so an idle breaker holds none and needs no Close. A duration is
-// therefore measured to within one step (5% of SlowCallDuration), or less
-// when the timer runs late on a busy machine, and results are placed in
-// time buckets to within one step.
+// therefore measured to within one step (5% of SlowCallDuration, or 1ms),
+// plus however late the timer runs on a busy machine, and a result is
+// placed in its time bucket to within one step as well.
 //
 // # Modes
 //
@@ -166,7 +166,9 @@
 //
 // Every state change is logged to Config.Logger with the message "state
 // changed" and the attributes component=breaker, name, from and to (plus
-// forced=true for Trip): at Warn when it opens, at Info otherwise. Then
+// forced=true for Trip, mode=disabled or mode=metrics-only for those modes,
+// probe_timed_out=true after HalfOpenMaxWait): at Warn when it opens, at
+// Info otherwise. Then
 // Config.OnStateChange, if set, is called with it. Both happen in the order
 // of the changes, never concurrently and never while the breaker's lock is
 // held, so the callback may call any method of the breaker, even one that
@@ -174,9 +176,10 @@
 // returns).
 //
 // Who delivers: the goroutine whose call made the change (Allow, Do, Call,
-// Done, State, Counts, NextProbe, Reset, Trip, Disable, MetricsOnly or a
-// metrics scrape, or the coarse clock's timer), before that call returns, unless another goroutine is already delivering; that one then
-// delivers it too, and keeps delivering until no change is left. A slow
+// Done, State, Counts, NextProbe, Reset, Trip, Disable, MetricsOnly, a
+// metrics scrape or the coarse clock's timer), before that call returns,
+// unless another goroutine is already delivering; that one then delivers it
+// too, and keeps delivering until no change is left. A slow
 // callback therefore delays the call that made the change, and under a storm
 // of changes from many goroutines it delays the one that delivers for as
 // long as the storm lasts: keep the callback short. At most 16 changes wait;

@@ -75,8 +75,9 @@ type Config struct {
 	Window int
 
 	// MinCalls is the number of calls the window must hold before the
-	// failure rate can open the breaker. Default Window. Must not exceed a
-	// Window that is set.
+	// failure rate or the slow-call rate can open the breaker. Default
+	// Window (so 100 with WindowDuration). Must not exceed a Window that is
+	// set.
 	MinCalls int
 
 	// WindowDuration, when set, makes the window of FailureRate and

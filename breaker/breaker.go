@@ -42,6 +42,9 @@ const (
 	DefaultOpenTimeout      = 60 * time.Second
 	DefaultHalfOpenMaxCalls = 1
 
+	DefaultOpenTimeoutMultiplier = 2.0
+	maxMultiplier                = 10
+
 	maxThreshold = 1<<32 - 1
 	maxWindow    = 1 << 24
 	// minWindowDuration keeps a bucket of the time window (a tenth of it)
@@ -105,12 +108,19 @@ type Config struct {
 	OpenTimeout time.Duration
 
 	// MaxOpenTimeout caps the open period. Each probe that fails (or
-	// outlasts HalfOpenMaxWait) doubles the open period, with ±10% jitter,
-	// up to MaxOpenTimeout; closing resets it to OpenTimeout. Default
+	// outlasts HalfOpenMaxWait) multiplies the open period by
+	// OpenTimeoutMultiplier (doubles it, by default), with ±10% jitter, up
+	// to MaxOpenTimeout; closing resets it to OpenTimeout. Default
 	// OpenTimeout: a fixed open period. Must not be below OpenTimeout.
 	// OpenTimeout 1s with MaxOpenTimeout 60s probes after 1s, 2s, 4s, ...
 	// then about every minute.
 	MaxOpenTimeout time.Duration
+
+	// OpenTimeoutMultiplier is the factor by which each failed probe grows
+	// the open period, up to MaxOpenTimeout. Default 2. In (1,10]. A
+	// smaller factor probes a short outage more often: after an outage of
+	// T the next probe comes within about (factor-1)·T.
+	OpenTimeoutMultiplier float64
 
 	// HalfOpenMaxCalls is the number of probe calls admitted while half-open,
 	// in total. When that many have succeeded the breaker closes; any failing
@@ -171,6 +181,9 @@ func (c *Config) normalize() error {
 		c.SlowCallRate = 1
 	}
 	c.OpenTimeout, c.MaxOpenTimeout, _ = backoff.Bounds(c.OpenTimeout, DefaultOpenTimeout, c.MaxOpenTimeout, 0)
+	if c.OpenTimeoutMultiplier == 0 {
+		c.OpenTimeoutMultiplier = DefaultOpenTimeoutMultiplier
+	}
 	if c.HalfOpenMaxCalls == 0 {
 		c.HalfOpenMaxCalls = DefaultHalfOpenMaxCalls
 	}
@@ -217,6 +230,8 @@ func (c *Config) checkTimes() error {
 		return fmt.Errorf("breaker: Config.MaxOpenTimeout must not be below Config.OpenTimeout (%v), got %v", c.OpenTimeout, c.MaxOpenTimeout)
 	case c.HalfOpenMaxWait < 0:
 		return fmt.Errorf("breaker: Config.HalfOpenMaxWait must not be negative, got %v", c.HalfOpenMaxWait)
+	case math.IsNaN(c.OpenTimeoutMultiplier) || c.OpenTimeoutMultiplier != 0 && (c.OpenTimeoutMultiplier <= 1 || c.OpenTimeoutMultiplier > maxMultiplier):
+		return fmt.Errorf("breaker: Config.OpenTimeoutMultiplier must be in (1,%v] (or 0 for 2), got %v", maxMultiplier, c.OpenTimeoutMultiplier)
 	}
 	return nil
 }

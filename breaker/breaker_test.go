@@ -94,6 +94,10 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{breaker.Config{SlowCallDuration: time.Second, SlowCallRate: 1.5}, "SlowCallRate"},
 		{breaker.Config{SlowCallDuration: time.Second, SlowCallRate: -0.5}, "SlowCallRate"},
 		{breaker.Config{SlowCallRate: 0.5}, "SlowCallRate"},
+		{breaker.Config{OpenTimeoutMultiplier: 1}, "OpenTimeoutMultiplier"},
+		{breaker.Config{OpenTimeoutMultiplier: 0.5}, "OpenTimeoutMultiplier"},
+		{breaker.Config{OpenTimeoutMultiplier: -2}, "OpenTimeoutMultiplier"},
+		{breaker.Config{OpenTimeoutMultiplier: 10.5}, "OpenTimeoutMultiplier"},
 	}
 	for _, c := range cases {
 		b, err := breaker.New(c.cfg)
@@ -105,6 +109,8 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	require.ErrorContains(t, err, "breaker: Config.FailureRate")
 	_, err = breaker.New(breaker.Config{SlowCallDuration: time.Second, SlowCallRate: nanRate()})
 	require.ErrorContains(t, err, "breaker: Config.SlowCallRate")
+	_, err = breaker.New(breaker.Config{OpenTimeoutMultiplier: nanRate()})
+	require.ErrorContains(t, err, "breaker: Config.OpenTimeoutMultiplier")
 	// The zero Config and the boundaries are valid.
 	for _, cfg := range []breaker.Config{
 		{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24},
@@ -114,6 +120,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{OpenTimeout: time.Second, MaxOpenTimeout: time.Second},
 		{WindowDuration: 10 * time.Millisecond, MinCalls: 1 << 24},
 		{SlowCallDuration: time.Nanosecond, SlowCallRate: 1},
+		{OpenTimeoutMultiplier: 1.01}, {OpenTimeoutMultiplier: 10},
 		{OpenTimeout: time.Duration(1<<63 - 1), MaxOpenTimeout: time.Duration(1<<63 - 1), HalfOpenMaxWait: time.Duration(1<<63 - 1)},
 	} {
 		_, err := breaker.New(cfg)

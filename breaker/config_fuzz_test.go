@@ -15,18 +15,19 @@ import (
 // never a panic. The seed corpus is in testdata/fuzz/FuzzNew.
 func FuzzNew(f *testing.F) {
 	f.Fuzz(func(t *testing.T, threshold int, rate float64, window, minCalls int, openTimeout int64, halfOpen int,
-		maxOpen, halfOpenWait, windowDur, slowDur int64, slowRate float64) {
+		maxOpen, halfOpenWait, windowDur, slowDur int64, slowRate, multiplier float64) {
 		cfg := breaker.Config{
 			FailureThreshold: threshold, FailureRate: rate, Window: window, MinCalls: minCalls,
 			OpenTimeout: time.Duration(openTimeout), HalfOpenMaxCalls: halfOpen,
 			MaxOpenTimeout: time.Duration(maxOpen), HalfOpenMaxWait: time.Duration(halfOpenWait),
 			WindowDuration: time.Duration(windowDur), SlowCallDuration: time.Duration(slowDur), SlowCallRate: slowRate,
+			OpenTimeoutMultiplier: multiplier,
 		}
 		b, err := breaker.New(cfg)
 		if err != nil {
 			for _, field := range []string{
 				"FailureThreshold", "FailureRate", "Window", "MinCalls", "OpenTimeout", "HalfOpenMaxCalls",
-				"MaxOpenTimeout", "HalfOpenMaxWait", "WindowDuration", "SlowCallDuration", "SlowCallRate",
+				"MaxOpenTimeout", "HalfOpenMaxWait", "WindowDuration", "SlowCallDuration", "SlowCallRate", "OpenTimeoutMultiplier",
 			} {
 				if strings.Contains(err.Error(), "breaker: Config."+field) {
 					return

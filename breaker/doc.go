@@ -17,20 +17,21 @@
 // Defaults (Config{} is valid; each zero field means its default, and a
 // negative number is an error):
 //
-//	FailureThreshold  10 consecutive failures open it (off when FailureRate is set)
-//	FailureRate       off; in (0,1] it opens on failures/calls over the window
-//	Window, MinCalls  the last 100 calls, and MinCalls = Window (Window grows to a larger MinCalls)
-//	WindowDuration    off; when set, the window is the last WindowDuration instead
-//	SlowCallDuration  off; when set, slower calls are slow, and SlowCallRate defaults to 1
-//	OpenTimeout       60s open, then half-open
-//	MaxOpenTimeout    OpenTimeout: a fixed open period; above it, failed probes double the period
-//	HalfOpenMaxCalls  1 probe; that many successes close it, a failing or slow one re-opens it
-//	HalfOpenMaxWait   the current open period: a probe running longer re-opens it
-//	IsFailure         err != nil
-//	IsIgnored         errors.Is(err, context.Canceled): counts neither way
-//	OnStateChange     none; every state change is logged (to open at Warn, else Info)
-//	Logger            slog.Default(), looked up each time it logs
-//	Registerer        nil: no metrics
+//	FailureThreshold       10 consecutive failures open it (off when FailureRate is set)
+//	FailureRate            off; in (0,1] it opens on failures/calls over the window
+//	Window, MinCalls       the last 100 calls, and MinCalls = Window (Window grows to a larger MinCalls)
+//	WindowDuration         off; when set, the window is the last WindowDuration instead
+//	SlowCallDuration       off; when set, slower calls are slow, and SlowCallRate defaults to 1
+//	OpenTimeout            60s open, then half-open
+//	MaxOpenTimeout         OpenTimeout: a fixed open period; above it, failed probes grow the period
+//	OpenTimeoutMultiplier  2: each failed probe doubles the open period, up to MaxOpenTimeout
+//	HalfOpenMaxCalls       1 probe; that many successes close it, a failing or slow one re-opens it
+//	HalfOpenMaxWait        the current open period: a probe running longer re-opens it
+//	IsFailure              err != nil
+//	IsIgnored              errors.Is(err, context.Canceled): counts neither way
+//	OnStateChange          none; every state change is logged (to open at Warn, else Info)
+//	Logger                 slog.Default(), looked up each time it logs
+//	Registerer             nil: no metrics
 //
 // Do runs a function; Call does the same for a function that returns a
 // value; Allow and Done split admission from reporting, for code that cannot
@@ -49,12 +50,15 @@
 // probe opens it again, for a fresh open period.
 //
 // The first open period is OpenTimeout. With MaxOpenTimeout above it, each
-// probe that fails doubles the period, with ±10% jitter, up to
-// MaxOpenTimeout (where the jitter only shortens it); closing and Reset start
-// over from OpenTimeout. So OpenTimeout 1s and MaxOpenTimeout 60s probe a
-// short outage within about a second, and a long one about once a minute.
-// NextProbe says when the open period ends; Counts.OpenPeriod and the
-// open_period_seconds gauge give its length.
+// probe that fails multiplies the period by OpenTimeoutMultiplier (doubles
+// it, by default), with ±10% jitter, up to MaxOpenTimeout (where the jitter
+// only shortens it); closing and Reset start over from OpenTimeout. So
+// OpenTimeout 1s and MaxOpenTimeout 60s probe after a second at first and
+// about once a minute in a long outage. The period grows with the outage:
+// calls resume up to about (multiplier-1) times the outage's length after
+// it ends, so an 8s outage costs 6-8s more with doubling and at most 2.4s
+// with a multiplier of 1.2. NextProbe says when the open period ends;
+// Counts.OpenPeriod and the open_period_seconds gauge give its length.
 //
 // A probe that has been running for HalfOpenMaxWait (default: the current
 // open period) counts as a failed probe: the breaker re-opens, and the log

@@ -1,6 +1,7 @@
 package breaker_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -164,4 +165,59 @@ func TestOpenPeriodConcurrentProbes(t *testing.T) {
 		require.InDelta(t, 2*time.Second, b.Counts().OpenPeriod, float64(200*time.Millisecond))
 		require.Equal(t, []string{"c:closed->open", "c:open->half-open", "c:half-open->open"}, rec.get())
 	})
+}
+
+// TestOpenTimeoutMultiplier: the open period grows by OpenTimeoutMultiplier
+// per failed probe, within ±10%, up to MaxOpenTimeout.
+func TestOpenTimeoutMultiplier(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Second, MaxOpenTimeout: 10 * time.Second, OpenTimeoutMultiplier: 1.5})
+		require.Error(t, b.Do(t.Context(), fail))
+		requireOpenFor(t, b, time.Second)
+		for _, base := range []float64{1.5, 2.25, 3.375, 5.0625, 7.59375, 10, 10} {
+			require.Error(t, b.Do(t.Context(), fail))
+			d := b.Counts().OpenPeriod.Seconds()
+			require.GreaterOrEqual(t, d, base*0.9-1e-9, "base %v", base)
+			require.LessOrEqual(t, d, min(base*1.1, 10)+1e-9, "base %v", base)
+			time.Sleep(b.Counts().OpenPeriod)
+		}
+	})
+}
+
+// TestRecoveryAfterAnOutage: a dependency down for 8s, called every 10ms
+// through a breaker whose open period starts at 1s and grows to 60s. With
+// the default doubling the probes come at about 1, 3, 7 and 15s, so calls
+// resume 5.6-8.4s after the dependency is back; with a multiplier of 1.2
+// they resume within 3s, whatever the jitter.
+func TestRecoveryAfterAnOutage(t *testing.T) {
+	const outage = 8 * time.Second
+	resumeAfter := func(multiplier float64) time.Duration {
+		var d time.Duration
+		synctest.Test(t, func(t *testing.T) {
+			b := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: time.Second, MaxOpenTimeout: time.Minute, OpenTimeoutMultiplier: multiplier})
+			start := time.Now()
+			dependency := func(context.Context) error {
+				if time.Since(start) < outage {
+					return errBoom
+				}
+				return nil
+			}
+			for b.Do(t.Context(), dependency) != nil {
+				time.Sleep(10 * time.Millisecond)
+			}
+			d = time.Since(start) - outage
+		})
+		return d
+	}
+	lo, hi := [2]time.Duration{time.Hour, time.Hour}, [2]time.Duration{}
+	for range 50 {
+		for i, m := range []float64{0, 1.2} { // 0: the default, doubling
+			d := resumeAfter(m)
+			lo[i], hi[i] = min(lo[i], d), max(hi[i], d)
+		}
+	}
+	t.Logf("calls resumed after the outage: doubling %v-%v, multiplier 1.2 %v-%v", lo[0], hi[0], lo[1], hi[1])
+	require.GreaterOrEqual(t, lo[0], 5600*time.Millisecond)
+	require.LessOrEqual(t, hi[0], 8400*time.Millisecond)
+	require.LessOrEqual(t, hi[1], 3*time.Second)
 }

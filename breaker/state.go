@@ -498,25 +498,20 @@ func (b *Breaker) setPeriod(old uint64, to State, m Mode, now int64) {
 }
 
 // openPeriod returns the open period after level failed probes in a row:
-// OpenTimeout doubled level times, at most MaxOpenTimeout, with ±10% jitter,
-// kept within [OpenTimeout, MaxOpenTimeout]. With MaxOpenTimeout equal to
-// OpenTimeout it is OpenTimeout exactly.
+// OpenTimeout multiplied level times by OpenTimeoutMultiplier, at most
+// MaxOpenTimeout, with ±10% jitter, kept within [OpenTimeout,
+// MaxOpenTimeout]. With MaxOpenTimeout equal to OpenTimeout it is
+// OpenTimeout exactly.
 func (b *Breaker) openPeriod(level int) int64 {
-	lo, hi := int64(b.cfg.OpenTimeout), int64(b.cfg.MaxOpenTimeout)
+	lo, hi := b.cfg.OpenTimeout, b.cfg.MaxOpenTimeout
 	if hi <= lo {
-		return lo
+		return int64(lo)
 	}
-	d := lo
-	for range level {
-		if d >= hi/2 {
-			d = hi
-			break
-		}
-		d *= 2
+	// Pow overflows to +Inf, never wraps; doubling is exact in float64.
+	d := float64(lo) * math.Pow(b.cfg.OpenTimeoutMultiplier, float64(level))
+	d = min(d, float64(hi)) * (0.9 + 0.2*rand.Float64())
+	if d >= float64(hi) {
+		return int64(hi)
 	}
-	j := float64(d) * (0.9 + 0.2*rand.Float64())
-	if j >= float64(hi) {
-		return hi
-	}
-	return max(lo, int64(j))
+	return max(int64(lo), int64(d))
 }

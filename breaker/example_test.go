@@ -214,14 +214,14 @@ func ExamplePermit() {
 
 // With MaxOpenTimeout above OpenTimeout, each failed probe doubles the open
 // period (within ±10%, and never above MaxOpenTimeout); NextProbe says when
-// the next probe is due. The engine of a market feed might use 1s growing to
-// 60s; this example uses milliseconds.
+// the next probe is due. A market feed might use 1s growing to 60s; this
+// example uses milliseconds.
 func ExampleConfig_maxOpenTimeout() {
 	b, err := breaker.New(breaker.Config{
 		Name:             "feed",
 		FailureThreshold: 1,
-		OpenTimeout:      time.Millisecond,
-		MaxOpenTimeout:   4 * time.Millisecond,
+		OpenTimeout:      10 * time.Millisecond,
+		MaxOpenTimeout:   40 * time.Millisecond,
 	})
 	if err != nil {
 		panic(err)
@@ -229,15 +229,15 @@ func ExampleConfig_maxOpenTimeout() {
 	down := func(context.Context) error { return errUnavailable }
 	_ = b.Do(context.Background(), down)
 	for range 4 {
-		fmt.Println(b.State(), "for", b.Counts().OpenPeriod.Round(time.Millisecond))
-		time.Sleep(time.Until(b.NextProbe()))
-		_ = b.Do(context.Background(), down) // the probe fails
+		fmt.Println("open for", b.Counts().OpenPeriod.Round(10*time.Millisecond))
+		time.Sleep(time.Until(b.NextProbe())) // zero if already due
+		_ = b.Do(context.Background(), down)  // the probe fails
 	}
 	// Output:
-	// open for 1ms
-	// open for 2ms
-	// open for 4ms
-	// open for 4ms
+	// open for 10ms
+	// open for 20ms
+	// open for 40ms
+	// open for 40ms
 }
 
 // Disable takes the breaker out of the way: every call is admitted and

@@ -183,10 +183,10 @@ func breakerTimeline() *statetimeline.PanelBuilder {
 			"Open and half-open drop ticks; the engine catches up once it closes.").
 		Datasource(datasource()).Span(8).Height(8).
 		Mappings([]dashboard.ValueMapping{
-			state(0, "closed", "green"), state(1, "open", "red"), state(2, "half-open", "yellow"),
-			state(3, "disabled", "blue")}).
+			state(0, "closed", "green"), state(1, "open", "red"), state(2, "half-open", "yellow")}).
 		WithTarget(q(`steadfast_breaker_state{`+breaker+`}`, "publisher circuit")).
-		WithTarget(q(`steadfast_breaker_forced{`+breaker+`} > 0`, "held open by Trip"))
+		WithTarget(q(`steadfast_breaker_forced{`+breaker+`} > 0`, "held open by Trip")).
+		WithTarget(q(`steadfast_breaker_disabled{`+breaker+`} > 0`, "disabled"))
 }
 
 func state(v int, text, color string) dashboard.ValueMapping {

@@ -26,7 +26,8 @@
 //
 // Defaults (Config documents each field): BatchSize 256 ticks, Linger 2ms,
 // PublishTimeout 2s, ShutdownTimeout 5s; the breaker opens after 10
-// consecutive failed publishes and stays open 60s; reloads are debounced 1s,
+// consecutive failed publishes, first for 1s, then 1.2× longer after each
+// failed probe up to 60s (Config.Breaker); reloads are debounced 1s,
 // at least 5s apart, and retried with backoff from 1s to 1m; the source is
 // restarted with backoff from 100ms to 30s, without limit. Name defaults to
 // "ticker"; the breaker, the reloader and the monitor are named Name +
@@ -55,8 +56,8 @@
 // circuit_open), as is a batch whose Publish fails, times out, panics or
 // calls runtime.Goexit (publish_failed; the Publisher runs on a goroutine
 // the publish loop owns, so a Goexit ends only that goroutine). After a refusal the loop tries the next batch only a
-// probe interval later (an eighth of the breaker's OpenTimeout, within 10ms
-// and 1s), so while the breaker is open the pending slots conflate instead
+// probe interval later (an eighth of the breaker's current open period,
+// within 10ms and 1s), so while the breaker is open the pending slots conflate instead
 // of being taken only to be dropped. Every instrument with a dropped tick is remembered, and
 // once publishing works again (after a successful publish, or as the
 // half-open breaker's probe when no new tick arrives) the newest tick of

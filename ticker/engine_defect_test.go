@@ -3,7 +3,6 @@ package ticker_test
 import (
 	"context"
 	"errors"
-	"github.com/steadfast-go/steadfast/internal/metrictest"
 	"io"
 	"log/slog"
 	"runtime"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logtest"
+	"github.com/steadfast-go/steadfast/internal/metrictest"
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/taskmon"
 	"github.com/steadfast-go/steadfast/ticker"
@@ -268,7 +268,7 @@ func TestEngineExpiryAfter2262DoesNotReload(t *testing.T) {
 func TestEngineHealthDegradedFromTheFirstFailedPublish(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, instruments(1), func(c *ticker.Config) {
-			c.Breaker = breaker.Config{FailureThreshold: 10}
+			c.Breaker = breaker.Config{FailureThreshold: 10, OpenTimeout: 8 * time.Second} // a probe a second
 		})
 		h.start()
 		h.pub.hang.Store(true)
@@ -283,7 +283,7 @@ func TestEngineHealthDegradedFromTheFirstFailedPublish(t *testing.T) {
 		h.pub.hang.Store(false)
 		h.src.send(tk(1000, 2))
 		settle()
-		require.Equal(t, "ok", h.eng.Health().Status)
+		require.Equal(t, "ok", h.eng.Health().Status, "%+v", h.eng.Health())
 		require.NoError(t, h.finish())
 	})
 }

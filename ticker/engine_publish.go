@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
@@ -133,11 +132,11 @@ func (l *loop) pause(d time.Duration) bool {
 }
 
 // probeInterval is how often the loop retries while publishing does not
-// work: an eighth of the breaker's open timeout, within [10ms, 1s].
+// work: an eighth of the breaker's current open period, within [10ms, 1s].
 func (e *Engine) probeInterval() time.Duration {
-	ot := e.cfg.Breaker.OpenTimeout
+	ot := e.br.Counts().OpenPeriod
 	if ot <= 0 {
-		ot = breaker.DefaultOpenTimeout
+		ot = e.openTimeout
 	}
 	return min(max(ot/8, 10*time.Millisecond), time.Second)
 }

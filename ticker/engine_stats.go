@@ -72,10 +72,13 @@ type Health struct {
 	// "stopped" before Run and after it returned.
 	Status string `json:"status"`
 	// Reasons says why the status is not "ok".
-	Reasons     []string `json:"reasons,omitempty"`
-	Breaker     string   `json:"breaker"`     // "closed", "open" or "half-open"
-	Instruments int      `json:"instruments"` // subscribed instruments
-	Stats       Stats    `json:"stats"`
+	Reasons []string `json:"reasons,omitempty"`
+	Breaker string   `json:"breaker"` // "closed", "open" or "half-open"
+	// NextProbe is when the breaker will next let a probe through, while
+	// it is open; zero (and left out of the JSON) otherwise.
+	NextProbe   time.Time `json:"next_probe,omitzero"`
+	Instruments int       `json:"instruments"` // subscribed instruments
+	Stats       Stats     `json:"stats"`
 	// LastTick is, per underlying, the exchange time of the newest tick of
 	// its subscribed instruments.
 	LastTick map[string]time.Time `json:"last_tick"`
@@ -88,6 +91,10 @@ type Health struct {
 	SourceError string `json:"source_error,omitempty"`
 	// PublishError is the last Publish's error while publishing fails.
 	PublishError string `json:"publish_error,omitempty"`
+	// CacheError is the Publisher's report that a cache it keeps beside
+	// the feed is failing (see Config.Publisher). It leaves Status alone:
+	// the publish results alone say whether the feed works.
+	CacheError string `json:"cache_error,omitempty"`
 	// RefusedInstruments counts instruments refused by reloads (zero token,
 	// duplicate token).
 	RefusedInstruments uint64 `json:"refused_instruments"`
@@ -117,7 +124,13 @@ func (e *Engine) Health() Health {
 	if h.Breaker != breaker.Closed.String() {
 		degrade("publisher circuit " + h.Breaker)
 	}
+	h.NextProbe = e.br.NextProbe()
 	e.publishHealth(&h, degrade)
+	if c, ok := e.cfg.Publisher.(interface{ LatestError() error }); ok {
+		if err := c.LatestError(); err != nil {
+			h.CacheError = err.Error()
+		}
+	}
 	e.reloadMu.Lock()
 	h.LastReload = e.lastReload
 	h.RefusedInstruments = e.refused

@@ -1,0 +1,2 @@
+// Package replica runs ticker engines as replicas coordinated on Redis.
+package replica

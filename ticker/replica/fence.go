@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -10,33 +11,50 @@ import (
 
 // instruments is the engine's Instruments: the universe's instruments whose
 // partitions r holds. It also records every token's partition for the
-// Publisher wrapper and the counts Health shows.
+// Publisher wrapper and the counts Health shows. A token whose underlying
+// and expiry are as at the last call keeps its partition without hashing.
 func (r *Replica) instruments(ctx context.Context, universe func(context.Context) ([]ticker.Instrument, error)) ([]ticker.Instrument, error) {
 	all, err := universe(ctx)
 	if err != nil {
 		return nil, err
 	}
-	parts := make(map[uint32]uint16, len(all))
+	prev := r.parts.Load()
+	parts := make(map[uint32]placed, len(all))
 	var out []ticker.Instrument
 	for i := range all {
-		p := PartitionOf(&all[i], r.cfg.Partitions)
-		parts[all[i].Token] = uint16(p)
-		if r.owned[p].Load() != nil {
-			out = append(out, all[i])
+		in := &all[i]
+		at, ok := placed{}, false
+		if prev != nil {
+			at, ok = (*prev)[in.Token]
+		}
+		if !ok || at.underlying != in.Underlying || !at.expiry.Equal(in.Expiry) {
+			at = placed{underlying: in.Underlying, expiry: in.Expiry, partition: uint16(PartitionOf(in, r.cfg.Partitions))}
+		}
+		parts[in.Token] = at
+		if r.owned[at.partition].Load() != nil {
+			out = append(out, *in)
 		}
 	}
 	r.parts.Store(&parts)
 	r.mu.Lock()
 	r.st.universe, r.st.subscribed = len(all), len(out)
 	r.mu.Unlock()
+	r.log(slog.LevelDebug, "instruments of the held partitions", slog.Int("universe", len(all)), slog.Int("held", len(out)))
 	return out, nil
+}
+
+// placed is a token's partition and what it was computed from.
+type placed struct {
+	underlying string
+	expiry     time.Time
+	partition  uint16
 }
 
 // partition returns the partition of a tick's instrument.
 func (r *Replica) partition(t *ticker.Tick) (int, bool) {
 	if m := r.parts.Load(); m != nil {
-		if p, ok := (*m)[t.Token]; ok {
-			return int(p), true
+		if at, ok := (*m)[t.Token]; ok {
+			return int(at.partition), true
 		}
 	}
 	if t.Instrument == nil {

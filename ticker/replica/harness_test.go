@@ -27,10 +27,14 @@ import (
 // takes seconds; long enough that a loaded two-core machine running the
 // race detector keeps its rounds on time.
 const (
-	leaseTTL = 900 * time.Millisecond
+	leaseTTL = 1500 * time.Millisecond
 	renewI   = leaseTTL / 3
-	interval = 50 * time.Millisecond // the test source's round: a tick per instrument
+	interval = 200 * time.Millisecond // the test source's round: a tick per instrument
 	parts    = 64
+	// pipelineSlack bounds, on a loaded machine, the engine's part of a
+	// hand-over: from the lease acquired to the first tick published
+	// (reload, subscribe, emit, publish).
+	pipelineSlack = time.Second
 	// waitLong bounds every poll.
 	waitLong = 20 * time.Second
 )
@@ -59,13 +63,17 @@ func universe(n int) []ticker.Instrument {
 	return out
 }
 
-// source emits a tick for each subscribed instrument every interval.
+// source emits a tick for each subscribed instrument every interval, and
+// one at once for each instrument it is newly subscribed to (as a broker
+// sends a snapshot on subscription).
 type source struct {
-	mu   sync.Mutex
-	subs map[uint32]bool
+	mu    sync.Mutex
+	subs  map[uint32]bool
+	fresh []uint32
+	poke  chan struct{}
 }
 
-func newSource() *source { return &source{subs: map[uint32]bool{}} }
+func newSource() *source { return &source{subs: map[uint32]bool{}, poke: make(chan struct{}, 1)} }
 
 func (s *source) Subscribe(add, remove []ticker.Instrument) error {
 	s.mu.Lock()
@@ -75,6 +83,11 @@ func (s *source) Subscribe(add, remove []ticker.Instrument) error {
 	}
 	for _, in := range add {
 		s.subs[in.Token] = true
+		s.fresh = append(s.fresh, in.Token)
+	}
+	select {
+	case s.poke <- struct{}{}:
+	default:
 	}
 	return nil
 }
@@ -84,16 +97,28 @@ func (s *source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	defer t.Stop()
 	var toks []uint32
 	for n := 1; ; n++ {
+		all := false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			all = true
+		case <-s.poke:
 		}
 		s.mu.Lock()
 		toks = toks[:0]
-		for tok := range s.subs {
-			toks = append(toks, tok)
+		if all {
+			for tok := range s.subs {
+				toks = append(toks, tok)
+			}
+		} else {
+			for _, tok := range s.fresh {
+				if s.subs[tok] {
+					toks = append(toks, tok)
+				}
+			}
 		}
+		s.fresh = s.fresh[:0]
 		s.mu.Unlock()
 		now := time.Now()
 		for _, tok := range toks {
@@ -159,6 +184,7 @@ func (s *subscriber) record(p []byte, at time.Time) {
 		return
 	}
 	s.got[uint32(tok)] = append(s.got[uint32(tok)], arrival{ep, at})
+
 }
 
 // field reads the unsigned integer after key in p.
@@ -208,12 +234,18 @@ func (s *subscriber) regressions() (n int, first string) {
 	return n, first
 }
 
-// recorder wraps a replica's publisher: it remembers, per token, when this
-// replica last published it.
+// recorder wraps a replica's publisher: it remembers, per token and epoch,
+// when this replica first and last published it (Publish returned nil).
 type recorder struct {
 	next ticker.Publisher
 	mu   sync.Mutex
-	last map[uint32]time.Time
+	runs map[uint32][]run
+}
+
+// run is a stretch of publishing of one token with one epoch.
+type run struct {
+	epoch       uint64
+	first, last time.Time
 }
 
 func (r *recorder) Publish(ctx context.Context, ticks []ticker.Tick) error {
@@ -222,7 +254,12 @@ func (r *recorder) Publish(ctx context.Context, ticks []ticker.Tick) error {
 		now := time.Now()
 		r.mu.Lock()
 		for i := range ticks {
-			r.last[ticks[i].Token] = now
+			rs := r.runs[ticks[i].Token]
+			if n := len(rs); n > 0 && rs[n-1].epoch == ticks[i].Epoch {
+				rs[n-1].last = now
+				continue
+			}
+			r.runs[ticks[i].Token] = append(rs, run{ticks[i].Epoch, now, now})
 		}
 		r.mu.Unlock()
 	}
@@ -234,12 +271,36 @@ func (r *recorder) since(t time.Time) map[uint32]bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[uint32]bool{}
-	for tok, at := range r.last {
-		if !at.Before(t) {
+	for tok, rs := range r.runs {
+		if !rs[len(rs)-1].last.Before(t) {
 			out[tok] = true
 		}
 	}
 	return out
+}
+
+// firstAfter returns when this replica first published tok with an epoch
+// above epoch.
+func (r *recorder) firstAfter(tok uint32, epoch uint64) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.runs[tok] {
+		if x.epoch > epoch {
+			return x.first, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// lastOf returns the epoch and time of this replica's last publish of tok.
+func (r *recorder) lastOf(tok uint32) (run, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs := r.runs[tok]
+	if len(rs) == 0 {
+		return run{}, false
+	}
+	return rs[len(rs)-1], true
 }
 
 // node is one replica under test, with its own client and source.
@@ -278,7 +339,7 @@ func (g *group) start(id string, cfg replica.Config) *node {
 	c.AddHook(h)
 	pub, err := redispub.New(redispub.Config{Client: c, Name: id, Logger: g.log})
 	require.NoError(t, err)
-	rec := &recorder{next: pub, last: map[uint32]time.Time{}}
+	rec := &recorder{next: pub, runs: map[uint32][]run{}}
 	cfg.Client = c
 	cfg.ID = id
 	cfg.Name = id
@@ -479,4 +540,16 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	i := int(float64(len(s))*p/100+0.999999) - 1
 	return s[max(0, min(i, len(s)-1))]
+}
+
+// firstAfter returns when a replica first published tok with an epoch above
+// epoch.
+func (g *group) firstAfter(tok uint32, epoch uint64) (time.Time, bool) {
+	var first time.Time
+	for _, n := range g.nodes {
+		if at, ok := n.rec.firstAfter(tok, epoch); ok && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	return first, !first.IsZero()
 }

@@ -145,7 +145,7 @@ type Replica struct {
 	owned []atomic.Pointer[holding]
 	// parts maps the universe's tokens to their partitions; replaced by
 	// every Instruments call.
-	parts atomic.Pointer[map[uint32]uint16]
+	parts atomic.Pointer[map[uint32]placed]
 
 	stats counters
 	rs    roundState // the loop goroutine's

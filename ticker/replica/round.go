@@ -51,6 +51,11 @@ func (r *Replica) round(ctx context.Context) time.Duration {
 			}
 		}
 	}
+	if err != nil {
+		// Try again soon: a held lease has little more than one renew
+		// interval left, and Redis may be back in a moment.
+		wait = r.renewI / 4
+	}
 	now := time.Now()
 	if r.lapse(now) {
 		changed = true

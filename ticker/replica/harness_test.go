@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -552,4 +553,76 @@ func (g *group) firstAfter(tok uint32, epoch uint64) (time.Time, bool) {
 		}
 	}
 	return first, !first.IsZero()
+}
+
+// overlaps returns, over every token, how many times two replicas'
+// publishing of it overlapped after from, and the longest overlap.
+func (g *group) overlaps(from time.Time) (n int, longest time.Duration, first string) {
+	type span struct {
+		id          string
+		first, last time.Time
+	}
+	by := map[uint32][]span{}
+	for id, nd := range g.nodes {
+		nd.rec.mu.Lock()
+		for tok, rs := range nd.rec.runs {
+			for _, r := range rs {
+				if r.last.After(from) {
+					by[tok] = append(by[tok], span{id, maxTime(r.first, from), r.last})
+				}
+			}
+		}
+		nd.rec.mu.Unlock()
+	}
+	for tok, ss := range by {
+		slices.SortFunc(ss, func(a, b span) int { return a.first.Compare(b.first) })
+		for i := 1; i < len(ss); i++ {
+			for j := 0; j < i; j++ {
+				if ss[j].id != ss[i].id && ss[j].last.After(ss[i].first) {
+					o := minTime(ss[j].last, ss[i].last).Sub(ss[i].first)
+					if n == 0 {
+						first = fmt.Sprintf("token %d: %s and %s for %v", tok, ss[j].id, ss[i].id, o)
+					}
+					n++
+					longest = max(longest, o)
+				}
+			}
+		}
+	}
+	return n, longest, first
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// leasesInRedis counts the lease keys Redis has, and how many of them the
+// replica they name holds by its own account too.
+func (g *group) leasesInRedis(t *testing.T, c *redis.Client) (keys, agreed int) {
+	t.Helper()
+	for p := range parts {
+		v, err := c.Get(context.Background(), fmt.Sprintf("steadfast:replica:{%s}:lease:%d", replica.DefaultGroup, p)).Result()
+		if err == redis.Nil {
+			continue
+		}
+		if err != nil {
+			return keys, agreed
+		}
+		keys++
+		id, _, _ := strings.Cut(v, "/")
+		if n := g.nodes[id]; n != nil && !n.ended && slices.Contains(n.Owned(), p) {
+			agreed++
+		}
+	}
+	return keys, agreed
 }

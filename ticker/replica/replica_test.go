@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadfast-go/steadfast/internal/redistest"
@@ -142,4 +143,210 @@ func handover(as []arrival, epoch uint64) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// TestJoinMovesAFewPartitions: a fourth replica joins three; at most
+// 1.5 × P/N partitions move, and the overlap of two replicas publishing
+// one moved partition, measured from the epochs the subscriber received,
+// stays within one renew interval.
+func TestJoinMovesAFewPartitions(t *testing.T) {
+	srv := redistest.Start(t)
+	g := newGroup(t, srv, universe(2000))
+	sub := startSubscriber(t, srv.Addr())
+	for _, id := range []string{"r1", "r2", "r3"} {
+		g.start(id, replica.Config{})
+	}
+	g.waitSettled("three replicas")
+	before := g.owners()
+	time.Sleep(2 * interval) // every instrument published by its settled owner
+
+	g.start("r4", replica.Config{})
+	took := g.waitSettled("four replicas")
+	after := g.owners()
+	var moved []int
+	for p := range after {
+		if before[p][0] != after[p][0] {
+			moved = append(moved, p)
+		}
+	}
+	bound := 1.5 * parts / 4
+	require.LessOrEqual(t, float64(len(moved)), bound, "partitions moved")
+
+	// Per moved partition, from the epochs received: the overlap (the old
+	// owner's last tick after the new owner's first) or the gap.
+	overlaps := map[int]time.Duration{}
+	gaps := map[int]time.Duration{}
+	require.Eventually(t, func() bool {
+		for _, p := range moved {
+			old := g.nodes[before[p][0]]
+			for _, tok := range g.tokensOf([]int{p}) {
+				last, ok := old.rec.lastOf(tok)
+				if !ok {
+					return false
+				}
+				d, ok := overlap(sub.arrivals(tok), last.epoch)
+				if !ok {
+					return false
+				}
+				if d > 0 {
+					overlaps[p] = max(overlaps[p], d)
+				} else {
+					gaps[p] = max(gaps[p], -d)
+				}
+			}
+		}
+		return true
+	}, waitLong, interval, "every instrument of a moved partition received from its new owner")
+	var ov, gp []time.Duration
+	for _, d := range overlaps {
+		ov = append(ov, d)
+	}
+	for _, d := range gaps {
+		gp = append(gp, d)
+	}
+	var loads []int
+	for _, id := range []string{"r1", "r2", "r3", "r4"} {
+		loads = append(loads, len(g.nodes[id].Owned()))
+	}
+	t.Logf("FIGURES join: %d of %d partitions moved (bound %.0f; partitions per replica now %v), group settled %v after the join; "+
+		"partitions with an overlap %d, longest %v; gap at hand-over max %v p99 %v",
+		len(moved), parts, bound, loads, took.Round(time.Millisecond), len(ov), percentile(ov, 100).Round(time.Millisecond),
+		percentile(gp, 100).Round(time.Millisecond), percentile(gp, 99).Round(time.Millisecond))
+	require.LessOrEqual(t, percentile(ov, 100), renewI, "overlap of a moved partition")
+	if n, first := sub.regressions(); n > 0 {
+		t.Logf("a consumer keeping the highest epoch dropped %d ticks; first: %s", n, first)
+	}
+}
+
+// overlap finds in a token's arrivals the last tick with epoch and the
+// first with a higher one: it returns how long the two publishers overlap
+// (positive: a tick of epoch arrived after the first of the higher epoch)
+// or, negative, the gap between them.
+func overlap(as []arrival, epoch uint64) (time.Duration, bool) {
+	var last, first time.Time
+	for _, a := range as {
+		switch {
+		case a.epoch == epoch:
+			last = a.at
+		case a.epoch > epoch && first.IsZero():
+			first = a.at
+		}
+	}
+	if last.IsZero() || first.IsZero() {
+		return 0, false
+	}
+	return last.Sub(first), true
+}
+
+// TestRedisRestart: Redis restarts without its data, so every lease is
+// lost at once. The replicas say so in Health while it is down; after one
+// LeaseTTL from the restart no instrument is published by two replicas,
+// and within two every partition is held again.
+func TestRedisRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	g := newGroup(t, srv, universe(2000))
+	for _, id := range []string{"r1", "r2", "r3"} {
+		g.start(id, replica.Config{})
+	}
+	g.waitSettled("three replicas")
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
+	defer admin.Close()
+
+	time.Sleep(2 * interval)
+	var before uint64 // the highest epoch published before the restart
+	for _, n := range g.nodes {
+		for _, tok := range g.tokensOf(n.Owned()) {
+			if r, ok := n.rec.lastOf(tok); ok {
+				before = max(before, r.epoch)
+			}
+		}
+	}
+	srv.Kill()
+	r1 := g.nodes["r1"]
+	require.Eventually(t, func() bool { return r1.Health().RedisError != "" }, waitLong, 10*time.Millisecond, "Health says Redis is unreachable")
+	h := r1.Health()
+	require.Equal(t, "degraded", h.Status)
+	require.False(t, h.LeasesValidUntil.IsZero(), "Health says when the leases lapse")
+	require.Contains(t, h.Reasons[0], "redis unreachable since")
+	t.Logf("Health while Redis is down: %s", h.Reasons[0])
+
+	srv.Restart()
+	restarted := time.Now()
+	var ownedAt time.Time
+	require.Eventually(t, func() bool {
+		keys, agreed := g.leasesInRedis(t, admin)
+		if keys == parts && agreed == parts {
+			ownedAt = time.Now()
+			return true
+		}
+		return false
+	}, waitLong, 10*time.Millisecond, "every partition held again")
+	took := g.waitSettled("after the restart")
+	time.Sleep(2 * interval)
+	n, longest, first := g.overlaps(restarted.Add(leaseTTL))
+	nAll, longestAll, _ := g.overlaps(restarted)
+	t.Logf("FIGURES redis restart: every partition held again %v after the restart (lease TTL %v); group settled %v; "+
+		"instruments published by two replicas at once: %d within the first TTL (longest %v), %d after it",
+		ownedAt.Sub(restarted).Round(time.Millisecond), leaseTTL, took.Round(time.Millisecond), nAll-n, longestAll.Round(time.Millisecond), n)
+	require.LessOrEqual(t, ownedAt.Sub(restarted), 2*leaseTTL, "every partition held again within 2 TTL")
+	require.Zero(t, n, "instruments published by two replicas at once after one TTL (longest %v; first %s)", longest, first)
+	for _, id := range []string{"r1", "r2", "r3"} {
+		require.Equal(t, "ok", g.nodes[id].Health().Status, "%s: %v", id, g.nodes[id].Health().Reasons)
+	}
+	// Redis lost its epoch counters; the epochs still went up.
+	for _, n := range g.nodes {
+		for _, tok := range g.tokensOf(n.Owned()) {
+			r, ok := n.rec.lastOf(tok)
+			require.True(t, ok && r.epoch > before, "token %d: epoch %d after the restart, %d before", tok, r.epoch, before)
+		}
+	}
+}
+
+// TestPausedReplicaNeverPublishesAStaleEpoch: a replica whose rounds stop
+// for 2 × LeaseTTL (its Redis scripts block, as in a SIGSTOP, while its
+// engine goes on) stops publishing before its leases can lapse; once the
+// other replica holds its partitions, a consumer that drops older epochs
+// never sees one: no tick of a lower epoch arrives after one of a higher.
+func TestPausedReplicaNeverPublishesAStaleEpoch(t *testing.T) {
+	srv := redistest.Start(t)
+	g := newGroup(t, srv, universe(2000))
+	sub := startSubscriber(t, srv.Addr())
+	a := g.start("a", replica.Config{})
+	b := g.start("b", replica.Config{})
+	g.waitSettled("two replicas")
+	held := a.Owned()
+	toks := g.tokensOf(held)
+
+	a.hook.pause()
+	paused := time.Now()
+	// b takes a's partitions over once a's leases lapse.
+	require.Eventually(t, func() bool { return len(b.Owned()) == parts }, waitLong, 5*time.Millisecond, "b holds every partition")
+	takenAt := time.Since(paused)
+	time.Sleep(max(0, 2*leaseTTL-time.Since(paused)))
+	a.hook.resume()
+	resumed := time.Now()
+	took := g.waitSettled("after the pause")
+	time.Sleep(2 * interval)
+
+	// When a last published each of its partitions' instruments with its
+	// old epoch, relative to the pause.
+	var lastOld time.Duration
+	for _, tok := range toks {
+		a.rec.mu.Lock()
+		for _, r := range a.rec.runs[tok] {
+			if r.first.Before(paused) && r.last.After(paused) {
+				lastOld = max(lastOld, r.last.Sub(paused))
+			}
+		}
+		a.rec.mu.Unlock()
+	}
+	n, first := sub.regressions()
+	t.Logf("FIGURES pause: a held %d partitions (%d instruments); paused for %v; a stopped publishing them %v after the pause "+
+		"(lease TTL %v, fence margin %v); b held them %v after the pause; %d ticks fenced on a; ticks of a lower epoch after a higher: %d; settled %v after the resume",
+		len(held), len(toks), resumed.Sub(paused).Round(time.Millisecond), lastOld.Round(time.Millisecond), leaseTTL, leaseTTL/5,
+		takenAt.Round(time.Millisecond), a.Stats().FencedTicks, n, took.Round(time.Millisecond))
+	require.Zero(t, n, "a consumer dropping older epochs saw a regression: %s", first)
+	require.Less(t, lastOld, leaseTTL, "a stopped publishing before its leases could lapse")
+	require.NotZero(t, a.Stats().FencedTicks, "a's engine went on and its ticks were fenced")
+	require.NotZero(t, a.Stats().Lost, "a counted its leases lost")
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -318,16 +319,18 @@ type node struct {
 
 // group starts replicas on one Redis for one universe.
 type group struct {
-	t     *testing.T
-	addr  string
-	ins   []ticker.Instrument
-	nodes map[string]*node
-	log   *slog.Logger
+	t       *testing.T
+	addr    string
+	pubAddr string // where the ticks go; addr unless set
+	ins     []ticker.Instrument
+	nodes   map[string]*node
+	log     *slog.Logger
+	reg     *prometheus.Registry // every replica's metrics
 }
 
 func newGroup(t *testing.T, srv *redistest.Server, ins []ticker.Instrument) *group {
 	return &group{t: t, addr: srv.Addr(), ins: ins, nodes: map[string]*node{},
-		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), reg: prometheus.NewRegistry()}
 }
 
 // start starts a replica with the ID id; cfg's zero fields get the test's
@@ -338,12 +341,18 @@ func (g *group) start(id string, cfg replica.Config) *node {
 	h := &pauseHook{}
 	c := redis.NewClient(&redis.Options{Addr: g.addr, ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1})
 	c.AddHook(h)
-	pub, err := redispub.New(redispub.Config{Client: c, Name: id, Logger: g.log})
+	pc := c
+	if g.pubAddr != "" {
+		pc = redis.NewClient(&redis.Options{Addr: g.pubAddr, ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1})
+		t.Cleanup(func() { pc.Close() })
+	}
+	pub, err := redispub.New(redispub.Config{Client: pc, Name: id, Logger: g.log})
 	require.NoError(t, err)
 	rec := &recorder{next: pub, runs: map[uint32][]run{}}
 	cfg.Client = c
 	cfg.ID = id
 	cfg.Name = id
+	cfg.Registerer = g.reg
 	if cfg.Logger == nil {
 		cfg.Logger = g.log
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -55,6 +56,18 @@ func TestThreeReplicasSplitTheUniverse(t *testing.T) {
 		require.Equal(t, 3, h.Members)
 	}
 	t.Logf("FIGURES three replicas settled %v after start: %v", took, loads)
+
+	// The metrics say the same.
+	owned, members := 0.0, 0.0
+	for _, id := range []string{"r1", "r2", "r3"} {
+		owned += metric(t, g.reg, "steadfast_replica_partitions_owned", id)
+		members = max(members, metric(t, g.reg, "steadfast_replica_members", id))
+		require.Less(t, metric(t, g.reg, "steadfast_replica_seconds_since_renew", id), leaseTTL.Seconds())
+		require.GreaterOrEqual(t, metric(t, g.reg, "steadfast_replica_leases_acquired_total", id), float64(len(g.nodes[id].Owned())))
+		require.Zero(t, metric(t, g.reg, "steadfast_replica_redis_unreachable", id))
+	}
+	require.EqualValues(t, parts, owned)
+	require.EqualValues(t, 3, members)
 }
 
 // TestKilledReplicaIsTakenOver: a replica that dies without releasing
@@ -349,4 +362,69 @@ func TestPausedReplicaNeverPublishesAStaleEpoch(t *testing.T) {
 	require.Less(t, lastOld, leaseTTL, "a stopped publishing before its leases could lapse")
 	require.NotZero(t, a.Stats().FencedTicks, "a's engine went on and its ticks were fenced")
 	require.NotZero(t, a.Stats().Lost, "a counted its leases lost")
+}
+
+// TestCoordinationLostStopsPublishingBeforeTheLeasesLapse: the Redis that
+// holds the leases goes away while the one the ticks go to stays. The
+// replica publishes what it holds until LeaseTTL − FenceMargin after its
+// last renewal, then nothing (no split brain beyond the TTL), and Health
+// says why; when Redis is back it holds and publishes again.
+func TestCoordinationLostStopsPublishingBeforeTheLeasesLapse(t *testing.T) {
+	coord := redistest.Start(t)
+	pubSrv := redistest.Start(t)
+	g := newGroup(t, coord, universe(400))
+	g.pubAddr = pubSrv.Addr()
+	a := g.start("a", replica.Config{})
+	g.waitSettled("one replica")
+	time.Sleep(2 * interval)
+
+	coord.Kill()
+	killed := time.Now()
+	require.Eventually(t, func() bool { return len(a.Owned()) == 0 && len(a.Engine().Instruments()) == 0 },
+		waitLong, 10*time.Millisecond, "a drops its partitions and unsubscribes")
+	dropped := time.Since(killed)
+	time.Sleep(3 * interval)
+	var last time.Duration
+	a.rec.mu.Lock()
+	for _, rs := range a.rec.runs {
+		last = max(last, rs[len(rs)-1].last.Sub(killed))
+	}
+	a.rec.mu.Unlock()
+	h := a.Health()
+	t.Logf("FIGURES coordination lost: last tick published %v after Redis went away, partitions dropped after %v (lease TTL %v, fence margin %v); Health: %s",
+		last.Round(time.Millisecond), dropped.Round(time.Millisecond), leaseTTL, leaseTTL/5, h.Reasons)
+	require.Less(t, last, leaseTTL, "a published after its leases could have lapsed")
+	require.Less(t, last, leaseTTL-leaseTTL/5+interval, "a published past its fence")
+	require.Equal(t, "degraded", h.Status)
+	require.Contains(t, h.Reasons[0], "its leases lapsed")
+	require.EqualValues(t, parts, a.Stats().Lost)
+
+	coord.Restart()
+	g.waitSettled("Redis back")
+	require.Eventually(t, func() bool { return len(a.rec.since(time.Now().Add(-interval))) > 0 }, waitLong, interval, "a publishes again")
+	require.Equal(t, "ok", a.Health().Status)
+}
+
+// metric returns the value of the series name{name=id}.
+func metric(t *testing.T, reg *prometheus.Registry, name, id string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "name" && l.GetValue() == id {
+					if c := m.GetCounter(); c != nil {
+						return c.GetValue()
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no series %s{name=%q}", name, id)
+	return 0
 }

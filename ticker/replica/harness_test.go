@@ -333,8 +333,8 @@ func newGroup(t *testing.T, srv *redistest.Server, ins []ticker.Instrument) *gro
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), reg: prometheus.NewRegistry()}
 }
 
-// start starts a replica with the ID id; cfg's zero fields get the test's
-// values.
+// start starts a replica named id (and with that ID unless cfg has one);
+// cfg's zero fields get the test's values.
 func (g *group) start(id string, cfg replica.Config) *node {
 	t := g.t
 	t.Helper()
@@ -350,7 +350,9 @@ func (g *group) start(id string, cfg replica.Config) *node {
 	require.NoError(t, err)
 	rec := &recorder{next: pub, runs: map[uint32][]run{}}
 	cfg.Client = c
-	cfg.ID = id
+	if cfg.ID == "" {
+		cfg.ID = id
+	}
 	cfg.Name = id
 	cfg.Registerer = g.reg
 	if cfg.Logger == nil {
@@ -466,12 +468,12 @@ func (h *pauseHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 // it.
 func (g *group) owners() [][]string {
 	out := make([][]string, parts)
-	for id, n := range g.nodes {
+	for _, n := range g.nodes {
 		if n.ended {
 			continue
 		}
 		for _, p := range n.Owned() {
-			out[p] = append(out[p], id)
+			out[p] = append(out[p], n.ID())
 		}
 	}
 	return out
@@ -482,9 +484,9 @@ func (g *group) owners() [][]string {
 // its partitions.
 func (g *group) settled() bool {
 	var ms []replica.Member
-	for id, n := range g.nodes {
+	for _, n := range g.nodes {
 		if !n.ended {
-			ms = append(ms, replica.Member{ID: id, Capacity: n.Health().Capacity, Standby: n.Health().Standby})
+			ms = append(ms, replica.Member{ID: n.ID(), Capacity: n.Health().Capacity, Standby: n.Health().Standby})
 		}
 	}
 	want := replica.Assign(ms, parts)

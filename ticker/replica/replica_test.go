@@ -3,6 +3,7 @@ package replica_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -427,4 +428,55 @@ func metric(t *testing.T, reg *prometheus.Registry, name, id string) float64 {
 	}
 	t.Fatalf("no series %s{name=%q}", name, id)
 	return 0
+}
+
+// TestActiveStandby: a primary whose Capacity covers the universe and a
+// standby. The standby holds nothing while the primary lives, everything
+// once it dies, and gives everything back when it returns.
+func TestActiveStandby(t *testing.T) {
+	srv := redistest.Start(t)
+	g := newGroup(t, srv, universe(400))
+	primary := g.start("primary", replica.Config{})
+	standby := g.start("standby", replica.Config{Standby: true})
+	g.waitSettled("primary and standby")
+	require.Len(t, primary.Owned(), parts)
+	require.Empty(t, standby.Owned())
+	require.Empty(t, standby.Engine().Instruments(), "the standby subscribes to nothing")
+	require.Equal(t, "ok", standby.Health().Status)
+
+	primary.kill(t)
+	killed := time.Now()
+	require.Eventually(t, func() bool { return len(standby.Owned()) == parts }, waitLong, 5*time.Millisecond, "the standby takes over")
+	failover := time.Since(killed)
+	g.waitSettled("standby alone")
+
+	back := g.start("primary-again", replica.Config{ID: "primary"})
+	returned := time.Now()
+	g.waitSettled("primary back")
+	t.Logf("FIGURES active/standby: failover %v after the kill (lease TTL %v); primary back in charge %v after its return",
+		failover.Round(time.Millisecond), leaseTTL, time.Since(returned).Round(time.Millisecond))
+	require.Len(t, back.Owned(), parts)
+	require.Empty(t, standby.Owned())
+	require.LessOrEqual(t, failover, leaseTTL+renewI)
+}
+
+// TestIDInUse: a second live process with a replica's ID holds nothing and
+// says why until the first one leaves.
+func TestIDInUse(t *testing.T) {
+	srv := redistest.Start(t)
+	g := newGroup(t, srv, universe(100))
+	first := g.start("first", replica.Config{ID: "same"})
+	g.waitSettled("one replica")
+	second := g.start("second", replica.Config{ID: "same"})
+	require.Eventually(t, func() bool {
+		h := second.Health()
+		return h.Status == "degraded" && len(h.Reasons) > 0 && strings.Contains(h.Reasons[0], `has ID "same"`)
+	}, waitLong, 10*time.Millisecond, "the second says its ID is in use")
+	require.Empty(t, second.Owned())
+	require.Len(t, first.Owned(), parts)
+
+	first.stop(t) // releases and leaves
+	require.Eventually(t, func() bool { return len(second.Owned()) == parts && second.Health().Status == "ok" },
+		waitLong, 10*time.Millisecond, "the second takes over once the first has left")
+	require.Zero(t, second.Stats().TakenOver, "released leases are not taken over")
 }

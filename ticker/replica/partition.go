@@ -17,10 +17,14 @@ const istOffset = 5*time.Hour + 30*time.Minute
 // PartitionOf returns the partition, in [0, partitions), of an instrument:
 // a stable hash of its underlying and its expiry date (the calendar date in
 // IST), so a whole option chain, with its future, lands in one partition.
-// An index or a stock (no expiry) is hashed by its underlying alone. The
-// value depends on nothing but these two fields and partitions, on every
-// machine and in every version of this package. It returns 0 when
-// partitions is below 1.
+// An index or a stock (no expiry) is hashed by its underlying alone. It
+// returns 0 when partitions is below 1.
+//
+// The value depends on these two fields and partitions only, on every
+// machine and in every version of this package. To compute it elsewhere:
+// h = FNV-1a (64-bit) of the underlying, followed, when there is an expiry,
+// by "|" and the date as YYYY-MM-DD; h goes through splitmix64's finaliser
+// (see mix); the partition is the high 64 bits of h × partitions.
 func PartitionOf(in *ticker.Instrument, partitions int) int {
 	if partitions < 1 {
 		return 0
@@ -46,12 +50,12 @@ func mix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// balance/4 is the most a member's fair share exceeds an even split: 25%.
-// Over random IDs (see TestAssignMovesAboutOneNth) an even split (4/4)
-// moved up to 1.5× partitions/members when a member joined, by cascading
-// (a member over its new share gives up partitions to another old member);
-// no bound on the share (rendezvous alone) loaded a member up to 2.5× an
-// even split; 25% keeps both low.
+// A member's fair share is balance/4 = 1.25 × an even split of the
+// partitions. Over random IDs (TestAssignMovesAboutOneNth) an even split
+// (balance 4) moved up to 1.5 × partitions/members when a member joined,
+// by cascades (an old member over its new share gives partitions to
+// another old member); no bound on the share (rendezvous alone) loaded a
+// member with up to 2.5 × an even split. 1.25 keeps both low.
 const balance = 5
 
 // Member is a replica as the others see it in the membership set.
@@ -67,14 +71,15 @@ type Member struct {
 // the two alone, and the pairs are taken heaviest first, each partition by
 // the first member with room. Room is the member's Capacity, and at first
 // also its fair share, 1.25 × the partitions divided evenly among the
-// active members (rounded up), so the load stays even; what the fair shares leave
-// over goes to the active members with Capacity to spare, then to the
-// standbys in the same way. Because a weight depends on its pair only, a
-// member that joins or leaves moves about partitions/members of them.
+// active members (rounded up), so the load stays even. What the fair
+// shares leave over goes to the active members with Capacity to spare,
+// then to the standbys in the same way. Because a weight depends on its
+// pair only, a member that joins or leaves moves about partitions/members
+// of them.
 //
-// Every replica computes the same answer from the same members, whatever
-// their order. Members with an empty ID or a Capacity below 1 get nothing;
-// of members with one ID, the first counts.
+// Every replica computes the same answer from the same members, in any
+// order. Members with an empty ID or a Capacity below 1 get nothing; of
+// members with one ID, the first counts.
 func Assign(members []Member, partitions int) []string {
 	owner := make([]string, max(partitions, 0))
 	seen := make(map[string]bool, len(members))

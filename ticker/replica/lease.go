@@ -75,21 +75,31 @@ return 0
 // while held) and gives it the next epoch: one above the partition's last,
 // and at least the time on Redis in milliseconds, so that epochs keep
 // increasing when Redis restarts without its data. For each pair of keys it
-// returns three integers: 1, the epoch and 1 if the last holder's lease
-// lapsed without a release (a take-over); or 0, the lease's PTTL and 0 when
-// another holder has it.
+// returns four integers: 1, the epoch, 1 if the last holder's lease lapsed
+// without a release (a take-over) else 0, and the lease's PTTL. A lease the
+// caller holds already (an acquisition whose answer was lost) is returned
+// as held, with its epoch and PTTL; one that another holds as 0, 0, 0 and
+// its PTTL.
 //
 // KEYS: lease, fence, lease, fence, ... ARGV: holder, ttl ms.
 var acquireScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mine = ARGV[1] .. '/'
 local out = {}
 for i = 1, #KEYS, 2 do
-  local pttl = redis.call('PTTL', KEYS[i])
-  if pttl ~= -2 then
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    local pttl = redis.call('PTTL', KEYS[i])
+    if string.sub(v, 1, #mine) == mine then
+      out[#out + 1] = 1
+      out[#out + 1] = tonumber(string.sub(v, #mine + 1)) or 0
+    else
+      out[#out + 1] = 0
+      out[#out + 1] = 0
+    end
     out[#out + 1] = 0
     out[#out + 1] = pttl
-    out[#out + 1] = 0
   else
     local f = redis.call('HMGET', KEYS[i + 1], 'epoch', 'holder', 'released')
     local epoch = math.max((tonumber(f[1]) or 0) + 1, now)
@@ -98,11 +108,12 @@ for i = 1, #KEYS, 2 do
     if f[2] and f[2] ~= ARGV[1] and f[3] ~= '1' then
       took = 1
     end
-    redis.call('SET', KEYS[i], ARGV[1] .. '/' .. e, 'PX', ARGV[2])
+    redis.call('SET', KEYS[i], mine .. e, 'PX', ARGV[2])
     redis.call('HSET', KEYS[i + 1], 'epoch', e, 'holder', ARGV[1], 'released', '0')
     out[#out + 1] = 1
     out[#out + 1] = epoch
     out[#out + 1] = took
+    out[#out + 1] = tonumber(ARGV[2])
   end
 end
 return out
@@ -233,7 +244,7 @@ type acquired struct {
 	ok       bool
 	epoch    uint64
 	takeover bool
-	pttl     time.Duration // when !ok: how long the other holder's lease has left; negative if unknown
+	pttl     time.Duration // how long the lease has left; negative if it has no expiry
 }
 
 // acquire tries to take the leases of ps.
@@ -242,17 +253,14 @@ func (r *Replica) acquire(ctx context.Context, ps []int) ([]acquired, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(res) != 3*len(ps) {
+	if len(res) != 4*len(ps) {
 		return nil, fmt.Errorf("replica: acquire answered %d values for %d partitions", len(res), len(ps))
 	}
 	out := make([]acquired, len(ps))
 	for i := range ps {
-		a, b, c := res[3*i], res[3*i+1], res[3*i+2]
-		if a == 1 && b > 0 {
-			out[i] = acquired{ok: true, epoch: uint64(b), takeover: c == 1}
-		} else {
-			out[i] = acquired{pttl: time.Duration(b) * time.Millisecond}
-		}
+		v := res[4*i : 4*i+4]
+		out[i] = acquired{ok: v[0] == 1 && v[1] > 0, epoch: uint64(v[1]), takeover: v[2] == 1,
+			pttl: time.Duration(v[3]) * time.Millisecond}
 	}
 	return out, nil
 }

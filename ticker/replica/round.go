@@ -124,7 +124,7 @@ func (r *Replica) renewHeld(ctx context.Context) (bool, error) {
 	for i, p := range ps {
 		h := r.owned[p].Load()
 		if h == nil || h.value != values[i] {
-			continue // lapsed meanwhile (lapse runs on this goroutine: never)
+			continue // changed meanwhile; only this goroutine changes it, so never
 		}
 		if ok[i] {
 			r.owned[p].Store(&holding{epoch: h.epoch, value: h.value, validUntil: r.validUntil(sent)})
@@ -170,10 +170,13 @@ func (r *Replica) acquireWanted(ctx context.Context, owners []string) (bool, tim
 			}
 			continue
 		}
+		if a.pttl < 0 || a.pttl > r.cfg.LeaseTTL {
+			continue // not a lease of ours: one without expiry, or longer
+		}
 		r.owned[p].Store(&holding{
 			epoch:      a.epoch,
 			value:      r.holder + "/" + strconv.FormatUint(a.epoch, 10),
-			validUntil: r.validUntil(sent),
+			validUntil: sent.Add(a.pttl - r.cfg.FenceMargin),
 		})
 		got = append(got, p)
 		if a.takeover {

@@ -19,13 +19,7 @@ import (
 // at quiescence every partition has exactly one holder and every
 // instrument is published by exactly one replica.
 func TestThreeReplicasSplitTheUniverse(t *testing.T) {
-	srv := redistest.Start(t)
-	g := newGroup(t, srv, universe(2000))
-	sub := startSubscriber(t, srv.Addr())
-	for _, id := range []string{"r1", "r2", "r3"} {
-		g.start(id, replica.Config{})
-	}
-	took := g.waitSettled("three replicas")
+	g, sub, took := threeReplicas(t)
 
 	// A window after quiescence in which every instrument was published:
 	// who published what.
@@ -76,13 +70,7 @@ func TestThreeReplicasSplitTheUniverse(t *testing.T) {
 // partitions over once its leases lapse, and every one of its instruments
 // is published again within LeaseTTL + one renew interval of the kill.
 func TestKilledReplicaIsTakenOver(t *testing.T) {
-	srv := redistest.Start(t)
-	g := newGroup(t, srv, universe(2000))
-	sub := startSubscriber(t, srv.Addr())
-	for _, id := range []string{"r1", "r2", "r3"} {
-		g.start(id, replica.Config{})
-	}
-	g.waitSettled("three replicas")
+	g, sub, _ := threeReplicas(t)
 	victim := g.nodes["r2"]
 	lost := victim.Owned()
 	toks := g.tokensOf(lost)
@@ -164,13 +152,7 @@ func handover(as []arrival, epoch uint64) (time.Duration, bool) {
 // one moved partition, measured from the epochs the subscriber received,
 // stays within one renew interval.
 func TestJoinMovesAFewPartitions(t *testing.T) {
-	srv := redistest.Start(t)
-	g := newGroup(t, srv, universe(2000))
-	sub := startSubscriber(t, srv.Addr())
-	for _, id := range []string{"r1", "r2", "r3"} {
-		g.start(id, replica.Config{})
-	}
-	g.waitSettled("three replicas")
+	g, sub, _ := threeReplicas(t)
 	before := g.owners()
 	time.Sleep(2 * interval) // every instrument published by its settled owner
 
@@ -479,4 +461,16 @@ func TestIDInUse(t *testing.T) {
 	require.Eventually(t, func() bool { return len(second.Owned()) == parts && second.Health().Status == "ok" },
 		waitLong, 10*time.Millisecond, "the second takes over once the first has left")
 	require.Zero(t, second.Stats().TakenOver, "released leases are not taken over")
+}
+
+// threeReplicas starts a Redis, a subscriber and replicas r1, r2 and r3
+// over 2,000 instruments, and waits until they settle (how long it took).
+func threeReplicas(t *testing.T) (*group, *subscriber, time.Duration) {
+	srv := redistest.Start(t)
+	g := newGroup(t, srv, universe(2000))
+	sub := startSubscriber(t, srv.Addr())
+	for _, id := range []string{"r1", "r2", "r3"} {
+		g.start(id, replica.Config{})
+	}
+	return g, sub, g.waitSettled("three replicas")
 }

@@ -52,8 +52,9 @@ func (r *Replica) round(ctx context.Context) time.Duration {
 		}
 	}
 	if err != nil {
-		// Try again soon: a held lease has little more than one renew
-		// interval left, and Redis may be back in a moment.
+		// Try again soon: Redis may be back in a moment, and a lease
+		// whose renewal failed is valid for less than two renew
+		// intervals.
 		wait = r.renewI / 4
 	}
 	now := time.Now()
@@ -143,8 +144,8 @@ func (r *Replica) renewHeld(ctx context.Context) (bool, error) {
 }
 
 // acquireWanted tries to acquire every partition assigned to r that it does
-// not hold. It reports whether it got any and how soon, at the earliest, a
-// lease held by another may lapse (renewI if none).
+// not hold. It reports whether it got any and when to try again: soon if
+// another holds one of them (renewI if none does).
 func (r *Replica) acquireWanted(ctx context.Context, owners []string) (bool, time.Duration, error) {
 	wake := r.renewI
 	var ps []int
@@ -165,6 +166,10 @@ func (r *Replica) acquireWanted(ctx context.Context, owners []string) (bool, tim
 	for i, p := range ps {
 		a := res[i]
 		if !a.ok {
+			// Held by another: a member that lost it to the assignment
+			// releases it at its next round, so look again soon, and just
+			// after the lease would lapse.
+			wake = min(wake, r.renewI/4)
 			if a.pttl >= 0 {
 				wake = min(wake, a.pttl+minWait)
 			}

@@ -33,7 +33,7 @@ func newTestReplica(t *testing.T, addr, id string) *Replica {
 type nopSource struct{}
 
 func (nopSource) Run(ctx context.Context, _ func(ticker.Tick)) error { <-ctx.Done(); return nil }
-func (nopSource) Subscribe(_, _ []ticker.Instrument) error         { return nil }
+func (nopSource) Subscribe(_, _ []ticker.Instrument) error           { return nil }
 
 // TestLeaseScripts: epochs rise with every acquisition; a held lease is
 // refused to another holder, renewed and released only by its own; an

@@ -71,6 +71,10 @@ type options struct {
 	source      string
 	apiKey      string
 	dump        string
+	replicaURL  string
+	replicaID   string
+	capacity    int
+	standby     bool
 }
 
 func main() {
@@ -90,6 +94,10 @@ func main() {
 	flag.StringVar(&o.source, "source", "mock", "mock, or kite (live; needs -api-key, -instruments and KITE_ACCESS_TOKEN)")
 	flag.StringVar(&o.apiKey, "api-key", "", "Kite Connect API key, for -source kite")
 	flag.StringVar(&o.dump, "instruments", "", "the broker's instrument dump (CSV), for -source kite")
+	flag.StringVar(&o.replicaURL, "replica", "", "run as a replica (ticker/replica) coordinated on this Redis: host:port or a redis:// URL")
+	flag.StringVar(&o.replicaID, "replica-id", "", "this replica's ID in its group, for -replica (default: the host name)")
+	flag.IntVar(&o.capacity, "capacity", 0, "most partitions this replica holds, for -replica (0: all)")
+	flag.BoolVar(&o.standby, "standby", false, "for -replica: hold only what the other replicas cannot")
 	flag.Parse()
 	if err := run(o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "ticker:", err)
@@ -190,7 +198,7 @@ func run(o options, out io.Writer) error {
 	}
 	defer closePub()
 
-	eng, err := ticker.New(ticker.Config{
+	eng, runEngine, err := newEngine(o, ticker.Config{
 		Source:      src,
 		Publisher:   pub,
 		Instruments: instruments,
@@ -201,7 +209,7 @@ func run(o options, out io.Writer) error {
 		Name:       "example",
 		Logger:     logger,
 		Registerer: reg,
-	})
+	}, logger, reg, out)
 	if err != nil {
 		return err
 	}
@@ -241,7 +249,7 @@ func run(o options, out io.Writer) error {
 	}
 
 	runErr := make(chan error, 1)
-	go func() { runErr <- eng.Run(ctx) }()
+	go func() { runErr <- runEngine(ctx) }()
 	report(ctx, out, eng, clock, specs, o)
 	err = <-runErr
 	s := eng.Stats()

@@ -20,7 +20,7 @@
 //	Registerer       none (no metrics)
 //
 // A Store[K, S, B] keeps, for each key K, a builder B and the snapshot S
-// last built from it. Writers change the builder (Seed's init, Update's and
+// last built from it. Writers change the builder (LoadOrInit's init, Update's and
 // Upsert's fn) and the store's build function turns it into a fresh
 // snapshot, which is published with one atomic store. Readers call Get and
 // receive a *S. A panic in init, fn or build is contained: recovered,
@@ -34,7 +34,7 @@
 // writes a snapshot, and a write always publishes a new one); the user
 // keeps the rest: build must return a newly allocated S that shares no
 // mutable memory with the builder (copy slices and maps), and callers of
-// Get, Range, Seed, Update, Upsert and OnEvict must not modify the *S they
+// Get, Range, LoadOrInit, Update, Upsert and OnEvict must not modify the *S they
 // receive. A reader therefore holds a value that never changes under it,
 // sees the old or the new snapshot of an entry and never a mix of the two,
 // and may keep the pointer as long as it likes.
@@ -43,7 +43,7 @@
 //
 // A Store is safe for concurrent use by any number of goroutines. Get, Len
 // and Range take no lock and never wait for anything: not for a writer, a
-// cleanup or an eviction. Seed (when it creates an entry), Update, Upsert,
+// cleanup or an eviction. LoadOrInit (when it creates an entry), Update, Upsert,
 // Delete, Reset and the removal step of Cleanup serialize on one writer
 // lock. The functions that touch builders (init, fn, and build) run under
 // that lock, one at a time; they may call Get, Len and Range, but a call to
@@ -52,7 +52,7 @@
 // lock and may call any method.
 //
 // Keys match as they do in a Go map, with ==: the float keys +0 and -0 are
-// one key, and NaN never matches, so every Seed of NaN creates an entry that
+// one key, and NaN never matches, so every LoadOrInit of NaN creates an entry that
 // Get, Update, Upsert and Delete cannot reach (it leaves by eviction, expiry or
 // Reset). An interface key holding a value that cannot be compared (a
 // slice, map or func) makes Get and the writing methods panic, as a map
@@ -62,7 +62,7 @@
 // point-in-time view. It visits every entry present for the whole call
 // exactly once, with the snapshot current when it gets there; an entry
 // added or removed during the call is visited at most once; a key deleted
-// and seeded again during the call is two entries and may be visited once
+// and created again during the call is two entries and may be visited once
 // for each. Len is exact at any quiescent point and otherwise a recent value.
 //
 // # Goroutines
@@ -74,14 +74,14 @@
 //
 // # Bound and eviction
 //
-// A store holds at most Config.MaxSize entries (default 5000). When a Seed or
+// A store holds at most Config.MaxSize entries (default 5000). When a LoadOrInit or
 // an Upsert would create an entry in a full store, one entry is evicted by second
 // chance (CLOCK), the lock-free approximation of LRU:
 //
 //   - Entries sit in a ring of MaxSize slots, filled in insertion order, and
-//     each has a use bit. "Use" is a successful Get, a Seed that finds the
-//     key, an Update or an Upsert. Creating an entry with Seed is not a
-//     use; creating one with Upsert is (it is Seed then Update). Get sets the bit
+//     each has a use bit. "Use" is a successful Get, a LoadOrInit that finds the
+//     key, an Update or an Upsert. Creating an entry with LoadOrInit is not a
+//     use; creating one with Upsert is (it is LoadOrInit then Update). Get sets the bit
 //     with an atomic store (and only if it is clear, so hot entries cause no
 //     cache-line traffic); it never takes the lock.
 //   - To evict, the hand moves around the ring from where it stopped last.
@@ -93,7 +93,7 @@
 //   - An entry used since the hand last passed it therefore survives that
 //     pass, and an entry used since its insertion outlives entries never
 //     used that were inserted before it: in a store of size 3 holding a, b
-//     and c, after Get(b) and Get(c), seeding d evicts a.
+//     and c, after Get(b) and Get(c), creating d evicts a.
 //   - Entries removed by Delete or by expiry leave their slot empty; the next
 //     inserts fill empty slots before anything is evicted. An entry put in
 //     such a slot takes that slot's turn, so if it is never used the hand
@@ -106,10 +106,10 @@
 // Config.Expired(s, now) judges a snapshot. Cleanup(now) calls it for every
 // entry without the lock (so a slow predicate delays no one) and then, under
 // the lock, removes each entry judged expired if it is still the same entry
-// with the same snapshot. So a cleanup that races Seed, Update or Delete
+// with the same snapshot. So a cleanup that races LoadOrInit, Update or Delete
 // never removes an entry created or updated after it looked (that entry is
 // judged again by the next cleanup) and never brings back an entry that was
-// removed meanwhile: a removed entry is dead for good, and a key seeded
+// removed meanwhile: a removed entry is dead for good, and a key created
 // again is a new entry. An error from Expired, or a panic in it, means "cannot
 // be judged": the entry is kept, counted, and logged (one record per
 // Cleanup call). Run calls Cleanup every Config.CleanupInterval (default
@@ -121,7 +121,7 @@
 // caller's operation: if one panics, the store undoes what the operation
 // did (no entry is created; the builder is restored), releases the lock,
 // logs the panic with its stack, counts it, and returns it as a
-// *PanicError (Seed, which returns no error, returns (nil, false)). Update
+// *PanicError (LoadOrInit, which returns no error, returns (nil, false)). Update
 // and Upsert restore the builder the same way when fn returns an error or
 // build returns nil. The restore is a shallow copy of B: memory reached
 // through pointers, maps or slices that fn changed in place is not
@@ -138,7 +138,7 @@
 // name=Config.Name:
 //
 //	steadfast_mockstate_entries                 gauge: entries in the store
-//	steadfast_mockstate_inserts_total           entries created by Seed or Upsert
+//	steadfast_mockstate_inserts_total           entries created by LoadOrInit or Upsert
 //	steadfast_mockstate_updates_total           snapshots published by Update or Upsert
 //	steadfast_mockstate_evictions_total         entries removed, by reason: size, expired, deleted, reset
 //	steadfast_mockstate_expiry_errors_total     entries Expired could not judge (kept)

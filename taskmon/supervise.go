@@ -66,6 +66,7 @@ type Spec struct {
 	// DefaultBackoff (100ms, or MaxBackoff when that is set and smaller)
 	// and DefaultMaxBackoff (30s, or Backoff when that is larger). Negative
 	// values, or MaxBackoff below Backoff when both are set, are invalid.
+	// The delay starts when the run's callbacks have returned.
 	Backoff    time.Duration
 	MaxBackoff time.Duration
 
@@ -78,7 +79,8 @@ type Spec struct {
 	// and MaxT): when a run ends and MaxRestarts restarts have already
 	// happened within the Period before that moment, the task is given up:
 	// it ends with an error wrapping ErrGaveUp and the last run's error, which
-	// is logged, counted (Stats.GaveUp) and passed to the callbacks.
+	// is logged, counted (Stats.GaveUp) and passed to the callbacks. A
+	// restart counts when its run starts, after a successful run too.
 	// Defaults DefaultMaxRestarts (10) and DefaultPeriod (1m). A negative
 	// MaxRestarts means no limit; a negative Period is invalid.
 	MaxRestarts int

@@ -174,11 +174,20 @@ type Config[K comparable, S any] struct {
 
 	// Logger receives contained failures: unjudgeable expiries, panics in
 	// user functions, nil snapshots. Nil means slog.Default(), looked up
-	// each time a record is written.
+	// each time a record is written. Records carry component=mockstate and
+	// name=Name; unjudgeable expiries make one record per Cleanup call.
 	Logger *slog.Logger
 
-	// Registerer, if set, receives the store's metrics (see package doc).
-	// Nil means no metrics.
+	// Registerer, if set, receives the store's metrics, each with the
+	// constant label name=Name. Counters are cumulative; Reset does not
+	// lower them. Nil means no metrics.
+	//
+	//	steadfast_mockstate_entries                 gauge: entries in the store
+	//	steadfast_mockstate_inserts_total           entries created by LoadOrInit or Upsert
+	//	steadfast_mockstate_updates_total           snapshots published by Update or Upsert
+	//	steadfast_mockstate_evictions_total         entries removed, by reason: size, expired, deleted, reset
+	//	steadfast_mockstate_expiry_errors_total     entries Expired could not judge (kept)
+	//	steadfast_mockstate_callback_panics_total   panics, by callback: init, fn, build, expired, on_evict
 	Registerer prometheus.Registerer
 }
 
@@ -318,7 +327,8 @@ func (s *Store[K, S, B]) Get(k K) (*S, bool) {
 	}
 }
 
-// Len returns the number of entries. It takes no lock.
+// Len returns the number of entries. It takes no lock. It is exact at any
+// quiescent point and otherwise a recent value.
 func (s *Store[K, S, B]) Len() int { return int(s.n.Load()) }
 
 // LoadOrInit returns k's snapshot, creating the entry first if k has none: a
@@ -608,6 +618,14 @@ func (s *Store[K, S, B]) Reset() {
 
 // insertLocked adds live entry e, evicting by CLOCK when the store is
 // full. It returns the evicted entry (and its last snapshot), if any.
+//
+// Entries sit in a ring of MaxSize slots, filled in insertion order. The
+// new entry takes the victim's slot and the hand moves past it, so a new
+// entry is the last the hand reaches. Slots freed by Delete or expiry are
+// filled first; an entry put there takes that slot's turn, so if it is
+// never used the hand may reach it before older unused entries. In a store
+// of size 3 holding a, b and c, after Get(b) and Get(c), inserting d
+// evicts a.
 func (s *Store[K, S, B]) insertLocked(e *entry[K, S, B]) (victim *entry[K, S, B], vsnap *S) {
 	if int(s.n.Load()) >= s.max {
 		victim = s.clockVictimLocked()
@@ -636,9 +654,10 @@ func (s *Store[K, S, B]) insertLocked(e *entry[K, S, B]) (victim *entry[K, S, B]
 // passed them, clearing their bit, and returns the first unused entry. The
 // store is full, so every ring slot holds a live entry.
 //
-// Readers set bits without the lock, so they can set a bit again right
-// after the hand cleared it; with every entry read that often the hand
-// could go round for as long as the reads go on. It therefore gives each
+// Get sets a bit with an atomic store, and only if it is clear, so hot
+// entries cause no cache-line traffic. Readers set bits without the lock,
+// so they can set a bit again right after the hand cleared it. With every
+// entry read that often, the hand could go round as long as the reads go on. It therefore gives each
 // entry one second chance per eviction: after a full pass it takes the
 // entry at the hand, whose bit it cleared one pass ago.
 func (s *Store[K, S, B]) clockVictimLocked() *entry[K, S, B] {

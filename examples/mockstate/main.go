@@ -81,7 +81,7 @@ func run() error {
 		if i < 10 {
 			expiry = start.Add(200 * time.Millisecond)
 		}
-		store.Seed(token, func(b *builder) {
+		store.LoadOrInit(token, func(b *builder) {
 			b.token, b.strike, b.last, b.expiry = token, 24000+50*float64(i), 100, expiry
 		})
 	}
@@ -142,7 +142,7 @@ func run() error {
 	time.Sleep(300 * time.Millisecond)
 	for i := range 25 {
 		token := uint32(2000 + i)
-		store.Seed(token, func(b *builder) { b.token, b.last, b.expiry = token, 10, start.Add(time.Hour) })
+		store.LoadOrInit(token, func(b *builder) { b.token, b.last, b.expiry = token, 10, start.Add(time.Hour) })
 	}
 
 	wg.Wait()

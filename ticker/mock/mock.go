@@ -614,7 +614,7 @@ func (m *Source) prepare(in ticker.Instrument, now time.Time) (*mockInstr, error
 // addLocked records mi and seeds its state in the store.
 func (m *Source) addLocked(mi *mockInstr) {
 	m.byToken[mi.ins.Token] = mi
-	m.store.Seed(mi.ins.Token, func(b *mockBuilder) {
+	m.store.LoadOrInit(mi.ins.Token, func(b *mockBuilder) {
 		*b = mockBuilder{in: mi, day: -1 << 62, oiLots: -1}
 	})
 }

@@ -2,10 +2,8 @@ package kite
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -159,6 +157,8 @@ type run struct {
 	frames chan frame  // full buffers, to the emitting goroutine
 	free   chan []byte // empty buffers, back to the readers
 	parser Parser      // used by the emitting goroutine only
+	pooled atomic.Int64 // capacity of the buffers in free
+	queued atomic.Int64 // bytes of the frames in frames
 }
 
 // Run connects and streams ticks until ctx ends, calling emit for each tick
@@ -231,7 +231,8 @@ func (r *run) dispatch(ctx context.Context) {
 			return
 		case f := <-r.frames:
 			r.emitFrame(f)
-			r.free <- f.b[:0]
+			r.queued.Add(-int64(len(f.b)))
+			r.give(f.b)
 			for reason := Reason(1); reason < numReasons; reason++ {
 				if n := r.parser.rejected[reason]; n != before[reason] {
 					r.s.c.rejected[reason].Add(n - before[reason])
@@ -432,7 +433,7 @@ func (r *run) dial(ctx context.Context, sl *slot, token string) (*websocket.Conn
 	defer cancel()
 	ws, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: s.client})
 	if err == nil {
-		ws.SetReadLimit(MaxFrame)
+		ws.SetReadLimit(s.readLimit())
 		return ws, nil
 	}
 	ce := &ConnError{Conn: sl.idx, Msg: redactAll(s.secretsCopy(), err.Error()), kind: ErrDial}
@@ -616,108 +617,6 @@ func request(action, mode string, tokens []uint32) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '}')
-}
-
-// maxText bounds the text messages read; longer ones are skipped.
-const maxText = 64 << 10
-
-// read reads ws until it fails, queueing binary frames for dispatch and
-// logging text messages. It never waits for the emitting goroutine: with
-// no free buffer, a data frame is dropped and counted.
-func (r *run) read(ctx context.Context, sl *slot, ws *websocket.Conn) error {
-	s := r.s
-	var scratch []byte
-	for {
-		typ, rd, err := ws.Reader(ctx)
-		if err != nil {
-			return err
-		}
-		var buf []byte
-		pooled := false
-		select {
-		case buf = <-r.free:
-			pooled = true
-		default:
-			buf = scratch[:0]
-		}
-		buf, err = readAll(buf, rd)
-		now := time.Now()
-		sl.lastFrame.Store(now.UnixNano())
-		if !pooled {
-			scratch = buf[:0]
-		}
-		if err != nil {
-			if pooled {
-				r.free <- buf[:0]
-			}
-			return err
-		}
-		switch {
-		case typ == websocket.MessageText:
-			r.text(sl, buf)
-		case len(buf) == 1:
-			s.c.heartbeats.Add(1)
-		case !pooled:
-			s.c.frames.Add(1)
-			s.c.dropped.Add(1)
-			sl.lastData.Store(now.UnixNano())
-			continue
-		default:
-			s.c.frames.Add(1)
-			sl.lastData.Store(now.UnixNano())
-			r.frames <- frame{b: buf, recv: now} // never blocks: as many slots as buffers
-			continue
-		}
-		if pooled {
-			r.free <- buf[:0]
-		}
-	}
-}
-
-// readAll appends what rd holds to b.
-func readAll(b []byte, rd io.Reader) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-}
-
-// text logs a text message from the server: an error (type "error") at
-// warning level with its text, anything else (order updates, messages) at
-// debug level by type and size only. Nothing in it is parsed as ticks.
-func (r *run) text(sl *slot, b []byte) {
-	s := r.s
-	s.c.texts.Add(1)
-	var m struct {
-		Type string          `json:"type"`
-		Data json.RawMessage `json:"data"`
-	}
-	if len(b) > maxText || json.Unmarshal(b, &m) != nil {
-		s.log(slog.LevelDebug, "text message", slog.Int("conn", sl.idx), slog.Int("bytes", len(b)))
-		return
-	}
-	if m.Type == "error" {
-		s.c.serverErrors.Add(1)
-		var msg string
-		if json.Unmarshal(m.Data, &msg) != nil {
-			msg = string(m.Data)
-		}
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		s.log(slog.LevelWarn, "server error", slog.Int("conn", sl.idx), slog.String(logattr.Error, redactAll(s.secretsCopy(), msg)))
-		return
-	}
-	s.log(slog.LevelDebug, "text message", slog.Int("conn", sl.idx), slog.String("type", m.Type), slog.Int("bytes", len(b)))
 }
 
 // sleep waits d or until ctx ends, reporting whether d passed.

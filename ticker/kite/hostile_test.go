@@ -1,0 +1,138 @@
+package kite
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadfast-go/steadfast/ticker"
+)
+
+// hostileKite is a WebSocket server that sends what its script says,
+// whatever the client subscribes to.
+type hostileKite struct {
+	script  func(ctx context.Context, ws *websocket.Conn) // runs once per connection
+	handled atomic.Int32
+}
+
+func (h *hostileKite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.handled.Add(1)
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(1 << 20)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() { // drain the client's messages, so that its writes never block
+		defer cancel()
+		for {
+			if _, _, err := ws.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	h.script(ctx, ws)
+	<-ctx.Done()
+}
+
+// heapAfterGC returns the bytes of live heap after a collection.
+func heapAfterGC() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// TestHostileFramesLeaveHeapBounded: a loopback server sends 300 junk
+// binary frames of the largest size a connection may carry (2 + 3,000 ×
+// 186 bytes), text messages of the read limit, and frames of the protocol's
+// largest size (MaxFrame, 12.19 MB). The Source rejects the junk and drops
+// the connections that send too much, and the heap after GC stays under
+// 64 MiB while it runs (it held 3.2 GiB with every read buffer pooled at
+// the size of the largest message it had held).
+func TestHostileFramesLeaveHeapBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends about 200 MB over loopback")
+	}
+	const junkFrames = 300
+	frameLimit := 2 + DefaultMaxPerConn*(2+LenFull)
+	rng := rand.New(rand.NewPCG(1, 2))
+	junk := make([]byte, MaxFrame)
+	for i := range junk {
+		junk[i] = byte(rng.Uint32())
+	}
+	junk[0], junk[1] = 0xFF, 0xFF // 65,535 packets: the parser walks the frame
+	var sent, oversized atomic.Int32
+	h := &hostileKite{}
+	h.script = func(ctx context.Context, ws *websocket.Conn) {
+		if h.handled.Load() == 1 {
+			for sent.Load() < junkFrames {
+				if ws.Write(ctx, websocket.MessageBinary, junk[:frameLimit]) != nil {
+					return
+				}
+				sent.Add(1)
+				if sent.Load()%50 == 0 { // a long text message now and then
+					if ws.Write(ctx, websocket.MessageText, []byte(`{"type":"order","data":"`+strings.Repeat("x", frameLimit-30)+`"}`)) != nil {
+						return
+					}
+				}
+			}
+		}
+		// Then, on this and every later connection: one frame of the
+		// protocol's largest size, which must end the connection.
+		if ws.Write(ctx, websocket.MessageBinary, junk) == nil {
+			oversized.Add(1)
+		}
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	before := heapAfterGC()
+	s, err := New(Config{APIKey: "k", AccessToken: "t", BaseURL: "ws" + strings.TrimPrefix(srv.URL, "http"),
+		Mode: ModeFull, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, s.Subscribe(instruments(tokenRange(10)...), nil))
+	stop := running(t, s, func(ticker.Tick) {})
+
+	waitFor := func(what string, ok func(Stats) bool) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for !ok(s.Stats()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not in time: %+v", what, s.Stats())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("the junk frames read and rejected", func(st Stats) bool {
+		var rejected uint64
+		for _, n := range st.Rejected {
+			rejected += n
+		}
+		return st.Frames >= junkFrames && rejected+st.DroppedFrames >= junkFrames
+	})
+	after := heapAfterGC()
+	t.Logf("heap after GC: %.1f MiB before the Source, %.1f MiB after %d junk frames of %d bytes and %d texts",
+		float64(before)/(1<<20), float64(after)/(1<<20), s.Stats().Frames, frameLimit, s.Stats().TextMessages)
+	require.Less(t, after, uint64(64<<20), "heap after GC, after the junk frames")
+
+	waitFor("three connections cut at a frame of MaxFrame bytes", func(st Stats) bool { return st.Reconnects >= 3 })
+	after = heapAfterGC()
+	t.Logf("heap after GC: %.1f MiB after %d connections cut at a %d-byte frame", float64(after)/(1<<20), s.Stats().Reconnects, MaxFrame)
+	require.Less(t, after, uint64(64<<20), "heap after GC, after the oversized frames")
+	require.NoError(t, stop())
+}

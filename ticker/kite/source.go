@@ -154,9 +154,9 @@ type frame struct {
 type run struct {
 	s      *Source
 	emit   func(ticker.Tick)
-	frames chan frame  // full buffers, to the emitting goroutine
-	free   chan []byte // empty buffers, back to the readers
-	parser Parser      // used by the emitting goroutine only
+	frames chan frame   // full buffers, to the emitting goroutine
+	free   chan []byte  // empty buffers, back to the readers
+	parser Parser       // used by the emitting goroutine only
 	pooled atomic.Int64 // capacity of the buffers in free
 	queued atomic.Int64 // bytes of the frames in frames
 }

@@ -136,3 +136,36 @@ func TestHostileFramesLeaveHeapBounded(t *testing.T) {
 	require.Less(t, after, uint64(64<<20), "heap after GC, after the oversized frames")
 	require.NoError(t, stop())
 }
+
+// TestHandshakeRedirectRefused: a server that redirects the handshake (to
+// itself, in a loop, as two hosts redirecting to each other do) gets one
+// request per dial, and the refusal is reported with its status. Before,
+// every dial followed the redirects until its deadline: thousands of
+// requests, and one of them could go to any host or path, or from wss://
+// down to ws://.
+func TestHandshakeRedirectRefused(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Redirect(w, r, "/elsewhere?"+r.URL.RawQuery, http.StatusFound)
+	}))
+	defer srv.Close()
+	s, err := New(Config{APIKey: "k", AccessToken: secret, BaseURL: "ws" + strings.TrimPrefix(srv.URL, "http"),
+		PingTimeout: 2 * time.Second, Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
+	stop := running(t, s, func(ticker.Tick) {})
+	deadline := time.Now().Add(time.Minute)
+	for s.Stats().DialErrors < 3 {
+		require.True(t, time.Now().Before(deadline), "no dial failed in time")
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, stop())
+	st := s.Stats()
+	require.Equal(t, int32(st.Dials), requests.Load(), "one request per dial: no redirect followed")
+	last := s.Health().Conns[0].LastError
+	require.Contains(t, last, "HTTP 302")
+	require.Contains(t, last, "redirect")
+	require.NotContains(t, last, "s3cr3t")
+}

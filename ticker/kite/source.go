@@ -75,11 +75,16 @@ func New(cfg Config) (*Source, error) {
 		tr.Proxy = nil
 	}
 	s := &Source{
-		cfg:    cfg,
-		base:   base,
-		client: &http.Client{Transport: tr},
-		token:  cfg.AccessToken,
-		where:  map[uint32]*slot{},
+		cfg:  cfg,
+		base: base,
+		// A WebSocket handshake never needs a redirect, and following one
+		// could loop, leave wss:// for ws:// or carry the credentials to
+		// another host: the response to the first request is final.
+		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
+		token: cfg.AccessToken,
+		where: map[uint32]*slot{},
 	}
 	if cfg.AccessToken != "" {
 		s.secrets = append(s.secrets, cfg.AccessToken)
@@ -442,10 +447,12 @@ func (r *run) dial(ctx context.Context, sl *slot, token string) (*websocket.Conn
 		if resp.Body != nil {
 			resp.Body.Close()
 		}
-		switch resp.StatusCode {
-		case http.StatusUnauthorized, http.StatusForbidden:
+		switch st := resp.StatusCode; {
+		case st >= 300 && st < 400:
+			ce.Msg = "redirect refused: a WebSocket handshake is not redirected"
+		case st == http.StatusUnauthorized, st == http.StatusForbidden:
 			ce.kind = ErrAuth
-		case http.StatusTooManyRequests:
+		case st == http.StatusTooManyRequests:
 			ce.kind = ErrRefused
 		}
 	}

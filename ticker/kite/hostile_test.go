@@ -2,6 +2,7 @@ package kite
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -10,11 +11,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -168,4 +171,70 @@ func TestHandshakeRedirectRefused(t *testing.T) {
 	require.Contains(t, last, "HTTP 302")
 	require.Contains(t, last, "redirect")
 	require.NotContains(t, last, "s3cr3t")
+}
+
+// TestRedactBeforeCut: a server error quoting the access token where the
+// message is cut (200 bytes) logs no part of it; before, the message was
+// cut first and the token's first characters were logged.
+func TestRedactBeforeCut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeKite()
+		var logs logtest.Buffer
+		s, stopServer := pipeSource(t, f, Config{AccessToken: secret, Logger: debugLogger(&logs)}, tokNSE)
+		defer stopServer()
+		stop := running(t, s, func(ticker.Tick) {})
+		sc := <-f.accepted
+		for _, at := range []int{190, 195, 199} {
+			sc.sendText(`{"type":"error","data":"` + strings.Repeat("x", at) + secret + ` is not valid"}`)
+		}
+		synctest.Wait()
+		require.NoError(t, stop())
+		require.Equal(t, 3, strings.Count(logs.String(), "server error"))
+		require.NotContains(t, logs.String(), secret[:4])
+	})
+}
+
+// TestAPIKeyRedacted: a dial error quotes the handshake URL; neither the
+// access token nor the API key appears in the error, the log or Health.
+func TestAPIKeyRedacted(t *testing.T) {
+	const apiKey = "kq7ph2zx9w3mfl4c"
+	var logs logtest.Buffer
+	s, err := New(Config{APIKey: apiKey, AccessToken: secret, BaseURL: "ws://127.0.0.1:1/", Backoff: 10 * time.Millisecond,
+		MaxBackoff: 20 * time.Millisecond, Logger: debugLogger(&logs)})
+	require.NoError(t, err)
+	require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
+	stop := running(t, s, func(ticker.Tick) {})
+	deadline := time.Now().Add(time.Minute)
+	for s.Stats().DialErrors < 2 {
+		require.True(t, time.Now().Before(deadline), "no dial failed in time")
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, stop())
+	last := s.Health().Conns[0].LastError
+	require.Contains(t, last, "api_key=REDACTED")
+	for _, out := range []string{logs.String(), last} {
+		require.NotContains(t, out, apiKey)
+		require.NotContains(t, out, "s3cr3t")
+	}
+}
+
+// TestConfigHidesCredentials: a Config printed with fmt or logged with
+// slog shows neither the access token nor the API key.
+func TestConfigHidesCredentials(t *testing.T) {
+	const apiKey = "kq7ph2zx9w3mfl4c"
+	cfg := Config{APIKey: apiKey, AccessToken: secret, BaseURL: "wss://user:pw@ws.kite.test/?access_token=" + secret,
+		RefreshToken: func(context.Context) (string, error) { return "", nil }, Mode: ModeFull, Name: "live"}
+	var logs logtest.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "cfg", cfg)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "cfg", cfg)
+	outs := []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), logs.String()}
+	for _, out := range outs {
+		require.NotContains(t, out, apiKey)
+		require.NotContains(t, out, "s3cr3t")
+		require.NotContains(t, out, "pw@")
+	}
+	require.Contains(t, outs[0], "AccessToken:REDACTED")
+	require.Contains(t, outs[0], "Mode:full")
+	require.Contains(t, outs[0], `Name:"live"`)
+	require.Contains(t, logs.String(), `"access_token":"REDACTED"`)
 }

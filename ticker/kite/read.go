@@ -188,10 +188,7 @@ func (r *run) text(sl *slot, b []byte, n int64) {
 		if json.Unmarshal(m.Data, &msg) != nil {
 			msg = string(m.Data)
 		}
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		s.log(slog.LevelWarn, "server error", slog.Int("conn", sl.idx), slog.String(logattr.Error, redactAll(s.secretsCopy(), msg)))
+		s.log(slog.LevelWarn, "server error", slog.Int("conn", sl.idx), slog.String(logattr.Error, cut(s.redact(msg), maxServerMsg)))
 		return
 	}
 	s.log(slog.LevelDebug, "text message", slog.Int("conn", sl.idx), slog.String("type", m.Type), slog.Int64("bytes", n))

@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -353,7 +352,7 @@ func (r *run) conn(ctx context.Context, sl *slot) error {
 		if time.Since(up) >= s.cfg.StableAfter {
 			attempt = 0
 		}
-		msg := redactAll(s.secretsCopy(), err.Error())
+		msg := s.redact(err.Error())
 		s.mu.Lock()
 		s.setState(sl, ConnWaiting, msg)
 		s.mu.Unlock()
@@ -391,7 +390,7 @@ func (r *run) refresh(ctx context.Context, sl *slot, gen uint64, cause *ConnErro
 	}
 	tok, err := s.callRefresh(ctx, hook)
 	if err != nil {
-		msg := redactAll(append(s.secretsCopy(), tok), err.Error())
+		msg := s.redact(err.Error(), tok)
 		s.log(slog.LevelError, "token refresh failed", slog.Int("conn", sl.idx), slog.String(logattr.Error, msg))
 		return permanent("token refresh failed: " + msg)
 	}
@@ -418,7 +417,7 @@ func (s *Source) callRefresh(ctx context.Context, hook func(context.Context) (st
 		if v := recover(); v != nil {
 			s.c.emitPanics.Add(1)
 			a := logattr.PanicAttrs(v, debug.Stack())
-			a[0] = slog.String(logattr.Panic, redactAll(s.secretsCopy(), a[0].Value.String()))
+			a[0] = slog.String(logattr.Panic, s.redact(a[0].Value.String()))
 			s.log(slog.LevelError, "RefreshToken panicked", a[0], a[1])
 			err = fmt.Errorf("RefreshToken panicked: %v", v)
 		}
@@ -441,7 +440,7 @@ func (r *run) dial(ctx context.Context, sl *slot, token string) (*websocket.Conn
 		ws.SetReadLimit(s.readLimit())
 		return ws, nil
 	}
-	ce := &ConnError{Conn: sl.idx, Msg: redactAll(s.secretsCopy(), err.Error()), kind: ErrDial}
+	ce := &ConnError{Conn: sl.idx, Msg: s.redact(err.Error()), kind: ErrDial}
 	if resp != nil {
 		ce.Status = resp.StatusCode
 		if resp.Body != nil {
@@ -650,26 +649,6 @@ func (s *Source) setState(sl *slot, st ConnState, errMsg string) {
 	if errMsg != "" {
 		sl.lastErr = errMsg
 	}
-}
-
-func (s *Source) secretsCopy() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.secrets)
-}
-
-// redactAll replaces every secret in msg, plain or URL-encoded.
-func redactAll(secrets []string, msg string) string {
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		msg = strings.ReplaceAll(msg, sec, "REDACTED")
-		if q := url.QueryEscape(sec); q != sec {
-			msg = strings.ReplaceAll(msg, q, "REDACTED")
-		}
-	}
-	return msg
 }
 
 func (s *Source) log(level slog.Level, msg string, attrs ...slog.Attr) {

@@ -105,7 +105,7 @@ func TestHostileFramesLeaveHeapBounded(t *testing.T) {
 
 	before := heapAfterGC()
 	s, err := New(Config{APIKey: "k", AccessToken: "t", BaseURL: "ws" + strings.TrimPrefix(srv.URL, "http"),
-		Mode: ModeFull, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+		Mode: ModeFull, Backoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	require.NoError(t, s.Subscribe(instruments(tokenRange(10)...), nil))
@@ -154,7 +154,7 @@ func TestHandshakeRedirectRefused(t *testing.T) {
 	}))
 	defer srv.Close()
 	s, err := New(Config{APIKey: "k", AccessToken: secret, BaseURL: "ws" + strings.TrimPrefix(srv.URL, "http"),
-		PingTimeout: 2 * time.Second, Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		PingTimeout: 2 * time.Second, Backoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
@@ -199,8 +199,8 @@ func TestRedactBeforeCut(t *testing.T) {
 func TestAPIKeyRedacted(t *testing.T) {
 	const apiKey = "kq7ph2zx9w3mfl4c"
 	var logs logtest.Buffer
-	s, err := New(Config{APIKey: apiKey, AccessToken: secret, BaseURL: "ws://127.0.0.1:1/", Backoff: 10 * time.Millisecond,
-		MaxBackoff: 20 * time.Millisecond, Logger: debugLogger(&logs)})
+	s, err := New(Config{APIKey: apiKey, AccessToken: secret, BaseURL: "ws://127.0.0.1:1/", Backoff: 100 * time.Millisecond,
+		MaxBackoff: 200 * time.Millisecond, Logger: debugLogger(&logs)})
 	require.NoError(t, err)
 	require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
 	stop := running(t, s, func(ticker.Tick) {})

@@ -450,6 +450,11 @@ func TestServerConfig(t *testing.T) {
 		"kite: ServerConfig.MaxPerConn is negative (-1)":      {Source: src, APIKey: "k", AccessToken: "t", MaxPerConn: -1},
 		"kite: ServerConfig.MaxConns is negative (-2)":        {Source: src, APIKey: "k", AccessToken: "t", MaxConns: -2},
 		"kite: ServerConfig.QueueSize is negative (-3)":       {Source: src, APIKey: "k", AccessToken: "t", QueueSize: -3},
+		// Durations below their floor: they made a writer or the flush
+		// loop spin.
+		"kite: ServerConfig.Heartbeat (5ns) is below its floor of 10ms":      {Source: src, APIKey: "k", AccessToken: "t", Heartbeat: 5},
+		"kite: ServerConfig.FlushInterval (250ns) is below its floor of 1ms": {Source: src, APIKey: "k", AccessToken: "t", FlushInterval: 250},
+		"kite: ServerConfig.FlushInterval (999µs) is below its floor of 1ms": {Source: src, APIKey: "k", AccessToken: "t", FlushInterval: 999 * time.Microsecond},
 	} {
 		_, err := NewServer(cfg)
 		require.EqualError(t, err, want)

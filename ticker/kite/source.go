@@ -485,11 +485,7 @@ func (r *run) session(ctx context.Context, sl *slot, ws *websocket.Conn, gapStar
 	if !gapStart.IsZero() {
 		r.gap(sl, gapStart, sent)
 	}
-	check := s.cfg.PingTimeout / 4
-	if st := s.cfg.StallTimeout; st > 0 && st/4 < check {
-		check = st / 4
-	}
-	tick := time.NewTicker(check)
+	tick := time.NewTicker(s.checkPeriod())
 	defer tick.Stop()
 	for {
 		select {
@@ -510,6 +506,20 @@ func (r *run) session(ctx context.Context, sl *slot, ws *websocket.Conn, gapStar
 			r.checkStall(sl, now)
 		}
 	}
+}
+
+// minCheck is the floor of the watchdog's period, whatever the timeouts.
+const minCheck = 100 * time.Millisecond
+
+// checkPeriod returns how often a connection's watchdog looks at it: a
+// quarter of the shorter of PingTimeout and StallTimeout, at least
+// minCheck.
+func (s *Source) checkPeriod() time.Duration {
+	check := s.cfg.PingTimeout / 4
+	if st := s.cfg.StallTimeout; st > 0 && st/4 < check {
+		check = st / 4
+	}
+	return max(check, minCheck)
 }
 
 // checkStall marks sl stalled when it had no data for StallTimeout while

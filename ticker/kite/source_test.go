@@ -452,8 +452,8 @@ func TestStallInMarketHours(t *testing.T) {
 func TestTokenNeverLeaks(t *testing.T) {
 	var logs logtest.Buffer
 	reg := prometheus.NewPedanticRegistry()
-	s, err := New(Config{APIKey: "k", AccessToken: secret, BaseURL: "ws://127.0.0.1:1/", Backoff: time.Millisecond,
-		MaxBackoff: 5 * time.Millisecond, Logger: debugLogger(&logs), Registerer: reg})
+	s, err := New(Config{APIKey: "k", AccessToken: secret, BaseURL: "ws://127.0.0.1:1/", Backoff: 100 * time.Millisecond,
+		MaxBackoff: 200 * time.Millisecond, Logger: debugLogger(&logs), Registerer: reg})
 	require.NoError(t, err)
 	require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
 	stop := running(t, s, func(ticker.Tick) {})
@@ -485,6 +485,15 @@ func TestConfig(t *testing.T) {
 		{func(c *Config) { c.MaxConns = MaxMaxConns + 1 }, "MaxConns"},
 		{func(c *Config) { c.PingTimeout = -1 }, "PingTimeout"},
 		{func(c *Config) { c.Backoff = 2 * time.Second; c.MaxBackoff = time.Second }, "MaxBackoff"},
+		// Durations below their floor: StallTimeout 3 (a slipped untyped
+		// constant) made time.NewTicker panic on a goroutine no one could
+		// recover; 60 made the watchdog spin.
+		{func(c *Config) { c.StallTimeout = 3 }, "StallTimeout (3ns) is below its floor of 1s"},
+		{func(c *Config) { c.StallTimeout = 60 }, "StallTimeout (60ns) is below its floor of 1s"},
+		{func(c *Config) { c.PingTimeout = 999 * time.Millisecond }, "PingTimeout (999ms) is below its floor of 1s"},
+		{func(c *Config) { c.Backoff = 10 * time.Millisecond }, "Backoff (10ms) is below its floor of 100ms"},
+		{func(c *Config) { c.MaxBackoff = 5 }, "MaxBackoff (5ns) is below its floor of 100ms"},
+		{func(c *Config) { c.StableAfter = 10 }, "StableAfter (10ns) is below its floor of 1s"},
 	}
 	for _, tt := range tests {
 		c := ok

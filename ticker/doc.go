@@ -133,9 +133,12 @@
 // # Tick validation
 //
 // Tick.Validate rejects a tick with a zero token, a NaN or infinite price
-// or analytic, a negative last price, bid, ask or implied volatility, or a
-// bid above the ask when both are non-zero (zero means that side of the book
-// is empty). A zero last price is accepted (no trade yet). The error is a
+// or analytic, a negative last price, bid, ask or implied volatility, a
+// value beyond ±MaxTickValue or a time outside MinTickTime..MaxTickTime, or
+// a bid above the ask when both are non-zero (zero means that side of the
+// book is empty). A zero last price is accepted (no trade yet).
+// Tick.ValidateFor takes the instrument's kind: a future's price may be
+// negative; the Engine validates with it. The error is a
 // *TickError carrying the token and a TickReason whose String form is a
 // stable label, and wraps ErrInvalidTick.
 //

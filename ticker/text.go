@@ -19,7 +19,7 @@ func (r TickReason) MarshalText() ([]byte, error) { return []byte(r.String()), n
 
 // UnmarshalText sets r from its String form.
 func (r *TickReason) UnmarshalText(b []byte) error {
-	return unmarshalEnum(b, "tick reason", r, []TickReason{TickZeroToken, TickNotANumber, TickInfinite, TickNegativePrice, TickCrossed})
+	return unmarshalEnum(b, "tick reason", r, []TickReason{TickZeroToken, TickNotANumber, TickInfinite, TickNegativePrice, TickCrossed, TickOutOfRange})
 }
 
 // MarshalText returns the reason's String form.

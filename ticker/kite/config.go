@@ -123,6 +123,17 @@ type Config struct {
 	// runs on that connection's goroutine, outside locks, with its panic
 	// contained: it should return quickly.
 	OnGap func(Gap)
+	// OnOrder, if set, is called with each order update the server sends
+	// (Kite streams every order of the user, placed from any platform). It
+	// runs on the goroutine that calls emit, in arrival order, outside
+	// locks, with its panic contained, logged and counted: it should return
+	// quickly, since ticks wait meanwhile. Up to 64 text messages wait for
+	// it; beyond, they are dropped and counted (Stats.DroppedTexts).
+	OnOrder func(Order)
+	// OnMessage, if set, is called with each error ("error") and each
+	// message or alert ("message") the server sends, as OnOrder is. Both
+	// are also logged, errors at warning level.
+	OnMessage func(Message)
 
 	// Name labels the Source's metrics (label "name") and log records.
 	Name string

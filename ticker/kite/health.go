@@ -110,7 +110,11 @@ type Stats struct {
 	Packets       uint64            `json:"packets"`        // ticks emitted
 	Heartbeats    uint64            `json:"heartbeats"`     // heartbeat frames (one byte)
 	TextMessages  uint64            `json:"text_messages"`  // text messages (order updates, errors, ...)
+	Orders        uint64            `json:"orders"`         // order updates (type "order") read
 	ServerErrors  uint64            `json:"server_errors"`  // text messages of type "error"
+	Messages      uint64            `json:"messages"`       // text messages of type "message"
+	DroppedTexts  uint64            `json:"dropped_texts"`  // text messages longer than 64 KiB, or with the text queue full
+	BadTexts      uint64            `json:"bad_texts"`      // text messages that are not JSON, and order updates that cannot be read
 	DroppedFrames uint64            `json:"dropped_frames"` // frames dropped because the emit queue was full
 	Rejected      map[Reason]uint64 `json:"rejected"`       // malformed frames or packets, by reason
 	Dials         uint64            `json:"dials"`          // connection attempts
@@ -123,13 +127,14 @@ type Stats struct {
 	DeadPeers     uint64            `json:"dead_peers"`     // of which, lost to the PingTimeout watchdog
 	Stalls        uint64            `json:"stalls"`         // times a connection became stalled
 	Gaps          uint64            `json:"gaps"`           // gaps reported after a reconnect
-	Panics        uint64            `json:"panics"`         // panics recovered in emit, OnGap or RefreshToken
+	Panics        uint64            `json:"panics"`         // panics recovered in emit, OnGap, OnOrder, OnMessage or RefreshToken
 	Subscribed    int               `json:"subscribed"`     // instruments subscribed now
 }
 
 // counters hold the Stats.
 type counters struct {
 	frames, packets, heartbeats, texts, serverErrors, dropped  atomic.Uint64
+	orders, messages, droppedTexts, badTexts                   atomic.Uint64
 	rejected                                                   [numReasons]atomic.Uint64
 	dials, connects, dialErrors, refused, authErrors           atomic.Uint64
 	refreshes, reconnects, deadPeers, stalls, gaps, emitPanics atomic.Uint64
@@ -141,6 +146,7 @@ func (s *Source) Stats() Stats {
 	st := Stats{
 		Frames: c.frames.Load(), Packets: c.packets.Load(), Heartbeats: c.heartbeats.Load(),
 		TextMessages: c.texts.Load(), ServerErrors: c.serverErrors.Load(), DroppedFrames: c.dropped.Load(),
+		Orders: c.orders.Load(), Messages: c.messages.Load(), DroppedTexts: c.droppedTexts.Load(), BadTexts: c.badTexts.Load(),
 		Rejected: map[Reason]uint64{},
 		Dials:    c.dials.Load(), Connects: c.connects.Load(), DialErrors: c.dialErrors.Load(),
 		Refused: c.refused.Load(), AuthErrors: c.authErrors.Load(), Refreshes: c.refreshes.Load(),
@@ -180,6 +186,9 @@ func (c *collector) defs() []metricDef {
 		counter("packets_total", "Ticks emitted.", func(s Stats) uint64 { return s.Packets }),
 		counter("heartbeats_total", "Heartbeat frames received.", func(s Stats) uint64 { return s.Heartbeats }),
 		counter("text_messages_total", "Text messages received.", func(s Stats) uint64 { return s.TextMessages }),
+		counter("orders_total", "Order updates received.", func(s Stats) uint64 { return s.Orders }),
+		counter("server_errors_total", "Text messages of type error received.", func(s Stats) uint64 { return s.ServerErrors }),
+		counter("dropped_texts_total", "Text messages dropped: too long, or the queue full.", func(s Stats) uint64 { return s.DroppedTexts }),
 		counter("dropped_frames_total", "Frames dropped because the emit queue was full.", func(s Stats) uint64 { return s.DroppedFrames }),
 		counter("dials_total", "Connection attempts.", func(s Stats) uint64 { return s.Dials }),
 		counter("refused_total", "Connection attempts refused with HTTP 429.", func(s Stats) uint64 { return s.Refused }),
@@ -187,7 +196,7 @@ func (c *collector) defs() []metricDef {
 		counter("reconnects_total", "Open connections lost.", func(s Stats) uint64 { return s.Reconnects }),
 		counter("dead_peers_total", "Connections lost to the ping watchdog.", func(s Stats) uint64 { return s.DeadPeers }),
 		counter("gaps_total", "Gaps reported after a reconnect.", func(s Stats) uint64 { return s.Gaps }),
-		counter("panics_total", "Panics recovered in emit, OnGap or RefreshToken.", func(s Stats) uint64 { return s.Panics }),
+		counter("panics_total", "Panics recovered in emit, OnGap, OnOrder, OnMessage or RefreshToken.", func(s Stats) uint64 { return s.Panics }),
 		gauge("subscribed", "Instruments subscribed.", func(s Stats, _ Health) float64 { return float64(s.Subscribed) }),
 		gauge("connections", "Connections open.", func(_ Stats, h Health) float64 {
 			return countConns(h, func(c ConnHealth) bool { return c.State == ConnConnected })

@@ -2,15 +2,12 @@ package kite
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/coder/websocket"
-
-	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
 // What a Source keeps of what it reads is bounded, whatever the server
@@ -69,9 +66,9 @@ func (r *run) give(b []byte) {
 	r.free <- b[:0] // never blocks: as many slots as buffers
 }
 
-// read reads ws until it fails, queueing binary frames for dispatch and
-// logging text messages. It never waits for the emitting goroutine: with
-// no free buffer, a data frame is read, counted and dropped.
+// read reads ws until it fails, queueing binary frames and text messages
+// for the emitting goroutine. It never waits for it: with no free buffer,
+// a data frame is read, counted and dropped.
 func (r *run) read(ctx context.Context, sl *slot, ws *websocket.Conn) error {
 	s := r.s
 	limit := frameLimit(s.cfg.MaxPerConn)
@@ -86,7 +83,7 @@ func (r *run) read(ctx context.Context, sl *slot, ws *websocket.Conn) error {
 			if err != nil {
 				return err
 			}
-			r.text(sl, b, n)
+			r.queueText(sl, b, n)
 			continue
 		}
 		buf, pooled := r.take()
@@ -165,31 +162,4 @@ func readUpTo(b []byte, rd io.Reader, limit int) ([]byte, int64, error) {
 	}
 	n, err := io.Copy(io.Discard, rd)
 	return b, int64(len(b)) + n, err
-}
-
-// text logs a text message from the server, of n bytes of which b holds
-// the first maxText: an error (type "error") at warning level with its
-// text, anything else (order updates, messages) at debug level by type and
-// size only. Nothing in it is parsed as ticks.
-func (r *run) text(sl *slot, b []byte, n int64) {
-	s := r.s
-	s.c.texts.Add(1)
-	var m struct {
-		Type string          `json:"type"`
-		Data json.RawMessage `json:"data"`
-	}
-	if n > int64(len(b)) || json.Unmarshal(b, &m) != nil {
-		s.log(slog.LevelDebug, "text message", slog.Int("conn", sl.idx), slog.Int64("bytes", n))
-		return
-	}
-	if m.Type == "error" {
-		s.c.serverErrors.Add(1)
-		var msg string
-		if json.Unmarshal(m.Data, &msg) != nil {
-			msg = string(m.Data)
-		}
-		s.log(slog.LevelWarn, "server error", slog.Int("conn", sl.idx), slog.String(logattr.Error, cut(s.redact(msg), maxServerMsg)))
-		return
-	}
-	s.log(slog.LevelDebug, "text message", slog.Int("conn", sl.idx), slog.String("type", m.Type), slog.Int64("bytes", n))
 }

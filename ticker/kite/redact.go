@@ -90,8 +90,8 @@ func cut(msg string, n int) string {
 }
 
 // String returns the Config's fields with the credentials hidden: the API
-// key and access token show as REDACTED when set, RefreshToken and OnGap
-// as set or nil, and BaseURL without a password or credential parameters.
+// key and access token show as REDACTED when set, the functions as set or
+// nil, and BaseURL without a password or credential parameters.
 // fmt's %v, %+v and %s use it.
 func (c Config) String() string {
 	set := func(ok bool) string {
@@ -108,10 +108,11 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("kite.Config{APIKey:%s AccessToken:%s RefreshToken:%s BaseURL:%q Dial:%s Mode:%s "+
 		"MaxPerConn:%d MaxConns:%d BatchSize:%d PingTimeout:%v StallTimeout:%v Backoff:%v MaxBackoff:%v "+
-		"StableAfter:%v QueueSize:%d OnGap:%s Name:%q Logger:%s Registerer:%s}",
+		"StableAfter:%v QueueSize:%d OnGap:%s OnOrder:%s OnMessage:%s Name:%q Logger:%s Registerer:%s}",
 		hide(c.APIKey), hide(c.AccessToken), set(c.RefreshToken != nil), hideURL(c.BaseURL), set(c.Dial != nil), c.Mode,
 		c.MaxPerConn, c.MaxConns, c.BatchSize, c.PingTimeout, c.StallTimeout, c.Backoff, c.MaxBackoff,
-		c.StableAfter, c.QueueSize, set(c.OnGap != nil), c.Name, set(c.Logger != nil), set(c.Registerer != nil))
+		c.StableAfter, c.QueueSize, set(c.OnGap != nil), set(c.OnOrder != nil), set(c.OnMessage != nil), c.Name,
+		set(c.Logger != nil), set(c.Registerer != nil))
 }
 
 // GoString returns String, so that %#v hides the credentials too.

@@ -159,6 +159,7 @@ type run struct {
 	s      *Source
 	emit   func(ticker.Tick)
 	frames chan frame   // full buffers, to the emitting goroutine
+	texts  chan text    // text messages, to the emitting goroutine
 	free   chan []byte  // empty buffers, back to the readers
 	parser Parser       // used by the emitting goroutine only
 	pooled atomic.Int64 // capacity of the buffers in free
@@ -188,7 +189,8 @@ func (s *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	s.mu.Lock()
 	s.fatal = ""
 	s.mu.Unlock()
-	r := &run{s: s, emit: emit, frames: make(chan frame, s.cfg.QueueSize), free: make(chan []byte, s.cfg.QueueSize)}
+	r := &run{s: s, emit: emit, frames: make(chan frame, s.cfg.QueueSize), free: make(chan []byte, s.cfg.QueueSize),
+		texts: make(chan text, textQueue)}
 	for range s.cfg.QueueSize {
 		r.free <- nil
 	}
@@ -226,13 +228,16 @@ func (s *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	return nil
 }
 
-// dispatch parses queued frames and calls emit, until ctx ends.
+// dispatch parses queued frames and calls emit, and hands text messages
+// to OnOrder and OnMessage, until ctx ends.
 func (r *run) dispatch(ctx context.Context) {
 	var before [numReasons]uint64
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case t := <-r.texts:
+			r.handleText(t)
 		case f := <-r.frames:
 			r.emitFrame(f)
 			r.queued.Add(-int64(len(f.b)))

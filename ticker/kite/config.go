@@ -22,7 +22,7 @@ const (
 	DefaultMaxConns     = 3    // connections per API key (the documented limit)
 	MaxMaxConns         = 64   // the most Config.MaxConns accepts (several API keys' worth)
 	DefaultBatchSize    = 500
-	DefaultPingTimeout  = 10 * time.Second
+	DefaultPingTimeout  = 5 * time.Second
 	DefaultStallTimeout = 60 * time.Second
 	DefaultBackoff      = time.Second
 	DefaultMaxBackoff   = 60 * time.Second
@@ -83,16 +83,22 @@ type Config struct {
 	BatchSize int
 
 	// PingTimeout: a connection that receives no frame at all (heartbeats
-	// included; the server sends one about every second) for this long is
-	// taken as dead and replaced. It also bounds each handshake and each
-	// batch of subscription messages. Default 10s; at least MinPingTimeout
-	// (1s).
+	// included) for this long is taken as dead and replaced; the watchdog
+	// looks every PingTimeout/4, so a dead peer is replaced within 1.25 ×
+	// PingTimeout. Kite sends a heartbeat "every couple seconds" when it has
+	// no data (its WebSocket documentation), so the default of 5s, as in
+	// Kite's official Go and JavaScript clients, allows two missed
+	// heartbeats; below that a slow heartbeat would replace a healthy
+	// connection. It also bounds each handshake and each batch of
+	// subscription messages. Default 5s; at least MinPingTimeout (1s).
 	PingTimeout time.Duration
 	// StallTimeout: a connection that receives no market data (frames other
 	// than heartbeats) for this long while MarketHours says the market is
-	// open is reported as stalled in Health and Stats (it is not replaced:
-	// its heartbeats show it alive). Default 60s; negative turns the check
-	// off; a positive value is at least MinStallTimeout (1s).
+	// open is stalled: reported in Health and Stats, and healed. Its
+	// subscriptions are sent again on the same connection; if that brings
+	// no data within another StallTimeout, the connection is replaced.
+	// Default 60s; negative turns the check off; a positive value is at
+	// least MinStallTimeout (1s).
 	StallTimeout time.Duration
 	// MarketHours says when the market is open for the stall check; the zero
 	// value is NSE's weekday session with no holidays.

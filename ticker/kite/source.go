@@ -492,6 +492,7 @@ func (r *run) session(ctx context.Context, sl *slot, ws *websocket.Conn, gapStar
 	}
 	tick := time.NewTicker(s.checkPeriod())
 	defer tick.Stop()
+	var resubscribed time.Time // when a stall was met by resubscribing
 	for {
 		select {
 		case <-ctx.Done():
@@ -508,7 +509,17 @@ func (r *run) session(ctx context.Context, sl *slot, ws *websocket.Conn, gapStar
 				s.c.deadPeers.Add(1)
 				return fmt.Errorf("no frame for %v", s.cfg.PingTimeout)
 			}
-			r.checkStall(sl, now)
+			switch r.checkStall(sl, now, &resubscribed) {
+			case stallResubscribe:
+				s.c.resubscribes.Add(1)
+				clear(sent)
+				if err := r.sync(sctx, sl, ws, sent); err != nil {
+					return err
+				}
+			case stallReconnect:
+				s.c.stallReconnects.Add(1)
+				return fmt.Errorf("no data for %v after resubscribing", s.cfg.StallTimeout)
+			}
 		}
 	}
 }
@@ -527,22 +538,43 @@ func (s *Source) checkPeriod() time.Duration {
 	return max(check, minCheck)
 }
 
+// stallAction is what the watchdog does about a connection's stall.
+type stallAction uint8
+
+const (
+	stallNone        stallAction = iota
+	stallResubscribe             // it has just stalled: send its subscriptions again
+	stallReconnect               // still stalled StallTimeout after that: replace it
+)
+
 // checkStall marks sl stalled when it had no data for StallTimeout while
-// the market is open.
-func (r *run) checkStall(sl *slot, now time.Time) {
+// the market is open, and says what to do about it: resubscribe when it
+// becomes stalled (resubscribed records when), reconnect when it is still
+// stalled StallTimeout after that.
+func (r *run) checkStall(sl *slot, now time.Time, resubscribed *time.Time) stallAction {
 	s := r.s
 	st := s.cfg.StallTimeout
-	stalled := st > 0 && s.cfg.MarketHours.Open(now) && now.Sub(time.Unix(0, sl.lastData.Load())) > st
+	silence := now.Sub(time.Unix(0, sl.lastData.Load()))
+	stalled := st > 0 && s.cfg.MarketHours.Open(now) && silence > st
 	s.mu.Lock()
 	was := sl.stalled
 	sl.stalled = stalled
 	s.mu.Unlock()
-	if stalled && !was {
+	switch {
+	case stalled && !was:
 		s.c.stalls.Add(1)
-		s.log(slog.LevelWarn, "feed stalled", slog.Int("conn", sl.idx), slog.Duration("silence", now.Sub(time.Unix(0, sl.lastData.Load()))))
-	} else if was && !stalled {
+		s.log(slog.LevelWarn, "feed stalled: resubscribing", slog.Int("conn", sl.idx), slog.Duration("silence", silence))
+		*resubscribed = now
+		return stallResubscribe
+	case stalled && now.Sub(*resubscribed) > st:
+		s.log(slog.LevelWarn, "feed still stalled after resubscribing: reconnecting", slog.Int("conn", sl.idx),
+			slog.Duration("silence", silence))
+		return stallReconnect
+	case was && !stalled:
 		s.log(slog.LevelInfo, "feed resumed", slog.Int("conn", sl.idx))
+		*resubscribed = time.Time{}
 	}
+	return stallNone
 }
 
 // gap reports what a connection may have missed between start (its last

@@ -210,7 +210,7 @@ func (e *FrameError) Error() string {
 func (e *FrameError) Unwrap() error { return ErrMalformed }
 
 // IsHeartbeat reports whether b is a heartbeat: a binary message of one
-// byte, which the server sends about once a second.
+// byte, which Kite sends every couple of seconds when it has no data.
 func IsHeartbeat(b []byte) bool { return len(b) == 1 }
 
 // DefaultDepthBlock is how many Depth values a Parser allocates at once
@@ -269,8 +269,10 @@ func (p *Parser) Rejected(r Reason) uint64 {
 //
 // Ticks carry the fields their packet kind has; Time is the exchange
 // timestamp when the packet has one (index full and full mode) and zero
-// otherwise; Change is the percent change of LastPrice from Close, zero when
-// Close is zero (the official clients compute it the same way).
+// otherwise; Change is the percent change of LastPrice from Close,
+// (LastPrice - Close) × 100 / Close, zero when Close is zero. Kite's
+// official Python and JavaScript clients compute the same percentage; its
+// official Go client gives the absolute difference, LastPrice - Close.
 func (p *Parser) Parse(b []byte, fn func(ticker.Tick)) (int, error) {
 	if len(b) == 1 {
 		return 0, nil

@@ -168,7 +168,7 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 //   - Every FlushInterval, the ticks the Source emitted are sent to each
 //     connection subscribed to their tokens, one frame per mode, each
 //     packet of the kind its mode and segment give (an index packet for
-//     segment 9). A tick AppendFrame refuses (a price that does not fit the
+//     segment 9), with one packet per instrument: its newest tick. A tick AppendFrame refuses (a price that does not fit the
 //     segment's scale) is skipped and counted.
 //   - Each connection gets a heartbeat every Heartbeat.
 //
@@ -215,6 +215,7 @@ type peer struct {
 
 	// Used by the writing goroutine only.
 	byMode [ModeFull + 1][]ticker.Tick
+	at     map[uint32]int // a token's index in its byMode slice, in the flush being sent
 	buf    []byte
 }
 
@@ -411,6 +412,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		batches: make(chan []ticker.Tick, s.cfg.QueueSize),
 		done:    make(chan struct{}),
 		modes:   map[uint32]Mode{},
+		at:      map[uint32]int{},
 	}
 	if s.closed {
 		s.mu.Unlock()
@@ -488,11 +490,20 @@ func (s *Server) sendTicks(p *peer, batch []ticker.Tick) bool {
 	for m := range p.byMode {
 		p.byMode[m] = p.byMode[m][:0]
 	}
+	clear(p.at)
 	p.mu.Lock()
 	for i := range batch {
-		if m, ok := p.modes[batch[i].Token]; ok {
-			p.byMode[m] = append(p.byMode[m], batch[i])
+		tok := batch[i].Token
+		m, ok := p.modes[tok]
+		if !ok {
+			continue
 		}
+		if j, seen := p.at[tok]; seen { // one packet per instrument, the newest, as Kite sends
+			p.byMode[m][j] = batch[i]
+			continue
+		}
+		p.at[tok] = len(p.byMode[m])
+		p.byMode[m] = append(p.byMode[m], batch[i])
 	}
 	p.mu.Unlock()
 	for m := ModeLTP; m <= ModeFull; m++ {

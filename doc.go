@@ -95,5 +95,7 @@
 // set of collectors or none, with the one wording of a duplicate, and take
 // back what a failed constructor registered), internal/logattr (the shared
 // log keys and result words, errors as messages, the cut panic stack and
-// callback containment) and internal/errjson (errors and panics as JSON).
+// callback containment), internal/errjson (errors and panics as JSON) and
+// internal/decimal (exact decimals, without float noise, for payloads and
+// pages).
 package steadfast

@@ -22,8 +22,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -59,7 +59,7 @@ func (*captureSource) Subscribe(add, remove []ticker.Instrument) error { return 
 // trading symbols a real chain has (they are in every payload).
 func universe(n int) []ticker.Instrument {
 	ins := make([]ticker.Instrument, n)
-	expiry := time.Date(2099, 1, 1, 0, 0, 0, 0, ticker.IST())
+	expiry := time.Date(2099, 1, 1, 0, 0, 0, 0, market.IST())
 	for i := range ins {
 		u, kind, code := "NIFTY", ticker.KindCall, "CE"
 		if i%2 == 1 {
@@ -85,7 +85,7 @@ func benchTick(i int) ticker.Tick {
 }
 
 // tickTime is the exchange time of richTick's ticks.
-var tickTime = time.Date(2026, 12, 3, 10, 15, 0, 0, ticker.IST())
+var tickTime = time.Date(2026, 12, 3, 10, 15, 0, 0, market.IST())
 
 // richTick is the r-th tick of the j-th of n instruments, shaped like the
 // mock's: prices in paise, analytics at full float64 precision, an
@@ -738,14 +738,14 @@ func BenchmarkSourceRate(b *testing.B) {
 			defer stop()
 			i := 0
 			warm := time.Now().Add(30 * time.Second)
-			for n := 0; n < 4 || bc.name == "impl=down" && eng.Breaker().State() != breaker.Open; n++ {
+			for n := 0; n < 4 || bc.name == "impl=down" && eng.Health().Breaker != "open"; n++ {
 				for range len(ins) {
 					emit(richTick(i%len(ins), i/len(ins), len(ins)))
 					i++
 				}
 				time.Sleep(5 * time.Millisecond) // let a Publish end
 				if time.Now().After(warm) {
-					b.Fatalf("warm-up: breaker %v after 30s", eng.Breaker().State())
+					b.Fatalf("warm-up: breaker %v after 30s", eng.Health().Breaker)
 				}
 			}
 			s0 := eng.Stats()

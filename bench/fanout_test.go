@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -123,7 +124,7 @@ func fanoutTicks() []ticker.Tick {
 	ticks := make([]ticker.Tick, fanoutBatch)
 	for i := range ins {
 		ins[i] = ticker.Instrument{Token: uint32(i+1)<<8 | 2, Symbol: "NIFTY26D0824000CE", Exchange: "NFO",
-			Underlying: "NIFTY", Kind: ticker.KindCall, Strike: 24000, Expiry: time.Date(2026, 12, 8, 0, 0, 0, 0, ticker.IST())}
+			Underlying: "NIFTY", Kind: ticker.KindCall, Strike: 24000, Expiry: time.Date(2026, 12, 8, 0, 0, 0, 0, market.IST())}
 		ticks[i] = benchTick(i)
 		ticks[i].Token = ins[i].Token
 		ticks[i].Instrument = &ins[i]

@@ -8,6 +8,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/kite"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // kitePackets is the number of full-mode packets in the benchmark frame.
@@ -17,7 +18,7 @@ const kitePackets = 100
 // packets for NFO tokens, with a five-level book each.
 func kiteFullFrame(tb testing.TB) []byte {
 	tb.Helper()
-	ts := time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
+	ts := time.Date(2025, 12, 1, 10, 0, 0, 0, market.IST())
 	ticks := make([]ticker.Tick, kitePackets)
 	for i := range ticks {
 		d := &ticker.Depth{}

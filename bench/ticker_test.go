@@ -6,20 +6,22 @@ import (
 
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/bs"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 // chainStart is 09:15 IST on Monday 7 December 2026, the session's open; the
 // chain's nearest expiry is the next day's close. The benchmark steps 100 ms
 // of simulated time per op, so it stays in Monday's session (the mock is
 // silent outside it) for 225,000 ops.
-var chainStart = time.Date(2026, 12, 7, 9, 15, 0, 0, ticker.IST())
+var chainStart = time.Date(2026, 12, 7, 9, 15, 0, 0, market.IST())
 
 // chain1000 lists the NIFTY index and 1,000 options: 4 expiries × 125
 // strikes × call and put.
 func chain1000(tb testing.TB) []ticker.Instrument {
 	tb.Helper()
-	ins, err := ticker.Universe(ticker.UniverseConfig{
-		Seed: 1, Date: chainStart, Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
+	ins, err := market.Universe(market.UniverseConfig{
+		Seed: 1, Date: chainStart, Underlyings: []market.UnderlyingSpec{market.NIFTY()},
 		Expiries: 4, StrikesPerSide: 62, Futures: -1,
 	})
 	if err != nil {
@@ -31,11 +33,11 @@ func chain1000(tb testing.TB) []ticker.Instrument {
 	return ins
 }
 
-func newChainMock(tb testing.TB) *ticker.MockSource {
+func newChainMock(tb testing.TB) *mock.Source {
 	tb.Helper()
-	m, err := ticker.NewMockSource(ticker.MockConfig{
+	m, err := mock.New(mock.Config{
 		Seed: 1, Now: func() time.Time { return chainStart },
-		Underlyings: []ticker.UnderlyingSpec{ticker.NIFTY()},
+		Underlyings: []market.UnderlyingSpec{market.NIFTY()},
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -85,7 +87,7 @@ func BenchmarkMockChainStep(b *testing.B) {
 // 1,000 options, with no state, quoting, validation or delivery.
 func BenchmarkChainPricingOnly(b *testing.B) {
 	ins := chain1000(b)[1:]
-	smile := bs.DefaultSmile(ticker.NIFTY().Volatility)
+	smile := bs.DefaultSmile(market.NIFTY().Volatility)
 	var sink float64
 	b.ReportAllocs()
 	start := time.Now()
@@ -97,7 +99,7 @@ func BenchmarkChainPricingOnly(b *testing.B) {
 			in := &ins[i]
 			if !in.Expiry.Equal(expiry) { // once per expiry, as the mock does
 				expiry = in.Expiry
-				years = float64(expiry.Add(15*time.Hour+30*time.Minute).Sub(chainStart)) / float64(365*24*time.Hour)
+				years = float64(expiry.Sub(chainStart)) / float64(365*24*time.Hour)
 				term = bs.NewTerm(24000, years, 0.065, 0.012)
 				atm = smile.ATMVol(years)
 			}

@@ -24,38 +24,11 @@ func namesField(err error, fields ...string) bool {
 	return false
 }
 
-// FuzzNewMockSource checks that any MockConfig is either refused with an
-// error naming one of its fields or gives a source that steps; never a
-// panic. The seed corpus is in testdata/fuzz/FuzzNewMockSource.
-func FuzzNewMockSource(f *testing.F) {
-	f.Fuzz(func(t *testing.T, interval int64, rate, dividend float64, maxSize, roll int, spot, vol, step float64) {
-		u := ticker.NIFTY()
-		u.Spot, u.Volatility, u.StrikeStep = spot, vol, step
-		m, err := ticker.NewMockSource(ticker.MockConfig{
-			Interval: time.Duration(interval), Rate: &rate, DividendYield: &dividend,
-			MaxSize: maxSize, RollStrikesPerSide: roll, Underlyings: []ticker.UnderlyingSpec{u},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			if !namesField(err, "Interval", "Rate", "DividendYield", "MaxSize", "RollStrikesPerSide", "Spot", "Volatility", "StrikeStep", "Underlyings") {
-				t.Fatalf("error names no field: %v", err)
-			}
-			return
-		}
-		at := time.Date(2026, 12, 2, 10, 0, 0, 0, ticker.IST())
-		_ = m.Subscribe([]ticker.Instrument{{Token: 1, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex}}, nil)
-		m.Step(at, func(tk ticker.Tick) {
-			if err := tk.Validate(); err != nil {
-				t.Fatalf("the mock emitted an invalid tick: %v", err)
-			}
-		})
-	})
-}
-
 type nopSource struct{}
 
 func (nopSource) Run(ctx context.Context, _ func(ticker.Tick)) error { <-ctx.Done(); return nil }
-func (nopSource) Subscribe(_, _ []ticker.Instrument) error           { return nil }
+
+func (nopSource) Subscribe(_, _ []ticker.Instrument) error { return nil }
 
 // FuzzNewEngine checks that any engine Config (with its breaker, reloader
 // and source-restart parts) is either refused with an error naming one of

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // feed is a Source that emits a few ticks and then asks the engine to stop,
@@ -16,7 +17,7 @@ import (
 type feed struct{ stop context.CancelFunc }
 
 func (f feed) Run(ctx context.Context, emit func(ticker.Tick)) error {
-	now := time.Date(2026, 12, 3, 10, 0, 0, 0, ticker.IST())
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, market.IST())
 	emit(ticker.Tick{Token: 101, LastPrice: 24010.5, Time: now})
 	emit(ticker.Tick{Token: 102, LastPrice: 151.2, Bid: 151.1, Ask: 151.3, Time: now})
 	emit(ticker.Tick{Token: 101, LastPrice: 24011, Time: now.Add(time.Second)}) // replaces the pending one
@@ -51,7 +52,7 @@ func ExampleEngine() {
 			return []ticker.Instrument{
 				{Token: 101, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex},
 				{Token: 102, Symbol: "NIFTY26DEC24000CE", Underlying: "NIFTY", Kind: ticker.KindCall,
-					Strike: 24000, Expiry: time.Date(2026, 12, 29, 0, 0, 0, 0, ticker.IST()), LotSize: 65, TickSize: 0.05},
+					Strike: 24000, Expiry: time.Date(2026, 12, 29, 0, 0, 0, 0, market.IST()), LotSize: 65, TickSize: 0.05},
 			}, nil
 		},
 		Logger: slog.New(slog.DiscardHandler),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // script is a Source that emits a fixed list of ticks, calls then (if set)
@@ -39,7 +40,7 @@ func niftyPair(ctx context.Context) ([]ticker.Instrument, error) {
 	return []ticker.Instrument{
 		{Token: 101, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex},
 		{Token: 102, Symbol: "NIFTY26DEC24000CE", Underlying: "NIFTY", Kind: ticker.KindCall,
-			Strike: 24000, Expiry: time.Date(2026, 12, 29, 0, 0, 0, 0, ticker.IST()), LotSize: 65, TickSize: 0.05},
+			Strike: 24000, Expiry: time.Date(2026, 12, 29, 0, 0, 0, 0, market.IST()), LotSize: 65, TickSize: 0.05},
 	}, nil
 }
 
@@ -51,7 +52,7 @@ var discard = ticker.PublisherFunc(func(context.Context, []ticker.Tick) error { 
 // so nothing is conflated and the split is the same on every run.
 func ExampleStats() {
 	ctx, stop := context.WithCancel(context.Background())
-	now := time.Date(2026, 12, 3, 10, 0, 0, 0, ticker.IST())
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, market.IST())
 	eng, err := ticker.New(ticker.Config{
 		Source: script{stop: stop, ticks: []ticker.Tick{
 			{Token: 101, LastPrice: 24010.5, Time: now},
@@ -100,7 +101,7 @@ func ExampleDrops_Total() {
 // when the publish loop ran (ExampleStats shows the counts).
 func ExampleHealth() {
 	ctx, stop := context.WithCancel(context.Background())
-	now := time.Date(2026, 12, 3, 10, 0, 0, 0, ticker.IST())
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, market.IST())
 	show := func(h ticker.Health) {
 		b, _ := json.Marshal(h)
 		var m map[string]any

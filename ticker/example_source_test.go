@@ -6,20 +6,22 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 // A Source streams ticks for its subscriptions until its context ends. The
 // mock source is one; here the consumer stops it after the first round.
 func ExampleSource() {
-	now := time.Date(2025, 12, 1, 10, 0, 0, 0, ticker.IST())
-	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
-	ins, err := ticker.Universe(ticker.UniverseConfig{
+	now := time.Date(2025, 12, 1, 10, 0, 0, 0, market.IST())
+	nifty := []market.UnderlyingSpec{market.NIFTY()}
+	ins, err := market.Universe(market.UniverseConfig{
 		Seed: 1, Date: now, Underlyings: nifty, Expiries: 1, StrikesPerSide: 2,
 	})
 	if err != nil {
 		panic(err)
 	}
-	mock, err := ticker.NewMockSource(ticker.MockConfig{
+	mock, err := mock.New(mock.Config{
 		Seed: 1, Now: func() time.Time { return now }, Underlyings: nifty,
 	})
 	if err != nil {

@@ -3,10 +3,12 @@ package ticker
 import "context"
 
 // Source streams ticks for the instruments subscribed to it. The engine owns
-// one Source; the mock source in this package is the default.
+// one Source: ticker/mock's simulated market, ticker/kite's live feed, or
+// any type with these two methods.
 type Source interface {
 	// Run streams ticks until ctx ends, calling emit for each one. emit never
-	// blocks. Run returns nil when ctx ends, or an error when the source fails.
+	// blocks. Run returns nil when ctx ends, or an error when the source fails;
+	// the engine counts a return before ctx ends as a failure too.
 	Run(ctx context.Context, emit func(Tick)) error
 	// Subscribe applies a subscription diff: instruments in remove stop
 	// streaming, then instruments in add start (an instrument whose

@@ -3,7 +3,7 @@ package ticker
 import "fmt"
 
 // The enumerations of this package marshal to their String forms, so that a
-// Kind, a TickReason or a RowReason reads as a word in JSON, logs and
+// Kind or a TickReason reads as a word in JSON, logs and
 // configuration files. UnmarshalText accepts exactly those words.
 
 // MarshalText returns the kind's String form ("unknown" for KindUnknown).
@@ -20,18 +20,6 @@ func (r TickReason) MarshalText() ([]byte, error) { return []byte(r.String()), n
 // UnmarshalText sets r from its String form.
 func (r *TickReason) UnmarshalText(b []byte) error {
 	return unmarshalEnum(b, "tick reason", r, []TickReason{TickZeroToken, TickNotANumber, TickInfinite, TickNegativePrice, TickCrossed, TickOutOfRange})
-}
-
-// MarshalText returns the reason's String form.
-func (r RowReason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-
-// UnmarshalText sets r from its String form.
-func (r *RowReason) UnmarshalText(b []byte) error {
-	var all []RowReason
-	for v := RowFieldCount; v.String() != "unknown"; v++ {
-		all = append(all, v)
-	}
-	return unmarshalEnum(b, "row reason", r, all)
 }
 
 // unmarshalEnum sets *dst to the value of all whose String form is b.

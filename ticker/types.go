@@ -38,14 +38,6 @@ func (k Kind) String() string {
 // IsOption reports whether k is a call or a put.
 func (k Kind) IsOption() bool { return k == KindCall || k == KindPut }
 
-// istOffset is India Standard Time's offset from UTC. India keeps no daylight
-// saving time, so a fixed zone is exact and needs no tzdata on the machine.
-const istOffset = 5*60*60 + 30*60
-
-// IST returns the Asia/Kolkata time zone (UTC+05:30) in which exchange dates
-// and market hours are expressed.
-func IST() *time.Location { return time.FixedZone("IST", istOffset) }
-
 // Instrument describes one tradable (or, for an index, quoted) instrument.
 type Instrument struct {
 	Token      uint32  // the broker's instrument token; never zero for a valid instrument
@@ -55,8 +47,11 @@ type Instrument struct {
 	Underlying string  // underlying name, e.g. "NIFTY"; the instrument's own name for an index or equity
 	Kind       Kind    // index, equity, future, call or put
 	Strike     float64 // strike price in rupees; zero unless an option
-	// Expiry is the expiry date at midnight in IST; the zero time for an
-	// index or equity.
+	// Expiry is the instant trading in the contract ends; the zero time
+	// for an index or equity. The engine reloads its subscriptions at that
+	// instant and knows no exchange rule: whoever lists the instrument sets
+	// it (for NSE and BSE options and futures, 15:30 IST on the expiry day,
+	// as market.Universe and kite.ParseInstruments do).
 	Expiry   time.Time
 	LotSize  int     // contract size in units of the underlying; 1 for an equity
 	TickSize float64 // minimum price step in rupees, e.g. 0.05
@@ -119,6 +114,12 @@ type Tick struct {
 	// put the symbol, underlying, kind, strike and expiry in its payload
 	// without an instrument lookup of its own.
 	Instrument *Instrument
+
+	// Epoch is the fencing token of the replica that published the tick
+	// (package ticker/replica): strictly increasing per partition of the
+	// universe, zero outside replicas. A consumer of several replicas keeps,
+	// per instrument, the tick with the highest Epoch and drops older ones.
+	Epoch uint64
 }
 
 // Depth is an order book snapshot of five levels a side, best first. An

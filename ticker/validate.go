@@ -13,28 +13,6 @@ var (
 	// ErrInvalidTick is wrapped by every *TickError: a tick with an
 	// unusable price, a zero token or a crossed quote.
 	ErrInvalidTick = errors.New("ticker: invalid tick")
-	// ErrBadHeader is returned by ParseInstruments when the dump's header is
-	// missing, lacks a required column or names a column twice.
-	ErrBadHeader = errors.New("ticker: bad instrument dump header")
-
-	// The mock source's errors. MockSource.Subscribe wraps them, once per
-	// rejected instrument, in the error it returns.
-
-	// ErrUnknownUnderlying: the instrument's underlying is not one of
-	// MockConfig.Underlyings, so the mock has no price process for it.
-	ErrUnknownUnderlying = errors.New("ticker: mock source has no such underlying")
-	// ErrExpiredInstrument: the contract has already expired at the mock's
-	// current time.
-	ErrExpiredInstrument = errors.New("ticker: instrument has expired")
-	// ErrUnsupportedInstrument: the instrument lacks what the mock needs to
-	// price it: a non-zero token, a known kind, a positive strike (options)
-	// or an expiry date (options and futures).
-	ErrUnsupportedInstrument = errors.New("ticker: mock source cannot price instrument")
-	// ErrMockFull: subscribing would exceed MockConfig.MaxSize instruments.
-	ErrMockFull = errors.New("ticker: mock source is full")
-	// ErrRunning is returned by MockSource.Run while another Run of the same
-	// source is in progress.
-	ErrRunning = errors.New("ticker: mock source is already running")
 )
 
 // TickReason says why a tick is invalid. Its String form is short and

@@ -45,6 +45,8 @@ import (
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -90,17 +92,17 @@ func run(duration, every time.Duration, speed float64, atText, addr string) erro
 		return err
 	}
 
-	hours := ticker.MarketHours{Holidays: ticker.NSEHolidays2026()}
-	clock := ticker.SessionClock(start, hours, speed)
-	unders := []ticker.UnderlyingSpec{ticker.NIFTY(), ticker.BANKNIFTY(), ticker.SENSEX()}
-	mock, err := ticker.NewMockSource(ticker.MockConfig{Now: clock, Interval: 100 * time.Millisecond,
+	hours := market.Hours{Holidays: market.Holidays2026()}
+	clock := market.SessionClock(start, hours, speed)
+	unders := []market.UnderlyingSpec{market.NIFTY(), market.BANKNIFTY(), market.SENSEX()}
+	mock, err := mock.New(mock.Config{Now: clock, Interval: 100 * time.Millisecond,
 		Underlyings: unders, Holidays: hours.Holidays, MaxSize: maxSize, Logger: logger})
 	if err != nil {
 		return err
 	}
 	src := &pausable{mock: mock, now: clock, interval: 100 * time.Millisecond}
 	list := func(context.Context) ([]ticker.Instrument, error) {
-		return ticker.Universe(ticker.UniverseConfig{Date: clock(), Underlyings: unders, Expiries: 4,
+		return market.Universe(market.UniverseConfig{Date: clock(), Underlyings: unders, Expiries: 4,
 			StrikesPerSide: 103, Holidays: hours.Holidays})
 	}
 	eng, err := ticker.New(ticker.Config{
@@ -188,11 +190,11 @@ func run(duration, every time.Duration, speed float64, atText, addr string) erro
 			id = fmt.Sprintf("OFF (pending %d)", s.Pending)
 		}
 		fmt.Printf("%6s  %-16s %8.1f %5d %6d %6d %-22s %10d %10d %9d %8d %8d %8d %8d %-9s %s\n",
-			time.Since(began).Round(time.Second), now.In(ticker.IST()).Format("Mon 01-02 15:04"), heaps[len(heaps)-1],
+			time.Since(began).Round(time.Second), now.In(market.IST()).Format("Mon 01-02 15:04"), heaps[len(heaps)-1],
 			runtime.NumGoroutine(), len(ins), mock.Len(),
 			fmt.Sprintf("%s..%s", first.Format("01-02"), last.Format("01-02")),
 			s.Produced, s.Published, s.Conflated, s.Dropped.CircuitOpen, s.Dropped.PublishFailed,
-			s.Dropped.Unsubscribed, s.CatchUp, eng.Breaker().State(), id)
+			s.Dropped.Unsubscribed, s.CatchUp, eng.Health().Breaker, id)
 		src.resume()
 	}
 loop:
@@ -240,8 +242,8 @@ loop:
 }
 
 // expirySpan returns the first and last expiry dates of the subscribed
-// contracts and how many of them had expired (15:30 IST on their expiry
-// date) at now.
+// contracts and how many of them had expired (at their Expiry, the instant
+// trading ends) at now.
 func expirySpan(ins []ticker.Instrument, now time.Time) (first, last time.Time, expired int) {
 	for _, in := range ins {
 		if in.Expiry.IsZero() {
@@ -253,8 +255,7 @@ func expirySpan(ins []ticker.Instrument, now time.Time) (first, last time.Time, 
 		if in.Expiry.After(last) {
 			last = in.Expiry
 		}
-		y, m, d := in.Expiry.In(ticker.IST()).Date()
-		if now.After(time.Date(y, m, d, 15, 30, 0, 0, ticker.IST()).Add(15 * time.Minute)) {
+		if now.After(in.Expiry.Add(15 * time.Minute)) {
 			expired++ // still subscribed a quarter of an hour (simulated) after its close
 		}
 	}
@@ -291,7 +292,7 @@ func minMax(xs []float64) (lo, hi float64) {
 // except while a sample is being taken, so that the engine can be brought
 // to quiescence and its identity checked exactly.
 type pausable struct {
-	mock     *ticker.MockSource
+	mock     *mock.Source
 	now      func() time.Time
 	interval time.Duration
 	paused   atomic.Bool

@@ -13,6 +13,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/kite"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // kiteSource returns the live Kite Connect source and the subscriptions it
@@ -24,7 +25,7 @@ import (
 // The chains are centred on each index's latest level, read with latest
 // (the engine's Latest, once it runs), or on the spec's reference level
 // before the first index tick.
-func kiteSource(o options, specs []ticker.UnderlyingSpec, hours ticker.MarketHours, latest func(uint32) (ticker.Tick, bool), logger *slog.Logger,
+func kiteSource(o options, specs []market.UnderlyingSpec, hours market.Hours, latest func(uint32) (ticker.Tick, bool), logger *slog.Logger,
 	reg prometheus.Registerer, out io.Writer) (ticker.Source, func(context.Context) ([]ticker.Instrument, error), bool, error) {
 	token := os.Getenv("KITE_ACCESS_TOKEN")
 	switch {
@@ -53,7 +54,7 @@ func kiteSource(o options, specs []ticker.UnderlyingSpec, hours ticker.MarketHou
 			return nil, err
 		}
 		defer f.Close()
-		all, rep, err := ticker.ParseInstruments(f, ticker.ParseConfig{Keep: func(in ticker.Instrument) bool {
+		all, rep, err := kite.ParseInstruments(f, kite.ParseConfig{Keep: func(in ticker.Instrument) bool {
 			return slices.Contains(names, in.Underlying) && (in.Kind == ticker.KindIndex || in.Kind.IsOption())
 		}})
 		if err != nil {
@@ -77,18 +78,18 @@ func kiteSource(o options, specs []ticker.UnderlyingSpec, hours ticker.MarketHou
 			if spot == 0 {
 				spot = specFor(specs, name).Spot
 			}
-			subs = append(subs, ticker.SelectChain(all, name, spot, now, o.expiries, o.strikes)...)
+			subs = append(subs, market.SelectChain(all, name, spot, now, o.expiries, o.strikes)...)
 		}
 		return subs, nil
 	}
 	return src, instruments, true, nil
 }
 
-func specFor(specs []ticker.UnderlyingSpec, name string) ticker.UnderlyingSpec {
+func specFor(specs []market.UnderlyingSpec, name string) market.UnderlyingSpec {
 	for _, s := range specs {
 		if s.Name == name {
 			return s
 		}
 	}
-	return ticker.UnderlyingSpec{}
+	return market.UnderlyingSpec{}
 }

@@ -51,6 +51,8 @@ import (
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/chainpage"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 type options struct {
@@ -69,6 +71,10 @@ type options struct {
 	source      string
 	apiKey      string
 	dump        string
+	replicaURL  string
+	replicaID   string
+	capacity    int
+	standby     bool
 }
 
 func main() {
@@ -88,6 +94,10 @@ func main() {
 	flag.StringVar(&o.source, "source", "mock", "mock, or kite (live; needs -api-key, -instruments and KITE_ACCESS_TOKEN)")
 	flag.StringVar(&o.apiKey, "api-key", "", "Kite Connect API key, for -source kite")
 	flag.StringVar(&o.dump, "instruments", "", "the broker's instrument dump (CSV), for -source kite")
+	flag.StringVar(&o.replicaURL, "replica", "", "run as a replica (ticker/replica) coordinated on this Redis: host:port or a redis:// URL")
+	flag.StringVar(&o.replicaID, "replica-id", "", "this replica's ID in its group, for -replica (default: the host name)")
+	flag.IntVar(&o.capacity, "capacity", 0, "most partitions this replica holds, for -replica (0: all)")
+	flag.BoolVar(&o.standby, "standby", false, "for -replica: hold only what the other replicas cannot")
 	flag.Parse()
 	if err := run(o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "ticker:", err)
@@ -119,7 +129,7 @@ func run(o options, out io.Writer) error {
 	if o.interval <= 0 {
 		return fmt.Errorf("-interval must be positive, got %v", o.interval)
 	}
-	hours := ticker.MarketHours{Holidays: ticker.NSEHolidays2026()}
+	hours := market.Hours{Holidays: market.Holidays2026()}
 	at := time.Now()
 	if o.at != "" {
 		if at, err = parseAt(o.at); err != nil {
@@ -127,12 +137,12 @@ func run(o options, out io.Writer) error {
 		}
 	}
 	start := hours.ReplayStart(at)
-	clock := ticker.SessionClock(at, hours, o.speed)
+	clock := market.SessionClock(at, hours, o.speed)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	mock, err := ticker.NewMockSource(ticker.MockConfig{
+	mock, err := mock.New(mock.Config{
 		Seed: o.seed, Now: clock, Interval: o.interval, Underlyings: specs, Holidays: hours.Holidays,
 		RollStrikesPerSide: o.strikes, Logger: logger, Registerer: reg,
 	})
@@ -145,7 +155,7 @@ func run(o options, out io.Writer) error {
 	// around its simulated spot) since the last reload, so that their ticks
 	// are streamed rather than dropped as unsubscribed.
 	instruments := func(context.Context) ([]ticker.Instrument, error) {
-		ins, err := ticker.Universe(ticker.UniverseConfig{
+		ins, err := market.Universe(market.UniverseConfig{
 			Seed: o.seed, Date: clock(), Underlyings: specs, Holidays: hours.Holidays,
 			Expiries: o.expiries, StrikesPerSide: o.strikes,
 		})
@@ -188,7 +198,7 @@ func run(o options, out io.Writer) error {
 	}
 	defer closePub()
 
-	eng, err := ticker.New(ticker.Config{
+	eng, runEngine, err := newEngine(o, ticker.Config{
 		Source:      src,
 		Publisher:   pub,
 		Instruments: instruments,
@@ -199,7 +209,7 @@ func run(o options, out io.Writer) error {
 		Name:       "example",
 		Logger:     logger,
 		Registerer: reg,
-	})
+	}, logger, reg, out)
 	if err != nil {
 		return err
 	}
@@ -231,15 +241,15 @@ func run(o options, out io.Writer) error {
 	default:
 		when := "live time"
 		if !start.Equal(at) {
-			when = "a replay of the session that opened " + start.In(ticker.IST()).Format("Mon 2 Jan 15:04 IST") +
-				" (the market is closed at " + at.In(ticker.IST()).Format("Mon 15:04 IST") + ")"
+			when = "a replay of the session that opened " + start.In(market.IST()).Format("Mon 2 Jan 15:04 IST") +
+				" (the market is closed at " + at.In(market.IST()).Format("Mon 15:04 IST") + ")"
 		}
 		fmt.Fprintf(out, "streaming the mock %s chains (%d expiries, %d strikes a side, seed %d) on %s, %gx clock, to the %s; Ctrl-C stops\n",
 			strings.Join(names(specs), " and "), o.expiries, o.strikes, o.seed, when, o.speed, sink)
 	}
 
 	runErr := make(chan error, 1)
-	go func() { runErr <- eng.Run(ctx) }()
+	go func() { runErr <- runEngine(ctx) }()
 	report(ctx, out, eng, clock, specs, o)
 	err = <-runErr
 	s := eng.Stats()
@@ -260,7 +270,7 @@ func identity(s ticker.Stats) string {
 // o.view until ctx ends. It also asks the engine to reload every minute of
 // simulated time, so the chains follow the spot and roll at expiry.
 func report(ctx context.Context, out io.Writer, eng *ticker.Engine, clock func() time.Time,
-	specs []ticker.UnderlyingSpec, o options) {
+	specs []market.UnderlyingSpec, o options) {
 	sec := time.NewTicker(time.Second)
 	defer sec.Stop()
 	prev := eng.Stats()
@@ -275,7 +285,7 @@ func report(ctx context.Context, out io.Writer, eng *ticker.Engine, clock func()
 		s := eng.Stats()
 		h := eng.Health()
 		fmt.Fprintf(out, "%s  ticks/s %6d  published %9d  conflated %8d  dropped %6d  breaker %-9s  pending %5d  %s\n",
-			clock().In(ticker.IST()).Format("15:04:05 IST"), s.Produced-prev.Produced, s.Published, s.Conflated,
+			clock().In(market.IST()).Format("15:04:05 IST"), s.Produced-prev.Produced, s.Published, s.Conflated,
 			s.Dropped.Total(), h.Breaker, s.Pending, h.Status)
 		prev = s
 		if now := clock(); now.Sub(lastReload) >= time.Minute {
@@ -291,14 +301,14 @@ func report(ctx context.Context, out io.Writer, eng *ticker.Engine, clock func()
 
 // printView prints, per underlying, the at-the-money strike of the nearest
 // expiry with its call and put.
-func printView(out io.Writer, eng *ticker.Engine, now time.Time, specs []ticker.UnderlyingSpec) {
+func printView(out io.Writer, eng *ticker.Engine, now time.Time, specs []market.UnderlyingSpec) {
 	ins := eng.Instruments()
 	for _, sp := range specs {
 		spot, ok := indexLevel(eng, ins, sp.Name)
 		if !ok {
 			continue
 		}
-		chain := ticker.SelectChain(ins, sp.Name, spot, now, 1, 0)
+		chain := market.SelectChain(ins, sp.Name, spot, now, 1, 0)
 		if len(chain) == 0 {
 			continue
 		}
@@ -320,7 +330,7 @@ func printView(out io.Writer, eng *ticker.Engine, now time.Time, specs []ticker.
 	}
 }
 
-func names(specs []ticker.UnderlyingSpec) []string {
+func names(specs []market.UnderlyingSpec) []string {
 	out := make([]string, len(specs))
 	for i, s := range specs {
 		out[i] = s.Name
@@ -329,13 +339,13 @@ func names(specs []ticker.UnderlyingSpec) []string {
 }
 
 // pickUnderlyings maps -underlyings to the specs the ticker package knows.
-func pickUnderlyings(list string) ([]ticker.UnderlyingSpec, error) {
-	known := map[string]ticker.UnderlyingSpec{}
-	for _, s := range []ticker.UnderlyingSpec{ticker.NIFTY(), ticker.BANKNIFTY(), ticker.FINNIFTY(),
-		ticker.MIDCPNIFTY(), ticker.NIFTYNXT50(), ticker.SENSEX(), ticker.BANKEX()} {
+func pickUnderlyings(list string) ([]market.UnderlyingSpec, error) {
+	known := map[string]market.UnderlyingSpec{}
+	for _, s := range []market.UnderlyingSpec{market.NIFTY(), market.BANKNIFTY(), market.FINNIFTY(),
+		market.MIDCPNIFTY(), market.NIFTYNXT50(), market.SENSEX(), market.BANKEX()} {
 		known[s.Name] = s
 	}
-	var out []ticker.UnderlyingSpec
+	var out []market.UnderlyingSpec
 	for _, n := range strings.Split(list, ",") {
 		n = strings.ToUpper(strings.TrimSpace(n))
 		if n == "" {
@@ -377,7 +387,7 @@ func parseAt(s string) (time.Time, error) {
 		return t, nil
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, ticker.IST()); err == nil {
+		if t, err := time.ParseInLocation(layout, s, market.IST()); err == nil {
 			return t, nil
 		}
 	}
@@ -401,7 +411,7 @@ func (p *memPublisher) Publish(ctx context.Context, ticks []ticker.Tick) error {
 }
 
 func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry, logger *slog.Logger) (*http.Server, error) {
-	page, err := chainpage.New(chainpage.Config{Engine: eng, Name: "example", Logger: logger})
+	page, err := chainpage.New(chainpage.Config{Engine: eng, Name: "example", Registerer: reg, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,8 @@
 // Package redistest gives tests a Redis to talk to: the shared local server
-// (Addr) or a server the test owns and may kill and restart (Start).
+// (Addr) or a server the test owns and may kill and restart (Start). Main,
+// the TestMain of a package that talks to Redis, keeps go-redis's own log
+// lines out of a passing run's output: each test that captures them
+// (CaptureLogs, Addr, Start) prints them only if it fails.
 //
 // Where no Redis can be had, a test is skipped with a message saying how to
 // get one, except under CI (the environment variable CI is "true"), where it
@@ -54,12 +57,13 @@ func Addr(tb testing.TB) string {
 		unavailable(tb, fmt.Sprintf("no Redis answers at %s (%v); start one with `%s`, or set %s to the address of one",
 			addr, err, StartHint, EnvAddr))
 	}
+	CaptureLogs(tb)
 	return addr
 }
 
 // Ping sends PING to the Redis at addr over a new connection and reports an
 // error unless it answers PONG within timeout. It speaks the protocol
-// itself, so this package needs no Redis client library.
+// itself, with no client library.
 func Ping(addr string, timeout time.Duration) error {
 	line, err := ping(addr, timeout)
 	if err == nil && line != "+PONG" {
@@ -141,6 +145,7 @@ func Start(tb testing.TB, args ...string) *Server {
 		}
 		s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		if lastErr = s.start(); lastErr == nil {
+			logs.capture(tb, s.addr)
 			return s
 		}
 	}

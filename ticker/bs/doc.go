@@ -3,8 +3,8 @@
 // volatility inversion, a volatility smile in moneyness and time to expiry,
 // and a geometric Brownian motion stepper for simulating the underlying.
 //
-// It is the pricing model of the ticker package's mock source, and is usable
-// on its own:
+// It is the pricing model of the mock source (package ticker/mock), and is
+// usable on its own:
 //
 //	p := bs.Params{Spot: 42, Strike: 40, T: 0.5, Rate: 0.10, Vol: 0.20}
 //	price := bs.Price(bs.Call, p) // 4.76

@@ -29,7 +29,7 @@ type Smile struct {
 	MaxVol       float64 // cap of the result, >= MinVol
 }
 
-// DefaultSmile returns the surface the ticker mock source uses for an
+// DefaultSmile returns the surface the mock source (package ticker/mock) uses for an
 // underlying whose at-the-money volatility is atm: Skew −0.08, Curvature
 // 0.05, TermBump 0.10 fading over 30 days, flat beyond 4 standard deviations,
 // and volatility kept within [atm/4, 4·atm].

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/ticker"
 )
@@ -27,6 +29,7 @@ const (
 	DefaultMaxStreamsPerClient = 4
 	DefaultMaxStreamAge        = 5 * time.Minute
 	DefaultWriteTimeout        = 10 * time.Second
+	DefaultName                = "chainpage"
 )
 
 // The shortest durations Config accepts; New refuses a shorter one, which
@@ -88,9 +91,14 @@ type Config struct {
 	// it is contained, logged and counted, and the default is used.
 	ClientKey func(*http.Request) string
 
-	// Name is the "name" of the handler's log records (component
-	// "chainpage").
+	// Name is the constant label "name" of the steadfast_chainpage_*
+	// metrics and the "name" of the handler's log records (component
+	// "chainpage"). Default "chainpage".
 	Name string
+	// Registerer receives the metrics: streams open, the MaxStreams cap,
+	// streams opened, refused and expired, snapshots, frames and ticks
+	// sent, values left out. Nil means no metrics.
+	Registerer prometheus.Registerer
 	// Logger receives the handler's records (a value it cannot encode, a
 	// panic in ClientKey); nil means slog.Default(), looked up at each
 	// record.
@@ -130,6 +138,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxStreams == 0 {
 		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.Name == "" {
+		c.Name = DefaultName
 	}
 	switch {
 	case c.MaxStreamsPerClient == 0:
@@ -179,7 +190,11 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, done: make(chan struct{}), perClient: map[string]int{}}, nil
+	h := &Handler{cfg: cfg, done: make(chan struct{}), perClient: map[string]int{}}
+	if err := h.register(); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // Close ends every open stream and refuses new ones (503); the page and

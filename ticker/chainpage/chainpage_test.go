@@ -19,6 +19,8 @@ import (
 
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/chainpage"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 // fakeEngine is an Engine whose instruments and ticks the test sets.
@@ -73,7 +75,7 @@ func (f *fakeEngine) setInstruments(ins ...ticker.Instrument) {
 	f.ins = ins
 }
 
-var expiry = time.Date(2026, 12, 8, 0, 0, 0, 0, ticker.IST())
+var expiry = time.Date(2026, 12, 8, 0, 0, 0, 0, market.IST())
 
 func chain() []ticker.Instrument {
 	return []ticker.Instrument{
@@ -327,11 +329,11 @@ func TestSlowClientConflates(t *testing.T) {
 		// The mock trades in the session only: the bubble's clock, moved
 		// to 10:00 IST on a trading day.
 		t0 := time.Now()
-		open := time.Date(2026, 12, 1, 10, 0, 0, 0, ticker.IST())
+		open := time.Date(2026, 12, 1, 10, 0, 0, 0, market.IST())
 		now := func() time.Time { return open.Add(time.Since(t0)) }
-		src, err := ticker.NewMockSource(ticker.MockConfig{Seed: 1, Now: now, Interval: interval})
+		src, err := mock.New(mock.Config{Seed: 1, Now: now, Interval: interval})
 		require.NoError(t, err)
-		ins, err := ticker.Universe(ticker.UniverseConfig{Seed: 1, Date: now(), Expiries: 1, StrikesPerSide: 5})
+		ins, err := market.Universe(market.UniverseConfig{Seed: 1, Date: now(), Expiries: 1, StrikesPerSide: 5})
 		require.NoError(t, err)
 		eng, err := ticker.New(ticker.Config{
 			Source:      src,

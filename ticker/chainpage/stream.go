@@ -13,6 +13,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // instrumentJSON is an instrument on the wire.
@@ -49,7 +50,7 @@ func toInstrumentJSON(in ticker.Instrument) (j instrumentJSON, ok bool) {
 		Kind: in.Kind.String(), Strike: in.Strike,
 	}
 	if !in.Expiry.IsZero() {
-		j.Expiry = in.Expiry.In(ticker.IST()).Format(time.DateOnly)
+		j.Expiry = in.Expiry.In(market.IST()).Format(time.DateOnly)
 	}
 	if !finite(j.Strike) {
 		j.Strike = 0

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // benchEngine lists n options whose every tick changes on each call to
@@ -37,7 +38,7 @@ func BenchmarkFrame(b *testing.B) {
 	eng := &benchEngine{}
 	for i := range 170 {
 		eng.ins = append(eng.ins, ticker.Instrument{Token: uint32(i + 1), Underlying: "NIFTY", Kind: ticker.KindCall,
-			Strike: float64(23000 + 50*i), Expiry: time.Date(2026, 12, 8, 0, 0, 0, 0, ticker.IST())})
+			Strike: float64(23000 + 50*i), Expiry: time.Date(2026, 12, 8, 0, 0, 0, 0, market.IST())})
 	}
 	h, err := New(Config{Engine: eng, HealthInterval: time.Hour})
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -42,7 +44,7 @@ const (
 
 // day is a Wednesday, 10:00 IST: in session, and no expiry of NIFTY or
 // BANKNIFTY falls that day, so closing the session rolls nothing.
-var day = time.Date(2026, 12, 2, 10, 0, 0, 0, ticker.IST())
+var day = time.Date(2026, 12, 2, 10, 0, 0, 0, market.IST())
 
 // clock is the mock's clock: it runs at wall speed from day until close is
 // called, then stands after the session's close, where the mock emits
@@ -57,7 +59,7 @@ func newClock() *clock { return &clock{wall: time.Now()} }
 
 func (c *clock) Now() time.Time {
 	if c.closed.Load() {
-		return time.Date(2026, 12, 2, 15, 45, 0, 0, ticker.IST())
+		return time.Date(2026, 12, 2, 15, 45, 0, 0, market.IST())
 	}
 	return day.Add(time.Since(c.wall))
 }
@@ -68,7 +70,7 @@ func (c *clock) close() { c.closed.Store(true) }
 // 1,220 instruments.
 func universe(t testing.TB) []ticker.Instrument {
 	t.Helper()
-	ins, err := ticker.Universe(ticker.UniverseConfig{Date: day, Expiries: 3, StrikesPerSide: 50})
+	ins, err := market.Universe(market.UniverseConfig{Date: day, Expiries: 3, StrikesPerSide: 50})
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(ins), 1000)
 	return ins
@@ -292,7 +294,7 @@ func newRig(t testing.TB, rc rigConfig) *rig {
 	t.Helper()
 	r := &rig{t: t, ins: universe(t), clock: newClock(), logs: &logtest.Buffer{},
 		pre: fmt.Sprintf("ticks:%s:", t.Name())}
-	mock, err := ticker.NewMockSource(ticker.MockConfig{Now: r.clock.Now, Interval: interval, Logger: r.logger()})
+	mock, err := mock.New(mock.Config{Now: r.clock.Now, Interval: interval, Logger: r.logger()})
 	require.NoError(t, err)
 	r.src = &meteredSource{Source: mock}
 
@@ -393,7 +395,8 @@ func (r *rig) streaming() {
 	})
 }
 
-func (r *rig) state() breaker.State { return r.eng.Breaker().State() }
+// state returns the breaker's state as Health reports it.
+func (r *rig) state() string { return r.eng.Health().Breaker }
 
 // logRecords returns the engine's log records with message msg.
 func (r *rig) logRecords(msg string) []map[string]any {
@@ -467,7 +470,7 @@ func (r *rig) sourceRate() float64 {
 func (r *rig) waitClosed(clearAt time.Time) time.Duration {
 	r.t.Helper()
 	poll(r.t, "the breaker to close", func() bool {
-		return r.closedAt.Load() > clearAt.UnixNano() && r.state() == breaker.Closed
+		return r.closedAt.Load() > clearAt.UnixNano() && r.state() == "closed"
 	})
 	d := time.Unix(0, r.closedAt.Load()).Sub(clearAt)
 	require.LessOrEqual(r.t, d, openTimeout+publishTimeout+probeEvery+slack)

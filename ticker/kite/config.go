@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
-	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // Defaults of Config's zero fields.
@@ -102,7 +102,7 @@ type Config struct {
 	StallTimeout time.Duration
 	// MarketHours says when the market is open for the stall check; the zero
 	// value is NSE's weekday session with no holidays.
-	MarketHours ticker.MarketHours
+	MarketHours market.Hours
 
 	// Backoff is the first reconnect delay's ceiling; each failure doubles
 	// it up to MaxBackoff, and the delay is drawn uniformly below the

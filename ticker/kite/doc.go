@@ -3,7 +3,9 @@
 // (https://kite.trade/docs/connect/v3/websocket/), the parser and
 // encoder of its binary market-data frames, and Server, a loopback-only
 // double of the protocol fed by any ticker.Source (the mock, say), so that
-// tests and demos drive the whole live path without credentials.
+// tests and demos drive the whole live path without credentials. Its
+// ParseInstruments reads Kite's CSV instrument dump into ticker.Instruments
+// (see "Instrument dump" below).
 //
 // Minimal use:
 //
@@ -82,4 +84,29 @@
 // emitting goroutine; all of them end before Run returns. Stats and Health
 // report counters and per-connection state; with a Registerer the same
 // figures are exported as steadfast_kite_* metrics.
+//
+// # Instrument dump
+//
+// ParseInstruments reads the broker's CSV instrument dump as a stream with
+// encoding/csv, reusing one record buffer. Columns are found by header name
+// in any order; exchange_token and last_price are optional and are checked;
+// exchange_token is kept (ticker.Instrument.ExchangeToken) and must agree with the
+// instrument token (token = exchange_token<<8 | segment code, for the
+// segments market.SegmentCode knows). Expiry is the instant trading ends, 15:30 IST on the
+// expiry date. EQ rows are equities, or indices when their
+// segment is INDICES; FUT, CE and PE rows are futures, calls and puts and
+// must have an expiry. Underlying is the name column as written, except that
+// an index with listed derivatives gets its derivatives' name
+// (market.IndexUnderlying: "NIFTY 50" becomes "NIFTY"), so a chain's index is found
+// by underlying on a real dump as on the synthetic universe.
+//
+// No single row makes the call fail: a malformed row is skipped and reported
+// in the ParseReport with its line number and a RowReason (counts by reason,
+// and the first ParseConfig.MaxProblems rows in detail). A row repeating the
+// token of a row already kept is reported as a duplicate and the first one
+// stays; duplicates are looked for among kept rows only, so that memory grows
+// with the kept rows, not with the dump. Only a bad header (ErrBadHeader) or
+// a read error fails the call, which then still returns what it parsed. A
+// quote left open swallows the lines up to the next quote; the CSV reader
+// reports them as one syntax problem at the line where the quote opened.
 package kite

@@ -16,6 +16,8 @@ import (
 
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/kite"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 // tee is a Source that records every tick its Source emits, with when.
@@ -108,7 +110,7 @@ func (p *published) waitAll(ctx context.Context, t *testing.T, tokens []uint32, 
 }
 
 // The whole live path over loopback, with no credentials: a simulated
-// market (MockSource on a session clock from 10:00 IST on a trading day) →
+// market (mock.Source on a session clock from 10:00 IST on a trading day) →
 // Server (Kite's protocol on 127.0.0.1) → Source (the live client, full
 // mode) → Engine → a Publisher. Every subscribed instrument is published
 // with the prices the mock produced, to the paise; when the server drops
@@ -119,9 +121,9 @@ func TestEndToEndOverLoopback(t *testing.T) {
 	defer cancel()
 	quiet := slog.New(slog.DiscardHandler)
 
-	at := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST()) // a Monday
-	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
-	ins, err := ticker.Universe(ticker.UniverseConfig{
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, market.IST()) // a Monday
+	nifty := []market.UnderlyingSpec{market.NIFTY()}
+	ins, err := market.Universe(market.UniverseConfig{
 		Seed: 7, Date: at, Underlyings: nifty, Expiries: 1, StrikesPerSide: 2, Futures: 1,
 	})
 	require.NoError(t, err)
@@ -130,8 +132,8 @@ func TestEndToEndOverLoopback(t *testing.T) {
 		tokens[i] = in.Token
 	}
 	slices.Sort(tokens)
-	mock, err := ticker.NewMockSource(ticker.MockConfig{
-		Seed: 7, Now: ticker.SessionClock(at, ticker.MarketHours{}, 1), Interval: 100 * time.Millisecond,
+	mock, err := mock.New(mock.Config{
+		Seed: 7, Now: market.SessionClock(at, market.Hours{}, 1), Interval: 100 * time.Millisecond,
 		Underlyings: nifty, Logger: quiet,
 	})
 	require.NoError(t, err)

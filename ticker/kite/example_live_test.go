@@ -12,6 +12,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/kite"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // two is what the examples below stream: two NSE equities.
@@ -23,7 +24,7 @@ var two = []ticker.Instrument{{Token: 408065, Symbol: "INFY"}, {Token: 738561, S
 type repeat struct{}
 
 func (repeat) Run(ctx context.Context, emit func(ticker.Tick)) error {
-	at := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, market.IST())
 	tk := time.NewTicker(5 * time.Millisecond)
 	defer tk.Stop()
 	for {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/kite"
+	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
 // A simulated market served over Kite's protocol on loopback, and the live
@@ -18,15 +20,15 @@ import (
 // clock stands still at 10:00 IST, so every round repeats the same ticks.
 func ExampleServer() {
 	quiet := slog.New(slog.DiscardHandler)
-	at := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
-	nifty := []ticker.UnderlyingSpec{ticker.NIFTY()}
-	ins, err := ticker.Universe(ticker.UniverseConfig{
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, market.IST())
+	nifty := []market.UnderlyingSpec{market.NIFTY()}
+	ins, err := market.Universe(market.UniverseConfig{
 		Seed: 1, Date: at, Underlyings: nifty, Expiries: 1, StrikesPerSide: 1, Futures: -1,
 	})
 	if err != nil {
 		panic(err)
 	}
-	mock, err := ticker.NewMockSource(ticker.MockConfig{
+	mock, err := mock.New(mock.Config{
 		Seed: 1, Now: func() time.Time { return at }, Interval: 50 * time.Millisecond, Underlyings: nifty, Logger: quiet,
 	})
 	if err != nil {
@@ -79,7 +81,7 @@ func ExampleServer() {
 		if t.Depth != nil {
 			fmt.Printf("  %d@%.2f/%.2f@%d oi %d", t.BidQty, t.Bid, t.Ask, t.AskQty, t.OpenInterest)
 		}
-		fmt.Println(" ", t.Time.In(ticker.IST()).Format("15:04:05"))
+		fmt.Println(" ", t.Time.In(market.IST()).Format("15:04:05"))
 	}
 	st := srv.Stats()
 	fmt.Println("accepted", st.Accepted, "open", st.Conns, "all sent", st.Packets >= uint64(len(ins)))

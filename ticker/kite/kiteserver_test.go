@@ -22,6 +22,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 // sourceFunc is a ticker.Source whose Run is the function; Subscribe does
@@ -183,7 +184,7 @@ func TestServerSubscriptionsAndModes(t *testing.T) {
 		say(t, ws, `{"a":"mode","v":["ltp",[`+itoa(tokB)+`,`+itoa(tokD)+`]]}`) // tokD is not subscribed: ignored
 		require.Equal(t, 3, h.srv.Stats().Instruments)
 
-		at := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
+		at := time.Date(2026, 12, 7, 10, 0, 0, 0, market.IST())
 		ticks <- feedTicks(at)
 		lens := map[uint32]int{}
 		got := map[uint32]ticker.Tick{}
@@ -369,7 +370,7 @@ func TestServerSlowClient(t *testing.T) {
 		defer h.finish()
 		ws := h.connect()
 		say(t, ws, `{"a":"subscribe","v":[`+itoa(tokA)+`]}`)
-		at := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
+		at := time.Date(2026, 12, 7, 10, 0, 0, 0, market.IST())
 		for i := range 20 {
 			ticks <- feedTicks(at.Add(time.Duration(i) * time.Second)) // taken at once: emit never waits
 			time.Sleep(2 * DefaultFlushInterval)                       // a flush each
@@ -482,7 +483,7 @@ func TestServerWithClient(t *testing.T) {
 		for i, tok := range tokens {
 			index[tok] = i
 		}
-		at := time.Date(2026, 12, 7, 10, 0, 0, 0, ticker.IST())
+		at := time.Date(2026, 12, 7, 10, 0, 0, 0, market.IST())
 		ticks := make(chan []ticker.Tick)
 		h := startServer(t, ServerConfig{Source: feed(ticks)})
 		defer h.finish()

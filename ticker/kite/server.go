@@ -134,7 +134,7 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 // a ticker.Source: tests and demos drive the live path (a Source from New,
 // the engine, a publisher) with no credentials and no network. It is a test
 // double of Kite's protocol, not of Kite's data: the ticks are whatever its
-// Source emits (a ticker.MockSource's simulated market, say), encoded with
+// Source emits (a mock.Source's simulated market, say), encoded with
 // AppendFrame, so they carry only what the wire format carries (prices in
 // paise, times in whole seconds; no Greeks, no Mock flag).
 //

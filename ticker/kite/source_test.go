@@ -18,6 +18,7 @@ import (
 	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
 const secret = "s3cr3t+tok/en" // has characters that URL-encoding changes
@@ -421,7 +422,7 @@ func TestSlowEmitDoesNotStopReading(t *testing.T) {
 // mondaySession moves a synctest bubble's clock (Saturday 2000-01-01 UTC
 // at its start) to Monday 10:00 IST, when the market is open.
 func mondaySession() {
-	time.Sleep(time.Until(time.Date(2000, 1, 3, 10, 0, 0, 0, ticker.IST())))
+	time.Sleep(time.Until(time.Date(2000, 1, 3, 10, 0, 0, 0, market.IST())))
 }
 
 // TestStallInMarketHours: heartbeats without data for StallTimeout while

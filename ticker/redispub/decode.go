@@ -33,7 +33,9 @@ type Message struct {
 	Tick ticker.Tick
 	// Instrument holds the fields of the instrument the payload carries:
 	// Token, Symbol, Exchange, Underlying, Kind, Strike and Expiry (midnight
-	// IST of the expiry date). Segment, LotSize and TickSize are not in the
+	// IST of the expiry date, since the payload carries the date only; the
+	// publisher's Instrument.Expiry is the instant trading ends on that
+	// date). Segment, LotSize and TickSize are not in the
 	// payload and stay zero; all but Token stay zero when the publisher did
 	// not know the instrument.
 	Instrument ticker.Instrument
@@ -65,6 +67,7 @@ type wire struct {
 	Vega       number  `json:"vega"`
 	Time       string  `json:"ts"`
 	Mock       bool    `json:"mock"`
+	Epoch      uint64  `json:"epoch"`
 }
 
 // number is a float64 that reads JSON null (a non-finite value on the
@@ -137,6 +140,7 @@ func Decode(payload []byte) (Message, error) {
 			Theta:        float64(w.Theta),
 			Vega:         float64(w.Vega),
 			Mock:         w.Mock,
+			Epoch:        w.Epoch,
 		},
 		Instrument: ticker.Instrument{
 			Token:      *w.Token,
@@ -154,7 +158,7 @@ func Decode(payload []byte) (Message, error) {
 		m.Instrument.Kind = k
 	}
 	if w.Expiry != "" {
-		d, err := time.ParseInLocation(time.DateOnly, w.Expiry, ticker.IST())
+		d, err := time.ParseInLocation(time.DateOnly, w.Expiry, time.FixedZone("IST", int(istOffset/time.Second)))
 		if err != nil {
 			return Message{}, fmt.Errorf("%w: \"expiry\" %q is not a YYYY-MM-DD date", ErrMalformed, w.Expiry)
 		}

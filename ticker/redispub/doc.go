@@ -27,11 +27,18 @@
 //
 // Publish sends one batch as one pipeline: a command per tick, then, with
 // LatestKey, one HSET of every tick's payload. It returns when Redis has
-// answered or the context has ended; an error is a *PublishError that counts
-// the failed commands and wraps the first one's cause: a Redis error reply
-// (NOAUTH, OOM, ...), a network error (connection refused) or the context's
-// error. A pipeline is not a transaction: commands before a failure may have
-// taken effect.
+// answered or the context's deadline has passed (go-redis notices a
+// cancellation without a deadline only between commands). The per-tick
+// commands alone decide the result: an error is a *PublishError that counts
+// the failed commands and wraps the first one's cause (a Redis error reply
+// such as NOAUTH, a network error such as connection refused), or says that
+// the pipeline timed out when the context ended first. A refused HSET (OOM
+// under noeviction, a key of another type) fails no batch: it is counted,
+// logged when a run of failures starts and ends, and reported by
+// LatestError, for a host's health report. A pipeline is not a transaction:
+// commands before a failure may have taken effect. IsPermanent tells an
+// error that retrying will not heal (a wrong password, an unknown host, a
+// database index out of range) from an outage, so a host can stop at start.
 //
 // # Client settings
 //
@@ -44,6 +51,13 @@
 // MaxRetries -1 and DialerRetries 1 it fails in milliseconds. Under a
 // ticker.Engine, whose breaker and catch-up handle failures, prefer the
 // latter.
+//
+// go-redis writes its own messages (a failed dial, several a second while
+// Redis is down) to stderr through one logger per process. This package
+// never sets it; a host routes them into its slog.Logger at start, at most
+// 10 records a second:
+//
+//	redis.SetLogger(redispub.Logger(logger))
 //
 // # Modes
 //
@@ -104,15 +118,25 @@
 //	ts          string   when the tick has one; exchange time, RFC 3339 in
 //	                     IST (+05:30) with up to nine fraction digits,
 //	                     trailing zeros (and an all-zero fraction) left out.
+//	epoch       integer  from a replica (ticker/replica) only; the fencing
+//	                     token, strictly increasing per partition: keep,
+//	                     per token, the payload of the highest epoch.
 //	mock        boolean  always; true for ticks of the mock source.
 //
 // "With the instrument" fields are left out when the publisher was handed a
 // tick without one (Tick.Instrument nil; the Engine always sets it); such a
 // payload carries the analytics (iv … vega) when any of them is non-zero.
-// Numbers are written in their shortest form that reads back as the same
-// float64 (24000, 182.35, 1e-7); integers have no fraction or exponent.
-// NaN and ±Inf, which JSON cannot hold and the Engine never publishes, are
-// written as null. Version 1 may gain fields: a consumer must ignore keys
+// Numbers are exact decimals without float noise (413.4, never
+// 413.40000000000003), trailing zeros left out (24000, 182.3). Prices (ltp,
+// bid, ask, strike) have at most the places of the instrument's price unit,
+// as Kite's wire divides: 2 (paise), 7 in NSE currency derivatives (segment
+// "CDS-…") and 4 in BSE ones ("BCD-…"). The segment is Instrument.Segment,
+// else Exchange, else the low byte of the token; a tick size is not the unit
+// (it is 0 for index rows). change, iv, delta, theta and vega have at most
+// 6 places, gamma 8. Rounding is half away from zero. A value too large to
+// round exactly (2^53 units or more) is written in its shortest form; NaN
+// and ±Inf, which JSON cannot hold and the Engine never publishes, as null.
+// Version 1 may gain fields: a consumer must ignore keys
 // it does not know; a change that breaks a consumer gets a new version.
 //
 // # Concurrency

@@ -6,12 +6,23 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/steadfast-go/steadfast/internal/decimal"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
 // Version is the payload version this package writes and reads (the "v"
 // field).
 const Version = 1
+
+// Places of the numbers that are not prices (see the package documentation).
+const (
+	changePlaces = 6 // percent
+	ivPlaces     = 6 // a fraction: 0.000001 is 0.0001 points of volatility
+	deltaPlaces  = 6
+	gammaPlaces  = 8 // per rupee, often below 0.001
+	thetaPlaces  = 6 // rupees per day
+	vegaPlaces   = 6 // rupees per point of volatility
+)
 
 // istOffset is India Standard Time's offset from UTC (no daylight saving).
 const istOffset = 5*time.Hour + 30*time.Minute
@@ -25,6 +36,7 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 	b = strconv.AppendUint(b, uint64(t.Token), 10)
 	in := t.Instrument
 	option := in != nil && in.Kind.IsOption()
+	places := pricePlaces(t)
 	if in != nil {
 		b = append(b, `,"symbol":`...)
 		b = appendString(b, in.Symbol)
@@ -37,7 +49,7 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 		b = append(b, '"')
 		if option {
 			b = append(b, `,"strike":`...)
-			b = appendFloat(b, in.Strike)
+			b = appendFixed(b, in.Strike, places)
 		}
 		if !in.Expiry.IsZero() {
 			b = append(b, `,"expiry":"`...)
@@ -46,39 +58,43 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 		}
 	}
 	b = append(b, `,"ltp":`...)
-	b = appendFloat(b, t.LastPrice)
+	b = appendFixed(b, t.LastPrice, places)
 	b = append(b, `,"change":`...)
-	b = appendFloat(b, t.Change)
+	b = appendFixed(b, t.Change, changePlaces)
 	b = append(b, `,"volume":`...)
 	b = strconv.AppendUint(b, t.Volume, 10)
 	b = append(b, `,"oi":`...)
 	b = strconv.AppendUint(b, t.OpenInterest, 10)
 	b = append(b, `,"bid":`...)
-	b = appendFloat(b, t.Bid)
+	b = appendFixed(b, t.Bid, places)
 	b = append(b, `,"bid_qty":`...)
 	b = strconv.AppendUint(b, uint64(t.BidQty), 10)
 	b = append(b, `,"ask":`...)
-	b = appendFloat(b, t.Ask)
+	b = appendFixed(b, t.Ask, places)
 	b = append(b, `,"ask_qty":`...)
 	b = strconv.AppendUint(b, uint64(t.AskQty), 10)
 	// Analytics belong to options; a tick without its instrument carries
 	// them when it has any.
 	if option || (in == nil && (t.IV != 0 || t.Delta != 0 || t.Gamma != 0 || t.Theta != 0 || t.Vega != 0)) {
 		b = append(b, `,"iv":`...)
-		b = appendFloat(b, t.IV)
+		b = appendFixed(b, t.IV, ivPlaces)
 		b = append(b, `,"delta":`...)
-		b = appendFloat(b, t.Delta)
+		b = appendFixed(b, t.Delta, deltaPlaces)
 		b = append(b, `,"gamma":`...)
-		b = appendFloat(b, t.Gamma)
+		b = appendFixed(b, t.Gamma, gammaPlaces)
 		b = append(b, `,"theta":`...)
-		b = appendFloat(b, t.Theta)
+		b = appendFixed(b, t.Theta, thetaPlaces)
 		b = append(b, `,"vega":`...)
-		b = appendFloat(b, t.Vega)
+		b = appendFixed(b, t.Vega, vegaPlaces)
 	}
 	if !t.Time.IsZero() {
 		b = append(b, `,"ts":"`...)
 		b = appendIST(b, t.Time)
 		b = append(b, '"')
+	}
+	if t.Epoch != 0 {
+		b = append(b, `,"epoch":`...)
+		b = strconv.AppendUint(b, t.Epoch, 10)
 	}
 	if t.Mock {
 		b = append(b, `,"mock":true}`...)
@@ -135,19 +151,38 @@ func append4(b []byte, n int) []byte {
 	return append2(append2(b, n/100), n%100)
 }
 
-// appendFloat appends f as a JSON number in its shortest exact form, in
-// exponent notation only for magnitudes below 1e-6 or from 1e21 (as
-// JavaScript prints numbers), and null for NaN and ±Inf, which JSON lacks.
-func appendFloat(b []byte, f float64) []byte {
+// pricePlaces returns the places of t's prices: those of its instrument's
+// segment (or exchange), or, without either, of its token's segment byte.
+func pricePlaces(t *ticker.Tick) int {
+	if in := t.Instrument; in != nil {
+		if in.Segment != "" {
+			return decimal.PricePlaces(in.Segment)
+		}
+		if in.Exchange != "" {
+			return decimal.PricePlaces(in.Exchange)
+		}
+	}
+	return decimal.TokenPlaces(t.Token)
+}
+
+// appendFixed appends f rounded to at most places decimals, trailing zeros
+// trimmed; null for NaN and ±Inf, which JSON lacks; and, for a magnitude too
+// large to round exactly, the shortest form that reads back as f.
+func appendFixed(b []byte, f float64, places int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(b, "null"...)
 	}
-	abs := math.Abs(f)
-	if abs >= 1e-4 && abs < 1e15 {
-		if b, ok := appendFewDecimals(b, f); ok {
-			return b
-		}
+	if b2, ok := decimal.Append(b, f, places); ok {
+		return b2
 	}
+	return appendShortest(b, f)
+}
+
+// appendShortest appends f as a JSON number in its shortest exact form, in
+// exponent notation only for magnitudes below 1e-6 or from 1e21 (as
+// JavaScript prints numbers).
+func appendShortest(b []byte, f float64) []byte {
+	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
@@ -161,41 +196,6 @@ func appendFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-// appendFewDecimals appends f in the 'f' form with at most two decimals,
-// if f is the float nearest to such a decimal, and reports whether it did.
-// It writes the same digits as strconv.AppendFloat(b, f, 'f', -1, 64), in a
-// fraction of its time, for the prices a feed sends (multiples of a tick
-// size). Why it is exact: with v = round(f·10^d) an integer below 2^53 and
-// 10^d exact, v/10^d == f means IEEE division, which rounds correctly, takes
-// the decimal v·10^-d to f, as a correct parser does; and the smallest such
-// d gives the fewest digits.
-func appendFewDecimals(b []byte, f float64) ([]byte, bool) {
-	scale := 1.0 // 10^d, exact
-	for d := 0; d <= 2; d, scale = d+1, scale*10 {
-		v := math.Round(f * scale)
-		if v/scale != f || math.Abs(v) >= 1<<53 {
-			continue
-		}
-		if v < 0 {
-			b = append(b, '-')
-			v = -v
-		}
-		u := uint64(v)
-		p := uint64(scale)
-		b = strconv.AppendUint(b, u/p, 10)
-		if d > 0 {
-			b = append(b, '.')
-			frac := u % p
-			for p /= 10; p > 0; p /= 10 {
-				b = append(b, byte('0'+frac/p))
-				frac %= p
-			}
-		}
-		return b, true
-	}
-	return b, false
 }
 
 const hexDigits = "0123456789abcdef"

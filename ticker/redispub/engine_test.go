@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/redistest"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
@@ -46,7 +48,7 @@ func (s *pacedSource) Run(ctx context.Context, emit func(ticker.Tick)) error {
 			continue
 		}
 		for i, in := range s.ins {
-			p := 100 + float64(n) + float64(i)/1000
+			p := 100 + float64(n) + 0.05*float64(i) // on the tick grid, with float noise
 			start := time.Now()
 			emit(ticker.Tick{Token: in.Token, LastPrice: p, Bid: p - 0.05, Ask: p + 0.05,
 				Volume: uint64(n), Time: time.Now(), Mock: true})
@@ -68,7 +70,7 @@ func universe(n int) []ticker.Instrument {
 			out = append(out, ticker.Instrument{
 				Token: uint32(100_000*(u+1) + i + 1), Symbol: fmt.Sprintf("%s%dCE", name, i),
 				Exchange: "NFO", Segment: "NFO-OPT", Underlying: name, Kind: ticker.KindCall,
-				Strike: float64(20000 + 50*i), Expiry: time.Date(2099, 1, 1, 0, 0, 0, 0, ticker.IST()),
+				Strike: float64(20000 + 50*i), Expiry: time.Date(2099, 1, 1, 0, 0, 0, 0, market.IST()),
 				LotSize: 65, TickSize: 0.05,
 			})
 		}
@@ -138,6 +140,9 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// paise returns a price in paise, as a payload carries it.
+func paise(f float64) int64 { return int64(math.Round(f * 100)) }
+
 // fastClient is a client for the engine: no retries of its own, so that a
 // dead server fails a batch at once and the breaker decides.
 func fastClient(t *testing.T, addr string) *redis.Client {
@@ -204,7 +209,7 @@ func TestEngineSubscriberReceivesExactlyThePublishedTicks(t *testing.T) {
 	}
 	for _, in := range ins {
 		want, _ := eng.Latest(in.Token)
-		if got := l.last[in.Token]; got != want.LastPrice {
+		if got := l.last[in.Token]; paise(got) != paise(want.LastPrice) {
 			t.Errorf("token %d: last received %v, Latest %v", in.Token, got, want.LastPrice)
 		}
 	}
@@ -245,7 +250,7 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 
 	srv.Kill()
 	killed := time.Now()
-	eventually(t, 5*time.Second, "the breaker opened", func() bool { return eng.Breaker().State() == breaker.Open })
+	eventually(t, 5*time.Second, "the breaker opened", func() bool { return eng.Health().Breaker == "open" })
 	openedAfter := time.Since(killed)
 	r0 := src.rounds.Load()
 	eventually(t, 5*time.Second, "the source kept its pace during the outage", func() bool { return src.rounds.Load() >= r0+20 })
@@ -271,7 +276,7 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 		return err == nil && n > 0
 	})
 	eventually(t, openTimeout+5*time.Second, "the breaker closed", func() bool {
-		return eng.Breaker().State() == breaker.Closed
+		return eng.Health().Breaker == "closed"
 	})
 	closedAfter := time.Since(restarted)
 	eventually(t, 5*time.Second, "the subscriber converged to Latest", func() bool {
@@ -279,7 +284,7 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 		defer l.mu.Unlock()
 		for _, in := range ins {
 			want, _ := eng.Latest(in.Token)
-			if l.last[in.Token] != want.LastPrice {
+			if paise(l.last[in.Token]) != paise(want.LastPrice) {
 				return false
 			}
 		}
@@ -293,5 +298,59 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 		openedAfter.Round(time.Millisecond), closedAfter.Round(time.Millisecond), openTimeout, s.Dropped, s.CatchUp)
 	if !strings.Contains(eng.Health().Status, "ok") {
 		t.Errorf("health after recovery: %+v", eng.Health())
+	}
+}
+
+// TestEngineDefaultBreakerResumesSoonAfterAnOutage: with the engine's
+// default breaker (1s, growing by 1.2× up to 60s), a Redis killed for 8s
+// and restarted is published to again within 3s of the restart, where a
+// fixed 60s open period made it wait out the minute. The 8s outage is real
+// time: the server is a real process.
+func TestEngineDefaultBreakerResumesSoonAfterAnOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	pub := newPublisher(t, fastClient(t, srv.Addr()), redispub.Config{Prefix: prefix(t)})
+	ins := universe(50)
+	src := &pacedSource{ins: ins, every: 10 * time.Millisecond}
+	eng, err := ticker.New(ticker.Config{
+		Source: src, Publisher: pub,
+		Instruments:    func(context.Context) ([]ticker.Instrument, error) { return ins, nil },
+		PublishTimeout: 200 * time.Millisecond,
+		Logger:         slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	eventually(t, 10*time.Second, "streaming", func() bool { return eng.Stats().Published > uint64(len(ins)) })
+
+	srv.Kill()
+	eventually(t, 10*time.Second, "the breaker opened", func() bool { return eng.Health().Breaker == "open" })
+	<-time.After(8 * time.Second) // the outage
+	srv.Restart()
+	restarted := time.Now()
+	next := eng.Health().NextProbe
+	if next.IsZero() {
+		next = restarted // half-open already: the probe is due now
+	}
+	published := eng.Stats().Published
+	eventually(t, 20*time.Second, "publishing resumed", func() bool { return eng.Stats().Published > published })
+	resumed := time.Since(restarted)
+	t.Logf("next probe %v after the restart; publishing resumed %v after it",
+		next.Sub(restarted).Round(time.Millisecond), resumed.Round(time.Millisecond))
+	// The breaker's schedule is the engine's promise; the resume itself
+	// also waits for the machine, so it gets a loaded machine's margin.
+	if d := next.Sub(restarted); d > 3*time.Second {
+		t.Errorf("the next probe was due %v after the restart, want ≤ 3s", d)
+	}
+	if resumed > 10*time.Second {
+		t.Errorf("publishing resumed %v after the restart", resumed)
 	}
 }

@@ -11,6 +11,7 @@ type metrics struct {
 	payloadBytes   prometheus.Counter
 	commandsFailed prometheus.Counter
 	callbackPanics prometheus.Counter
+	latestFailures prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, name string) (*metrics, error) {
@@ -27,8 +28,10 @@ func newMetrics(reg prometheus.Registerer, name string) (*metrics, error) {
 			"Redis commands of a pipeline that returned an error.")),
 		callbackPanics: prometheus.NewCounter(opts("callback_panics_total",
 			"Panics recovered from the Channel function.")),
+		latestFailures: prometheus.NewCounter(opts("latest_failures_total",
+			"HSETs of the latest-value hash that Redis refused in batches it published.")),
 	}
-	if err := promreg.Register(reg, "redispub", name, m.payloadBytes, m.commandsFailed, m.callbackPanics); err != nil {
+	if err := promreg.Register(reg, "redispub", name, m.payloadBytes, m.commandsFailed, m.callbackPanics, m.latestFailures); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steadfast-go/steadfast/internal/decimal"
 	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/market"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
 var (
-	ist    = ticker.IST()
+	ist    = market.IST()
 	expiry = time.Date(2025, 12, 30, 0, 0, 0, 0, ist)
 	tickAt = time.Date(2025, 12, 1, 10, 15, 30, 123456789, ist)
 
@@ -103,23 +105,49 @@ func TestPayloadFieldsByKind(t *testing.T) {
 	}
 }
 
-// wantMessage is what Decode should return for a payload of tk.
+// wantMessage is what Decode should return for a payload of tk: its
+// prices at the places of its segment, the other numbers at theirs.
 func wantMessage(tk ticker.Tick) redispub.Message {
 	m := redispub.Message{Version: 1, Tick: tk}
 	m.Tick.Instrument = nil
 	m.Instrument.Token = tk.Token
+	places := decimal.TokenPlaces(tk.Token)
 	if in := tk.Instrument; in != nil {
+		switch {
+		case in.Segment != "":
+			places = decimal.PricePlaces(in.Segment)
+		case in.Exchange != "":
+			places = decimal.PricePlaces(in.Exchange)
+		}
 		m.Instrument = ticker.Instrument{
 			Token: in.Token, Symbol: in.Symbol, Exchange: in.Exchange, Underlying: in.Underlying,
 			Kind: in.Kind, Expiry: in.Expiry,
 		}
 		if in.Kind.IsOption() {
-			m.Instrument.Strike = in.Strike
+			m.Instrument.Strike = rounded(in.Strike, places)
 		} else {
 			m.Tick.IV, m.Tick.Delta, m.Tick.Gamma, m.Tick.Theta, m.Tick.Vega = 0, 0, 0, 0, 0
 		}
 	}
+	x := &m.Tick
+	x.LastPrice, x.Bid, x.Ask = rounded(x.LastPrice, places), rounded(x.Bid, places), rounded(x.Ask, places)
+	x.Change, x.IV, x.Delta = rounded(x.Change, 6), rounded(x.IV, 6), rounded(x.Delta, 6)
+	x.Gamma, x.Theta, x.Vega = rounded(x.Gamma, 8), rounded(x.Theta, 6), rounded(x.Vega, 6)
 	return m
+}
+
+// rounded is f as a payload carries it at places decimals: rounded by
+// strconv (the tests' values are never halves), or f itself when it is not
+// finite or too large to round exactly.
+func rounded(f float64, places int) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f)*math.Pow10(places) >= 1<<53 {
+		return f
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'f', places, 64), 64)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 // sameMessage compares messages, times with Equal (their locations differ).
@@ -181,10 +209,12 @@ func TestPayloadInvalidUTF8AndNonFinite(t *testing.T) {
 	}
 }
 
-func TestPayloadExponents(t *testing.T) {
+// A price below the segment's unit rounds to zero; one too large to round
+// exactly is written in its shortest form, with an exponent from 1e21.
+func TestPayloadExtremeNumbers(t *testing.T) {
 	for f, want := range map[float64]string{
-		1e-7: `"ltp":1e-7,`, 1.5e-10: `"ltp":1.5e-10,`, 1e21: `"ltp":1e+21,`, 0.000001: `"ltp":0.000001,`,
-		123456789012: `"ltp":123456789012,`, -0.5: `"ltp":-0.5,`, 0: `"ltp":0,`,
+		1e-7: `"ltp":0,`, -0.001: `"ltp":0,`, 0.005000001: `"ltp":0.01,`, 1e21: `"ltp":1e+21,`,
+		123456789012: `"ltp":123456789012,`, 1 << 60: `"ltp":1152921504606847000,`, -0.5: `"ltp":-0.5,`, 0: `"ltp":0,`,
 	} {
 		tk := ticker.Tick{Token: 1, LastPrice: f}
 		if p := redispub.AppendPayload(nil, &tk); !strings.Contains(string(p), want) {
@@ -272,10 +302,12 @@ func TestAppendPayloadAllocatesNothing(t *testing.T) {
 	}
 }
 
-// The fast path for few decimals writes what strconv writes.
+// A price is written as its shortest decimal form (strconv's) rounded to
+// two places and trimmed; a decimal exactly halfway between two paise (off
+// any price grid) may go either way.
 func TestPayloadNumbersMatchStrconv(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	values := []float64{0.05, 0.1, 0.3, 1.5, 100, 182.35, 24000, 99999.95, 1e-4, 0.0001, 0.00041, 123456789.1234, 1e15 - 0.5, -3.42}
+	values := []float64{0.05, 0.1, 0.3, 1.5, 100, 182.35, 24000, 99999.95, 1e-4, 0.0001, 0.00041, 123456789.1234, 1e13 - 0.5, -3.42}
 	for range 50_000 {
 		scale := math.Pow10(r.IntN(6))
 		values = append(values,
@@ -287,14 +319,56 @@ func TestPayloadNumbersMatchStrconv(t *testing.T) {
 		tk := ticker.Tick{Token: 1, LastPrice: f}
 		p := string(redispub.AppendPayload(nil, &tk))
 		got := p[strings.Index(p, `"ltp":`)+6 : strings.Index(p, `,"change"`)]
-		want := strconv.FormatFloat(f, 'f', -1, 64)
-		if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-			want = strings.Replace(strconv.FormatFloat(f, 'e', -1, 64), "e-0", "e-", 1)
+		short := strconv.FormatFloat(f, 'f', -1, 64)
+		want := roundDecimal(short, 2)
+		if _, frac, _ := strings.Cut(short, "."); len(frac) == 3 && frac[2] == '5' {
+			if down := roundDecimal(short[:len(short)-1], 2); got == down {
+				want = down
+			}
+		}
+		if math.Abs(f)*100 >= 1<<53 {
+			want = strconv.FormatFloat(f, 'f', -1, 64)
+			if math.Abs(f) >= 1e21 {
+				want = strconv.FormatFloat(f, 'e', -1, 64)
+			}
 		}
 		if got != want {
-			t.Fatalf("%v written as %s, strconv writes %s", f, got, want)
+			t.Fatalf("%v written as %s, want %s", f, got, want)
 		}
 	}
+}
+
+// roundDecimal rounds the decimal s ("-12.345") to places, half away from
+// zero, by its digits, and trims trailing zeros, a bare point and "-0".
+func roundDecimal(s string, places int) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	frac += strings.Repeat("0", places+1)
+	digits := []byte(whole + frac[:places])
+	if frac[places] >= '5' { // carry
+		i := len(digits) - 1
+		for ; i >= 0 && digits[i] == '9'; i-- {
+			digits[i] = '0'
+		}
+		if i < 0 {
+			digits = append([]byte{'1'}, digits...)
+		} else {
+			digits[i]++
+		}
+	}
+	n := len(digits) - places
+	out := strings.TrimLeft(string(digits[:n]), "0")
+	if out == "" {
+		out = "0"
+	}
+	if f := strings.TrimRight(string(digits[n:]), "0"); f != "" {
+		out += "." + f
+	}
+	if neg && out != "0" {
+		out = "-" + out
+	}
+	return out
 }
 
 // The package documentation shows the sample the encoder writes.

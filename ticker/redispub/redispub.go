@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -88,17 +89,23 @@ type Config struct {
 	// every instrument: one HSET per batch, field = the token in decimal,
 	// value = the payload. A consumer that starts late reads current state
 	// with HGETALL and then follows the channels. Empty means no hash.
+	// The hash is a cache beside the feed: a refused HSET (OOM under
+	// maxmemory-policy noeviction, a key of another type) does not fail
+	// the batch; it is counted, logged when a run of failures starts and
+	// ends, and reported by LatestError.
 	LatestKey string
 
 	// Name identifies this Publisher in logs and as the constant "name"
 	// label of its metrics.
 	Name string
 	// Logger receives the records of contained failures (a panicking
-	// Channel function). Nil means slog.Default() at the time of logging.
+	// Channel function, a refused HSET). Nil means slog.Default() at the
+	// time of logging.
 	Logger *slog.Logger
 	// Registerer, when set, receives the Publisher's metrics:
 	// steadfast_redispub_payload_bytes_total,
-	// steadfast_redispub_command_failures_total and
+	// steadfast_redispub_command_failures_total,
+	// steadfast_redispub_latest_failures_total and
 	// steadfast_redispub_callback_panics_total. Nil means no metrics.
 	Registerer prometheus.Registerer
 }
@@ -119,6 +126,7 @@ type Publisher struct {
 	metrics   *metrics // nil without a Registerer
 
 	batches sync.Pool // of *batch
+	latest  latestState
 
 	// names caches boxed channel names, so that passing one to the client
 	// does not allocate. Copy on write: readers load it without a lock.
@@ -201,13 +209,17 @@ func contextTimeoutEnabled(c redis.UniversalClient) bool {
 
 // Publish sends ticks to Redis in one pipeline: a PUBLISH (SPUBLISH, or
 // XADD) per tick, then one HSET of the latest-value hash if configured. It
-// returns when Redis has answered every command, or when ctx ends. A tick is
-// published as it is (Publish does not validate it; the Engine has).
+// returns when Redis has answered every command, or when ctx's deadline
+// passes. A tick is published as it is (Publish does not validate it; the
+// Engine has).
 //
-// On failure the error is a *PublishError naming how many commands failed
-// and wrapping the first failure's cause (a Redis error such as NOAUTH or
-// OOM, a network error, or ctx's error). Commands of a failed pipeline may
-// still have taken effect: Redis has no rollback for a pipeline.
+// The per-tick commands alone decide the result. On failure the error is a
+// *PublishError naming how many commands failed and wrapping the first
+// failure's cause (a Redis error such as NOAUTH, a network error), or, when
+// ctx ended first, saying that the pipeline timed out (or was canceled) and
+// wrapping ctx's error. A refused HSET does not fail the batch: LatestError
+// reports it. Commands of a failed pipeline may still have taken effect:
+// Redis has no rollback for a pipeline.
 func (p *Publisher) Publish(ctx context.Context, ticks []ticker.Tick) error {
 	if len(ticks) == 0 {
 		return nil
@@ -228,13 +240,26 @@ func (p *Publisher) Publish(ctx context.Context, ticks []ticker.Tick) error {
 	cmds, err := pipe.Exec(ctx)
 	b.release()
 	if err == nil {
-		if p.metrics != nil {
-			p.metrics.payloadBytes.Add(float64(b.payloadBytes))
+		p.countBytes(b.payloadBytes + b.hashBytes)
+		if p.latestKey != nil {
+			p.latest.written(p)
 		}
 		return nil
 	}
-	pe := &PublishError{Commands: len(cmds), Ticks: len(ticks), Err: err}
-	for _, c := range cmds {
+	return p.failed(ctx, cmds, b, err)
+}
+
+// failed sorts out a pipeline that returned err: the batch failed when ctx
+// ended or a per-tick command failed; a failed HSET alone is noted in
+// p.latest and the batch is published.
+func (p *Publisher) failed(ctx context.Context, cmds []redis.Cmder, b *batch, err error) error {
+	pe := &PublishError{Commands: len(cmds), Ticks: b.ticks, Err: err}
+	perTick := cmds
+	var hset redis.Cmder
+	if p.latestKey != nil && len(cmds) > 0 {
+		perTick, hset = cmds[:len(cmds)-1], cmds[len(cmds)-1]
+	}
+	for _, c := range perTick {
 		if cerr := c.Err(); cerr != nil {
 			if pe.Failed == 0 {
 				pe.Command, pe.Err = describe(c), cerr
@@ -242,10 +267,97 @@ func (p *Publisher) Publish(ctx context.Context, ticks []ticker.Tick) error {
 			pe.Failed++
 		}
 	}
+	hsetFailed := hset != nil && hset.Err() != nil
+	if hsetFailed {
+		pe.Failed++
+	}
 	if p.metrics != nil {
 		p.metrics.commandsFailed.Add(float64(pe.Failed))
 	}
+	if pe.Command == "" && hsetFailed { // every tick was published
+		p.countBytes(b.payloadBytes)
+		p.latest.failed(p, hset.Err())
+		return nil
+	}
+	if cerr := ended(ctx); cerr != nil {
+		// The context ended first: its deadline, not a command, failed
+		// the batch, whatever the commands' own errors (an i/o timeout).
+		pe.Command, pe.Err = "", cerr
+	}
 	return pe
+}
+
+// ended returns ctx's error, or DeadlineExceeded once its deadline has
+// passed: go-redis sets a connection's deadline to ctx's, so a read may
+// time out a moment before ctx's own timer marks it done.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// countBytes adds n to the payload bytes Redis accepted.
+func (p *Publisher) countBytes(n int) {
+	if p.metrics != nil {
+		p.metrics.payloadBytes.Add(float64(n))
+	}
+}
+
+// LatestError reports why the latest-value hash (Config.LatestKey) was not
+// written: the error of the HSET of the last batch whose per-tick commands
+// succeeded, naming the key and wrapping Redis's reply (OOM, WRONGTYPE, ...).
+// It is nil when that HSET succeeded, before any batch, and without
+// LatestKey. A host shows it in its health report: the feed runs, but a late
+// consumer reads stale state.
+func (p *Publisher) LatestError() error {
+	p.latest.mu.Lock()
+	defer p.latest.mu.Unlock()
+	return p.latest.err
+}
+
+// latestState tracks the HSETs of the latest-value hash, so that a run of
+// failures is logged once, when it starts, and once when it ends.
+type latestState struct {
+	mu       sync.Mutex
+	err      error // of the last HSET; nil when it succeeded
+	failures int   // HSETs failed in the current run
+}
+
+// failed records a refused HSET.
+func (l *latestState) failed(p *Publisher, cause error) {
+	if p.metrics != nil {
+		p.metrics.latestFailures.Inc()
+	}
+	err := fmt.Errorf("redispub: latest-value hash %s not written: %w", p.latestKey, cause)
+	l.mu.Lock()
+	first := l.err == nil
+	l.err = err
+	l.failures++
+	l.mu.Unlock()
+	if first {
+		inst := logattr.Instance(component, p.name)
+		logattr.Logger(p.logger).LogAttrs(context.Background(), slog.LevelWarn,
+			"latest-value hash not written; the ticks were published",
+			inst[0], inst[1], slog.Any("key", p.latestKey), logattr.Err(cause))
+	}
+}
+
+// written records a successful HSET.
+func (l *latestState) written(p *Publisher) {
+	l.mu.Lock()
+	failures := l.failures
+	l.err, l.failures = nil, 0
+	l.mu.Unlock()
+	if failures > 0 {
+		inst := logattr.Instance(component, p.name)
+		logattr.Logger(p.logger).LogAttrs(context.Background(), slog.LevelInfo,
+			"latest-value hash written again",
+			inst[0], inst[1], slog.Any("key", p.latestKey), slog.Int("failed_batches", failures))
+	}
 }
 
 // describe names a command by its verb and key, "publish ticks:NIFTY".
@@ -262,17 +374,25 @@ type PublishError struct {
 	Ticks    int    // ticks in the batch
 	Commands int    // commands in the pipeline; -1 when none was sent
 	Failed   int    // commands that returned an error; -1 when none was sent
-	Command  string // the first failed command and its key, "publish ticks:NIFTY"
+	Command  string // the first failed command and its key, "publish ticks:NIFTY"; empty when ctx ended
 	Err      error  // the first failed command's error, or ctx's error
 }
 
-// Error describes the failure: the count and the first cause.
+// Error describes the failure: the count and the first cause, or that the
+// pipeline timed out.
 func (e *PublishError) Error() string {
 	if e.Commands < 0 {
 		return fmt.Sprintf("redispub: batch of %d ticks not sent: %v", e.Ticks, e.Err)
 	}
 	if e.Command == "" {
-		return fmt.Sprintf("redispub: pipeline of %d commands failed: %v", e.Commands, e.Err)
+		what := "failed"
+		switch {
+		case errors.Is(e.Err, context.DeadlineExceeded):
+			what = "timed out"
+		case errors.Is(e.Err, context.Canceled):
+			what = "canceled"
+		}
+		return fmt.Sprintf("redispub: pipeline of %d commands (%d ticks) %s: %v", e.Commands, e.Ticks, what, e.Err)
 	}
 	return fmt.Sprintf("redispub: %d of %d commands failed, the first (%s): %v", e.Failed, e.Commands, e.Command, e.Err)
 }
@@ -371,7 +491,9 @@ type batch struct {
 	vals         []byteArg // the byte arguments, pointing into buf
 	args         []any     // every command's arguments, back to back
 	cmds         [][]any   // one slice of args per command
-	payloadBytes int
+	ticks        int
+	payloadBytes int // of the per-tick commands
+	hashBytes    int // of the HSET
 
 	panics     int
 	panicValue any
@@ -398,14 +520,14 @@ func (b *batch) build(p *Publisher, ticks []ticker.Tick) int {
 		b.buf = AppendPayload(b.buf, &ticks[i])
 		b.ends = append(b.ends, len(b.buf))
 	}
-	b.payloadBytes = len(b.buf)
+	b.ticks, b.payloadBytes, b.hashBytes = len(ticks), len(b.buf), 0
 	latest := p.latestKey != nil
 	if latest {
 		for i := range ticks {
 			b.buf = strconv.AppendUint(b.buf, uint64(ticks[i].Token), 10)
 			b.ends = append(b.ends, len(b.buf))
 		}
-		b.payloadBytes *= 2
+		b.hashBytes = b.payloadBytes
 	}
 	b.vals = grow(b.vals, len(b.ends))
 	start := 0

@@ -1,0 +1,682 @@
+package kite
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/internal/nse"
+	"github.com/steadfast-go/steadfast/ticker/market"
+)
+
+// The columns of the broker's instrument dump. The columns are found by
+// name, in any order; extra columns are ignored. exchange_token and
+// last_price are optional (checked when present; exchange_token is kept in
+// Instrument.ExchangeToken, last_price is not stored); the others are
+// required.
+const (
+	colToken         = "instrument_token"
+	colExchangeToken = "exchange_token"
+	colSymbol        = "tradingsymbol"
+	colName          = "name"
+	colLastPrice     = "last_price"
+	colExpiry        = "expiry"
+	colStrike        = "strike"
+	colTickSize      = "tick_size"
+	colLotSize       = "lot_size"
+	colType          = "instrument_type"
+	colSegment       = "segment"
+	colExchange      = "exchange"
+)
+
+// Column indexes; the first csvRequired are the required columns.
+const (
+	iToken = iota
+	iSymbol
+	iName
+	iExpiry
+	iStrike
+	iTickSize
+	iLotSize
+	iType
+	iSegment
+	iExchange
+	iExchangeToken
+	iLastPrice
+	nColumns
+
+	csvRequired = iExchangeToken
+)
+
+// columnName returns the header name of column index i.
+func columnName(i int) string {
+	switch i {
+	case iToken:
+		return colToken
+	case iSymbol:
+		return colSymbol
+	case iName:
+		return colName
+	case iExpiry:
+		return colExpiry
+	case iStrike:
+		return colStrike
+	case iTickSize:
+		return colTickSize
+	case iLotSize:
+		return colLotSize
+	case iType:
+		return colType
+	case iSegment:
+		return colSegment
+	case iExchange:
+		return colExchange
+	case iExchangeToken:
+		return colExchangeToken
+	case iLastPrice:
+		return colLastPrice
+	}
+	return ""
+}
+
+// ErrBadHeader is returned by ParseInstruments when the dump's header is
+// missing, lacks a required column or names a column twice.
+var ErrBadHeader = errors.New("kite: bad instrument dump header")
+
+// RowReason says why a row of an instrument dump was skipped. Its String form
+// is short and stable.
+type RowReason uint8
+
+// The reasons a row is skipped.
+const (
+	RowFieldCount    RowReason = iota + 1 // the row does not have as many fields as the header
+	RowSyntax                             // CSV syntax error, such as a stray quote
+	RowBadToken                           // instrument_token empty, not a number, zero or above 4294967295
+	RowMissingSymbol                      // tradingsymbol empty
+	RowBadType                            // instrument_type not EQ, FUT, CE or PE
+	RowBadExpiry                          // expiry not a valid YYYY-MM-DD date, or empty for a future or option
+	RowBadStrike                          // strike not a finite number, negative, or not positive for an option
+	RowBadNumber                          // tick_size, lot_size, last_price not a finite non-negative number, or exchange_token not below 2^24
+	RowDuplicate                          // the token of a row already kept
+	RowKeepPanic                          // ParseConfig.Keep panicked on the row
+	RowTokenMismatch                      // instrument_token is not exchange_token<<8 | segment code
+	rowReasons
+)
+
+// String returns the reason's name: "field_count", "syntax", "bad_token",
+// "missing_symbol", "bad_type", "bad_expiry", "bad_strike", "bad_number",
+// "duplicate", "keep_panic" or "token_mismatch".
+func (r RowReason) String() string {
+	switch r {
+	case RowFieldCount:
+		return "field_count"
+	case RowSyntax:
+		return "syntax"
+	case RowBadToken:
+		return "bad_token"
+	case RowMissingSymbol:
+		return "missing_symbol"
+	case RowBadType:
+		return "bad_type"
+	case RowBadExpiry:
+		return "bad_expiry"
+	case RowBadStrike:
+		return "bad_strike"
+	case RowBadNumber:
+		return "bad_number"
+	case RowDuplicate:
+		return "duplicate"
+	case RowKeepPanic:
+		return "keep_panic"
+	case RowTokenMismatch:
+		return "token_mismatch"
+	}
+	return "unknown"
+}
+
+// RowProblem is one skipped row.
+type RowProblem struct {
+	Line   int       // line of the input on which the row starts; the header is line 1
+	Reason RowReason // why it was skipped
+	Detail string    // what was wrong, e.g. `strike "24k" is not a number`
+}
+
+// String formats the problem as "line 7: bad_strike: strike "24k" is not a number".
+func (p RowProblem) String() string {
+	return "line " + strconv.Itoa(p.Line) + ": " + p.Reason.String() + ": " + p.Detail
+}
+
+// ParseReport accounts for every data row of a dump:
+// Rows = Kept + Filtered + Skipped.
+type ParseReport struct {
+	Rows     int // data rows read (the header excluded)
+	Kept     int // rows returned
+	Filtered int // well-formed rows that ParseConfig.Keep declined
+	Skipped  int // rows skipped for a problem; the sum of ByReason
+
+	// ByReason counts the skipped rows by reason.
+	ByReason map[RowReason]int
+	// Problems lists the skipped rows in input order, at most
+	// ParseConfig.MaxProblems of them.
+	Problems []RowProblem
+	// ProblemsOmitted counts the skipped rows not listed in Problems.
+	ProblemsOmitted int
+}
+
+// String summarises the report in one line, e.g.
+// "rows 12, kept 10, filtered 0, skipped 2 (bad_strike 1, duplicate 1)".
+func (r ParseReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rows %d, kept %d, filtered %d, skipped %d", r.Rows, r.Kept, r.Filtered, r.Skipped)
+	if len(r.ByReason) > 0 {
+		b.WriteString(" (")
+		first := true
+		for reason := RowReason(1); reason < rowReasons; reason++ {
+			if n := r.ByReason[reason]; n > 0 {
+				if !first {
+					b.WriteString(", ")
+				}
+				first = false
+				fmt.Fprintf(&b, "%s %d", reason, n)
+			}
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+func (r *ParseReport) skip(line int, reason RowReason, detail string, maxProblems int) {
+	r.Skipped++
+	if r.ByReason == nil {
+		r.ByReason = make(map[RowReason]int)
+	}
+	r.ByReason[reason]++
+	if len(r.Problems) < maxProblems {
+		r.Problems = append(r.Problems, RowProblem{Line: line, Reason: reason, Detail: detail})
+	} else {
+		r.ProblemsOmitted++
+	}
+}
+
+// ParseConfig configures ParseInstruments. The zero value keeps every
+// well-formed row and lists up to 1000 problems.
+type ParseConfig struct {
+	// Keep, when set, is called with each well-formed row; only the rows it
+	// returns true for are kept (and checked for duplicate tokens). Memory
+	// then grows with the kept rows only, so a caller that wants one
+	// underlying's options out of a 100k-row dump pays for those alone.
+	// Keep runs on the caller's goroutine; a panic in it is recovered and
+	// the row is skipped with reason RowKeepPanic.
+	Keep func(ticker.Instrument) bool
+	// MaxProblems caps how many skipped rows Problems lists (the counts
+	// continue). Default 1000; negative lists none.
+	MaxProblems int
+}
+
+// ParseInstruments reads the broker's CSV instrument dump from r, streaming
+// it row by row. The first row is the header; columns are found by name
+// (case-insensitive, surrounding spaces and a UTF-8 byte-order mark
+// ignored). A row that cannot be parsed is skipped and listed in the
+// report with its line number and reason, and a row whose token repeats a
+// kept row's is skipped as RowDuplicate (the first one stays; duplicates are
+// found once the input is read); no single row makes the call fail.
+//
+// How a row becomes an Instrument: instrument_type EQ is an equity, or an
+// index when segment is INDICES; FUT, CE and PE are futures, calls and puts
+// and need an expiry. Underlying is the name column (the trading symbol
+// when name is empty), except for an index that has derivatives, whose
+// Underlying is the name its derivatives carry (IndexUnderlying: the row
+// "NIFTY 50" gets "NIFTY"), so that SelectChain's underlying finds its index
+// too. Expiry is the instant trading ends: 15:30 IST on the given date, the
+// close of NSE's and BSE's derivatives, for every exchange (the dump carries
+// the date only; the later closes of MCX and CDS are not modelled). ExchangeToken is the
+// exchange_token column; when both it and the segment code (SegmentCode) are
+// known, the row's instrument_token must be exchange_token<<8 | code, or the
+// row is skipped as RowTokenMismatch.
+//
+// ParseInstruments returns an error only when the header is missing or
+// lacks a required column (wrapping ErrBadHeader) or when reading r fails;
+// it then still returns the rows kept and the report up to that point.
+func ParseInstruments(r io.Reader, cfg ParseConfig) ([]ticker.Instrument, ParseReport, error) {
+	maxProblems := cfg.MaxProblems
+	if maxProblems == 0 {
+		maxProblems = 1000
+	}
+	var rep ParseReport
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1 // checked here, so the row is reported with its reason
+
+	header, err := cr.Read()
+	if err != nil {
+		if err == io.EOF {
+			return nil, rep, fmt.Errorf("%w: empty input", ErrBadHeader)
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, rep, fmt.Errorf("%w: %v", ErrBadHeader, err)
+		}
+		return nil, rep, fmt.Errorf("kite: reading instrument dump: %w", err)
+	}
+	var cols [nColumns]int
+	if err := locateColumns(header, &cols); err != nil {
+		return nil, rep, err
+	}
+
+	p := rowParser{cols: cols, loc: market.IST(), width: len(header)}
+	var (
+		kept    chunks
+		lines   []int // line of each kept row
+		share   sharer
+		readErr error
+	)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				readErr = fmt.Errorf("kite: reading instrument dump: %w", err)
+				break
+			}
+			rep.Rows++
+			rep.skip(pe.StartLine, RowSyntax, pe.Err.Error(), maxProblems)
+			continue
+		}
+		rep.Rows++
+		line, _ := cr.FieldPos(0)
+		in, reason, detail := p.parse(rec)
+		if reason != 0 {
+			rep.skip(line, reason, detail, maxProblems)
+			continue
+		}
+		if cfg.Keep != nil {
+			keep, perr := callKeep(cfg.Keep, in)
+			if perr != "" {
+				rep.skip(line, RowKeepPanic, perr, maxProblems)
+				continue
+			}
+			if !keep {
+				rep.Filtered++
+				continue
+			}
+		}
+		// Detach the kept strings from the row's buffer, sharing the
+		// repetitive ones, so memory follows the kept rows only.
+		in.Symbol = strings.Clone(in.Symbol)
+		if in.Kind == ticker.KindEquity || in.Kind == ticker.KindIndex {
+			in.Underlying = strings.Clone(in.Underlying) // a company's own name: rarely repeated
+		} else {
+			in.Underlying = share.get(0, in.Underlying)
+		}
+		in.Exchange = share.get(1, in.Exchange)
+		in.Segment = share.get(2, in.Segment)
+		kept.add(in)
+		lines = append(lines, line)
+	}
+	out := dropDuplicates(kept.slice(), lines, &rep, maxProblems)
+	rep.Kept = len(out)
+	return out, rep, readErr
+}
+
+// dropDuplicates removes from out every row whose token an earlier row
+// has, and reports it. Sorting the tokens once at the end is cheaper than a
+// map probed on every row, and needs 8 bytes per kept row.
+func dropDuplicates(out []ticker.Instrument, lines []int, rep *ParseReport, maxProblems int) []ticker.Instrument {
+	if len(out) < 2 {
+		return out
+	}
+	keys := make([]uint64, len(out)) // token, then index in out
+	for i := range out {
+		keys[i] = uint64(out[i].Token)<<32 | uint64(i)
+	}
+	slices.Sort(keys)
+	type dup struct{ idx, first int }
+	var dups []dup
+	first := 0
+	for i := 1; i < len(keys); i++ {
+		if keys[i]>>32 != keys[i-1]>>32 {
+			first = i
+			continue
+		}
+		dups = append(dups, dup{idx: int(uint32(keys[i])), first: int(uint32(keys[first]))})
+	}
+	if len(dups) == 0 {
+		return out
+	}
+	slices.SortFunc(dups, func(a, b dup) int { return a.idx - b.idx })
+
+	// Merge the duplicates into the problems, which are in line order, and
+	// cap the list again.
+	found := make([]RowProblem, len(dups))
+	for i, d := range dups {
+		found[i] = RowProblem{Line: lines[d.idx], Reason: RowDuplicate,
+			Detail: "token " + strconv.FormatUint(uint64(out[d.idx].Token), 10) + " already on line " + strconv.Itoa(lines[d.first])}
+	}
+	merged := make([]RowProblem, 0, len(rep.Problems)+len(found))
+	i, j := 0, 0
+	for i < len(rep.Problems) || j < len(found) {
+		if j == len(found) || (i < len(rep.Problems) && rep.Problems[i].Line < found[j].Line) {
+			merged = append(merged, rep.Problems[i])
+			i++
+		} else {
+			merged = append(merged, found[j])
+			j++
+		}
+	}
+	rep.Skipped += len(dups)
+	if rep.ByReason == nil {
+		rep.ByReason = make(map[RowReason]int)
+	}
+	rep.ByReason[RowDuplicate] += len(dups)
+	listed := min(len(merged), max(maxProblems, 0))
+	rep.Problems = merged[:listed:listed]
+	rep.ProblemsOmitted = rep.Skipped - listed
+
+	// Compact out, keeping the order.
+	w, next := 0, 0
+	for r := range out {
+		if next < len(dups) && dups[next].idx == r {
+			next++
+			continue
+		}
+		out[w] = out[r]
+		w++
+	}
+	clear(out[w:])
+	return out[:w]
+}
+
+// chunks collects the kept rows in fixed-size blocks, then copies them once
+// into a slice of the exact size: cheaper than growing one slice by
+// doubling, and the result holds no spare capacity.
+type chunks struct {
+	full [][]ticker.Instrument
+	cur  []ticker.Instrument
+	n    int
+}
+
+const chunkLen = 1024
+
+func (c *chunks) add(in ticker.Instrument) {
+	if len(c.cur) == cap(c.cur) {
+		if c.cur != nil {
+			c.full = append(c.full, c.cur)
+		}
+		c.cur = make([]ticker.Instrument, 0, chunkLen)
+	}
+	c.cur = append(c.cur, in)
+	c.n++
+}
+
+// slice returns the rows in order; nil if there are none.
+func (c *chunks) slice() []ticker.Instrument {
+	if c.n == 0 {
+		return nil
+	}
+	out := make([]ticker.Instrument, 0, c.n)
+	for _, f := range c.full {
+		out = append(out, f...)
+	}
+	return append(out, c.cur...)
+}
+
+// sharer shares repeated strings among kept rows: dumps list thousands of
+// contracts per underlying, exchange and segment, usually in runs.
+type sharer struct {
+	last [3]string
+	m    map[string]string
+}
+
+// get returns a copy of s detached from the row's buffer, the same copy for
+// equal strings. slot names the column, for the one-entry cache of runs.
+func (sh *sharer) get(slot int, s string) string {
+	if s == sh.last[slot] {
+		return sh.last[slot]
+	}
+	v, ok := sh.m[s]
+	if !ok {
+		if sh.m == nil {
+			sh.m = make(map[string]string)
+		}
+		v = strings.Clone(s)
+		sh.m[v] = v
+	}
+	sh.last[slot] = v
+	return v
+}
+
+// locateColumns finds the known columns in header.
+func locateColumns(header []string, cols *[nColumns]int) error {
+	for i := range cols {
+		cols[i] = -1
+	}
+	for j, h := range header {
+		if j == 0 {
+			h = strings.TrimPrefix(h, "\ufeff")
+		}
+		h = strings.ToLower(strings.TrimSpace(h))
+		i := -1
+		for k := range nColumns {
+			if columnName(k) == h {
+				i = k
+				break
+			}
+		}
+		if i < 0 {
+			continue
+		}
+		if cols[i] >= 0 {
+			return fmt.Errorf("%w: column %q appears twice", ErrBadHeader, h)
+		}
+		cols[i] = j
+	}
+	for i := range csvRequired {
+		if cols[i] < 0 {
+			return fmt.Errorf("%w: no column %q", ErrBadHeader, columnName(i))
+		}
+	}
+	return nil
+}
+
+// callKeep calls keep, turning a panic into a description.
+func callKeep(keep func(ticker.Instrument) bool, in ticker.Instrument) (ok bool, panicked string) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok, panicked = false, fmt.Sprintf("Keep panicked: %v", v)
+		}
+	}()
+	return keep(in), ""
+}
+
+// rowParser turns one record into an Instrument.
+type rowParser struct {
+	cols  [nColumns]int
+	loc   *time.Location
+	width int
+
+	// The last expiry parsed: dumps list many rows per expiry.
+	lastExpiry     string
+	lastExpiryTime time.Time
+}
+
+func (p *rowParser) field(rec []string, i int) string {
+	if p.cols[i] < 0 {
+		return ""
+	}
+	return rec[p.cols[i]]
+}
+
+// parse returns the row's Instrument, or the reason and detail of its first
+// problem.
+func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
+	var in ticker.Instrument
+	if len(rec) != p.width {
+		return in, RowFieldCount, "got " + strconv.Itoa(len(rec)) + " fields, want " + strconv.Itoa(p.width)
+	}
+	s := p.field(rec, iToken)
+	tok, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || tok == 0 {
+		return in, RowBadToken, "instrument_token " + strconv.Quote(s) + " is not a non-zero 32-bit number"
+	}
+	in.Token = uint32(tok)
+
+	if in.Symbol = p.field(rec, iSymbol); in.Symbol == "" {
+		return in, RowMissingSymbol, "tradingsymbol is empty"
+	}
+	in.Exchange = p.field(rec, iExchange)
+	in.Segment = p.field(rec, iSegment)
+	if in.Underlying = p.field(rec, iName); in.Underlying == "" {
+		in.Underlying = in.Symbol
+	}
+
+	switch t := p.field(rec, iType); t {
+	case "EQ":
+		in.Kind = ticker.KindEquity
+		if in.Segment == "INDICES" {
+			in.Kind = ticker.KindIndex
+		}
+	case "FUT":
+		in.Kind = ticker.KindFuture
+	case "CE":
+		in.Kind = ticker.KindCall
+	case "PE":
+		in.Kind = ticker.KindPut
+	default:
+		return in, RowBadType, "instrument_type " + strconv.Quote(t) + " is not EQ, FUT, CE or PE"
+	}
+
+	if s := p.field(rec, iExpiry); s != "" {
+		exp, ok := p.expiry(s)
+		if !ok {
+			return in, RowBadExpiry, "expiry " + strconv.Quote(s) + " is not a YYYY-MM-DD date"
+		}
+		in.Expiry = exp
+	} else if in.Kind == ticker.KindFuture || in.Kind.IsOption() {
+		return in, RowBadExpiry, "expiry is empty for a " + in.Kind.String()
+	}
+
+	s = p.field(rec, iStrike)
+	strike, ok := parseAmount(s)
+	if !ok {
+		return in, RowBadStrike, "strike " + strconv.Quote(s) + " is not a finite non-negative number"
+	}
+	if in.Kind.IsOption() && strike == 0 {
+		return in, RowBadStrike, "strike is zero for a " + in.Kind.String()
+	}
+	in.Strike = strike
+
+	s = p.field(rec, iTickSize)
+	if in.TickSize, ok = parseAmount(s); !ok {
+		return in, RowBadNumber, "tick_size " + strconv.Quote(s) + " is not a finite non-negative number"
+	}
+	s = p.field(rec, iLotSize)
+	lot, err := strconv.Atoi(s)
+	if s == "" {
+		lot, err = 0, nil
+	}
+	if err != nil || lot < 0 {
+		return in, RowBadNumber, "lot_size " + strconv.Quote(s) + " is not a non-negative integer"
+	}
+	in.LotSize = lot
+	if p.cols[iLastPrice] >= 0 {
+		if s = p.field(rec, iLastPrice); !optionalAmount(s) {
+			return in, RowBadNumber, "last_price " + strconv.Quote(s) + " is not a finite non-negative number"
+		}
+	}
+	if p.cols[iExchangeToken] >= 0 {
+		if s = p.field(rec, iExchangeToken); s != "" {
+			ex, err := strconv.ParseUint(s, 10, 32)
+			if err != nil || ex > 0xFFFFFF {
+				return in, RowBadNumber, "exchange_token " + strconv.Quote(s) + " is not a number below 2^24"
+			}
+			in.ExchangeToken = uint32(ex)
+			if seg := market.SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
+				return in, RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
+					" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
+			}
+		}
+	}
+	if in.Kind == ticker.KindIndex {
+		if name, ok := market.IndexUnderlying(in.Symbol); ok {
+			in.Underlying = name
+		}
+	}
+	return in, 0, ""
+}
+
+// expiry parses a YYYY-MM-DD date to the instant trading ends on it: 15:30
+// IST.
+func (p *rowParser) expiry(s string) (time.Time, bool) {
+	if s == p.lastExpiry {
+		return p.lastExpiryTime, true
+	}
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
+		return time.Time{}, false
+	}
+	t := nse.Civil(y, time.Month(m), d).At(nse.SessionClose, p.loc)
+	p.lastExpiry, p.lastExpiryTime = s, t
+	return t, true
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// parseAmount parses a finite non-negative number; empty means zero.
+func parseAmount(s string) (float64, bool) {
+	if s == "" {
+		return 0, true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+func optionalAmount(s string) bool {
+	_, ok := parseAmount(s)
+	return ok
+}
+
+// MarshalText returns the reason's String form.
+func (r RowReason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText sets r from its String form.
+func (r *RowReason) UnmarshalText(b []byte) error {
+	for v := RowFieldCount; v.String() != "unknown"; v++ {
+		if v.String() == string(b) {
+			*r = v
+			return nil
+		}
+	}
+	return fmt.Errorf("kite: unknown row reason %q", b)
+}

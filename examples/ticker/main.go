@@ -218,7 +218,7 @@ func run(o options, out io.Writer) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if o.httpAddr != "" {
-		srv, err := serveHTTP(o.httpAddr, eng, reg)
+		srv, err := serveHTTP(o.httpAddr, eng, reg, logger)
 		if err != nil {
 			return err
 		}
@@ -410,8 +410,8 @@ func (p *memPublisher) Publish(ctx context.Context, ticks []ticker.Tick) error {
 	return ctx.Err()
 }
 
-func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http.Server, error) {
-	page, err := chainpage.New(chainpage.Config{Engine: eng, Name: "example", Registerer: reg})
+func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry, logger *slog.Logger) (*http.Server, error) {
+	page, err := chainpage.New(chainpage.Config{Engine: eng, Name: "example", Registerer: reg, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -428,12 +428,20 @@ func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http
 		// 503 only when stopped: a degraded engine (an open breaker during
 		// a Redis outage, say) is alive and recovers by itself, so a
 		// liveness probe must not restart it; the body says why.
+		b, err := json.Marshal(h)
+		if err != nil { // never an empty 200: say why, and log it
+			logger.Error("health cannot be encoded", "error", err.Error())
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"status":"unknown","reasons":["health cannot be encoded"]}`+"\n")
+			return
+		}
 		if h.Status == "stopped" {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		_ = json.NewEncoder(w).Encode(h)
+		_, _ = w.Write(append(b, '\n'))
 	})
 	srv := &http.Server{Addr: ln.Addr().String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv.RegisterOnShutdown(page.Close) // open pages end their streams, so Shutdown does not wait on them
 	go func() { _ = srv.Serve(ln) }()
 	return srv, nil
 }

@@ -210,7 +210,7 @@ func (e *Engine) emit(t Tick) {
 			kind = in.Kind // a future's price may be negative
 		}
 	}
-	if err := t.ValidateFor(kind); err != nil {
+	if err := t.Validate(kind); err != nil {
 		st.mu.Lock()
 		st.produced++
 		st.invalid++

@@ -98,12 +98,7 @@ func (e *TickError) Error() string {
 // Unwrap returns ErrInvalidTick.
 func (e *TickError) Unwrap() error { return ErrInvalidTick }
 
-// Validate reports whether t is fit to publish, for an instrument of
-// unknown kind: it is ValidateFor(KindUnknown), which refuses a negative
-// price.
-func (t Tick) Validate() error { return t.ValidateFor(KindUnknown) }
-
-// ValidateFor reports whether t is fit to publish for an instrument of
+// Validate reports whether t is fit to publish for an instrument of
 // kind k. It returns a *TickError (wrapping ErrInvalidTick) for the first
 // problem found, in this order: a zero Token; a NaN or infinite LastPrice,
 // Bid, Ask, Change, IV, Greek, Open, High, Low, Close or AvgPrice; a
@@ -116,9 +111,9 @@ func (t Tick) Validate() error { return t.ValidateFor(KindUnknown) }
 // A future's price may be negative: the wire carries signed prices, and
 // MCX crude oil futures settled at -37.63 on 20 April 2020. An option, an
 // index or an equity cannot trade below zero. The Engine validates each
-// tick with its instrument's kind. ValidateFor does not allocate when t is
+// tick with its instrument's kind; KindUnknown refuses a negative price. Validate does not allocate when t is
 // valid.
-func (t Tick) ValidateFor(k Kind) error {
+func (t Tick) Validate(k Kind) error {
 	// Fast path: a comparison with NaN is false, and ±Inf is beyond the
 	// bounds; a negative price takes the slow path, which knows the kind.
 	const m = MaxTickValue

@@ -51,7 +51,7 @@ func TestTickValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tick := good
 			tt.mod(&tick)
-			err := tick.Validate()
+			err := tick.Validate(KindUnknown)
 			if tt.reason == 0 {
 				require.NoError(t, err)
 				return
@@ -80,7 +80,7 @@ func TestTickReasonString(t *testing.T) {
 func TestTickValidateDoesNotAllocate(t *testing.T) {
 	tick := Tick{Token: 1, LastPrice: 10, Bid: 9.95, Ask: 10.05}
 	allocs := testing.AllocsPerRun(100, func() {
-		if tick.Validate() != nil {
+		if tick.Validate(KindUnknown) != nil {
 			t.Fatal("invalid")
 		}
 	})
@@ -91,7 +91,7 @@ func BenchmarkTickValidate(b *testing.B) {
 	tick := Tick{Token: 1, LastPrice: 10, Bid: 9.95, Ask: 10.05, IV: 0.2, Delta: 0.5}
 	b.ReportAllocs()
 	for b.Loop() {
-		if tick.Validate() != nil {
+		if tick.Validate(KindUnknown) != nil {
 			b.Fatal("invalid")
 		}
 	}
@@ -115,7 +115,7 @@ func TestTickValidateFastPathAgrees(t *testing.T) {
 		times := []time.Time{{}, time.Unix(0, 0), time.Unix(1_765_000_000, 0), time.Unix(MinTickTime-1, 0), time.Unix(MaxTickTime+1, 0)}
 		tick.Time, tick.LastTradeTime = times[rng.IntN(len(times))], times[rng.IntN(len(times))]
 		k := Kind(rng.IntN(6))
-		require.Equal(t, tick.invalid(k) == nil, tick.ValidateFor(k) == nil, "%v %+v", k, tick)
+		require.Equal(t, tick.invalid(k) == nil, tick.Validate(k) == nil, "%v %+v", k, tick)
 	}
 }
 
@@ -125,7 +125,7 @@ func TestTickValidateFastPathAgrees(t *testing.T) {
 // refused now, as is anything beyond what a market can carry.
 func TestTickValidateBounds(t *testing.T) {
 	good := Tick{Token: 256265, LastPrice: 24000, Bid: 23999.95, Ask: 24000.05, Time: time.Unix(1_765_000_000, 0)}
-	require.NoError(t, good.Validate())
+	require.NoError(t, good.Validate(KindUnknown))
 	tests := []struct {
 		name  string
 		mod   func(*Tick)
@@ -145,7 +145,7 @@ func TestTickValidateBounds(t *testing.T) {
 			tick := good
 			tt.mod(&tick)
 			var te *TickError
-			require.True(t, errors.As(tick.Validate(), &te), "refused")
+			require.True(t, errors.As(tick.Validate(KindUnknown), &te), "refused")
 			require.Equal(t, TickOutOfRange, te.Reason)
 			require.Equal(t, tt.field, te.Field)
 			require.Contains(t, te.Error(), tt.field+" is ")
@@ -154,7 +154,7 @@ func TestTickValidateBounds(t *testing.T) {
 	edge := good
 	edge.LastPrice, edge.Bid, edge.Ask, edge.Change = MaxTickValue, MaxTickValue, MaxTickValue, -MaxTickValue
 	edge.Time, edge.LastTradeTime = time.Unix(MaxTickTime, 0), time.Unix(MinTickTime, 0)
-	require.NoError(t, edge.Validate(), "the bounds themselves are valid")
+	require.NoError(t, edge.Validate(KindUnknown), "the bounds themselves are valid")
 	require.Equal(t, "out_of_range", TickOutOfRange.String())
 }
 
@@ -164,27 +164,27 @@ func TestTickValidateBounds(t *testing.T) {
 func TestTickValidateForKind(t *testing.T) {
 	crude := Tick{Token: 58424839, LastPrice: -37.63, Bid: -38, Ask: -37.5, Open: 10.5, High: 12, Low: -40.32,
 		Close: 18.27, AvgPrice: -20.1, Change: -305.97}
-	require.NoError(t, crude.ValidateFor(KindFuture))
+	require.NoError(t, crude.Validate(KindFuture))
 	for _, k := range []Kind{KindUnknown, KindIndex, KindEquity, KindCall, KindPut} {
 		var te *TickError
-		require.True(t, errors.As(crude.ValidateFor(k), &te), "%v", k)
+		require.True(t, errors.As(crude.Validate(k), &te), "%v", k)
 		require.Equal(t, TickNegativePrice, te.Reason)
 		require.Equal(t, "LastPrice", te.Field)
 	}
 	var te *TickError
-	require.True(t, errors.As(crude.Validate(), &te), "Validate is for an unknown kind")
+	require.True(t, errors.As(crude.Validate(KindUnknown), &te), "Validate is for an unknown kind")
 
 	crossed := crude
 	crossed.Bid, crossed.Ask = -37, -38
-	require.True(t, errors.As(crossed.ValidateFor(KindFuture), &te))
+	require.True(t, errors.As(crossed.Validate(KindFuture), &te))
 	require.Equal(t, TickCrossed, te.Reason)
 
 	negIV := Tick{Token: 1, LastPrice: -1, IV: -0.1}
-	require.True(t, errors.As(negIV.ValidateFor(KindFuture), &te))
+	require.True(t, errors.As(negIV.Validate(KindFuture), &te))
 	require.Equal(t, "IV", te.Field)
 
 	require.Zero(t, testing.AllocsPerRun(100, func() {
-		if crude.ValidateFor(KindFuture) != nil {
+		if crude.Validate(KindFuture) != nil {
 			t.Fatal("invalid")
 		}
 	}), "the slow path of a valid future allocates nothing")

@@ -1147,7 +1147,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 	if b.prevClose > 0 {
 		t.Change = (t.LastPrice - b.prevClose) / b.prevClose * 100
 	}
-	return t.Validate()
+	return t.Validate(in.Kind)
 }
 
 // stochasticLots returns x rounded to a whole number of lots, up with

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -428,12 +429,35 @@ func channelPrefix(tb testing.TB) string {
 }
 
 func newRedisPub(tb testing.TB, c redis.UniversalClient, prefix string) *redispub.Publisher {
+	return newRedisPubCfg(tb, redispub.Config{Client: c, Prefix: prefix})
+}
+
+// newRedisPubCfg returns a Publisher for cfg, closed when the benchmark
+// ends.
+func newRedisPubCfg(tb testing.TB, cfg redispub.Config) *redispub.Publisher {
 	tb.Helper()
-	p, err := redispub.New(redispub.Config{Client: c, Prefix: prefix})
+	p, err := redispub.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { p.Close() })
 	return p
+}
+
+// usage returns the user and system CPU time of this process (who ==
+// syscall.RUSAGE_SELF) or of its waited-for children (RUSAGE_CHILDREN).
+func usage(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process's CPU time since start per tick, as
+// cpu-ns/tick: the client's cost, whatever else shares the machine.
+func reportTickCPU(b *testing.B, start time.Duration, ticks float64) {
+	b.ReportMetric(float64(usage(syscall.RUSAGE_SELF)-start)/ticks, "cpu-ns/tick")
 }
 
 // subscribeTicks subscribes to the two underlyings' channels under prefix
@@ -618,23 +642,32 @@ func TestRedisContenders(t *testing.T) {
 func BenchmarkRedisPublish(b *testing.B) {
 	addr := redisAddr(b)
 	ins := universe(emitInstruments)
-	b.Run("impl=engine", func(b *testing.B) {
-		c := newRedisClient(b, addr)
-		sig := &signaling{Publisher: newRedisPub(b, c, channelPrefix(b)), done: make(chan struct{}, 1)}
-		emit, eng, stop := runEngine(b, engineConfig(nil, sig, ins))
-		defer stop()
-		engineWorkload(b, emit, eng, sig, len(ins), len(ins), 0) // warm the client's connections
-		s0 := eng.Stats()
-		b.ResetTimer()
-		engineWorkload(b, emit, eng, sig, len(ins), b.N, 512)
-		b.StopTimer()
-		s := eng.Stats()
-		published := float64(s.Published - s0.Published)
-		b.ReportMetric(b.Elapsed().Seconds()*1e9/published, "ns/op")
-		b.ReportMetric(published/b.Elapsed().Seconds(), "ticks/s")
-		b.ReportMetric(float64(s.Conflated-s0.Conflated)/float64(b.N), "conflated/tick")
-		b.ReportMetric(published/float64(s.Batches-s0.Batches), "ticks/batch")
-	})
+	for _, direct := range []bool{false, true} {
+		name := "impl=engine"
+		if direct {
+			name += "-direct"
+		}
+		b.Run(name, func(b *testing.B) {
+			c := newRedisClient(b, addr)
+			rp := newRedisPubCfg(b, redispub.Config{Client: c, Prefix: channelPrefix(b), Direct: direct})
+			sig := &signaling{Publisher: rp, done: make(chan struct{}, 1)}
+			emit, eng, stop := runEngine(b, engineConfig(nil, sig, ins))
+			defer stop()
+			engineWorkload(b, emit, eng, sig, len(ins), len(ins), 0) // warm the client's connections
+			s0 := eng.Stats()
+			cpu0 := usage(syscall.RUSAGE_SELF)
+			b.ResetTimer()
+			engineWorkload(b, emit, eng, sig, len(ins), b.N, 512)
+			b.StopTimer()
+			s := eng.Stats()
+			published := float64(s.Published - s0.Published)
+			reportTickCPU(b, cpu0, published)
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/published, "ns/op")
+			b.ReportMetric(published/b.Elapsed().Seconds(), "ticks/s")
+			b.ReportMetric(float64(s.Conflated-s0.Conflated)/float64(b.N), "conflated/tick")
+			b.ReportMetric(published/float64(s.Batches-s0.Batches), "ticks/batch")
+		})
+	}
 	b.Run("impl=pipeline", func(b *testing.B) {
 		c := newRedisClient(b, addr)
 		p := newPipelineLoop(c, ins, channelPrefix(b))
@@ -642,32 +675,42 @@ func BenchmarkRedisPublish(b *testing.B) {
 		if err := p.run(ctx, 256); err != nil {
 			b.Fatal(err)
 		}
+		cpu0 := usage(syscall.RUSAGE_SELF)
 		b.ResetTimer()
 		if err := p.run(ctx, b.N); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
+		reportTickCPU(b, cpu0, float64(b.N))
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
 	})
-	b.Run("impl=redispub", func(b *testing.B) {
-		c := newRedisClient(b, addr)
-		p := newPipelineLoop(c, ins, "")
-		rp := newRedisPub(b, c, channelPrefix(b))
-		ctx := context.Background()
-		run := func(n int) {
-			for i := 0; i < n; {
-				i = p.fill(i, n)
-				if err := rp.Publish(ctx, p.batch); err != nil {
-					b.Fatal(err)
+	for _, direct := range []bool{false, true} {
+		name := "impl=redispub"
+		if direct {
+			name += "-direct"
+		}
+		b.Run(name, func(b *testing.B) {
+			c := newRedisClient(b, addr)
+			p := newPipelineLoop(c, ins, "")
+			rp := newRedisPubCfg(b, redispub.Config{Client: c, Prefix: channelPrefix(b), Direct: direct})
+			ctx := context.Background()
+			run := func(n int) {
+				for i := 0; i < n; {
+					i = p.fill(i, n)
+					if err := rp.Publish(ctx, p.batch); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
-		}
-		run(256)
-		b.ResetTimer()
-		run(b.N)
-		b.StopTimer()
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
-	})
+			run(256)
+			cpu0 := usage(syscall.RUSAGE_SELF)
+			b.ResetTimer()
+			run(b.N)
+			b.StopTimer()
+			reportTickCPU(b, cpu0, float64(b.N))
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
+		})
+	}
 	host, port, _ := net.SplitHostPort(addr)
 	sample := richTick(0, 0, len(ins))
 	sample.Instrument = &ins[0]
@@ -693,6 +736,7 @@ func redisBenchmark(b *testing.B, host, port, channel, payload string) {
 		b.Skipf("redis-benchmark not found (%v); it comes with the redis-tools package", err)
 	}
 	n := max(b.N, 100000)
+	cpu0 := usage(syscall.RUSAGE_CHILDREN)
 	out, err := exec.Command(bin, "-h", host, "-p", port, "-P", "64", "-q", "-n", strconv.Itoa(n),
 		"publish", channel, payload).CombinedOutput()
 	if err != nil {
@@ -710,6 +754,7 @@ func redisBenchmark(b *testing.B, host, port, channel, payload string) {
 	}
 	b.ReportMetric(1e9/rps, "ns/op")
 	b.ReportMetric(rps, "ticks/s")
+	b.ReportMetric(float64(usage(syscall.RUSAGE_CHILDREN)-cpu0)/float64(n), "cpu-ns/tick") // redis-benchmark's own
 }
 
 // BenchmarkSourceRate times one source goroutine emitting ticks round by

@@ -642,16 +642,18 @@ func TestRedisContenders(t *testing.T) {
 func BenchmarkRedisPublish(b *testing.B) {
 	addr := redisAddr(b)
 	ins := universe(emitInstruments)
-	for _, direct := range []bool{false, true} {
-		name := "impl=engine"
-		if direct {
-			name += "-direct"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, ec := range []struct {
+		name   string
+		direct bool
+		k      int
+	}{{"impl=engine", false, 1}, {"impl=engine-direct", true, 1}, {"impl=engine-direct-k2", true, 2}, {"impl=engine-direct-k4", true, 4}} {
+		b.Run(ec.name, func(b *testing.B) {
 			c := newRedisClient(b, addr)
-			rp := newRedisPubCfg(b, redispub.Config{Client: c, Prefix: channelPrefix(b), Direct: direct})
+			rp := newRedisPubCfg(b, redispub.Config{Client: c, Prefix: channelPrefix(b), Direct: ec.direct})
 			sig := &signaling{Publisher: rp, done: make(chan struct{}, 1)}
-			emit, eng, stop := runEngine(b, engineConfig(nil, sig, ins))
+			cfg := engineConfig(nil, sig, ins)
+			cfg.PublishConcurrency = ec.k
+			emit, eng, stop := runEngine(b, cfg)
 			defer stop()
 			engineWorkload(b, emit, eng, sig, len(ins), len(ins), 0) // warm the client's connections
 			s0 := eng.Stats()

@@ -184,7 +184,7 @@ func (dc *directConn) reply(depth int) (error, error) {
 	body := line[1 : len(line)-2]
 	switch line[0] {
 	case '-':
-		return ReplyError(string(body)), nil
+		return replyError(string(body)), nil
 	case ':', '+':
 		return nil, nil
 	case '$':
@@ -221,16 +221,16 @@ func truncate(b []byte) []byte {
 	return b
 }
 
-// ReplyError is an error reply of Redis to a command the Publisher wrote
+// replyError is an error reply of Redis to a command the Publisher wrote
 // itself (Config.Direct), such as "NOAUTH Authentication required.". It is
-// a redis.Error, as go-redis's own error replies are.
-type ReplyError string
+// a redis.Error, as go-redis's own error replies are, so that IsPermanent
+// and go-redis's helpers (redis.IsAuthError) judge it alike.
+type replyError string
 
-// Error returns the reply.
-func (e ReplyError) Error() string { return string(e) }
+func (e replyError) Error() string { return string(e) }
 
-// RedisError marks ReplyError as a redis.Error.
-func (ReplyError) RedisError() {}
+// RedisError marks replyError as a redis.Error.
+func (replyError) RedisError() {}
 
 // appendCommand appends args as a RESP array of bulk strings. The
 // arguments are those batch.build lays out: strings, *byteArg and int64.

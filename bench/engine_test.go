@@ -659,7 +659,7 @@ func BenchmarkRedisPublish(b *testing.B) {
 			s0 := eng.Stats()
 			cpu0 := usage(syscall.RUSAGE_SELF)
 			b.ResetTimer()
-			engineWorkload(b, emit, eng, sig, len(ins), b.N, 512)
+			engineWorkload(b, emit, eng, sig, len(ins), b.N, 512*ec.k) // a round of K full batches always waiting
 			b.StopTimer()
 			s := eng.Stats()
 			published := float64(s.Published - s0.Published)
@@ -839,10 +839,17 @@ func BenchmarkLatency(b *testing.B) {
 	const nIns = 9000
 	ins := universe(nIns)
 	dur := latencyDuration(b)
-	for _, linger := range []time.Duration{ticker.DefaultLinger, -1} {
+	for _, lc := range []struct {
+		linger time.Duration
+		direct bool
+	}{{ticker.DefaultLinger, false}, {-1, false}, {ticker.DefaultLinger, true}, {-1, true}} {
+		linger := lc.linger
 		name := "linger=" + linger.String()
 		if linger < 0 {
 			name = "linger=off"
+		}
+		if lc.direct {
+			name += "-direct"
 		}
 		b.Run(name, func(b *testing.B) {
 			c := newRedisClient(b, addr)
@@ -871,7 +878,7 @@ func BenchmarkLatency(b *testing.B) {
 					got.Add(1)
 				}
 			}()
-			rp := newRedisPub(b, c, prefix)
+			rp := newRedisPubCfg(b, redispub.Config{Client: c, Prefix: prefix, Direct: lc.direct})
 			pub := ticker.PublisherFunc(func(ctx context.Context, ts []ticker.Tick) error {
 				now := time.Now()
 				for k := range ts {

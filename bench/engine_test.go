@@ -619,9 +619,22 @@ func TestRedisContenders(t *testing.T) {
 	}
 	receive(int(s.Published))
 
+	// The same through Direct, two batches in flight.
+	sig = &signaling{Publisher: newRedisPubCfg(t, redispub.Config{Client: c, Prefix: prefix, Direct: true}), done: make(chan struct{}, 1)}
+	cfg := engineConfig(nil, sig, ins)
+	cfg.PublishConcurrency = 2
+	emit, eng, stop = runEngine(t, cfg)
+	engineWorkload(t, emit, eng, sig, len(ins), 3000, 512)
+	stop()
+	s = eng.Stats()
+	if s.Produced != 3000 || s.Published+s.Conflated != 3000 || s.Published < 1000 {
+		t.Fatalf("engine, Direct, PublishConcurrency 2: %+v", s)
+	}
+	receive(int(s.Published))
+
 	quietRedis()
 	down := newRedisClient(t, closedAddr(t))
-	cfg := engineConfig(nil, newRedisPub(t, down, prefix), ins)
+	cfg = engineConfig(nil, newRedisPub(t, down, prefix), ins)
 	cfg.ShutdownTimeout = 100 * time.Millisecond // the final flush cannot succeed
 	emit, eng, stop = runEngine(t, cfg)
 	for i := range 3000 {

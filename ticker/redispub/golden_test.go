@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,24 @@ func TestPayloadBytesGolden(t *testing.T) {
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
 		t.Fatalf("digest of the payloads %s, want %s", got, want)
+	}
+}
+
+// The expiry is the calendar date in IST that time.DateOnly writes, for
+// any instant, inside and outside four-digit years.
+func TestPayloadExpiryDate(t *testing.T) {
+	r := rand.New(rand.NewPCG(30, 1))
+	in := *niftyFut
+	for i := range 2000 {
+		sec := r.Int64N(1<<40) - 1<<39 // about ±17,000 years around 1970
+		if i%2 == 0 {
+			sec = r.Int64N(4e9) // 1970 to 2096
+		}
+		in.Expiry = time.Unix(sec, 0)
+		tk := ticker.Tick{Token: in.Token, Instrument: &in}
+		want := `"expiry":"` + in.Expiry.In(ist).Format(time.DateOnly) + `"`
+		if got := string(redispub.AppendPayload(nil, &tk)); !strings.Contains(got, want) {
+			t.Fatalf("expiry %v: payload %s lacks %s", in.Expiry, got, want)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -148,10 +147,7 @@ func (dc *directConn) hello(ctx context.Context, opt *redis.Options) error {
 // an error when the connection failed or fell out of step; the connection
 // must then be closed.
 func (dc *directConn) exchange(ctx context.Context, w []byte, errs []error) (int, error) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Time{}
-	}
+	deadline, _ := ctx.Deadline() // none: the zero time, no deadline
 	if err := dc.c.SetDeadline(deadline); err != nil {
 		return 0, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 

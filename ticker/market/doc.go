@@ -46,7 +46,9 @@
 // # Contract specifications
 //
 // An UnderlyingSpec says what an exchange lists for an index: exchange,
-// strike step, lot size (and the lots of earlier series, PastLots), tick
+// strike step, lot size (and the lots of earlier series, PastLots: a
+// contract keeps the lot it was listed with, so a revision reaches weekly
+// contracts before monthly ones), tick
 // sizes, expiry weekday, whether weekly and monthly series exist. NIFTY,
 // BANKNIFTY, FINNIFTY, MIDCPNIFTY and NIFTYNXT50 (NSE, exchange NFO) and
 // SENSEX and BANKEX (BSE, exchange BFO) return the values in force in

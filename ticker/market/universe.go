@@ -35,10 +35,12 @@ type UnderlyingSpec struct {
 	// LotSize is the contract size of the current series: 65 for NIFTY, 30
 	// for BANKNIFTY.
 	LotSize int
-	// PastLots lists the lot sizes of earlier series, in ascending order of
-	// Before: a contract expiring before PastLots[i].Before (and on or after
-	// PastLots[i-1].Before) has PastLots[i].LotSize; one expiring on or after
-	// the last Before has LotSize. Empty means LotSize for every expiry.
+	// PastLots lists the lot sizes of earlier series, in ascending order
+	// of their dates: a weekly contract expiring before PastLots[i].Before
+	// (and on or after PastLots[i-1].Before) has PastLots[i].LotSize, and a
+	// monthly contract or future the same by MonthlyBefore; one expiring on
+	// or after the last entry's date has LotSize. Empty means LotSize for
+	// every expiry. See PastLot for the rule the dates follow.
 	PastLots []PastLot
 	TickSize float64 // minimum price step of the options, e.g. 0.05
 	// FuturesTickSize is the minimum price step of the futures. Zero means
@@ -51,12 +53,14 @@ type UnderlyingSpec struct {
 }
 
 // LotSizeAt returns the lot size of the contracts expiring on the calendar
-// date of expiry (its IST date): the PastLots entry in force then, or
-// LotSize.
-func (s UnderlyingSpec) LotSizeAt(expiry time.Time) int {
+// date of expiry (its IST date): the PastLots entry in force then for the
+// series, or LotSize. monthly is true for a contract of the monthly series
+// (quarterly and half-yearly ones included) and for a future, false for a
+// weekly contract.
+func (s UnderlyingSpec) LotSizeAt(expiry time.Time, monthly bool) int {
 	d := nse.DayOf(expiry)
 	for _, p := range s.PastLots {
-		if d < nse.DayOf(p.Before) {
+		if d < p.before(monthly) {
 			return p.LotSize
 		}
 	}
@@ -125,8 +129,10 @@ func (s UnderlyingSpec) validate(field string) error {
 			return fmt.Errorf("market: %s.PastLots[%d].LotSize must be positive, got %d", field, i, p.LotSize)
 		case p.Before.IsZero():
 			return fmt.Errorf("market: %s.PastLots[%d].Before must be set", field, i)
-		case i > 0 && nse.DayOf(p.Before) <= nse.DayOf(s.PastLots[i-1].Before):
+		case i > 0 && p.before(false) <= s.PastLots[i-1].before(false):
 			return fmt.Errorf("market: %s.PastLots[%d].Before must be after PastLots[%d].Before", field, i, i-1)
+		case i > 0 && p.before(true) <= s.PastLots[i-1].before(true):
+			return fmt.Errorf("market: %s.PastLots[%d].MonthlyBefore must be after PastLots[%d].MonthlyBefore", field, i, i-1)
 		}
 	}
 	return nil
@@ -262,7 +268,8 @@ const (
 // ATM+StrikesPerSide·StrikeStep, where ATM is Spot rounded to the nearest
 // StrikeStep; options are sorted by expiry, strike, call before put. Futures
 // and options are on the spec's Exchange (segments "NFO-FUT", "NFO-OPT" or
-// "BFO-FUT", "BFO-OPT"), with the lot size of their expiry (LotSizeAt); the
+// "BFO-FUT", "BFO-OPT"), with the lot size of their series and expiry
+// (LotSizeAt); the
 // index row is on IndexExchange, segment "INDICES".
 //
 // Tokens are shaped as Kite's: ExchangeToken<<8 | SegmentCode, where the
@@ -365,7 +372,7 @@ func appendListing(out []ticker.Instrument, seed uint64, s UnderlyingSpec, start
 			Underlying:    s.Name,
 			Kind:          ticker.KindFuture,
 			Expiry:        exp,
-			LotSize:       s.LotSizeAt(exp),
+			LotSize:       s.LotSizeAt(exp, true),
 			TickSize:      s.futuresTick(),
 		})
 	}
@@ -373,7 +380,7 @@ func appendListing(out []ticker.Instrument, seed uint64, s UnderlyingSpec, start
 	for _, e := range listExpiries(s, start, nExp, h) {
 		exp := e.day.At(nse.SessionClose, loc)
 		prefix := expiryPrefix(s.Name, e)
-		lot := s.LotSizeAt(exp)
+		lot := s.LotSizeAt(exp, e.monthly)
 		for k := -side; k <= side; k++ {
 			// Rounded to 1/10000 of a rupee so that a fractional
 			// step gives clean strikes (0.3, not 0.30000000000000004).

@@ -262,7 +262,7 @@ const (
 
 // Universe lists a synthetic set of instruments, so that nothing needs a data
 // file. For each underlying, in the order given, it lists the index (with the
-// spec's Token), its futures of the nearest Futures monthly expiries, and
+// spec's Token, and tick size and lot 0 as in Kite's dump), its futures of the nearest Futures monthly expiries, and
 // then, for each of the nearest Expiries expiries in ascending order, a call
 // and a put at every strike from ATM−StrikesPerSide·StrikeStep to
 // ATM+StrikesPerSide·StrikeStep, where ATM is Spot rounded to the nearest
@@ -351,7 +351,8 @@ func appendListing(out []ticker.Instrument, seed uint64, s UnderlyingSpec, start
 		Segment:    "INDICES",
 		Underlying: s.Name,
 		Kind:       ticker.KindIndex,
-		TickSize:   s.TickSize,
+		// TickSize and LotSize stay 0, as in Kite's dump: an index is
+		// not traded, so it has no price step and no lot.
 	}
 	if s.Token&0xFF == segIndices {
 		idx.ExchangeToken = s.Token >> 8

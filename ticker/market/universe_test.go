@@ -120,9 +120,9 @@ func TestUniverseDefaults(t *testing.T) {
 
 	nifty, bank := ins[0], ins[88]
 	require.Equal(t, ticker.Instrument{Token: 256265, ExchangeToken: 1001, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
-		Underlying: "NIFTY", Kind: ticker.KindIndex, TickSize: 0.05}, nifty)
+		Underlying: "NIFTY", Kind: ticker.KindIndex}, nifty, "an index row has tick size and lot 0, as in the dump")
 	require.Equal(t, ticker.Instrument{Token: 260105, ExchangeToken: 1016, Symbol: "NIFTY BANK", Exchange: "NSE", Segment: "INDICES",
-		Underlying: "BANKNIFTY", Kind: ticker.KindIndex, TickSize: 0.05}, bank)
+		Underlying: "BANKNIFTY", Kind: ticker.KindIndex}, bank)
 
 	// Futures: the near three months, tick by price band, lot of the series.
 	var futs []string
@@ -423,6 +423,8 @@ func TestUniverseAllSpecsOnTheirExchanges(t *testing.T) {
 		case ticker.KindIndex:
 			require.Equal(t, uint32(9), seg, in.Symbol)
 			require.Equal(t, in.ExchangeToken<<8|9, in.Token, in.Symbol)
+			require.Zero(t, in.TickSize, "%s: an index row has no tick size in Kite's dump", in.Symbol)
+			require.Zero(t, in.LotSize, "%s: nor a lot", in.Symbol)
 			continue
 		case ticker.KindFuture:
 			require.Equal(t, IndexFuturesTickSize(specOf(t, specs, in.Underlying).Spot), in.TickSize, in.Symbol)

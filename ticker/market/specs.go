@@ -248,19 +248,33 @@ func IndexFuturesTickSize(level float64) float64 {
 	return 0.05
 }
 
-// Holidays2026 returns NSE's trading holidays for 2026 in the equity and
+// Holidays2026 returns NSE's trading calendar for 2026 in the equity and
 // equity-derivatives segments: the fifteen weekday holidays of NSE's circular
-// of December 2025 (trading holidays for the calendar year 2026) and the
+// of December 2025 (trading holidays for the calendar year 2026), the
 // holiday of 15 January 2026 for the municipal elections in Maharashtra (NSE
-// circular NSE/CMTR/72260 of 12 January 2026). Holidays that fall on a
-// weekend (Mahashivratri 15 February, Id-ul-Fitr 21 March, Independence Day
-// 15 August, Diwali Laxmi Pujan 8 November, a Sunday with a Muhurat session)
-// are not listed, since weekends are closed anyway; Muhurat and other special
-// sessions are not modelled.
+// circular NSE/CMTR/72260 of 12 January 2026), and one special session: a
+// full session, 09:15 to 15:30, on Sunday 1 February 2026, the day of the
+// Union Budget (NSE circular of 16 January 2026, "live trading session on
+// February 01, 2026"; BSE declared it a special trading day). Holidays that
+// fall on a weekend (Mahashivratri 15 February, Id-ul-Fitr 21 March,
+// Independence Day 15 August, Diwali Laxmi Pujan 8 November) are not listed,
+// since weekends are closed anyway. The Muhurat session of Diwali (Sunday 8
+// November 2026) is not listed: the exchanges announce its hour in the weeks
+// before (13:45 to 14:45 in 2025, 18:00 to 19:00 in 2024); add it with
+// WithSessions.
 //
-// Extend it with Holidays.With (a holiday announced later) or replace it
-// with NewHolidays.
+// Extend it with Holidays.With (a holiday announced later) or
+// Holidays.WithSessions, or replace it with NewHolidays.
 func Holidays2026() Holidays {
+	h := newHolidays2026()
+	h.special = map[nse.Day]span{
+		nse.Civil(2026, 2, 1): {nse.SessionOpen, nse.SessionClose}, // Union Budget
+	}
+	return h
+}
+
+// newHolidays2026 returns the holidays of Holidays2026.
+func newHolidays2026() Holidays {
 	return NewHolidays(
 		ymdIST(2026, 1, 15),  // Municipal Corporation elections in Maharashtra
 		ymdIST(2026, 1, 26),  // Republic Day

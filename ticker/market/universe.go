@@ -179,7 +179,7 @@ func listExpiries(spec UnderlyingSpec, start nse.Day, n int, h Holidays) []liste
 		if !spec.Weekly && !monthly {
 			continue
 		}
-		a := h.onOrBefore(d)
+		a := h.onOrBefore(d, true)
 		if a < start || a <= last {
 			continue
 		}
@@ -196,8 +196,10 @@ func listExpiries(spec UnderlyingSpec, start nse.Day, n int, h Holidays) []liste
 // (15:30 IST), when the contracts expiring that day have expired. Weekly
 // expiries fall on spec.ExpiryWeekday when spec.Weekly is set; the monthly
 // expiry is the last such weekday of the month. An expiry that falls on a
-// holiday or a weekend moves to the previous trading day (and is dropped if
-// that day is before from's date). It returns nil when n ≤ 0, when spec
+// holiday or a weekend moves to the previous trading day, a weekday whose
+// session closes at 15:30 (a special session on a weekend, or a Muhurat
+// hour, never takes an expiry); it is dropped if that day is before from's
+// date. It returns nil when n ≤ 0, when spec
 // lists no series or when its ExpiryWeekday is not a day of the week.
 func Expiries(spec UnderlyingSpec, from time.Time, n int, h Holidays) []time.Time {
 	es := listExpiries(spec, listingDay(from), n, h)

@@ -130,8 +130,8 @@ func bankexPastLots() []PastLot {
 // (exchange token 1001), NIFTY BANK 260105 (1016), NIFTY FIN SERVICE 257801
 // (1007), NIFTY MID SELECT 288009 (1125), NIFTY NEXT 50 270857 (1058), as
 // listed in the dump; SENSEX 265 (1) and BANKEX 274441 (1072) are the BSE
-// index rows' tokens as commonly used with Kite, not checked against a dump
-// here.
+// index rows' tokens as commonly used with Kite. BANKEX's is not confirmed:
+// no primary source (a dump or Kite's documentation) was found for it.
 const (
 	tokenNIFTY      = 256265
 	tokenBANKNIFTY  = 260105
@@ -154,8 +154,16 @@ const (
 // contract specifications).
 //
 // Strike steps are the intervals listed near the money for each index's
-// current level (NSE and BSE set them by index level); they are not taken from
-// a circular.
+// current level: NSE's contract specifications say only "depending on
+// underlying price". NIFTY's 50, BANKNIFTY's 100 and NIFTYNXT50's 100 are
+// confirmed. FINNIFTY's 50 and MIDCPNIFTY's 25 are not (their contracts
+// were launched with 100 and 50), nor SENSEX's and BANKEX's 100: no circular
+// stating them was found.
+//
+// Lots after December 2026 are not known: SEBI's semi-annual review due
+// around October 2026 may revise them, which would change the January and
+// February 2027 futures Universe lists for late 2026. No circular of that
+// review was found; LotSize and PastLots are fields to change when it comes.
 //
 // Spot and Volatility are reference levels for the synthetic universe and the
 // mock, of the order of the indices in late 2026; they are not quotes.
@@ -237,7 +245,8 @@ func bseSpec(name, symbol string, token uint32, spot, step float64, lot int, pas
 // index futures from 15 April 2025 (its circulars of March 2025; first
 // revision at the end of 11 April 2025 on the closing level of 28 March
 // 2025) and reviews them monthly; index options keep ₹0.05. The synthetic universe applies
-// the same bands to BSE index futures, which this package has not checked.
+// the same bands to BSE index futures, which is not confirmed: no BSE notice
+// on its index futures' tick sizes after 2016 was found.
 func IndexFuturesTickSize(level float64) float64 {
 	switch {
 	case level > 30000:

@@ -633,47 +633,8 @@ func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
 	} else if in.Kind == ticker.KindFuture || in.Kind.IsOption() {
 		return in, RowBadExpiry, "expiry is empty for a " + in.Kind.String()
 	}
-
-	s = p.field(rec, iStrike)
-	strike, ok := parseAmount(s, false)
-	if !ok {
-		return in, RowBadStrike, "strike " + quoteField(s) + " is not a finite non-negative decimal number"
-	}
-	if in.Kind.IsOption() && strike == 0 {
-		return in, RowBadStrike, "strike is zero for a " + in.Kind.String()
-	}
-	in.Strike = strike
-
-	s = p.field(rec, iTickSize)
-	if in.TickSize, ok = parseAmount(s, false); !ok {
-		return in, RowBadNumber, "tick_size " + quoteField(s) + " is not a finite non-negative decimal number"
-	}
-	s = p.field(rec, iLotSize)
-	lot, err := strconv.ParseUint(s, 10, 31) // digits only: no sign, no prefix
-	if s == "" {
-		lot, err = 0, nil
-	}
-	if err != nil {
-		return in, RowBadNumber, "lot_size " + quoteField(s) + " is not an integer in [0, 2^31)"
-	}
-	in.LotSize = int(lot)
-	if p.cols[iLastPrice] >= 0 {
-		if s = p.field(rec, iLastPrice); !optionalAmount(s) {
-			return in, RowBadNumber, "last_price " + quoteField(s) + " is not a finite decimal number"
-		}
-	}
-	if p.cols[iExchangeToken] >= 0 {
-		if s = p.field(rec, iExchangeToken); s != "" {
-			ex, err := strconv.ParseUint(s, 10, 32)
-			if err != nil || ex > 0xFFFFFF {
-				return in, RowBadNumber, "exchange_token " + quoteField(s) + " is not a number below 2^24"
-			}
-			in.ExchangeToken = uint32(ex)
-			if seg := market.SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
-				return in, RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
-					" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
-			}
-		}
+	if reason, detail := p.numbers(rec, &in); reason != 0 {
+		return in, reason, detail
 	}
 	if in.Kind == ticker.KindIndex {
 		if name, ok := market.IndexUnderlying(in.Symbol); ok {
@@ -681,6 +642,53 @@ func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
 		}
 	}
 	return in, 0, ""
+}
+
+// numbers sets in's strike, tick size, lot size and exchange token from
+// rec, or returns the reason and detail of the first problem.
+func (p *rowParser) numbers(rec []string, in *ticker.Instrument) (RowReason, string) {
+	s := p.field(rec, iStrike)
+	strike, ok := parseAmount(s, false)
+	if !ok {
+		return RowBadStrike, "strike " + quoteField(s) + " is not a finite non-negative decimal number"
+	}
+	if in.Kind.IsOption() && strike == 0 {
+		return RowBadStrike, "strike is zero for a " + in.Kind.String()
+	}
+	in.Strike = strike
+
+	s = p.field(rec, iTickSize)
+	if in.TickSize, ok = parseAmount(s, false); !ok {
+		return RowBadNumber, "tick_size " + quoteField(s) + " is not a finite non-negative decimal number"
+	}
+	s = p.field(rec, iLotSize)
+	lot, err := strconv.ParseUint(s, 10, 31) // digits only: no sign, no prefix
+	if s == "" {
+		lot, err = 0, nil
+	}
+	if err != nil {
+		return RowBadNumber, "lot_size " + quoteField(s) + " is not an integer in [0, 2^31)"
+	}
+	in.LotSize = int(lot)
+	if p.cols[iLastPrice] >= 0 {
+		if s = p.field(rec, iLastPrice); !optionalAmount(s) {
+			return RowBadNumber, "last_price " + quoteField(s) + " is not a finite decimal number"
+		}
+	}
+	if p.cols[iExchangeToken] >= 0 {
+		if s = p.field(rec, iExchangeToken); s != "" {
+			ex, err := strconv.ParseUint(s, 10, 32)
+			if err != nil || ex > 0xFFFFFF {
+				return RowBadNumber, "exchange_token " + quoteField(s) + " is not a number below 2^24"
+			}
+			in.ExchangeToken = uint32(ex)
+			if seg := market.SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
+				return RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
+					" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
+			}
+		}
+	}
+	return 0, ""
 }
 
 // expiry parses a YYYY-MM-DD date to the instant trading ends on it: 15:30

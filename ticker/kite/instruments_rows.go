@@ -78,6 +78,9 @@ type scan struct {
 	raw     int  // the row's bytes so far
 	tooLong bool
 	syntax  string
+	// pendingCR is set when the read buffer cut a line just after a \r:
+	// whether it ends the line depends on the next byte, read next.
+	pendingCR bool
 }
 
 // count adds n bytes to the row's size; past max, the row is too long and
@@ -117,6 +120,17 @@ func (r *rowReader) next() (row, error) {
 	sc := scan{st: stFieldStart}
 	for {
 		chunk, err := r.br.ReadSlice('\n')
+		if sc.pendingCR {
+			sc.pendingCR = false
+			// A \r before \n, or at the end of the input, ends a line;
+			// another is data.
+			if !(len(chunk) > 0 && chunk[0] == '\n' || len(chunk) == 0 && err == io.EOF) {
+				r.scanChunk(&sc, []byte{'\r'}, nil)
+			}
+		}
+		if n := len(chunk); errors.Is(err, bufio.ErrBufferFull) && chunk[n-1] == '\r' {
+			sc.pendingCR, chunk = true, chunk[:n-1]
+		}
 		if !sc.started && isEmptyLine(chunk, err) {
 			r.line++ // an empty line is not a row
 			out.line = r.line + 1
@@ -166,89 +180,100 @@ func (r *rowReader) scanChunk(sc *scan, chunk []byte, err error) (ended bool) {
 				continue
 			}
 		}
-		c := chunk[i]
-		if c == '\r' && r.crlf(chunk, i, err) {
+		if chunk[i] == '\r' && crlf(chunk, i, err) {
 			i++ // \r\n ends a line as \n does
 			continue
 		}
-		switch sc.st {
-		case stUnquoted, stQuoted, stSkipLine:
-			// A run of bytes that change nothing, taken at once.
-			var j int
-			if sc.st == stSkipLine {
-				if j = bytes.IndexByte(chunk[i:], '\n'); j < 0 {
-					j = len(chunk) - i
-				}
-			} else {
-				stops := &r.stops[0]
-				if sc.st == stQuoted {
-					stops = &r.stops[1]
-				}
-				j = plainRun(chunk[i:], stops)
-			}
-			if j > 0 {
-				if sc.st == stSkipLine {
-					r.count(sc, j)
-				} else {
-					r.take(sc, chunk[i:i+j])
-				}
-				i += j
-				continue
-			}
+		if n := r.run(sc, chunk[i:]); n > 0 {
+			i += n
+			continue
 		}
 		i++
-		switch sc.st {
-		case stFieldStart:
-			switch c {
-			case '"':
-				r.count(sc, 1)
-				sc.st = stQuoted
-			case ',':
-				r.endField(sc, true)
-			case '\n':
-				r.endField(sc, false)
-				return true
-			default:
-				i-- // the byte starts an unquoted field: read it there
-				sc.st = stUnquoted
-			}
-		case stUnquoted:
-			switch c {
-			case ',':
-				r.endField(sc, true)
-				sc.st = stFieldStart
-			case '\n':
-				r.endField(sc, false)
-				return true
-			case '"':
-				sc.syntax, sc.st = errBareQuote, stSkipLine
-			default: // a lone \r is data
-				r.take(sc, chunk[i-1:i])
-			}
-		case stQuoted: // a quote, or a lone \r
-			if c == '"' {
-				r.count(sc, 1)
-				sc.st = stQuote
-			} else {
-				r.take(sc, chunk[i-1:i])
-			}
-		case stQuote:
-			switch c {
-			case '"':
-				r.take(sc, chunk[i-1:i])
-				sc.st = stQuoted
-			case ',':
-				r.endField(sc, true)
-				sc.st = stFieldStart
-			case '\n':
-				r.endField(sc, false)
-				return true
-			default:
-				sc.syntax, sc.st = errQuote, stSkipLine
-			}
-		case stSkipLine: // the newline
+		if r.step(sc, chunk[i-1:i]) {
 			return true
 		}
+	}
+	return false
+}
+
+// run reads, in a field or a line being skipped, the leading bytes of b
+// that change no state, and returns how many.
+func (r *rowReader) run(sc *scan, b []byte) int {
+	switch sc.st {
+	case stSkipLine:
+		n := bytes.IndexByte(b, '\n')
+		if n < 0 {
+			n = len(b)
+		}
+		r.count(sc, n)
+		return n
+	case stUnquoted, stQuoted:
+		stops := &r.stops[0]
+		if sc.st == stQuoted {
+			stops = &r.stops[1]
+		}
+		n := plainRun(b, stops)
+		r.take(sc, b[:n])
+		return n
+	}
+	return 0
+}
+
+// step reads one byte b[0] that may change the state, and reports whether
+// it ended the row.
+func (r *rowReader) step(sc *scan, b []byte) (ended bool) {
+	c := b[0]
+	switch sc.st {
+	case stFieldStart:
+		switch c {
+		case '"':
+			r.count(sc, 1)
+			sc.st = stQuoted
+		case ',':
+			r.endField(sc, true)
+		case '\n':
+			r.endField(sc, false)
+			return true
+		default: // a lone \r starts an unquoted field
+			sc.st = stUnquoted
+			r.take(sc, b)
+		}
+	case stUnquoted:
+		switch c {
+		case ',':
+			r.endField(sc, true)
+			sc.st = stFieldStart
+		case '\n':
+			r.endField(sc, false)
+			return true
+		case '"':
+			sc.syntax, sc.st = errBareQuote, stSkipLine
+		default: // a lone \r is data
+			r.take(sc, b)
+		}
+	case stQuoted: // a quote, or a lone \r
+		if c == '"' {
+			r.count(sc, 1)
+			sc.st = stQuote
+		} else {
+			r.take(sc, b)
+		}
+	case stQuote:
+		switch c {
+		case '"':
+			r.take(sc, b)
+			sc.st = stQuoted
+		case ',':
+			r.endField(sc, true)
+			sc.st = stFieldStart
+		case '\n':
+			r.endField(sc, false)
+			return true
+		default:
+			sc.syntax, sc.st = errQuote, stSkipLine
+		}
+	case stSkipLine: // the newline
+		return true
 	}
 	return false
 }
@@ -320,20 +345,13 @@ func plainRun(b []byte, stops *[256]bool) int {
 }
 
 // crlf reports whether the \r at chunk[i] ends a line: it is followed by
-// \n (looking past the chunk when the read buffer cut the line there), or
-// it is the input's last byte, which encoding/csv drops too.
-func (r *rowReader) crlf(chunk []byte, i int, err error) bool {
+// \n, or it is the input's last byte, which encoding/csv drops too. (A \r
+// at the end of a chunk the read buffer cut is held back by next.)
+func crlf(chunk []byte, i int, err error) bool {
 	if i+1 < len(chunk) {
 		return chunk[i+1] == '\n'
 	}
-	if err == io.EOF {
-		return true
-	}
-	if !errors.Is(err, bufio.ErrBufferFull) {
-		return false
-	}
-	b, perr := r.br.Peek(1) // chunk is not read again: Peek may move it
-	return len(b) == 1 && b[0] == '\n' || len(b) == 0 && perr == io.EOF
+	return err == io.EOF
 }
 
 // isEmptyLine reports whether a whole line read by ReadSlice is empty: a

@@ -48,13 +48,21 @@ func TestIndexRowsWithoutTickSize(t *testing.T) {
 		ctx, stop := context.WithCancel(context.Background())
 		engDone := make(chan error, 1)
 		go func() { engDone <- eng.Run(ctx) }()
+		defer func() { stop(); <-engDone }() // also when an assertion fails
 		time.Sleep(time.Second)
 		synctest.Wait()
 
 		h, err := chainpage.New(chainpage.Config{Engine: eng})
 		require.NoError(t, err)
 		w, cancel, done := serve(h, nil)
+		defer func() { cancel(); <-done }()
 		time.Sleep(2 * time.Second)
+
+		// The engine stops; the page catches up with its latest ticks.
+		stop()
+		require.NoError(t, <-engDone)
+		engDone <- nil // for the deferred wait
+		time.Sleep(2 * chainpage.DefaultFrameInterval)
 		synctest.Wait()
 
 		require.Zero(t, eng.Stats().Invalid, "no index tick failed validation")
@@ -79,10 +87,5 @@ func TestIndexRowsWithoutTickSize(t *testing.T) {
 			require.True(t, ok, "%s is on the page", in.Symbol)
 			require.InDelta(t, lt.LastPrice, got, 0.005, in.Symbol)
 		}
-
-		cancel()
-		<-done
-		stop()
-		require.NoError(t, <-engDone)
 	})
 }

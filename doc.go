@@ -93,9 +93,10 @@
 // primitives: internal/backoff (exponential backoff with full jitter, and
 // the rule by which a derived default yields), internal/promreg (register a
 // set of collectors or none, with the one wording of a duplicate, and take
-// back what a failed constructor registered), internal/logattr (the shared
-// log keys and result words, errors as messages, the cut panic stack and
-// callback containment), internal/errjson (errors and panics as JSON) and
+// back what a failed constructor registered), internal/logs (the shared
+// log keys and result words, attributes for slog calls, and the Sink every
+// package logs through), internal/contain (user code run so that a panic or
+// runtime.Goexit in it is reported), internal/errjson (errors and panics as JSON) and
 // internal/decimal (exact decimals, without float noise, for payloads and
 // pages).
 package steadfast

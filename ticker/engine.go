@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/steadfast-go/steadfast/breaker"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/taskmon"
@@ -349,15 +349,10 @@ func (e *Engine) reloaderConfig(reg prometheus.Registerer) reloader.Config {
 	return rc
 }
 
-func (e *Engine) logger() *slog.Logger { return logattr.Logger(e.cfg.Logger) }
+func (e *Engine) logger() *slog.Logger { return logs.Logger(e.cfg.Logger) }
 
 func (e *Engine) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := e.logger()
-	if !l.Enabled(context.Background(), level) {
-		return
-	}
-	attrs = append(attrs, slog.String(logattr.Component, "ticker"), slog.String(logattr.Name, e.name))
-	l.LogAttrs(context.Background(), level, msg, attrs...)
+	logs.Sink{Logger: e.cfg.Logger, Component: "ticker", Name: e.name}.Log(level, msg, attrs...)
 }
 
 // Run subscribes to the instruments, streams ticks from the Source and
@@ -454,7 +449,7 @@ func (e *Engine) endedEarly(tasks []*taskmon.Task) error {
 		if err == nil {
 			err = errors.New("returned")
 		}
-		e.log(slog.LevelError, "a loop of the engine ended; stopping", slog.String("task", t.Name()), logattr.Err(err))
+		e.log(slog.LevelError, "a loop of the engine ended; stopping", slog.String("task", t.Name()), logs.Err(err))
 		return fmt.Errorf("%w: %q: %w", ErrTaskEnded, t.Name(), err)
 	}
 	return nil

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // The engine keeps one slot per subscribed instrument, in one of a fixed
@@ -257,7 +257,7 @@ func (e *Engine) logInvalid(err error) {
 	if now-last < int64(time.Second) || !e.lastInvalidLog.CompareAndSwap(last, now) {
 		return
 	}
-	e.log(slog.LevelWarn, "invalid tick withheld (at most one record a second)", logattr.Err(err))
+	e.log(slog.LevelWarn, "invalid tick withheld (at most one record a second)", logs.Err(err))
 }
 
 // batch is the publish loop's reusable buffer: the ticks handed to the

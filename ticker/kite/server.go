@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,7 +19,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -271,7 +271,7 @@ func (s *Server) Run(ctx context.Context) error {
 		case err := <-srcDone:
 			srcDone = nil
 			if err != nil && ctx.Err() == nil {
-				s.log(slog.LevelError, "source failed", slog.String(logattr.Error, err.Error()))
+				s.log(slog.LevelError, "source failed", slog.String(logs.Error, err.Error()))
 				return fmt.Errorf("kite: server source: %w", err)
 			}
 		case <-s.wake:
@@ -294,14 +294,11 @@ func (s *Server) Run(ctx context.Context) error {
 
 // runSource runs the Source, turning a panic into an error.
 func (s *Server) runSource(ctx context.Context) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			a := logattr.PanicAttrs(v, debug.Stack())
-			s.log(slog.LevelError, "source panicked", a[0], a[1])
-			err = fmt.Errorf("source panicked: %v", v)
-		}
-	}()
-	return s.cfg.Source.Run(ctx, s.emit)
+	contain.Call(func() { err = s.cfg.Source.Run(ctx, s.emit) }, func(v any, stack []byte) {
+		s.log(slog.LevelError, "source panicked", logs.PanicValue(v), logs.StackTrace(stack))
+		err = fmt.Errorf("source panicked: %v", v)
+	})
+	return err
 }
 
 // emit is the Source's emit: it queues t for the next flush. It never
@@ -535,7 +532,7 @@ func (s *Server) encode(dst []byte, ticks []ticker.Tick, m Mode) ([]byte, int) {
 	for i := range ticks {
 		if _, err := AppendFrame(dst, ticks[i:i+1], m); err != nil {
 			if n := s.c.unencodable.Add(1); n&(n-1) == 0 { // the 1st, 2nd, 4th, 8th ...
-				s.log(slog.LevelWarn, "tick not encodable", slog.String(logattr.Error, err.Error()), slog.Uint64("count", n))
+				s.log(slog.LevelWarn, "tick not encodable", slog.String(logs.Error, err.Error()), slog.Uint64("count", n))
 			}
 			continue
 		}
@@ -698,10 +695,5 @@ func (s *Server) Stats() ServerStats {
 }
 
 func (s *Server) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := logattr.Logger(s.cfg.Logger)
-	if !l.Enabled(context.Background(), level) {
-		return
-	}
-	in := logattr.Instance(component, s.cfg.Name)
-	l.LogAttrs(context.Background(), level, msg, append(in[:], attrs...)...)
+	logs.Sink{Logger: s.cfg.Logger, Component: component, Name: s.cfg.Name}.Log(level, msg, attrs...)
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -17,7 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/ticker"
 )
@@ -222,7 +221,7 @@ func (s *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 		s.mu.Lock()
 		s.fatal = fatal.Error()
 		s.mu.Unlock()
-		s.log(slog.LevelError, "stopped", slog.String(logattr.Error, fatal.Error()))
+		s.log(slog.LevelError, "stopped", slog.String(logs.Error, fatal.Error()))
 		return fatal
 	}
 	return nil
@@ -257,20 +256,15 @@ func (r *run) dispatch(ctx context.Context) {
 
 // emitFrame parses one frame into emit, containing a panic of emit.
 func (r *run) emitFrame(f frame) {
-	defer func() {
-		if v := recover(); v != nil {
-			r.s.c.emitPanics.Add(1)
-			a := logattr.PanicAttrs(v, debug.Stack())
-			r.s.log(slog.LevelError, "emit panicked", a[0], a[1])
-		}
-	}()
-	n, _ := r.parser.Parse(f.b, func(t ticker.Tick) {
-		if t.Time.IsZero() {
-			t.Time = f.recv
-		}
-		r.emit(t)
+	r.s.contain("emit", func() {
+		n, _ := r.parser.Parse(f.b, func(t ticker.Tick) {
+			if t.Time.IsZero() {
+				t.Time = f.recv
+			}
+			r.emit(t)
+		})
+		r.s.c.packets.Add(uint64(n))
 	})
-	r.s.c.packets.Add(uint64(n))
 }
 
 // conn keeps slot sl connected while it has instruments, until ctx ends.
@@ -330,10 +324,10 @@ func (r *run) conn(ctx context.Context, sl *slot) error {
 			case errors.Is(err, ErrRefused):
 				s.c.refused.Add(1)
 				s.log(slog.LevelWarn, "connection refused", slog.Int("conn", sl.idx), slog.Int("status", ce.Status),
-					slog.String(logattr.Error, ce.Error()))
+					slog.String(logs.Error, ce.Error()))
 			default:
 				s.c.dialErrors.Add(1)
-				s.log(slog.LevelWarn, "cannot connect", slog.Int("conn", sl.idx), slog.String(logattr.Error, ce.Error()))
+				s.log(slog.LevelWarn, "cannot connect", slog.Int("conn", sl.idx), slog.String(logs.Error, ce.Error()))
 			}
 			if !sleep(ctx, backoff.Full(s.cfg.Backoff, s.cfg.MaxBackoff, attempt)) {
 				return nil
@@ -361,7 +355,7 @@ func (r *run) conn(ctx context.Context, sl *slot) error {
 		s.mu.Lock()
 		s.setState(sl, ConnWaiting, msg)
 		s.mu.Unlock()
-		s.log(slog.LevelWarn, "connection lost", slog.Int("conn", sl.idx), slog.String(logattr.Error, msg))
+		s.log(slog.LevelWarn, "connection lost", slog.Int("conn", sl.idx), slog.String(logs.Error, msg))
 		if !sleep(ctx, backoff.Full(s.cfg.Backoff, s.cfg.MaxBackoff, attempt)) {
 			return nil
 		}
@@ -396,7 +390,7 @@ func (r *run) refresh(ctx context.Context, sl *slot, gen uint64, cause *ConnErro
 	tok, err := s.callRefresh(ctx, hook)
 	if err != nil {
 		msg := s.redact(err.Error(), tok)
-		s.log(slog.LevelError, "token refresh failed", slog.Int("conn", sl.idx), slog.String(logattr.Error, msg))
+		s.log(slog.LevelError, "token refresh failed", slog.Int("conn", sl.idx), slog.String(logs.Error, msg))
 		return permanent("token refresh failed: " + msg)
 	}
 	if tok == "" || tok == old {
@@ -418,16 +412,10 @@ func (r *run) refresh(ctx context.Context, sl *slot, gen uint64, cause *ConnErro
 // logged with its stack (its value redacted of tokens) and counted in
 // Stats.Panics.
 func (s *Source) callRefresh(ctx context.Context, hook func(context.Context) (string, error)) (tok string, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			s.c.emitPanics.Add(1)
-			a := logattr.PanicAttrs(v, debug.Stack())
-			a[0] = slog.String(logattr.Panic, s.redact(a[0].Value.String()))
-			s.log(slog.LevelError, "RefreshToken panicked", a[0], a[1])
-			err = fmt.Errorf("RefreshToken panicked: %v", v)
-		}
-	}()
-	return hook(ctx)
+	if v := s.contain("RefreshToken", func() { tok, err = hook(ctx) }); v != nil {
+		return "", fmt.Errorf("RefreshToken panicked: %v", v)
+	}
+	return tok, err
 }
 
 // dial opens slot sl's WebSocket with token.
@@ -592,14 +580,7 @@ func (r *run) gap(sl *slot, start time.Time, sent map[uint32]struct{}) {
 	if s.cfg.OnGap == nil {
 		return
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			s.c.emitPanics.Add(1)
-			a := logattr.PanicAttrs(v, debug.Stack())
-			s.log(slog.LevelError, "OnGap panicked", a[0], a[1])
-		}
-	}()
-	s.cfg.OnGap(g)
+	s.contain("OnGap", func() { s.cfg.OnGap(g) })
 }
 
 // sync sends what sl's wanted set gained and lost since sent, in batches,
@@ -699,10 +680,5 @@ func (s *Source) setState(sl *slot, st ConnState, errMsg string) {
 }
 
 func (s *Source) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := logattr.Logger(s.cfg.Logger)
-	if !l.Enabled(context.Background(), level) {
-		return
-	}
-	in := logattr.Instance(component, s.cfg.Name)
-	l.LogAttrs(context.Background(), level, msg, append(in[:], attrs...)...)
+	logs.Sink{Logger: s.cfg.Logger, Component: component, Name: s.cfg.Name}.Log(level, msg, attrs...)
 }

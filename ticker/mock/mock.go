@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker"
@@ -439,12 +439,11 @@ func New(cfg Config) (*Source, error) {
 
 // logger returns the Logger to write to now (slog.Default() unless one is
 // configured), looked up on every record.
-func (m *Source) logger() *slog.Logger { return logattr.Logger(m.cfg.Logger) }
+func (m *Source) logger() *slog.Logger { return logs.Logger(m.cfg.Logger) }
 
 // attrs returns the source's component and name attributes followed by kv.
 func (m *Source) attrs(kv ...any) []any {
-	inst := logattr.Instance("ticker", m.cfg.Name)
-	return append([]any{inst[0], inst[1]}, kv...)
+	return append([]any{slog.String(logs.Component, "ticker"), slog.String(logs.Name, m.cfg.Name)}, kv...)
 }
 
 // onEvict runs when the store drops an entry. The mock never overfills its
@@ -761,18 +760,13 @@ func (m *Source) Step(now time.Time, emit func(ticker.Tick)) {
 	}
 }
 
-// deliver calls emit, containing a panic.
+// deliver calls emit, containing a panic (or a runtime.Goexit, which then
+// goes on to end the goroutine).
 func (m *Source) deliver(emit func(ticker.Tick), t *ticker.Tick) (ok bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok = false
-			m.met.panics.Inc()
-			p := logattr.PanicAttrs(v, debug.Stack())
-			m.logger().Error("emit panicked", m.attrs("token", t.Token, p[0], p[1])...)
-		}
-	}()
-	emit(*t)
-	return true
+	return contain.Call(func() { emit(*t) }, func(v any, stack []byte) {
+		m.met.panics.Inc()
+		m.logger().Error("emit panicked", m.attrs("token", t.Token, logs.PanicValue(v), logs.StackTrace(stack))...)
+	})
 }
 
 // dropMissing forgets subscriptions whose store entry has gone (evicted).
@@ -843,7 +837,7 @@ func (m *Source) advanceLocked(now time.Time) {
 // underlying that lost option expiries, subscribes the options of as many
 // next expiries. It returns the log calls to make once the lock is released,
 // since the Logger's handler is the caller's code.
-func (m *Source) rollLocked(now time.Time) (logs []func()) {
+func (m *Source) rollLocked(now time.Time) (later []func()) {
 	nano := unixNano(now)
 	// Expiries per underlying before and after.
 	type key struct {
@@ -914,8 +908,8 @@ func (m *Source) rollLocked(now time.Time) (logs []func()) {
 			Holidays:       m.cfg.Holidays,
 		})
 		if err != nil {
-			logs = append(logs, func() {
-				m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logattr.Err(err))...)
+			later = append(later, func() {
+				m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logs.Err(err))...)
 			})
 			continue
 		}
@@ -962,13 +956,13 @@ func (m *Source) rollLocked(now time.Time) (logs []func()) {
 			rolled++
 		}
 		if full > 0 {
-			logs = append(logs, func() {
+			later = append(later, func() {
 				m.logger().Warn("full; next-expiry contracts not added",
 					m.attrs("underlying", spec.Name, "skipped", full, "max_size", m.maxLen)...)
 			})
 		}
 		if refused > 0 {
-			logs = append(logs, func() {
+			later = append(later, func() {
 				m.logger().Error("cannot price next-expiry contracts; not added",
 					m.attrs("underlying", spec.Name, "skipped", refused, "first", firstErr)...)
 			})
@@ -977,12 +971,12 @@ func (m *Source) rollLocked(now time.Time) (logs []func()) {
 	m.met.rolled.Add(float64(rolled))
 	m.setSubsLocked(subs)
 	if foreign > 0 {
-		logs = append(logs, func() {
+		later = append(later, func() {
 			m.logger().Info("expired contracts of another listing not replaced; subscribe their successors from a fresh instrument list",
 				m.attrs("expired", foreign)...)
 		})
 	}
-	return append(logs, func() {
+	return append(later, func() {
 		m.logger().Info("rolled expiries", m.attrs(
 			"expired", expired, "removed_from_store", removed, "added", rolled)...)
 	})

@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -397,19 +397,18 @@ func (r *Replica) shutdown() {
 	if len(ps) > 0 {
 		if err := r.release(ctx, ps, values); err != nil {
 			r.log(slog.LevelWarn, "leases not released at shutdown; they lapse after LeaseTTL",
-				slog.Int("partitions", len(ps)), logattr.Err(err))
+				slog.Int("partitions", len(ps)), logs.Err(err))
 		} else {
 			r.stats.released.Add(uint64(len(ps)))
 		}
 	}
 	if err := r.leave(ctx); err != nil {
-		r.log(slog.LevelDebug, "membership not removed at shutdown; it lapses after LeaseTTL", logattr.Err(err))
+		r.log(slog.LevelDebug, "membership not removed at shutdown; it lapses after LeaseTTL", logs.Err(err))
 	}
 }
 
 // log writes a record with the replica's attributes.
 func (r *Replica) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	inst := logattr.Instance("replica", r.cfg.Name)
-	attrs = append(attrs, inst[0], inst[1], slog.String("id", r.id))
-	logattr.Logger(r.cfg.Logger).LogAttrs(context.Background(), level, msg, attrs...)
+	logs.Sink{Logger: r.cfg.Logger, Component: "replica", Name: r.cfg.Name, Extra: []slog.Attr{slog.String("id", r.id)}}.
+		Log(level, msg, attrs...)
 }

@@ -100,9 +100,8 @@ type Config struct {
 	// Registerer are taken from this Config. The breaker logs its own
 	// state changes.
 	Breaker breaker.Config
-	// Reload configures the reloader that serves Reload. Its zero value
-	// means a 1s debounce, at least 5s between reloads and retries with
-	// backoff from 1s up to 1m after a failure. An empty Name means
+	// Reload configures the reloader that serves Reload. Its zero fields
+	// mean the reloader's defaults (see reloader.Config). An empty Name means
 	// Name + "/subscriptions"; empty Logger and Registerer are taken from
 	// this Config.
 	Reload reloader.Config
@@ -114,8 +113,7 @@ type Config struct {
 	// outage of any length is retried (and reported in Health); set a
 	// limit to give the source up after so many restarts within Period,
 	// and Run then returns an error wrapping ErrSourceGaveUp. The other
-	// zero fields are taskmon's
-	// defaults (100ms backoff up to 30s, healthy after 10s). The engine's
+	// zero fields are taskmon's defaults (see taskmon.Spec). The engine's
 	// tasks run under a monitor named Name + "/tasks".
 	SourceRestart taskmon.Spec
 

@@ -838,148 +838,180 @@ func (m *Source) advanceLocked(now time.Time) {
 // next expiries. It returns the log calls to make once the lock is released,
 // since the Logger's handler is the caller's code.
 func (m *Source) rollLocked(now time.Time) (later []func()) {
-	nano := unixNano(now)
-	// Expiries per underlying before and after.
-	type key struct {
-		under int
-		day   nse.Day
+	ex := m.expireLocked(now)
+	m.met.expired.Add(float64(ex.expired))
+	subs, rolled := ex.subs, 0
+	for ui := range m.unders {
+		need := ex.before.count(ui) - ex.after.count(ui)
+		if need <= 0 {
+			continue
+		}
+		var n int
+		subs, n, later = m.rollUnderlyingLocked(ui, need, ex, subs, now, later)
+		rolled += n
 	}
-	before := make(map[key]bool)
-	after := make(map[key]bool)
-	expired, foreign := 0, 0
-	subs := m.subs[:0:0]
+	m.met.rolled.Add(float64(rolled))
+	m.setSubsLocked(subs)
+	if ex.foreign > 0 {
+		later = append(later, func() {
+			m.logger().Info("expired contracts of another listing not replaced; subscribe their successors from a fresh instrument list",
+				m.attrs("expired", ex.foreign)...)
+		})
+	}
+	return append(later, func() {
+		m.logger().Info("rolled expiries", m.attrs(
+			"expired", ex.expired, "removed_from_store", ex.removed, "added", rolled)...)
+	})
+}
+
+// expiryKey is an underlying's option expiry day.
+type expiryKey struct {
+	under int
+	day   nse.Day
+}
+
+// expirySet is a set of option expiries.
+type expirySet map[expiryKey]bool
+
+// count returns the number of expiries of underlying ui in the set.
+func (s expirySet) count(ui int) int {
+	n := 0
+	for k := range s {
+		if k.under == ui {
+			n++
+		}
+	}
+	return n
+}
+
+// expiry is what expireLocked found: the subscriptions left, the option
+// expiries of the synthetic universe before and after, and the counts.
+type expiry struct {
+	subs                      []*mockInstr
+	before, after             expirySet
+	expired, foreign, removed int
+}
+
+// expireLocked drops the subscriptions whose contracts have expired at now
+// from the token index and the store.
+func (m *Source) expireLocked(now time.Time) expiry {
+	nano := unixNano(now)
+	ex := expiry{subs: m.subs[:0:0], before: expirySet{}, after: expirySet{}}
 	for _, mi := range m.subs {
 		// Only contracts of the synthetic universe are rolled: for one of
 		// another listing (a real dump) the mock cannot know the next
 		// contracts' tokens and lots.
 		isOpt := mi.ins.Kind.IsOption() && mi.synth
 		if mi.cutoff != 0 && nano >= mi.cutoff && mi.ins.Kind.IsOption() && !mi.synth {
-			foreign++
+			ex.foreign++
 		}
-		k := key{mi.under, nse.DayOf(mi.ins.Expiry)}
+		k := expiryKey{mi.under, nse.DayOf(mi.ins.Expiry)}
 		if isOpt {
-			before[k] = true
+			ex.before[k] = true
 		}
 		if mi.cutoff != 0 && nano >= mi.cutoff {
 			delete(m.byToken, mi.ins.Token)
-			expired++
+			ex.expired++
 			continue
 		}
 		if isOpt {
-			after[k] = true
+			ex.after[k] = true
 		}
-		subs = append(subs, mi)
+		ex.subs = append(ex.subs, mi)
 	}
-	removed := m.store.Cleanup(now)
+	ex.removed = m.store.Cleanup(now)
 	// Cleanup leaves an entry updated while it judged; make sure.
 	for _, mi := range m.subs {
 		if mi.cutoff != 0 && nano >= mi.cutoff && m.store.Delete(mi.ins.Token) {
-			removed++
+			ex.removed++
 		}
 	}
-	m.met.expired.Add(float64(expired))
+	return ex
+}
 
-	rolled := 0
-	for ui := range m.unders {
-		var nb, na int
-		for k := range before {
-			if k.under == ui {
-				nb++
-			}
-		}
-		for k := range after {
-			if k.under == ui {
-				na++
-			}
-		}
-		need := nb - na
-		if need <= 0 {
-			continue
-		}
-		u := &m.unders[ui]
-		spec := u.spec
-		spec.Spot = u.spot
-		ins, err := market.Universe(market.UniverseConfig{
-			Seed:           m.cfg.Seed,
-			Date:           now,
-			Underlyings:    []market.UnderlyingSpec{spec},
-			Expiries:       nb + 1,
-			StrikesPerSide: m.cfg.RollStrikesPerSide,
-			Holidays:       m.cfg.Holidays,
-		})
-		if err != nil {
-			later = append(later, func() {
-				m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logs.Err(err))...)
-			})
-			continue
-		}
-		var take []nse.Day
-		for _, in := range ins {
-			if !in.Kind.IsOption() {
-				continue
-			}
-			d := nse.DayOf(in.Expiry)
-			if after[key{ui, d}] || slices.Contains(take, d) {
-				continue
-			}
-			if nano >= unixNano(in.Expiry) {
-				continue
-			}
-			if len(take) == need {
-				break // market.Universe lists expiries in ascending order
-			}
-			take = append(take, d)
-		}
-		full, refused := 0, 0
-		var firstErr error
-		for _, in := range ins {
-			if !in.Kind.IsOption() || !slices.Contains(take, nse.DayOf(in.Expiry)) {
-				continue
-			}
-			if _, ok := m.byToken[in.Token]; ok {
-				continue
-			}
-			if len(m.byToken) >= m.maxLen {
-				full++
-				continue
-			}
-			mi, err := m.prepare(in, now)
-			if err != nil { // an expiry after 2262, say
-				if refused == 0 {
-					firstErr = err
-				}
-				refused++
-				continue
-			}
-			m.addLocked(mi)
-			subs = append(subs, mi)
-			rolled++
-		}
-		if full > 0 {
-			later = append(later, func() {
-				m.logger().Warn("full; next-expiry contracts not added",
-					m.attrs("underlying", spec.Name, "skipped", full, "max_size", m.maxLen)...)
-			})
-		}
-		if refused > 0 {
-			later = append(later, func() {
-				m.logger().Error("cannot price next-expiry contracts; not added",
-					m.attrs("underlying", spec.Name, "skipped", refused, "first", firstErr)...)
-			})
-		}
-	}
-	m.met.rolled.Add(float64(rolled))
-	m.setSubsLocked(subs)
-	if foreign > 0 {
-		later = append(later, func() {
-			m.logger().Info("expired contracts of another listing not replaced; subscribe their successors from a fresh instrument list",
-				m.attrs("expired", foreign)...)
-		})
-	}
-	return append(later, func() {
-		m.logger().Info("rolled expiries", m.attrs(
-			"expired", expired, "removed_from_store", removed, "added", rolled)...)
+// rollUnderlyingLocked subscribes the options of need next expiries of
+// underlying ui, appending them to subs. It returns subs, how many it
+// added, and later with the log calls it owes.
+func (m *Source) rollUnderlyingLocked(ui, need int, ex expiry, subs []*mockInstr, now time.Time, later []func()) ([]*mockInstr, int, []func()) {
+	u := &m.unders[ui]
+	spec := u.spec
+	spec.Spot = u.spot
+	ins, err := market.Universe(market.UniverseConfig{
+		Seed:           m.cfg.Seed,
+		Date:           now,
+		Underlyings:    []market.UnderlyingSpec{spec},
+		Expiries:       ex.before.count(ui) + 1,
+		StrikesPerSide: m.cfg.RollStrikesPerSide,
+		Holidays:       m.cfg.Holidays,
 	})
+	if err != nil {
+		return subs, 0, append(later, func() {
+			m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logs.Err(err))...)
+		})
+	}
+	take := nextExpiries(ins, ui, need, ex.after, unixNano(now))
+	rolled, full, refused := 0, 0, 0
+	var firstErr error
+	for _, in := range ins {
+		if !in.Kind.IsOption() || !slices.Contains(take, nse.DayOf(in.Expiry)) {
+			continue
+		}
+		if _, ok := m.byToken[in.Token]; ok {
+			continue
+		}
+		if len(m.byToken) >= m.maxLen {
+			full++
+			continue
+		}
+		mi, err := m.prepare(in, now)
+		if err != nil { // an expiry after 2262, say
+			if refused == 0 {
+				firstErr = err
+			}
+			refused++
+			continue
+		}
+		m.addLocked(mi)
+		subs = append(subs, mi)
+		rolled++
+	}
+	if full > 0 {
+		later = append(later, func() {
+			m.logger().Warn("full; next-expiry contracts not added",
+				m.attrs("underlying", spec.Name, "skipped", full, "max_size", m.maxLen)...)
+		})
+	}
+	if refused > 0 {
+		later = append(later, func() {
+			m.logger().Error("cannot price next-expiry contracts; not added",
+				m.attrs("underlying", spec.Name, "skipped", refused, "first", firstErr)...)
+		})
+	}
+	return subs, rolled, later
+}
+
+// nextExpiries returns the first need option expiries in ins (listed in
+// ascending order) of underlying ui that are not in after and have not
+// expired at nano.
+func nextExpiries(ins []ticker.Instrument, ui, need int, after expirySet, nano int64) []nse.Day {
+	var take []nse.Day
+	for _, in := range ins {
+		if !in.Kind.IsOption() {
+			continue
+		}
+		d := nse.DayOf(in.Expiry)
+		if after[expiryKey{ui, d}] || slices.Contains(take, d) {
+			continue
+		}
+		if nano >= unixNano(in.Expiry) {
+			continue
+		}
+		if len(take) == need {
+			break
+		}
+		take = append(take, d)
+	}
+	return take
 }
 
 // mockRound carries one Step's inputs to the per-instrument update, which

@@ -327,85 +327,23 @@ func mockExpired(s *mockSnap, now time.Time) (bool, error) {
 // New returns a mock source with no subscriptions, or an error
 // naming the first invalid field of cfg.
 func New(cfg Config) (*Source, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	cfg, rate, yield, err := normalize(cfg)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case cfg.Interval < 0:
-		return nil, fmt.Errorf("mock: Config.Interval must not be negative, got %v", cfg.Interval)
-	case cfg.MaxSize < 0 || cfg.MaxSize > mockMaxMaxSize:
-		return nil, fmt.Errorf("mock: Config.MaxSize must be in [0, %d], got %d", mockMaxMaxSize, cfg.MaxSize)
-	case cfg.RollStrikesPerSide < 0 || cfg.RollStrikesPerSide > maxRollStrikes:
-		return nil, fmt.Errorf("mock: Config.RollStrikesPerSide must be in [0, %d], got %d", maxRollStrikes, cfg.RollStrikesPerSide)
-	}
-	rate, yield := DefaultRate, DefaultDividendYield
-	if cfg.Rate != nil {
-		rate = *cfg.Rate
-	}
-	if cfg.DividendYield != nil {
-		yield = *cfg.DividendYield
-	}
-	switch {
-	case !(math.Abs(rate) <= 1):
-		return nil, fmt.Errorf("mock: Config.Rate must be in [-1, 1], got %v", rate)
-	case !(math.Abs(yield) <= 1):
-		return nil, fmt.Errorf("mock: Config.DividendYield must be in [-1, 1], got %v", yield)
-	}
-	cfg.Rate, cfg.DividendYield = nil, nil // read once: use m.rate and m.yield
-	if cfg.Interval == 0 {
-		cfg.Interval = DefaultInterval
-	}
-	if cfg.RollStrikesPerSide == 0 {
-		cfg.RollStrikesPerSide = DefaultRollStrikes
-	}
-	if cfg.Name == "" {
-		cfg.Name = DefaultName
-	}
-	if len(cfg.Underlyings) == 0 {
-		cfg.Underlyings = []market.UnderlyingSpec{market.NIFTY(), market.BANKNIFTY()}
-	} else {
-		cfg.Underlyings = slices.Clone(cfg.Underlyings)
+	unders, err := newUnderlyings(cfg.Underlyings, rate, yield)
+	if err != nil {
+		return nil, err
 	}
 	m := &Source{
 		cfg:     cfg,
 		rate:    rate,
 		yield:   yield,
+		unders:  unders,
 		byToken: make(map[uint32]*mockInstr),
 		hours:   market.Hours{Holidays: cfg.Holidays},
 		next:    math.MaxInt64,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6d6f636b)), // "mock"
-	}
-	names := make(map[string]bool, len(cfg.Underlyings))
-	tokens := make(map[uint32]bool, len(cfg.Underlyings))
-	for i := range cfg.Underlyings {
-		s := &cfg.Underlyings[i]
-		field := fmt.Sprintf("Config.Underlyings[%d]", i)
-		if err := s.Validate(); err != nil {
-			return nil, fmt.Errorf("mock: %s: %w", field, err)
-		}
-		if names[s.Name] {
-			return nil, fmt.Errorf("mock: %s.Name %q is listed twice", field, s.Name)
-		}
-		if tokens[s.Token] {
-			return nil, fmt.Errorf("mock: %s.Token %d is listed twice", field, s.Token)
-		}
-		names[s.Name], tokens[s.Token] = true, true
-		if s.Volatility == 0 {
-			s.Volatility = DefaultVolatility
-		}
-		if s.Volatility > mockMaxVolatility {
-			return nil, fmt.Errorf("mock: %s.Volatility must be at most %v for the mock source, got %v",
-				field, mockMaxVolatility, s.Volatility)
-		}
-		m.unders = append(m.unders, mockUnderlying{
-			spec:      *s,
-			gbm:       bs.GBM{Drift: rate - yield, Vol: s.Volatility},
-			smile:     bs.DefaultSmile(s.Volatility),
-			spot:      s.Spot,
-			prevClose: s.Spot,
-			lo:        s.Spot / mockSpotRange,
-			hi:        s.Spot * mockSpotRange,
-		})
 	}
 	met, err := newMockMetrics(cfg.Name, cfg.Registerer)
 	if err != nil {
@@ -435,6 +373,90 @@ func New(cfg Config) (*Source, error) {
 		return r
 	}
 	return m, nil
+}
+
+// normalize checks cfg's scalar fields and fills in their defaults. It
+// returns the rate and dividend yield apart, read once.
+func normalize(cfg Config) (_ Config, rate, yield float64, _ error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	switch {
+	case cfg.Interval < 0:
+		return cfg, 0, 0, fmt.Errorf("mock: Config.Interval must not be negative, got %v", cfg.Interval)
+	case cfg.MaxSize < 0 || cfg.MaxSize > mockMaxMaxSize:
+		return cfg, 0, 0, fmt.Errorf("mock: Config.MaxSize must be in [0, %d], got %d", mockMaxMaxSize, cfg.MaxSize)
+	case cfg.RollStrikesPerSide < 0 || cfg.RollStrikesPerSide > maxRollStrikes:
+		return cfg, 0, 0, fmt.Errorf("mock: Config.RollStrikesPerSide must be in [0, %d], got %d", maxRollStrikes, cfg.RollStrikesPerSide)
+	}
+	rate, yield = DefaultRate, DefaultDividendYield
+	if cfg.Rate != nil {
+		rate = *cfg.Rate
+	}
+	if cfg.DividendYield != nil {
+		yield = *cfg.DividendYield
+	}
+	switch {
+	case !(math.Abs(rate) <= 1):
+		return cfg, 0, 0, fmt.Errorf("mock: Config.Rate must be in [-1, 1], got %v", rate)
+	case !(math.Abs(yield) <= 1):
+		return cfg, 0, 0, fmt.Errorf("mock: Config.DividendYield must be in [-1, 1], got %v", yield)
+	}
+	cfg.Rate, cfg.DividendYield = nil, nil // read once: use m.rate and m.yield
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.RollStrikesPerSide == 0 {
+		cfg.RollStrikesPerSide = DefaultRollStrikes
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultName
+	}
+	if len(cfg.Underlyings) == 0 {
+		cfg.Underlyings = []market.UnderlyingSpec{market.NIFTY(), market.BANKNIFTY()}
+	} else {
+		cfg.Underlyings = slices.Clone(cfg.Underlyings)
+	}
+	return cfg, rate, yield, nil
+}
+
+// newUnderlyings checks the underlyings' specs, fills in their default
+// volatility (in specs, which New owns) and returns their simulated state.
+func newUnderlyings(specs []market.UnderlyingSpec, rate, yield float64) ([]mockUnderlying, error) {
+	names := make(map[string]bool, len(specs))
+	tokens := make(map[uint32]bool, len(specs))
+	unders := make([]mockUnderlying, 0, len(specs))
+	for i := range specs {
+		s := &specs[i]
+		field := fmt.Sprintf("Config.Underlyings[%d]", i)
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("mock: %s: %w", field, err)
+		}
+		if names[s.Name] {
+			return nil, fmt.Errorf("mock: %s.Name %q is listed twice", field, s.Name)
+		}
+		if tokens[s.Token] {
+			return nil, fmt.Errorf("mock: %s.Token %d is listed twice", field, s.Token)
+		}
+		names[s.Name], tokens[s.Token] = true, true
+		if s.Volatility == 0 {
+			s.Volatility = DefaultVolatility
+		}
+		if s.Volatility > mockMaxVolatility {
+			return nil, fmt.Errorf("mock: %s.Volatility must be at most %v for the mock source, got %v",
+				field, mockMaxVolatility, s.Volatility)
+		}
+		unders = append(unders, mockUnderlying{
+			spec:      *s,
+			gbm:       bs.GBM{Drift: rate - yield, Vol: s.Volatility},
+			smile:     bs.DefaultSmile(s.Volatility),
+			spot:      s.Spot,
+			prevClose: s.Spot,
+			lo:        s.Spot / mockSpotRange,
+			hi:        s.Spot * mockSpotRange,
+		})
+	}
+	return unders, nil
 }
 
 // logger returns the Logger to write to now (slog.Default() unless one is

@@ -1117,23 +1117,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 	in := &mi.ins
 	spot := r.spots[mi.under]
 	t := &b.tick
-	last := t.LastPrice
-	if r.day > b.day { // only forward: a step back in time keeps the day's volume
-		b.prevClose = last // the previous session's close
-		b.volume = 0
-		b.day = r.day
-		if b.lastNano != 0 {
-			// Trading restarts at the open: nothing accrued overnight.
-			b.lastNano = max(b.lastNano, unixNano(r.day.At(nse.SessionOpen, time.UTC)))
-		}
-	}
-	dtSec := 0.0
-	if b.lastNano != 0 && r.nano > b.lastNano {
-		dtSec = min(float64(r.nano-b.lastNano)/1e9, mockMaxTickDt)
-	}
-	if r.nano > b.lastNano {
-		b.lastNano = r.nano
-	}
+	dtSec := r.advance(b, t.LastPrice)
 	*t = ticker.Tick{Token: in.Token, Time: r.now, Mock: true}
 	h := nse.Mix(m.cfg.Seed ^ uint64(in.Token)<<32 ^ uint64(r.nano))
 	u1 := unitFloat(h)
@@ -1154,39 +1138,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 		quote(t, spot, tick, 1, lot, h)
 		b.volume += stochasticLots(u1*mockVolLots*dtSec, u2) * lot
 	default:
-		tm := r.term(mi, spot)
-		var price, z, activity float64
-		if in.Kind == ticker.KindFuture {
-			price = tm.term.Forward()
-			activity = 1
-		} else {
-			und := &m.unders[mi.under]
-			vol := und.smile.VolAround(tm.atm, tm.anchor, in.Strike, tm.years)
-			g := tm.term.Compute(mi.kind, in.Strike, vol*tm.scale)
-			price = g.Price
-			t.IV = vol
-			t.Delta = g.Delta
-			t.Gamma = g.Gamma
-			t.Theta = g.Theta / 365
-			t.Vega = g.Vega * tm.scale / 100
-			// Standardised moneyness: how many standard deviations away
-			// the strike is; drives where trading concentrates.
-			z = math.Log(in.Strike/tm.term.Forward()) * tm.invWidth
-			activity = math.Exp(-0.5 * z * z)
-		}
-		t.LastPrice = max(roundTicks(price, tick), 1) * tick
-		quote(t, price, tick, tm.spread*(1+0.5*math.Abs(z)), lot, h)
-		// Deep out-of-the-money strikes keep 2% of the at-the-money rate, and
-		// a fraction of a lot is traded with that probability, so they
-		// print now and then.
-		traded := stochasticLots(u1*mockVolLots*(0.02+activity)*dtSec, unitFloat(nse.Mix(h)))
-		b.volume += traded * lot
-		if b.oiLots < 0 {
-			b.oiLots = math.Floor(mockOIMinLots + mockOILots*activity*mi.oiScale)
-		}
-		// Open interest walks with the trades: some open, some close.
-		b.oiLots = max(b.oiLots+math.Round(float64(traded)*mockOIWalk*(2*u2-0.9)), 0)
-		t.OpenInterest = uint64(b.oiLots) * lot
+		r.derivative(b, spot, dtSec, u1, u2, h)
 	}
 	t.Volume = b.volume
 	if b.prevClose == 0 {
@@ -1196,6 +1148,70 @@ func (r *mockRound) update(b *mockBuilder) error {
 		t.Change = (t.LastPrice - b.prevClose) / b.prevClose * 100
 	}
 	return t.Validate(in.Kind)
+}
+
+// advance moves b to the round's session day and time, and returns the
+// seconds of trading since b's last tick, capped. last is b's last price,
+// the previous session's close when the day changes.
+func (r *mockRound) advance(b *mockBuilder, last float64) (dtSec float64) {
+	if r.day > b.day { // only forward: a step back in time keeps the day's volume
+		b.prevClose = last
+		b.volume = 0
+		b.day = r.day
+		if b.lastNano != 0 {
+			// Trading restarts at the open: nothing accrued overnight.
+			b.lastNano = max(b.lastNano, unixNano(r.day.At(nse.SessionOpen, time.UTC)))
+		}
+	}
+	if b.lastNano != 0 && r.nano > b.lastNano {
+		dtSec = min(float64(r.nano-b.lastNano)/1e9, mockMaxTickDt)
+	}
+	if r.nano > b.lastNano {
+		b.lastNano = r.nano
+	}
+	return dtSec
+}
+
+// derivative prices b's future or option off spot, quotes it and trades
+// it: volume and open interest, where the strike's activity decides how
+// much. u1, u2 and h are the tick's random draws.
+func (r *mockRound) derivative(b *mockBuilder, spot, dtSec, u1, u2 float64, h uint64) {
+	mi, t := b.in, &b.tick
+	in := &mi.ins
+	tick, lot := in.TickSize, uint64(in.LotSize)
+	tm := r.term(mi, spot)
+	var price, z, activity float64
+	if in.Kind == ticker.KindFuture {
+		price = tm.term.Forward()
+		activity = 1
+	} else {
+		und := &r.m.unders[mi.under]
+		vol := und.smile.VolAround(tm.atm, tm.anchor, in.Strike, tm.years)
+		g := tm.term.Compute(mi.kind, in.Strike, vol*tm.scale)
+		price = g.Price
+		t.IV = vol
+		t.Delta = g.Delta
+		t.Gamma = g.Gamma
+		t.Theta = g.Theta / 365
+		t.Vega = g.Vega * tm.scale / 100
+		// Standardised moneyness: how many standard deviations away
+		// the strike is; drives where trading concentrates.
+		z = math.Log(in.Strike/tm.term.Forward()) * tm.invWidth
+		activity = math.Exp(-0.5 * z * z)
+	}
+	t.LastPrice = max(roundTicks(price, tick), 1) * tick
+	quote(t, price, tick, tm.spread*(1+0.5*math.Abs(z)), lot, h)
+	// Deep out-of-the-money strikes keep 2% of the at-the-money rate, and
+	// a fraction of a lot is traded with that probability, so they
+	// print now and then.
+	traded := stochasticLots(u1*mockVolLots*(0.02+activity)*dtSec, unitFloat(nse.Mix(h)))
+	b.volume += traded * lot
+	if b.oiLots < 0 {
+		b.oiLots = math.Floor(mockOIMinLots + mockOILots*activity*mi.oiScale)
+	}
+	// Open interest walks with the trades: some open, some close.
+	b.oiLots = max(b.oiLots+math.Round(float64(traded)*mockOIWalk*(2*u2-0.9)), 0)
+	t.OpenInterest = uint64(b.oiLots) * lot
 }
 
 // stochasticLots returns x rounded to a whole number of lots, up with

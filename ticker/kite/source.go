@@ -271,23 +271,11 @@ func (r *run) emitFrame(f frame) {
 // It returns an error only for a permanent failure (the token refused).
 func (r *run) conn(ctx context.Context, sl *slot) error {
 	s := r.s
-	attempt := 0
-	authFails := 0
+	attempt, authFails := 0, 0
 	var gapStart time.Time
 	for ctx.Err() == nil {
-		s.mu.Lock()
-		n := len(sl.want)
-		if n == 0 {
-			s.setState(sl, ConnIdle, "")
-		}
-		s.mu.Unlock()
-		if n == 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-sl.wake:
-				continue
-			}
+		if r.idle(ctx, sl) {
+			continue
 		}
 		s.mu.Lock()
 		s.setState(sl, ConnConnecting, "")
@@ -301,67 +289,98 @@ func (r *run) conn(ctx context.Context, sl *slot) error {
 		}
 		s.c.dials.Add(1)
 		ws, err := r.dial(ctx, sl, token)
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrAuth):
+			if authFails++; authFails > 1 { // a refreshed token was refused too
+				r.dialFailed(sl, err)
+				return err
+			}
+			if err := r.refresh(ctx, sl, gen, r.dialFailed(sl, err)); err != nil {
+				return err
+			}
+			continue
+		case err != nil:
+			r.dialFailed(sl, err)
+		default:
+			authFails = 0
+			up := time.Now()
+			err = r.session(ctx, sl, ws, gapStart)
+			ws.CloseNow()
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ce *ConnError
-			errors.As(err, &ce)
-			s.mu.Lock()
-			s.setState(sl, ConnWaiting, ce.Error())
-			s.mu.Unlock()
-			switch {
-			case errors.Is(err, ErrAuth):
-				s.c.authErrors.Add(1)
-				authFails++
-				if authFails > 1 { // a refreshed token was refused too
-					return err
-				}
-				if err := r.refresh(ctx, sl, gen, ce); err != nil {
-					return err
-				}
-				continue
-			case errors.Is(err, ErrRefused):
-				s.c.refused.Add(1)
-				s.log(slog.LevelWarn, "connection refused", slog.Int("conn", sl.idx), slog.Int("status", ce.Status),
-					slog.String(logs.Error, ce.Error()))
-			default:
-				s.c.dialErrors.Add(1)
-				s.log(slog.LevelWarn, "cannot connect", slog.Int("conn", sl.idx), slog.String(logs.Error, ce.Error()))
+			gapStart = r.lost(sl, err)
+			if time.Since(up) >= s.cfg.StableAfter {
+				attempt = 0
 			}
-			if !sleep(ctx, backoff.Full(s.cfg.Backoff, s.cfg.MaxBackoff, attempt)) {
-				return nil
-			}
-			attempt++
-			continue
 		}
-		authFails = 0
-		up := time.Now()
-		err = r.session(ctx, sl, ws, gapStart)
-		ws.CloseNow()
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err == nil {
-			err = errors.New("connection closed")
-		}
-		// Ticks may have been missed since the last frame received.
-		gapStart = time.Unix(0, sl.lastFrame.Load())
-		s.c.reconnects.Add(1)
-		if time.Since(up) >= s.cfg.StableAfter {
-			attempt = 0
-		}
-		msg := s.redact(err.Error())
-		s.mu.Lock()
-		s.setState(sl, ConnWaiting, msg)
-		s.mu.Unlock()
-		s.log(slog.LevelWarn, "connection lost", slog.Int("conn", sl.idx), slog.String(logs.Error, msg))
 		if !sleep(ctx, backoff.Full(s.cfg.Backoff, s.cfg.MaxBackoff, attempt)) {
 			return nil
 		}
 		attempt++
 	}
 	return nil
+}
+
+// idle reports whether sl has no instruments; it then waits for some, or
+// for ctx to end.
+func (r *run) idle(ctx context.Context, sl *slot) bool {
+	s := r.s
+	s.mu.Lock()
+	n := len(sl.want)
+	if n == 0 {
+		s.setState(sl, ConnIdle, "")
+	}
+	s.mu.Unlock()
+	if n > 0 {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+	case <-sl.wake:
+	}
+	return true
+}
+
+// dialFailed records a failed dial of sl: its state, its count and, unless
+// the token was refused, a record. It returns the error as a *ConnError.
+func (r *run) dialFailed(sl *slot, err error) *ConnError {
+	s := r.s
+	var ce *ConnError
+	errors.As(err, &ce)
+	s.mu.Lock()
+	s.setState(sl, ConnWaiting, ce.Error())
+	s.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrAuth):
+		s.c.authErrors.Add(1)
+	case errors.Is(err, ErrRefused):
+		s.c.refused.Add(1)
+		s.log(slog.LevelWarn, "connection refused", slog.Int("conn", sl.idx), slog.Int("status", ce.Status),
+			slog.String(logs.Error, ce.Error()))
+	default:
+		s.c.dialErrors.Add(1)
+		s.log(slog.LevelWarn, "cannot connect", slog.Int("conn", sl.idx), slog.String(logs.Error, ce.Error()))
+	}
+	return ce
+}
+
+// lost records the end of sl's session with err, and returns the start of
+// the gap: ticks may have been missed since the last frame received.
+func (r *run) lost(sl *slot, err error) time.Time {
+	s := r.s
+	if err == nil {
+		err = errors.New("connection closed")
+	}
+	s.c.reconnects.Add(1)
+	msg := s.redact(err.Error())
+	s.mu.Lock()
+	s.setState(sl, ConnWaiting, msg)
+	s.mu.Unlock()
+	s.log(slog.LevelWarn, "connection lost", slog.Int("conn", sl.idx), slog.String(logs.Error, msg))
+	return time.Unix(0, sl.lastFrame.Load())
 }
 
 // refresh asks RefreshToken for a new token after the token of generation

@@ -91,8 +91,8 @@ const (
 // istOffset is India Standard Time's offset from UTC (no daylight saving).
 const istOffset = 5*time.Hour + 30*time.Minute
 
-// AppendPayload appends the JSON payload of t (version 1, described in the
-// package documentation) to b and returns the extended slice. It allocates
+// AppendPayload appends the JSON payload of t (version 1, described on
+// Version) to b and returns the extended slice. It allocates
 // nothing when b has room. The instrument fields come from t.Instrument and
 // are left out when it is nil.
 func AppendPayload(b []byte, t *ticker.Tick) []byte {
@@ -102,24 +102,7 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 	option := in != nil && in.Kind.IsOption()
 	places := pricePlaces(t)
 	if in != nil {
-		b = append(b, `,"symbol":`...)
-		b = appendString(b, in.Symbol)
-		b = append(b, `,"exchange":`...)
-		b = appendString(b, in.Exchange)
-		b = append(b, `,"underlying":`...)
-		b = appendString(b, in.Underlying)
-		b = append(b, `,"kind":"`...)
-		b = append(b, in.Kind.String()...)
-		b = append(b, '"')
-		if option {
-			b = append(b, `,"strike":`...)
-			b = appendFixed(b, in.Strike, places)
-		}
-		if !in.Expiry.IsZero() {
-			b = append(b, `,"expiry":"`...)
-			b = appendISTDate(b, in.Expiry)
-			b = append(b, '"')
-		}
+		b = appendInstrument(b, in, places)
 	}
 	b = append(b, `,"ltp":`...)
 	b = appendFixed(b, t.LastPrice, places)
@@ -140,16 +123,7 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 	// Analytics belong to options; a tick without its instrument carries
 	// them when it has any.
 	if option || (in == nil && (t.IV != 0 || t.Delta != 0 || t.Gamma != 0 || t.Theta != 0 || t.Vega != 0)) {
-		b = append(b, `,"iv":`...)
-		b = appendFixed(b, t.IV, ivPlaces)
-		b = append(b, `,"delta":`...)
-		b = appendFixed(b, t.Delta, deltaPlaces)
-		b = append(b, `,"gamma":`...)
-		b = appendFixed(b, t.Gamma, gammaPlaces)
-		b = append(b, `,"theta":`...)
-		b = appendFixed(b, t.Theta, thetaPlaces)
-		b = append(b, `,"vega":`...)
-		b = appendFixed(b, t.Vega, vegaPlaces)
+		b = appendAnalytics(b, t)
 	}
 	if !t.Time.IsZero() {
 		b = append(b, `,"ts":"`...)
@@ -165,6 +139,44 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 	} else {
 		b = append(b, `,"mock":false}`...)
 	}
+	return b
+}
+
+// appendInstrument appends the fields of in, prices to places decimals.
+func appendInstrument(b []byte, in *ticker.Instrument, places int) []byte {
+	b = append(b, `,"symbol":`...)
+	b = appendString(b, in.Symbol)
+	b = append(b, `,"exchange":`...)
+	b = appendString(b, in.Exchange)
+	b = append(b, `,"underlying":`...)
+	b = appendString(b, in.Underlying)
+	b = append(b, `,"kind":"`...)
+	b = append(b, in.Kind.String()...)
+	b = append(b, '"')
+	if in.Kind.IsOption() {
+		b = append(b, `,"strike":`...)
+		b = appendFixed(b, in.Strike, places)
+	}
+	if !in.Expiry.IsZero() {
+		b = append(b, `,"expiry":"`...)
+		b = appendISTDate(b, in.Expiry)
+		b = append(b, '"')
+	}
+	return b
+}
+
+// appendAnalytics appends an option's implied volatility and greeks.
+func appendAnalytics(b []byte, t *ticker.Tick) []byte {
+	b = append(b, `,"iv":`...)
+	b = appendFixed(b, t.IV, ivPlaces)
+	b = append(b, `,"delta":`...)
+	b = appendFixed(b, t.Delta, deltaPlaces)
+	b = append(b, `,"gamma":`...)
+	b = appendFixed(b, t.Gamma, gammaPlaces)
+	b = append(b, `,"theta":`...)
+	b = appendFixed(b, t.Theta, thetaPlaces)
+	b = append(b, `,"vega":`...)
+	b = appendFixed(b, t.Vega, vegaPlaces)
 	return b
 }
 

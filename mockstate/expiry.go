@@ -7,6 +7,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/internal/contain"
 	"github.com/steadfast-go/steadfast/internal/logs"
+	"github.com/steadfast-go/steadfast/internal/periodic"
 )
 
 // Cleanup removes the entries whose snapshot Config.Expired reports expired
@@ -115,14 +116,6 @@ func (s *Store[K, S, B]) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	tk := time.NewTicker(s.interval)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tk.C:
-			s.Cleanup(time.Now())
-		}
-	}
+	periodic.Run(ctx, s.interval, func() { s.Cleanup(time.Now()) })
+	return nil
 }

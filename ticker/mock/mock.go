@@ -16,6 +16,7 @@ import (
 
 	"github.com/steadfast-go/steadfast/internal/contain"
 	"github.com/steadfast-go/steadfast/internal/logs"
+	"github.com/steadfast-go/steadfast/internal/periodic"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker"
@@ -492,17 +493,10 @@ func (m *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	m.Step(m.cfg.Now(), emit)
-	tk := time.NewTicker(m.cfg.Interval)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tk.C:
-			m.Step(m.cfg.Now(), emit)
-		}
-	}
+	step := func() { m.Step(m.cfg.Now(), emit) }
+	step()
+	periodic.Run(ctx, m.cfg.Interval, step)
+	return nil
 }
 
 // Subscribe removes the instruments in remove, then adds those in add, and

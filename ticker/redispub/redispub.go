@@ -17,6 +17,7 @@ import (
 	"github.com/steadfast-go/steadfast/internal/contain"
 	"github.com/steadfast-go/steadfast/internal/errjson"
 	"github.com/steadfast-go/steadfast/internal/logs"
+	"github.com/steadfast-go/steadfast/internal/redisclient"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -163,7 +164,7 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("redispub: Config.Client is nil; give a redis.UniversalClient")
 	}
-	if !contextTimeoutEnabled(cfg.Client) {
+	if !redisclient.ContextTimeoutEnabled(cfg.Client) {
 		return nil, errors.New("redispub: Config.Client was created without ContextTimeoutEnabled, so it would ignore a batch's deadline; set ContextTimeoutEnabled: true in its options")
 	}
 	if cfg.StreamMaxLen < 0 {
@@ -214,20 +215,6 @@ func New(cfg Config) (*Publisher, error) {
 	p.batches.New = func() any { return new(batch) }
 	p.names.Store(&map[nameKey]any{})
 	return p, nil
-}
-
-// contextTimeoutEnabled reports whether a go-redis client honours context
-// deadlines; a client of another make is trusted to.
-func contextTimeoutEnabled(c redis.UniversalClient) bool {
-	switch c := c.(type) {
-	case interface{ Options() *redis.Options }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.ClusterOptions }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.RingOptions }:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // Publish sends ticks to Redis in one pipeline: a PUBLISH (SPUBLISH, or

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/steadfast-go/steadfast/internal/logs"
+	"github.com/steadfast-go/steadfast/internal/redisclient"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -249,7 +250,7 @@ func withDefaults(cfg Config) (Config, error) {
 	switch {
 	case cfg.Client == nil:
 		return cfg, errors.New("replica: Config.Client is nil; give a redis.UniversalClient")
-	case !contextTimeoutEnabled(cfg.Client):
+	case !redisclient.ContextTimeoutEnabled(cfg.Client):
 		return cfg, errors.New("replica: Config.Client was created without ContextTimeoutEnabled, so it would ignore a call's deadline; set ContextTimeoutEnabled: true in its options")
 	case cfg.Engine.Instruments == nil:
 		return cfg, errors.New("replica: Config.Engine.Instruments is required: the whole universe")
@@ -285,20 +286,6 @@ func checkName(field, s, bad string) error {
 		}
 	}
 	return nil
-}
-
-// contextTimeoutEnabled reports whether a go-redis client honours context
-// deadlines; any other UniversalClient is trusted to.
-func contextTimeoutEnabled(c redis.UniversalClient) bool {
-	switch c := c.(type) {
-	case interface{ Options() *redis.Options }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.ClusterOptions }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.RingOptions }:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // Engine returns the engine the Replica runs, for Latest, Stats, Health and

@@ -365,59 +365,14 @@ func (s *Server) DropConns() int {
 // and sends. It returns when the connection ends: the client left, a
 // write failed, DropConns, or the end of Run.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !loopbackClient(r.RemoteAddr) {
-		s.c.forbidden.Add(1)
-		s.log(slog.LevelWarn, "client refused: not on loopback", slog.String("remote", r.RemoteAddr))
-		http.Error(w, "kite server: loopback clients only", http.StatusForbidden)
+	if !s.admit(w, r) {
 		return
 	}
-	q := r.URL.Query()
-	if !same(q.Get("api_key"), s.cfg.APIKey) || !same(q.Get("access_token"), s.cfg.AccessToken) {
-		s.c.forbidden.Add(1)
-		s.log(slog.LevelInfo, "client refused: bad credentials")
-		http.Error(w, "kite server: invalid api_key or access_token", http.StatusForbidden)
-		return
-	}
-	s.mu.Lock()
-	switch {
-	case s.closed:
-		s.mu.Unlock()
-		http.Error(w, "kite server: closed", http.StatusServiceUnavailable)
-		return
-	case len(s.peers)+s.opening >= s.cfg.MaxConns:
-		s.mu.Unlock()
-		s.c.refused.Add(1)
-		s.log(slog.LevelInfo, "client refused: too many connections", slog.Int("max", s.cfg.MaxConns))
-		http.Error(w, "kite server: too many connections", http.StatusTooManyRequests)
-		return
-	}
-	s.opening++
-	s.handlers.Add(1)
-	s.mu.Unlock()
 	defer s.handlers.Done()
-
-	ws, err := websocket.Accept(w, r, nil)
-	s.mu.Lock()
-	s.opening--
-	if err != nil {
-		s.mu.Unlock()
+	p := s.accept(w, r)
+	if p == nil {
 		return
 	}
-	ws.SetReadLimit(serverReadLimit)
-	p := &peer{
-		ws:      ws,
-		batches: make(chan []ticker.Tick, s.cfg.QueueSize),
-		done:    make(chan struct{}),
-		modes:   map[uint32]Mode{},
-		at:      map[uint32]int{},
-	}
-	if s.closed {
-		s.mu.Unlock()
-		p.close()
-		return
-	}
-	s.peers[p] = struct{}{}
-	s.mu.Unlock()
 	s.c.accepted.Add(1)
 	s.log(slog.LevelDebug, "client connected")
 
@@ -433,6 +388,71 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	delete(s.peers, p)
 	s.mu.Unlock()
 	s.log(slog.LevelDebug, "client disconnected")
+}
+
+// admit decides whether r may open a connection, answering it when not.
+// When it may, admit counts it as opening and as a running handler.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
+	if !loopbackClient(r.RemoteAddr) {
+		s.c.forbidden.Add(1)
+		s.log(slog.LevelWarn, "client refused: not on loopback", slog.String("remote", r.RemoteAddr))
+		http.Error(w, "kite server: loopback clients only", http.StatusForbidden)
+		return false
+	}
+	q := r.URL.Query()
+	if !same(q.Get("api_key"), s.cfg.APIKey) || !same(q.Get("access_token"), s.cfg.AccessToken) {
+		s.c.forbidden.Add(1)
+		s.log(slog.LevelInfo, "client refused: bad credentials")
+		http.Error(w, "kite server: invalid api_key or access_token", http.StatusForbidden)
+		return false
+	}
+	s.mu.Lock()
+	closed, full := s.closed, len(s.peers)+s.opening >= s.cfg.MaxConns
+	if !closed && !full {
+		s.opening++
+		s.handlers.Add(1)
+	}
+	s.mu.Unlock()
+	switch {
+	case closed:
+		http.Error(w, "kite server: closed", http.StatusServiceUnavailable)
+		return false
+	case full:
+		s.c.refused.Add(1)
+		s.log(slog.LevelInfo, "client refused: too many connections", slog.Int("max", s.cfg.MaxConns))
+		http.Error(w, "kite server: too many connections", http.StatusTooManyRequests)
+		return false
+	}
+	return true
+}
+
+// accept upgrades an admitted request to a WebSocket and registers its
+// peer. It returns nil when the upgrade failed or the server closed
+// meanwhile.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request) *peer {
+	ws, err := websocket.Accept(w, r, nil)
+	s.mu.Lock()
+	s.opening--
+	if err != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	ws.SetReadLimit(serverReadLimit)
+	p := &peer{
+		ws:      ws,
+		batches: make(chan []ticker.Tick, s.cfg.QueueSize),
+		done:    make(chan struct{}),
+		modes:   map[uint32]Mode{},
+		at:      map[uint32]int{},
+	}
+	if s.closed {
+		s.mu.Unlock()
+		p.close()
+		return nil
+	}
+	s.peers[p] = struct{}{}
+	s.mu.Unlock()
+	return p
 }
 
 // loopbackClient reports whether a request's RemoteAddr is on the loopback

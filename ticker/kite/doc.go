@@ -15,10 +15,10 @@
 //	_ = src.Subscribe(instruments, nil)
 //	err = src.Run(ctx, emit) // nil when ctx ends
 //
-// Config and ServerConfig document each default on their fields. The
-// defaults follow Kite's documented limits: 3 connections of 3,000
-// instruments per API key. Order updates go to Config.OnOrder, and the
-// server's errors and messages to Config.OnMessage.
+// Config and ServerConfig document each default on their fields; the
+// connection limits follow Kite's documented limits per API key. Order
+// updates go to Config.OnOrder, and the server's errors and messages to
+// Config.OnMessage.
 //
 // The Server, for tests and demos on loopback (an http.Handler):
 //

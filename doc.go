@@ -28,22 +28,14 @@
 // ticker/redispub, or any function) through a breaker, reloads its
 // subscriptions through a reloader and runs every loop under a task
 // monitor; its mock source keeps per-instrument state in a mockstate store.
-// It also holds the market model (instruments, ticks, option chains,
-// contract specifications, market hours, the broker's instrument dump);
-// ticker/bs prices options with Black–Scholes, and ticker/chainpage serves a
-// live option-chain page fed by an Engine.
+// Its sub-packages hold the market model (ticker/market), Black–Scholes
+// pricing (ticker/bs) and a live option-chain page (ticker/chainpage).
 //
 // Every type is safe for concurrent use unless its documentation says
-// otherwise. Each primitive, and the mock source, takes one Config struct
-// whose zero value means "all defaults", reports through an optional
-// *slog.Logger (nil means slog.Default()) and an optional
-// prometheus.Registerer (nil means no metrics), and starts no goroutine that
-// does not end with the context or call that started it.
-//
-// Metrics are named steadfast_<package>_<metric> and carry a constant label
-// "name" (the Config's Name), so several instances can share one registry.
-// To put them under an application's own namespace, pass a Registerer
-// wrapped with prometheus.WrapRegistererWithPrefix.
+// otherwise. No package starts a goroutine that does not end with the
+// context or call that started it. To put the metrics under an
+// application's own namespace, pass a Registerer wrapped with
+// prometheus.WrapRegistererWithPrefix.
 //
 // # Conventions
 //
@@ -66,16 +58,14 @@
 //     canceled (plus exited for a taskmon task that called runtime.Goexit,
 //     ignored and rejected for the breaker's calls); a cancellation is
 //     spelled "canceled" (as Go's context.Canceled) in labels, log values
-//     and identifiers alike.
-//     Registering a second instance under the same Name on the same
-//     registry fails with "<package>: metrics for name %q are already
-//     registered".
+//     and identifiers alike. A second instance under the same Name on the
+//     same registry is refused.
 //   - Logs: through the Config's *slog.Logger, looked up at each record (nil
 //     means slog.Default(), so a later slog.SetDefault is honoured). Every
 //     record carries "component" (the package) and "name" (the instance);
 //     messages do not repeat the package name; a successful run is not
 //     logged with an empty error; a recovered panic is logged with "panic"
-//     (its value) and "stack" (cut to 8 KiB).
+//     (its value) and "stack" (cut to a bounded size).
 //   - Callbacks run outside the package's locks; a panic in one is
 //     recovered, logged and counted. A panic or runtime.Goexit in a user's
 //     task or reload becomes a *PanicError carrying its stack (Goexit with
@@ -87,15 +77,4 @@
 //
 // internal/conventions holds a test that wires every package to one
 // registry and one handler and checks these rules where a test can.
-//
-// The module's internal packages hold test helpers (logtest, metrictest,
-// redistest, conventions) and small pieces of shared code that are not
-// primitives: internal/backoff (exponential backoff with full jitter, and
-// the rule by which a derived default yields), internal/promreg (register a
-// set of collectors or none, with the one wording of a duplicate, and take
-// back what a failed constructor registered), internal/logattr (the shared
-// log keys and result words, errors as messages, the cut panic stack and
-// callback containment), internal/errjson (errors and panics as JSON) and
-// internal/decimal (exact decimals, without float noise, for payloads and
-// pages).
 package steadfast

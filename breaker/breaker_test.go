@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/steadfast-go/steadfast/breaker"
+	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 )
 
@@ -31,21 +32,10 @@ var errBoom = errors.New("boom")
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // recorder collects OnStateChange events.
-type recorder struct {
-	mu     sync.Mutex
-	events []string
-}
+type recorder struct{ logtest.List[string] }
 
 func (r *recorder) on(name string, from, to breaker.State) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, fmt.Sprintf("%s:%s->%s", name, from, to))
-}
-
-func (r *recorder) get() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.events...)
+	r.Add(fmt.Sprintf("%s:%s->%s", name, from, to))
 }
 
 func newBreaker(t *testing.T, cfg breaker.Config) *breaker.Breaker {
@@ -157,7 +147,7 @@ func TestDefaults(t *testing.T) {
 		require.ErrorIs(t, err, breaker.ErrTooManyCalls)
 		b.Done(p, nil)
 		require.Equal(t, breaker.Closed, b.State())
-		require.Equal(t, []string{"d:closed->open", "d:open->half-open", "d:half-open->closed"}, rec.get())
+		require.Equal(t, []string{"d:closed->open", "d:open->half-open", "d:half-open->closed"}, rec.Get())
 	})
 }
 
@@ -199,7 +189,7 @@ func TestTransitions(t *testing.T) {
 		require.Equal(t, []string{
 			"t:closed->open", "t:open->half-open", "t:half-open->open",
 			"t:open->half-open", "t:half-open->closed",
-		}, rec.get())
+		}, rec.Get())
 	})
 }
 
@@ -494,7 +484,7 @@ func TestOnStateChangeOrderAndReentry(t *testing.T) {
 	})
 	require.Error(t, b.Do(t.Context(), fail))
 	require.Equal(t, breaker.Closed, b.State())
-	require.Equal(t, []string{"r:closed->open", "after-reset:closed->open", "r:open->closed"}, rec.get())
+	require.Equal(t, []string{"r:closed->open", "after-reset:closed->open", "r:open->closed"}, rec.Get())
 }
 
 func TestTripAndReset(t *testing.T) {
@@ -528,7 +518,7 @@ func TestTripAndReset(t *testing.T) {
 		require.NoError(t, b.Do(t.Context(), succeed))
 		b.Reset()
 		require.Equal(t, breaker.Counts{}, b.Counts())
-		require.Equal(t, []string{"x:closed->open", "x:open->closed", "x:closed->open", "x:open->open", "x:open->closed"}, rec.get())
+		require.Equal(t, []string{"x:closed->open", "x:open->closed", "x:closed->open", "x:open->open", "x:open->closed"}, rec.Get())
 	})
 }
 
@@ -1063,7 +1053,7 @@ func TestTripOutlastsOpenTimeout(t *testing.T) {
 		require.Equal(t, uint64(5), b.Counts().Rejected)
 		b.Reset()
 		require.Equal(t, breaker.Closed, b.State())
-		require.Equal(t, []string{"tr:closed->open", "tr:open->half-open", "tr:half-open->open", "tr:open->closed"}, rec.get())
+		require.Equal(t, []string{"tr:closed->open", "tr:open->half-open", "tr:half-open->open", "tr:open->closed"}, rec.Get())
 	})
 }
 
@@ -1240,7 +1230,7 @@ func TestOnStateChangeGoexit(t *testing.T) {
 	<-done
 	require.Equal(t, breaker.Open, b.State())
 	b.Reset()
-	require.Equal(t, []string{"g:closed->open", "g:open->closed"}, rec.get())
+	require.Equal(t, []string{"g:closed->open", "g:open->closed"}, rec.Get())
 	requireMetric(t, reg, "steadfast_breaker_callback_panics_total", metrictest.Labels{"name": "g"}, 1)
 }
 

@@ -4,7 +4,6 @@ package breaker_test
 // words, one config rule) and of the defects fixed with them.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,29 +22,11 @@ import (
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 )
 
-// records parses the JSON log lines written to buf.
-func records(t *testing.T, buf *logtest.Buffer) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(buf.String()))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
-		out = append(out, m)
-	}
-	return out
-}
-
-func jsonLogger(buf *logtest.Buffer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // stateChanges returns "LEVEL from->to" for each "state changed" record.
 func stateChanges(t *testing.T, buf *logtest.Buffer, name string) []string {
 	t.Helper()
 	var out []string
-	for _, r := range records(t, buf) {
+	for _, r := range logtest.Records(t, buf.Bytes()) {
 		if r["msg"] != "state changed" {
 			continue
 		}
@@ -65,7 +46,7 @@ func stateChanges(t *testing.T, buf *logtest.Buffer, name string) []string {
 func TestLogsStateChanges(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var buf logtest.Buffer
-		b := newBreaker(t, breaker.Config{Name: "quotes", FailureThreshold: 1, OpenTimeout: time.Second, Logger: jsonLogger(&buf)})
+		b := newBreaker(t, breaker.Config{Name: "quotes", FailureThreshold: 1, OpenTimeout: time.Second, Logger: logtest.JSON(&buf)})
 		require.Error(t, b.Do(t.Context(), fail))
 		time.Sleep(time.Second)
 		require.Equal(t, breaker.HalfOpen, b.State())
@@ -86,7 +67,7 @@ func TestLoggerLookedUpWhenLogging(t *testing.T) {
 	require.NoError(t, err)
 	var buf logtest.Buffer
 	old := slog.Default()
-	slog.SetDefault(jsonLogger(&buf))
+	slog.SetDefault(logtest.JSON(&buf))
 	defer slog.SetDefault(old)
 	require.Error(t, b.Do(t.Context(), fail))
 	require.Equal(t, []string{"WARN closed->open"}, stateChanges(t, &buf, "late"))
@@ -100,7 +81,7 @@ func TestTripWhileOpenIsVisible(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		rec := &recorder{}
 		var buf logtest.Buffer
-		b := newBreaker(t, breaker.Config{Name: "v", FailureThreshold: 1, OpenTimeout: time.Second, Registerer: reg, OnStateChange: rec.on, Logger: jsonLogger(&buf)})
+		b := newBreaker(t, breaker.Config{Name: "v", FailureThreshold: 1, OpenTimeout: time.Second, Registerer: reg, OnStateChange: rec.on, Logger: logtest.JSON(&buf)})
 		require.Error(t, b.Do(t.Context(), fail))
 		require.False(t, b.Forced())
 		requireMetric(t, reg, "steadfast_breaker_forced", metrictest.Labels{"name": "v"}, 0)
@@ -108,7 +89,7 @@ func TestTripWhileOpenIsVisible(t *testing.T) {
 		require.True(t, b.Forced())
 		requireMetric(t, reg, "steadfast_breaker_forced", metrictest.Labels{"name": "v"}, 1)
 		requireMetric(t, reg, "steadfast_breaker_transitions_total", metrictest.Labels{"name": "v", "from": "open", "to": "open"}, 1)
-		require.Equal(t, []string{"v:closed->open", "v:open->open"}, rec.get())
+		require.Equal(t, []string{"v:closed->open", "v:open->open"}, rec.Get())
 		require.Equal(t, []string{"WARN closed->open", "WARN open->open forced"}, stateChanges(t, &buf, "v"))
 
 		time.Sleep(time.Hour)
@@ -116,7 +97,7 @@ func TestTripWhileOpenIsVisible(t *testing.T) {
 		_, err := b.Allow()
 		require.ErrorIs(t, err, breaker.ErrOpen)
 		b.Trip() // already forced: nothing to see
-		require.Len(t, rec.get(), 2)
+		require.Len(t, rec.Get(), 2)
 		b.Reset()
 		require.False(t, b.Forced())
 		requireMetric(t, reg, "steadfast_breaker_forced", metrictest.Labels{"name": "v"}, 0)
@@ -151,7 +132,7 @@ func TestForeignPermit(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		var buf logtest.Buffer
 		a := newBreaker(t, breaker.Config{Name: "a", FailureThreshold: 1})
-		b := newBreaker(t, breaker.Config{Name: "b", FailureThreshold: 1, OpenTimeout: time.Second, Registerer: reg, Logger: jsonLogger(&buf)})
+		b := newBreaker(t, breaker.Config{Name: "b", FailureThreshold: 1, OpenTimeout: time.Second, Registerer: reg, Logger: logtest.JSON(&buf)})
 
 		p, err := a.Allow()
 		require.NoError(t, err)
@@ -162,7 +143,7 @@ func TestForeignPermit(t *testing.T) {
 		requireMetric(t, reg, "steadfast_breaker_foreign_permits_total", metrictest.Labels{"name": "b"}, 2)
 		requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"name": "b", "result": "failure"}, 0)
 		n := 0
-		for _, r := range records(t, &buf) {
+		for _, r := range logtest.Records(t, buf.Bytes()) {
 			if strings.HasPrefix(r["msg"].(string), "permit of another breaker") {
 				require.Equal(t, "b", r["name"])
 				n++

@@ -1,10 +1,10 @@
 package breaker
 
 import (
-	"context"
 	"log/slog"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // maxPending bounds the state changes waiting to be delivered.
@@ -76,8 +76,7 @@ func (b *Breaker) announce(ev event) {
 	if ev.to == Open {
 		level = slog.LevelWarn
 	}
-	in := logattr.Instance("breaker", b.cfg.Name)
-	attrs := append(make([]slog.Attr, 0, 8), in[0], in[1], slog.String("from", ev.from.String()), slog.String("to", ev.to.String()))
+	attrs := append(make([]slog.Attr, 0, 6), slog.String("from", ev.from.String()), slog.String("to", ev.to.String()))
 	switch ev.mode {
 	case ForcedOpen:
 		attrs = append(attrs, slog.Bool("forced", true))
@@ -90,7 +89,7 @@ func (b *Breaker) announce(ev event) {
 	if ev.skipped > 0 {
 		attrs = append(attrs, slog.Uint64("skipped", ev.skipped))
 	}
-	logattr.Logger(b.cfg.Logger).LogAttrs(context.Background(), level, "state changed", attrs...)
+	b.sink().Log(level, "state changed", attrs...)
 
 	if b.cfg.OnStateChange != nil {
 		b.contain("OnStateChange", func() { b.cfg.OnStateChange(b.cfg.Name, ev.from, ev.to) }, func() {
@@ -109,13 +108,11 @@ func (b *Breaker) announce(ev event) {
 // (t.FailNow calls it) is logged and counted the same way, and then goexit
 // runs, before the goroutine ends.
 func (b *Breaker) contain(callback string, fn, goexit func()) {
-	logattr.Contain(fn, func(v any, stack []byte) {
+	contain.Call(fn, func(v any, stack []byte) {
 		b.callbackPanics.Add(1)
-		in := logattr.Instance("breaker", b.cfg.Name)
-		p := logattr.PanicAttrs(v, stack)
-		logattr.Logger(b.cfg.Logger).LogAttrs(context.Background(), slog.LevelError, "callback panicked",
-			in[0], in[1], slog.String("callback", callback), p[0], p[1])
-		if v == logattr.Goexit {
+		b.sink().Log(slog.LevelError, "callback panicked",
+			slog.String("callback", callback), logs.PanicValue(v), logs.StackTrace(stack))
+		if v == contain.Goexit {
 			goexit()
 		}
 	})
@@ -127,7 +124,10 @@ func (b *Breaker) foreignPermit() {
 	if b.foreign.Add(1) != 1 {
 		return
 	}
-	in := logattr.Instance("breaker", b.cfg.Name)
-	logattr.Logger(b.cfg.Logger).LogAttrs(context.Background(), slog.LevelError,
-		"permit of another breaker passed to Done; ignored (only the first is logged)", in[0], in[1])
+	b.sink().Log(slog.LevelError, "permit of another breaker passed to Done; ignored (only the first is logged)")
+}
+
+// sink returns where the breaker's records go.
+func (b *Breaker) sink() logs.Sink {
+	return logs.Sink{Logger: b.cfg.Logger, Component: "breaker", Name: b.cfg.Name}
 }

@@ -43,7 +43,7 @@ func TestLostPermitDoesNotWedgeHalfOpen(t *testing.T) {
 		require.Equal(t, breaker.HalfOpen, b.State())
 		require.NoError(t, b.Do(t.Context(), succeed))
 		require.Equal(t, breaker.Closed, b.State())
-		require.Equal(t, []string{"w:closed->open", "w:open->half-open", "w:half-open->open", "w:open->half-open", "w:half-open->closed"}, rec.get())
+		require.Equal(t, []string{"w:closed->open", "w:open->half-open", "w:half-open->open", "w:open->half-open", "w:half-open->closed"}, rec.Get())
 	})
 }
 
@@ -56,7 +56,7 @@ func TestHalfOpenMaxWait(t *testing.T) {
 		var buf logtest.Buffer
 		b := newBreaker(t, breaker.Config{
 			Name: "m", FailureThreshold: 1, OpenTimeout: 10 * time.Second, MaxOpenTimeout: time.Hour,
-			HalfOpenMaxCalls: 2, HalfOpenMaxWait: 3 * time.Second, Logger: jsonLogger(&buf),
+			HalfOpenMaxCalls: 2, HalfOpenMaxWait: 3 * time.Second, Logger: logtest.JSON(&buf),
 		})
 		require.Error(t, b.Do(t.Context(), fail))
 		time.Sleep(10 * time.Second)
@@ -81,7 +81,7 @@ func TestHalfOpenMaxWait(t *testing.T) {
 		require.Equal(t, breaker.Counts{OpenPeriod: b.Counts().OpenPeriod}, b.Counts())
 
 		var timedOut []string
-		for _, r := range records(t, &buf) {
+		for _, r := range logtest.Records(t, buf.Bytes()) {
 			if r["probe_timed_out"] == true {
 				timedOut = append(timedOut, fmt.Sprintf("%s %s->%s", r["level"], r["from"], r["to"]))
 			}

@@ -47,7 +47,7 @@ func TestDisable(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	rec := &recorder{}
 	var buf logtest.Buffer
-	b := newBreaker(t, breaker.Config{Name: "d", FailureThreshold: 1, SlowCallDuration: time.Hour, Registerer: reg, OnStateChange: rec.on, Logger: jsonLogger(&buf)})
+	b := newBreaker(t, breaker.Config{Name: "d", FailureThreshold: 1, SlowCallDuration: time.Hour, Registerer: reg, OnStateChange: rec.on, Logger: logtest.JSON(&buf)})
 	require.Error(t, b.Do(t.Context(), fail))
 	require.Equal(t, breaker.Open, b.State())
 
@@ -68,7 +68,7 @@ func TestDisable(t *testing.T) {
 	requireMetric(t, reg, "steadfast_breaker_disabled", metrictest.Labels{"name": "d"}, 0)
 	require.Error(t, b.Do(t.Context(), fail))
 	require.Equal(t, breaker.Open, b.State())
-	require.Equal(t, []string{"d:closed->open", "d:open->closed", "d:closed->closed", "d:closed->open"}, rec.get())
+	require.Equal(t, []string{"d:closed->open", "d:open->closed", "d:closed->closed", "d:closed->open"}, rec.Get())
 	require.Equal(t, []string{"WARN closed->open", "INFO open->closed disabled", "INFO closed->closed", "WARN closed->open"}, modeChanges(t, &buf))
 	requireMetric(t, reg, "steadfast_breaker_transitions_total", metrictest.Labels{"name": "d", "from": "closed", "to": "closed"}, 1)
 }
@@ -77,7 +77,7 @@ func TestDisable(t *testing.T) {
 func modeChanges(t *testing.T, buf *logtest.Buffer) []string {
 	t.Helper()
 	var out []string
-	for _, r := range records(t, buf) {
+	for _, r := range logtest.Records(t, buf.Bytes()) {
 		if r["msg"] == "state changed" {
 			s := r["level"].(string) + " " + r["from"].(string) + "->" + r["to"].(string)
 			if m, ok := r["mode"].(string); ok {

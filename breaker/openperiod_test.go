@@ -163,7 +163,7 @@ func TestOpenPeriodConcurrentProbes(t *testing.T) {
 		require.Equal(t, 4, admitted, "HalfOpenMaxCalls probes, the rest rejected")
 		require.Equal(t, breaker.Open, b.State())
 		require.InDelta(t, 2*time.Second, b.Counts().OpenPeriod, float64(200*time.Millisecond))
-		require.Equal(t, []string{"c:closed->open", "c:open->half-open", "c:half-open->open"}, rec.get())
+		require.Equal(t, []string{"c:closed->open", "c:open->half-open", "c:half-open->open"}, rec.Get())
 	})
 }
 

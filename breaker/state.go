@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // State is the state of a Breaker.
@@ -157,7 +157,7 @@ const (
 	numResults
 )
 
-var resultNames = [numResults]string{logattr.ResultSuccess, logattr.ResultFailure, logattr.ResultIgnored, logattr.ResultRejected}
+var resultNames = [numResults]string{logs.ResultSuccess, logs.ResultFailure, logs.ResultIgnored, logs.ResultRejected}
 
 func (r result) String() string { return resultNames[r] }
 

@@ -3,10 +3,11 @@ package mockstate
 import (
 	"context"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
+	"github.com/steadfast-go/steadfast/internal/periodic"
 )
 
 // Cleanup removes the entries whose snapshot Config.Expired reports expired
@@ -59,10 +60,9 @@ func (s *Store[K, S, B]) Cleanup(now time.Time) int {
 	}
 	if bad > 0 {
 		s.m.expiryErrors.Add(float64(bad))
-		attrs := []slog.Attr{slog.Int("entries", bad), slog.Any("first_key", firstKey), logattr.Err(firstErr)}
+		attrs := []slog.Attr{slog.Int("entries", bad), slog.Any("first_key", firstKey), logs.Err(firstErr)}
 		if firstPanic != nil {
-			pa := logattr.PanicAttrs(firstPanic.Value, firstPanic.Stack)
-			attrs = append(attrs, pa[0], pa[1])
+			attrs = append(attrs, logs.PanicValue(firstPanic.Value), logs.StackTrace(firstPanic.Stack))
 		}
 		s.log(slog.LevelWarn, "cannot judge expiry; entries kept", attrs...)
 	}
@@ -89,15 +89,20 @@ func (s *Store[K, S, B]) Cleanup(now time.Time) int {
 	return n
 }
 
-// judge calls Expired, turning a panic into a *PanicError.
+// judge calls Expired, turning a panic into a *PanicError. A
+// runtime.Goexit in it is counted and logged, and then goes on to end the
+// goroutine.
 func (s *Store[K, S, B]) judge(k K, p *S, now time.Time) (ok bool, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			s.m.panics[panicExpired].Inc()
-			ok, err = false, &PanicError{Func: panicName(panicExpired), Key: k, Value: v, Stack: debug.Stack()}
+	contain.Call(func() { ok, err = s.expired(p, now) }, func(v any, stack []byte) {
+		s.m.panics[panicExpired].Inc()
+		if v == contain.Goexit {
+			s.logError("Expired called runtime.Goexit", slog.Any("key", k),
+				slog.String("callback", panicName(panicExpired)), logs.PanicValue(v), logs.StackTrace(stack))
+			return
 		}
-	}()
-	return s.expired(p, now)
+		ok, err = false, &PanicError{Func: panicName(panicExpired), Key: k, Value: v, Stack: stack}
+	})
+	return ok, err
 }
 
 // Run calls Cleanup(time.Now()) every CleanupInterval until ctx ends, then
@@ -111,14 +116,6 @@ func (s *Store[K, S, B]) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	tk := time.NewTicker(s.interval)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tk.C:
-			s.Cleanup(time.Now())
-		}
-	}
+	periodic.Run(ctx, s.interval, func() { s.Cleanup(time.Now()) })
+	return nil
 }

@@ -1,20 +1,19 @@
 package mockstate
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steadfast-go/steadfast/internal/contain"
 	"github.com/steadfast-go/steadfast/internal/errjson"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // Errors returned by the Store. Compare with errors.Is.
@@ -285,13 +284,7 @@ func (s *Store[K, S, B]) logError(msg string, attrs ...slog.Attr) {
 }
 
 func (s *Store[K, S, B]) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := logattr.Logger(s.logger)
-	ctx := context.Background()
-	if !l.Enabled(ctx, level) {
-		return
-	}
-	inst := logattr.Instance("mockstate", s.name)
-	l.LogAttrs(ctx, level, msg, append(inst[:], attrs...)...)
+	logs.Sink{Logger: s.logger, Component: "mockstate", Name: s.name}.Log(level, msg, attrs...)
 }
 
 func (s *Store[K, S, B]) hash(k K) uint64 { return hashKey(&s.kh, k) }
@@ -422,38 +415,35 @@ const (
 // goroutine end.
 func (s *Store[K, S, B]) applyLocked(k K, b, saved *B, init func(*B), fn func(*B) error) (p *S, err error) {
 	stage := stageInit
-	defer func() {
-		if stage == stageDone {
-			return
+	returned := contain.Call(func() {
+		if init != nil {
+			init(b)
 		}
-		v := recover()
-		if v == nil { // runtime.Goexit; panic(nil) recovers as a *runtime.PanicNilError
-			if saved != nil {
-				*b = *saved
+		stage = stageFn
+		if fn != nil {
+			if err = fn(b); err != nil {
+				return
 			}
-			s.mu.Unlock()
-			s.m.panics[stage].Inc()
-			pa := logattr.PanicAttrs(logattr.Goexit, debug.Stack())
-			s.logError(panicName(stage)+" called runtime.Goexit", slog.Any("key", k),
-				slog.String("callback", panicName(stage)), pa[0], pa[1])
+		}
+		stage = stageBuild
+		p = s.build(b)
+	}, func(v any, stack []byte) {
+		if v != contain.Goexit {
+			err = &PanicError{Func: panicName(stage), Key: k, Value: v, Stack: stack}
 			return
 		}
-		p, err = nil, &PanicError{Func: panicName(stage), Key: k, Value: v, Stack: debug.Stack()}
-	}()
-	if init != nil {
-		init(b)
-	}
-	stage = stageFn
-	if fn != nil {
-		if err = fn(b); err != nil {
-			stage = stageDone
-			return nil, err
+		if saved != nil {
+			*b = *saved
 		}
-	}
-	stage = stageBuild
-	p = s.build(b)
-	stage = stageDone
-	if p == nil {
+		s.mu.Unlock()
+		s.m.panics[stage].Inc()
+		s.logError(panicName(stage)+" called runtime.Goexit", slog.Any("key", k),
+			slog.String("callback", panicName(stage)), logs.PanicValue(v), logs.StackTrace(stack))
+	})
+	switch {
+	case !returned || err != nil:
+		return nil, err
+	case p == nil:
 		return nil, ErrNilSnapshot
 	}
 	return p, nil
@@ -467,8 +457,8 @@ func (s *Store[K, S, B]) failed(err error) {
 		return
 	}
 	s.m.panics[stageOf(pe.Func)].Inc()
-	pa := logattr.PanicAttrs(pe.Value, pe.Stack)
-	s.logError(pe.Func+" panicked; store unchanged", slog.Any("key", pe.Key), slog.String("callback", pe.Func), pa[0], pa[1])
+	s.logError(pe.Func+" panicked; store unchanged", slog.Any("key", pe.Key), slog.String("callback", pe.Func),
+		logs.PanicValue(pe.Value), logs.StackTrace(pe.Stack))
 }
 
 // Update applies fn to k's builder under the store's writer lock, then
@@ -685,17 +675,15 @@ func (s *Store[K, S, B]) removeLocked(e *entry[K, S, B]) {
 	s.n.Add(-1)
 }
 
-// notify calls OnEvict, containing a panic.
+// notify calls OnEvict, containing a panic or a runtime.Goexit (which
+// then goes on to end the goroutine once counted and logged).
 func (s *Store[K, S, B]) notify(k K, p *S, r Reason) {
 	if s.onEvict == nil {
 		return
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			s.m.panics[panicOnEvict].Inc()
-			pa := logattr.PanicAttrs(v, nil)
-			s.logError("OnEvict panicked", slog.Any("key", k), slog.String("reason", r.String()), pa[0], pa[1])
-		}
-	}()
-	s.onEvict(k, p, r)
+	contain.Call(func() { s.onEvict(k, p, r) }, func(v any, stack []byte) {
+		s.m.panics[panicOnEvict].Inc()
+		s.logError("OnEvict panicked", slog.Any("key", k), slog.String("reason", r.String()),
+			logs.PanicValue(v), logs.StackTrace(stack))
+	})
 }

@@ -1337,3 +1337,33 @@ func TestCleanupSkipsEntriesChangedAfterJudging(t *testing.T) {
 	_, ok = s.Get("a")
 	require.True(t, ok)
 }
+
+// A runtime.Goexit in OnEvict or Expired (t.FailNow calls it) is counted and
+// logged like a panic before it ends the goroutine, and the store stays
+// usable.
+func TestGoexitInOnEvictAndExpiredCounted(t *testing.T) {
+	var logs logtest.Buffer
+	reg := prometheus.NewPedanticRegistry()
+	s, err := New(buildQuote, Config[string, quote]{
+		MaxSize:    1,
+		OnEvict:    func(string, *quote, Reason) { runtime.Goexit() },
+		Expired:    func(*quote, time.Time) (bool, error) { runtime.Goexit(); return false, nil },
+		Registerer: reg,
+		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	require.NoError(t, err)
+	s.LoadOrInit("a", nil)
+	inGoroutine := func(f func()) {
+		done := make(chan struct{})
+		go func() { defer close(done); f() }()
+		<-done
+	}
+	inGoroutine(func() { s.LoadOrInit("b", nil) }) // evicts a
+	inGoroutine(func() { s.Cleanup(time.Now()) })
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "on_evict"}))
+	require.EqualValues(t, 1, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "expired"}))
+	require.Contains(t, logs.String(), `msg="OnEvict panicked" component=mockstate name="" key=a reason=size panic=runtime.Goexit stack=`)
+	require.Contains(t, logs.String(), `msg="Expired called runtime.Goexit" component=mockstate name="" key=b callback=expired panic=runtime.Goexit stack=`)
+	_, ok := s.Get("b")
+	require.True(t, ok)
+}

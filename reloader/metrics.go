@@ -2,16 +2,16 @@ package reloader
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 )
 
 // Values of the "result" label of steadfast_reloader_reloads_total.
 const (
-	resultSuccess  = logattr.ResultSuccess
-	resultFailure  = logattr.ResultFailure
-	resultPanic    = logattr.ResultPanic
-	resultCanceled = logattr.ResultCanceled
+	resultSuccess  = logs.ResultSuccess
+	resultFailure  = logs.ResultFailure
+	resultPanic    = logs.ResultPanic
+	resultCanceled = logs.ResultCanceled
 )
 
 // metrics are the collectors of one Reloader. The trigger counters are read

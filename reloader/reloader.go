@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/steadfast-go/steadfast/internal/backoff"
 	"github.com/steadfast-go/steadfast/internal/errjson"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // Errors returned by the Reloader.
@@ -461,11 +461,5 @@ func (r *Reloader) Stats() Stats {
 // log writes a record naming the reloader to the configured logger, or to
 // slog.Default() as it is now.
 func (r *Reloader) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := logattr.Logger(r.cfg.Logger)
-	ctx := context.Background()
-	if !l.Enabled(ctx, level) {
-		return
-	}
-	inst := logattr.Instance("reloader", r.cfg.Name)
-	l.LogAttrs(ctx, level, msg, append(inst[:], attrs...)...)
+	logs.Sink{Logger: r.cfg.Logger, Component: "reloader", Name: r.cfg.Name}.Log(level, msg, attrs...)
 }

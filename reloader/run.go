@@ -4,11 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"runtime/debug"
 	"time"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // Run drives the reloader until ctx ends: it watches the triggers and Load
@@ -246,23 +246,18 @@ func (s *scheduler) reload(parent context.Context, start time.Time) {
 	}
 	defer cancel()
 
-	returned := false
 	defer func() {
-		if !returned {
-			// recover returns nil only for runtime.Goexit: panic(nil)
-			// recovers as a *runtime.PanicNilError.
-			if v := recover(); v != nil {
-				res.err = &PanicError{Value: v, Stack: debug.Stack()}
-			} else {
-				res.err = &PanicError{Value: ErrGoexit, Stack: debug.Stack()}
-			}
-		}
 		res.end = time.Now()
-		res.canceled = returned && res.err != nil && parent.Err() != nil
 		r.record(res, res.end.Sub(start))
 	}()
-	res.err = r.fn(ctx)
-	returned = true
+	if contain.Call(func() { res.err = r.fn(ctx) }, func(v any, stack []byte) {
+		if v == contain.Goexit {
+			v = ErrGoexit
+		}
+		res.err = &PanicError{Value: v, Stack: stack}
+	}) {
+		res.canceled = res.err != nil && parent.Err() != nil
+	}
 }
 
 // record counts a finished reload, logs a failure and calls OnError.
@@ -306,7 +301,7 @@ func (r *Reloader) record(res result, d time.Duration) {
 		}
 	}
 
-	attrs := []slog.Attr{slog.String(logattr.Result, label), logattr.Err(res.err), slog.Duration("duration", d)}
+	attrs := []slog.Attr{slog.String(logs.Result, label), logs.Err(res.err), slog.Duration("duration", d)}
 	switch label {
 	case resultSuccess:
 		return
@@ -314,8 +309,8 @@ func (r *Reloader) record(res result, d time.Duration) {
 		r.log(slog.LevelDebug, "reload canceled", attrs...)
 		return
 	case resultPanic:
-		pa := logattr.PanicAttrs(pe.Value, pe.Stack)
-		r.log(slog.LevelError, "reload panicked", append(attrs, slog.Int("consecutive_failures", consecutive), pa[0], pa[1])...)
+		r.log(slog.LevelError, "reload panicked", append(attrs, slog.Int("consecutive_failures", consecutive),
+			logs.PanicValue(pe.Value), logs.StackTrace(pe.Stack))...)
 	default:
 		r.log(slog.LevelError, "reload failed", append(attrs, slog.Int("consecutive_failures", consecutive))...)
 	}
@@ -327,15 +322,14 @@ func (r *Reloader) callOnError(err error) {
 	if r.cfg.OnError == nil {
 		return
 	}
-	logattr.Contain(func() { r.cfg.OnError(err) }, func(v any, stack []byte) {
+	contain.Call(func() { r.cfg.OnError(err) }, func(v any, stack []byte) {
 		r.mu.Lock()
 		r.stats.CallbackPanics++
 		r.mu.Unlock()
 		if m := r.met; m != nil {
 			m.callbackPanics.Inc()
 		}
-		pa := logattr.PanicAttrs(v, stack)
-		r.log(slog.LevelError, "OnError panicked", pa[0], pa[1])
+		r.log(slog.LevelError, "OnError panicked", logs.PanicValue(v), logs.StackTrace(stack))
 	})
 }
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/steadfast-go/steadfast/internal/errjson"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // Sentinel errors. Compare with errors.Is: the errors the monitor returns
@@ -60,7 +60,7 @@ const (
 )
 
 var outcomeNames = enum{"Outcome", []string{
-	logattr.ResultSuccess, logattr.ResultCanceled, logattr.ResultFailure, logattr.ResultPanic, logattr.ResultExited,
+	logs.ResultSuccess, logs.ResultCanceled, logs.ResultFailure, logs.ResultPanic, logs.ResultExited,
 }}
 
 // String returns "success", "canceled", "failure", "panic" or "exited"; these

@@ -1,14 +1,13 @@
 package taskmon
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 )
 
@@ -57,7 +56,7 @@ func newMetrics(m *Monitor, reg prometheus.Registerer, taskLabel bool) *metrics 
 	mt.exits = register(m, reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "task_exits_total", ConstLabels: cl,
 		Help: "Runs of tasks that ended, by result (success, canceled, failure, panic, exited).",
-	}, with(logattr.Result)))
+	}, with(logs.Result)))
 	mt.restarts = register(m, reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "restarts_total", ConstLabels: cl,
 		Help: "Restarts of supervised tasks.",
@@ -78,7 +77,7 @@ func newMetrics(m *Monitor, reg prometheus.Registerer, taskLabel bool) *metrics 
 		Namespace: ns, Subsystem: sub, Name: "task_run_duration_seconds", ConstLabels: cl,
 		Help:    "Duration of task runs, by result.",
 		Buckets: runDurationBuckets(),
-	}, with(logattr.Result)))
+	}, with(logs.Result)))
 
 	if !taskLabel {
 		mt.runningAll = mt.running.WithLabelValues()
@@ -107,9 +106,7 @@ func register[C prometheus.Collector](m *Monitor, reg prometheus.Registerer, c C
 			return existing
 		}
 	}
-	in := logattr.Instance("taskmon", m.name)
-	m.logger().LogAttrs(context.Background(), slog.LevelError, "metric not exported",
-		in[0], in[1], logattr.Err(err))
+	m.sink().Log(slog.LevelError, "metric not exported", logs.Err(err))
 	return c
 }
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // Policy says when a supervised task is restarted.
@@ -266,7 +266,7 @@ func (sv *supervisor) restart(ctx context.Context, r run, d time.Duration) bool 
 	delay := jitter(s.Backoff, s.MaxBackoff, sv.attempt)
 	sv.attempt++
 	m.logger().LogAttrs(ctx, slog.LevelInfo, "restarting task",
-		m.attrs(t.name, slog.String(logattr.Result, r.outcome.String()), slog.Duration("delay", delay))...)
+		m.attrs(t.name, slog.String(logs.Result, r.outcome.String()), slog.Duration("delay", delay))...)
 	if !sleep(ctx, delay) {
 		return false
 	}
@@ -297,7 +297,7 @@ func (m *Monitor) giveUp(ctx context.Context, t *Task, s Spec, r run, n int) {
 		m.met.giveUp(t.name)
 	}
 	m.logger().LogAttrs(ctx, slog.LevelError, "gave up on task",
-		m.attrs(t.name, slog.String(logattr.Result, r.outcome.String()), logattr.Err(err))...)
+		m.attrs(t.name, slog.String(logs.Result, r.outcome.String()), logs.Err(err))...)
 	m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: err, Outcome: r.outcome})
 	m.finish(t, r.outcome, err)
 }

@@ -3,11 +3,11 @@ package taskmon
 import (
 	"context"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"time"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // Task is a handle on a task started by Go or Supervise. Its methods are
@@ -93,49 +93,51 @@ func (r run) taskErr() error {
 
 // run runs fn once, on the goroutine of a task started by Go (results nil:
 // it then finishes the task) or of one run of a supervised task (it then
-// sends the run to results). The run is classified in a deferred function,
-// which also sees a panic or runtime.Goexit.
+// sends the run to results). A panic or runtime.Goexit in fn is contained
+// and classified like a return.
 func (t *Task) run(ctx context.Context, fn func(context.Context) error, results chan<- run) {
-	var (
-		err    error
-		normal bool
-	)
-	defer func() {
-		r := classify(ctx, t.name, normal, err, recover())
-		if results != nil {
-			results <- r
-			return
-		}
-		// Canceled here (finish would do it too), high on the stack:
-		// canceling a child of a cancelable parent goes deep into the
-		// context package, and the goroutine's stack is still the small
-		// one it started with.
-		t.cancel(nil)
-		t.m.end(ctx, t, r)
-	}()
-	err = fn(ctx)
-	normal = true
+	var err error
+	if contain.Call(func() { err = fn(ctx) }, func(v any, stack []byte) {
+		t.ran(ctx, results, panicked(t.name, v, stack))
+	}) {
+		t.ran(ctx, results, classify(ctx, err))
+	}
 }
 
-// classify returns the run of a function that returned err (normal) or
-// did not return: then v is what recover returned, nil for runtime.Goexit.
-// The stack is taken here, while the frames that panicked are still on it.
-// Like end, it is a function of its own so that the frames of a task's
-// goroutine stay small: a goroutine starts with a 2 KiB stack, and growing
-// it costs a copy.
-func classify(ctx context.Context, name string, normal bool, err error, v any) run {
-	switch {
-	case normal && err == nil:
-		return run{OutcomeSuccess, nil}
-	case normal && ctx.Err() != nil:
-		return run{OutcomeCanceled, err}
-	case normal:
-		return run{OutcomeFailure, err}
-	case v != nil: // panic(nil) recovers as a *runtime.PanicNilError
-		return run{OutcomePanic, &PanicError{Task: name, Value: v, Stack: debug.Stack()}}
-	default:
-		return run{OutcomeExited, &PanicError{Task: name, Value: ErrGoexit, Stack: debug.Stack()}}
+// ran hands r on: to results, or to the end of the task.
+func (t *Task) ran(ctx context.Context, results chan<- run, r run) {
+	if results != nil {
+		results <- r
+		return
 	}
+	// Canceled here (finish would do it too), high on the stack:
+	// canceling a child of a cancelable parent goes deep into the
+	// context package, and the goroutine's stack is still the small
+	// one it started with.
+	t.cancel(nil)
+	t.m.end(ctx, t, r)
+}
+
+// classify returns the run of a function that returned err.
+func classify(ctx context.Context, err error) run {
+	switch {
+	case err == nil:
+		return run{OutcomeSuccess, nil}
+	case ctx.Err() != nil:
+		return run{OutcomeCanceled, err}
+	default:
+		return run{OutcomeFailure, err}
+	}
+}
+
+// panicked returns the run of a function that panicked with v, or called
+// runtime.Goexit (v is contain.Goexit), with the stack where it was
+// recovered.
+func panicked(name string, v any, stack []byte) run {
+	if v == contain.Goexit {
+		return run{OutcomeExited, &PanicError{Task: name, Value: ErrGoexit, Stack: stack}}
+	}
+	return run{OutcomePanic, &PanicError{Task: name, Value: v, Stack: stack}}
 }
 
 // end finishes a task started by Go after its run r.
@@ -181,25 +183,28 @@ func (m *Monitor) report(ctx context.Context, name string, r run, d time.Duratio
 //
 //go:noinline
 func (m *Monitor) logRun(ctx context.Context, l *slog.Logger, level slog.Level, name string, r run) {
-	attrs := m.attrs(name, slog.String(logattr.Result, r.outcome.String()))
+	attrs := m.attrs(name, slog.String(logs.Result, r.outcome.String()))
 	if r.err != nil {
-		attrs = append(attrs, logattr.Err(r.err))
+		attrs = append(attrs, logs.Err(r.err))
 	}
 	if pe, ok := r.err.(*PanicError); ok {
-		p := logattr.PanicAttrs(pe.Value, pe.Stack)
-		attrs = append(attrs, p[:]...)
+		attrs = append(attrs, logs.PanicValue(pe.Value), logs.StackTrace(pe.Stack))
 	}
 	l.LogAttrs(ctx, level, runMessages[r.outcome], attrs...)
 }
 
 // logger returns the logger to write a record to now.
-func (m *Monitor) logger() *slog.Logger { return logattr.Logger(m.log) }
+func (m *Monitor) logger() *slog.Logger { return logs.Logger(m.log) }
+
+// sink returns where the monitor's records go.
+func (m *Monitor) sink() logs.Sink {
+	return logs.Sink{Logger: m.log, Component: "taskmon", Name: m.name}
+}
 
 // attrs returns the attributes of a record about the task named task: the
 // monitor's, the task's, then more.
 func (m *Monitor) attrs(task string, more ...slog.Attr) []slog.Attr {
-	in := logattr.Instance("taskmon", m.name)
-	return append([]slog.Attr{in[0], in[1], slog.String("task", task)}, more...)
+	return append(m.sink().Attrs(slog.String("task", task)), more...)
 }
 
 // notify passes te to the task's own callback, then to the monitor's.
@@ -218,27 +223,16 @@ func (m *Monitor) callback(ctx context.Context, which string, fn func(TaskError)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		normal := false
-		defer func() {
-			if normal {
-				return
-			}
-			v := recover()
-			if v == nil {
-				v = logattr.Goexit
-			}
+		contain.Call(func() { fn(te) }, func(v any, stack []byte) {
 			m.mu.Lock()
 			m.stats.CallbackPanics++
 			m.mu.Unlock()
 			if m.met != nil {
 				m.met.callbackPanics.Inc()
 			}
-			p := logattr.PanicAttrs(v, debug.Stack())
 			m.logger().LogAttrs(ctx, slog.LevelError, "callback panicked",
-				m.attrs(te.Name, slog.String("callback", which), p[0], p[1])...)
-		}()
-		fn(te)
-		normal = true
+				m.attrs(te.Name, slog.String("callback", which), logs.PanicValue(v), logs.StackTrace(stack))...)
+		})
 	}()
 	<-done
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 
 	"github.com/steadfast-go/steadfast/internal/errjson"
 )
@@ -242,7 +242,7 @@ func (m *Monitor) reject(name string, err error) *Task {
 		m.met.rejected.Inc()
 	}
 	m.logger().LogAttrs(context.Background(), slog.LevelWarn, "task refused",
-		m.attrs(name, logattr.Err(err))...)
+		m.attrs(name, logs.Err(err))...)
 	return t
 }
 

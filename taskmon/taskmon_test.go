@@ -1,7 +1,6 @@
 package taskmon
 
 import (
-	"bytes"
 	"context"
 	"encoding"
 	"encoding/json"
@@ -43,41 +42,11 @@ func newMon(cfg Config) *Monitor {
 }
 
 // recorder collects the TaskErrors a callback receives.
-type recorder struct {
-	mu   sync.Mutex
-	errs []TaskError
-}
-
-func (r *recorder) add(te TaskError) {
-	r.mu.Lock()
-	r.errs = append(r.errs, te)
-	r.mu.Unlock()
-}
-
-func (r *recorder) get() []TaskError {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]TaskError(nil), r.errs...)
-}
-
-// logRecords decodes the JSON lines a JSON handler wrote.
-func logRecords(t *testing.T, buf []byte) []map[string]any {
-	t.Helper()
-	var recs []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(buf), []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		var rec map[string]any
-		require.NoError(t, json.Unmarshal(line, &rec))
-		recs = append(recs, rec)
-	}
-	return recs
-}
+type recorder = logtest.List[TaskError]
 
 func TestGoSuccess(t *testing.T) {
 	var rec recorder
-	m := newMon(Config{OnError: rec.add})
+	m := newMon(Config{OnError: rec.Add})
 	ran := false
 	task := m.Go(context.Background(), "ok", func(context.Context) error {
 		ran = true
@@ -87,20 +56,20 @@ func TestGoSuccess(t *testing.T) {
 	require.True(t, ran)
 	require.NoError(t, task.Err())
 	require.Equal(t, "ok", task.Name())
-	require.Empty(t, rec.get())
+	require.Empty(t, rec.Get())
 	require.Equal(t, Stats{Succeeded: 1}, m.Stats())
 }
 
 func TestGoCapturesError(t *testing.T) {
 	var rec recorder
-	m := newMon(Config{OnError: rec.add})
+	m := newMon(Config{OnError: rec.Add})
 	task := m.Go(context.Background(), "db", func(context.Context) error { return errBoom })
 	<-task.Done()
 	require.ErrorIs(t, task.Err(), errBoom)
-	require.Equal(t, []TaskError{{Name: "db", Err: errBoom, Outcome: OutcomeFailure}}, rec.get())
+	require.Equal(t, []TaskError{{Name: "db", Err: errBoom, Outcome: OutcomeFailure}}, rec.Get())
 	require.Equal(t, Stats{Failed: 1}, m.Stats())
-	require.EqualError(t, rec.get()[0], `taskmon: task "db" failed: boom`)
-	require.ErrorIs(t, rec.get()[0], errBoom)
+	require.EqualError(t, rec.Get()[0], `taskmon: task "db" failed: boom`)
+	require.ErrorIs(t, rec.Get()[0], errBoom)
 }
 
 //go:noinline
@@ -109,7 +78,7 @@ func panickyHelper(v any) { panic(v) }
 func TestGoCapturesPanicWithStack(t *testing.T) {
 	var rec recorder
 	var logs logtest.Buffer
-	m := New(Config{OnError: rec.add, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	m := New(Config{OnError: rec.Add, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 
 	task := m.Go(context.Background(), "p", func(context.Context) error {
 		panickyHelper(io.ErrUnexpectedEOF)
@@ -124,7 +93,7 @@ func TestGoCapturesPanicWithStack(t *testing.T) {
 	require.Contains(t, string(pe.Stack), "panickyHelper", "the stack shows where it panicked")
 	require.EqualError(t, pe, `taskmon: task "p" panicked: unexpected EOF`)
 
-	got := rec.get()
+	got := rec.Get()
 	require.Len(t, got, 1)
 	require.Equal(t, OutcomePanic, got[0].Outcome)
 	require.Same(t, pe, got[0].Err)
@@ -146,7 +115,7 @@ func TestGoCapturesPanicWithStack(t *testing.T) {
 
 	require.Equal(t, Stats{Panicked: 3}, m.Stats())
 
-	recs := logRecords(t, logs.Bytes())
+	recs := logtest.Records(t, logs.Bytes())
 	require.Len(t, recs, 3)
 	r := recs[0]
 	require.Equal(t, "ERROR", r["level"])
@@ -158,7 +127,7 @@ func TestGoCapturesPanicWithStack(t *testing.T) {
 
 func TestGoexitIsAFailure(t *testing.T) {
 	var rec recorder
-	m := newMon(Config{OnError: rec.add})
+	m := newMon(Config{OnError: rec.Add})
 	task := m.Go(context.Background(), "quitter", func(context.Context) error {
 		runtime.Goexit()
 		return nil
@@ -173,7 +142,7 @@ func TestGoexitIsAFailure(t *testing.T) {
 	require.Equal(t, "quitter", pe.Task)
 	require.Contains(t, string(pe.Stack), "TestGoexitIsAFailure")
 	require.EqualError(t, pe, `taskmon: task "quitter" called runtime.Goexit`)
-	require.Equal(t, []TaskError{{Name: "quitter", Err: pe, Outcome: OutcomeExited}}, rec.get())
+	require.Equal(t, []TaskError{{Name: "quitter", Err: pe, Outcome: OutcomeExited}}, rec.Get())
 	require.Equal(t, Stats{Failed: 1}, m.Stats())
 
 	// A supervised task survives a Goexit of one run.
@@ -194,7 +163,7 @@ func TestGoexitIsAFailure(t *testing.T) {
 
 func TestCanceledVersusFailed(t *testing.T) {
 	var rec recorder
-	m := newMon(Config{OnError: rec.add})
+	m := newMon(Config{OnError: rec.Add})
 	ctx := context.Background()
 
 	// Its own context canceled: canceled, not reported.
@@ -252,7 +221,7 @@ func TestCanceledVersusFailed(t *testing.T) {
 	require.ErrorAs(t, late.Err(), &pe)
 
 	require.Equal(t, Stats{Canceled: 2, Failed: 1, Succeeded: 1, Panicked: 1}, m.Stats())
-	got := rec.get()
+	got := rec.Get()
 	require.Len(t, got, 2)
 	require.Equal(t, "foreign", got[0].Name)
 	require.Equal(t, OutcomeFailure, got[0].Outcome)
@@ -301,7 +270,7 @@ func TestCallbacks(t *testing.T) {
 				if te.Name == "bad" {
 					panic("callback bug")
 				}
-				rec.add(te)
+				rec.Add(te)
 			},
 		})
 		task, err := m.Supervise(context.Background(), Spec{Name: "bad", Restart: Never,
@@ -314,13 +283,13 @@ func TestCallbacks(t *testing.T) {
 		// The monitor and the other tasks carry on.
 		other := m.Go(context.Background(), "good", func(context.Context) error { return errBoom })
 		<-other.Done()
-		require.Len(t, rec.get(), 1)
+		require.Len(t, rec.Get(), 1)
 		st := m.Stats()
 		require.Equal(t, uint64(2), st.CallbackPanics, "the panic and the Goexit")
 		require.Equal(t, uint64(2), st.Failed)
 
 		var found bool
-		for _, r := range logRecords(t, logs.Bytes()) {
+		for _, r := range logtest.Records(t, logs.Bytes()) {
 			if r["msg"] == "callback panicked" && r["callback"] == "Config.OnError" {
 				found = true
 				require.Equal(t, "bad", r["task"])
@@ -410,7 +379,7 @@ func failTimes(n int) func(context.Context) error {
 
 func TestManyTasks(t *testing.T) {
 	var rec recorder
-	m := newMon(Config{OnError: rec.add})
+	m := newMon(Config{OnError: rec.Add})
 	const perKind = 250
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
@@ -445,7 +414,7 @@ func TestManyTasks(t *testing.T) {
 		Panicked:  perKind,
 		Restarts:  perKind,
 	}, m.Stats())
-	require.Len(t, rec.get(), 3*perKind)
+	require.Len(t, rec.Get(), 3*perKind)
 	require.Empty(t, m.Tasks())
 }
 
@@ -524,7 +493,7 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		var rec recorder
 		var logs logtest.Buffer
-		m := New(Config{Name: "im", Registerer: reg, OnError: rec.add,
+		m := New(Config{Name: "im", Registerer: reg, OnError: rec.Add,
 			Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 		runs := 0
 		task, err := m.Supervise(context.Background(), Spec{
@@ -538,7 +507,7 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 		require.ErrorIs(t, task.Err(), errBoom)
 		require.Equal(t, Stats{Failed: 4, Restarts: 3, GaveUp: 1}, m.Stats())
 
-		got := rec.get()
+		got := rec.Get()
 		require.Len(t, got, 4)
 		for _, te := range got[:3] {
 			require.NotErrorIs(t, te.Err, ErrGaveUp)
@@ -551,7 +520,7 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 		require.Equal(t, 1.0, v)
 
 		var gaveUp bool
-		for _, r := range logRecords(t, logs.Bytes()) {
+		for _, r := range logtest.Records(t, logs.Bytes()) {
 			if r["msg"] == "gave up on task" {
 				gaveUp = true
 				require.Equal(t, "doomed", r["task"])
@@ -564,13 +533,13 @@ func TestRestartIntensityGivesUp(t *testing.T) {
 func TestGiveUpAfterSuccessfulRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rec recorder
-		m := newMon(Config{OnError: rec.add})
+		m := newMon(Config{OnError: rec.Add})
 		task, err := m.Supervise(context.Background(), Spec{Name: "eager", Restart: Always, MaxRestarts: 1,
 			Run: func(context.Context) error { return nil }})
 		require.NoError(t, err)
 		<-task.Done()
 		require.ErrorIs(t, task.Err(), ErrGaveUp)
-		got := rec.get()
+		got := rec.Get()
 		require.Len(t, got, 1, "only the give-up is reported")
 		require.Equal(t, OutcomeSuccess, got[0].Outcome)
 		require.EqualError(t, got[0], `taskmon: gave up restarting: task "eager" restarted 1 times within 1m0s; last run succeeded`)
@@ -724,7 +693,7 @@ func TestCanceledWhileWaitingToRestart(t *testing.T) {
 func TestShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rec recorder
-		m := newMon(Config{OnError: rec.add})
+		m := newMon(Config{OnError: rec.Add})
 		ctx := context.Background()
 
 		var causes sync.Map
@@ -788,7 +757,7 @@ func TestShutdown(t *testing.T) {
 			require.NotErrorIs(t, err, ErrNotStopped)
 		}
 		require.Equal(t, Stats{Succeeded: 1, Failed: 1, Panicked: 1, Canceled: 2, Rejected: 2}, m.Stats())
-		require.Len(t, rec.get(), 2, "finished-before and messy")
+		require.Len(t, rec.Get(), 2, "finished-before and messy")
 	})
 }
 
@@ -1085,7 +1054,7 @@ func TestLogging(t *testing.T) {
 
 		type line struct{ level, msg, task, result, err string }
 		var got []line
-		for _, r := range logRecords(t, logs.Bytes()) {
+		for _, r := range logtest.Records(t, logs.Bytes()) {
 			require.Equal(t, "lg", r["name"])
 			require.Equal(t, "taskmon", r["component"])
 			result, _ := r["result"].(string)
@@ -1100,7 +1069,7 @@ func TestLogging(t *testing.T) {
 			{"DEBUG", "task ended", "sup", "success", ""},
 			{"WARN", "task refused", "late", "", "taskmon: monitor closed"},
 		}, got)
-		for _, r := range logRecords(t, logs.Bytes()) {
+		for _, r := range logtest.Records(t, logs.Bytes()) {
 			if r["result"] == "success" {
 				require.NotContains(t, r, "error", "a successful run is logged without an error")
 			}
@@ -1118,7 +1087,7 @@ func TestLoggerLookedUpWhenLogging(t *testing.T) {
 	defer slog.SetDefault(old)
 	require.NoError(t, m.Go(context.Background(), "ok", func(context.Context) error { return nil }).Wait())
 	require.Error(t, m.Go(context.Background(), "bad", func(context.Context) error { return errBoom }).Wait())
-	recs := logRecords(t, logs.Bytes())
+	recs := logtest.Records(t, logs.Bytes())
 	require.Len(t, recs, 1, "the Debug record of the ok run is below the level")
 	require.Equal(t, "task failed", recs[0]["msg"])
 	require.Equal(t, "late", recs[0]["name"])
@@ -1213,9 +1182,9 @@ func TestJSON(t *testing.T) {
 
 	// A task's error, as the callbacks see it, with a panic inside.
 	var rec recorder
-	m := newMon(Config{OnError: rec.add})
+	m := newMon(Config{OnError: rec.Add})
 	require.Error(t, m.Go(context.Background(), "p", func(context.Context) error { panic("bug") }).Wait())
-	require.Contains(t, marshal(rec.get()[0]), `"error":"taskmon: task \"p\" panicked: bug"`)
+	require.Contains(t, marshal(rec.Get()[0]), `"error":"taskmon: task \"p\" panicked: bug"`)
 }
 
 // Task.Err reports the error only once Done is closed, as a context's Err

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/steadfast-go/steadfast/breaker"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/taskmon"
@@ -100,9 +100,8 @@ type Config struct {
 	// Registerer are taken from this Config. The breaker logs its own
 	// state changes.
 	Breaker breaker.Config
-	// Reload configures the reloader that serves Reload. Its zero value
-	// means a 1s debounce, at least 5s between reloads and retries with
-	// backoff from 1s up to 1m after a failure. An empty Name means
+	// Reload configures the reloader that serves Reload. Its zero fields
+	// mean the reloader's defaults (see reloader.Config). An empty Name means
 	// Name + "/subscriptions"; empty Logger and Registerer are taken from
 	// this Config.
 	Reload reloader.Config
@@ -114,8 +113,7 @@ type Config struct {
 	// outage of any length is retried (and reported in Health); set a
 	// limit to give the source up after so many restarts within Period,
 	// and Run then returns an error wrapping ErrSourceGaveUp. The other
-	// zero fields are taskmon's
-	// defaults (100ms backoff up to 30s, healthy after 10s). The engine's
+	// zero fields are taskmon's defaults (see taskmon.Spec). The engine's
 	// tasks run under a monitor named Name + "/tasks".
 	SourceRestart taskmon.Spec
 
@@ -349,15 +347,10 @@ func (e *Engine) reloaderConfig(reg prometheus.Registerer) reloader.Config {
 	return rc
 }
 
-func (e *Engine) logger() *slog.Logger { return logattr.Logger(e.cfg.Logger) }
+func (e *Engine) logger() *slog.Logger { return logs.Logger(e.cfg.Logger) }
 
 func (e *Engine) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := e.logger()
-	if !l.Enabled(context.Background(), level) {
-		return
-	}
-	attrs = append(attrs, slog.String(logattr.Component, "ticker"), slog.String(logattr.Name, e.name))
-	l.LogAttrs(context.Background(), level, msg, attrs...)
+	logs.Sink{Logger: e.cfg.Logger, Component: "ticker", Name: e.name}.Log(level, msg, attrs...)
 }
 
 // Run subscribes to the instruments, streams ticks from the Source and
@@ -454,7 +447,7 @@ func (e *Engine) endedEarly(tasks []*taskmon.Task) error {
 		if err == nil {
 			err = errors.New("returned")
 		}
-		e.log(slog.LevelError, "a loop of the engine ended; stopping", slog.String("task", t.Name()), logattr.Err(err))
+		e.log(slog.LevelError, "a loop of the engine ended; stopping", slog.String("task", t.Name()), logs.Err(err))
 		return fmt.Errorf("%w: %q: %w", ErrTaskEnded, t.Name(), err)
 	}
 	return nil

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/steadfast-go/steadfast/breaker"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // publishLoop takes pending ticks in batches and publishes them until flush
@@ -333,7 +334,7 @@ func (e *Engine) noteFailure(err error) {
 	e.lastPubErr.Store(&errBox{err})
 	if !e.pubFailing.Swap(true) {
 		e.log(slog.LevelError, "publish failed; ticks are dropped and caught up once publishing works",
-			logattr.Err(err), slog.String("breaker_state", e.br.State().String()))
+			logs.Err(err), slog.String("breaker_state", e.br.State().String()))
 	}
 }
 
@@ -412,13 +413,12 @@ func (w *worker) serve(jobs <-chan job, results chan<- error, exited chan<- stru
 // callPublisher calls the Publisher, turning a panic into an error and
 // logging a panic or a runtime.Goexit with its stack.
 func (e *Engine) callPublisher(ctx context.Context, ticks []Tick) (err error) {
-	logattr.Contain(func() { err = e.cfg.Publisher.Publish(ctx, ticks) }, func(v any, stack []byte) {
-		a := logattr.PanicAttrs(v, stack)
-		if v == logattr.Goexit {
-			e.log(slog.LevelError, "publisher called runtime.Goexit; its batch failed", a[0], a[1])
+	contain.Call(func() { err = e.cfg.Publisher.Publish(ctx, ticks) }, func(v any, stack []byte) {
+		if v == contain.Goexit {
+			e.log(slog.LevelError, "publisher called runtime.Goexit; its batch failed", logs.PanicValue(v), logs.StackTrace(stack))
 			return
 		}
-		e.log(slog.LevelError, "publisher panicked; its batch failed", a[0], a[1])
+		e.log(slog.LevelError, "publisher panicked; its batch failed", logs.PanicValue(v), logs.StackTrace(stack))
 		err = fmt.Errorf("ticker: publisher panicked: %v", v)
 	})
 	return err

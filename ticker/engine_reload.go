@@ -8,7 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // reload is the reloader's function: it asks Instruments for the wanted
@@ -185,9 +186,8 @@ func sameInstrument(a, b *Instrument) bool {
 // runtime.Goexit is logged the same way and ends the reload, which the
 // reloader counts as a failure; subscribe then puts the old table back.
 func (e *Engine) callSubscribe(add, remove []Instrument) (err error) {
-	logattr.Contain(func() { err = e.cfg.Source.Subscribe(add, remove) }, func(v any, stack []byte) {
-		a := logattr.PanicAttrs(v, stack)
-		e.log(slog.LevelError, "Source.Subscribe panicked", a[0], a[1])
+	contain.Call(func() { err = e.cfg.Source.Subscribe(add, remove) }, func(v any, stack []byte) {
+		e.log(slog.LevelError, "Source.Subscribe panicked", logs.PanicValue(v), logs.StackTrace(stack))
 		err = fmt.Errorf("ticker: Source.Subscribe panicked: %v", v)
 	})
 	return err

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // The engine keeps one slot per subscribed instrument, in one of a fixed
@@ -19,6 +19,11 @@ import (
 // tick copy and never across a call out of the engine, so emit never waits
 // for the publisher or for I/O. Striping keeps concurrent emitters (a
 // source with several connections) off one another's cache lines.
+//
+// Latest takes no lock: each instrument keeps two tick buffers. emit writes
+// the spare and swaps it in, and a reader registers in the buffer it
+// copies, so a writer never overwrites a buffer being read. It takes a
+// fresh one instead, which is rare and the only allocation on the emit path.
 
 // slot is one subscribed instrument's state. Its fields other than token,
 // ins and cur are guarded by the stripe's mutex.
@@ -257,7 +262,7 @@ func (e *Engine) logInvalid(err error) {
 	if now-last < int64(time.Second) || !e.lastInvalidLog.CompareAndSwap(last, now) {
 		return
 	}
-	e.log(slog.LevelWarn, "invalid tick withheld (at most one record a second)", logattr.Err(err))
+	e.log(slog.LevelWarn, "invalid tick withheld (at most one record a second)", logs.Err(err))
 }
 
 // batch is the publish loop's reusable buffer: the ticks handed to the

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"runtime"
 	"slices"
@@ -20,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadfast-go/steadfast/breaker"
+	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 	"github.com/steadfast-go/steadfast/reloader"
 	"github.com/steadfast-go/steadfast/taskmon"
@@ -227,7 +226,7 @@ func (h *harness) checkIdentity() {
 }
 
 // quiet is the engine tests' logger: its records are formatted, then discarded.
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = logtest.Quiet()
 
 func metric(t *testing.T, g prometheus.Gatherer, name string, l metrictest.Labels) float64 {
 	t.Helper()

@@ -18,7 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/steadfast-go/steadfast/breaker"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/redistest"
 	"github.com/steadfast-go/steadfast/mockstate"
@@ -175,7 +175,7 @@ func must(t *testing.T, err error) {
 }
 
 // checkMetrics: every series of ours carries the constant label "name";
-// outcomes use the key "result", with the values logattr.Results lists;
+// outcomes use the key "result", with the values logs.Results lists;
 // nothing says "cancelled".
 func checkMetrics(t *testing.T, reg *prometheus.Registry) {
 	t.Helper()
@@ -194,7 +194,7 @@ func checkMetrics(t *testing.T, reg *prometheus.Registry) {
 				case "result":
 					results[lp.GetValue()] = true
 					if !inVocabulary(lp.GetValue()) && mf.GetName() != tickTerms {
-						t.Errorf("%s: result=%q, not one of %v", mf.GetName(), lp.GetValue(), logattr.Results())
+						t.Errorf("%s: result=%q, not one of %v", mf.GetName(), lp.GetValue(), logs.Results())
 					}
 				}
 				if strings.Contains(lp.GetValue(), "cancelled") {
@@ -215,7 +215,7 @@ func checkMetrics(t *testing.T, reg *prometheus.Registry) {
 
 // inVocabulary reports whether s is a value of the "result" label and log
 // attribute.
-func inVocabulary(s string) bool { return slices.Contains(logattr.Results(), s) }
+func inVocabulary(s string) bool { return slices.Contains(logs.Results(), s) }
 
 // tickTerms names the series whose "result" label is not an outcome of a
 // call but the fate of a tick (produced, published, conflated, ...): the
@@ -261,14 +261,14 @@ func checkLogs(t *testing.T, out []byte) {
 		}
 		if e, ok := rec["error"]; ok {
 			if _, isString := e.(string); !isString {
-				t.Errorf("record whose error is not its message (log it with logattr.Err): %s", sc.Bytes())
+				t.Errorf("record whose error is not its message (log it with logs.Err): %s", sc.Bytes())
 			}
 		}
 		if strings.Contains(sc.Text(), "cancelled") {
 			t.Errorf("record spells \"cancelled\": %s", sc.Bytes())
 		}
 		if r, ok := rec["result"].(string); ok && !inVocabulary(r) {
-			t.Errorf("record with result=%q, not one of %v: %s", r, logattr.Results(), sc.Bytes())
+			t.Errorf("record with result=%q, not one of %v: %s", r, logs.Results(), sc.Bytes())
 		}
 		if _, ok := rec["panic"]; ok {
 			if st, _ := rec["stack"].(string); !strings.Contains(st, "goroutine") {

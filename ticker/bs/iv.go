@@ -73,11 +73,18 @@ func ImpliedVol(k Kind, p Params, price float64) (float64, error) {
 	if price > Price(k, p) {
 		return 0, fmt.Errorf("%w: %v price %v implies volatility above %v", ErrNoSolution, k, price, MaxVol)
 	}
+	return solveVol(k, p, price), nil
+}
 
-	// Newton inside a bracket [a, b] with f(a) < 0 < f(b), f(σ) = Price(σ) − price,
-	// which increases with σ. Stop when the price matches to ivRel of
-	// itself (far out of the money the price is tiny and its relative
-	// precision is what fixes σ) or the bracket has shrunk to rounding.
+// solveVol returns the volatility at which an out-of-the-money option of
+// kind k priced by p has the given price, which lies strictly between its
+// prices at volatility 0 and MaxVol.
+//
+// Newton inside a bracket [a, b] with f(a) < 0 < f(b), f(σ) = Price(σ) − price,
+// which increases with σ. It stops when the price matches to ivRel of
+// itself (far out of the money the price is tiny and its relative
+// precision is what fixes σ) or the bracket has shrunk to rounding.
+func solveVol(k Kind, p Params, price float64) float64 {
 	ftol := max(ivRel*price, math.SmallestNonzeroFloat64)
 	a, b := 0.0, MaxVol
 	sigma := initialGuess(p, price)
@@ -86,7 +93,7 @@ func ImpliedVol(k Kind, p Params, price float64) (float64, error) {
 		g := Compute(k, p)
 		f := g.Price - price
 		if math.Abs(f) <= ftol {
-			return sigma, nil
+			return sigma
 		}
 		if f < 0 {
 			a = sigma
@@ -94,7 +101,7 @@ func ImpliedVol(k Kind, p Params, price float64) (float64, error) {
 			b = sigma
 		}
 		if b-a <= 1e-15*b {
-			return sigma, nil
+			return sigma
 		}
 		next := sigma - f/g.Vega
 		if g.Vega <= 0 || !(next > a && next < b) {
@@ -102,7 +109,7 @@ func ImpliedVol(k Kind, p Params, price float64) (float64, error) {
 		}
 		sigma = next
 	}
-	return sigma, nil
+	return sigma
 }
 
 // initialGuess starts Newton near the answer: the Brenner–Subrahmanyam

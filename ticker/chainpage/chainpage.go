@@ -1,7 +1,6 @@
 package chainpage
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -17,7 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -335,13 +335,10 @@ func (h *Handler) refuse(w http.ResponseWriter, why error) {
 // default the IP address of its RemoteAddr (an IPv6 address by its /64).
 func (h *Handler) clientKey(r *http.Request) (key string) {
 	if f := h.cfg.ClientKey; f != nil {
-		ok := false
-		logattr.Contain(func() { key, ok = f(r), true }, func(v any, stack []byte) {
+		if contain.Call(func() { key = f(r) }, func(v any, stack []byte) {
 			h.panics.Add(1)
-			a := logattr.PanicAttrs(v, stack)
-			h.log(slog.LevelError, "ClientKey panicked", a[0], a[1])
-		})
-		if ok {
+			h.log(slog.LevelError, "ClientKey panicked", logs.PanicValue(v), logs.StackTrace(stack))
+		}) {
 			return key
 		}
 	}
@@ -382,10 +379,5 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := logattr.Logger(h.cfg.Logger)
-	if !l.Enabled(context.Background(), level) {
-		return
-	}
-	in := logattr.Instance("chainpage", h.cfg.Name)
-	l.LogAttrs(context.Background(), level, msg, append(in[:], attrs...)...)
+	logs.Sink{Logger: h.cfg.Logger, Component: "chainpage", Name: h.cfg.Name}.Log(level, msg, attrs...)
 }

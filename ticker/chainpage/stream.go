@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/market"
 )
@@ -189,7 +189,7 @@ func (s *stream) health() json.RawMessage {
 	if err == nil {
 		return b
 	}
-	s.skipped("health", logattr.Err(err))
+	s.skipped("health", logs.Err(err))
 	b, _ = json.Marshal(ticker.Health{Status: "unknown", Reasons: []string{"health cannot be encoded: " + err.Error()}})
 	return b
 }
@@ -273,7 +273,7 @@ func (s *stream) event(name string, v any) {
 	s.buf.WriteString("\ndata: ")
 	if err := json.NewEncoder(&s.buf).Encode(v); err != nil { // ends with "\n"; escapes any newline inside
 		s.buf.Truncate(mark)
-		s.skipped("event", slog.String("event", name), logattr.Err(err))
+		s.skipped("event", slog.String("event", name), logs.Err(err))
 		return
 	}
 	s.buf.WriteByte('\n')

@@ -2,10 +2,12 @@ package kite
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // Order is an order update as Kite streams it: a text message
@@ -134,7 +136,7 @@ func (r *run) handleText(t text) {
 		if err != nil && o.OrderID == "" {
 			s.c.badTexts.Add(1)
 			s.log(slog.LevelWarn, "order update not understood", slog.Int("conn", t.conn), slog.Int("bytes", len(m.Data)),
-				slog.String(logattr.Error, cut(s.redact(err.Error()), maxServerMsg)))
+				slog.String(logs.Error, cut(s.redact(err.Error()), maxServerMsg)))
 			return
 		}
 		o.Conn = t.conn
@@ -154,7 +156,7 @@ func (r *run) handleText(t text) {
 		if m.Type == "error" {
 			s.c.serverErrors.Add(1)
 			level = slog.LevelWarn
-			s.log(level, "server error", slog.Int("conn", t.conn), slog.String(logattr.Error, cut(msg, maxServerMsg)))
+			s.log(level, "server error", slog.Int("conn", t.conn), slog.String(logs.Error, cut(msg, maxServerMsg)))
 		} else {
 			s.c.messages.Add(1)
 			s.log(level, "server message", slog.Int("conn", t.conn), slog.String("text", cut(msg, maxServerMsg)))
@@ -170,13 +172,14 @@ func (r *run) handleText(t text) {
 
 // contain calls a user's callback, containing its panic (or Goexit): it is
 // logged with its stack, its value redacted, and counted in Stats.Panics.
-func (s *Source) contain(what string, fn func()) {
-	logattr.Contain(fn, func(v any, stack []byte) {
+// It returns the panic's value, or nil when fn returned.
+func (s *Source) contain(what string, fn func()) (panicked any) {
+	contain.Call(fn, func(v any, stack []byte) {
+		panicked = v
 		s.c.emitPanics.Add(1)
-		a := logattr.PanicAttrs(v, stack)
-		a[0] = slog.String(logattr.Panic, s.redact(a[0].Value.String()))
-		s.log(slog.LevelError, what+" panicked", a[0], a[1])
+		s.log(slog.LevelError, what+" panicked", logs.PanicValue(s.redact(fmt.Sprint(v))), logs.StackTrace(stack))
 	})
+	return panicked
 }
 
 // ParseOrder reads an order update's data: the object under "data" in a

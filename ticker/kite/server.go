@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,7 +19,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -271,7 +271,7 @@ func (s *Server) Run(ctx context.Context) error {
 		case err := <-srcDone:
 			srcDone = nil
 			if err != nil && ctx.Err() == nil {
-				s.log(slog.LevelError, "source failed", slog.String(logattr.Error, err.Error()))
+				s.log(slog.LevelError, "source failed", slog.String(logs.Error, err.Error()))
 				return fmt.Errorf("kite: server source: %w", err)
 			}
 		case <-s.wake:
@@ -294,14 +294,11 @@ func (s *Server) Run(ctx context.Context) error {
 
 // runSource runs the Source, turning a panic into an error.
 func (s *Server) runSource(ctx context.Context) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			a := logattr.PanicAttrs(v, debug.Stack())
-			s.log(slog.LevelError, "source panicked", a[0], a[1])
-			err = fmt.Errorf("source panicked: %v", v)
-		}
-	}()
-	return s.cfg.Source.Run(ctx, s.emit)
+	contain.Call(func() { err = s.cfg.Source.Run(ctx, s.emit) }, func(v any, stack []byte) {
+		s.log(slog.LevelError, "source panicked", logs.PanicValue(v), logs.StackTrace(stack))
+		err = fmt.Errorf("source panicked: %v", v)
+	})
+	return err
 }
 
 // emit is the Source's emit: it queues t for the next flush. It never
@@ -368,59 +365,14 @@ func (s *Server) DropConns() int {
 // and sends. It returns when the connection ends: the client left, a
 // write failed, DropConns, or the end of Run.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !loopbackClient(r.RemoteAddr) {
-		s.c.forbidden.Add(1)
-		s.log(slog.LevelWarn, "client refused: not on loopback", slog.String("remote", r.RemoteAddr))
-		http.Error(w, "kite server: loopback clients only", http.StatusForbidden)
+	if !s.admit(w, r) {
 		return
 	}
-	q := r.URL.Query()
-	if !same(q.Get("api_key"), s.cfg.APIKey) || !same(q.Get("access_token"), s.cfg.AccessToken) {
-		s.c.forbidden.Add(1)
-		s.log(slog.LevelInfo, "client refused: bad credentials")
-		http.Error(w, "kite server: invalid api_key or access_token", http.StatusForbidden)
-		return
-	}
-	s.mu.Lock()
-	switch {
-	case s.closed:
-		s.mu.Unlock()
-		http.Error(w, "kite server: closed", http.StatusServiceUnavailable)
-		return
-	case len(s.peers)+s.opening >= s.cfg.MaxConns:
-		s.mu.Unlock()
-		s.c.refused.Add(1)
-		s.log(slog.LevelInfo, "client refused: too many connections", slog.Int("max", s.cfg.MaxConns))
-		http.Error(w, "kite server: too many connections", http.StatusTooManyRequests)
-		return
-	}
-	s.opening++
-	s.handlers.Add(1)
-	s.mu.Unlock()
 	defer s.handlers.Done()
-
-	ws, err := websocket.Accept(w, r, nil)
-	s.mu.Lock()
-	s.opening--
-	if err != nil {
-		s.mu.Unlock()
+	p := s.accept(w, r)
+	if p == nil {
 		return
 	}
-	ws.SetReadLimit(serverReadLimit)
-	p := &peer{
-		ws:      ws,
-		batches: make(chan []ticker.Tick, s.cfg.QueueSize),
-		done:    make(chan struct{}),
-		modes:   map[uint32]Mode{},
-		at:      map[uint32]int{},
-	}
-	if s.closed {
-		s.mu.Unlock()
-		p.close()
-		return
-	}
-	s.peers[p] = struct{}{}
-	s.mu.Unlock()
 	s.c.accepted.Add(1)
 	s.log(slog.LevelDebug, "client connected")
 
@@ -436,6 +388,71 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	delete(s.peers, p)
 	s.mu.Unlock()
 	s.log(slog.LevelDebug, "client disconnected")
+}
+
+// admit decides whether r may open a connection, answering it when not.
+// When it may, admit counts it as opening and as a running handler.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
+	if !loopbackClient(r.RemoteAddr) {
+		s.c.forbidden.Add(1)
+		s.log(slog.LevelWarn, "client refused: not on loopback", slog.String("remote", r.RemoteAddr))
+		http.Error(w, "kite server: loopback clients only", http.StatusForbidden)
+		return false
+	}
+	q := r.URL.Query()
+	if !same(q.Get("api_key"), s.cfg.APIKey) || !same(q.Get("access_token"), s.cfg.AccessToken) {
+		s.c.forbidden.Add(1)
+		s.log(slog.LevelInfo, "client refused: bad credentials")
+		http.Error(w, "kite server: invalid api_key or access_token", http.StatusForbidden)
+		return false
+	}
+	s.mu.Lock()
+	closed, full := s.closed, len(s.peers)+s.opening >= s.cfg.MaxConns
+	if !closed && !full {
+		s.opening++
+		s.handlers.Add(1)
+	}
+	s.mu.Unlock()
+	switch {
+	case closed:
+		http.Error(w, "kite server: closed", http.StatusServiceUnavailable)
+		return false
+	case full:
+		s.c.refused.Add(1)
+		s.log(slog.LevelInfo, "client refused: too many connections", slog.Int("max", s.cfg.MaxConns))
+		http.Error(w, "kite server: too many connections", http.StatusTooManyRequests)
+		return false
+	}
+	return true
+}
+
+// accept upgrades an admitted request to a WebSocket and registers its
+// peer. It returns nil when the upgrade failed or the server closed
+// meanwhile.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request) *peer {
+	ws, err := websocket.Accept(w, r, nil)
+	s.mu.Lock()
+	s.opening--
+	if err != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	ws.SetReadLimit(serverReadLimit)
+	p := &peer{
+		ws:      ws,
+		batches: make(chan []ticker.Tick, s.cfg.QueueSize),
+		done:    make(chan struct{}),
+		modes:   map[uint32]Mode{},
+		at:      map[uint32]int{},
+	}
+	if s.closed {
+		s.mu.Unlock()
+		p.close()
+		return nil
+	}
+	s.peers[p] = struct{}{}
+	s.mu.Unlock()
+	return p
 }
 
 // loopbackClient reports whether a request's RemoteAddr is on the loopback
@@ -535,7 +552,7 @@ func (s *Server) encode(dst []byte, ticks []ticker.Tick, m Mode) ([]byte, int) {
 	for i := range ticks {
 		if _, err := AppendFrame(dst, ticks[i:i+1], m); err != nil {
 			if n := s.c.unencodable.Add(1); n&(n-1) == 0 { // the 1st, 2nd, 4th, 8th ...
-				s.log(slog.LevelWarn, "tick not encodable", slog.String(logattr.Error, err.Error()), slog.Uint64("count", n))
+				s.log(slog.LevelWarn, "tick not encodable", slog.String(logs.Error, err.Error()), slog.Uint64("count", n))
 			}
 			continue
 		}
@@ -698,10 +715,5 @@ func (s *Server) Stats() ServerStats {
 }
 
 func (s *Server) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := logattr.Logger(s.cfg.Logger)
-	if !l.Enabled(context.Background(), level) {
-		return
-	}
-	in := logattr.Instance(component, s.cfg.Name)
-	l.LogAttrs(context.Background(), level, msg, append(in[:], attrs...)...)
+	logs.Sink{Logger: s.cfg.Logger, Component: component, Name: s.cfg.Name}.Log(level, msg, attrs...)
 }

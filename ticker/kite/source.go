@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -17,7 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/steadfast-go/steadfast/internal/backoff"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/ticker"
 )
@@ -222,7 +221,7 @@ func (s *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 		s.mu.Lock()
 		s.fatal = fatal.Error()
 		s.mu.Unlock()
-		s.log(slog.LevelError, "stopped", slog.String(logattr.Error, fatal.Error()))
+		s.log(slog.LevelError, "stopped", slog.String(logs.Error, fatal.Error()))
 		return fatal
 	}
 	return nil
@@ -257,43 +256,26 @@ func (r *run) dispatch(ctx context.Context) {
 
 // emitFrame parses one frame into emit, containing a panic of emit.
 func (r *run) emitFrame(f frame) {
-	defer func() {
-		if v := recover(); v != nil {
-			r.s.c.emitPanics.Add(1)
-			a := logattr.PanicAttrs(v, debug.Stack())
-			r.s.log(slog.LevelError, "emit panicked", a[0], a[1])
-		}
-	}()
-	n, _ := r.parser.Parse(f.b, func(t ticker.Tick) {
-		if t.Time.IsZero() {
-			t.Time = f.recv
-		}
-		r.emit(t)
+	r.s.contain("emit", func() {
+		n, _ := r.parser.Parse(f.b, func(t ticker.Tick) {
+			if t.Time.IsZero() {
+				t.Time = f.recv
+			}
+			r.emit(t)
+		})
+		r.s.c.packets.Add(uint64(n))
 	})
-	r.s.c.packets.Add(uint64(n))
 }
 
 // conn keeps slot sl connected while it has instruments, until ctx ends.
 // It returns an error only for a permanent failure (the token refused).
 func (r *run) conn(ctx context.Context, sl *slot) error {
 	s := r.s
-	attempt := 0
-	authFails := 0
+	attempt, authFails := 0, 0
 	var gapStart time.Time
 	for ctx.Err() == nil {
-		s.mu.Lock()
-		n := len(sl.want)
-		if n == 0 {
-			s.setState(sl, ConnIdle, "")
-		}
-		s.mu.Unlock()
-		if n == 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-sl.wake:
-				continue
-			}
+		if r.idle(ctx, sl) {
+			continue
 		}
 		s.mu.Lock()
 		s.setState(sl, ConnConnecting, "")
@@ -307,67 +289,98 @@ func (r *run) conn(ctx context.Context, sl *slot) error {
 		}
 		s.c.dials.Add(1)
 		ws, err := r.dial(ctx, sl, token)
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrAuth):
+			if authFails++; authFails > 1 { // a refreshed token was refused too
+				r.dialFailed(sl, err)
+				return err
+			}
+			if err := r.refresh(ctx, sl, gen, r.dialFailed(sl, err)); err != nil {
+				return err
+			}
+			continue
+		case err != nil:
+			r.dialFailed(sl, err)
+		default:
+			authFails = 0
+			up := time.Now()
+			err = r.session(ctx, sl, ws, gapStart)
+			ws.CloseNow()
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ce *ConnError
-			errors.As(err, &ce)
-			s.mu.Lock()
-			s.setState(sl, ConnWaiting, ce.Error())
-			s.mu.Unlock()
-			switch {
-			case errors.Is(err, ErrAuth):
-				s.c.authErrors.Add(1)
-				authFails++
-				if authFails > 1 { // a refreshed token was refused too
-					return err
-				}
-				if err := r.refresh(ctx, sl, gen, ce); err != nil {
-					return err
-				}
-				continue
-			case errors.Is(err, ErrRefused):
-				s.c.refused.Add(1)
-				s.log(slog.LevelWarn, "connection refused", slog.Int("conn", sl.idx), slog.Int("status", ce.Status),
-					slog.String(logattr.Error, ce.Error()))
-			default:
-				s.c.dialErrors.Add(1)
-				s.log(slog.LevelWarn, "cannot connect", slog.Int("conn", sl.idx), slog.String(logattr.Error, ce.Error()))
+			gapStart = r.lost(sl, err)
+			if time.Since(up) >= s.cfg.StableAfter {
+				attempt = 0
 			}
-			if !sleep(ctx, backoff.Full(s.cfg.Backoff, s.cfg.MaxBackoff, attempt)) {
-				return nil
-			}
-			attempt++
-			continue
 		}
-		authFails = 0
-		up := time.Now()
-		err = r.session(ctx, sl, ws, gapStart)
-		ws.CloseNow()
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err == nil {
-			err = errors.New("connection closed")
-		}
-		// Ticks may have been missed since the last frame received.
-		gapStart = time.Unix(0, sl.lastFrame.Load())
-		s.c.reconnects.Add(1)
-		if time.Since(up) >= s.cfg.StableAfter {
-			attempt = 0
-		}
-		msg := s.redact(err.Error())
-		s.mu.Lock()
-		s.setState(sl, ConnWaiting, msg)
-		s.mu.Unlock()
-		s.log(slog.LevelWarn, "connection lost", slog.Int("conn", sl.idx), slog.String(logattr.Error, msg))
 		if !sleep(ctx, backoff.Full(s.cfg.Backoff, s.cfg.MaxBackoff, attempt)) {
 			return nil
 		}
 		attempt++
 	}
 	return nil
+}
+
+// idle reports whether sl has no instruments; it then waits for some, or
+// for ctx to end.
+func (r *run) idle(ctx context.Context, sl *slot) bool {
+	s := r.s
+	s.mu.Lock()
+	n := len(sl.want)
+	if n == 0 {
+		s.setState(sl, ConnIdle, "")
+	}
+	s.mu.Unlock()
+	if n > 0 {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+	case <-sl.wake:
+	}
+	return true
+}
+
+// dialFailed records a failed dial of sl: its state, its count and, unless
+// the token was refused, a record. It returns the error as a *ConnError.
+func (r *run) dialFailed(sl *slot, err error) *ConnError {
+	s := r.s
+	var ce *ConnError
+	errors.As(err, &ce)
+	s.mu.Lock()
+	s.setState(sl, ConnWaiting, ce.Error())
+	s.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrAuth):
+		s.c.authErrors.Add(1)
+	case errors.Is(err, ErrRefused):
+		s.c.refused.Add(1)
+		s.log(slog.LevelWarn, "connection refused", slog.Int("conn", sl.idx), slog.Int("status", ce.Status),
+			slog.String(logs.Error, ce.Error()))
+	default:
+		s.c.dialErrors.Add(1)
+		s.log(slog.LevelWarn, "cannot connect", slog.Int("conn", sl.idx), slog.String(logs.Error, ce.Error()))
+	}
+	return ce
+}
+
+// lost records the end of sl's session with err, and returns the start of
+// the gap: ticks may have been missed since the last frame received.
+func (r *run) lost(sl *slot, err error) time.Time {
+	s := r.s
+	if err == nil {
+		err = errors.New("connection closed")
+	}
+	s.c.reconnects.Add(1)
+	msg := s.redact(err.Error())
+	s.mu.Lock()
+	s.setState(sl, ConnWaiting, msg)
+	s.mu.Unlock()
+	s.log(slog.LevelWarn, "connection lost", slog.Int("conn", sl.idx), slog.String(logs.Error, msg))
+	return time.Unix(0, sl.lastFrame.Load())
 }
 
 // refresh asks RefreshToken for a new token after the token of generation
@@ -396,7 +409,7 @@ func (r *run) refresh(ctx context.Context, sl *slot, gen uint64, cause *ConnErro
 	tok, err := s.callRefresh(ctx, hook)
 	if err != nil {
 		msg := s.redact(err.Error(), tok)
-		s.log(slog.LevelError, "token refresh failed", slog.Int("conn", sl.idx), slog.String(logattr.Error, msg))
+		s.log(slog.LevelError, "token refresh failed", slog.Int("conn", sl.idx), slog.String(logs.Error, msg))
 		return permanent("token refresh failed: " + msg)
 	}
 	if tok == "" || tok == old {
@@ -418,16 +431,10 @@ func (r *run) refresh(ctx context.Context, sl *slot, gen uint64, cause *ConnErro
 // logged with its stack (its value redacted of tokens) and counted in
 // Stats.Panics.
 func (s *Source) callRefresh(ctx context.Context, hook func(context.Context) (string, error)) (tok string, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			s.c.emitPanics.Add(1)
-			a := logattr.PanicAttrs(v, debug.Stack())
-			a[0] = slog.String(logattr.Panic, s.redact(a[0].Value.String()))
-			s.log(slog.LevelError, "RefreshToken panicked", a[0], a[1])
-			err = fmt.Errorf("RefreshToken panicked: %v", v)
-		}
-	}()
-	return hook(ctx)
+	if v := s.contain("RefreshToken", func() { tok, err = hook(ctx) }); v != nil {
+		return "", fmt.Errorf("RefreshToken panicked: %v", v)
+	}
+	return tok, err
 }
 
 // dial opens slot sl's WebSocket with token.
@@ -592,14 +599,7 @@ func (r *run) gap(sl *slot, start time.Time, sent map[uint32]struct{}) {
 	if s.cfg.OnGap == nil {
 		return
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			s.c.emitPanics.Add(1)
-			a := logattr.PanicAttrs(v, debug.Stack())
-			s.log(slog.LevelError, "OnGap panicked", a[0], a[1])
-		}
-	}()
-	s.cfg.OnGap(g)
+	s.contain("OnGap", func() { s.cfg.OnGap(g) })
 }
 
 // sync sends what sl's wanted set gained and lost since sent, in batches,
@@ -699,10 +699,5 @@ func (s *Source) setState(sl *slot, st ConnState, errMsg string) {
 }
 
 func (s *Source) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	l := logattr.Logger(s.cfg.Logger)
-	if !l.Enabled(context.Background(), level) {
-		return
-	}
-	in := logattr.Instance(component, s.cfg.Name)
-	l.LogAttrs(context.Background(), level, msg, append(in[:], attrs...)...)
+	logs.Sink{Logger: s.cfg.Logger, Component: component, Name: s.cfg.Name}.Log(level, msg, attrs...)
 }

@@ -23,10 +23,7 @@
 //
 // A Source is what a ticker.Engine streams from: pass it as Config.Source.
 //
-// Defaults (Config documents each field): a round of ticks every second, a
-// 6.5% rate and 1.2% dividend yield, NIFTY and BANKNIFTY (volatility 0.15
-// where the spec gives none), at most 5000 instruments, 10 strikes a side
-// when it rolls an expiry, named "mock", no holidays.
+// Config documents each default on its field.
 //
 // A Source is safe for concurrent use (Subscribe while Run streams). It
 // starts no goroutine: Run works in the caller's and returns when its

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/contain"
+	"github.com/steadfast-go/steadfast/internal/logs"
+	"github.com/steadfast-go/steadfast/internal/periodic"
 	"github.com/steadfast-go/steadfast/internal/promreg"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker"
@@ -330,85 +331,23 @@ func mockExpired(s *mockSnap, now time.Time) (bool, error) {
 // New returns a mock source with no subscriptions, or an error
 // naming the first invalid field of cfg.
 func New(cfg Config) (*Source, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	cfg, rate, yield, err := normalize(cfg)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case cfg.Interval < 0:
-		return nil, fmt.Errorf("mock: Config.Interval must not be negative, got %v", cfg.Interval)
-	case cfg.MaxSize < 0 || cfg.MaxSize > mockMaxMaxSize:
-		return nil, fmt.Errorf("mock: Config.MaxSize must be in [0, %d], got %d", mockMaxMaxSize, cfg.MaxSize)
-	case cfg.RollStrikesPerSide < 0 || cfg.RollStrikesPerSide > maxRollStrikes:
-		return nil, fmt.Errorf("mock: Config.RollStrikesPerSide must be in [0, %d], got %d", maxRollStrikes, cfg.RollStrikesPerSide)
-	}
-	rate, yield := DefaultRate, DefaultDividendYield
-	if cfg.Rate != nil {
-		rate = *cfg.Rate
-	}
-	if cfg.DividendYield != nil {
-		yield = *cfg.DividendYield
-	}
-	switch {
-	case !(math.Abs(rate) <= 1):
-		return nil, fmt.Errorf("mock: Config.Rate must be in [-1, 1], got %v", rate)
-	case !(math.Abs(yield) <= 1):
-		return nil, fmt.Errorf("mock: Config.DividendYield must be in [-1, 1], got %v", yield)
-	}
-	cfg.Rate, cfg.DividendYield = nil, nil // read once: use m.rate and m.yield
-	if cfg.Interval == 0 {
-		cfg.Interval = DefaultInterval
-	}
-	if cfg.RollStrikesPerSide == 0 {
-		cfg.RollStrikesPerSide = DefaultRollStrikes
-	}
-	if cfg.Name == "" {
-		cfg.Name = DefaultName
-	}
-	if len(cfg.Underlyings) == 0 {
-		cfg.Underlyings = []market.UnderlyingSpec{market.NIFTY(), market.BANKNIFTY()}
-	} else {
-		cfg.Underlyings = slices.Clone(cfg.Underlyings)
+	unders, err := newUnderlyings(cfg.Underlyings, rate, yield)
+	if err != nil {
+		return nil, err
 	}
 	m := &Source{
 		cfg:     cfg,
 		rate:    rate,
 		yield:   yield,
+		unders:  unders,
 		byToken: make(map[uint32]*mockInstr),
 		hours:   market.Hours{Holidays: cfg.Holidays},
 		next:    math.MaxInt64,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6d6f636b)), // "mock"
-	}
-	names := make(map[string]bool, len(cfg.Underlyings))
-	tokens := make(map[uint32]bool, len(cfg.Underlyings))
-	for i := range cfg.Underlyings {
-		s := &cfg.Underlyings[i]
-		field := fmt.Sprintf("Config.Underlyings[%d]", i)
-		if err := s.Validate(); err != nil {
-			return nil, fmt.Errorf("mock: %s: %w", field, err)
-		}
-		if names[s.Name] {
-			return nil, fmt.Errorf("mock: %s.Name %q is listed twice", field, s.Name)
-		}
-		if tokens[s.Token] {
-			return nil, fmt.Errorf("mock: %s.Token %d is listed twice", field, s.Token)
-		}
-		names[s.Name], tokens[s.Token] = true, true
-		if s.Volatility == 0 {
-			s.Volatility = DefaultVolatility
-		}
-		if s.Volatility > mockMaxVolatility {
-			return nil, fmt.Errorf("mock: %s.Volatility must be at most %v for the mock source, got %v",
-				field, mockMaxVolatility, s.Volatility)
-		}
-		m.unders = append(m.unders, mockUnderlying{
-			spec:      *s,
-			gbm:       bs.GBM{Drift: rate - yield, Vol: s.Volatility},
-			smile:     bs.DefaultSmile(s.Volatility),
-			spot:      s.Spot,
-			prevClose: s.Spot,
-			lo:        s.Spot / mockSpotRange,
-			hi:        s.Spot * mockSpotRange,
-		})
 	}
 	met, err := newMockMetrics(cfg.Name, cfg.Registerer)
 	if err != nil {
@@ -440,14 +379,97 @@ func New(cfg Config) (*Source, error) {
 	return m, nil
 }
 
+// normalize checks cfg's scalar fields and fills in their defaults. It
+// returns the rate and dividend yield apart, read once.
+func normalize(cfg Config) (_ Config, rate, yield float64, _ error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	switch {
+	case cfg.Interval < 0:
+		return cfg, 0, 0, fmt.Errorf("mock: Config.Interval must not be negative, got %v", cfg.Interval)
+	case cfg.MaxSize < 0 || cfg.MaxSize > mockMaxMaxSize:
+		return cfg, 0, 0, fmt.Errorf("mock: Config.MaxSize must be in [0, %d], got %d", mockMaxMaxSize, cfg.MaxSize)
+	case cfg.RollStrikesPerSide < 0 || cfg.RollStrikesPerSide > maxRollStrikes:
+		return cfg, 0, 0, fmt.Errorf("mock: Config.RollStrikesPerSide must be in [0, %d], got %d", maxRollStrikes, cfg.RollStrikesPerSide)
+	}
+	rate, yield = DefaultRate, DefaultDividendYield
+	if cfg.Rate != nil {
+		rate = *cfg.Rate
+	}
+	if cfg.DividendYield != nil {
+		yield = *cfg.DividendYield
+	}
+	switch {
+	case !(math.Abs(rate) <= 1):
+		return cfg, 0, 0, fmt.Errorf("mock: Config.Rate must be in [-1, 1], got %v", rate)
+	case !(math.Abs(yield) <= 1):
+		return cfg, 0, 0, fmt.Errorf("mock: Config.DividendYield must be in [-1, 1], got %v", yield)
+	}
+	cfg.Rate, cfg.DividendYield = nil, nil // read once: use m.rate and m.yield
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.RollStrikesPerSide == 0 {
+		cfg.RollStrikesPerSide = DefaultRollStrikes
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultName
+	}
+	if len(cfg.Underlyings) == 0 {
+		cfg.Underlyings = []market.UnderlyingSpec{market.NIFTY(), market.BANKNIFTY()}
+	} else {
+		cfg.Underlyings = slices.Clone(cfg.Underlyings)
+	}
+	return cfg, rate, yield, nil
+}
+
+// newUnderlyings checks the underlyings' specs, fills in their default
+// volatility (in specs, which New owns) and returns their simulated state.
+func newUnderlyings(specs []market.UnderlyingSpec, rate, yield float64) ([]mockUnderlying, error) {
+	names := make(map[string]bool, len(specs))
+	tokens := make(map[uint32]bool, len(specs))
+	unders := make([]mockUnderlying, 0, len(specs))
+	for i := range specs {
+		s := &specs[i]
+		field := fmt.Sprintf("Config.Underlyings[%d]", i)
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("mock: %s: %w", field, err)
+		}
+		if names[s.Name] {
+			return nil, fmt.Errorf("mock: %s.Name %q is listed twice", field, s.Name)
+		}
+		if tokens[s.Token] {
+			return nil, fmt.Errorf("mock: %s.Token %d is listed twice", field, s.Token)
+		}
+		names[s.Name], tokens[s.Token] = true, true
+		if s.Volatility == 0 {
+			s.Volatility = DefaultVolatility
+		}
+		if s.Volatility > mockMaxVolatility {
+			return nil, fmt.Errorf("mock: %s.Volatility must be at most %v for the mock source, got %v",
+				field, mockMaxVolatility, s.Volatility)
+		}
+		unders = append(unders, mockUnderlying{
+			spec:      *s,
+			gbm:       bs.GBM{Drift: rate - yield, Vol: s.Volatility},
+			smile:     bs.DefaultSmile(s.Volatility),
+			spot:      s.Spot,
+			prevClose: s.Spot,
+			lo:        s.Spot / mockSpotRange,
+			hi:        s.Spot * mockSpotRange,
+		})
+	}
+	return unders, nil
+}
+
 // logger returns the Logger to write to now (slog.Default() unless one is
 // configured), looked up on every record.
-func (m *Source) logger() *slog.Logger { return logattr.Logger(m.cfg.Logger) }
+func (m *Source) logger() *slog.Logger { return logs.Logger(m.cfg.Logger) }
 
 // attrs returns the source's component and name attributes followed by kv.
 func (m *Source) attrs(kv ...any) []any {
-	inst := logattr.Instance("ticker", m.cfg.Name)
-	return append([]any{inst[0], inst[1]}, kv...)
+	return append([]any{slog.String(logs.Component, "ticker"), slog.String(logs.Name, m.cfg.Name)}, kv...)
 }
 
 // onEvict runs when the store drops an entry. The mock never overfills its
@@ -474,17 +496,10 @@ func (m *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	m.Step(m.cfg.Now(), emit)
-	tk := time.NewTicker(m.cfg.Interval)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tk.C:
-			m.Step(m.cfg.Now(), emit)
-		}
-	}
+	step := func() { m.Step(m.cfg.Now(), emit) }
+	step()
+	periodic.Run(ctx, m.cfg.Interval, step)
+	return nil
 }
 
 // Subscribe removes the instruments in remove, then adds those in add, and
@@ -766,18 +781,13 @@ func (m *Source) Step(now time.Time, emit func(ticker.Tick)) {
 	}
 }
 
-// deliver calls emit, containing a panic.
+// deliver calls emit, containing a panic (or a runtime.Goexit, which then
+// goes on to end the goroutine).
 func (m *Source) deliver(emit func(ticker.Tick), t *ticker.Tick) (ok bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok = false
-			m.met.panics.Inc()
-			p := logattr.PanicAttrs(v, debug.Stack())
-			m.logger().Error("emit panicked", m.attrs("token", t.Token, p[0], p[1])...)
-		}
-	}()
-	emit(*t)
-	return true
+	return contain.Call(func() { emit(*t) }, func(v any, stack []byte) {
+		m.met.panics.Inc()
+		m.logger().Error("emit panicked", m.attrs("token", t.Token, logs.PanicValue(v), logs.StackTrace(stack))...)
+	})
 }
 
 // dropMissing forgets subscriptions whose store entry has gone (evicted).
@@ -848,149 +858,181 @@ func (m *Source) advanceLocked(now time.Time) {
 // underlying that lost option expiries, subscribes the options of as many
 // next expiries. It returns the log calls to make once the lock is released,
 // since the Logger's handler is the caller's code.
-func (m *Source) rollLocked(now time.Time) (logs []func()) {
-	nano := unixNano(now)
-	// Expiries per underlying before and after.
-	type key struct {
-		under int
-		day   nse.Day
+func (m *Source) rollLocked(now time.Time) (later []func()) {
+	ex := m.expireLocked(now)
+	m.met.expired.Add(float64(ex.expired))
+	subs, rolled := ex.subs, 0
+	for ui := range m.unders {
+		need := ex.before.count(ui) - ex.after.count(ui)
+		if need <= 0 {
+			continue
+		}
+		var n int
+		subs, n, later = m.rollUnderlyingLocked(ui, need, ex, subs, now, later)
+		rolled += n
 	}
-	before := make(map[key]bool)
-	after := make(map[key]bool)
-	expired, foreign := 0, 0
-	subs := m.subs[:0:0]
+	m.met.rolled.Add(float64(rolled))
+	m.setSubsLocked(subs)
+	if ex.foreign > 0 {
+		later = append(later, func() {
+			m.logger().Info("expired contracts of another listing not replaced; subscribe their successors from a fresh instrument list",
+				m.attrs("expired", ex.foreign)...)
+		})
+	}
+	return append(later, func() {
+		m.logger().Info("rolled expiries", m.attrs(
+			"expired", ex.expired, "removed_from_store", ex.removed, "added", rolled)...)
+	})
+}
+
+// expiryKey is an underlying's option expiry day.
+type expiryKey struct {
+	under int
+	day   nse.Day
+}
+
+// expirySet is a set of option expiries.
+type expirySet map[expiryKey]bool
+
+// count returns the number of expiries of underlying ui in the set.
+func (s expirySet) count(ui int) int {
+	n := 0
+	for k := range s {
+		if k.under == ui {
+			n++
+		}
+	}
+	return n
+}
+
+// expiry is what expireLocked found: the subscriptions left, the option
+// expiries of the synthetic universe before and after, and the counts.
+type expiry struct {
+	subs                      []*mockInstr
+	before, after             expirySet
+	expired, foreign, removed int
+}
+
+// expireLocked drops the subscriptions whose contracts have expired at now
+// from the token index and the store.
+func (m *Source) expireLocked(now time.Time) expiry {
+	nano := unixNano(now)
+	ex := expiry{subs: m.subs[:0:0], before: expirySet{}, after: expirySet{}}
 	for _, mi := range m.subs {
 		// Only contracts of the synthetic universe are rolled: for one of
 		// another listing (a real dump) the mock cannot know the next
 		// contracts' tokens and lots.
 		isOpt := mi.ins.Kind.IsOption() && mi.synth
 		if mi.cutoff != 0 && nano >= mi.cutoff && mi.ins.Kind.IsOption() && !mi.synth {
-			foreign++
+			ex.foreign++
 		}
-		k := key{mi.under, nse.DayOf(mi.ins.Expiry)}
+		k := expiryKey{mi.under, nse.DayOf(mi.ins.Expiry)}
 		if isOpt {
-			before[k] = true
+			ex.before[k] = true
 		}
 		if mi.cutoff != 0 && nano >= mi.cutoff {
 			delete(m.byToken, mi.ins.Token)
-			expired++
+			ex.expired++
 			continue
 		}
 		if isOpt {
-			after[k] = true
+			ex.after[k] = true
 		}
-		subs = append(subs, mi)
+		ex.subs = append(ex.subs, mi)
 	}
-	removed := m.store.Cleanup(now)
+	ex.removed = m.store.Cleanup(now)
 	// Cleanup leaves an entry updated while it judged; make sure.
 	for _, mi := range m.subs {
 		if mi.cutoff != 0 && nano >= mi.cutoff && m.store.Delete(mi.ins.Token) {
-			removed++
+			ex.removed++
 		}
 	}
-	m.met.expired.Add(float64(expired))
+	return ex
+}
 
-	rolled := 0
-	for ui := range m.unders {
-		var nb, na int
-		for k := range before {
-			if k.under == ui {
-				nb++
-			}
-		}
-		for k := range after {
-			if k.under == ui {
-				na++
-			}
-		}
-		need := nb - na
-		if need <= 0 {
-			continue
-		}
-		u := &m.unders[ui]
-		spec := u.spec
-		spec.Spot = u.spot
-		ins, err := market.Universe(market.UniverseConfig{
-			Seed:           m.cfg.Seed,
-			Date:           now,
-			Underlyings:    []market.UnderlyingSpec{spec},
-			Expiries:       nb + 1,
-			StrikesPerSide: m.cfg.RollStrikesPerSide,
-			Holidays:       m.cfg.Holidays,
-		})
-		if err != nil {
-			logs = append(logs, func() {
-				m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logattr.Err(err))...)
-			})
-			continue
-		}
-		var take []nse.Day
-		for _, in := range ins {
-			if !in.Kind.IsOption() {
-				continue
-			}
-			d := nse.DayOf(in.Expiry)
-			if after[key{ui, d}] || slices.Contains(take, d) {
-				continue
-			}
-			if nano >= unixNano(in.Expiry) {
-				continue
-			}
-			if len(take) == need {
-				break // market.Universe lists expiries in ascending order
-			}
-			take = append(take, d)
-		}
-		full, refused := 0, 0
-		var firstErr error
-		for _, in := range ins {
-			if !in.Kind.IsOption() || !slices.Contains(take, nse.DayOf(in.Expiry)) {
-				continue
-			}
-			if _, ok := m.byToken[in.Token]; ok {
-				continue
-			}
-			if len(m.byToken) >= m.maxLen {
-				full++
-				continue
-			}
-			mi, err := m.prepare(in, now)
-			if err != nil { // an expiry after 2262, say
-				if refused == 0 {
-					firstErr = err
-				}
-				refused++
-				continue
-			}
-			m.addLocked(mi)
-			subs = append(subs, mi)
-			rolled++
-		}
-		if full > 0 {
-			logs = append(logs, func() {
-				m.logger().Warn("full; next-expiry contracts not added",
-					m.attrs("underlying", spec.Name, "skipped", full, "max_size", m.maxLen)...)
-			})
-		}
-		if refused > 0 {
-			logs = append(logs, func() {
-				m.logger().Error("cannot price next-expiry contracts; not added",
-					m.attrs("underlying", spec.Name, "skipped", refused, "first", firstErr)...)
-			})
-		}
-	}
-	m.met.rolled.Add(float64(rolled))
-	m.setSubsLocked(subs)
-	if foreign > 0 {
-		logs = append(logs, func() {
-			m.logger().Info("expired contracts of another listing not replaced; subscribe their successors from a fresh instrument list",
-				m.attrs("expired", foreign)...)
-		})
-	}
-	return append(logs, func() {
-		m.logger().Info("rolled expiries", m.attrs(
-			"expired", expired, "removed_from_store", removed, "added", rolled)...)
+// rollUnderlyingLocked subscribes the options of need next expiries of
+// underlying ui, appending them to subs. It returns subs, how many it
+// added, and later with the log calls it owes.
+func (m *Source) rollUnderlyingLocked(ui, need int, ex expiry, subs []*mockInstr, now time.Time, later []func()) ([]*mockInstr, int, []func()) {
+	u := &m.unders[ui]
+	spec := u.spec
+	spec.Spot = u.spot
+	ins, err := market.Universe(market.UniverseConfig{
+		Seed:           m.cfg.Seed,
+		Date:           now,
+		Underlyings:    []market.UnderlyingSpec{spec},
+		Expiries:       ex.before.count(ui) + 1,
+		StrikesPerSide: m.cfg.RollStrikesPerSide,
+		Holidays:       m.cfg.Holidays,
 	})
+	if err != nil {
+		return subs, 0, append(later, func() {
+			m.logger().Error("cannot list next expiries", m.attrs("underlying", spec.Name, logs.Err(err))...)
+		})
+	}
+	take := nextExpiries(ins, ui, need, ex.after, unixNano(now))
+	rolled, full, refused := 0, 0, 0
+	var firstErr error
+	for _, in := range ins {
+		if !in.Kind.IsOption() || !slices.Contains(take, nse.DayOf(in.Expiry)) {
+			continue
+		}
+		if _, ok := m.byToken[in.Token]; ok {
+			continue
+		}
+		if len(m.byToken) >= m.maxLen {
+			full++
+			continue
+		}
+		mi, err := m.prepare(in, now)
+		if err != nil { // an expiry after 2262, say
+			if refused == 0 {
+				firstErr = err
+			}
+			refused++
+			continue
+		}
+		m.addLocked(mi)
+		subs = append(subs, mi)
+		rolled++
+	}
+	if full > 0 {
+		later = append(later, func() {
+			m.logger().Warn("full; next-expiry contracts not added",
+				m.attrs("underlying", spec.Name, "skipped", full, "max_size", m.maxLen)...)
+		})
+	}
+	if refused > 0 {
+		later = append(later, func() {
+			m.logger().Error("cannot price next-expiry contracts; not added",
+				m.attrs("underlying", spec.Name, "skipped", refused, "first", firstErr)...)
+		})
+	}
+	return subs, rolled, later
+}
+
+// nextExpiries returns the first need option expiries in ins (listed in
+// ascending order) of underlying ui that are not in after and have not
+// expired at nano.
+func nextExpiries(ins []ticker.Instrument, ui, need int, after expirySet, nano int64) []nse.Day {
+	var take []nse.Day
+	for _, in := range ins {
+		if !in.Kind.IsOption() {
+			continue
+		}
+		d := nse.DayOf(in.Expiry)
+		if after[expiryKey{ui, d}] || slices.Contains(take, d) {
+			continue
+		}
+		if nano >= unixNano(in.Expiry) {
+			continue
+		}
+		if len(take) == need {
+			break
+		}
+		take = append(take, d)
+	}
+	return take
 }
 
 // mockRound carries one Step's inputs to the per-instrument update, which
@@ -1075,23 +1117,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 	in := &mi.ins
 	spot := r.spots[mi.under]
 	t := &b.tick
-	last := t.LastPrice
-	if r.day > b.day { // only forward: a step back in time keeps the day's volume
-		b.prevClose = last // the previous session's close
-		b.volume = 0
-		b.day = r.day
-		if b.lastNano != 0 {
-			// Trading restarts at the open: nothing accrued overnight.
-			b.lastNano = max(b.lastNano, r.openNano)
-		}
-	}
-	dtSec := 0.0
-	if b.lastNano != 0 && r.nano > b.lastNano {
-		dtSec = min(float64(r.nano-b.lastNano)/1e9, mockMaxTickDt)
-	}
-	if r.nano > b.lastNano {
-		b.lastNano = r.nano
-	}
+	dtSec := r.advance(b, t.LastPrice)
 	*t = ticker.Tick{Token: in.Token, Time: r.now, Mock: true}
 	h := nse.Mix(m.cfg.Seed ^ uint64(in.Token)<<32 ^ uint64(r.nano))
 	u1 := unitFloat(h)
@@ -1112,39 +1138,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 		quote(t, spot, tick, 1, lot, h)
 		b.volume += stochasticLots(u1*mockVolLots*dtSec, u2) * lot
 	default:
-		tm := r.term(mi, spot)
-		var price, z, activity float64
-		if in.Kind == ticker.KindFuture {
-			price = tm.term.Forward()
-			activity = 1
-		} else {
-			und := &m.unders[mi.under]
-			vol := und.smile.VolAround(tm.atm, tm.anchor, in.Strike, tm.years)
-			g := tm.term.Compute(mi.kind, in.Strike, vol*tm.scale)
-			price = g.Price
-			t.IV = vol
-			t.Delta = g.Delta
-			t.Gamma = g.Gamma
-			t.Theta = g.Theta / 365
-			t.Vega = g.Vega * tm.scale / 100
-			// Standardised moneyness: how many standard deviations away
-			// the strike is; drives where trading concentrates.
-			z = math.Log(in.Strike/tm.term.Forward()) * tm.invWidth
-			activity = math.Exp(-0.5 * z * z)
-		}
-		t.LastPrice = max(roundTicks(price, tick), 1) * tick
-		quote(t, price, tick, tm.spread*(1+0.5*math.Abs(z)), lot, h)
-		// Deep out-of-the-money strikes keep 2% of the at-the-money rate, and
-		// a fraction of a lot is traded with that probability, so they
-		// print now and then.
-		traded := stochasticLots(u1*mockVolLots*(0.02+activity)*dtSec, unitFloat(nse.Mix(h)))
-		b.volume += traded * lot
-		if b.oiLots < 0 {
-			b.oiLots = math.Floor(mockOIMinLots + mockOILots*activity*mi.oiScale)
-		}
-		// Open interest walks with the trades: some open, some close.
-		b.oiLots = max(b.oiLots+math.Round(float64(traded)*mockOIWalk*(2*u2-0.9)), 0)
-		t.OpenInterest = uint64(b.oiLots) * lot
+		r.derivative(b, spot, dtSec, u1, u2, h)
 	}
 	t.Volume = b.volume
 	if b.prevClose == 0 {
@@ -1154,6 +1148,70 @@ func (r *mockRound) update(b *mockBuilder) error {
 		t.Change = (t.LastPrice - b.prevClose) / b.prevClose * 100
 	}
 	return t.Validate(in.Kind)
+}
+
+// advance moves b to the round's session day and time, and returns the
+// seconds of trading since b's last tick, capped. last is b's last price,
+// the previous session's close when the day changes.
+func (r *mockRound) advance(b *mockBuilder, last float64) (dtSec float64) {
+	if r.day > b.day { // only forward: a step back in time keeps the day's volume
+		b.prevClose = last // the previous session's close
+		b.volume = 0
+		b.day = r.day
+		if b.lastNano != 0 {
+			// Trading restarts at the open: nothing accrued overnight.
+			b.lastNano = max(b.lastNano, r.openNano)
+		}
+	}
+	if b.lastNano != 0 && r.nano > b.lastNano {
+		dtSec = min(float64(r.nano-b.lastNano)/1e9, mockMaxTickDt)
+	}
+	if r.nano > b.lastNano {
+		b.lastNano = r.nano
+	}
+	return dtSec
+}
+
+// derivative prices b's future or option off spot, quotes it and trades
+// it: volume and open interest, where the strike's activity decides how
+// much. u1, u2 and h are the tick's random draws.
+func (r *mockRound) derivative(b *mockBuilder, spot, dtSec, u1, u2 float64, h uint64) {
+	mi, t := b.in, &b.tick
+	in := &mi.ins
+	tick, lot := in.TickSize, uint64(in.LotSize)
+	tm := r.term(mi, spot)
+	var price, z, activity float64
+	if in.Kind == ticker.KindFuture {
+		price = tm.term.Forward()
+		activity = 1
+	} else {
+		und := &r.m.unders[mi.under]
+		vol := und.smile.VolAround(tm.atm, tm.anchor, in.Strike, tm.years)
+		g := tm.term.Compute(mi.kind, in.Strike, vol*tm.scale)
+		price = g.Price
+		t.IV = vol
+		t.Delta = g.Delta
+		t.Gamma = g.Gamma
+		t.Theta = g.Theta / 365
+		t.Vega = g.Vega * tm.scale / 100
+		// Standardised moneyness: how many standard deviations away
+		// the strike is; drives where trading concentrates.
+		z = math.Log(in.Strike/tm.term.Forward()) * tm.invWidth
+		activity = math.Exp(-0.5 * z * z)
+	}
+	t.LastPrice = max(roundTicks(price, tick), 1) * tick
+	quote(t, price, tick, tm.spread*(1+0.5*math.Abs(z)), lot, h)
+	// Deep out-of-the-money strikes keep 2% of the at-the-money rate, and
+	// a fraction of a lot is traded with that probability, so they
+	// print now and then.
+	traded := stochasticLots(u1*mockVolLots*(0.02+activity)*dtSec, unitFloat(nse.Mix(h)))
+	b.volume += traded * lot
+	if b.oiLots < 0 {
+		b.oiLots = math.Floor(mockOIMinLots + mockOILots*activity*mi.oiScale)
+	}
+	// Open interest walks with the trades: some open, some close.
+	b.oiLots = max(b.oiLots+math.Round(float64(traded)*mockOIWalk*(2*u2-0.9)), 0)
+	t.OpenInterest = uint64(b.oiLots) * lot
 }
 
 // stochasticLots returns x rounded to a whole number of lots, up with

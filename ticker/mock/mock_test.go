@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/internal/metrictest"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/ticker"
@@ -27,7 +27,7 @@ import (
 	"github.com/steadfast-go/steadfast/ticker/mock"
 )
 
-var mockQuiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var mockQuiet = logtest.Quiet()
 
 // mockMonday is 10:00 IST on Monday 1 December 2025; NIFTY's nearest expiries
 // are Tuesday 2 December (weekly) and 9 December.

@@ -95,21 +95,9 @@ func (n *number) UnmarshalJSON(b []byte) error {
 // Fields it does not know are ignored, so a version 1 payload may gain
 // fields without breaking a consumer. Decode never panics.
 func Decode(payload []byte) (Message, error) {
-	// The version first, alone, so that a payload of another version is
-	// reported as such even if its other fields changed shape.
-	var head struct {
-		V json.RawMessage `json:"v"`
+	if err := checkVersion(payload); err != nil {
+		return Message{}, err
 	}
-	if err := json.Unmarshal(payload, &head); err != nil {
-		return Message{}, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if head.V == nil {
-		return Message{}, fmt.Errorf("%w: no \"v\" field", ErrMalformed)
-	}
-	if !bytes.Equal(head.V, []byte("1")) {
-		return Message{}, fmt.Errorf("%w: \"v\" is %s, this decoder reads %d", ErrVersion, head.V, Version)
-	}
-
 	var w wire
 	if err := json.Unmarshal(payload, &w); err != nil {
 		return Message{}, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -122,7 +110,54 @@ func Decode(payload []byte) (Message, error) {
 	case w.LastPrice == nil:
 		return Message{}, fmt.Errorf("%w: no \"ltp\" field", ErrMalformed)
 	}
-	m := Message{
+	m := w.message()
+	if w.Kind != "" {
+		k, ok := parseKind(w.Kind)
+		if !ok {
+			return Message{}, fmt.Errorf("%w: unknown \"kind\" %q", ErrMalformed, w.Kind)
+		}
+		m.Instrument.Kind = k
+	}
+	if w.Expiry != "" {
+		d, err := time.ParseInLocation(time.DateOnly, w.Expiry, time.FixedZone("IST", int(istOffset/time.Second)))
+		if err != nil {
+			return Message{}, fmt.Errorf("%w: \"expiry\" %q is not a YYYY-MM-DD date", ErrMalformed, w.Expiry)
+		}
+		m.Instrument.Expiry = d
+	}
+	if w.Time != "" {
+		t, err := time.Parse(time.RFC3339Nano, w.Time)
+		if err != nil {
+			return Message{}, fmt.Errorf("%w: \"ts\" %q is not an RFC 3339 time", ErrMalformed, w.Time)
+		}
+		m.Tick.Time = t
+	}
+	return m, nil
+}
+
+// checkVersion reads the version first, alone, so that a payload of
+// another version is reported as such even if its other fields changed
+// shape.
+func checkVersion(payload []byte) error {
+	var head struct {
+		V json.RawMessage `json:"v"`
+	}
+	if err := json.Unmarshal(payload, &head); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if head.V == nil {
+		return fmt.Errorf("%w: no \"v\" field", ErrMalformed)
+	}
+	if !bytes.Equal(head.V, []byte("1")) {
+		return fmt.Errorf("%w: \"v\" is %s, this decoder reads %d", ErrVersion, head.V, Version)
+	}
+	return nil
+}
+
+// message returns the Message of w's numbers and strings; w.Token and
+// w.LastPrice must be set. The fields that need parsing are Decode's.
+func (w *wire) message() Message {
+	return Message{
 		Version: Version,
 		Tick: ticker.Tick{
 			Token:        *w.Token,
@@ -150,28 +185,6 @@ func Decode(payload []byte) (Message, error) {
 			Strike:     float64(w.Strike),
 		},
 	}
-	if w.Kind != "" {
-		k, ok := parseKind(w.Kind)
-		if !ok {
-			return Message{}, fmt.Errorf("%w: unknown \"kind\" %q", ErrMalformed, w.Kind)
-		}
-		m.Instrument.Kind = k
-	}
-	if w.Expiry != "" {
-		d, err := time.ParseInLocation(time.DateOnly, w.Expiry, time.FixedZone("IST", int(istOffset/time.Second)))
-		if err != nil {
-			return Message{}, fmt.Errorf("%w: \"expiry\" %q is not a YYYY-MM-DD date", ErrMalformed, w.Expiry)
-		}
-		m.Instrument.Expiry = d
-	}
-	if w.Time != "" {
-		t, err := time.Parse(time.RFC3339Nano, w.Time)
-		if err != nil {
-			return Message{}, fmt.Errorf("%w: \"ts\" %q is not an RFC 3339 time", ErrMalformed, w.Time)
-		}
-		m.Tick.Time = t
-	}
-	return m, nil
 }
 
 // parseKind reads the word Kind.String writes.

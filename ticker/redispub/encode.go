@@ -11,10 +11,74 @@ import (
 )
 
 // Version is the payload version this package writes and reads (the "v"
-// field).
+// field). Each tick becomes one JSON payload, version 1, specified here for
+// consumers in any language.
+//
+// A payload is one JSON object in UTF-8. Sample (a call option):
+//
+//	{"v":1,"token":3688442301,"symbol":"NIFTY25D3024000CE","exchange":"NFO",
+//	 "underlying":"NIFTY","kind":"call","strike":24000,"expiry":"2025-12-30",
+//	 "ltp":182.35,"change":-3.42,"volume":1234500,"oi":5678925,
+//	 "bid":182.3,"bid_qty":750,"ask":182.4,"ask_qty":1125,
+//	 "iv":0.1432,"delta":0.5213,"gamma":0.00041,"theta":-12.87,"vega":8.93,
+//	 "ts":"2025-12-01T10:15:30.123456789+05:30","mock":true}
+//
+// (on the wire it is one line with no spaces). The fields, in the order they
+// are written:
+//
+//	v           integer  always; the payload version, 1. A consumer must
+//	                     refuse (or skip) a version it does not know.
+//	token       integer  always; the broker's instrument token, 1 to 2^32-1.
+//	symbol      string   with the instrument; trading symbol.
+//	exchange    string   with the instrument; e.g. "NSE", "NFO".
+//	underlying  string   with the instrument; e.g. "NIFTY"; an index or a
+//	                     stock names itself.
+//	kind        string   with the instrument; "index", "equity", "future",
+//	                     "call", "put" (or "unknown").
+//	strike      number   options only; strike price in rupees.
+//	expiry      string   futures and options; expiry date, "YYYY-MM-DD",
+//	                     a calendar date in IST.
+//	ltp         number   always; last traded price in rupees (0 before the
+//	                     first trade).
+//	change      number   always; change from the previous close, percent.
+//	volume      integer  always; cumulative traded volume of the day.
+//	oi          integer  always; open interest (0 for an index or stock).
+//	bid         number   always; best bid price in rupees, 0 when none.
+//	bid_qty     integer  always; quantity at the best bid.
+//	ask         number   always; best ask price in rupees, 0 when none.
+//	ask_qty     integer  always; quantity at the best ask.
+//	iv          number   options only; implied volatility, annualised, as a
+//	                     fraction (0.1432 = 14.32%).
+//	delta       number   options only; per rupee of the underlying.
+//	gamma       number   options only.
+//	theta       number   options only; rupees per calendar day.
+//	vega        number   options only; rupees per percentage point of IV.
+//	ts          string   when the tick has one; exchange time, RFC 3339 in
+//	                     IST (+05:30) with up to nine fraction digits,
+//	                     trailing zeros (and an all-zero fraction) left out.
+//	epoch       integer  from a replica (ticker/replica) only; the fencing
+//	                     token, strictly increasing per partition: keep,
+//	                     per token, the payload of the highest epoch.
+//	mock        boolean  always; true for ticks of the mock source.
+//
+// "With the instrument" fields are left out when the publisher was handed a
+// tick without one (Tick.Instrument nil; the Engine always sets it); such a
+// payload carries the analytics (iv … vega) when any of them is non-zero.
+// Numbers are exact decimals without float noise (413.4, never
+// 413.40000000000003), trailing zeros left out (24000, 182.3). Prices (ltp,
+// bid, ask, strike) have at most the places of the instrument's price unit,
+// as Kite's wire divides: 2 (paise), 7 in NSE currency derivatives (segment
+// "CDS-…") and 4 in BSE ones ("BCD-…"). The segment is Instrument.Segment,
+// else Exchange, else the low byte of the token; a tick size is not the unit
+// (it is 0 for index rows). change, iv, delta, theta and vega have at most
+// 6 places, gamma 8. Rounding is half away from zero. A value too large to
+// round exactly (2^53 units or more) is written in its shortest form; NaN
+// and ±Inf, which JSON cannot hold and the Engine never publishes, as null.
+// Version 1 may gain fields: a consumer must ignore keys
+// it does not know; a change that breaks a consumer gets a new version.
 const Version = 1
 
-// Places of the numbers that are not prices (see the package documentation).
+// Places of the numbers that are not prices (see Version).
 const (
 	changePlaces = 6 // percent
 	ivPlaces     = 6 // a fraction: 0.000001 is 0.0001 points of volatility
@@ -27,8 +91,8 @@ const (
 // istOffset is India Standard Time's offset from UTC (no daylight saving).
 const istOffset = 5*time.Hour + 30*time.Minute
 
-// AppendPayload appends the JSON payload of t (version 1, described in the
-// package documentation) to b and returns the extended slice. It allocates
+// AppendPayload appends the JSON payload of t (version 1, described on
+// Version) to b and returns the extended slice. It allocates
 // nothing when b has room. The instrument fields come from t.Instrument and
 // are left out when it is nil.
 func AppendPayload(b []byte, t *ticker.Tick) []byte {
@@ -38,24 +102,7 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 	option := in != nil && in.Kind.IsOption()
 	places := pricePlaces(t)
 	if in != nil {
-		b = append(b, `,"symbol":`...)
-		b = appendString(b, in.Symbol)
-		b = append(b, `,"exchange":`...)
-		b = appendString(b, in.Exchange)
-		b = append(b, `,"underlying":`...)
-		b = appendString(b, in.Underlying)
-		b = append(b, `,"kind":"`...)
-		b = append(b, in.Kind.String()...)
-		b = append(b, '"')
-		if option {
-			b = append(b, `,"strike":`...)
-			b = appendFixed(b, in.Strike, places)
-		}
-		if !in.Expiry.IsZero() {
-			b = append(b, `,"expiry":"`...)
-			b = appendISTDate(b, in.Expiry)
-			b = append(b, '"')
-		}
+		b = appendInstrument(b, in, places)
 	}
 	b = append(b, `,"ltp":`...)
 	b = appendFixed(b, t.LastPrice, places)
@@ -76,16 +123,7 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 	// Analytics belong to options; a tick without its instrument carries
 	// them when it has any.
 	if option || (in == nil && (t.IV != 0 || t.Delta != 0 || t.Gamma != 0 || t.Theta != 0 || t.Vega != 0)) {
-		b = append(b, `,"iv":`...)
-		b = appendFixed(b, t.IV, ivPlaces)
-		b = append(b, `,"delta":`...)
-		b = appendFixed(b, t.Delta, deltaPlaces)
-		b = append(b, `,"gamma":`...)
-		b = appendFixed(b, t.Gamma, gammaPlaces)
-		b = append(b, `,"theta":`...)
-		b = appendFixed(b, t.Theta, thetaPlaces)
-		b = append(b, `,"vega":`...)
-		b = appendFixed(b, t.Vega, vegaPlaces)
+		b = appendAnalytics(b, t)
 	}
 	if !t.Time.IsZero() {
 		b = append(b, `,"ts":"`...)
@@ -101,6 +139,44 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 	} else {
 		b = append(b, `,"mock":false}`...)
 	}
+	return b
+}
+
+// appendInstrument appends the fields of in, prices to places decimals.
+func appendInstrument(b []byte, in *ticker.Instrument, places int) []byte {
+	b = append(b, `,"symbol":`...)
+	b = appendString(b, in.Symbol)
+	b = append(b, `,"exchange":`...)
+	b = appendString(b, in.Exchange)
+	b = append(b, `,"underlying":`...)
+	b = appendString(b, in.Underlying)
+	b = append(b, `,"kind":"`...)
+	b = append(b, in.Kind.String()...)
+	b = append(b, '"')
+	if in.Kind.IsOption() {
+		b = append(b, `,"strike":`...)
+		b = appendFixed(b, in.Strike, places)
+	}
+	if !in.Expiry.IsZero() {
+		b = append(b, `,"expiry":"`...)
+		b = appendISTDate(b, in.Expiry)
+		b = append(b, '"')
+	}
+	return b
+}
+
+// appendAnalytics appends an option's implied volatility and greeks.
+func appendAnalytics(b []byte, t *ticker.Tick) []byte {
+	b = append(b, `,"iv":`...)
+	b = appendFixed(b, t.IV, ivPlaces)
+	b = append(b, `,"delta":`...)
+	b = appendFixed(b, t.Delta, deltaPlaces)
+	b = append(b, `,"gamma":`...)
+	b = appendFixed(b, t.Gamma, gammaPlaces)
+	b = append(b, `,"theta":`...)
+	b = appendFixed(b, t.Theta, thetaPlaces)
+	b = append(b, `,"vega":`...)
+	b = appendFixed(b, t.Vega, vegaPlaces)
 	return b
 }
 
@@ -180,6 +256,10 @@ func pricePlaces(t *ticker.Tick) int {
 	return decimal.TokenPlaces(t.Token)
 }
 
+// Prices and analytics are written with integer arithmetic: the value is
+// scaled to an integer count of its unit, whose digits are written around a
+// decimal point. No float formatting runs unless a value is out of range.
+//
 // appendFixed appends f rounded to at most places decimals, trailing zeros
 // trimmed; null for NaN and ±Inf, which JSON lacks; and, for a magnitude too
 // large to round exactly, the shortest form that reads back as f.

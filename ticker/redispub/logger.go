@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // Bounds of ClientLogger's records.
@@ -65,12 +65,12 @@ func (c *ClientLogger) Printf(ctx context.Context, format string, v ...any) {
 	if len(msg) > clientLogMaxBytes {
 		msg = msg[:clientLogMaxBytes] + "…"
 	}
-	attrs := []slog.Attr{slog.String(logattr.Component, clientComponent)}
+	attrs := []slog.Attr{slog.String(logs.Component, clientComponent)}
 	if suppressed > 0 {
 		attrs = append(attrs, slog.Int("suppressed", suppressed))
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	logattr.Logger(c.logger).LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
+	logs.Logger(c.logger).LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
 }

@@ -1,10 +1,7 @@
 package redispub_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
@@ -14,21 +11,6 @@ import (
 	"github.com/steadfast-go/steadfast/internal/logtest"
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
-
-// records decodes JSON log lines.
-func records(t *testing.T, out []byte) []map[string]any {
-	t.Helper()
-	var recs []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("%v: %s", err, sc.Bytes())
-		}
-		recs = append(recs, m)
-	}
-	return recs
-}
 
 // go-redis's messages become WARN records of component "go-redis", at most
 // ten a second; the first record after a burst says how many were left
@@ -41,7 +23,7 @@ func TestClientLogger(t *testing.T) {
 		for range 25 {
 			l.Printf(context.Background(), dial, 1, "dial tcp 127.0.0.1:1: connect: connection refused")
 		}
-		recs := records(t, buf.Bytes())
+		recs := logtest.Records(t, buf.Bytes())
 		if len(recs) != 10 {
 			t.Fatalf("%d records of a burst of 25, want 10", len(recs))
 		}
@@ -56,7 +38,7 @@ func TestClientLogger(t *testing.T) {
 
 		time.Sleep(time.Second)
 		l.Printf(nil, "%s", strings.Repeat("x", 5000)) // go-redis may pass a nil context
-		recs = records(t, buf.Bytes())
+		recs = logtest.Records(t, buf.Bytes())
 		if len(recs) != 11 {
 			t.Fatalf("%d records after the pause, want 11", len(recs))
 		}

@@ -371,20 +371,20 @@ func roundDecimal(s string, places int) string {
 	return out
 }
 
-// The package documentation shows the sample the encoder writes.
+// Version's documentation shows the sample the encoder writes.
 func TestDocShowsSample(t *testing.T) {
-	src, err := os.ReadFile("doc.go")
+	src, err := os.ReadFile("encode.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(src)
 	i, j := strings.Index(doc, "//\t{\"v\":1"), strings.Index(doc, "// (on the wire")
 	if i < 0 || j < i {
-		t.Fatal("no sample payload in doc.go")
+		t.Fatal("no sample payload in encode.go")
 	}
 	shown := strings.NewReplacer("//\t", "", "\n", "", " ", "", "//", "").Replace(doc[i:j])
 	if shown != sample {
-		t.Errorf("doc.go shows\n%s\nthe encoder writes\n%s", shown, sample)
+		t.Errorf("encode.go shows\n%s\nthe encoder writes\n%s", shown, sample)
 	}
 }
 

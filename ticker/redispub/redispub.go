@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,8 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/steadfast-go/steadfast/internal/contain"
 	"github.com/steadfast-go/steadfast/internal/errjson"
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
+	"github.com/steadfast-go/steadfast/internal/redisclient"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -163,7 +164,7 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("redispub: Config.Client is nil; give a redis.UniversalClient")
 	}
-	if !contextTimeoutEnabled(cfg.Client) {
+	if !redisclient.ContextTimeoutEnabled(cfg.Client) {
 		return nil, errors.New("redispub: Config.Client was created without ContextTimeoutEnabled, so it would ignore a batch's deadline; set ContextTimeoutEnabled: true in its options")
 	}
 	if cfg.StreamMaxLen < 0 {
@@ -214,20 +215,6 @@ func New(cfg Config) (*Publisher, error) {
 	p.batches.New = func() any { return new(batch) }
 	p.names.Store(&map[nameKey]any{})
 	return p, nil
-}
-
-// contextTimeoutEnabled reports whether a go-redis client honours context
-// deadlines; a client of another make is trusted to.
-func contextTimeoutEnabled(c redis.UniversalClient) bool {
-	switch c := c.(type) {
-	case interface{ Options() *redis.Options }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.ClusterOptions }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.RingOptions }:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // Publish sends ticks to Redis in one pipeline: a PUBLISH (SPUBLISH, or
@@ -391,10 +378,8 @@ func (l *latestState) failed(p *Publisher, cause error) {
 	l.failures++
 	l.mu.Unlock()
 	if first {
-		inst := logattr.Instance(component, p.name)
-		logattr.Logger(p.logger).LogAttrs(context.Background(), slog.LevelWarn,
-			"latest-value hash not written; the ticks were published",
-			inst[0], inst[1], slog.Any("key", p.latestKey), logattr.Err(cause))
+		p.sink().Log(slog.LevelWarn, "latest-value hash not written; the ticks were published",
+			slog.Any("key", p.latestKey), logs.Err(cause))
 	}
 }
 
@@ -405,10 +390,8 @@ func (l *latestState) written(p *Publisher) {
 	l.err, l.failures = nil, 0
 	l.mu.Unlock()
 	if failures > 0 {
-		inst := logattr.Instance(component, p.name)
-		logattr.Logger(p.logger).LogAttrs(context.Background(), slog.LevelInfo,
-			"latest-value hash written again",
-			inst[0], inst[1], slog.Any("key", p.latestKey), slog.Int("failed_batches", failures))
+		p.sink().Log(slog.LevelInfo, "latest-value hash written again",
+			slog.Any("key", p.latestKey), slog.Int("failed_batches", failures))
 	}
 }
 
@@ -468,10 +451,13 @@ func (p *Publisher) notePanics(n int, v any, stack []byte) {
 	if p.metrics != nil {
 		p.metrics.callbackPanics.Add(float64(n))
 	}
-	inst, pa := logattr.Instance(component, p.name), logattr.PanicAttrs(v, stack)
-	logattr.Logger(p.logger).LogAttrs(context.Background(), slog.LevelError,
-		"channel function panicked; ticks sent to their default channel",
-		inst[0], inst[1], slog.Int("count", n), pa[0], pa[1])
+	p.sink().Log(slog.LevelError, "channel function panicked; ticks sent to their default channel",
+		slog.Int("count", n), logs.PanicValue(v), logs.StackTrace(stack))
+}
+
+// sink returns where the publisher's records go.
+func (p *Publisher) sink() logs.Sink {
+	return logs.Sink{Logger: p.logger, Component: component, Name: p.name}
 }
 
 // target returns the boxed channel (or stream) name of t. It reports a
@@ -489,18 +475,22 @@ func (p *Publisher) target(b *batch, t *ticker.Tick) any {
 	return p.boxed(nameKey{s: u})
 }
 
-// callChannel calls the Channel function, containing a panic.
+// callChannel calls the Channel function, containing a panic. A
+// runtime.Goexit, which ends the goroutine, is logged and counted at once.
 func (p *Publisher) callChannel(b *batch, t *ticker.Tick) (name string) {
-	defer func() {
-		if v := recover(); v != nil {
-			if b.panics == 0 {
-				b.panicValue, b.panicStack = v, debug.Stack()
-			}
-			b.panics++
-			name = ""
+	if contain.Call(func() { name = p.channel(t) }, func(v any, stack []byte) {
+		if v == contain.Goexit {
+			p.notePanics(1, v, stack)
+			return
 		}
-	}()
-	return p.channel(t)
+		if b.panics == 0 {
+			b.panicValue, b.panicStack = v, stack
+		}
+		b.panics++
+	}) {
+		return name
+	}
+	return ""
 }
 
 // boxed returns k's name as an interface value, cached so that it is

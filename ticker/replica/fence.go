@@ -9,6 +9,16 @@ import (
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
+// Fencing. A new epoch is one above the last and at least the time on
+// Redis in milliseconds, so epochs keep rising when Redis restarts without
+// its data (as long as its clock does not step back by more than the
+// restart took). A lease lives LeaseTTL from when Redis ran the renewal;
+// the replica counts LeaseTTL − FenceMargin from when it sent it. The
+// margin covers a publish in flight, a stop of the process (a GC pause, a
+// descheduled VM) between the check and the write, and clock-rate drift,
+// which is parts per million. With the defaults a replica survives two
+// failed renewals in a row; after the third it stops publishing.
+
 // instruments is the engine's Instruments: the universe's instruments whose
 // partitions r holds. It also records every token's partition for the
 // Publisher wrapper and the counts Health shows. A token whose underlying

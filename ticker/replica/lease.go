@@ -24,6 +24,11 @@ import (
 // that share an ID never take each other's leases for their own. Every
 // script reads the time from Redis (TIME), so member expiries and epochs
 // come from one clock, whatever the replicas' clocks say.
+//
+// The leases are written with go-redis Lua scripts rather than with
+// github.com/bsm/redislock: its latest release (v0.9.4) offers no fencing
+// token, and a token must be issued in the same atomic step as the lease,
+// from the same store.
 
 // heartbeatScript renews the caller's membership, drops expired members,
 // and returns the time on Redis, the number of members and, for each of

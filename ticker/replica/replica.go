@@ -17,7 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
+	"github.com/steadfast-go/steadfast/internal/redisclient"
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -249,7 +250,7 @@ func withDefaults(cfg Config) (Config, error) {
 	switch {
 	case cfg.Client == nil:
 		return cfg, errors.New("replica: Config.Client is nil; give a redis.UniversalClient")
-	case !contextTimeoutEnabled(cfg.Client):
+	case !redisclient.ContextTimeoutEnabled(cfg.Client):
 		return cfg, errors.New("replica: Config.Client was created without ContextTimeoutEnabled, so it would ignore a call's deadline; set ContextTimeoutEnabled: true in its options")
 	case cfg.Engine.Instruments == nil:
 		return cfg, errors.New("replica: Config.Engine.Instruments is required: the whole universe")
@@ -285,20 +286,6 @@ func checkName(field, s, bad string) error {
 		}
 	}
 	return nil
-}
-
-// contextTimeoutEnabled reports whether a go-redis client honours context
-// deadlines; any other UniversalClient is trusted to.
-func contextTimeoutEnabled(c redis.UniversalClient) bool {
-	switch c := c.(type) {
-	case interface{ Options() *redis.Options }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.ClusterOptions }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.RingOptions }:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // Engine returns the engine the Replica runs, for Latest, Stats, Health and
@@ -397,19 +384,18 @@ func (r *Replica) shutdown() {
 	if len(ps) > 0 {
 		if err := r.release(ctx, ps, values); err != nil {
 			r.log(slog.LevelWarn, "leases not released at shutdown; they lapse after LeaseTTL",
-				slog.Int("partitions", len(ps)), logattr.Err(err))
+				slog.Int("partitions", len(ps)), logs.Err(err))
 		} else {
 			r.stats.released.Add(uint64(len(ps)))
 		}
 	}
 	if err := r.leave(ctx); err != nil {
-		r.log(slog.LevelDebug, "membership not removed at shutdown; it lapses after LeaseTTL", logattr.Err(err))
+		r.log(slog.LevelDebug, "membership not removed at shutdown; it lapses after LeaseTTL", logs.Err(err))
 	}
 }
 
 // log writes a record with the replica's attributes.
 func (r *Replica) log(level slog.Level, msg string, attrs ...slog.Attr) {
-	inst := logattr.Instance("replica", r.cfg.Name)
-	attrs = append(attrs, inst[0], inst[1], slog.String("id", r.id))
-	logattr.Logger(r.cfg.Logger).LogAttrs(context.Background(), level, msg, attrs...)
+	logs.Sink{Logger: r.cfg.Logger, Component: "replica", Name: r.cfg.Name, Extra: []slog.Attr{slog.String("id", r.id)}}.
+		Log(level, msg, attrs...)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/steadfast-go/steadfast/internal/logattr"
+	"github.com/steadfast-go/steadfast/internal/logs"
 )
 
 // A round is what the replica does every LeaseTTL/3 (sooner when a lease it
@@ -289,7 +289,7 @@ func (r *Replica) report(ctx context.Context, start time.Time, v view, err error
 			r.log(slog.LevelWarn, "another live replica of the group has this ID; waiting for its entry to lapse")
 		}
 	case err != nil && (r.rs.reachable || !r.rs.tried):
-		r.log(slog.LevelWarn, "redis unreachable; publishing what is held until its leases lapse", logattr.Err(err))
+		r.log(slog.LevelWarn, "redis unreachable; publishing what is held until its leases lapse", logs.Err(err))
 	case err == nil && !r.rs.reachable && r.rs.tried:
 		r.log(slog.LevelInfo, "redis reachable again")
 	}

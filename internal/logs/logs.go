@@ -1,5 +1,6 @@
-// Package logattr holds the log attribute keys and helpers that every
-// package of the module uses, so that their records read the same way.
+// Package logs is the module's one logging seam: the attribute keys and
+// values every package uses, attributes made for direct use in a slog call,
+// and Sink, the helper each package writes its records through.
 //
 // A record names its instance with the key "name" (the Config's Name, the
 // same word as the metrics' constant label) and its package with the key
@@ -10,10 +11,11 @@
 // "result", with one of the values Results lists, and a cancellation is
 // spelled "canceled", as Go's context.Canceled. A user's function that calls
 // runtime.Goexit where a panic would be recovered is logged as a panic whose
-// value is Goexit.
-package logattr
+// value is contain.Goexit ("runtime.Goexit").
+package logs
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -50,11 +52,6 @@ func Results() []string {
 	return []string{ResultSuccess, ResultFailure, ResultPanic, ResultCanceled, ResultExited, ResultIgnored, ResultRejected}
 }
 
-// Goexit is the "panic" value of a record about a user's function that
-// called runtime.Goexit rather than panicking; the record also has its
-// "stack".
-const Goexit = "runtime.Goexit"
-
 // MaxStack bounds the bytes of a stack trace written to a log record.
 const MaxStack = 8 << 10
 
@@ -68,9 +65,44 @@ func Logger(l *slog.Logger) *slog.Logger {
 	return slog.Default()
 }
 
-// Instance returns the attributes naming an instance of a component.
-func Instance(component, name string) [2]slog.Attr {
-	return [2]slog.Attr{slog.String(Component, component), slog.String(Name, name)}
+// Sink writes the records of one instance of a component. Its zero Logger
+// means slog.Default(), looked up at each record.
+type Sink struct {
+	Logger    *slog.Logger
+	Component string      // the package: "breaker", "ticker", ...
+	Name      string      // the instance: Config.Name
+	Extra     []slog.Attr // written after the instance's attributes
+}
+
+// Enabled reports whether a record at level would be written.
+func (s Sink) Enabled(level slog.Level) bool {
+	return Logger(s.Logger).Enabled(context.Background(), level)
+}
+
+// Log writes a record: the component, the name, Extra, then attrs.
+func (s Sink) Log(level slog.Level, msg string, attrs ...slog.Attr) {
+	s.LogContext(context.Background(), level, msg, attrs...)
+}
+
+// LogContext is Log with the context passed on to the handler.
+func (s Sink) LogContext(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	l := Logger(s.Logger)
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	all := make([]slog.Attr, 0, 2+len(s.Extra)+len(attrs))
+	all = append(all, slog.String(Component, s.Component), slog.String(Name, s.Name))
+	all = append(all, s.Extra...)
+	l.LogAttrs(ctx, level, msg, append(all, attrs...)...)
+}
+
+// Attrs returns the instance's attributes followed by more, for a caller
+// that writes its own record.
+func (s Sink) Attrs(more ...slog.Attr) []slog.Attr {
+	all := make([]slog.Attr, 0, 2+len(s.Extra)+len(more))
+	all = append(all, slog.String(Component, s.Component), slog.String(Name, s.Name))
+	all = append(all, s.Extra...)
+	return append(all, more...)
 }
 
 // CutStack returns stack cut to at most MaxStack bytes, marking the cut.
@@ -82,14 +114,18 @@ func CutStack(stack []byte) string {
 	return string(stack[:MaxStack-len(mark)]) + mark
 }
 
-// PanicAttrs returns the "panic" and "stack" attributes for a value
-// recovered from a panic and the stack captured where it was recovered
-// (debug.Stack() when stack is nil).
-func PanicAttrs(v any, stack []byte) [2]slog.Attr {
+// PanicValue returns the "panic" attribute for a value recovered from a
+// panic (or contain.Goexit).
+func PanicValue(v any) slog.Attr { return slog.String(Panic, fmt.Sprint(v)) }
+
+// StackTrace returns the "stack" attribute for a stack captured where a
+// panic was recovered (debug.Stack() here when stack is nil), cut to
+// MaxStack bytes.
+func StackTrace(stack []byte) slog.Attr {
 	if stack == nil {
 		stack = debug.Stack()
 	}
-	return [2]slog.Attr{slog.String(Panic, fmt.Sprint(v)), slog.String(Stack, CutStack(stack))}
+	return slog.String(Stack, CutStack(stack))
 }
 
 // Err returns the "error" attribute for err: its message, as a string. An
@@ -102,25 +138,4 @@ func Err(err error) slog.Attr {
 		return slog.Attr{}
 	}
 	return slog.String(Error, err.Error())
-}
-
-// Contain calls fn, a user's callback, and contains a panic or a
-// runtime.Goexit in it: report is called, from the deferred function that
-// recovered it, with the panic's value (Goexit for runtime.Goexit) and the
-// stack there. A panic ends with report; a Goexit goes on once report
-// returns (it cannot be stopped), so the calling goroutine still ends.
-func Contain(fn func(), report func(v any, stack []byte)) {
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		v := recover()
-		if v == nil {
-			v = Goexit
-		}
-		report(v, debug.Stack())
-	}()
-	fn()
-	returned = true
 }

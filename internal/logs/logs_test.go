@@ -1,9 +1,9 @@
-package logattr
+package logs
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -24,13 +24,13 @@ func TestCutStack(t *testing.T) {
 	}
 }
 
-func TestPanicAttrs(t *testing.T) {
-	a := PanicAttrs("boom", nil)
-	if a[0].Key != Panic || a[0].Value.String() != "boom" {
-		t.Fatalf("panic attr %v", a[0])
+func TestPanicValueAndStack(t *testing.T) {
+	p, st := PanicValue("boom"), StackTrace(nil)
+	if p.Key != Panic || p.Value.String() != "boom" {
+		t.Fatalf("panic attr %v", p)
 	}
-	if a[1].Key != Stack || !strings.Contains(a[1].Value.String(), "goroutine") {
-		t.Fatalf("stack attr %v", a[1])
+	if st.Key != Stack || !strings.Contains(st.Value.String(), "goroutine") {
+		t.Fatalf("stack attr %v", st)
 	}
 }
 
@@ -49,30 +49,16 @@ func TestLoggerLooksUpDefault(t *testing.T) {
 	}
 }
 
-func TestContain(t *testing.T) {
-	var got any
-	Contain(func() { panic("boom") }, func(v any, stack []byte) {
-		got = v
-		if !strings.Contains(string(stack), "goroutine") {
-			t.Errorf("no stack: %q", stack)
-		}
-	})
-	if got != "boom" {
-		t.Fatalf("report got %v", got)
+func TestSink(t *testing.T) {
+	var buf bytes.Buffer
+	s := Sink{Logger: slog.New(slog.NewTextHandler(&buf, nil)), Component: "c", Name: "n", Extra: []slog.Attr{slog.String("id", "x")}}
+	s.Log(slog.LevelInfo, "hello", Err(errors.New("bad")))
+	s.Log(slog.LevelDebug, "hidden")
+	got := buf.String()
+	if !strings.Contains(got, `msg=hello component=c name=n id=x error=bad`) || strings.Contains(got, "hidden") {
+		t.Fatalf("record %q", got)
 	}
-	got = nil
-	Contain(func() {}, func(v any, _ []byte) { got = v })
-	if got != nil {
-		t.Fatalf("a callback that returns is not reported: %v", got)
+	if s.Enabled(slog.LevelDebug) || !s.Enabled(slog.LevelInfo) {
+		t.Fatal("Enabled does not follow the handler")
 	}
-	done := make(chan any, 1)
-	go func() {
-		defer close(done)
-		Contain(runtime.Goexit, func(v any, _ []byte) { done <- v })
-		t.Error("Goexit did not go on")
-	}()
-	if v := <-done; v != Goexit {
-		t.Fatalf("Goexit reported as %v", v)
-	}
-	<-done
 }

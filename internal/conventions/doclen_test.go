@@ -15,21 +15,12 @@ import (
 // example, the defaults, the semantics a user relies on) fits in a screen.
 const maxDocLines = 80
 
-// docLenExempt lists packages whose comment is rewritten on a branch of
-// its own, with the reason; remove an entry once that lands.
-var docLenExempt = map[string]string{
-	"ticker/market": "its doc is rewritten with the market sessions work",
-}
-
 // TestPackageDocLength counts the lines of every package's comment in the
 // module, as go doc prints it, and fails above maxDocLines.
 func TestPackageDocLength(t *testing.T) {
 	root := filepath.Join("..", "..")
 	for _, pkg := range modulePackages(t, root) {
 		t.Run(pkg, func(t *testing.T) {
-			if why, ok := docLenExempt[pkg]; ok {
-				t.Skip(why)
-			}
 			n := docLines(t, filepath.Join(root, pkg))
 			t.Logf("%s: %d lines of package comment", pkg, n)
 			if n > maxDocLines {

@@ -6,7 +6,8 @@
 // "component" ("breaker", "taskmon", "reloader", "mockstate", "ticker", ...).
 // Messages do not repeat the package name. A recovered panic is logged with
 // its value under "panic" and its stack, cut to MaxStack bytes, under
-// "stack". An outcome (a metric label and a log attribute alike) uses the key
+// "stack"; an error's message and a panic's value are cut to MaxMessage
+// bytes. An outcome (a metric label and a log attribute alike) uses the key
 // "result", with one of the values Results lists, and a cancellation is
 // spelled "canceled", as Go's context.Canceled. A user's function that calls
 // runtime.Goexit where a panic would be recovered is logged as a panic whose
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"unicode/utf8"
 )
 
 // Keys shared by every package's log records.
@@ -58,6 +60,24 @@ const Goexit = "runtime.Goexit"
 // MaxStack bounds the bytes of a stack trace written to a log record.
 const MaxStack = 8 << 10
 
+// MaxMessage bounds the bytes of an error's message or a panic's value
+// written to a log record: an error that lists what it refused (thousands of
+// instruments, say) must not make a record of megabytes.
+const MaxMessage = 4 << 10
+
+// CutMessage returns s cut to at most MaxMessage bytes (on a rune
+// boundary), marking the cut with the number of bytes left out.
+func CutMessage(s string) string {
+	if len(s) <= MaxMessage {
+		return s
+	}
+	n := MaxMessage - 40 // room for the mark
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + fmt.Sprintf("… (%d more bytes)", len(s)-n)
+}
+
 // Logger returns l, or slog.Default() when l is nil. Call it each time a
 // record is written, not once at construction, so that a later
 // slog.SetDefault is honoured.
@@ -89,19 +109,19 @@ func PanicAttrs(v any, stack []byte) [2]slog.Attr {
 	if stack == nil {
 		stack = debug.Stack()
 	}
-	return [2]slog.Attr{slog.String(Panic, fmt.Sprint(v)), slog.String(Stack, CutStack(stack))}
+	return [2]slog.Attr{slog.String(Panic, CutMessage(fmt.Sprint(v))), slog.String(Stack, CutStack(stack))}
 }
 
-// Err returns the "error" attribute for err: its message, as a string. An
-// error type that implements json.Marshaler (a PanicError, say) would
-// otherwise be written by a JSON handler as an object, so every package logs
-// an error through Err. A nil err gives an empty attribute, which handlers
-// leave out.
+// Err returns the "error" attribute for err: its message, as a string, cut
+// to MaxMessage bytes. An error type that implements json.Marshaler (a
+// PanicError, say) would otherwise be written by a JSON handler as an
+// object, so every package logs an error through Err. A nil err gives an
+// empty attribute, which handlers leave out.
 func Err(err error) slog.Attr {
 	if err == nil {
 		return slog.Attr{}
 	}
-	return slog.String(Error, err.Error())
+	return slog.String(Error, CutMessage(err.Error()))
 }
 
 // Contain calls fn, a user's callback, and contains a panic or a

@@ -72,8 +72,8 @@ func TestFaultDownAtStart(t *testing.T) {
 
 func TestFaultClientPause(t *testing.T) {
 	runFault(t, fault{
-		name:   "CLIENT PAUSE 5000 ALL",
-		inject: func(f *faultEnv) { f.do("client", "pause", "5000", "all") },
+		name:   "CLIENT PAUSE 6000 ALL",
+		inject: func(f *faultEnv) { f.do("client", "pause", "6000", "all") },
 		clear: func(f *faultEnv) {
 			// The admin's PING is paused too: it returns when the pause ends.
 			f.do("ping")
@@ -86,14 +86,14 @@ func TestFaultClientPause(t *testing.T) {
 func TestFaultDebugSleep(t *testing.T) {
 	woke := make(chan struct{})
 	runFault(t, fault{
-		name:       "DEBUG SLEEP 3",
+		name:       "DEBUG SLEEP 6",
 		serverArgs: []string{"--enable-debug-command", "local"},
 		inject: func(f *faultEnv) {
 			go func() {
 				defer close(woke)
 				ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 				defer cancel()
-				_ = f.admin.Do(ctx, "debug", "sleep", "3").Err()
+				_ = f.admin.Do(ctx, "debug", "sleep", "6").Err()
 			}()
 		},
 		clear: func(f *faultEnv) {
@@ -213,14 +213,13 @@ func runFault(t *testing.T, ft fault) {
 	var faultAt time.Time
 	if ft.atStart {
 		ft.inject(env)
-		faultAt = time.Now()
+		faultAt = r.mark()
 		r.start()
 	} else {
 		r.start()
 		r.streaming()
+		faultAt = r.mark()
 		require.Equal(t, "closed", r.state())
-		require.Zero(t, r.pub.failures.Load())
-		faultAt = time.Now()
 		ft.inject(env)
 	}
 
@@ -253,11 +252,11 @@ func runFault(t *testing.T, ft fault) {
 	// that times out while the restarted server warms up), which is logged
 	// as a failure and a recovery of its own, so failures and recoveries
 	// pair up, the first naming the fault's cause.
-	recs := r.logRecords(failedMsg)
+	recs := r.faultRecords(failedMsg)
 	fig.failureLogs = len(recs)
 	require.NotEmpty(t, recs, "no failure record")
 	require.LessOrEqual(t, len(recs), 3, "failure records: %v", recs)
-	require.Len(t, r.logRecords("publishing recovered"), len(recs), "a recovery record per failure record")
+	require.Len(t, r.faultRecords(recoveredMsg), len(recs), "a recovery record per failure record")
 	cause, _ := recs[0]["error"].(string)
 	fig.cause = cause
 	found := false

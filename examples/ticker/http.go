@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/steadfast-go/steadfast/ticker"
+	"github.com/steadfast-go/steadfast/ticker/chainpage"
+)
+
+// serveHTTP serves, on addr, the live option chain at /, the metrics at
+// /metrics, and the engine's health at /healthz and /livez.
+func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http.Server, error) {
+	page, err := chainpage.New(chainpage.Config{Engine: eng})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: newMux(page, eng.Health, reg),
+		ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, nil
+}
+
+// newMux routes the program's pages. health is the engine's Health.
+func newMux(page http.Handler, health func() ticker.Health, reg *prometheus.Registry) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /", page) // the live option-chain page and its event stream
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		h := health()
+		writeHealth(w, healthzCode(h.Status), h)
+	})
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
+		h := health()
+		writeHealth(w, livezCode(h.Status), h)
+	})
+	return mux
+}
+
+// healthzCode is /healthz's status code, for a readiness probe or a load
+// balancer: 200 while the engine is ok, 503 while it is degraded (an open
+// breaker during a Redis outage, say) or stopped.
+func healthzCode(status string) int {
+	if status == "ok" {
+		return http.StatusOK
+	}
+	return http.StatusServiceUnavailable
+}
+
+// livezCode is /livez's status code, for a liveness probe: 200 unless the
+// engine has stopped. A degraded engine is alive and recovers by itself, so
+// its orchestrator must not restart it.
+func livezCode(status string) int {
+	if status == "stopped" {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusOK
+}
+
+// writeHealth writes h as JSON with the status code; the body says why.
+func writeHealth(w http.ResponseWriter, code int, h ticker.Health) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(h)
+}

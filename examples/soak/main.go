@@ -80,6 +80,9 @@ Flags:
 		return
 	case err != nil:
 		os.Exit(2)
+	case fs.NArg() > 0:
+		fmt.Fprintf(os.Stderr, "soak: unexpected argument %q (-h lists the flags)\n", fs.Arg(0))
+		os.Exit(2)
 	}
 	if err := checkFlags(*duration, *every, *speed); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)

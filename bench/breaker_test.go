@@ -55,6 +55,10 @@ func breakerImpls() []breakerImpl {
 		{"impl=floor-timeNow", func() func() error {
 			return func() error { _ = time.Now(); return protected() }
 		}},
+		{"impl=floor-since", func() func() error {
+			epoch := time.Now()
+			return func() error { _ = time.Since(epoch); return protected() }
+		}},
 		{"impl=steadfast-Do", func() func() error {
 			b := mustNew(breaker.Config{})
 			return func() error { return b.Do(ctx, protectedCtx) }
@@ -73,6 +77,26 @@ func breakerImpls() []breakerImpl {
 		}},
 		{"impl=steadfast-Do-rate", func() func() error {
 			b := mustNew(breaker.Config{FailureRate: 0.5})
+			return func() error { return b.Do(ctx, protectedCtx) }
+		}},
+		{"impl=steadfast-Do-slow", func() func() error {
+			b := mustNew(breaker.Config{SlowCallDuration: 100 * time.Millisecond})
+			return func() error { return b.Do(ctx, protectedCtx) }
+		}},
+		{"impl=steadfast-AllowDone-slow", func() func() error {
+			b := mustNew(breaker.Config{SlowCallDuration: 100 * time.Millisecond})
+			return func() error {
+				p, err := b.Allow()
+				if err != nil {
+					return err
+				}
+				err = protected()
+				b.Done(p, err)
+				return err
+			}
+		}},
+		{"impl=steadfast-Do-timewin", func() func() error {
+			b := mustNew(breaker.Config{FailureRate: 0.5, WindowDuration: 10 * time.Second})
 			return func() error { return b.Do(ctx, protectedCtx) }
 		}},
 		{"impl=gobreaker-Execute", func() func() error {

@@ -2,7 +2,9 @@ package breaker_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/steadfast-go/steadfast/breaker"
 )
@@ -11,6 +13,7 @@ import (
 // other breakers lives in the bench module.
 
 func benchBreaker(b *testing.B, cfg breaker.Config) *breaker.Breaker {
+	cfg.Logger = slog.New(slog.DiscardHandler)
 	br, err := breaker.New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -63,4 +66,49 @@ func BenchmarkDoRateParallel(b *testing.B) {
 			_ = br.Do(ctx, succeed)
 		}
 	})
+}
+
+// The closed-state path with the coarse clock on: slow-call detection, and
+// the time window. Their clock steps are long, so no tick runs during a
+// benchmark's measurement.
+
+func BenchmarkDoSlow(b *testing.B) {
+	br := benchBreaker(b, breaker.Config{SlowCallDuration: time.Minute})
+	ctx := context.Background()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
+}
+
+func BenchmarkAllowDoneSlow(b *testing.B) {
+	br := benchBreaker(b, breaker.Config{SlowCallDuration: time.Minute})
+	for b.Loop() {
+		p, err := br.Allow()
+		br.Done(p, err)
+	}
+}
+
+func BenchmarkDoTimeWindow(b *testing.B) {
+	br := benchBreaker(b, breaker.Config{FailureRate: 0.5, WindowDuration: time.Hour})
+	ctx := context.Background()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
+}
+
+func BenchmarkDoRate(b *testing.B) {
+	br := benchBreaker(b, breaker.Config{FailureRate: 0.5})
+	ctx := context.Background()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
+}
+
+func BenchmarkDoDisabled(b *testing.B) {
+	br := benchBreaker(b, breaker.Config{})
+	br.Disable()
+	ctx := context.Background()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
 }

@@ -84,6 +84,20 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{breaker.Config{MinCalls: 1 << 25}, "MinCalls"},
 		{breaker.Config{OpenTimeout: -time.Second}, "OpenTimeout"},
 		{breaker.Config{HalfOpenMaxCalls: -1}, "HalfOpenMaxCalls"},
+		{breaker.Config{MaxOpenTimeout: -1}, "MaxOpenTimeout"},
+		{breaker.Config{OpenTimeout: 2 * time.Second, MaxOpenTimeout: time.Second}, "MaxOpenTimeout"},
+		{breaker.Config{HalfOpenMaxWait: -1}, "HalfOpenMaxWait"},
+		{breaker.Config{WindowDuration: -1}, "WindowDuration"},
+		{breaker.Config{WindowDuration: 9 * time.Millisecond}, "WindowDuration"},
+		{breaker.Config{WindowDuration: time.Second, Window: 10}, "Window"},
+		{breaker.Config{SlowCallDuration: -1}, "SlowCallDuration"},
+		{breaker.Config{SlowCallDuration: time.Second, SlowCallRate: 1.5}, "SlowCallRate"},
+		{breaker.Config{SlowCallDuration: time.Second, SlowCallRate: -0.5}, "SlowCallRate"},
+		{breaker.Config{SlowCallRate: 0.5}, "SlowCallRate"},
+		{breaker.Config{OpenTimeoutMultiplier: 1}, "OpenTimeoutMultiplier"},
+		{breaker.Config{OpenTimeoutMultiplier: 0.5}, "OpenTimeoutMultiplier"},
+		{breaker.Config{OpenTimeoutMultiplier: -2}, "OpenTimeoutMultiplier"},
+		{breaker.Config{OpenTimeoutMultiplier: 10.5}, "OpenTimeoutMultiplier"},
 	}
 	for _, c := range cases {
 		b, err := breaker.New(c.cfg)
@@ -93,11 +107,21 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	// NaN is not in (0,1].
 	_, err := breaker.New(breaker.Config{FailureRate: nanRate()})
 	require.ErrorContains(t, err, "breaker: Config.FailureRate")
+	_, err = breaker.New(breaker.Config{SlowCallDuration: time.Second, SlowCallRate: nanRate()})
+	require.ErrorContains(t, err, "breaker: Config.SlowCallRate")
+	_, err = breaker.New(breaker.Config{OpenTimeoutMultiplier: nanRate()})
+	require.ErrorContains(t, err, "breaker: Config.OpenTimeoutMultiplier")
 	// The zero Config and the boundaries are valid.
 	for _, cfg := range []breaker.Config{
 		{}, {FailureRate: 1}, {FailureRate: 0.01, Window: 1, MinCalls: 1}, {Window: 1 << 24},
 		{FailureThreshold: 1<<32 - 1}, {OpenTimeout: time.Duration(1<<63 - 1)},
-		{MinCalls: 101}, // the default Window (100) yields to it
+		{MinCalls: 101},               // the default Window (100) yields to it
+		{MaxOpenTimeout: time.Second}, // the default OpenTimeout (60s) yields to it
+		{OpenTimeout: time.Second, MaxOpenTimeout: time.Second},
+		{WindowDuration: 10 * time.Millisecond, MinCalls: 1 << 24},
+		{SlowCallDuration: time.Nanosecond, SlowCallRate: 1},
+		{OpenTimeoutMultiplier: 1.01}, {OpenTimeoutMultiplier: 10},
+		{OpenTimeout: time.Duration(1<<63 - 1), MaxOpenTimeout: time.Duration(1<<63 - 1), HalfOpenMaxWait: time.Duration(1<<63 - 1)},
 	} {
 		_, err := breaker.New(cfg)
 		require.NoError(t, err, "config %+v", cfg)
@@ -147,7 +171,7 @@ func TestTransitions(t *testing.T) {
 			require.ErrorIs(t, b.Do(t.Context(), fail), errBoom)
 		}
 		require.Equal(t, breaker.Open, b.State())
-		require.Equal(t, breaker.Counts{}, b.Counts(), "counts start over in the new state")
+		require.Equal(t, breaker.Counts{OpenPeriod: 10 * time.Second}, b.Counts(), "counts start over in the new state")
 		called := false
 		err := b.Do(t.Context(), func(context.Context) error { called = true; return nil })
 		require.ErrorIs(t, err, breaker.ErrOpen)
@@ -190,7 +214,7 @@ func TestSuccessResetsStreak(t *testing.T) {
 	}
 	c := b.Counts()
 	require.Equal(t, breaker.Closed, b.State())
-	require.Equal(t, breaker.Counts{Calls: 20, Successes: 10, Failures: 10, ConsecutiveSuccesses: 2}, c)
+	require.Equal(t, breaker.Counts{Calls: 20, Successes: 10, Failures: 10, ConsecutiveSuccesses: 2, WindowCalls: 20, FailureRate: 0.5}, c)
 	require.Error(t, b.Do(t.Context(), fail))
 	require.Error(t, b.Do(t.Context(), fail))
 	require.Error(t, b.Do(t.Context(), fail))
@@ -314,7 +338,7 @@ func TestIsFailureAndIsIgnored(t *testing.T) {
 	// With a custom IsIgnored, context.Canceled is no longer ignored.
 	require.ErrorIs(t, b.Do(t.Context(), func(context.Context) error { return context.Canceled }), context.Canceled)
 	c := b.Counts()
-	require.Equal(t, breaker.Counts{Calls: 6, Successes: 5, Failures: 1, Ignored: 5, ConsecutiveFailures: 1}, c)
+	require.Equal(t, breaker.Counts{Calls: 6, Successes: 5, Failures: 1, Ignored: 5, ConsecutiveFailures: 1, WindowCalls: 6, FailureRate: 1.0 / 6}, c)
 	require.Equal(t, breaker.Closed, b.State())
 
 	// IsIgnored is asked first, and an ignored call does not break a failure streak.
@@ -393,7 +417,7 @@ func TestCall(t *testing.T) {
 	v, err = breaker.Call(t.Context(), b, func(context.Context) (string, error) { return "x", nil })
 	require.ErrorIs(t, err, breaker.ErrOpen)
 	require.Equal(t, "", v)
-	require.Equal(t, breaker.Counts{Rejected: 1}, b.Counts())
+	require.Equal(t, breaker.Counts{Rejected: 1, OpenPeriod: breaker.DefaultOpenTimeout}, b.Counts())
 }
 
 func TestCallbackPanicsContained(t *testing.T) {
@@ -620,6 +644,9 @@ func hammer(t *testing.T, cfg breaker.Config, workers, perWorker int) {
 	}
 	require.Equal(t, breaker.Closed, b.State())
 	c.ConsecutiveFailures, c.ConsecutiveSuccesses = 0, 0 // depend on the interleaving
+	// The window holds the last Window calls, whichever they were.
+	require.GreaterOrEqual(t, c.WindowCalls, uint64(breaker.DefaultWindow)) // both configs keep 100
+	c.WindowCalls, c.FailureRate = 0, 0
 	require.Equal(t, want, c)
 	requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "success"}, float64(want.Successes))
 	requireMetric(t, reg, "steadfast_breaker_calls_total", metrictest.Labels{"result": "failure"}, float64(want.Failures))
@@ -748,9 +775,10 @@ func TestMetrics(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{
 			"steadfast_breaker_callback_panics_total", "steadfast_breaker_calls_total",
-			"steadfast_breaker_forced", "steadfast_breaker_foreign_permits_total",
-			"steadfast_breaker_state", "steadfast_breaker_state_changes_skipped_total",
-			"steadfast_breaker_transitions_total",
+			"steadfast_breaker_disabled", "steadfast_breaker_forced", "steadfast_breaker_foreign_permits_total",
+			"steadfast_breaker_metrics_only", "steadfast_breaker_open_period_seconds",
+			"steadfast_breaker_slow_calls_total", "steadfast_breaker_state",
+			"steadfast_breaker_state_changes_skipped_total", "steadfast_breaker_transitions_total",
 		}, names)
 	})
 }
@@ -758,6 +786,12 @@ func TestMetrics(t *testing.T) {
 func TestNoAllocations(t *testing.T) {
 	b := newBreaker(t, breaker.Config{})
 	rb := newBreaker(t, breaker.Config{FailureRate: 0.5})
+	// Steps of minutes: no tick of the coarse clock (which allocates a
+	// timer in its own goroutine) falls within the measurement.
+	sb := newBreaker(t, breaker.Config{SlowCallDuration: time.Hour})
+	tb := newBreaker(t, breaker.Config{FailureRate: 0.5, WindowDuration: time.Hour})
+	db := newBreaker(t, breaker.Config{})
+	db.Disable()
 	ctx := context.Background()
 	for name, fn := range map[string]func(){
 		"Allow+Done": func() {
@@ -767,6 +801,13 @@ func TestNoAllocations(t *testing.T) {
 		"Do":        func() { _ = b.Do(ctx, succeed) },
 		"Call":      func() { _, _ = breaker.Call(ctx, b, func(context.Context) (int, error) { return 1, nil }) },
 		"rate mode": func() { _ = rb.Do(ctx, succeed) },
+		"slow calls": func() {
+			p, _ := sb.Allow()
+			sb.Done(p, nil)
+			_ = sb.Do(ctx, succeed)
+		},
+		"time window": func() { _ = tb.Do(ctx, succeed) },
+		"disabled":    func() { _ = db.Do(ctx, fail) },
 	} {
 		require.Zero(t, testing.AllocsPerRun(1000, fn), name)
 	}
@@ -995,7 +1036,7 @@ func TestHalfOpenFailureWinsOverLaterSuccesses(t *testing.T) {
 		require.Equal(t, breaker.Open, b.State())
 		b.Done(ps[2], nil)
 		require.Equal(t, breaker.Open, b.State())
-		require.Equal(t, breaker.Counts{}, b.Counts())
+		require.Equal(t, breaker.Counts{OpenPeriod: time.Second}, b.Counts())
 	})
 }
 

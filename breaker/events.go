@@ -12,9 +12,10 @@ const maxPending = 16
 
 // event is a state change waiting to be logged and passed to OnStateChange.
 type event struct {
-	from, to State
-	forced   bool   // the change was made by Trip
-	skipped  uint64 // changes merged into this one because the queue was full
+	from, to      State
+	mode          Mode   // the mode after the change
+	probeTimedOut bool   // a probe outlasted HalfOpenMaxWait
+	skipped       uint64 // changes merged into this one because the queue was full
 }
 
 // events is the queue of state changes, guarded by the breaker's mu.
@@ -33,11 +34,14 @@ func (q *events) push(ev event) {
 		q.pending = append(q.pending, ev)
 		return
 	}
-	last := &q.pending[len(q.pending)-1]
-	last.to, last.forced = ev.to, ev.forced
+	last := q.last()
+	last.to, last.mode, last.probeTimedOut = ev.to, ev.mode, ev.probeTimedOut
 	last.skipped++
 	q.skipped++
 }
+
+// last returns the newest waiting event; one must be waiting.
+func (q *events) last() *event { return &q.pending[len(q.pending)-1] }
 
 // waiting reports whether events wait and nobody is delivering them.
 func (q *events) waiting() bool { return len(q.pending) > 0 && !q.delivering }
@@ -65,16 +69,23 @@ func (b *Breaker) deliver() {
 }
 
 // announce logs one state change (to open at Warn, the others at Info) and
-// calls OnStateChange with it.
+// calls OnStateChange with it. A change of mode alone (Disable while
+// closed, say) is a change from a state to itself.
 func (b *Breaker) announce(ev event) {
 	level := slog.LevelInfo
 	if ev.to == Open {
 		level = slog.LevelWarn
 	}
 	in := logattr.Instance("breaker", b.cfg.Name)
-	attrs := append(make([]slog.Attr, 0, 6), in[0], in[1], slog.String("from", ev.from.String()), slog.String("to", ev.to.String()))
-	if ev.forced {
+	attrs := append(make([]slog.Attr, 0, 8), in[0], in[1], slog.String("from", ev.from.String()), slog.String("to", ev.to.String()))
+	switch ev.mode {
+	case ForcedOpen:
 		attrs = append(attrs, slog.Bool("forced", true))
+	case Disabled, MetricsOnly:
+		attrs = append(attrs, slog.String("mode", ev.mode.String()))
+	}
+	if ev.probeTimedOut {
+		attrs = append(attrs, slog.Bool("probe_timed_out", true))
 	}
 	if ev.skipped > 0 {
 		attrs = append(attrs, slog.Uint64("skipped", ev.skipped))

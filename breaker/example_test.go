@@ -66,7 +66,7 @@ func ExampleBreaker_Allow() {
 
 	fmt.Printf("%+v\n", b.Counts())
 	// Output:
-	// {Calls:1 Successes:1 Failures:0 Ignored:0 Rejected:0 ConsecutiveSuccesses:1 ConsecutiveFailures:0}
+	// {Calls:1 Successes:1 Failures:0 Ignored:0 Rejected:0 ConsecutiveSuccesses:1 ConsecutiveFailures:0 Slow:0 WindowCalls:1 FailureRate:0 SlowCallRate:0 OpenPeriod:0s}
 }
 
 // OnStateChange sees every transition in order: the breaker opens, turns
@@ -97,14 +97,14 @@ func ExampleConfig_onStateChange() {
 }
 
 // Counts start over with every state change; the failure-rate trigger looks
-// at the last Window calls.
+// at the last Window calls, and Counts shows the rate it sees.
 func ExampleBreaker_Counts() {
 	b, err := breaker.New(breaker.Config{Name: "ledger", FailureRate: 0.5, Window: 4})
 	if err != nil {
 		panic(err)
 	}
 	ctx := context.Background()
-	for _, fail := range []bool{false, true, false, true} {
+	call := func(fail bool) {
 		_ = b.Do(ctx, func(context.Context) error {
 			if fail {
 				return errUnavailable
@@ -112,11 +112,17 @@ func ExampleBreaker_Counts() {
 			return nil
 		})
 	}
-	fmt.Println(b.State())
-	fmt.Printf("%+v\n", b.Counts())
+	call(false)
+	call(true)
+	call(false)
+	c := b.Counts()
+	fmt.Printf("%s: %d of %d calls failed, rate %.2f over %d calls\n", b.State(), c.Failures, c.Calls, c.FailureRate, c.WindowCalls)
+	call(true) // 2 of 4: the rate is reached with MinCalls (= Window) calls
+	c = b.Counts()
+	fmt.Printf("%s: %d calls, open for %v\n", b.State(), c.Calls, c.OpenPeriod)
 	// Output:
-	// open
-	// {Calls:0 Successes:0 Failures:0 Ignored:0 Rejected:0 ConsecutiveSuccesses:0 ConsecutiveFailures:0}
+	// closed: 1 of 3 calls failed, rate 0.33 over 3 calls
+	// open: 0 calls, open for 1m0s
 }
 
 // Trip takes a dependency out of service by hand until Reset.
@@ -204,4 +210,90 @@ func ExamplePermit() {
 	// Output:
 	// open, failures: 0
 	// closed, failures: 1
+}
+
+// With MaxOpenTimeout above OpenTimeout, each failed probe doubles the open
+// period (within ±10%, and never above MaxOpenTimeout); NextProbe says when
+// the next probe is due. A market feed might use 1s growing to 60s; this
+// example uses milliseconds.
+func ExampleConfig_maxOpenTimeout() {
+	b, err := breaker.New(breaker.Config{
+		Name:             "feed",
+		FailureThreshold: 1,
+		OpenTimeout:      10 * time.Millisecond,
+		MaxOpenTimeout:   40 * time.Millisecond,
+	})
+	if err != nil {
+		panic(err)
+	}
+	down := func(context.Context) error { return errUnavailable }
+	_ = b.Do(context.Background(), down)
+	for range 4 {
+		fmt.Println("open for", b.Counts().OpenPeriod.Round(10*time.Millisecond))
+		time.Sleep(time.Until(b.NextProbe())) // zero if already due
+		_ = b.Do(context.Background(), down)  // the probe fails
+	}
+	// Output:
+	// open for 10ms
+	// open for 20ms
+	// open for 40ms
+	// open for 40ms
+}
+
+// Disable takes the breaker out of the way: every call is admitted and
+// nothing is counted, until Reset.
+func ExampleBreaker_Disable() {
+	b, err := breaker.New(breaker.Config{Name: "quotes", FailureThreshold: 1})
+	if err != nil {
+		panic(err)
+	}
+	b.Disable()
+	for range 3 {
+		err := b.Do(context.Background(), func(context.Context) error { return errUnavailable })
+		fmt.Println(err)
+	}
+	fmt.Println(b.State(), b.Mode(), b.Counts().Failures)
+	// Output:
+	// quotes: service unavailable
+	// quotes: service unavailable
+	// quotes: service unavailable
+	// closed disabled 0
+}
+
+// MetricsOnly counts and computes the rates without ever opening: a way to
+// see what a configuration would do before letting it act.
+func ExampleBreaker_MetricsOnly() {
+	b, err := breaker.New(breaker.Config{Name: "ledger", FailureRate: 0.5, Window: 10})
+	if err != nil {
+		panic(err)
+	}
+	b.MetricsOnly()
+	for i := range 20 {
+		_ = b.Do(context.Background(), func(context.Context) error {
+			if i%4 != 0 {
+				return errUnavailable
+			}
+			return nil
+		})
+	}
+	c := b.Counts()
+	fmt.Printf("%s, %s: %d failures in %d calls, %.1f over the last %d\n", b.State(), b.Mode(), c.Failures, c.Calls, c.FailureRate, c.WindowCalls)
+	b.Reset() // acting again
+	fmt.Println(b.Mode())
+	// Output:
+	// closed, metrics-only: 15 failures in 20 calls, 0.8 over the last 10
+	// normal
+}
+
+// A Mode prints, and marshals to JSON, as a word.
+func ExampleMode() {
+	for _, m := range []breaker.Mode{breaker.Normal, breaker.ForcedOpen, breaker.Disabled, breaker.MetricsOnly} {
+		j, _ := json.Marshal(m)
+		fmt.Printf("%d %s %s\n", m, m, j)
+	}
+	// Output:
+	// 0 normal "normal"
+	// 1 forced-open "forced-open"
+	// 2 disabled "disabled"
+	// 3 metrics-only "metrics-only"
 }

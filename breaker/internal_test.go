@@ -45,7 +45,7 @@ func TestWindowBuckets(t *testing.T) {
 	w.add(15, 0)
 	require.Equal(t, uint64(15), w.calls)
 	require.Equal(t, uint64(0), w.fails)
-	w.reset()
+	w.reset(0)
 	require.Zero(t, w.calls)
 }
 
@@ -244,5 +244,48 @@ func TestStripeIndexSpreadsNearbyStacks(t *testing.T) {
 			}
 			require.Less(t, float64(same)/samples, 2.0/float64(stripes), "stripes %d, stacks %d KiB apart", stripes, 2*d)
 		}
+	}
+}
+
+// TestClockStopsWhenIdle: the coarse clock runs while calls read it, stops
+// one step after the last one, and starts again, with the current time, at
+// the next call.
+func TestClockStopsWhenIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, err := New(Config{SlowCallDuration: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		require.Equal(t, 5*time.Millisecond, b.tickEvery)
+		stopped := func() bool { v := b.clk.Load(); return v < 0 && ^v&clkStopped != 0 }
+		require.True(t, stopped(), "no call yet")
+
+		for range 20 { // a call every 2ms keeps it running
+			require.NoError(t, b.Do(t.Context(), func(context.Context) error { return nil }))
+			time.Sleep(2 * time.Millisecond)
+			require.False(t, stopped())
+		}
+		require.InDelta(t, b.now(), b.coarseNow(), float64(b.tickEvery)) // a read too
+		time.Sleep(2*b.tickEvery + time.Millisecond)
+		require.True(t, stopped(), "a tick found no read since the one before")
+
+		time.Sleep(time.Hour)
+		require.Equal(t, b.now(), b.coarseNow(), "restarted with the current time")
+		require.False(t, stopped())
+	})
+}
+
+// TestClockStep: the coarse clock's step for each configuration.
+func TestClockStep(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want time.Duration
+	}{
+		{Config{}, 0},
+		{Config{SlowCallDuration: time.Second}, 50 * time.Millisecond},
+		{Config{SlowCallDuration: 10 * time.Millisecond}, time.Millisecond},
+		{Config{WindowDuration: time.Minute}, 6 * time.Second},
+		{Config{WindowDuration: time.Minute, SlowCallDuration: time.Second}, 50 * time.Millisecond},
+		{Config{WindowDuration: time.Second, SlowCallDuration: time.Minute}, 100 * time.Millisecond},
+	} {
+		require.Equal(t, c.want, clockStep(c.cfg), "%+v", c.cfg)
 	}
 }

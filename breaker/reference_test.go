@@ -80,10 +80,16 @@ func (m *model) report(r byte) (open bool) {
 }
 
 func (m *model) counts() breaker.Counts {
-	return breaker.Counts{
+	c := breaker.Counts{
 		Calls: uint64(m.succ + m.fails), Successes: uint64(m.succ), Failures: uint64(m.fails),
 		Ignored: uint64(m.ignored), ConsecutiveSuccesses: uint64(m.succs), ConsecutiveFailures: uint64(m.streak),
 	}
+	calls, fails := m.window()
+	c.WindowCalls = uint64(calls)
+	if calls > 0 {
+		c.FailureRate = float64(fails) / float64(calls)
+	}
+	return c
 }
 
 // TestAgainstModel drives breakers with random configurations and random

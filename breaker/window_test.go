@@ -51,3 +51,12 @@ func (w *window) ordered() []bucket {
 	}
 	return out
 }
+
+// add records succ successes, then fails failures, as the newest calls, as
+// the breaker's judgement of a failure does.
+func (w *window) add(succ, fails uint64) {
+	w.addSuccesses(succ)
+	for range fails {
+		w.addCall(true, false)
+	}
+}

@@ -295,3 +295,14 @@ func ExampleOutcome() {
 // quit stands for code that ends its goroutine with runtime.Goexit, as
 // testing.T.FailNow does.
 func quit() { runtime.Goexit() }
+
+// Spec.Validate checks a Spec without starting anything, as a constructor
+// that takes a Spec in its own Config does before it runs.
+func ExampleSpec_Validate() {
+	run := func(context.Context) error { return nil }
+	fmt.Println(taskmon.Spec{Name: "feed", Run: run}.Validate())
+	fmt.Println(taskmon.Spec{Name: "feed", Run: run, Backoff: -time.Second}.Validate())
+	// Output:
+	// <nil>
+	// taskmon: Spec.Backoff must not be negative, got -1s (task "feed")
+}

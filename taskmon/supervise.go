@@ -93,6 +93,15 @@ type Spec struct {
 	OnError func(TaskError)
 }
 
+// Validate returns nil when Supervise would accept s, or the error
+// Supervise would return: one naming the first invalid field. It starts
+// nothing, so a caller can check a Spec it takes in its own Config before
+// it runs anything.
+func (s Spec) Validate() error {
+	_, err := s.validate()
+	return err
+}
+
 // validate returns s with its defaults filled in, or an error naming the
 // first invalid field. A default yields to the fields the user set.
 func (s Spec) validate() (Spec, error) {

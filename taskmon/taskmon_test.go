@@ -902,7 +902,9 @@ func TestSpecValidation(t *testing.T) {
 		require.Nil(t, task)
 		require.ErrorContains(t, err, c.field)
 		require.True(t, strings.HasPrefix(err.Error(), "taskmon: "), err.Error())
+		require.Equal(t, err, c.spec.Validate(), "Validate says what Supervise says")
 	}
+	require.NoError(t, Spec{Run: run}.Validate())
 	var nilCtx context.Context
 	_, err := m.Supervise(nilCtx, Spec{Run: run})
 	require.ErrorContains(t, err, "nil Context")

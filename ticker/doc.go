@@ -26,7 +26,8 @@
 //
 // Defaults (Config documents each field): BatchSize 256 ticks, Linger 2ms,
 // PublishTimeout 2s, ShutdownTimeout 5s; the breaker opens after 10
-// consecutive failed publishes and stays open 60s; reloads are debounced 1s,
+// consecutive failed publishes, first for 1s, then 1.2× longer after each
+// failed probe up to 60s (Config.Breaker); reloads are debounced 1s,
 // at least 5s apart, and retried with backoff from 1s to 1m; the source is
 // restarted with backoff from 100ms to 30s, without limit. Name defaults to
 // "ticker"; the breaker, the reloader and the monitor are named Name +
@@ -52,10 +53,11 @@
 // Instrument, so a publisher needs no lookup of its own.
 //
 // Drop instead of block: a batch the breaker refuses is dropped (reason
-// circuit_open), as is a batch whose Publish fails, times out or panics
-// (publish_failed). After a refusal the loop tries the next batch only a
-// probe interval later (an eighth of the breaker's OpenTimeout, within 10ms
-// and 1s), so while the breaker is open the pending slots conflate instead
+// circuit_open), as is a batch whose Publish fails, times out, panics or
+// calls runtime.Goexit (publish_failed; the Publisher runs on a goroutine
+// the publish loop owns, so a Goexit ends only that goroutine). After a refusal the loop tries the next batch only a
+// probe interval later (an eighth of the breaker's current open period,
+// within 10ms and 1s), so while the breaker is open the pending slots conflate instead
 // of being taken only to be dropped. Every instrument with a dropped tick is remembered, and
 // once publishing works again (after a successful publish, or as the
 // half-open breaker's probe when no new tick arrives) the newest tick of
@@ -78,8 +80,12 @@
 // the chain. The new list is applied to the Source as a diff: Subscribe
 // gets only the instruments added and removed (an instrument whose
 // description changed is both; remove is applied first). The diff is taken
-// against what the Source has accepted: a Subscribe that fails is sent again
-// on the next reload, so a Source's Subscribe must be idempotent. An instrument with a zero or repeated token
+// against what the Source has accepted, which is what the engine's table
+// holds: a Subscribe that fails leaves the table as it was and is sent again
+// on the next reload, so a Source's Subscribe must be idempotent. A reload
+// that changes only an instrument's description (a lot size revision) keeps
+// its newest tick, its pending tick and any catch-up it is owed; the ticks
+// go out with the new description. An instrument with a zero or repeated token
 // is refused, counted and logged. A failing or panicking Instruments keeps
 // the current subscriptions and is retried with the reloader's backoff;
 // Health reports it meanwhile. A tick of an instrument not subscribed is
@@ -87,28 +93,34 @@
 // removes.
 //
 // Tasks: the source, the publish loop, the reloader and the expiry timer
-// run under one task monitor (package taskmon). A Source whose Run fails or
-// panics is restarted with backoff (Config.SourceRestart), without limit
-// by default; when it exceeds a limit set there, Run returns an error
-// wrapping ErrSourceGaveUp. When Run's context ends, the source and the
+// run under one task monitor (package taskmon). A Source whose Run fails,
+// panics or returns before its context ends (ErrSourceReturned) is
+// restarted with backoff (Config.SourceRestart), without limit by default;
+// when it exceeds a limit set there, Run returns an error wrapping
+// ErrSourceGaveUp. If another loop ends early, Run stops the engine and
+// returns an error wrapping ErrTaskEnded that names it. When Run's context ends, the source and the
 // reloader are stopped, what is pending is published, and what cannot be
 // published within ShutdownTimeout (counting from the end of the context)
 // is counted as a shutdown drop, as is a tick a source emits after that.
 // ShutdownTimeout bounds the parts that honour their context: a Publisher,
 // Instruments function or Source that ignores it holds Run until it
-// returns, since Run leaves no goroutine behind. An engine runs
-// once: a second Run returns ErrEngineRan.
+// returns, since Run leaves no goroutine behind; once ShutdownTimeout has
+// passed, Run logs each part it still waits for. An engine runs once: a
+// second Run returns ErrEngineRan.
 //
-// Health reports "ok", "degraded" (breaker not closed, a Publish running
-// past twice its PublishTimeout, a source failure in the last minute or a
-// source given up, the last reload failed) or
-// "stopped", with the reasons, the stats and the newest exchange time per
-// underlying; it marshals to JSON with snake_case keys.
+// Health reports "ok", "degraded" (breaker not closed, the last Publish
+// failed, no Publish succeeding for twice the PublishTimeout while ticks
+// wait, a source failure in the last minute or a source given up, a loop
+// that ended, the last reload failed) or "stopped", with the reasons, the
+// stats and the newest exchange time per underlying; it marshals to JSON
+// with snake_case keys.
 //
-// Metrics (constant label "name"): steadfast_ticker_ticks_total{result} for
-// every term of the identity (produced, published, conflated, invalid,
-// circuit_open, publish_failed, unsubscribed, shutdown) and catch_up,
-// steadfast_ticker_pending, steadfast_ticker_publish_batch_size and
+// Metrics (constant label "name"): steadfast_ticker_ticks_produced_total
+// (the left side of the identity), steadfast_ticker_ticks_total{result}
+// for each right-side term but Pending (published, conflated, invalid,
+// circuit_open, publish_failed, unsubscribed, shutdown: a sum over result
+// plus steadfast_ticker_pending is the produced count),
+// steadfast_ticker_catch_up_total, steadfast_ticker_publish_batch_size and
 // steadfast_ticker_publish_duration_seconds (histograms), and the
 // publisher-path names operators already use: redis_publish_total,
 // redis_publish_failures_total, redis_circuit_open_drops_total (ticks) and

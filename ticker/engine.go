@@ -1,6 +1,7 @@
 package ticker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,12 @@ var (
 	// ErrSourceGaveUp is wrapped by the error Engine.Run returns when the
 	// Source failed more often than its restart limit allows.
 	ErrSourceGaveUp = errors.New("ticker: source gave up")
+	// ErrSourceReturned is the error of a Source's run that returned nil
+	// before its context ended: a failure, restarted like any other.
+	ErrSourceReturned = errors.New("ticker: source returned before its context ended")
+	// ErrTaskEnded is wrapped by the error Engine.Run returns when one of
+	// its loops (publish, reload, expiry) ended before Run's context did.
+	ErrTaskEnded = errors.New("ticker: a task of the engine ended")
 )
 
 // PublisherFunc adapts a function to the Publisher interface.
@@ -50,6 +57,8 @@ type Config struct {
 	// with backoff when it returns an error or panics (see SourceRestart).
 	Source Source
 	// Publisher receives the batches. Required; PublisherFunc adapts a func.
+	// If it has a method LatestError() error (redispub's Publisher does,
+	// for its latest-value hash), Health shows its error as CacheError.
 	Publisher Publisher
 	// Instruments returns the wanted subscriptions. Required. It is called
 	// when Run starts and on every reload; its result is applied to the
@@ -70,9 +79,15 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// Breaker configures the circuit breaker that guards the Publisher.
-	// Its zero value means 10 consecutive failures open it for 60s. An
-	// empty Name means Name + "/publisher"; empty Logger and Registerer are
-	// taken from this Config. The breaker logs its own state changes.
+	// Its zero value means 10 consecutive failures open it, first for 1s;
+	// each failed probe then grows the open period by 1.2× (±10% jitter)
+	// up to 60s. So a short outage costs seconds of drops, and an hour-long
+	// one about one probe a minute. These engine defaults apply while
+	// OpenTimeout, MaxOpenTimeout and OpenTimeoutMultiplier are all zero;
+	// breaker.Config{OpenTimeout: time.Minute} gives a fixed 60s open
+	// period. An empty Name means Name + "/publisher"; empty Logger and
+	// Registerer are taken from this Config. The breaker logs its own
+	// state changes.
 	Breaker breaker.Config
 	// Reload configures the reloader that serves Reload. Its zero value
 	// means a 1s debounce, at least 5s between reloads and retries with
@@ -81,12 +96,14 @@ type Config struct {
 	// this Config.
 	Reload reloader.Config
 	// SourceRestart configures the supervision of Source.Run: its Name and
-	// Run are set by the engine; Restart defaults to taskmon.Always (a
-	// Source's Run returning before its context ends is restarted too).
-	// A zero MaxRestarts means no limit: a feed outage of any length is
-	// retried (and reported in Health); set a limit to give the source up
-	// after so many restarts within Period, and Run then returns an error
-	// wrapping ErrSourceGaveUp. The other zero fields are taskmon's
+	// Run are set by the engine; Restart defaults to taskmon.Always. A run
+	// that returns nil before its context ends is a failure
+	// (ErrSourceReturned): logged, passed to OnError, shown in Health and
+	// restarted like an error. A zero MaxRestarts means no limit: a feed
+	// outage of any length is retried (and reported in Health); set a
+	// limit to give the source up after so many restarts within Period,
+	// and Run then returns an error wrapping ErrSourceGaveUp. The other
+	// zero fields are taskmon's
 	// defaults (100ms backoff up to 30s, healthy after 10s). The engine's
 	// tasks run under a monitor named Name + "/tasks".
 	SourceRestart taskmon.Spec
@@ -114,18 +131,21 @@ type Engine struct {
 	cfg  Config
 	name string
 
-	br  *breaker.Breaker
-	rel *reloader.Reloader
-	mon *taskmon.Monitor
-	met *engineMetrics
+	br *breaker.Breaker
+	// openTimeout is the breaker's first open period.
+	openTimeout time.Duration
+	rel         *reloader.Reloader
+	mon         *taskmon.Monitor
+	met         *engineMetrics
+	srcSpec     taskmon.Spec // the supervision of Source.Run, checked by New
 
 	stripes []stripe
 	mask    uint32
-	table   atomic.Pointer[subTable]
-	emitFn  func(Tick) // e.emit, made once so Run hands the same func to every source run
+	table   atomic.Pointer[subTable] // what the Source has accepted
+	emitFn  func(Tick)               // e.emit, made once so Run hands the same func to every source run
 
-	// Publish loop state.
-	sleeping atomic.Bool
+	// The publish loop's shared state.
+	hot      hotLine
 	wake     chan struct{}
 	owed     atomic.Int64 // slots owed a catch-up tick
 	inflight atomic.Int64 // ticks taken from their slots and not yet accounted
@@ -139,25 +159,25 @@ type Engine struct {
 
 	lastInvalidLog atomic.Int64 // unix nanos of the last invalid-tick record
 	lastPubErr     atomic.Pointer[errBox]
-	publishing     atomic.Int64 // unix nanos when the Publish in flight started; 0 if none
-	pubFailing     atomic.Bool
+	pubFailing     atomic.Bool  // the last Publish failed
+	lastOK         atomic.Int64 // unix nanos of the last accepted Publish
+	lastIdle       atomic.Int64 // unix nanos when the publish loop last found nothing pending
 
 	started atomic.Bool
 	state   atomic.Int32 // engineIdle, engineRunning, engineStopped
 
-	applied map[uint32]*Instrument // what the Source has accepted; reloads only
-
 	reloadMu     sync.Mutex // guards the reload results below
 	lastReload   time.Time
 	reloadErr    error
-	refused      uint64       // instruments refused by reloads (token 0, duplicate)
-	nextExpiry   atomic.Int64 // unix nanos of the earliest subscribed expiry, 0 if none
+	refused      uint64                    // instruments refused by reloads (token 0, duplicate)
+	nextExpiry   atomic.Pointer[time.Time] // the earliest subscribed expiry to come; nil if none
 	expiryChange chan struct{}
 
-	srcMu       sync.Mutex
+	taskMu      sync.Mutex // guards the task failures below
 	srcFailedAt time.Time
 	srcErr      error
 	srcGaveUp   bool
+	ended       []string // loops that ended before Run's context, with their errors
 }
 
 const (
@@ -167,46 +187,17 @@ const (
 )
 
 // New returns an engine for cfg, or an error naming the first field that
-// is missing or invalid.
+// is missing or invalid. A refused Config leaves the Registerer as it was.
 func New(cfg Config) (*Engine, error) {
-	switch {
-	case cfg.Source == nil:
-		return nil, errors.New("ticker: Config.Source is required")
-	case cfg.Publisher == nil:
-		return nil, errors.New("ticker: Config.Publisher is required")
-	case cfg.Instruments == nil:
-		return nil, errors.New("ticker: Config.Instruments is required")
-	case cfg.BatchSize < 0:
-		return nil, fmt.Errorf("ticker: Config.BatchSize must not be negative, got %d", cfg.BatchSize)
-	case cfg.PublishTimeout < 0:
-		return nil, fmt.Errorf("ticker: Config.PublishTimeout must not be negative, got %v", cfg.PublishTimeout)
-	case cfg.ShutdownTimeout < 0:
-		return nil, fmt.Errorf("ticker: Config.ShutdownTimeout must not be negative, got %v", cfg.ShutdownTimeout)
-	}
-	if cfg.BatchSize == 0 {
-		cfg.BatchSize = DefaultBatchSize
-	}
-	if cfg.Linger == 0 {
-		cfg.Linger = DefaultLinger
-	}
-	if cfg.PublishTimeout == 0 {
-		cfg.PublishTimeout = DefaultPublishTimeout
-	}
-	if cfg.ShutdownTimeout == 0 {
-		cfg.ShutdownTimeout = DefaultShutdownTimeout
-	}
-	if cfg.Name == "" {
-		cfg.Name = DefaultEngineName
-	}
-	if cfg.SourceRestart.MaxRestarts == 0 {
-		cfg.SourceRestart.MaxRestarts = -1 // a feed outage of any length is retried
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	e := &Engine{
 		cfg:          cfg,
 		name:         cfg.Name,
 		wake:         make(chan struct{}, 1),
 		expiryChange: make(chan struct{}, 1),
-		applied:      map[uint32]*Instrument{},
 	}
 	e.emitFn = e.emit
 	n := stripeCount()
@@ -214,97 +205,129 @@ func New(cfg Config) (*Engine, error) {
 	e.mask = uint32(n - 1)
 	e.table.Store(newSubTable(nil))
 
-	// The parts are named after the engine, so that their series and log
-	// records say whose they are and do not clash with a user's own
-	// breaker, reloader or monitor of the same Name on the same registry.
-	bc := cfg.Breaker
-	if bc.Name == "" {
-		bc.Name = cfg.Name + "/publisher"
+	e.srcSpec = cfg.SourceRestart
+	e.srcSpec.Name = "source"
+	if e.srcSpec.Restart == 0 {
+		e.srcSpec.Restart = taskmon.Always
 	}
-	if bc.Logger == nil {
-		bc.Logger = cfg.Logger
+	e.srcSpec.Run = e.runSource
+	if err := e.srcSpec.Validate(); err != nil {
+		return nil, fmt.Errorf("ticker: Config.SourceRestart: %w", err)
 	}
-	userChange := bc.OnStateChange
-	if userChange != nil {
-		// The breaker logs its state changes itself; a user's callback
-		// still gets them.
-		bc.OnStateChange = func(name string, from, to breaker.State) { userChange(name, from, to) }
-	}
-	rc := cfg.Reload
-	if rc.Name == "" {
-		rc.Name = cfg.Name + "/subscriptions"
-	}
-	if rc.Logger == nil {
-		rc.Logger = cfg.Logger
-	}
-	// Check every part before registering any metrics, and take back what
-	// was registered if a later part fails (a name already taken), so that
-	// a refused Config leaves the Registerer as it was.
-	if _, err := breaker.New(noMetrics(bc)); err != nil {
-		return nil, fmt.Errorf("ticker: Config.Breaker: %w", err)
-	}
-	if _, err := reloader.New(e.reload, noMetricsR(rc)); err != nil {
-		return nil, fmt.Errorf("ticker: Config.Reload: %w", err)
-	}
-	if err := validSpec(cfg.SourceRestart); err != nil {
-		return nil, err
-	}
+
+	// Each part is built once. Its metrics go through a tracker, so that
+	// when a later part is refused (an invalid Config, a name already
+	// taken) what the earlier ones registered is taken back.
 	track := promreg.Track(cfg.Registerer)
 	var reg prometheus.Registerer
 	if track != nil {
 		reg = track
 	}
+	bc := e.breakerConfig(reg)
+	e.openTimeout = cmp.Or(bc.OpenTimeout, breaker.DefaultOpenTimeout)
+	if e.br, err = breaker.New(bc); err != nil {
+		track.Rollback()
+		return nil, fmt.Errorf("ticker: Config.Breaker: %w", err)
+	}
+	if e.rel, err = reloader.New(e.reload, e.reloaderConfig(reg)); err != nil {
+		track.Rollback()
+		return nil, fmt.Errorf("ticker: Config.Reload: %w", err)
+	}
+	e.mon = taskmon.New(taskmon.Config{Name: cfg.Name + "/tasks", Logger: cfg.Logger, Registerer: reg,
+		OnError: e.onTaskError})
+	if e.met, err = newEngineMetrics(e, reg); err != nil {
+		track.Rollback()
+		return nil, err
+	}
+	return e, nil
+}
+
+// withDefaults checks c and fills in its defaults.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.Source == nil:
+		return c, errors.New("ticker: Config.Source is required")
+	case c.Publisher == nil:
+		return c, errors.New("ticker: Config.Publisher is required")
+	case c.Instruments == nil:
+		return c, errors.New("ticker: Config.Instruments is required")
+	case c.BatchSize < 0:
+		return c, fmt.Errorf("ticker: Config.BatchSize must not be negative, got %d", c.BatchSize)
+	case c.PublishTimeout < 0:
+		return c, fmt.Errorf("ticker: Config.PublishTimeout must not be negative, got %v", c.PublishTimeout)
+	case c.ShutdownTimeout < 0:
+		return c, fmt.Errorf("ticker: Config.ShutdownTimeout must not be negative, got %v", c.ShutdownTimeout)
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.Linger == 0 {
+		c.Linger = DefaultLinger
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = DefaultPublishTimeout
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Name == "" {
+		c.Name = DefaultEngineName
+	}
+	if c.SourceRestart.MaxRestarts == 0 {
+		c.SourceRestart.MaxRestarts = -1 // a feed outage of any length is retried
+	}
+	return c, nil
+}
+
+// The engine's breaker defaults (see Config.Breaker). A multiplier of 1.2
+// rather than the breaker's 2 keeps the next probe within about a fifth of
+// an outage's length after it ends: with doubling from 1s, an 8s Redis
+// outage resumed 6-8s after the restart (probes at 1, 3, 7, 15s); with 1.2,
+// within 2.4s (breaker's TestRecoveryAfterAnOutage).
+const (
+	defaultOpenTimeout           = time.Second
+	defaultMaxOpenTimeout        = time.Minute
+	defaultOpenTimeoutMultiplier = 1.2
+)
+
+// breakerConfig returns the Breaker Config with the engine's defaults: the
+// parts are named after the engine, so that their series and log records
+// say whose they are and do not clash with a user's own breaker, reloader
+// or monitor of the same Name on the same registry.
+func (e *Engine) breakerConfig(reg prometheus.Registerer) breaker.Config {
+	bc := e.cfg.Breaker
+	if bc.OpenTimeout == 0 && bc.MaxOpenTimeout == 0 && bc.OpenTimeoutMultiplier == 0 {
+		bc.OpenTimeout = defaultOpenTimeout
+		bc.MaxOpenTimeout = defaultMaxOpenTimeout
+		bc.OpenTimeoutMultiplier = defaultOpenTimeoutMultiplier
+	}
+	if bc.Name == "" {
+		bc.Name = e.cfg.Name + "/publisher"
+	}
+	if bc.Logger == nil {
+		bc.Logger = e.cfg.Logger
+	}
 	if bc.Registerer == nil {
 		bc.Registerer = reg
+	}
+	return bc
+}
+
+// reloaderConfig returns the Reload Config with the engine's defaults (see
+// breakerConfig).
+func (e *Engine) reloaderConfig(reg prometheus.Registerer) reloader.Config {
+	rc := e.cfg.Reload
+	if rc.Name == "" {
+		rc.Name = e.cfg.Name + "/subscriptions"
+	}
+	if rc.Logger == nil {
+		rc.Logger = e.cfg.Logger
 	}
 	if rc.Registerer == nil {
 		rc.Registerer = reg
 	}
-	br, err := breaker.New(bc)
-	if err != nil {
-		track.Rollback()
-		return nil, fmt.Errorf("ticker: Config.Breaker: %w", err)
-	}
-	e.br = br
-	rel, err := reloader.New(e.reload, rc)
-	if err != nil {
-		track.Rollback()
-		return nil, fmt.Errorf("ticker: Config.Reload: %w", err)
-	}
-	e.rel = rel
-	e.mon = taskmon.New(taskmon.Config{Name: cfg.Name + "/tasks", Logger: cfg.Logger, Registerer: reg})
-	met, err := newEngineMetrics(e, reg)
-	if err != nil {
-		track.Rollback()
-		return nil, err
-	}
-	e.met = met
-	return e, nil
+	return rc
 }
-
-// validSpec checks SourceRestart by asking taskmon, without running it.
-func validSpec(s taskmon.Spec) error {
-	m := taskmon.New(taskmon.Config{Logger: slog.New(slog.DiscardHandler)})
-	s.Name = "check"
-	s.Run = func(context.Context) error { return nil }
-	if s.Restart == 0 {
-		s.Restart = taskmon.Always
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // nothing runs: the task ends as canceled at once
-	_, err := m.Supervise(ctx, s)
-	_ = m.Shutdown(context.Background())
-	if err != nil {
-		return fmt.Errorf("ticker: Config.SourceRestart: %w", err)
-	}
-	return nil
-}
-
-// noMetrics returns c without a Registerer, to check it without registering.
-func noMetrics(c breaker.Config) breaker.Config { c.Registerer = nil; return c }
-
-// noMetricsR returns c without a Registerer, to check it without registering.
-func noMetricsR(c reloader.Config) reloader.Config { c.Registerer = nil; return c }
 
 func (e *Engine) logger() *slog.Logger { return logattr.Logger(e.cfg.Logger) }
 
@@ -319,12 +342,13 @@ func (e *Engine) log(level slog.Level, msg string, attrs ...slog.Attr) {
 
 // Run subscribes to the instruments, streams ticks from the Source and
 // publishes them until ctx ends; then it stops the source and the reloader,
-// flushes what is pending (within ShutdownTimeout) and returns nil once
-// every loop has ended. ShutdownTimeout bounds what honours a context: a
-// Publisher, Instruments function or Source that ignores the end of its
-// context holds Run until it returns (Run never leaves a goroutine behind). It returns an error wrapping ErrSourceGaveUp, after
-// the same flush, when the Source failed more often than
-// Config.SourceRestart allows, and ErrEngineRan when called a second time.
+// flushes what is pending (within ShutdownTimeout) and returns once every
+// loop has ended: nil, or an error wrapping ErrSourceGaveUp when the Source
+// failed more often than Config.SourceRestart allows, or ErrTaskEnded when
+// another loop ended early. ShutdownTimeout bounds what honours a context:
+// a Source, Publisher or Instruments function that ignores the end of its
+// context holds Run until it returns, and Run logs which of them it waits
+// for. It returns ErrEngineRan when called a second time.
 func (e *Engine) Run(ctx context.Context) error {
 	if ctx == nil {
 		return errors.New("ticker: Engine.Run: nil context")
@@ -334,70 +358,138 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.state.Store(engineRunning)
 	defer e.state.Store(engineStopped)
+	e.lastIdle.Store(time.Now().UnixNano())
 
 	// The first subscription, before the source starts, so that its first
 	// ticks find their slots. A failure is counted and logged by the
 	// reloader, and retried by its Run with backoff.
 	_ = e.rel.Load(ctx)
 
+	// The publish loop outlives ctx by the final flush: Run cancels its
+	// context when ShutdownTimeout has passed since ctx ended.
 	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()
 	flush := make(chan struct{})
-	pubDone := e.mon.Go(pubCtx, "publish", func(ctx context.Context) error {
+	pub := e.mon.Go(pubCtx, "publish", func(ctx context.Context) error {
 		e.publishLoop(ctx, flush)
 		return nil
 	})
-	relDone := e.mon.Go(ctx, "reload", e.runReloader)
-	expDone := e.mon.Go(ctx, "expiry", e.expiryLoop)
-
-	spec := e.cfg.SourceRestart
-	spec.Name = "source"
-	if spec.Restart == 0 {
-		spec.Restart = taskmon.Always
+	rel := e.mon.Go(ctx, "reload", e.runReloader)
+	exp := e.mon.Go(ctx, "expiry", e.expiryLoop)
+	src, err := e.mon.Supervise(ctx, e.srcSpec)
+	if err != nil { // checked in New: not reached
+		src = e.mon.Go(ctx, "source", func(context.Context) error { return err })
 	}
-	userOnError := spec.OnError
-	spec.OnError = func(te taskmon.TaskError) {
-		e.onSourceError(te)
-		if userOnError != nil {
-			userOnError(te)
-		}
-	}
-	spec.Run = func(ctx context.Context) error { return e.cfg.Source.Run(ctx, e.emitFn) }
-	srcDone, err := e.mon.Supervise(ctx, spec)
-	if err != nil { // validated in New; only a closed monitor gets here
-		return fmt.Errorf("ticker: cannot start the source: %w", err)
-	}
+	tasks := []*taskmon.Task{src, pub, rel, exp}
 
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case <-srcDone.Done():
-		if err := srcDone.Err(); err != nil {
-			runErr = fmt.Errorf("%w: %w", ErrSourceGaveUp, err)
-		}
+	case <-src.Done():
+	case <-pub.Done():
+	case <-rel.Done():
+	case <-exp.Done():
 	}
+	if ctx.Err() == nil {
+		runErr = e.endedEarly(tasks)
+	}
+
 	// Stop everything that feeds the slots, then flush them. The whole
 	// shutdown shares one ShutdownTimeout: at its end the publish loop's
 	// context is canceled, which ends a Publish still in flight.
 	deadline := time.AfterFunc(e.cfg.ShutdownTimeout, stopPub)
 	defer deadline.Stop()
-	srcDone.Cancel()
-	relDone.Cancel()
-	expDone.Cancel()
+	src.Cancel()
+	rel.Cancel()
+	exp.Cancel()
 	select {
-	case <-srcDone.Done():
+	case <-src.Done():
 	case <-pubCtx.Done():
-		e.log(slog.LevelError, "source did not stop within the shutdown timeout; its later ticks are counted as shutdown drops",
-			slog.Duration("timeout", e.cfg.ShutdownTimeout))
 	}
 	close(flush)
-	<-pubDone.Done()
-	<-relDone.Done()
-	<-expDone.Done()
-	if err := e.mon.Shutdown(pubCtx); err != nil && runErr == nil && pubCtx.Err() == nil {
-		runErr = err
+	e.waitFor(pubCtx, tasks)
+	e.closeStripes() // the publish loop has done it, unless it died
+	if err := e.mon.Shutdown(context.Background()); err != nil && runErr == nil {
+		runErr = err // a loop that failed during the shutdown
 	}
 	return runErr
+}
+
+// endedEarly returns the error of the first task that ended before Run's
+// context did, and logs it.
+func (e *Engine) endedEarly(tasks []*taskmon.Task) error {
+	for _, t := range tasks {
+		select {
+		case <-t.Done():
+		default:
+			continue
+		}
+		err := t.Err()
+		if t == tasks[0] {
+			if err == nil { // not reached: only a canceled source ends without an error
+				return nil
+			}
+			return fmt.Errorf("%w: %w", ErrSourceGaveUp, err)
+		}
+		if err == nil {
+			err = errors.New("returned")
+		}
+		e.log(slog.LevelError, "a loop of the engine ended; stopping", slog.String("task", t.Name()), logattr.Err(err))
+		return fmt.Errorf("%w: %q: %w", ErrTaskEnded, t.Name(), err)
+	}
+	return nil
+}
+
+// waitFor waits until every task has ended. When ctx ends first (the
+// shutdown timeout), it logs each task still running, then waits on:
+// Run never leaves a goroutine behind.
+func (e *Engine) waitFor(ctx context.Context, tasks []*taskmon.Task) {
+	for _, t := range tasks {
+		select {
+		case <-t.Done():
+			continue
+		case <-ctx.Done():
+		}
+		for _, late := range tasks {
+			select {
+			case <-late.Done():
+			default:
+				e.log(slog.LevelError, "did not stop within the shutdown timeout; Run waits for it",
+					slog.String("task", late.Name()), slog.Duration("timeout", e.cfg.ShutdownTimeout))
+			}
+		}
+		break
+	}
+	for _, t := range tasks {
+		<-t.Done()
+	}
+}
+
+// runSource runs the Source once. A run that returns nil before its
+// context ends is a failure (ErrSourceReturned): a feed that stops is never
+// silent.
+func (e *Engine) runSource(ctx context.Context) error {
+	err := e.cfg.Source.Run(ctx, e.emitFn)
+	if err == nil && ctx.Err() == nil {
+		return ErrSourceReturned
+	}
+	return err
+}
+
+// onTaskError records the failure of a task of the engine's monitor, for
+// Health: the source's last failure, and any other loop's end.
+func (e *Engine) onTaskError(te taskmon.TaskError) {
+	e.taskMu.Lock()
+	defer e.taskMu.Unlock()
+	if te.Name == "source" {
+		e.srcFailedAt = time.Now()
+		e.srcErr = te.Err
+		if errors.Is(te.Err, taskmon.ErrGaveUp) {
+			e.srcGaveUp = true
+		}
+		return
+	}
+	e.ended = append(e.ended, fmt.Sprintf("task %q ended: %v", te.Name, te.Err))
 }
 
 // runReloader runs the reloader until ctx ends.
@@ -424,7 +516,7 @@ func (e *Engine) Latest(token uint32) (Tick, bool) {
 	}
 	t, ok := s.latest()
 	if ok {
-		t.Instrument = s.ins
+		t.Instrument = s.ins.Load()
 	}
 	return t, ok
 }
@@ -435,7 +527,7 @@ func (e *Engine) Instrument(token uint32) (Instrument, bool) {
 	if s == nil {
 		return Instrument{}, false
 	}
-	return *s.ins, true
+	return *s.ins.Load(), true
 }
 
 // Instruments returns the current subscriptions, in the order Instruments
@@ -444,17 +536,7 @@ func (e *Engine) Instruments() []Instrument {
 	t := e.table.Load()
 	out := make([]Instrument, len(t.list))
 	for i, s := range t.list {
-		out[i] = *s.ins
+		out[i] = *s.ins.Load()
 	}
 	return out
-}
-
-func (e *Engine) onSourceError(te taskmon.TaskError) {
-	e.srcMu.Lock()
-	e.srcFailedAt = time.Now()
-	e.srcErr = te.Err
-	if errors.Is(te.Err, taskmon.ErrGaveUp) {
-		e.srcGaveUp = true
-	}
-	e.srcMu.Unlock()
 }

@@ -3,6 +3,7 @@ package ticker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -240,4 +241,110 @@ func TestEngineFaultInstruments(t *testing.T) {
 		require.Equal(t, "ok", hl.Status, "%+v", hl)
 		require.NoError(t, h.finish())
 	})
+}
+
+// TestEngineChaos runs three emitters against a publisher that fails 40% of
+// its batches at random, with a reload every 15ms that changes the
+// subscriptions (instruments removed, added back, their descriptions
+// revised), and stops the engine while the emitters still emit. Three
+// rounds, each with its own seed: once the faults stop the published state
+// converges to Latest, and after Run returns the identity is exact.
+func TestEngineChaos(t *testing.T) {
+	for round := range 3 {
+		t.Run(fmt.Sprint("round=", round), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { chaos(t, uint64(round)) })
+		})
+	}
+}
+
+func chaos(t *testing.T, seed uint64) {
+	const n = 120
+	universe := instruments(n)
+	var mu sync.Mutex // guards rng
+	rng := rand.New(rand.NewPCG(seed, 42))
+	pub := &flaky{rng: rand.New(rand.NewPCG(seed, 7)), p: 0.4, last: map[uint32]float64{}}
+	h := newHarness(t, universe, func(c *ticker.Config) {
+		c.Publisher = pub
+		c.BatchSize = 16
+		c.Breaker = breaker.Config{FailureThreshold: 3, OpenTimeout: 50 * time.Millisecond}
+		c.Reload = reloader.Config{Debounce: -1, MinInterval: -1}
+	})
+	h.insts = func(context.Context) ([]ticker.Instrument, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		var list []ticker.Instrument
+		for _, in := range universe {
+			switch rng.IntN(10) {
+			case 0: // not subscribed this time
+			case 1: // a revised description
+				in.LotSize = 25 + rng.IntN(3)
+				list = append(list, in)
+			default:
+				list = append(list, in)
+			}
+		}
+		return list, nil
+	}
+	h.start()
+
+	var price atomic.Int64 // every tick has a price of its own
+	run := func(emitters, reloads *atomic.Bool) *sync.WaitGroup {
+		var wg sync.WaitGroup
+		for w := range 3 {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(seed, uint64(w)))
+				for emitters.Load() {
+					for range 10 {
+						h.src.send(tk(uint32(1000+r.IntN(n)), float64(price.Add(1))))
+					}
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}
+		wg.Go(func() {
+			for reloads.Load() {
+				h.eng.Reload()
+				time.Sleep(15 * time.Millisecond)
+			}
+		})
+		return &wg
+	}
+
+	// Chaos for two seconds, then the faults stop and the state converges.
+	var emitters, reloads atomic.Bool
+	emitters.Store(true)
+	reloads.Store(true)
+	wg := run(&emitters, &reloads)
+	time.Sleep(2 * time.Second)
+	emitters.Store(false)
+	reloads.Store(false)
+	wg.Wait()
+	s := h.eng.Stats()
+	require.NotZero(t, s.Dropped.PublishFailed, "%+v", s)
+	require.NotZero(t, s.Dropped.Unsubscribed, "%+v", s)
+	pub.setP(0)
+	time.Sleep(time.Second)
+	synctest.Wait()
+	require.Equal(t, "closed", h.eng.Health().Breaker)
+	require.NotZero(t, h.eng.Stats().CatchUp)
+	converged(t, h.eng, pub)
+	h.checkIdentity()
+
+	// Shutdown while the emitters emit, the publisher fails and reloads run.
+	pub.setP(0.4)
+	emitters.Store(true)
+	reloads.Store(true)
+	wg = run(&emitters, &reloads)
+	time.Sleep(100 * time.Millisecond)
+	h.stop()
+	require.NoError(t, <-h.done)
+	time.Sleep(10 * time.Millisecond) // emits after Run returned: shutdown drops
+	emitters.Store(false)
+	reloads.Store(false)
+	wg.Wait()
+	s = h.eng.Stats()
+	require.Zero(t, s.Pending)
+	require.NotZero(t, s.Dropped.Shutdown, "emits after the final flush")
+	h.checkIdentity()
+	t.Logf("seed %d: %+v", seed, s)
 }

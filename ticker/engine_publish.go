@@ -5,209 +5,252 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
-	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
-// publishLoop takes pending ticks in batches and publishes them through the
-// breaker until flush is closed; then it runs the final flush and returns.
+// publishLoop takes pending ticks in batches and publishes them until flush
+// is closed; then it runs the final flush and returns.
 //
-// It sleeps while nothing is pending; the first emit that makes a slot
-// pending wakes it. Awake, it waits Linger for the batch to fill (unless a
-// full batch is already pending), then publishes batches until no tick is
-// pending. After a batch the breaker refused, it waits a probe interval
-// before it takes another, so that while the breaker is open the slots
-// conflate (latest wins) rather than being taken only to be dropped, and
-// the loop leaves the stripes to the source. While some instrument is owed a catch-up tick, it tries a
-// catch-up batch after every successful publish and, while publishing does
-// not work, every probe interval, so the half-open breaker gets its probe
-// even when no new tick arrives.
+// It waits for work: a pending tick (the first emit that makes a slot
+// pending wakes it), a catch-up that is due, or the shutdown. It lingers
+// for a batch to fill, takes one and publishes it; after a batch the
+// breaker refused it pauses a probe interval, so that while the breaker is
+// open the slots conflate (latest wins) rather than being taken only to be
+// dropped. Then, while an instrument is owed a catch-up, it publishes one
+// catch-up batch: at once after a successful publish, so a steady flow of
+// new ticks never starves an instrument that ticks no more, and every
+// probe interval while publishing fails, so the half-open breaker gets its
+// probe even when no new tick arrives.
 func (e *Engine) publishLoop(ctx context.Context, flush <-chan struct{}) {
-	b := &batch{
-		ticks: make([]Tick, 0, e.cfg.BatchSize),
-		slots: make([]*slot, 0, e.cfg.BatchSize),
-		seqs:  make([]uint64, 0, e.cfg.BatchSize),
+	l := e.newLoop(ctx, flush)
+	defer l.close()
+	for l.waitForWork() {
+		if e.hot.pending.Load() > 0 {
+			if !l.linger() {
+				break
+			}
+			e.take(l.b, e.cfg.BatchSize, &l.next)
+			if l.publish(false) == refused && !l.pause(e.probeInterval()) {
+				break
+			}
+		}
+		if e.owed.Load() > 0 && l.catchUpDue() {
+			e.takeOwed(l.b, e.cfg.BatchSize)
+			l.publish(true)
+		}
 	}
-	next := 0
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	wait := func(d time.Duration) (flushing bool) {
-		timer.Reset(d)
+	l.finalFlush()
+}
+
+// loop is the publish loop's own state.
+type loop struct {
+	e       *Engine
+	ctx     context.Context
+	flush   <-chan struct{}
+	b       *batch
+	next    int // the stripe the next take starts at
+	timer   *time.Timer
+	worker  worker
+	final   bool      // the final flush is running
+	healthy bool      // the last Publish succeeded: a catch-up may go at once
+	probeAt time.Time // when a catch-up may be tried again while not healthy
+}
+
+func (e *Engine) newLoop(ctx context.Context, flush <-chan struct{}) *loop {
+	l := &loop{e: e, ctx: ctx, flush: flush, b: newBatch(e.cfg.BatchSize), timer: time.NewTimer(time.Hour), healthy: true}
+	l.timer.Stop()
+	l.worker.e = e
+	return l
+}
+
+func (l *loop) close() {
+	l.timer.Stop()
+	l.worker.stop()
+}
+
+// waitForWork returns true when a tick is pending or a catch-up is due,
+// and false once flush is closed.
+func (l *loop) waitForWork() bool {
+	e := l.e
+	for {
 		select {
-		case <-timer.C:
+		case <-l.flush:
 			return false
-		case <-flush:
-			timer.Stop()
+		default:
+		}
+		owed := e.owed.Load() > 0
+		if e.hot.pending.Load() > 0 || owed && l.catchUpDue() {
 			return true
 		}
-	}
-	okSinceDrop := false // a publish succeeded since the last catch-up attempt failed
-	for {
-		e.sleeping.Store(true)
-		if e.pending() == 0 {
-			var retry <-chan time.Time
-			if e.owed.Load() > 0 {
-				if okSinceDrop {
-					e.sleeping.Store(false)
-					okSinceDrop = e.catchUpRound(ctx, b)
-					continue
-				}
-				timer.Reset(e.probeInterval())
-				retry = timer.C
-			}
+		var probe <-chan time.Time
+		if owed {
+			l.timer.Reset(time.Until(l.probeAt))
+			probe = l.timer.C
+		}
+		e.hot.sleeping.Store(true)
+		if e.hot.pending.Load() == 0 { // an emit after this sees sleeping and wakes us
+			e.lastIdle.Store(time.Now().UnixNano())
 			select {
 			case <-e.wake:
-				if retry != nil {
-					timer.Stop()
-				}
-			case <-retry:
-				e.sleeping.Store(false)
-				okSinceDrop = e.catchUpRound(ctx, b)
-				continue
-			case <-flush:
-				e.sleeping.Store(false)
-				e.finalFlush(ctx, b, &next)
-				return
+			case <-probe:
+			case <-l.flush:
 			}
 		}
-		e.sleeping.Store(false)
-		// Linger at most Linger for a batch to fill, looking again every
-		// quarter of it, so that a batch that fills sooner goes at once.
-		for step := 0; e.cfg.Linger > 0 && step < 4 && e.pending() < e.cfg.BatchSize; step++ {
-			if wait(max(e.cfg.Linger/4, time.Microsecond)) {
-				e.finalFlush(ctx, b, &next)
-				return
-			}
-		}
-		for e.take(b, e.cfg.BatchSize, &next) > 0 {
-			ok, refused := e.publish(ctx, b, false)
-			if ok {
-				okSinceDrop = true
-				if e.owed.Load() > 0 {
-					// One catch-up batch after each published one, so
-					// that a steady flow of new ticks never starves an
-					// instrument that is owed one and ticks no more.
-					e.catchUpBatch(ctx, b)
-				}
-			}
-			if refused && wait(e.probeInterval()) {
-				// While the breaker refuses, taking batches only to drop
-				// them would compete with the source for the stripes:
-				// let the slots conflate until the next probe instead.
-				e.finalFlush(ctx, b, &next)
-				return
-			}
-			select {
-			case <-flush:
-				e.finalFlush(ctx, b, &next)
-				return
-			default:
-			}
-		}
+		e.hot.sleeping.Store(false)
+		l.timer.Stop()
 	}
 }
 
-// probeInterval is how often the loop retries a catch-up while publishing
-// does not work: an eighth of the breaker's open timeout, within [10ms, 1s].
-func (e *Engine) probeInterval() time.Duration {
-	ot := e.cfg.Breaker.OpenTimeout
-	if ot <= 0 {
-		ot = breaker.DefaultOpenTimeout
-	}
-	return min(max(ot/8, 10*time.Millisecond), time.Second)
-}
+// catchUpDue reports whether a catch-up batch may go now.
+func (l *loop) catchUpDue() bool { return l.healthy || !time.Now().Before(l.probeAt) }
 
-// catchUpBatch publishes one batch of owed catch-up ticks, if any.
-func (e *Engine) catchUpBatch(ctx context.Context, b *batch) {
-	if e.takeOwed(b, e.cfg.BatchSize) > 0 {
-		e.publish(ctx, b, true)
-	}
-}
-
-// catchUpRound publishes the owed catch-up ticks in batches and reports
-// whether every batch it tried was published.
-func (e *Engine) catchUpRound(ctx context.Context, b *batch) bool {
-	for e.takeOwed(b, e.cfg.BatchSize) > 0 {
-		if ok, _ := e.publish(ctx, b, true); !ok {
+// linger waits at most Linger for a batch to fill, looking again every
+// quarter of it, so that a batch that fills sooner goes at once. It
+// returns false when flush closes meanwhile.
+func (l *loop) linger() bool {
+	e := l.e
+	for step := 0; e.cfg.Linger > 0 && step < 4 && e.hot.pending.Load() < int64(e.cfg.BatchSize); step++ {
+		if !l.pause(max(e.cfg.Linger/4, time.Microsecond)) {
 			return false
-		}
-		if e.pending() > 0 {
-			return true // new ticks first; the catch-up goes on after them
 		}
 	}
 	return true
 }
 
-// publish sends b through the breaker, accounts for its ticks and resets it.
-// A catch-up batch's ticks were produced and accounted before, so only its
-// success is counted (CatchUp). It reports whether the Publisher took the
-// batch, and whether the breaker refused it.
-func (e *Engine) publish(ctx context.Context, b *batch, catchUp bool) (ok, refused bool) {
-	n := uint64(len(b.ticks))
-	defer func() {
-		if !catchUp {
-			e.inflight.Add(-int64(n))
+// pause waits d; it returns false when flush closes first.
+func (l *loop) pause(d time.Duration) bool {
+	l.timer.Reset(d)
+	select {
+	case <-l.timer.C:
+		return true
+	case <-l.flush:
+		l.timer.Stop()
+		return false
+	}
+}
+
+// probeInterval is how often the loop retries while publishing does not
+// work: an eighth of the breaker's current open period, within [10ms, 1s].
+func (e *Engine) probeInterval() time.Duration {
+	ot := e.br.Counts().OpenPeriod
+	if ot <= 0 {
+		ot = e.openTimeout
+	}
+	return min(max(ot/8, 10*time.Millisecond), time.Second)
+}
+
+// finalFlush publishes what is pending until the loop's context ends (Run
+// cancels it when ShutdownTimeout has passed since its own context ended),
+// then the owed catch-up ticks with the time left, and closes the slots: a
+// tick still pending then, or arriving later, is a shutdown drop, and so is
+// every tick of a batch the breaker refuses or the Publisher fails during
+// the flush.
+func (l *loop) finalFlush() {
+	e := l.e
+	l.final = true
+	for l.ctx.Err() == nil && e.take(l.b, e.cfg.BatchSize, &l.next) > 0 {
+		l.publish(false)
+	}
+	for l.ctx.Err() == nil && e.takeOwed(l.b, e.cfg.BatchSize) > 0 {
+		if l.publish(true) != published {
+			break
 		}
-		b.reset()
-	}()
+	}
+	e.closeStripes()
+}
+
+// result is what became of a batch.
+type result uint8
+
+const (
+	published result = iota // the Publisher accepted it
+	refused                 // the breaker refused it
+	failed                  // the Publisher failed, timed out, panicked or called runtime.Goexit
+)
+
+// publish sends the batch through the breaker to the Publisher, and
+// accounts for it (see account) in a deferred call, as it completes the
+// breaker's permit, so that neither is skipped whatever ends the call. A
+// catch-up batch's ticks were produced and accounted before: only its
+// success is counted. An empty batch is a no-op.
+func (l *loop) publish(catchUp bool) (res result) {
+	e := l.e
+	if len(l.b.ticks) == 0 {
+		return published
+	}
+	res = refused
+	var err error
+	defer func() { l.account(res, catchUp, err) }()
 	p, err := e.br.Allow()
 	if err != nil {
-		if !catchUp {
-			e.circuitOpen.Add(n)
-			e.settle(b, false)
-		}
-		return false, true
+		return refused
 	}
-	pctx, cancel := context.WithTimeout(ctx, e.cfg.PublishTimeout)
+	res, err = failed, errPublishCut
+	defer func() { e.br.Done(p, err) }()
+	ctx, cancel := context.WithTimeout(l.ctx, e.cfg.PublishTimeout)
 	start := time.Now()
-	e.publishing.Store(start.UnixNano())
-	err = e.callPublisher(pctx, b.ticks)
-	e.publishing.Store(0)
-	if err == nil && pctx.Err() != nil && ctx.Err() == nil {
+	err = l.worker.call(ctx, l.b.ticks)
+	if err == nil && ctx.Err() != nil && l.ctx.Err() == nil {
 		// The batch missed its deadline: whatever the Publisher says, it
 		// may not have arrived in time.
-		err = fmt.Errorf("ticker: publish timed out after %v: %w", e.cfg.PublishTimeout, pctx.Err())
+		err = fmt.Errorf("ticker: publish timed out after %v: %w", e.cfg.PublishTimeout, ctx.Err())
+	} else if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // the final flush ran out of time
 	}
 	cancel()
-	e.br.Done(p, err)
-	e.met.observe(n, time.Since(start), err == nil)
-	if err != nil {
-		if !catchUp {
-			e.publishFailed.Add(n)
-			e.settle(b, false)
-		}
-		e.noteFailure(err)
-		return false, false
+	e.met.observe(uint64(len(l.b.ticks)), time.Since(start), err == nil)
+	if err == nil {
+		res = published
 	}
-	e.batches.Add(1)
-	if catchUp {
+	return res
+}
+
+// errPublishCut is the error a Publish is counted with if the publish loop
+// ends before the call returns.
+var errPublishCut = errors.New("ticker: publish cut short")
+
+// account counts a batch's ticks by what became of them, records the
+// outcome in their slots (settle) and resets the batch; then it notes the
+// publisher's health.
+func (l *loop) account(res result, catchUp bool, err error) {
+	e, b := l.e, l.b
+	n := uint64(len(b.ticks))
+	switch {
+	case res == published && catchUp:
 		e.catchUp.Add(n)
-	} else {
+	case res == published:
 		e.published.Add(n)
+	case catchUp: // still owed: tried again later
+	case l.final:
+		e.shutdownDrops.Add(n)
+	case res == refused:
+		e.circuitOpen.Add(n)
+	default:
+		e.publishFailed.Add(n)
 	}
-	e.settle(b, true)
-	e.noteSuccess()
-	return true, false
+	e.settle(b, res == published)
+	if !catchUp {
+		e.inflight.Add(-int64(n))
+	}
+	b.reset()
+	l.healthy = res == published
+	if !l.healthy {
+		l.probeAt = time.Now().Add(e.probeInterval())
+	}
+	switch {
+	case res == published:
+		e.batches.Add(1)
+		e.lastOK.Store(time.Now().UnixNano())
+		e.noteSuccess()
+	case res == failed && (!l.final || l.ctx.Err() == nil):
+		e.noteFailure(err)
+	}
 }
 
-// callPublisher calls the Publisher, turning a panic into an error.
-func (e *Engine) callPublisher(ctx context.Context, ticks []Tick) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			a := logattr.PanicAttrs(v, debug.Stack())
-			e.log(slog.LevelError, "publisher panicked", a[0], a[1])
-			err = fmt.Errorf("ticker: publisher panicked: %v", v)
-		}
-	}()
-	return e.cfg.Publisher.Publish(ctx, ticks)
-}
-
-// noteFailure logs a publish failure once per change from working to
-// failing, with the error that names the cause.
+// noteFailure records a publish failure for Health, and logs it once per
+// change from working to failing, with the error that names the cause.
 func (e *Engine) noteFailure(err error) {
 	e.lastPubErr.Store(&errBox{err})
 	if !e.pubFailing.Swap(true) {
@@ -225,58 +268,73 @@ func (e *Engine) noteSuccess() {
 
 type errBox struct{ err error }
 
-// finalFlush publishes what is pending until ctx ends (Run cancels it when
-// ShutdownTimeout has passed since its own context ended), then tries
-// the owed catch-up ticks with the time left, and finally closes the slots:
-// a tick still pending then, or arriving later, is a shutdown drop, and so
-// is every tick of a batch the breaker refuses or the Publisher fails
-// during the flush.
-func (e *Engine) finalFlush(ctx context.Context, b *batch, next *int) {
-	fctx := ctx // canceled by Run when the shutdown timeout runs out
-	for fctx.Err() == nil && e.take(b, e.cfg.BatchSize, next) > 0 {
-		n := uint64(len(b.ticks))
-		if !e.flushBatch(fctx, b) {
-			e.shutdownDrops.Add(n)
-		} else {
-			e.published.Add(n)
-		}
-		e.inflight.Add(-int64(n))
-		b.reset()
-	}
-	for fctx.Err() == nil && e.owed.Load() > 0 && e.takeOwed(b, e.cfg.BatchSize) > 0 {
-		n := uint64(len(b.ticks))
-		ok := e.flushBatch(fctx, b)
-		b.reset()
-		if !ok {
-			break
-		}
-		e.catchUp.Add(n)
-	}
-	e.closeStripes()
+// worker calls the Publisher on a goroutine of its own, started on demand
+// and kept for the next batch, so that a Publisher calling runtime.Goexit
+// ends that goroutine, not the publish loop: its batch fails, as it would
+// for a panic, and the next batch gets a new goroutine. The loop waits for
+// each call, so the Publisher is never called concurrently.
+type worker struct {
+	e       *Engine
+	jobs    chan job
+	results chan error
+	exited  chan struct{}
+	running bool
 }
 
-// flushBatch publishes one batch of the final flush through the breaker.
-func (e *Engine) flushBatch(ctx context.Context, b *batch) bool {
-	p, err := e.br.Allow()
-	if err != nil {
-		return false
+type job struct {
+	ctx   context.Context
+	ticks []Tick
+}
+
+// errGoexit is the error of a batch whose Publisher called runtime.Goexit.
+var errGoexit = errors.New("ticker: publisher called runtime.Goexit")
+
+// call publishes ticks on the worker's goroutine and returns the result.
+func (w *worker) call(ctx context.Context, ticks []Tick) error {
+	if !w.running {
+		w.jobs, w.results, w.exited = make(chan job), make(chan error), make(chan struct{})
+		w.running = true
+		go w.serve(w.jobs, w.results, w.exited)
 	}
-	pctx, cancel := context.WithTimeout(ctx, e.cfg.PublishTimeout)
-	start := time.Now()
-	err = e.callPublisher(pctx, b.ticks)
-	if err == nil && pctx.Err() != nil {
-		err = pctx.Err()
+	w.jobs <- job{ctx, ticks}
+	select {
+	case err := <-w.results:
+		return err
+	case <-w.exited: // runtime.Goexit: the goroutine is gone
+		w.running = false
+		return errGoexit
 	}
-	cancel()
-	e.br.Done(p, err)
-	e.met.observe(uint64(len(b.ticks)), time.Since(start), err == nil)
-	if err != nil {
-		if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() == nil {
-			e.noteFailure(err)
+}
+
+// stop ends the worker's goroutine and waits for it.
+func (w *worker) stop() {
+	if w.running {
+		close(w.jobs)
+		<-w.exited
+		w.running = false
+	}
+}
+
+// serve calls the Publisher for each job until jobs is closed or the
+// Publisher calls runtime.Goexit; exited closes when it returns.
+func (w *worker) serve(jobs <-chan job, results chan<- error, exited chan<- struct{}) {
+	defer close(exited)
+	for j := range jobs {
+		results <- w.e.callPublisher(j.ctx, j.ticks)
+	}
+}
+
+// callPublisher calls the Publisher, turning a panic into an error and
+// logging a panic or a runtime.Goexit with its stack.
+func (e *Engine) callPublisher(ctx context.Context, ticks []Tick) (err error) {
+	logattr.Contain(func() { err = e.cfg.Publisher.Publish(ctx, ticks) }, func(v any, stack []byte) {
+		a := logattr.PanicAttrs(v, stack)
+		if v == logattr.Goexit {
+			e.log(slog.LevelError, "publisher called runtime.Goexit; its batch failed", a[0], a[1])
+			return
 		}
-		return false
-	}
-	e.batches.Add(1)
-	e.settle(b, true)
-	return true
+		e.log(slog.LevelError, "publisher panicked; its batch failed", a[0], a[1])
+		err = fmt.Errorf("ticker: publisher panicked: %v", v)
+	})
+	return err
 }

@@ -3,9 +3,11 @@ package ticker
 import (
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
@@ -18,10 +20,14 @@ import (
 // for the publisher or for I/O. Striping keeps concurrent emitters (a
 // source with several connections) off one another's cache lines.
 
-// slot is one subscribed instrument's state. Its fields other than ins and
-// cur are guarded by the stripe's mutex.
+// slot is one subscribed instrument's state. Its fields other than token,
+// ins and cur are guarded by the stripe's mutex.
 type slot struct {
-	ins *Instrument // never modified once published in a table
+	token uint32
+	// ins is the instrument's description. A reload that changes the
+	// description swaps in a new one and keeps the slot; a description is
+	// never modified once stored.
+	ins atomic.Pointer[Instrument]
 	// cur holds the newest valid tick, nil before the first. Latest reads
 	// it without a lock; see tickBuf.
 	cur    atomic.Pointer[tickBuf]
@@ -33,9 +39,22 @@ type slot struct {
 	live   bool     // still subscribed
 }
 
-// stripe is a shard of the slots. The padding keeps two stripes' hot
-// fields off one cache line.
+func newSlot(in *Instrument) *slot {
+	s := &slot{token: in.Token, live: true}
+	s.ins.Store(in)
+	return s
+}
+
+// stripe is a shard of the slots, padded to a multiple of 64 bytes (a
+// cache line) so that two stripes' fields never share one. The slice of
+// stripes is one allocation of at least 1 KiB, which the runtime aligns
+// to its size class, a multiple of 64.
 type stripe struct {
+	stripeData
+	_ [(64 - unsafe.Sizeof(stripeData{})%64) % 64]byte
+}
+
+type stripeData struct {
 	mu     sync.Mutex
 	dirty  []*slot // pending slots, oldest first
 	owed   []*slot // slots with a dropped tick, not yet caught up
@@ -46,7 +65,15 @@ type stripe struct {
 	invalid   uint64
 	unsub     uint64
 	late      uint64 // ticks that arrived after the final flush
-	_         [40]byte
+}
+
+// hotLine holds what every emit that makes a slot pending touches, and the
+// publish loop reads, on a cache line of its own.
+type hotLine struct {
+	_        [64]byte
+	pending  atomic.Int64 // slots in the stripes' dirty lists
+	sleeping atomic.Bool  // the publish loop waits for e.wake
+	_        [64]byte
 }
 
 // tickBuf is one of a slot's tick buffers. A slot publishes a tick by
@@ -91,7 +118,7 @@ func (s *slot) latest() (Tick, bool) {
 }
 
 // subTable is an immutable subscription table: a new one replaces it on
-// every reload.
+// every reload that changes the subscriptions.
 type subTable struct {
 	index tokenIndex
 	list  []*slot // in the order Instruments listed them
@@ -127,11 +154,11 @@ func (x *tokenIndex) build(list []*slot) {
 	x.shift = 32 - bits
 	mask := uint32(size - 1)
 	for _, s := range list {
-		i := (s.ins.Token * 0x9E3779B1) >> x.shift
+		i := (s.token * 0x9E3779B1) >> x.shift
 		for x.keys[i] != 0 {
 			i = (i + 1) & mask
 		}
-		x.keys[i] = s.ins.Token
+		x.keys[i] = s.token
 		x.slots[i] = s
 	}
 }
@@ -161,11 +188,14 @@ func stripeCount() int {
 	return n
 }
 
-// stripeOf returns the stripe that holds token's slot.
-func (e *Engine) stripeOf(token uint32) *stripe {
+// stripeIndex returns the index of the stripe that holds token's slot.
+func (e *Engine) stripeIndex(token uint32) int {
 	h := token * 0x9E3779B1 // Fibonacci hashing spreads sequential tokens
-	return &e.stripes[(h>>16)&e.mask]
+	return int((h >> 16) & e.mask)
 }
+
+// stripeOf returns the stripe that holds token's slot.
+func (e *Engine) stripeOf(token uint32) *stripe { return &e.stripes[e.stripeIndex(token)] }
 
 // emit is the Source's callback: validate, store as the newest tick, mark
 // pending (replacing a pending tick of the same instrument), wake the
@@ -204,8 +234,9 @@ func (e *Engine) emit(t Tick) {
 	}
 	s.dirty = true
 	st.dirty = append(st.dirty, s)
+	e.hot.pending.Add(1)
 	st.mu.Unlock()
-	if e.sleeping.Load() && e.sleeping.Swap(false) {
+	if e.hot.sleeping.Load() && e.hot.sleeping.Swap(false) {
 		select {
 		case e.wake <- struct{}{}:
 		default:
@@ -231,6 +262,10 @@ type batch struct {
 	seqs  []uint64
 }
 
+func newBatch(size int) *batch {
+	return &batch{ticks: make([]Tick, 0, size), slots: make([]*slot, 0, size), seqs: make([]uint64, 0, size)}
+}
+
 func (b *batch) reset() {
 	clear(b.ticks) // drop references to Depth and the like
 	b.ticks, b.slots, b.seqs = b.ticks[:0], b.slots[:0], b.seqs[:0]
@@ -238,7 +273,7 @@ func (b *batch) reset() {
 
 func (b *batch) add(s *slot) {
 	b.ticks = append(b.ticks, s.cur.Load().t) // under the stripe lock: no writer
-	b.ticks[len(b.ticks)-1].Instrument = s.ins
+	b.ticks[len(b.ticks)-1].Instrument = s.ins.Load()
 	b.slots = append(b.slots, s)
 	b.seqs = append(b.seqs, s.seq)
 }
@@ -262,7 +297,10 @@ func (e *Engine) take(b *batch, max int, next *int) int {
 		n += k
 	}
 	*next = (*next + 1) & int(e.mask)
-	e.inflight.Add(int64(n))
+	if n > 0 {
+		e.inflight.Add(int64(n))
+		e.hot.pending.Add(-int64(n))
+	}
 	return n
 }
 
@@ -300,15 +338,15 @@ func (e *Engine) takeOwed(b *batch, max int) int {
 }
 
 // settle records the outcome of a batch: on success each slot's published
-// sequence advances (and an owed slot so caught up is forgotten); on a drop
-// each slot becomes owed a catch-up.
+// sequence advances (and an owed slot so caught up is forgotten by the next
+// takeOwed); on a drop each slot becomes owed a catch-up.
 func (e *Engine) settle(b *batch, ok bool) {
 	added := 0
 	// take fills a batch stripe by stripe, so lock each run of slots of
 	// one stripe once.
 	var st *stripe
 	for i, s := range b.slots {
-		if next := e.stripeOf(s.ins.Token); next != st {
+		if next := e.stripeOf(s.token); next != st {
 			if st != nil {
 				st.mu.Unlock()
 			}
@@ -333,20 +371,46 @@ func (e *Engine) settle(b *batch, ok bool) {
 	}
 }
 
-// pending returns the number of ticks waiting in slots.
-func (e *Engine) pending() int {
-	n := 0
-	for i := range e.stripes {
+// retire marks slots no longer subscribed; a tick of theirs still pending
+// is dropped as unsubscribed (an owed catch-up is forgotten by the next
+// takeOwed). It groups the slots by stripe, locks each stripe once and
+// walks its dirty list at most once, so removing n instruments costs
+// O(n + pending) and holds one stripe lock at a time.
+func (e *Engine) retire(gone []*slot) {
+	if len(gone) == 0 {
+		return
+	}
+	byStripe := make([][]*slot, len(e.stripes))
+	for _, s := range gone {
+		i := e.stripeIndex(s.token)
+		byStripe[i] = append(byStripe[i], s)
+	}
+	for i, slots := range byStripe {
+		if len(slots) == 0 {
+			continue
+		}
 		st := &e.stripes[i]
 		st.mu.Lock()
-		n += len(st.dirty)
+		dropped := 0
+		for _, s := range slots {
+			s.live = false
+			if s.dirty {
+				s.dirty = false
+				dropped++
+			}
+		}
+		if dropped > 0 {
+			st.dirty = slices.DeleteFunc(st.dirty, func(s *slot) bool { return !s.live })
+			st.unsub += uint64(dropped)
+			e.hot.pending.Add(-int64(dropped))
+		}
 		st.mu.Unlock()
 	}
-	return n
 }
 
 // closeStripes marks every stripe closed (later ticks are counted as
-// shutdown drops) and counts the ticks still pending as shutdown drops.
+// shutdown drops) and counts the ticks still pending as shutdown drops. It
+// may be called again: the second call finds nothing pending.
 func (e *Engine) closeStripes() {
 	var dropped uint64
 	for i := range e.stripes {
@@ -357,6 +421,7 @@ func (e *Engine) closeStripes() {
 			s.dirty = false
 		}
 		dropped += uint64(len(st.dirty))
+		e.hot.pending.Add(-int64(len(st.dirty)))
 		clear(st.dirty)
 		st.dirty = st.dirty[:0]
 		st.mu.Unlock()

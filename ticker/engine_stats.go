@@ -1,6 +1,7 @@
 package ticker
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,7 +43,6 @@ func (d Drops) Total() uint64 { return d.CircuitOpen + d.PublishFailed + d.Unsub
 // approximately.
 func (e *Engine) Stats() Stats {
 	var s Stats
-	var pending uint64
 	for i := range e.stripes {
 		st := &e.stripes[i]
 		st.mu.Lock()
@@ -51,10 +51,9 @@ func (e *Engine) Stats() Stats {
 		s.Invalid += st.invalid
 		s.Dropped.Unsubscribed += st.unsub
 		s.Dropped.Shutdown += st.late
-		pending += uint64(len(st.dirty))
 		st.mu.Unlock()
 	}
-	s.Pending = pending + uint64(max(e.inflight.Load(), 0))
+	s.Pending = uint64(max(e.inflight.Load()+e.hot.pending.Load(), 0))
 	s.Published = e.published.Load()
 	s.Dropped.CircuitOpen = e.circuitOpen.Load()
 	s.Dropped.PublishFailed = e.publishFailed.Load()
@@ -66,17 +65,20 @@ func (e *Engine) Stats() Stats {
 
 // Health is the engine's state for a health endpoint; it marshals to JSON.
 type Health struct {
-	// Status is "ok"; "degraded" when the breaker is not closed, a Publish
-	// has run for more than twice its PublishTimeout (a Publisher that
-	// ignores its context), the source failed within the last minute or was
-	// given up, or the last reload failed; "stopped" before Run and after it
-	// returned.
+	// Status is "ok"; "degraded" when the breaker is not closed, the last
+	// Publish failed, no Publish has succeeded for twice the PublishTimeout
+	// while ticks wait, the source failed within the last minute or was
+	// given up, a loop of the engine ended, or the last reload failed;
+	// "stopped" before Run and after it returned.
 	Status string `json:"status"`
 	// Reasons says why the status is not "ok".
-	Reasons     []string `json:"reasons,omitempty"`
-	Breaker     string   `json:"breaker"`     // "closed", "open" or "half-open"
-	Instruments int      `json:"instruments"` // subscribed instruments
-	Stats       Stats    `json:"stats"`
+	Reasons []string `json:"reasons,omitempty"`
+	Breaker string   `json:"breaker"` // "closed", "open" or "half-open"
+	// NextProbe is when the breaker will next let a probe through, while
+	// it is open; zero (and left out of the JSON) otherwise.
+	NextProbe   time.Time `json:"next_probe,omitzero"`
+	Instruments int       `json:"instruments"` // subscribed instruments
+	Stats       Stats     `json:"stats"`
 	// LastTick is, per underlying, the exchange time of the newest tick of
 	// its subscribed instruments.
 	LastTick map[string]time.Time `json:"last_tick"`
@@ -87,6 +89,12 @@ type Health struct {
 	// SourceError is the source's last failure, while it counts against
 	// the status.
 	SourceError string `json:"source_error,omitempty"`
+	// PublishError is the last Publish's error while publishing fails.
+	PublishError string `json:"publish_error,omitempty"`
+	// CacheError is the Publisher's report that a cache it keeps beside
+	// the feed is failing (see Config.Publisher). It leaves Status alone:
+	// the publish results alone say whether the feed works.
+	CacheError string `json:"cache_error,omitempty"`
 	// RefusedInstruments counts instruments refused by reloads (zero token,
 	// duplicate token).
 	RefusedInstruments uint64 `json:"refused_instruments"`
@@ -116,9 +124,11 @@ func (e *Engine) Health() Health {
 	if h.Breaker != breaker.Closed.String() {
 		degrade("publisher circuit " + h.Breaker)
 	}
-	if at := e.publishing.Load(); at != 0 {
-		if d := time.Since(time.Unix(0, at)); d > 2*e.cfg.PublishTimeout {
-			degrade("a Publish has run for " + d.Round(time.Millisecond).String() + ", past twice its PublishTimeout")
+	h.NextProbe = e.br.NextProbe()
+	e.publishHealth(&h, degrade)
+	if c, ok := e.cfg.Publisher.(interface{ LatestError() error }); ok {
+		if err := c.LatestError(); err != nil {
+			h.CacheError = err.Error()
 		}
 	}
 	e.reloadMu.Lock()
@@ -131,7 +141,7 @@ func (e *Engine) Health() Health {
 	if h.ReloadError != "" {
 		degrade("last reload failed")
 	}
-	e.srcMu.Lock()
+	e.taskMu.Lock()
 	switch {
 	case e.srcGaveUp:
 		h.SourceError = e.srcErr.Error()
@@ -140,14 +150,37 @@ func (e *Engine) Health() Health {
 		h.SourceError = e.srcErr.Error()
 		degrade("source failed")
 	}
-	e.srcMu.Unlock()
+	for _, why := range e.ended {
+		degrade(why)
+	}
+	e.taskMu.Unlock()
 	for _, s := range e.table.Load().list {
 		t, ok := s.latest()
-		if u := s.ins.Underlying; ok && t.Time.After(h.LastTick[u]) {
+		if u := s.ins.Load().Underlying; ok && t.Time.After(h.LastTick[u]) {
 			h.LastTick[u] = t.Time
 		}
 	}
 	return h
+}
+
+// publishHealth adds the publisher's part of h: the last Publish failed,
+// or none has succeeded for twice the PublishTimeout while ticks wait
+// (since the publish loop last found nothing to do). The latter also
+// catches a Publisher that ignores its context.
+func (e *Engine) publishHealth(h *Health, degrade func(string)) {
+	if e.pubFailing.Load() {
+		if b := e.lastPubErr.Load(); b != nil {
+			h.PublishError = b.err.Error()
+		}
+		degrade("last Publish failed")
+	}
+	if h.Stats.Pending == 0 || e.state.Load() != engineRunning {
+		return
+	}
+	since := time.Unix(0, max(e.lastOK.Load(), e.lastIdle.Load()))
+	if d := time.Since(since); d > 2*e.cfg.PublishTimeout {
+		degrade(fmt.Sprintf("no Publish has succeeded for %v while %d ticks wait", d.Round(time.Millisecond), h.Stats.Pending))
+	}
 }
 
 // engineMetrics are the engine's own metrics. Counters are read from Stats
@@ -202,20 +235,25 @@ func (m *engineMetrics) observe(n uint64, d time.Duration, ok bool) {
 
 // engineCollector exports the Stats at scrape time.
 type engineCollector struct {
-	e                            *Engine
-	ticks, pending, drops, state *prometheus.Desc
+	e                                               *Engine
+	produced, ticks, catchUp, pending, drops, state *prometheus.Desc
 }
 
-var (
-	ticksResults = [...]string{"produced", "published", "conflated", "invalid", "circuit_open",
-		"publish_failed", "unsubscribed", "shutdown", "catch_up"}
-)
+// ticksResults are the values of steadfast_ticker_ticks_total's result
+// label: the right side of the Stats identity, but Pending (a gauge).
+var ticksResults = [...]string{"published", "conflated", "invalid", "circuit_open",
+	"publish_failed", "unsubscribed", "shutdown"}
 
 func newEngineCollector(e *Engine, labels prometheus.Labels) *engineCollector {
 	return &engineCollector{e: e,
+		produced: prometheus.NewDesc("steadfast_ticker_ticks_produced_total",
+			"Ticks the source emitted: the sum of steadfast_ticker_ticks_total over result, plus steadfast_ticker_pending.",
+			nil, labels),
 		ticks: prometheus.NewDesc("steadfast_ticker_ticks_total",
-			"Ticks by result: produced = published + conflated + invalid + the drops (circuit_open, publish_failed, unsubscribed, shutdown) + pending; catch_up counts republished latest ticks.",
+			"Emitted ticks by what became of them: published, conflated, invalid, or dropped (circuit_open, publish_failed, unsubscribed, shutdown).",
 			[]string{"result"}, labels),
+		catchUp: prometheus.NewDesc("steadfast_ticker_catch_up_total",
+			"Latest ticks republished once publishing recovered from a drop.", nil, labels),
 		pending: prometheus.NewDesc("steadfast_ticker_pending",
 			"Ticks waiting in slots or in a batch being published.", nil, labels),
 		drops: prometheus.NewDesc("redis_circuit_open_drops_total",
@@ -227,23 +265,26 @@ func newEngineCollector(e *Engine, labels prometheus.Labels) *engineCollector {
 
 // Describe implements prometheus.Collector.
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.ticks
-	ch <- c.pending
-	ch <- c.drops
-	ch <- c.state
+	for _, d := range []*prometheus.Desc{c.produced, c.ticks, c.catchUp, c.pending, c.drops, c.state} {
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector.
 func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
-	ticks, pending, drops, state := c.ticks, c.pending, c.drops, c.state
 	s := c.e.Stats()
-	vals := [...]uint64{s.Produced, s.Published, s.Conflated, s.Invalid, s.Dropped.CircuitOpen,
-		s.Dropped.PublishFailed, s.Dropped.Unsubscribed, s.Dropped.Shutdown, s.CatchUp}
-	for i, v := range vals {
-		ch <- prometheus.MustNewConstMetric(ticks, prometheus.CounterValue, float64(v), ticksResults[i])
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
-	ch <- prometheus.MustNewConstMetric(pending, prometheus.GaugeValue, float64(s.Pending))
-	ch <- prometheus.MustNewConstMetric(drops, prometheus.CounterValue, float64(s.Dropped.CircuitOpen))
+	counter(c.produced, s.Produced)
+	vals := [...]uint64{s.Published, s.Conflated, s.Invalid, s.Dropped.CircuitOpen,
+		s.Dropped.PublishFailed, s.Dropped.Unsubscribed, s.Dropped.Shutdown}
+	for i, v := range vals {
+		counter(c.ticks, v, ticksResults[i])
+	}
+	counter(c.catchUp, s.CatchUp)
+	counter(c.drops, s.Dropped.CircuitOpen)
+	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(s.Pending))
 	var st float64
 	switch c.e.br.State() {
 	case breaker.Open:
@@ -251,5 +292,5 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	case breaker.HalfOpen:
 		st = 2
 	}
-	ch <- prometheus.MustNewConstMetric(state, prometheus.GaugeValue, st)
+	ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, st)
 }

@@ -8,8 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +40,9 @@ type fakeSource struct {
 	ready chan struct{}
 	// subFail makes the next subFail Subscribe calls fail.
 	subFail int
+	// early is how many of the first runs return nil at once, before
+	// their context ends.
+	early atomic.Int32
 }
 
 func newFakeSource() *fakeSource {
@@ -53,6 +56,9 @@ func (f *fakeSource) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	fail := f.fail
 	f.mu.Unlock()
 	f.ready <- struct{}{}
+	if n <= f.early.Load() {
+		return nil
+	}
 	if fail != nil {
 		if err := fail(n); err != nil {
 			return err
@@ -220,6 +226,7 @@ func (h *harness) checkIdentity() {
 		"accounting identity: %+v", s)
 }
 
+// quiet is the engine tests' logger: its records are formatted, then discarded.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func metric(t *testing.T, g prometheus.Gatherer, name string, l metrictest.Labels) float64 {
@@ -750,6 +757,7 @@ func TestEngineHealthAndMetrics(t *testing.T) {
 		require.Equal(t, 1.0, stats["published"])
 		require.Contains(t, stats["dropped"], "circuit_open")
 
+		require.Equal(t, 2.0, metric(t, h.reg, "steadfast_ticker_ticks_produced_total", nil))
 		require.Equal(t, 1.0, metric(t, h.reg, "steadfast_ticker_ticks_total", metrictest.Labels{"result": "published"}))
 		require.Equal(t, 1.0, metric(t, h.reg, "steadfast_ticker_ticks_total", metrictest.Labels{"result": "invalid"}))
 		require.Equal(t, 1.0, metric(t, h.reg, "redis_publish_total", nil))
@@ -957,26 +965,99 @@ func TestEngineLingersAtMostUntilTheBatchIsFull(t *testing.T) {
 	})
 }
 
-// TestEngineHealthShowsAPublisherThatIgnoresItsContext: a Publish running
-// past twice its PublishTimeout makes the engine degraded.
-func TestEngineHealthShowsAPublisherThatIgnoresItsContext(t *testing.T) {
+// TestEngineMetricsAddUp: steadfast_ticker_ticks_produced_total equals the
+// sum of steadfast_ticker_ticks_total over result plus the pending gauge,
+// and catch-ups have a counter of their own, outside that sum.
+func TestEngineMetricsAddUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		release := make(chan struct{})
-		h := newHarness(t, instruments(1), func(c *ticker.Config) {
-			c.PublishTimeout = 100 * time.Millisecond
-			c.Publisher = ticker.PublisherFunc(func(context.Context, []ticker.Tick) error {
-				<-release // ignores its context
-				return nil
-			})
+		h := newHarness(t, instruments(3), func(c *ticker.Config) {
+			c.Breaker = breaker.Config{FailureThreshold: 100}
 		})
 		h.start()
-		h.src.send(tk(1000, 1))
-		time.Sleep(time.Second)
+		h.pub.failing.Store(true)
+		h.src.send(tk(1000, 1)) // publish_failed, then caught up
+		settle()
+		h.pub.failing.Store(false)
+		h.src.send(tk(1001, 1))
+		h.src.send(tk(1001, 2)) // conflated
+		h.src.send(tk(1002, math.NaN()))
+		h.src.send(tk(4242, 1)) // unsubscribed
+		settle()
+		time.Sleep(2 * time.Second)
+		settle()
+		mfs, err := h.reg.Gather()
+		require.NoError(t, err)
+		results := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() != "steadfast_ticker_ticks_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == "result" {
+						results[lp.GetValue()] = m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		require.NotContains(t, results, "produced")
+		require.NotContains(t, results, "catch_up")
+		sum := 0.0
+		for _, v := range results {
+			sum += v
+		}
+		produced := metric(t, h.reg, "steadfast_ticker_ticks_produced_total", nil)
+		pending := metric(t, h.reg, "steadfast_ticker_pending", nil)
+		require.Equal(t, 5.0, produced)
+		require.Equal(t, produced, sum+pending, "%v", results)
+		require.Equal(t, 1.0, results["publish_failed"])
+		require.Equal(t, 1.0, results["conflated"])
+		require.Equal(t, 1.0, metric(t, h.reg, "steadfast_ticker_catch_up_total", nil))
+		require.NoError(t, h.finish())
+	})
+}
+
+// goexitSource is a fakeSource whose Subscribe calls runtime.Goexit once
+// armed.
+type goexitSource struct {
+	*fakeSource
+	armed atomic.Bool
+}
+
+func (g *goexitSource) Subscribe(add, remove []ticker.Instrument) error {
+	if g.armed.Load() {
+		runtime.Goexit()
+	}
+	return g.fakeSource.Subscribe(add, remove)
+}
+
+// TestEngineSubscribeGoexitKeepsTheSubscriptions: a Subscribe that calls
+// runtime.Goexit fails the reload, like a panic: the table stays as the
+// Source last accepted it, and Health says the reload failed.
+func TestEngineSubscribeGoexitKeepsTheSubscriptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		list := instruments(2)
+		var src *goexitSource
+		h := newHarness(t, list, func(c *ticker.Config) {
+			src = &goexitSource{fakeSource: c.Source.(*fakeSource)}
+			c.Source = src
+			c.Reload = reloader.Config{Debounce: -1, MinInterval: -1, RetryBackoff: time.Hour}
+		})
+		h.start()
+		next := append(slices.Clone(list), opt(2000, "NIFTY", 30000))
+		h.list.Store(&next)
+		src.armed.Store(true)
+		h.eng.Reload()
 		synctest.Wait()
+		require.Len(t, h.eng.Instruments(), 2, "the table is what the Source accepted")
+		_, ok := h.eng.Instrument(2000)
+		require.False(t, ok)
 		hl := h.eng.Health()
 		require.Equal(t, "degraded", hl.Status)
-		require.Contains(t, strings.Join(hl.Reasons, ";"), "Publish has run for")
-		close(release)
+		require.Contains(t, hl.ReloadError, "Goexit")
+		h.src.send(tk(2000, 1))
+		settle()
+		require.Equal(t, uint64(1), h.eng.Stats().Dropped.Unsubscribed)
 		require.NoError(t, h.finish())
 	})
 }

@@ -7,7 +7,8 @@ import "context"
 // any type with these two methods.
 type Source interface {
 	// Run streams ticks until ctx ends, calling emit for each one. emit never
-	// blocks. Run returns nil when ctx ends, or an error when the source fails.
+	// blocks. Run returns nil when ctx ends, or an error when the source fails;
+	// the engine counts a return before ctx ends as a failure too.
 	Run(ctx context.Context, emit func(Tick)) error
 	// Subscribe applies a subscription diff: instruments in remove stop
 	// streaming, then instruments in add start (an instrument whose

@@ -114,6 +114,12 @@ type Tick struct {
 	// put the symbol, underlying, kind, strike and expiry in its payload
 	// without an instrument lookup of its own.
 	Instrument *Instrument
+
+	// Epoch is the fencing token of the replica that published the tick
+	// (package ticker/replica): strictly increasing per partition of the
+	// universe, zero outside replicas. A consumer of several replicas keeps,
+	// per instrument, the tick with the highest Epoch and drops older ones.
+	Epoch uint64
 }
 
 // Depth is an order book snapshot of five levels a side, best first. An

@@ -13,8 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/steadfast-go/steadfast/ticker/market"
+	"github.com/steadfast-go/steadfast/ticker/replica"
 )
 
 // options holds the flags as given.
@@ -39,6 +41,10 @@ type options struct {
 	source       string
 	apiKey       string
 	dump         string
+	replicaURL   string
+	replicaID    string
+	capacity     int
+	standby      bool
 }
 
 // The ranges of the numeric flags. They keep the run to what one machine
@@ -52,6 +58,7 @@ const (
 	minOpenTimeout, maxOpenTimeout   = 100 * time.Millisecond, 10 * time.Minute
 	minStreamMaxLen, maxStreamMaxLen = 1, 10_000_000
 	maxKeyLen                        = 512
+	maxReplicaID                     = 128 // as ticker/replica accepts
 	minAtYear, maxAtYear             = 2000, 2099
 )
 
@@ -95,8 +102,8 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.stream, "stream", false, "with -redis, append to a Redis stream per underlying (XADD) instead of publishing")
 	fs.Int64Var(&o.streamMaxLen, "stream-maxlen", 10_000,
 		fmt.Sprintf("with -stream, trim each stream to about this many entries, in [%d, %d]", minStreamMaxLen, maxStreamMaxLen))
-	fs.DurationVar(&o.openTimeout, "open-timeout", 5*time.Second,
-		fmt.Sprintf("how long the breaker stays open after publishing fails before it probes again, in [%v, %v]",
+	fs.DurationVar(&o.openTimeout, "open-timeout", 0,
+		fmt.Sprintf("how long the breaker stays open after publishing fails before it probes again: 0 (the engine's default: 1s, growing 1.2x per failed probe up to 1m) or a fixed time in [%v, %v]",
 			minOpenTimeout, maxOpenTimeout))
 	fs.DurationVar(&o.view, "view", 5*time.Second,
 		fmt.Sprintf("how often to print the at-the-money view: 0 (never) or in [%v, %v]", minView, maxView))
@@ -109,6 +116,13 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 		"mock, or kite: live ticks, with -api-key, -instruments and KITE_ACCESS_TOKEN in the environment; the mock stands in without them or outside market hours")
 	fs.StringVar(&o.apiKey, "api-key", "", "Kite Connect API key, for -source kite")
 	fs.StringVar(&o.dump, "instruments", "", "the broker's instrument dump (CSV) to subscribe from, for -source kite")
+	fs.StringVar(&o.replicaURL, "replica", "",
+		"run as a replica (ticker/replica) coordinated on this Redis: host:port, or a redis://, rediss:// or unix:// URL")
+	fs.StringVar(&o.replicaID, "replica-id", "",
+		fmt.Sprintf("this replica's ID in its group, for -replica: printable, no spaces, | or /, at most %d bytes (default: the host name)", maxReplicaID))
+	fs.IntVar(&o.capacity, "capacity", 0,
+		fmt.Sprintf("most partitions this replica holds, for -replica, in [0, %d] (0: all)", replica.DefaultPartitions))
+	fs.BoolVar(&o.standby, "standby", false, "for -replica: hold only what the other replicas cannot")
 	return fs
 }
 
@@ -155,8 +169,9 @@ func check(o options) (config, error) {
 		return c, fmt.Errorf("-duration must be 0 (until Ctrl-C) or positive, got %v", o.duration)
 	case o.view != 0 && (o.view < minView || o.view > maxView):
 		return c, fmt.Errorf("-view must be 0 (never) or in [%v, %v], got %v", minView, maxView, o.view)
-	case o.openTimeout < minOpenTimeout || o.openTimeout > maxOpenTimeout:
-		return c, fmt.Errorf("-open-timeout must be in [%v, %v], got %v", minOpenTimeout, maxOpenTimeout, o.openTimeout)
+	case o.openTimeout != 0 && (o.openTimeout < minOpenTimeout || o.openTimeout > maxOpenTimeout):
+		return c, fmt.Errorf("-open-timeout must be 0 (the engine's default) or in [%v, %v], got %v",
+			minOpenTimeout, maxOpenTimeout, o.openTimeout)
 	}
 	if c.level, err = parseLevel(o.logLevel); err != nil {
 		return c, err
@@ -165,6 +180,9 @@ func check(o options) (config, error) {
 		return c, err
 	}
 	if err := checkRedisFlags(o); err != nil {
+		return c, err
+	}
+	if err := checkReplicaFlags(o); err != nil {
 		return c, err
 	}
 	if o.at != "" {
@@ -233,6 +251,33 @@ func checkRedisFlags(o options) error {
 		return errors.New("-spublish and -stream exclude each other: pick one")
 	case o.streamMaxLen < minStreamMaxLen || o.streamMaxLen > maxStreamMaxLen:
 		return fmt.Errorf("-stream-maxlen must be in [%d, %d], got %d", minStreamMaxLen, maxStreamMaxLen, o.streamMaxLen)
+	}
+	return nil
+}
+
+// checkReplicaFlags checks -replica and the flags that go with it.
+func checkReplicaFlags(o options) error {
+	if o.replicaURL == "" {
+		switch {
+		case o.replicaID != "":
+			return errors.New("-replica-id is for -replica")
+		case o.capacity != 0:
+			return errors.New("-capacity is for -replica")
+		case o.standby:
+			return errors.New("-standby is for -replica")
+		}
+		return nil
+	}
+	if _, _, err := redisOptions(o.replicaURL); err != nil {
+		return fmt.Errorf("-replica%s", strings.TrimPrefix(err.Error(), "-redis"))
+	}
+	switch {
+	case len(o.replicaID) > maxReplicaID:
+		return fmt.Errorf("-replica-id must be at most %d bytes, got %d", maxReplicaID, len(o.replicaID))
+	case strings.ContainsFunc(o.replicaID, func(r rune) bool { return !unicode.IsPrint(r) || r == ' ' || r == '|' || r == '/' }):
+		return fmt.Errorf("-replica-id must be printable, without spaces, | or /, got %q", cut(o.replicaID, 40))
+	case o.capacity < 0 || o.capacity > replica.DefaultPartitions:
+		return fmt.Errorf("-capacity must be in [0, %d], got %d", replica.DefaultPartitions, o.capacity)
 	}
 	return nil
 }

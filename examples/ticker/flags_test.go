@@ -35,8 +35,15 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-interval", "2m"}, "-interval must be in [10ms, 1m0s], got 2m0s"},
 		{[]string{"-duration", "-1s"}, "-duration must be 0 (until Ctrl-C) or positive, got -1s"},
 		{[]string{"-view", "10ms"}, "-view must be 0 (never) or in [1s, 1h0m0s], got 10ms"},
-		{[]string{"-open-timeout", "0"}, "-open-timeout must be in [100ms, 10m0s], got 0s"},
-		{[]string{"-open-timeout", "1h"}, "-open-timeout must be in [100ms, 10m0s], got 1h0m0s"},
+		{[]string{"-open-timeout", "10ms"}, "-open-timeout must be 0 (the engine's default) or in [100ms, 10m0s], got 10ms"},
+		{[]string{"-open-timeout", "1h"}, "-open-timeout must be 0 (the engine's default) or in [100ms, 10m0s], got 1h0m0s"},
+		{[]string{"-replica-id", "a"}, "-replica-id is for -replica"},
+		{[]string{"-capacity", "3"}, "-capacity is for -replica"},
+		{[]string{"-standby"}, "-standby is for -replica"},
+		{[]string{"-replica", "localhost"}, "-replica: want host:port"},
+		{[]string{"-replica", "127.0.0.1:6379", "-replica-id", "a b"}, `-replica-id must be printable, without spaces, | or /, got "a b"`},
+		{[]string{"-replica", "127.0.0.1:6379", "-replica-id", strings.Repeat("x", 129)}, "-replica-id must be at most 128 bytes, got 129"},
+		{[]string{"-replica", "127.0.0.1:6379", "-capacity", "65"}, "-capacity must be in [0, 64], got 65"},
 		{[]string{"-log-level", "loud"}, `-log-level must be debug, info, warn or error, got "loud"`},
 		{[]string{"-underlyings", "NIFTY,TCS"}, `-underlyings: unknown underlying "TCS" (known: NIFTY, BANKNIFTY, FINNIFTY, MIDCPNIFTY, NIFTYNXT50, SENSEX, BANKEX)`},
 		{[]string{"-underlyings", "nifty,NIFTY"}, "-underlyings: NIFTY is named twice"},
@@ -68,7 +75,8 @@ func TestFlagErrors(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-source", "kite", "-instruments", dump, "-api-key", "k", "-at", "2026-12-02T10:00",
 		"-redis", "127.0.0.1:6379", "-latest-hash", "ticks:latest", "-spublish", "-http", "127.0.0.1:0",
-		"-log-level", "debug", "-view", "0", "-open-timeout", "2s"}, io.Discard); err != nil {
+		"-log-level", "debug", "-view", "0", "-open-timeout", "2s",
+		"-replica", "127.0.0.1:6379", "-replica-id", "r1", "-capacity", "8", "-standby"}, io.Discard); err != nil {
 		t.Errorf("valid flags refused: %v", err)
 	}
 }

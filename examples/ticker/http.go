@@ -16,7 +16,7 @@ import (
 // serveHTTP serves, on addr, the live option chain at /, the metrics at
 // /metrics, and the engine's health at /healthz and /livez.
 func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http.Server, error) {
-	page, err := chainpage.New(chainpage.Config{Engine: eng})
+	page, err := chainpage.New(chainpage.Config{Engine: eng, Name: "example", Registerer: reg})
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,15 @@ func TestHealthCodesOfAnEngine(t *testing.T) {
 	if got := codes(); got != [2]int{503, 200} {
 		t.Errorf("degraded: %v, want [503 200]", got)
 	}
+	// The body says when the open breaker lets the next probe through.
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	var h ticker.Health
+	if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil || h.Breaker != "open" ||
+		time.Until(h.NextProbe) < 50*time.Minute || time.Until(h.NextProbe) > time.Hour {
+		t.Errorf("degraded: breaker %q, next probe %v (in %v), want open and within the hour: %v",
+			h.Breaker, h.NextProbe, time.Until(h.NextProbe), err)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -5,7 +5,8 @@
 //
 // Every second it prints one line of accounting (ticks per second over the
 // last five seconds, published, conflated, dropped, the breaker's state,
-// pending, the engine's status), and every few seconds a compact
+// pending, the engine's status, the next probe while the breaker is open),
+// and every few seconds a compact
 // at-the-money view of each chain (strike, call and put price, IV, delta).
 // It logs at INFO, so the breaker's state changes and "publishing
 // recovered" show; -log-level asks for more or less. It stops on Ctrl-C,
@@ -17,8 +18,10 @@
 // ticker/redispub, one PUBLISH channel per underlying (ticks:NIFTY, ...).
 // Nothing else is written unless asked: -latest-hash adds a hash of every
 // instrument's latest payload, -spublish publishes with SPUBLISH, -stream
-// appends to Redis streams instead. -open-timeout is how long the breaker
-// waits after publishing fails before it probes Redis again.
+// appends to Redis streams instead. While the breaker is open, the status
+// line says when it will probe Redis next; -open-timeout fixes the open
+// period (by default it starts at 1s and grows with each failed probe).
+// -replica runs the engine as one replica of a group (ticker/replica).
 //
 // -http serves the live option-chain page at /, the metrics at /metrics,
 // and the engine's health at /healthz and /livez: /healthz answers 200 when
@@ -118,11 +121,12 @@ func run(c config, out, logOut io.Writer) error {
 	}
 	defer closePub()
 
-	eng, err := ticker.New(ticker.Config{
+	eng, runEngine, err := newEngine(c, ticker.Config{
 		Source:      src,
 		Publisher:   pub,
 		Instruments: instruments,
-		Breaker:     breaker.Config{OpenTimeout: c.openTimeout},
+		// Zero: the engine's default, an open period growing from 1s.
+		Breaker: breaker.Config{OpenTimeout: c.openTimeout},
 		// The report loop asks for a reload every simulated minute, which
 		// -speed can make every wall second: a short debounce and interval
 		// keep the chains in step with a fast clock.
@@ -130,7 +134,7 @@ func run(c config, out, logOut io.Writer) error {
 		Name:       "example",
 		Logger:     logger,
 		Registerer: reg,
-	})
+	}, logger, reg, out)
 	if err != nil {
 		return err
 	}
@@ -154,7 +158,7 @@ func run(c config, out, logOut io.Writer) error {
 	fmt.Fprintln(out, banner(c, live, at, start))
 
 	runErr := make(chan error, 1)
-	go func() { runErr <- eng.Run(ctx) }()
+	go func() { runErr <- runEngine(ctx) }()
 	report(ctx, out, eng, clock, c)
 	err = <-runErr
 	s := eng.Stats()

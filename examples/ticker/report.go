@@ -60,7 +60,7 @@ func report(ctx context.Context, out io.Writer, eng *ticker.Engine, clock func()
 		}
 		s := eng.Stats()
 		perSec := r.add(time.Now(), s.Produced)
-		fmt.Fprintln(out, statusLine(clock(), perSec, s, eng.Health()))
+		fmt.Fprintln(out, statusLine(clock(), time.Now(), perSec, s, eng.Health()))
 		if now := clock(); now.Sub(lastReload) >= time.Minute {
 			lastReload = now
 			eng.Reload()
@@ -73,11 +73,17 @@ func report(ctx context.Context, out io.Writer, eng *ticker.Engine, clock func()
 }
 
 // statusLine is one line of accounting: the simulated time, the ticks a
-// second, the counts, the breaker's state and the engine's status.
-func statusLine(now time.Time, perSec float64, s ticker.Stats, h ticker.Health) string {
-	return fmt.Sprintf("%s  ticks/s %6.0f  published %9d  conflated %8d  dropped %6d  breaker %-9s  pending %5d  %s",
+// second, the counts, the breaker's state, the engine's status, and while
+// the breaker is open, when it lets the next probe through (wall is the
+// wall-clock time now).
+func statusLine(now, wall time.Time, perSec float64, s ticker.Stats, h ticker.Health) string {
+	line := fmt.Sprintf("%s  ticks/s %6.0f  published %9d  conflated %8d  dropped %6d  breaker %-9s  pending %5d  %s",
 		now.In(market.IST()).Format("15:04:05 IST"), perSec, s.Published, s.Conflated,
 		s.Dropped.Total(), h.Breaker, s.Pending, h.Status)
+	if !h.NextProbe.IsZero() {
+		line += fmt.Sprintf("  next probe in %.1fs", max(0, h.NextProbe.Sub(wall).Seconds()))
+	}
+	return line
 }
 
 // printView prints, per underlying, the at-the-money strike of the nearest

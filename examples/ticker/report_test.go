@@ -2,8 +2,11 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/steadfast-go/steadfast/ticker"
 )
 
 // A steady 704 ticks a second, produced in rounds of 176 every 250 ms, read
@@ -27,5 +30,19 @@ func TestRateIsSteady(t *testing.T) {
 		if len(r.samples) > 7 {
 			t.Fatalf("second %d: %d samples kept", i, len(r.samples))
 		}
+	}
+}
+
+// While the breaker is open, the status line says when the next probe is
+// due; otherwise it says nothing of probes.
+func TestStatusLineShowsTheNextProbe(t *testing.T) {
+	wall := time.Date(2026, 12, 2, 4, 30, 0, 0, time.UTC)
+	open := ticker.Health{Status: "degraded", Breaker: "open", NextProbe: wall.Add(2500 * time.Millisecond)}
+	if got := statusLine(wall, wall, 704, ticker.Stats{}, open); !strings.HasSuffix(got, "breaker open       pending     0  degraded  next probe in 2.5s") {
+		t.Errorf("open: %q", got)
+	}
+	closed := ticker.Health{Status: "ok", Breaker: "closed"}
+	if got := statusLine(wall, wall, 704, ticker.Stats{}, closed); strings.Contains(got, "probe") || !strings.HasSuffix(got, "  ok") {
+		t.Errorf("closed: %q", got)
 	}
 }

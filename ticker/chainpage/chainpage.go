@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/steadfast-go/steadfast/ticker"
 )
 
@@ -19,6 +21,7 @@ const (
 	DefaultHealthInterval = time.Second
 	DefaultMaxStreams     = 32
 	DefaultWriteTimeout   = 10 * time.Second
+	DefaultName           = "chainpage"
 )
 
 // Engine is what the page reads from the streaming engine; *ticker.Engine
@@ -52,6 +55,13 @@ type Config struct {
 	// take it in time has its stream closed (it reconnects and gets a
 	// snapshot). Default 10s; negative means no deadline.
 	WriteTimeout time.Duration
+	// Name is the constant label "name" of the steadfast_chainpage_*
+	// metrics. Default "chainpage".
+	Name string
+	// Registerer receives the metrics: streams open, the MaxStreams cap,
+	// streams opened and refused, snapshots, frames and ticks sent. Nil
+	// means no metrics.
+	Registerer prometheus.Registerer
 }
 
 // Stats counts a Handler's streams and what they sent.
@@ -102,7 +112,14 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
-	return &Handler{cfg: cfg}, nil
+	if cfg.Name == "" {
+		cfg.Name = DefaultName
+	}
+	h := &Handler{cfg: cfg}
+	if err := h.register(); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // Stats returns the handler's counts.

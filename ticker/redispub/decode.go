@@ -67,6 +67,7 @@ type wire struct {
 	Vega       number  `json:"vega"`
 	Time       string  `json:"ts"`
 	Mock       bool    `json:"mock"`
+	Epoch      uint64  `json:"epoch"`
 }
 
 // number is a float64 that reads JSON null (a non-finite value on the
@@ -139,6 +140,7 @@ func Decode(payload []byte) (Message, error) {
 			Theta:        float64(w.Theta),
 			Vega:         float64(w.Vega),
 			Mock:         w.Mock,
+			Epoch:        w.Epoch,
 		},
 		Instrument: ticker.Instrument{
 			Token:      *w.Token,

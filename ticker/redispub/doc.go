@@ -118,6 +118,9 @@
 //	ts          string   when the tick has one; exchange time, RFC 3339 in
 //	                     IST (+05:30) with up to nine fraction digits,
 //	                     trailing zeros (and an all-zero fraction) left out.
+//	epoch       integer  from a replica (ticker/replica) only; the fencing
+//	                     token, strictly increasing per partition: keep,
+//	                     per token, the payload of the highest epoch.
 //	mock        boolean  always; true for ticks of the mock source.
 //
 // "With the instrument" fields are left out when the publisher was handed a

@@ -92,6 +92,10 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 		b = appendIST(b, t.Time)
 		b = append(b, '"')
 	}
+	if t.Epoch != 0 {
+		b = append(b, `,"epoch":`...)
+		b = strconv.AppendUint(b, t.Epoch, 10)
+	}
 	if t.Mock {
 		b = append(b, `,"mock":true}`...)
 	} else {

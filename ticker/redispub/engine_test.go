@@ -300,3 +300,57 @@ func TestEngineRedisKilledMidStream(t *testing.T) {
 		t.Errorf("health after recovery: %+v", eng.Health())
 	}
 }
+
+// TestEngineDefaultBreakerResumesSoonAfterAnOutage: with the engine's
+// default breaker (1s, growing by 1.2× up to 60s), a Redis killed for 8s
+// and restarted is published to again within 3s of the restart, where a
+// fixed 60s open period made it wait out the minute. The 8s outage is real
+// time: the server is a real process.
+func TestEngineDefaultBreakerResumesSoonAfterAnOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	pub := newPublisher(t, fastClient(t, srv.Addr()), redispub.Config{Prefix: prefix(t)})
+	ins := universe(50)
+	src := &pacedSource{ins: ins, every: 10 * time.Millisecond}
+	eng, err := ticker.New(ticker.Config{
+		Source: src, Publisher: pub,
+		Instruments:    func(context.Context) ([]ticker.Instrument, error) { return ins, nil },
+		PublishTimeout: 200 * time.Millisecond,
+		Logger:         slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	eventually(t, 10*time.Second, "streaming", func() bool { return eng.Stats().Published > uint64(len(ins)) })
+
+	srv.Kill()
+	eventually(t, 10*time.Second, "the breaker opened", func() bool { return eng.Health().Breaker == "open" })
+	<-time.After(8 * time.Second) // the outage
+	srv.Restart()
+	restarted := time.Now()
+	next := eng.Health().NextProbe
+	if next.IsZero() {
+		next = restarted // half-open already: the probe is due now
+	}
+	published := eng.Stats().Published
+	eventually(t, 20*time.Second, "publishing resumed", func() bool { return eng.Stats().Published > published })
+	resumed := time.Since(restarted)
+	t.Logf("next probe %v after the restart; publishing resumed %v after it",
+		next.Sub(restarted).Round(time.Millisecond), resumed.Round(time.Millisecond))
+	// The breaker's schedule is the engine's promise; the resume itself
+	// also waits for the machine, so it gets a loaded machine's margin.
+	if d := next.Sub(restarted); d > 3*time.Second {
+		t.Errorf("the next probe was due %v after the restart, want ≤ 3s", d)
+	}
+	if resumed > 10*time.Second {
+		t.Errorf("publishing resumed %v after the restart", resumed)
+	}
+}

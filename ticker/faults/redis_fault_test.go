@@ -25,6 +25,10 @@ type fault struct {
 	inject  func(f *faultEnv)
 	// clear ends the fault (or waits until it ends) and returns when it has.
 	clear func(f *faultEnv)
+	// stall, for a fault that stalls the server (Redis answers nothing
+	// for that long), is its length: the breaker must open before it ends,
+	// which it can only do if Publish returns at its deadline.
+	stall time.Duration
 	// silent closes the session while the fault lasts: the source emits
 	// nothing afterwards, so the subscriber converges only through the
 	// engine's catch-up of the dropped ticks. A fault that drops the
@@ -72,8 +76,9 @@ func TestFaultDownAtStart(t *testing.T) {
 
 func TestFaultClientPause(t *testing.T) {
 	runFault(t, fault{
-		name:   "CLIENT PAUSE 6000 ALL",
-		inject: func(f *faultEnv) { f.do("client", "pause", "6000", "all") },
+		name:   "CLIENT PAUSE 8000 ALL",
+		stall:  8 * time.Second,
+		inject: func(f *faultEnv) { f.do("client", "pause", "8000", "all") },
 		clear: func(f *faultEnv) {
 			// The admin's PING is paused too: it returns when the pause ends.
 			f.do("ping")
@@ -86,14 +91,15 @@ func TestFaultClientPause(t *testing.T) {
 func TestFaultDebugSleep(t *testing.T) {
 	woke := make(chan struct{})
 	runFault(t, fault{
-		name:       "DEBUG SLEEP 6",
+		name:       "DEBUG SLEEP 8",
+		stall:      8 * time.Second,
 		serverArgs: []string{"--enable-debug-command", "local"},
 		inject: func(f *faultEnv) {
 			go func() {
 				defer close(woke)
 				ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 				defer cancel()
-				_ = f.admin.Do(ctx, "debug", "sleep", "6").Err()
+				_ = f.admin.Do(ctx, "debug", "sleep", "8").Err()
 			}()
 		},
 		clear: func(f *faultEnv) {
@@ -224,6 +230,9 @@ func runFault(t *testing.T, ft fault) {
 	}
 
 	fig.toOpen, fig.failsToOpen = r.waitOpen(faultAt)
+	if ft.stall > 0 {
+		require.Less(t, fig.toOpen, ft.stall, "the breaker opened only once the stall ended: Publish did not return at its deadline")
+	}
 	require.NotEqual(t, "ok", r.eng.Health().Status)
 	fig.sourceRate = r.sourceRate()
 

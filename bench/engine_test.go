@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -428,12 +429,35 @@ func channelPrefix(tb testing.TB) string {
 }
 
 func newRedisPub(tb testing.TB, c redis.UniversalClient, prefix string) *redispub.Publisher {
+	return newRedisPubCfg(tb, redispub.Config{Client: c, Prefix: prefix})
+}
+
+// newRedisPubCfg returns a Publisher for cfg, closed when the benchmark
+// ends.
+func newRedisPubCfg(tb testing.TB, cfg redispub.Config) *redispub.Publisher {
 	tb.Helper()
-	p, err := redispub.New(redispub.Config{Client: c, Prefix: prefix})
+	p, err := redispub.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { p.Close() })
 	return p
+}
+
+// usage returns the user and system CPU time of this process (who ==
+// syscall.RUSAGE_SELF) or of its waited-for children (RUSAGE_CHILDREN).
+func usage(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process's CPU time since start per tick, as
+// cpu-ns/tick: the client's cost, whatever else shares the machine.
+func reportTickCPU(b *testing.B, start time.Duration, ticks float64) {
+	b.ReportMetric(float64(usage(syscall.RUSAGE_SELF)-start)/ticks, "cpu-ns/tick")
 }
 
 // subscribeTicks subscribes to the two underlyings' channels under prefix
@@ -595,9 +619,22 @@ func TestRedisContenders(t *testing.T) {
 	}
 	receive(int(s.Published))
 
+	// The same through Direct, two batches in flight.
+	sig = &signaling{Publisher: newRedisPubCfg(t, redispub.Config{Client: c, Prefix: prefix, Direct: true}), done: make(chan struct{}, 1)}
+	cfg := engineConfig(nil, sig, ins)
+	cfg.PublishConcurrency = 2
+	emit, eng, stop = runEngine(t, cfg)
+	engineWorkload(t, emit, eng, sig, len(ins), 3000, 512)
+	stop()
+	s = eng.Stats()
+	if s.Produced != 3000 || s.Published+s.Conflated != 3000 || s.Published < 1000 {
+		t.Fatalf("engine, Direct, PublishConcurrency 2: %+v", s)
+	}
+	receive(int(s.Published))
+
 	quietRedis()
 	down := newRedisClient(t, closedAddr(t))
-	cfg := engineConfig(nil, newRedisPub(t, down, prefix), ins)
+	cfg = engineConfig(nil, newRedisPub(t, down, prefix), ins)
 	cfg.ShutdownTimeout = 100 * time.Millisecond // the final flush cannot succeed
 	emit, eng, stop = runEngine(t, cfg)
 	for i := range 3000 {
@@ -618,23 +655,34 @@ func TestRedisContenders(t *testing.T) {
 func BenchmarkRedisPublish(b *testing.B) {
 	addr := redisAddr(b)
 	ins := universe(emitInstruments)
-	b.Run("impl=engine", func(b *testing.B) {
-		c := newRedisClient(b, addr)
-		sig := &signaling{Publisher: newRedisPub(b, c, channelPrefix(b)), done: make(chan struct{}, 1)}
-		emit, eng, stop := runEngine(b, engineConfig(nil, sig, ins))
-		defer stop()
-		engineWorkload(b, emit, eng, sig, len(ins), len(ins), 0) // warm the client's connections
-		s0 := eng.Stats()
-		b.ResetTimer()
-		engineWorkload(b, emit, eng, sig, len(ins), b.N, 512)
-		b.StopTimer()
-		s := eng.Stats()
-		published := float64(s.Published - s0.Published)
-		b.ReportMetric(b.Elapsed().Seconds()*1e9/published, "ns/op")
-		b.ReportMetric(published/b.Elapsed().Seconds(), "ticks/s")
-		b.ReportMetric(float64(s.Conflated-s0.Conflated)/float64(b.N), "conflated/tick")
-		b.ReportMetric(published/float64(s.Batches-s0.Batches), "ticks/batch")
-	})
+	for _, ec := range []struct {
+		name   string
+		direct bool
+		k      int
+	}{{"impl=engine", false, 1}, {"impl=engine-direct", true, 1}, {"impl=engine-direct-k2", true, 2}, {"impl=engine-direct-k4", true, 4}} {
+		b.Run(ec.name, func(b *testing.B) {
+			c := newRedisClient(b, addr)
+			rp := newRedisPubCfg(b, redispub.Config{Client: c, Prefix: channelPrefix(b), Direct: ec.direct})
+			sig := &signaling{Publisher: rp, done: make(chan struct{}, 1)}
+			cfg := engineConfig(nil, sig, ins)
+			cfg.PublishConcurrency = ec.k
+			emit, eng, stop := runEngine(b, cfg)
+			defer stop()
+			engineWorkload(b, emit, eng, sig, len(ins), len(ins), 0) // warm the client's connections
+			s0 := eng.Stats()
+			cpu0 := usage(syscall.RUSAGE_SELF)
+			b.ResetTimer()
+			engineWorkload(b, emit, eng, sig, len(ins), b.N, 512*ec.k) // a round of K full batches always waiting
+			b.StopTimer()
+			s := eng.Stats()
+			published := float64(s.Published - s0.Published)
+			reportTickCPU(b, cpu0, published)
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/published, "ns/op")
+			b.ReportMetric(published/b.Elapsed().Seconds(), "ticks/s")
+			b.ReportMetric(float64(s.Conflated-s0.Conflated)/float64(b.N), "conflated/tick")
+			b.ReportMetric(published/float64(s.Batches-s0.Batches), "ticks/batch")
+		})
+	}
 	b.Run("impl=pipeline", func(b *testing.B) {
 		c := newRedisClient(b, addr)
 		p := newPipelineLoop(c, ins, channelPrefix(b))
@@ -642,32 +690,42 @@ func BenchmarkRedisPublish(b *testing.B) {
 		if err := p.run(ctx, 256); err != nil {
 			b.Fatal(err)
 		}
+		cpu0 := usage(syscall.RUSAGE_SELF)
 		b.ResetTimer()
 		if err := p.run(ctx, b.N); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
+		reportTickCPU(b, cpu0, float64(b.N))
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
 	})
-	b.Run("impl=redispub", func(b *testing.B) {
-		c := newRedisClient(b, addr)
-		p := newPipelineLoop(c, ins, "")
-		rp := newRedisPub(b, c, channelPrefix(b))
-		ctx := context.Background()
-		run := func(n int) {
-			for i := 0; i < n; {
-				i = p.fill(i, n)
-				if err := rp.Publish(ctx, p.batch); err != nil {
-					b.Fatal(err)
+	for _, direct := range []bool{false, true} {
+		name := "impl=redispub"
+		if direct {
+			name += "-direct"
+		}
+		b.Run(name, func(b *testing.B) {
+			c := newRedisClient(b, addr)
+			p := newPipelineLoop(c, ins, "")
+			rp := newRedisPubCfg(b, redispub.Config{Client: c, Prefix: channelPrefix(b), Direct: direct})
+			ctx := context.Background()
+			run := func(n int) {
+				for i := 0; i < n; {
+					i = p.fill(i, n)
+					if err := rp.Publish(ctx, p.batch); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
-		}
-		run(256)
-		b.ResetTimer()
-		run(b.N)
-		b.StopTimer()
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
-	})
+			run(256)
+			cpu0 := usage(syscall.RUSAGE_SELF)
+			b.ResetTimer()
+			run(b.N)
+			b.StopTimer()
+			reportTickCPU(b, cpu0, float64(b.N))
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
+		})
+	}
 	host, port, _ := net.SplitHostPort(addr)
 	sample := richTick(0, 0, len(ins))
 	sample.Instrument = &ins[0]
@@ -693,6 +751,7 @@ func redisBenchmark(b *testing.B, host, port, channel, payload string) {
 		b.Skipf("redis-benchmark not found (%v); it comes with the redis-tools package", err)
 	}
 	n := max(b.N, 100000)
+	cpu0 := usage(syscall.RUSAGE_CHILDREN)
 	out, err := exec.Command(bin, "-h", host, "-p", port, "-P", "64", "-q", "-n", strconv.Itoa(n),
 		"publish", channel, payload).CombinedOutput()
 	if err != nil {
@@ -710,6 +769,7 @@ func redisBenchmark(b *testing.B, host, port, channel, payload string) {
 	}
 	b.ReportMetric(1e9/rps, "ns/op")
 	b.ReportMetric(rps, "ticks/s")
+	b.ReportMetric(float64(usage(syscall.RUSAGE_CHILDREN)-cpu0)/float64(n), "cpu-ns/tick") // redis-benchmark's own
 }
 
 // BenchmarkSourceRate times one source goroutine emitting ticks round by
@@ -792,10 +852,17 @@ func BenchmarkLatency(b *testing.B) {
 	const nIns = 9000
 	ins := universe(nIns)
 	dur := latencyDuration(b)
-	for _, linger := range []time.Duration{ticker.DefaultLinger, -1} {
+	for _, lc := range []struct {
+		linger time.Duration
+		direct bool
+	}{{ticker.DefaultLinger, false}, {-1, false}, {ticker.DefaultLinger, true}, {-1, true}} {
+		linger := lc.linger
 		name := "linger=" + linger.String()
 		if linger < 0 {
 			name = "linger=off"
+		}
+		if lc.direct {
+			name += "-direct"
 		}
 		b.Run(name, func(b *testing.B) {
 			c := newRedisClient(b, addr)
@@ -824,7 +891,7 @@ func BenchmarkLatency(b *testing.B) {
 					got.Add(1)
 				}
 			}()
-			rp := newRedisPub(b, c, prefix)
+			rp := newRedisPubCfg(b, redispub.Config{Client: c, Prefix: prefix, Direct: lc.direct})
 			pub := ticker.PublisherFunc(func(ctx context.Context, ts []ticker.Tick) error {
 				now := time.Now()
 				for k := range ts {

@@ -150,7 +150,7 @@ func msStore(tb testing.TB) *mockstate.Store[int, msSnap, msSnap] {
 		tb.Fatal(err)
 	}
 	for k := 0; k < msKeys; k++ {
-		s.Seed(k, func(b *msSnap) { b.Token = k })
+		s.LoadOrInit(k, func(b *msSnap) { b.Token = k })
 	}
 	return s
 }
@@ -332,7 +332,7 @@ func msParallel(b *testing.B, loop func(pb *testing.PB, start int) int) {
 
 // BenchmarkMockstateUpdate compares publishing a new snapshot with
 // mockstate's Update (builder mutated under the lock, one fresh snapshot),
-// with Upsert and with the Seed+Update pair Upsert replaces, and with
+// with Upsert and with the LoadOrInit+Update pair Upsert replaces, and with
 // golang-lru's Add of a freshly allocated value of the same size.
 func BenchmarkMockstateUpdate(b *testing.B) {
 	b.Run("mockstate", func(b *testing.B) {
@@ -350,15 +350,15 @@ func BenchmarkMockstateUpdate(b *testing.B) {
 		}
 	})
 	// The per-tick call of a feed that may meet a new key: Upsert against
-	// the Seed then Update pair it replaces, on keys that exist.
+	// the LoadOrInit then Update pair it replaces, on keys that exist.
 	tick := func(b *msSnap) error { b.Price += 0.05; b.Seq++; return nil }
 	msInit := func(b *msSnap) { b.Price = 100 } // runs only for a missing key
 	for _, c := range []struct {
 		name string
 		call func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error
 	}{
-		{"mockstate-seed+update", func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error {
-			s.Seed(k, init)
+		{"mockstate-loadorinit+update", func(s *mockstate.Store[int, msSnap, msSnap], k int, init func(*msSnap)) error {
+			s.LoadOrInit(k, init)
 			_, err := s.Update(k, tick)
 			return err
 		}},

@@ -52,9 +52,9 @@ const (
 	minWindowDuration = 10 * time.Millisecond
 )
 
-// Config configures a Breaker. The zero value is valid and means all
-// defaults: open after 10 consecutive failures, probe after 60s, one probe.
-// A negative number is an error in every field.
+// Config configures a Breaker. The zero value is valid: each zero field
+// means the default its doc gives. A negative number is an error in every
+// field.
 type Config struct {
 	// Name identifies the breaker in OnStateChange, as the key "name" of its
 	// log records and as the constant label "name" on its metrics.
@@ -69,30 +69,38 @@ type Config struct {
 	// failures/calls over the last Window calls is at least FailureRate and
 	// the window holds at least MinCalls calls. Zero means off; otherwise it
 	// must be in (0,1]. Both triggers may be on at once; either opens it.
+	// The rate is a float64 quotient, so 7 failures in 100 calls reach 0.07.
+	// It is judged when a failed or slow call is reported. It is also judged
+	// on a success while the window holds fewer than MinCalls calls.
 	FailureRate float64
 
 	// Window is the number of most recent calls the failure rate is computed
-	// over, at most 16777216. Default 100, or MinCalls if that is larger. It
-	// is kept in buckets; see the package doc for the granularity. Used only
-	// when FailureRate is set.
+	// over, at most 16777216. Default 100, or MinCalls if that is larger.
+	// It is kept in a ring of buckets of max(1, Window/10) calls, and the
+	// oldest bucket leaves as a whole. So a full window covers between
+	// Window and Window + Window/10 calls; below 20 it is exact. Both rate
+	// triggers use it, and Counts reports it.
 	Window int
 
 	// MinCalls is the number of calls the window must hold before the
 	// failure rate or the slow-call rate can open the breaker. Default
-	// Window (so 100 with WindowDuration). Must not exceed a Window that is
-	// set.
+	// Window, or Window's default when WindowDuration is set. Must not
+	// exceed a Window that is set.
 	MinCalls int
 
 	// WindowDuration, when set, makes the window of FailureRate and
 	// SlowCallRate the calls reported in the last WindowDuration instead of
 	// the last Window calls (Window must then be 0). It is kept in 10
-	// buckets of WindowDuration/10; see the package doc. Zero means a window
-	// of Window calls; otherwise at least 10ms.
+	// buckets of WindowDuration/10 plus the current one, so a call stays in
+	// it for at least WindowDuration and less than 1.1 times it. Zero means
+	// a window of Window calls; otherwise at least 10ms.
 	WindowDuration time.Duration
 
 	// SlowCallDuration turns on slow-call detection: a call that takes
-	// longer is slow, whether it succeeds or fails. Zero means off. Call
-	// durations are measured with a coarse clock; see the package doc.
+	// longer is slow, whether it succeeds or fails. Zero means off. Slow
+	// calls count in Counts.Slow. Durations come from a coarse clock that
+	// ticks at least every SlowCallDuration/20 (and at most every 1ms) while calls arrive. A
+	// duration is thus exact to one tick, plus how late the timer runs.
 	SlowCallDuration time.Duration
 
 	// SlowCallRate opens the breaker when slow/calls over the window is at
@@ -109,7 +117,7 @@ type Config struct {
 
 	// MaxOpenTimeout caps the open period. Each probe that fails (or
 	// outlasts HalfOpenMaxWait) multiplies the open period by
-	// OpenTimeoutMultiplier (doubles it, by default), with ±10% jitter, up
+	// OpenTimeoutMultiplier, with ±10% jitter, up
 	// to MaxOpenTimeout; closing resets it to OpenTimeout. Default
 	// OpenTimeout: a fixed open period. Must not be below OpenTimeout.
 	// OpenTimeout 1s with MaxOpenTimeout 60s probes after 1s, 2s, 4s, ...
@@ -124,7 +132,8 @@ type Config struct {
 
 	// HalfOpenMaxCalls is the number of probe calls admitted while half-open,
 	// in total. When that many have succeeded the breaker closes; any failing
-	// or slow probe re-opens it. Default 1.
+	// or slow probe re-opens it. A finished probe keeps its slot; an ignored
+	// one frees it. Default 1.
 	HalfOpenMaxCalls int
 
 	// HalfOpenMaxWait bounds how long probes may run: when one has been
@@ -148,16 +157,34 @@ type Config struct {
 
 	// OnStateChange, if set, is called after each state change, in
 	// transition order, never concurrently with itself and never under the
-	// breaker's lock. See the package doc for which goroutine calls it and
-	// how a backlog is bounded.
+	// breaker's lock. The package doc says which goroutine calls it and how
+	// a backlog is bounded.
 	OnStateChange func(name string, from, to State)
 
-	// Registerer, if set, receives the breaker's metrics (see the package
-	// doc). Default nil: no metrics.
+	// Registerer, if set, receives the breaker's metrics. Default nil: no
+	// metrics. They are read from the breaker's own counters at scrape
+	// time, so calls pay nothing for them. Each carries the constant label
+	// name=Name, so breakers with distinct names may share a registry:
+	//
+	//	steadfast_breaker_calls_total{result}          success, failure, ignored, rejected
+	//	steadfast_breaker_slow_calls_total             calls slower than SlowCallDuration
+	//	steadfast_breaker_state                        0 closed, 1 open, 2 half-open
+	//	steadfast_breaker_open_period_seconds          the current open period; 0 while closed
+	//	steadfast_breaker_forced                       1 while forced open by Trip
+	//	steadfast_breaker_disabled                     1 while disabled
+	//	steadfast_breaker_metrics_only                 1 while in metrics-only mode
+	//	steadfast_breaker_transitions_total{from,to}   state changes, a change of mode included
+	//	steadfast_breaker_state_changes_skipped_total  changes merged into the next one
+	//	steadfast_breaker_callback_panics_total        contained panics in callbacks
+	//	steadfast_breaker_foreign_permits_total        permits of another breaker passed to Done
 	Registerer prometheus.Registerer
 
 	// Logger receives state changes and contained panics from callbacks.
-	// Default slog.Default(), looked up each time a record is written.
+	// Default slog.Default(), looked up each time a record is written. A
+	// state change is logged as "state changed" with component, name, from
+	// and to. It adds forced, mode, probe_timed_out or skipped when they
+	// apply. A contained panic is logged as "callback panicked" with panic
+	// and stack.
 	Logger *slog.Logger
 }
 
@@ -231,7 +258,7 @@ func (c *Config) checkTimes() error {
 	case c.HalfOpenMaxWait < 0:
 		return fmt.Errorf("breaker: Config.HalfOpenMaxWait must not be negative, got %v", c.HalfOpenMaxWait)
 	case math.IsNaN(c.OpenTimeoutMultiplier) || c.OpenTimeoutMultiplier != 0 && (c.OpenTimeoutMultiplier <= 1 || c.OpenTimeoutMultiplier > maxMultiplier):
-		return fmt.Errorf("breaker: Config.OpenTimeoutMultiplier must be in (1,%v] (or 0 for 2), got %v", maxMultiplier, c.OpenTimeoutMultiplier)
+		return fmt.Errorf("breaker: Config.OpenTimeoutMultiplier must be in (1,%v] (or 0 for the default), got %v", maxMultiplier, c.OpenTimeoutMultiplier)
 	}
 	return nil
 }

@@ -58,7 +58,9 @@ func (s *State) UnmarshalText(text []byte) error {
 
 // Mode says what decides a Breaker's state: its own counts (Normal), or an
 // operator who forced it open (Trip), disabled it (Disable) or made it only
-// measure (MetricsOnly). Reset returns it to Normal.
+// measure (MetricsOnly). Reset returns it to Normal. Each change of mode
+// starts a new generation. A change of mode alone is delivered like a state
+// change, from a state to itself, with the attribute mode in its log record.
 type Mode uint8
 
 // The modes of a Breaker.

@@ -26,13 +26,8 @@ import (
 // goroutines that do share a stripe keep sharing it while they run, and
 // because the runtime reuses freed stacks, a few long-lived workers restarted
 // together may land on the same pair of stripes again: sharing then costs
-// them a contended compare-and-swap (about 4× the uncontended path). The
-// counts are exact: each counter word carries the low 32 bits of its
-// generation, a state change re-tags every counter under the lock before it
-// publishes the new state, and a result is added only after checking the
-// whole state word, so it lands in the generation that admitted it, unless
-// 2^32 state changes happen between that check and its compare-and-swap, a
-// few instructions apart.
+// them a contended compare-and-swap (about 4× the uncontended path; see
+// bench/breaker.md). Sharing never costs exactness (see above).
 const (
 	countBits = 32
 	countMask = 1<<countBits - 1

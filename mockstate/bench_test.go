@@ -22,7 +22,7 @@ func newBenchStore(b *testing.B, max int) *Store[uint32, benchSnap, benchSnap] {
 	return s
 }
 
-// BenchmarkUpsert compares Upsert with the Seed then Update pair it
+// BenchmarkUpsert compares Upsert with the LoadOrInit then Update pair it
 // replaces, per tick: on keys that exist (the steady state of a feed) and
 // on keys that are new each time (a store churning at its bound).
 func BenchmarkUpsert(b *testing.B) {
@@ -30,7 +30,7 @@ func BenchmarkUpsert(b *testing.B) {
 	init := func(s *benchSnap) { s.last = 100 }
 	tick := func(s *benchSnap) error { s.prev, s.last = s.last, s.last+0.05; s.ticks++; return nil }
 	pair := func(s *Store[uint32, benchSnap, benchSnap], k uint32) {
-		s.Seed(k, init)
+		s.LoadOrInit(k, init)
 		if _, err := s.Update(k, tick); err != nil {
 			b.Fatal(err)
 		}
@@ -43,11 +43,11 @@ func BenchmarkUpsert(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		call func(*Store[uint32, benchSnap, benchSnap], uint32)
-	}{{"seed+update", pair}, {"upsert", upsert}} {
+	}{{"loadorinit+update", pair}, {"upsert", upsert}} {
 		b.Run("existing/impl="+c.name, func(b *testing.B) {
 			s := newBenchStore(b, keys)
 			for k := range uint32(keys) {
-				s.Seed(k, init)
+				s.LoadOrInit(k, init)
 			}
 			b.ReportAllocs()
 			k := uint32(0)

@@ -44,7 +44,7 @@ func ExampleStore() {
 		fmt.Println(err)
 		return
 	}
-	s.Seed("NIFTY", func(b *quoteBuilder) { b.symbol = "NIFTY"; b.last = 24000 })
+	s.LoadOrInit("NIFTY", func(b *quoteBuilder) { b.symbol = "NIFTY"; b.last = 24000 })
 
 	before, _ := s.Get("NIFTY")
 	after, _ := s.Update("NIFTY", func(b *quoteBuilder) error {
@@ -66,12 +66,12 @@ func ExampleNew() {
 	// Output: mockstate: Config.MaxSize must be >= 0, got -1
 }
 
-func ExampleStore_Seed() {
+func ExampleStore_LoadOrInit() {
 	s := newStore(mockstate.Config[string, quote]{})
-	q, created := s.Seed("BANKNIFTY", func(b *quoteBuilder) { b.symbol = "BANKNIFTY"; b.last = 51000 })
+	q, created := s.LoadOrInit("BANKNIFTY", func(b *quoteBuilder) { b.symbol = "BANKNIFTY"; b.last = 51000 })
 	fmt.Println(q.Symbol, q.Last, created)
-	// A second Seed finds the entry and does not run init.
-	q, created = s.Seed("BANKNIFTY", func(b *quoteBuilder) { b.last = 0 })
+	// A second LoadOrInit finds the entry and does not run init.
+	q, created = s.LoadOrInit("BANKNIFTY", func(b *quoteBuilder) { b.last = 0 })
 	fmt.Println(q.Symbol, q.Last, created)
 	// Output:
 	// BANKNIFTY 51000 true
@@ -80,7 +80,7 @@ func ExampleStore_Seed() {
 
 func ExampleStore_Update() {
 	s := newStore(mockstate.Config[string, quote]{})
-	s.Seed("NIFTY", func(b *quoteBuilder) { b.last = 24000 })
+	s.LoadOrInit("NIFTY", func(b *quoteBuilder) { b.last = 24000 })
 
 	errHalted := errors.New("trading halted")
 	_, err := s.Update("NIFTY", func(b *quoteBuilder) error {
@@ -123,7 +123,7 @@ func ExampleStore_Upsert() {
 // keeps its last snapshot.
 func ExamplePanicError() {
 	s := newStore(mockstate.Config[string, quote]{Logger: slog.New(slog.DiscardHandler)})
-	s.Seed("NIFTY", func(b *quoteBuilder) { b.last = 24000 })
+	s.LoadOrInit("NIFTY", func(b *quoteBuilder) { b.last = 24000 })
 	_, err := s.Update("NIFTY", func(b *quoteBuilder) error {
 		var prices map[string]float64
 		prices["NIFTY"] = b.last // a bug: assignment to a nil map
@@ -143,7 +143,7 @@ func ExamplePanicError() {
 func ExampleStore_Range() {
 	s := newStore(mockstate.Config[string, quote]{})
 	for i, sym := range []string{"NIFTY", "BANKNIFTY", "FINNIFTY"} {
-		s.Seed(sym, func(b *quoteBuilder) { b.symbol = sym; b.last = float64(1000 * (i + 1)) })
+		s.LoadOrInit(sym, func(b *quoteBuilder) { b.symbol = sym; b.last = float64(1000 * (i + 1)) })
 	}
 	// Range's order is unspecified; sort for stable output.
 	var lines []string
@@ -175,9 +175,9 @@ func ExampleStore_Cleanup() {
 		OnEvict: func(k string, q *quote, r mockstate.Reason) { fmt.Println("removed", k, r) },
 		Logger:  slog.New(slog.DiscardHandler),
 	})
-	s.Seed("NIFTY26NOV24000CE", func(b *quoteBuilder) { b.symbol = "NIFTY26NOV24000CE"; b.expiry = expiry })
-	s.Seed("NIFTY31DEC24000CE", func(b *quoteBuilder) { b.symbol = "NIFTY31DEC24000CE"; b.expiry = expiry.AddDate(0, 1, 5) })
-	s.Seed("BROKEN", func(b *quoteBuilder) { b.symbol = "BROKEN" }) // cannot be judged: kept
+	s.LoadOrInit("NIFTY26NOV24000CE", func(b *quoteBuilder) { b.symbol = "NIFTY26NOV24000CE"; b.expiry = expiry })
+	s.LoadOrInit("NIFTY31DEC24000CE", func(b *quoteBuilder) { b.symbol = "NIFTY31DEC24000CE"; b.expiry = expiry.AddDate(0, 1, 5) })
+	s.LoadOrInit("BROKEN", func(b *quoteBuilder) { b.symbol = "BROKEN" }) // cannot be judged: kept
 
 	fmt.Println(s.Cleanup(expiry.Add(time.Minute)), s.Len())
 	// Output:
@@ -191,11 +191,11 @@ func ExampleReason() {
 		OnEvict: func(k string, _ *quote, r mockstate.Reason) { fmt.Println(k, r) },
 	})
 	for _, k := range []string{"a", "b", "c"} {
-		s.Seed(k, nil)
+		s.LoadOrInit(k, nil)
 	}
 	s.Get("b")
 	s.Get("c")
-	s.Seed("d", nil) // full: a was never read, so a goes
+	s.LoadOrInit("d", nil) // full: a was never read, so a goes
 	s.Delete("b")
 	s.Reset()
 

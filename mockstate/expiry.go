@@ -19,7 +19,7 @@ import (
 // writer lock only to remove what it judged expired. An entry is removed
 // only if it is still the same entry with the same snapshot that was judged:
 // an entry updated meanwhile is left for the next cleanup, and a key deleted
-// and seeded again meanwhile keeps its new entry. A removed entry is never
+// and created again meanwhile keeps its new entry. A removed entry is never
 // brought back.
 //
 // An entry whose expiry cannot be judged (Expired returns an error or

@@ -8,14 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// checkKeys seeds keys into a fresh store, reads each back, deletes half
+// checkKeys inserts keys into a fresh store, reads each back, deletes half
 // and checks the rest, and reports the longest probe sequence in the index.
 func checkKeys[K comparable](t *testing.T, keys []K) (maxProbe int) {
 	t.Helper()
 	s, err := New(func(b *K) *K { v := *b; return &v }, Config[K, K]{MaxSize: len(keys)})
 	require.NoError(t, err)
 	for _, k := range keys {
-		_, created := s.Seed(k, func(b *K) { *b = k })
+		_, created := s.LoadOrInit(k, func(b *K) { *b = k })
 		require.True(t, created, "%v", k)
 	}
 	require.Equal(t, len(keys), s.Len())

@@ -56,7 +56,7 @@ func newMetrics(name string, reg prometheus.Registerer, size func() int) (*metri
 	}
 	m := &metrics{
 		inserts: prometheus.NewCounter(prometheus.CounterOpts(opts("inserts_total",
-			"Entries created by Seed or Upsert."))),
+			"Entries created by LoadOrInit or Upsert."))),
 		updates: prometheus.NewCounter(prometheus.CounterOpts(opts("updates_total",
 			"Snapshots published by Update or Upsert."))),
 		expiryErrors: prometheus.NewCounter(prometheus.CounterOpts(opts("expiry_errors_total",

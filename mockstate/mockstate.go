@@ -26,7 +26,7 @@ var (
 	ErrNilFunc = errors.New("mockstate: nil function")
 	// ErrNilSnapshot is returned by Update and Upsert when the store's build
 	// function returned a nil snapshot; nothing is published and the
-	// builder is restored. Seed reports the same failure by returning
+	// builder is restored. LoadOrInit reports the same failure by returning
 	// (nil, false) and logging it.
 	ErrNilSnapshot = errors.New("mockstate: build returned a nil snapshot")
 )
@@ -164,7 +164,7 @@ type Config[K comparable, S any] struct {
 	// OnEvict, if set, is called once for every entry that leaves the store,
 	// with its key, its last snapshot and the reason. It runs after the
 	// store's lock is released, in the goroutine whose call removed the
-	// entry (Seed for ReasonSize, Cleanup or Run for ReasonExpired, Delete,
+	// entry (LoadOrInit for ReasonSize, Cleanup or Run for ReasonExpired, Delete,
 	// Reset). A panic in it is recovered, logged and counted.
 	OnEvict func(k K, s *S, r Reason)
 
@@ -174,11 +174,20 @@ type Config[K comparable, S any] struct {
 
 	// Logger receives contained failures: unjudgeable expiries, panics in
 	// user functions, nil snapshots. Nil means slog.Default(), looked up
-	// each time a record is written.
+	// each time a record is written. Records carry component=mockstate and
+	// name=Name; unjudgeable expiries make one record per Cleanup call.
 	Logger *slog.Logger
 
-	// Registerer, if set, receives the store's metrics (see package doc).
-	// Nil means no metrics.
+	// Registerer, if set, receives the store's metrics, each with the
+	// constant label name=Name. Counters are cumulative; Reset does not
+	// lower them. Nil means no metrics.
+	//
+	//	steadfast_mockstate_entries                 gauge: entries in the store
+	//	steadfast_mockstate_inserts_total           entries created by LoadOrInit or Upsert
+	//	steadfast_mockstate_updates_total           snapshots published by Update or Upsert
+	//	steadfast_mockstate_evictions_total         entries removed, by reason: size, expired, deleted, reset
+	//	steadfast_mockstate_expiry_errors_total     entries Expired could not judge (kept)
+	//	steadfast_mockstate_callback_panics_total   panics, by callback: init, fn, build, expired, on_evict
 	Registerer prometheus.Registerer
 }
 
@@ -223,10 +232,10 @@ type Store[K comparable, S, B any] struct {
 }
 
 // New returns an empty Store whose snapshots are made by build from an
-// entry's builder. build runs under the store's writer lock (in Seed and
+// entry's builder. build runs under the store's writer lock (in LoadOrInit and
 // Update), must return a fresh non-nil snapshot that shares no mutable
 // memory with the builder, and must not call the Store's writing methods
-// (see Seed).
+// (see LoadOrInit).
 func New[K comparable, S, B any](build func(*B) *S, cfg Config[K, S]) (*Store[K, S, B], error) {
 	if build == nil {
 		return nil, errors.New("mockstate: build must not be nil")
@@ -318,26 +327,27 @@ func (s *Store[K, S, B]) Get(k K) (*S, bool) {
 	}
 }
 
-// Len returns the number of entries. It takes no lock.
+// Len returns the number of entries. It takes no lock. It is exact at any
+// quiescent point and otherwise a recent value.
 func (s *Store[K, S, B]) Len() int { return int(s.n.Load()) }
 
-// Seed returns k's snapshot, creating the entry first if k has none: a
+// LoadOrInit returns k's snapshot, creating the entry first if k has none: a
 // fresh zero builder is passed to init (nil init leaves it zero), then
 // build makes the first snapshot. created reports whether this call created
-// the entry. When many goroutines seed the same key at once, init runs
+// the entry. When many goroutines call LoadOrInit for the same key at once, init runs
 // exactly once; the others wait for it and return its snapshot. An existing
 // entry is marked used; a newly created one is not (creation is not a use).
 //
 // init runs under the store's writer lock: it may call Get, Len and Range,
-// but a call to a writing method (Seed, Upsert, Update, Delete, Reset,
+// but a call to a writing method (LoadOrInit, Upsert, Update, Delete, Reset,
 // Cleanup) from it deadlocks. If init or build panics, or build returns
-// nil, nothing is inserted and Seed returns (nil, false); the panic is
+// nil, nothing is inserted and LoadOrInit returns (nil, false); the panic is
 // recovered, logged with its stack and counted. Upsert returns the same
 // failures as errors.
 //
 // Inserting into a full store evicts one entry (see the package doc) and
-// calls OnEvict for it before Seed returns.
-func (s *Store[K, S, B]) Seed(k K, init func(*B)) (snap *S, created bool) {
+// calls OnEvict for it before LoadOrInit returns.
+func (s *Store[K, S, B]) LoadOrInit(k K, init func(*B)) (snap *S, created bool) {
 	h := s.hash(k)
 	if e := s.tab.Load().find(h, k); e != nil {
 		if p := e.snap.Load(); p != nil {
@@ -473,7 +483,7 @@ func (s *Store[K, S, B]) failed(err error) {
 // validate before mutating it) and the error is returned. The same restore
 // happens when build returns nil (ErrNilSnapshot) and when fn or build
 // panics: the panic is recovered, logged with its stack, counted and
-// returned as a *PanicError. fn runs under the writer lock and, like Seed's
+// returned as a *PanicError. fn runs under the writer lock and, like LoadOrInit's
 // init, must not call the Store's writing methods.
 func (s *Store[K, S, B]) Update(k K, fn func(*B) error) (*S, error) {
 	if fn == nil {
@@ -490,13 +500,13 @@ func (s *Store[K, S, B]) Update(k K, fn func(*B) error) (*S, error) {
 }
 
 // Upsert updates k's entry as Update does, or, when k has none, creates it
-// as Seed does (a zero builder passed to init, nil init leaving it zero)
+// as LoadOrInit does (a zero builder passed to init, nil init leaving it zero)
 // and applies fn to the new builder before the first snapshot is built: one
-// lookup and one lock for what Seed then Update do in two. It returns the
+// lookup and one lock for what LoadOrInit then Update do in two. It returns the
 // snapshot published. The call is as atomic as Update: no reader sees the
 // entry before fn has been applied.
 //
-// Eviction rules are those of Seed then Update: creating an entry in a full
+// Eviction rules are those of LoadOrInit then Update: creating an entry in a full
 // store evicts one (OnEvict is called before Upsert returns), and the entry
 // is marked used. If init, fn or build fails (an error, a nil snapshot, a
 // panic returned as a *PanicError), nothing is inserted, an existing builder
@@ -555,7 +565,7 @@ func (s *Store[K, S, B]) Delete(k K) bool {
 // sync.Map's: it is not a point-in-time view. An entry present for the
 // whole call is visited exactly once, with the snapshot current when it is
 // visited; an entry added or removed during the call is visited at most
-// once. A key deleted and seeded again during the call is two entries and
+// once. A key deleted and created again during the call is two entries and
 // may be visited once for each.
 func (s *Store[K, S, B]) Range(fn func(k K, s *S) bool) {
 	if fn == nil {
@@ -608,6 +618,14 @@ func (s *Store[K, S, B]) Reset() {
 
 // insertLocked adds live entry e, evicting by CLOCK when the store is
 // full. It returns the evicted entry (and its last snapshot), if any.
+//
+// Entries sit in a ring of MaxSize slots, filled in insertion order. The
+// new entry takes the victim's slot and the hand moves past it, so a new
+// entry is the last the hand reaches. Slots freed by Delete or expiry are
+// filled first; an entry put there takes that slot's turn, so if it is
+// never used the hand may reach it before older unused entries. In a store
+// of size 3 holding a, b and c, after Get(b) and Get(c), inserting d
+// evicts a.
 func (s *Store[K, S, B]) insertLocked(e *entry[K, S, B]) (victim *entry[K, S, B], vsnap *S) {
 	if int(s.n.Load()) >= s.max {
 		victim = s.clockVictimLocked()
@@ -636,9 +654,10 @@ func (s *Store[K, S, B]) insertLocked(e *entry[K, S, B]) (victim *entry[K, S, B]
 // passed them, clearing their bit, and returns the first unused entry. The
 // store is full, so every ring slot holds a live entry.
 //
-// Readers set bits without the lock, so they can set a bit again right
-// after the hand cleared it; with every entry read that often the hand
-// could go round for as long as the reads go on. It therefore gives each
+// Get sets a bit with an atomic store, and only if it is clear, so hot
+// entries cause no cache-line traffic. Readers set bits without the lock,
+// so they can set a bit again right after the hand cleared it. With every
+// entry read that often, the hand could go round as long as the reads go on. It therefore gives each
 // entry one second chance per eviction: after a full pass it takes the
 // entry at the hand, whose bit it cleared one pass ago.
 func (s *Store[K, S, B]) clockVictimLocked() *entry[K, S, B] {

@@ -112,7 +112,7 @@ func TestEmptyStore(t *testing.T) {
 
 func TestSnapshotUnchangedAfterUpdate(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{})
-	p0, created := s.Seed("NIFTY", func(b *quoteBuilder) { b.key = "NIFTY"; b.a = 10 })
+	p0, created := s.LoadOrInit("NIFTY", func(b *quoteBuilder) { b.key = "NIFTY"; b.a = 10 })
 	require.True(t, created)
 	before := *p0
 
@@ -127,20 +127,20 @@ func TestSnapshotUnchangedAfterUpdate(t *testing.T) {
 	require.Same(t, p1, got)
 }
 
-func TestSeedExistingReturnsCurrent(t *testing.T) {
+func TestLoadOrInitExistingReturnsCurrent(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{})
-	p0, created := s.Seed("a", setKey("a"))
+	p0, created := s.LoadOrInit("a", setKey("a"))
 	require.True(t, created)
-	p1, created := s.Seed("a", func(*quoteBuilder) { t.Fatal("init ran for an existing key") })
+	p1, created := s.LoadOrInit("a", func(*quoteBuilder) { t.Fatal("init ran for an existing key") })
 	require.False(t, created)
 	require.Same(t, p0, p1)
 	p2, err := s.Update("a", bump)
 	require.NoError(t, err)
-	p3, created := s.Seed("a", nil)
+	p3, created := s.LoadOrInit("a", nil)
 	require.False(t, created)
 	require.Same(t, p2, p3)
 
-	p4, created := s.Seed("b", nil) // nil init: zero builder
+	p4, created := s.LoadOrInit("b", nil) // nil init: zero builder
 	require.True(t, created)
 	require.Equal(t, quote{}, *p4)
 }
@@ -151,7 +151,7 @@ func TestConcurrentReadersWritersNoTornSnapshot(t *testing.T) {
 	names := make([]string, keys)
 	for i := range names {
 		names[i] = fmt.Sprint("k", i)
-		s.Seed(names[i], setKey(names[i]))
+		s.LoadOrInit(names[i], setKey(names[i]))
 	}
 	var (
 		stop    atomic.Bool
@@ -214,7 +214,7 @@ func TestConcurrentReadersWritersNoTornSnapshot(t *testing.T) {
 	require.Equal(t, 6000, total, "an update was lost")
 }
 
-func TestSeedRaceCreatesOnce(t *testing.T) {
+func TestLoadOrInitRaceCreatesOnce(t *testing.T) {
 	const (
 		keys       = 200
 		goroutines = 8
@@ -232,7 +232,7 @@ func TestSeedRaceCreatesOnce(t *testing.T) {
 			<-start
 			for i := 0; i < keys; i++ {
 				k := (i + g*17) % keys
-				p, c := s.Seed(fmt.Sprint(k), func(b *quoteBuilder) { inits[k].Add(1); b.a = k })
+				p, c := s.LoadOrInit(fmt.Sprint(k), func(b *quoteBuilder) { inits[k].Add(1); b.a = k })
 				if c {
 					created[k].Add(1)
 				}
@@ -275,7 +275,7 @@ func TestBuilderTouchedOnlyUnderLock(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 500; i++ {
 				k := fmt.Sprint((i * (g + 1)) % 48)
-				s.Seed(k, func(b *quoteBuilder) { enter(); b.key = k; leave() })
+				s.LoadOrInit(k, func(b *quoteBuilder) { enter(); b.key = k; leave() })
 				_, _ = s.Update(k, func(b *quoteBuilder) error { enter(); defer leave(); return bump(b) })
 				if i%7 == 0 {
 					s.Delete(k)
@@ -289,7 +289,7 @@ func TestBuilderTouchedOnlyUnderLock(t *testing.T) {
 
 func TestUpdateErrorRestoresBuilder(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{})
-	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
+	p0, _ := s.LoadOrInit("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
 	boom := errors.New("boom")
 	_, err := s.Update("a", func(b *quoteBuilder) error { b.a = 99; return boom })
 	require.ErrorIs(t, err, boom)
@@ -316,13 +316,13 @@ func TestNilSnapshot(t *testing.T) {
 	}
 	s, err := New(build, Config[string, quote]{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
-	p, created := s.Seed("bad", func(b *quoteBuilder) { b.bad = true })
+	p, created := s.LoadOrInit("bad", func(b *quoteBuilder) { b.bad = true })
 	require.Nil(t, p)
 	require.False(t, created)
 	require.Zero(t, s.Len())
 	require.Contains(t, logs.String(), "nil snapshot")
 
-	p0, _ := s.Seed("a", setKey("a"))
+	p0, _ := s.LoadOrInit("a", setKey("a"))
 	_, err = s.Update("a", func(b *quoteBuilder) error { b.bad = true; b.a = 5; return nil })
 	require.ErrorIs(t, err, ErrNilSnapshot)
 	got, _ := s.Get("a")
@@ -334,7 +334,7 @@ func TestNilSnapshot(t *testing.T) {
 
 // A panic in init, fn or build is contained, whichever writing call runs
 // it: recovered, logged with its stack, counted by function, returned as a
-// *PanicError (Seed, which has no error, returns (nil, false)), and the
+// *PanicError (LoadOrInit, which has no error, returns (nil, false)), and the
 // store is as it was before the call.
 func TestPanicsInBuilderFunctionsAreContained(t *testing.T) {
 	explode := false
@@ -362,10 +362,10 @@ func TestPanicsInBuilderFunctionsAreContained(t *testing.T) {
 		require.EqualError(t, err, fmt.Sprintf("mockstate: key a: %s panicked: %v", fn, value))
 	}
 
-	// init: through Seed and through Upsert of a new key.
+	// init: through LoadOrInit and through Upsert of a new key.
 	var p *quote
 	var created bool
-	require.NotPanics(t, func() { p, created = s.Seed("a", func(*quoteBuilder) { panic("init") }) })
+	require.NotPanics(t, func() { p, created = s.LoadOrInit("a", func(*quoteBuilder) { panic("init") }) })
 	require.Nil(t, p)
 	require.False(t, created)
 	_, err = s.Upsert("a", func(*quoteBuilder) { panic("init") }, bump)
@@ -377,7 +377,7 @@ func TestPanicsInBuilderFunctionsAreContained(t *testing.T) {
 	_, err = s.Upsert("a", setKey("a"), func(b *quoteBuilder) error { panic("fn") })
 	requirePanicError(err, "fn", "fn")
 	require.Zero(t, s.Len(), "a panicking fn inserted an entry")
-	p0, created := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 }) // the lock was released
+	p0, created := s.LoadOrInit("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 }) // the lock was released
 	require.True(t, created)
 	_, err = s.Update("a", func(b *quoteBuilder) error { b.a = 50; panic("fn") })
 	requirePanicError(err, "fn", "fn")
@@ -387,13 +387,13 @@ func TestPanicsInBuilderFunctionsAreContained(t *testing.T) {
 	got, _ := s.Get("a")
 	require.Same(t, p0, got, "a panicking fn published a snapshot")
 
-	// build: through Update, Upsert and Seed.
+	// build: through Update, Upsert and LoadOrInit.
 	explode = true
 	_, err = s.Update("a", bump)
 	requirePanicError(err, "build", "build")
 	_, err = s.Upsert("a", nil, bump)
 	requirePanicError(err, "build", "build")
-	p, created = s.Seed("b", setKey("b"))
+	p, created = s.LoadOrInit("b", setKey("b"))
 	require.Nil(t, p)
 	require.False(t, created)
 	explode = false
@@ -425,9 +425,9 @@ func TestGoexitInBuilderFunctionLeavesTheStoreUsable(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	var logs logtest.Buffer
 	s := newQuotes(t, Config[string, quote]{Name: "g", Registerer: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
+	p0, _ := s.LoadOrInit("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
 	for _, call := range []func(){
-		func() { s.Seed("b", func(*quoteBuilder) { runtime.Goexit() }) },
+		func() { s.LoadOrInit("b", func(*quoteBuilder) { runtime.Goexit() }) },
 		func() { _, _ = s.Update("a", func(b *quoteBuilder) error { b.a = 9; runtime.Goexit(); return nil }) },
 		func() { _, _ = s.Upsert("c", nil, func(b *quoteBuilder) error { runtime.Goexit(); return nil }) },
 	} {
@@ -485,10 +485,10 @@ func TestUpsert(t *testing.T) {
 	_, err = s.Upsert("a", nil, nil)
 	require.ErrorIs(t, err, ErrNilFunc)
 
-	// Eviction rules are Seed's then Update's: an upserted entry is used.
-	// b is seeded (not used), c upserted into the full store evicts b, the
+	// Eviction rules are LoadOrInit's then Update's: an upserted entry is used.
+	// b is created by LoadOrInit (not used), c upserted into the full store evicts b, the
 	// entry never used, not a.
-	s.Seed("b", setKey("b"))
+	s.LoadOrInit("b", setKey("b"))
 	_, err = s.Upsert("c", setKey("c"), bump)
 	require.NoError(t, err)
 	require.Equal(t, []string{"b:size"}, ev.list())
@@ -528,7 +528,7 @@ func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
 	require.NoError(t, err)
 	var buf logtest.Buffer
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError})))
-	s.Seed("bad", func(b *quoteBuilder) { b.key = "bad"; b.bad = true })
+	s.LoadOrInit("bad", func(b *quoteBuilder) { b.key = "bad"; b.bad = true })
 	s.Cleanup(time.Now()) // logged at warn level: filtered
 	require.Empty(t, buf.String())
 	_, _ = s.Update("bad", func(*quoteBuilder) error { panic("fn") })
@@ -539,7 +539,7 @@ func TestDefaultLoggerLookedUpWhenLogging(t *testing.T) {
 // and the stack, not {}.
 func TestPanicErrorMarshalJSON(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{Logger: slog.New(slog.DiscardHandler)})
-	s.Seed("a", setKey("a"))
+	s.LoadOrInit("a", setKey("a"))
 	_, err := s.Update("a", func(*quoteBuilder) error { panic(errors.New("bad quote")) })
 	var pe *PanicError
 	require.ErrorAs(t, err, &pe)
@@ -574,17 +574,17 @@ func TestDelete(t *testing.T) {
 	var ev evictLog
 	s := newQuotes(t, Config[string, quote]{OnEvict: ev.record})
 	inits := 0
-	s.Seed("a", func(*quoteBuilder) { inits++ })
-	s.Seed("b", nil)
+	s.LoadOrInit("a", func(*quoteBuilder) { inits++ })
+	s.LoadOrInit("b", nil)
 	require.True(t, s.Delete("a"))
 	require.False(t, s.Delete("a"))
 	_, ok := s.Get("a")
 	require.False(t, ok)
 	require.Equal(t, 1, s.Len())
 	require.Equal(t, []string{"a:deleted"}, ev.list())
-	_, created := s.Seed("a", func(*quoteBuilder) { inits++ })
+	_, created := s.LoadOrInit("a", func(*quoteBuilder) { inits++ })
 	require.True(t, created)
-	require.Equal(t, 2, inits, "a deleted key must be seeded afresh")
+	require.Equal(t, 2, inits, "a deleted key must be initialized afresh")
 }
 
 func TestReset(t *testing.T) {
@@ -594,7 +594,7 @@ func TestReset(t *testing.T) {
 	old := map[string]*quote{}
 	for i := 0; i < 40; i++ {
 		k := fmt.Sprint(i)
-		old[k], _ = s.Seed(k, setKey(k))
+		old[k], _ = s.LoadOrInit(k, setKey(k))
 	}
 	s.Reset()
 	require.Zero(t, s.Len())
@@ -610,7 +610,7 @@ func TestReset(t *testing.T) {
 	require.EqualValues(t, 40, metric(t, reg, "steadfast_mockstate_evictions_total", metrictest.Labels{"reason": "reset"}))
 	require.EqualValues(t, 0, metric(t, reg, "steadfast_mockstate_entries", nil))
 
-	p, created := s.Seed("3", setKey("3"))
+	p, created := s.LoadOrInit("3", setKey("3"))
 	require.True(t, created, "init must run again after Reset")
 	require.NotSame(t, old["3"], p)
 	require.Equal(t, 1, s.Len())
@@ -622,13 +622,13 @@ func TestEvictionReadEntriesSurvive(t *testing.T) {
 	var ev evictLog
 	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record})
 	for _, k := range []string{"a", "b", "c"} {
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 	}
 	_, ok := s.Get("b")
 	require.True(t, ok)
 	_, ok = s.Get("c")
 	require.True(t, ok)
-	s.Seed("d", setKey("d"))
+	s.LoadOrInit("d", setKey("d"))
 	require.Equal(t, []string{"a:size"}, ev.list())
 	require.Equal(t, 3, s.Len())
 	for _, k := range []string{"b", "c", "d"} {
@@ -644,7 +644,7 @@ func TestEvictionFIFOWhenUnread(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record, Registerer: reg})
 	for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 		require.LessOrEqual(t, s.Len(), 3)
 	}
 	require.Equal(t, []string{"a:size", "b:size", "c:size"}, ev.list())
@@ -657,18 +657,18 @@ func TestEvictionSecondChance(t *testing.T) {
 	var ev evictLog
 	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record})
 	for _, k := range []string{"a", "b", "c"} {
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 	}
-	s.Get("a")       // a: used by Get
-	s.Seed("d", nil) // hand clears a, evicts b
+	s.Get("a")             // a: used by Get
+	s.LoadOrInit("d", nil) // hand clears a, evicts b
 	require.Equal(t, []string{"b:size"}, ev.list())
 	_, err := s.Update("c", bump) // c: used by Update
 	require.NoError(t, err)
-	s.Seed("e", nil) // hand clears c, wraps, evicts a: cleared on the last pass, unused since
+	s.LoadOrInit("e", nil) // hand clears c, wraps, evicts a: cleared on the last pass, unused since
 	require.Equal(t, []string{"b:size", "a:size"}, ev.list())
-	_, created := s.Seed("d", nil) // d: used by Seed of an existing key
+	_, created := s.LoadOrInit("d", nil) // d: used by LoadOrInit of an existing key
 	require.False(t, created)
-	s.Seed("f", nil) // hand: d used -> cleared, c cleared earlier -> evicted
+	s.LoadOrInit("f", nil) // hand: d used -> cleared, c cleared earlier -> evicted
 	require.Equal(t, []string{"b:size", "a:size", "c:size"}, ev.list())
 	for _, k := range []string{"d", "e", "f"} {
 		_, ok := s.Get(k)
@@ -680,10 +680,10 @@ func TestEvictionAllUsedEvictsAtHand(t *testing.T) {
 	var ev evictLog
 	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record})
 	for _, k := range []string{"a", "b", "c"} {
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 		s.Get(k)
 	}
-	s.Seed("d", nil) // full pass clears every bit, then a is the first unused
+	s.LoadOrInit("d", nil) // full pass clears every bit, then a is the first unused
 	require.Equal(t, []string{"a:size"}, ev.list())
 }
 
@@ -691,13 +691,13 @@ func TestEvictionAfterDeleteFillsHole(t *testing.T) {
 	var ev evictLog
 	s := newQuotes(t, Config[string, quote]{MaxSize: 3, OnEvict: ev.record})
 	for _, k := range []string{"a", "b", "c"} {
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 	}
 	s.Delete("b")
-	s.Seed("d", nil) // room left by b: nothing evicted
+	s.LoadOrInit("d", nil) // room left by b: nothing evicted
 	require.Equal(t, []string{"b:deleted"}, ev.list())
 	require.Equal(t, 3, s.Len())
-	s.Seed("e", nil)
+	s.LoadOrInit("e", nil)
 	require.Equal(t, []string{"b:deleted", "a:size"}, ev.list())
 }
 
@@ -722,7 +722,7 @@ func TestEvictionUnderConcurrentAccess(t *testing.T) {
 			for i := 0; i < 4000; i++ {
 				k := fmt.Sprint(rng.IntN(400))
 				if g%2 == 0 {
-					s.Seed(k, setKey(k))
+					s.LoadOrInit(k, setKey(k))
 				}
 				if q, ok := s.Get(k); ok && q.Key != k {
 					bad.Store(fmt.Sprintf("Get(%s) returned %s", k, q.Key))
@@ -755,7 +755,7 @@ func TestGetDuringIndexGrowthAndChurn(t *testing.T) {
 	const stable = 100
 	for i := 0; i < stable; i++ {
 		k := fmt.Sprint("s", i)
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 	}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -774,7 +774,7 @@ func TestGetDuringIndexGrowthAndChurn(t *testing.T) {
 	}
 	for i := 0; i < 20000; i++ { // grows the index, then churns tombstones
 		k := fmt.Sprint("t", i%3000)
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 		if i >= 3000 {
 			s.Delete(fmt.Sprint("t", (i+1500)%3000))
 		}
@@ -824,7 +824,7 @@ func TestConfigValidation(t *testing.T) {
 func TestDefaultMaxSize(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{})
 	for i := 0; i < DefaultMaxSize+10; i++ {
-		s.Seed(fmt.Sprint(i), nil)
+		s.LoadOrInit(fmt.Sprint(i), nil)
 	}
 	require.Equal(t, DefaultMaxSize, s.Len())
 }
@@ -834,10 +834,10 @@ func TestCleanupExpired(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	s := newQuotes(t, Config[string, quote]{Expired: expiredQuote, OnEvict: ev.record, Registerer: reg})
 	now := time.Date(2026, 11, 26, 15, 30, 0, 0, time.UTC)
-	s.Seed("past", func(b *quoteBuilder) { b.key = "past"; b.expiry = now.Add(-time.Hour) })
-	s.Seed("now", func(b *quoteBuilder) { b.key = "now"; b.expiry = now })
-	s.Seed("future", func(b *quoteBuilder) { b.key = "future"; b.expiry = now.Add(time.Hour) })
-	s.Seed("never", setKey("never"))
+	s.LoadOrInit("past", func(b *quoteBuilder) { b.key = "past"; b.expiry = now.Add(-time.Hour) })
+	s.LoadOrInit("now", func(b *quoteBuilder) { b.key = "now"; b.expiry = now })
+	s.LoadOrInit("future", func(b *quoteBuilder) { b.key = "future"; b.expiry = now.Add(time.Hour) })
+	s.LoadOrInit("never", setKey("never"))
 
 	require.Equal(t, 2, s.Cleanup(now))
 	require.ElementsMatch(t, []string{"past:expired", "now:expired"}, ev.list())
@@ -866,9 +866,9 @@ func TestCleanupMalformedExpiry(t *testing.T) {
 	})
 	require.NoError(t, err)
 	now := time.Now()
-	s.Seed("bad", func(b *quoteBuilder) { b.key = "bad"; b.bad = true; b.expiry = now.Add(-time.Hour) })
-	s.Seed("panics", func(b *quoteBuilder) { b.key = "panics"; b.expiry = now.Add(-time.Hour) })
-	s.Seed("old", func(b *quoteBuilder) { b.key = "old"; b.expiry = now.Add(-time.Hour) })
+	s.LoadOrInit("bad", func(b *quoteBuilder) { b.key = "bad"; b.bad = true; b.expiry = now.Add(-time.Hour) })
+	s.LoadOrInit("panics", func(b *quoteBuilder) { b.key = "panics"; b.expiry = now.Add(-time.Hour) })
+	s.LoadOrInit("old", func(b *quoteBuilder) { b.key = "old"; b.expiry = now.Add(-time.Hour) })
 
 	require.Equal(t, 1, s.Cleanup(now))
 	require.Equal(t, 2, s.Len(), "unjudgeable entries must be kept")
@@ -884,15 +884,15 @@ func TestCleanupMalformedExpiry(t *testing.T) {
 
 func TestNoExpiry(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{})
-	s.Seed("a", func(b *quoteBuilder) { b.expiry = time.Unix(0, 0) })
+	s.LoadOrInit("a", func(b *quoteBuilder) { b.expiry = time.Unix(0, 0) })
 	require.Zero(t, s.Cleanup(time.Now()))
 	require.Equal(t, 1, s.Len())
 }
 
-// Cleanup judges outside the lock while seeders delete and re-create the
+// Cleanup judges outside the lock while writers delete and re-create the
 // same keys. A fresh entry must never be removed by a judgement made on an
 // older one, and a removed entry must never come back.
-func TestCleanupRacingSeeds(t *testing.T) {
+func TestCleanupRacingInserts(t *testing.T) {
 	var (
 		mu      sync.Mutex
 		removed = map[*quote]bool{}
@@ -920,20 +920,20 @@ func TestCleanupRacingSeeds(t *testing.T) {
 	}()
 	const keys = 300
 	fresh := make([]*quote, keys)
-	var seeders sync.WaitGroup
+	var writers sync.WaitGroup
 	for g := 0; g < 2; g++ {
-		seeders.Add(1)
+		writers.Add(1)
 		go func() {
-			defer seeders.Done()
+			defer writers.Done()
 			for round := 0; round < 5; round++ {
 				for i := g; i < keys; i += 2 {
 					k := fmt.Sprint(i)
-					s.Seed(k, func(b *quoteBuilder) { b.key = k; b.expiry = old }) // expired at birth
+					s.LoadOrInit(k, func(b *quoteBuilder) { b.key = k; b.expiry = old }) // expired at birth
 					s.Delete(k)
-					s.Seed(k, func(b *quoteBuilder) { b.key = k; b.expiry = old })
+					s.LoadOrInit(k, func(b *quoteBuilder) { b.key = k; b.expiry = old })
 					if round == 4 {
 						s.Delete(k)
-						p, created := s.Seed(k, setKey(k)) // never expires
+						p, created := s.LoadOrInit(k, setKey(k)) // never expires
 						if !created {
 							panic("key " + k + " was not created afresh")
 						}
@@ -943,7 +943,7 @@ func TestCleanupRacingSeeds(t *testing.T) {
 			}
 		}()
 	}
-	seeders.Wait()
+	writers.Wait()
 	stop.Store(true)
 	cleaner.Wait()
 	s.Cleanup(time.Now())
@@ -969,8 +969,8 @@ func TestRunCleansOnFakeClock(t *testing.T) {
 			OnEvict:         ev.record,
 		})
 		start := time.Now()
-		s.Seed("soon", func(b *quoteBuilder) { b.key = "soon"; b.expiry = start.Add(90 * time.Second) })
-		s.Seed("later", func(b *quoteBuilder) { b.key = "later"; b.expiry = start.Add(150 * time.Second) })
+		s.LoadOrInit("soon", func(b *quoteBuilder) { b.key = "soon"; b.expiry = start.Add(90 * time.Second) })
+		s.LoadOrInit("later", func(b *quoteBuilder) { b.key = "later"; b.expiry = start.Add(150 * time.Second) })
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
 		go func() { done <- s.Run(ctx) }()
@@ -1004,7 +1004,7 @@ func TestRange(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{})
 	for i := 0; i < 50; i++ {
 		k := fmt.Sprint(i)
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 	}
 	seen := map[string]int{}
 	s.Range(func(k string, q *quote) bool {
@@ -1034,11 +1034,11 @@ func TestOnEvictPanicContained(t *testing.T) {
 		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	require.NoError(t, err)
-	s.Seed("a", nil)
-	_, created := s.Seed("b", nil)
+	s.LoadOrInit("a", nil)
+	_, created := s.LoadOrInit("b", nil)
 	require.True(t, created)
 	require.True(t, s.Delete("b"))
-	_, created = s.Seed("c", nil)
+	_, created = s.LoadOrInit("c", nil)
 	require.True(t, created)
 	require.EqualValues(t, 2, metric(t, reg, "steadfast_mockstate_callback_panics_total", metrictest.Labels{"callback": "on_evict"}))
 	require.Contains(t, logs.String(), `msg="OnEvict panicked" component=mockstate name="" key=a reason=size panic=callback stack=`)
@@ -1047,9 +1047,9 @@ func TestOnEvictPanicContained(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	s := newQuotes(t, Config[string, quote]{Name: "chain", Registerer: reg, MaxSize: 2})
-	s.Seed("a", nil)
-	s.Seed("b", nil)
-	s.Seed("c", nil)
+	s.LoadOrInit("a", nil)
+	s.LoadOrInit("b", nil)
+	s.LoadOrInit("c", nil)
 	_, _ = s.Update("c", bump)
 	_, _ = s.Update("c", bump)
 	s.Delete("c")
@@ -1076,7 +1076,7 @@ func TestGetDoesNotAllocate(t *testing.T) {
 	s, err := New(func(b *int) *int { v := *b; return &v }, Config[int, int]{})
 	require.NoError(t, err)
 	for i := 0; i < 1000; i++ {
-		s.Seed(i, func(b *int) { *b = i })
+		s.LoadOrInit(i, func(b *int) { *b = i })
 	}
 	allocs := testing.AllocsPerRun(100, func() {
 		for i := 0; i < 1000; i += 7 {
@@ -1095,7 +1095,7 @@ func TestGetDoesNotAllocate(t *testing.T) {
 // still answer: readers never wait for writers.
 func TestReadersNotBlockedByWriter(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{})
-	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
+	p0, _ := s.LoadOrInit("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
 	inside, release := make(chan struct{}), make(chan struct{})
 	done := make(chan *quote)
 	go func() {
@@ -1132,11 +1132,11 @@ func TestCleanupDoesNotBlockWriters(t *testing.T) {
 		}
 		return false, nil
 	}})
-	s.Seed("slow", setKey("slow"))
+	s.LoadOrInit("slow", setKey("slow"))
 	done := make(chan int)
 	go func() { done <- s.Cleanup(time.Now()) }()
 	<-inside
-	_, created := s.Seed("b", setKey("b"))
+	_, created := s.LoadOrInit("b", setKey("b"))
 	require.True(t, created)
 	_, err := s.Update("slow", bump)
 	require.NoError(t, err)
@@ -1151,7 +1151,7 @@ func TestRangeDuringGrowth(t *testing.T) {
 	s := newQuotes(t, Config[string, quote]{MaxSize: 100000})
 	for i := 0; i < 200; i++ {
 		k := fmt.Sprint("s", i)
-		s.Seed(k, setKey(k))
+		s.LoadOrInit(k, setKey(k))
 	}
 	var done atomic.Bool
 	var wg sync.WaitGroup
@@ -1161,7 +1161,7 @@ func TestRangeDuringGrowth(t *testing.T) {
 		defer done.Store(true)
 		for i := 0; i < 30000; i++ {
 			k := fmt.Sprint("g", i)
-			s.Seed(k, setKey(k))
+			s.LoadOrInit(k, setKey(k))
 		}
 	}()
 	for round := 0; round < 3 || !done.Load(); round++ {
@@ -1199,11 +1199,11 @@ func TestOnEvictRunsOutsideLock(t *testing.T) {
 			got = append(got, k+":"+r.String())
 		},
 	})
-	s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.expiry = time.Unix(1, 0) })
-	s.Seed("b", setKey("b"))
-	s.Seed("c", setKey("c")) // evicts a (size)
-	s.Delete("b")            // deleted
-	s.Seed("d", func(b *quoteBuilder) { b.key = "d"; b.expiry = time.Unix(1, 0) })
+	s.LoadOrInit("a", func(b *quoteBuilder) { b.key = "a"; b.expiry = time.Unix(1, 0) })
+	s.LoadOrInit("b", setKey("b"))
+	s.LoadOrInit("c", setKey("c")) // evicts a (size)
+	s.Delete("b")                  // deleted
+	s.LoadOrInit("d", func(b *quoteBuilder) { b.key = "d"; b.expiry = time.Unix(1, 0) })
 	s.Cleanup(time.Unix(2, 0)) // d expired
 	s.Reset()                  // c reset
 	require.Equal(t, []string{"a:size", "b:deleted", "d:expired", "c:reset"}, got)
@@ -1218,7 +1218,7 @@ func TestUpdateBuildPanicRestoresBuilder(t *testing.T) {
 		return buildQuote(b)
 	}, Config[string, quote]{Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	p0, _ := s.Seed("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
+	p0, _ := s.LoadOrInit("a", func(b *quoteBuilder) { b.key = "a"; b.a = 1 })
 	explode = true
 	_, err = s.Update("a", bump)
 	var pe *PanicError
@@ -1240,11 +1240,11 @@ func TestOldTableAfterRebuildAndReset(t *testing.T) {
 	s, err := New(func(b *[2]int) *[2]int { v := *b; return &v }, Config[int, [2]int]{MaxSize: 100000})
 	require.NoError(t, err)
 	for k := 0; k < 100; k++ {
-		s.Seed(k, func(b *[2]int) { *b = [2]int{k, 1} })
+		s.LoadOrInit(k, func(b *[2]int) { *b = [2]int{k, 1} })
 	}
 	old := s.tab.Load()
 	for k := 1000; k < 3000; k++ { // several rebuilds
-		s.Seed(k, nil)
+		s.LoadOrInit(k, nil)
 	}
 	require.NotSame(t, old, s.tab.Load(), "the index was not rebuilt")
 	for k := 0; k < 50; k++ { // removed after the rebuild: old still holds them
@@ -1254,7 +1254,7 @@ func TestOldTableAfterRebuildAndReset(t *testing.T) {
 		_, err := s.Update(k, func(b *[2]int) error { b[1] = 2; return nil })
 		require.NoError(t, err)
 	}
-	s.Seed(0, func(b *[2]int) { *b = [2]int{0, 3} }) // a new entry for a removed key
+	s.LoadOrInit(0, func(b *[2]int) { *b = [2]int{0, 3} }) // a new entry for a removed key
 	for k := 0; k < 100; k++ {
 		e := old.find(s.hash(k), k)
 		if k < 50 {
@@ -1278,11 +1278,11 @@ func TestOldTableAfterRebuildAndReset(t *testing.T) {
 	small, err := New(func(b *[2]int) *[2]int { v := *b; return &v }, Config[int, [2]int]{MaxSize: 20})
 	require.NoError(t, err)
 	for k := 0; k < 20; k++ {
-		small.Seed(k, nil)
+		small.LoadOrInit(k, nil)
 	}
 	old = small.tab.Load()
 	for k := 20; k < 40; k++ { // evicts 0..19; tombstones force a rebuild
-		small.Seed(k, nil)
+		small.LoadOrInit(k, nil)
 	}
 	require.NotSame(t, old, small.tab.Load(), "the index was not rebuilt")
 	for k := 0; k < 20; k++ {
@@ -1291,7 +1291,7 @@ func TestOldTableAfterRebuildAndReset(t *testing.T) {
 }
 
 // Cleanup judges without the lock, then removes under it only what is
-// unchanged. Entries deleted, re-seeded or updated after they were judged
+// unchanged. Entries deleted, re-created or updated after they were judged
 // expired are left alone: no second removal, no loss of the new entry, and
 // an updated entry waits for the next cleanup.
 func TestCleanupSkipsEntriesChangedAfterJudging(t *testing.T) {
@@ -1310,13 +1310,13 @@ func TestCleanupSkipsEntriesChangedAfterJudging(t *testing.T) {
 	})
 	past := time.Unix(1, 0)
 	for _, k := range []string{"a", "b", "c", "d"} {
-		s.Seed(k, func(b *quoteBuilder) { b.key = k; b.expiry = past })
+		s.LoadOrInit(k, func(b *quoteBuilder) { b.key = k; b.expiry = past })
 	}
 	done := make(chan int)
 	go func() { done <- s.Cleanup(time.Unix(2, 0)) }()
 	<-judged
 	require.True(t, s.Delete("a"))
-	fresh, created := s.Seed("a", setKey("a")) // never expires
+	fresh, created := s.LoadOrInit("a", setKey("a")) // never expires
 	require.True(t, created)
 	_, err := s.Update("b", bump) // still expired, but not the snapshot judged
 	require.NoError(t, err)
@@ -1326,7 +1326,7 @@ func TestCleanupSkipsEntriesChangedAfterJudging(t *testing.T) {
 	require.Equal(t, 1, <-done, "only c was unchanged")
 	require.ElementsMatch(t, []string{"a:deleted", "d:deleted", "c:expired"}, ev.list())
 	got, ok := s.Get("a")
-	require.True(t, ok, "the entry seeded after judging was lost")
+	require.True(t, ok, "the entry created after judging was lost")
 	require.Same(t, fresh, got)
 	_, ok = s.Get("b")
 	require.True(t, ok)

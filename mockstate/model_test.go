@@ -42,8 +42,8 @@ func TestAgainstModel(t *testing.T) {
 				}
 			case x < 55:
 				_, had := model[k]
-				p, created := s.Seed(k, func(b *version) { b.key = k })
-				require.Equal(t, !had, created, "Seed(%d)", k)
+				p, created := s.LoadOrInit(k, func(b *version) { b.key = k })
+				require.Equal(t, !had, created, "LoadOrInit(%d)", k)
 				if created {
 					model[k] = 0
 				}

@@ -99,11 +99,29 @@ type Config struct {
 
 	// Logger receives failures, panics and contained callback panics. Nil
 	// means slog.Default(), looked up each time a record is written.
+	// Records carry component=reloader and name=Name. A failure is logged
+	// at Error as "reload failed", or "reload panicked" with the panic and
+	// its stack. A panic in OnError is logged at Error too. A canceled
+	// reload is logged at Debug; a successful one is not logged.
 	Logger *slog.Logger
 
-	// Registerer, if not nil, receives the reloader's metrics (see the
-	// package documentation). Several reloaders may share one registry when
-	// their Names differ.
+	// Registerer, if not nil, receives the reloader's metrics, each with the
+	// constant label name=Name. Several reloaders may share one registry
+	// when their Names differ. The trigger counters are read from the
+	// reloader's own counters at scrape time, so Trigger pays nothing.
+	//
+	//	steadfast_reloader_triggers_total                  counter
+	//	steadfast_reloader_coalesced_total                 counter
+	//	steadfast_reloader_reloads_total{result}           counter; success, failure, panic, canceled
+	//	steadfast_reloader_callback_panics_total           counter
+	//	steadfast_reloader_reload_duration_seconds         histogram
+	//	steadfast_reloader_trigger_latency_seconds         histogram; first served trigger to reload start
+	//	steadfast_reloader_pending                         gauge; 1 while a reload is wanted but not started
+	//	steadfast_reloader_in_flight                       gauge; 1 while a reload runs
+	//	steadfast_reloader_consecutive_failures            gauge
+	//	steadfast_reloader_last_success_timestamp_seconds  gauge
+	//
+	// A runtime.Goexit counts as result "failure", a panic as "panic".
 	Registerer prometheus.Registerer
 }
 

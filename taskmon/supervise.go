@@ -66,6 +66,7 @@ type Spec struct {
 	// DefaultBackoff (100ms, or MaxBackoff when that is set and smaller)
 	// and DefaultMaxBackoff (30s, or Backoff when that is larger). Negative
 	// values, or MaxBackoff below Backoff when both are set, are invalid.
+	// The delay starts when the run's callbacks have returned.
 	Backoff    time.Duration
 	MaxBackoff time.Duration
 
@@ -78,7 +79,8 @@ type Spec struct {
 	// and MaxT): when a run ends and MaxRestarts restarts have already
 	// happened within the Period before that moment, the task is given up:
 	// it ends with an error wrapping ErrGaveUp and the last run's error, which
-	// is logged, counted (Stats.GaveUp) and passed to the callbacks.
+	// is logged, counted (Stats.GaveUp) and passed to the callbacks. A
+	// restart counts when its run starts, after a successful run too.
 	// Defaults DefaultMaxRestarts (10) and DefaultPeriod (1m). A negative
 	// MaxRestarts means no limit; a negative Period is invalid.
 	MaxRestarts int
@@ -170,78 +172,115 @@ func (m *Monitor) Supervise(ctx context.Context, spec Spec) (*Task, error) {
 // restart. Each supervised task has its own loop and timer, so one task's
 // restarts, backoff or blocking callbacks never delay another's.
 func (m *Monitor) supervise(ctx context.Context, t *Task, s Spec) {
-	var (
-		results  = make(chan run, 1)
-		attempt  int         // restarts since the last healthy run
-		restarts []time.Time // restart times within the last Period, oldest first
-	)
+	sv := supervisor{m: m, t: t, s: s, results: make(chan run, 1)}
 	for {
-		start := time.Now()
-		go t.run(ctx, s.Run, results)
-		r := <-results
-		end := time.Now()
-		d := end.Sub(start)
-		m.report(ctx, t.name, r, d)
-		m.mu.Lock()
-		m.stats.count(r.outcome)
-		if r.outcome.failure() {
-			t.lastErr = r.err
-		}
-		m.mu.Unlock()
-
-		if ctx.Err() != nil || r.outcome == OutcomeCanceled || s.Restart == Never ||
-			(s.Restart == OnFailure && r.outcome == OutcomeSuccess) {
-			if r.outcome.failure() {
-				m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
-			}
+		r, end, d := sv.runOnce(ctx)
+		if sv.final(ctx, r) {
+			sv.notify(ctx, r)
 			m.finish(t, r.outcome, r.taskErr())
 			return
 		}
-
-		if s.MaxRestarts >= 0 {
-			cutoff := end.Add(-s.Period)
-			i := 0
-			for i < len(restarts) && !restarts[i].After(cutoff) {
-				i++
-			}
-			restarts = restarts[i:]
-			if len(restarts) >= s.MaxRestarts {
-				m.giveUp(ctx, t, s, r, len(restarts))
-				return
-			}
+		if n, over := sv.overIntensity(end); over {
+			m.giveUp(ctx, t, s, r, n)
+			return
 		}
-		if r.outcome.failure() {
-			m.notify(ctx, s.OnError, TaskError{Name: t.name, Err: r.err, Outcome: r.outcome})
-		}
-
-		if d >= s.Healthy {
-			attempt = 0
-		}
-		jitter := m.jitter
-		if jitter == nil { // a zero Monitor
-			jitter = backoff.Full
-		}
-		delay := jitter(s.Backoff, s.MaxBackoff, attempt)
-		attempt++
-		m.logger().LogAttrs(ctx, slog.LevelInfo, "restarting task",
-			m.attrs(t.name, slog.String(logattr.Result, r.outcome.String()), slog.Duration("delay", delay))...)
-		if !sleep(ctx, delay) {
+		sv.notify(ctx, r)
+		if !sv.restart(ctx, r, d) {
 			// Canceled while waiting to restart: the failure was reported
 			// already; the task ends as canceled.
 			m.finish(t, OutcomeCanceled, nil)
 			return
 		}
-		if s.MaxRestarts >= 0 { // with no limit, nothing reads them: keep none
-			restarts = append(restarts, time.Now())
-		}
-		m.mu.Lock()
-		m.stats.Restarts++
-		t.restarts++
-		m.mu.Unlock()
-		if m.met != nil {
-			m.met.restart(t.name)
-		}
 	}
+}
+
+// supervisor is the state of the goroutine that owns a supervised task.
+type supervisor struct {
+	m        *Monitor
+	t        *Task
+	s        Spec
+	results  chan run
+	attempt  int         // restarts since the last healthy run
+	restarts []time.Time // restart times within the last Period, oldest first
+}
+
+// runOnce runs one attempt, waits for it, and logs and counts its outcome.
+// It returns the run, when it ended and how long it took.
+func (sv *supervisor) runOnce(ctx context.Context) (r run, end time.Time, d time.Duration) {
+	m, t := sv.m, sv.t
+	start := time.Now()
+	go t.run(ctx, sv.s.Run, sv.results)
+	r = <-sv.results
+	end = time.Now()
+	d = end.Sub(start)
+	m.report(ctx, t.name, r, d)
+	m.mu.Lock()
+	m.stats.count(r.outcome)
+	if r.outcome.failure() {
+		t.lastErr = r.err
+	}
+	m.mu.Unlock()
+	return r, end, d
+}
+
+// final reports whether run r ends the task: its context is done, the run
+// was canceled, or the restart policy does not call for another run.
+func (sv *supervisor) final(ctx context.Context, r run) bool {
+	return ctx.Err() != nil || r.outcome == OutcomeCanceled || sv.s.Restart == Never ||
+		(sv.s.Restart == OnFailure && r.outcome == OutcomeSuccess)
+}
+
+// overIntensity forgets the restarts older than Period before end, and
+// reports how many remain and whether they reach MaxRestarts.
+func (sv *supervisor) overIntensity(end time.Time) (int, bool) {
+	if sv.s.MaxRestarts < 0 {
+		return 0, false
+	}
+	cutoff := end.Add(-sv.s.Period)
+	i := 0
+	for i < len(sv.restarts) && !sv.restarts[i].After(cutoff) {
+		i++
+	}
+	sv.restarts = sv.restarts[i:]
+	return len(sv.restarts), len(sv.restarts) >= sv.s.MaxRestarts
+}
+
+// notify passes a failed, panicked or exited run to the callbacks.
+func (sv *supervisor) notify(ctx context.Context, r run) {
+	if r.outcome.failure() {
+		sv.m.notify(ctx, sv.s.OnError, TaskError{Name: sv.t.name, Err: r.err, Outcome: r.outcome})
+	}
+}
+
+// restart waits out the backoff after run r, which lasted d, and counts the
+// restart. It reports false when the task's context ended during the wait.
+func (sv *supervisor) restart(ctx context.Context, r run, d time.Duration) bool {
+	m, t, s := sv.m, sv.t, sv.s
+	if d >= s.Healthy {
+		sv.attempt = 0
+	}
+	jitter := m.jitter
+	if jitter == nil { // a zero Monitor
+		jitter = backoff.Full
+	}
+	delay := jitter(s.Backoff, s.MaxBackoff, sv.attempt)
+	sv.attempt++
+	m.logger().LogAttrs(ctx, slog.LevelInfo, "restarting task",
+		m.attrs(t.name, slog.String(logattr.Result, r.outcome.String()), slog.Duration("delay", delay))...)
+	if !sleep(ctx, delay) {
+		return false
+	}
+	if s.MaxRestarts >= 0 { // with no limit, nothing reads them: keep none
+		sv.restarts = append(sv.restarts, time.Now())
+	}
+	m.mu.Lock()
+	m.stats.Restarts++
+	t.restarts++
+	m.mu.Unlock()
+	if m.met != nil {
+		m.met.restart(t.name)
+	}
+	return true
 }
 
 // giveUp finishes a supervised task that exceeded its restart intensity.

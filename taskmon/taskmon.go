@@ -32,6 +32,8 @@ type Config struct {
 	// (Error), every restart (Info), every refused task (Warn), and every
 	// successful or canceled run (Debug). Default nil: slog.Default(), looked
 	// up at each record. Pass slog.New(slog.DiscardHandler) to silence it.
+	// Records carry component, name, task, result (the Outcome), error when
+	// there is one, and panic and stack for a panic or Goexit.
 	Logger *slog.Logger
 
 	// Registerer receives the monitor's metrics (namespace "steadfast",
@@ -41,7 +43,7 @@ type Config struct {
 	// task_run_duration_seconds{result} (histogram). A monitor whose
 	// collectors are already registered with the same Name shares them; any
 	// other registration error is logged and that metric is not exported.
-	// Default nil: no metrics.
+	// Counters are cumulative. Default nil: no metrics.
 	Registerer prometheus.Registerer
 
 	// TaskLabel, when true, adds a "task" label holding the task name to
@@ -80,7 +82,8 @@ type Stats struct {
 	Panicked  uint64 `json:"panicked"`
 	Canceled  uint64 `json:"canceled"`
 
-	// Restarts counts runs of supervised tasks after their first one.
+	// Restarts counts runs of supervised tasks after their first one. A
+	// task canceled while it waits to restart adds no run.
 	Restarts uint64 `json:"restarts"`
 
 	// GaveUp counts supervised tasks that ended because they exceeded
@@ -143,9 +146,14 @@ func (i TaskInfo) MarshalJSON() ([]byte, error) {
 // with New; a zero Monitor is also ready to use, with the defaults of
 // Config{}. It is safe for concurrent use.
 type Monitor struct {
-	mu          sync.Mutex
-	nextID      uint64
-	first, last *Task   // the tasks not yet done, in start order, linked by Task.prev and next
+	mu     sync.Mutex
+	nextID uint64
+	// first and last hold the tasks not yet done, in start order, linked by
+	// Task.prev and next. A task joins when it starts and leaves as its Done
+	// closes, so one mutex serves both. A task started by Go costs four
+	// allocations: the Task, its context, its cancel function and its
+	// goroutine. Done makes its channel on first call; Wait needs none.
+	first, last *Task
 	closed      bool    // Shutdown was called
 	stopping    []*Task // tasks not done when Shutdown was first called
 	stats       Stats   // Running counts the linked tasks

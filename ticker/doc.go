@@ -41,7 +41,8 @@
 // # Engine
 //
 // The data path: Source.Run calls emit for each tick; emit validates it
-// (Tick.Validate: an invalid tick is counted and never stored), stores it as
+// (Tick.Validate its instrument's kind: an invalid tick is counted and
+// never stored), stores it as
 // the instrument's newest tick (Latest) and marks the instrument's pending
 // slot (a newer tick replaces a pending one: latest wins, counted as
 // Conflated). emit is safe for concurrent use, takes one of a fixed set of
@@ -143,9 +144,12 @@
 // # Tick validation
 //
 // Tick.Validate rejects a tick with a zero token, a NaN or infinite price
-// or analytic, a negative last price, bid, ask or implied volatility, or a
-// bid above the ask when both are non-zero (zero means that side of the book
-// is empty). A zero last price is accepted (no trade yet). The error is a
+// or analytic, a negative last price, bid, ask or implied volatility, a
+// value beyond ±MaxTickValue or a time outside MinTickTime..MaxTickTime, or
+// a bid above the ask when both are non-zero (zero means that side of the
+// book is empty). A zero last price is accepted (no trade yet).
+// Tick.Validate takes the instrument's kind: a future's price may be
+// negative; the Engine validates with it. The error is a
 // *TickError carrying the token and a TickReason whose String form is a
 // stable label, and wraps ErrInvalidTick.
 package ticker

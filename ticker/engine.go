@@ -74,6 +74,17 @@ type Config struct {
 	// PublishTimeout is the deadline of each Publish call. Default 2s.
 	// Negative is an error.
 	PublishTimeout time.Duration
+	// PublishConcurrency is how many batches may be in Publish at once.
+	// Default 1: the Publisher is never called concurrently. With K > 1
+	// the publish loop takes up to K batches (a round) and publishes them
+	// at once, so the Publisher must be safe for concurrent use; the next
+	// round starts when all K have returned. A round holds at most one
+	// tick of an instrument, so each instrument's ticks stay in order;
+	// batches of one round may arrive in any order. Each batch passes the
+	// breaker on its own. A Publisher to a remote or busy Redis gains most
+	// (redispub.Publisher is safe for concurrent use); see bench/engine.md.
+	// Negative, or above 64, is an error.
+	PublishConcurrency int
 	// ShutdownTimeout bounds the final flush after Run's context ends.
 	// Default 5s. Negative is an error.
 	ShutdownTimeout time.Duration
@@ -242,6 +253,10 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// maxPublishConcurrency bounds Config.PublishConcurrency: each batch in
+// flight holds BatchSize ticks and a goroutine.
+const maxPublishConcurrency = 64
+
 // withDefaults checks c and fills in its defaults.
 func (c Config) withDefaults() (Config, error) {
 	switch {
@@ -255,6 +270,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("ticker: Config.BatchSize must not be negative, got %d", c.BatchSize)
 	case c.PublishTimeout < 0:
 		return c, fmt.Errorf("ticker: Config.PublishTimeout must not be negative, got %v", c.PublishTimeout)
+	case c.PublishConcurrency < 0 || c.PublishConcurrency > maxPublishConcurrency:
+		return c, fmt.Errorf("ticker: Config.PublishConcurrency must be in [0, %d], got %d", maxPublishConcurrency, c.PublishConcurrency)
 	case c.ShutdownTimeout < 0:
 		return c, fmt.Errorf("ticker: Config.ShutdownTimeout must not be negative, got %v", c.ShutdownTimeout)
 	}
@@ -266,6 +283,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = DefaultPublishTimeout
+	}
+	if c.PublishConcurrency == 0 {
+		c.PublishConcurrency = 1
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logattr"
 )
 
@@ -15,7 +16,8 @@ import (
 //
 // It waits for work: a pending tick (the first emit that makes a slot
 // pending wakes it), a catch-up that is due, or the shutdown. It lingers
-// for a batch to fill, takes one and publishes it; after a batch the
+// for a batch to fill, takes one per lane (Config.PublishConcurrency) and
+// publishes them at once (a round); after a round with a batch the
 // breaker refused it pauses a probe interval, so that while the breaker is
 // open the slots conflate (latest wins) rather than being taken only to be
 // dropped. Then, while an instrument is owed a catch-up, it publishes one
@@ -31,13 +33,12 @@ func (e *Engine) publishLoop(ctx context.Context, flush <-chan struct{}) {
 			if !l.linger() {
 				break
 			}
-			e.take(l.b, e.cfg.BatchSize, &l.next)
-			if l.publish(false) == refused && !l.pause(e.probeInterval()) {
+			if l.round() == refused && !l.pause(e.probeInterval()) {
 				break
 			}
 		}
 		if e.owed.Load() > 0 && l.catchUpDue() {
-			e.takeOwed(l.b, e.cfg.BatchSize)
+			e.takeOwed(l.lanes[0].b, e.cfg.BatchSize)
 			l.publish(true)
 		}
 	}
@@ -49,25 +50,43 @@ type loop struct {
 	e       *Engine
 	ctx     context.Context
 	flush   <-chan struct{}
-	b       *batch
-	next    int // the stripe the next take starts at
+	lanes   []lane // lane 0 also carries the catch-up and the final flush
+	next    int    // the stripe the next take starts at
 	timer   *time.Timer
-	worker  worker
 	final   bool      // the final flush is running
 	healthy bool      // the last Publish succeeded: a catch-up may go at once
 	probeAt time.Time // when a catch-up may be tried again while not healthy
 }
 
+// lane is one batch in flight: a batch and the worker that publishes it.
+type lane struct {
+	b      *batch
+	worker worker
+
+	// The batch in flight, between begin and end.
+	res    result
+	permit breaker.Permit
+	cancel context.CancelFunc
+	ctx    context.Context
+	start  time.Time
+}
+
 func (e *Engine) newLoop(ctx context.Context, flush <-chan struct{}) *loop {
-	l := &loop{e: e, ctx: ctx, flush: flush, b: newBatch(e.cfg.BatchSize), timer: time.NewTimer(time.Hour), healthy: true}
+	l := &loop{e: e, ctx: ctx, flush: flush, timer: time.NewTimer(time.Hour), healthy: true}
 	l.timer.Stop()
-	l.worker.e = e
+	l.lanes = make([]lane, e.cfg.PublishConcurrency)
+	for i := range l.lanes {
+		l.lanes[i].b = newBatch(e.cfg.BatchSize)
+		l.lanes[i].worker.e = e
+	}
 	return l
 }
 
 func (l *loop) close() {
 	l.timer.Stop()
-	l.worker.stop()
+	for i := range l.lanes {
+		l.lanes[i].worker.stop()
+	}
 }
 
 // waitForWork returns true when a tick is pending or a catch-up is due,
@@ -111,7 +130,8 @@ func (l *loop) catchUpDue() bool { return l.healthy || !time.Now().Before(l.prob
 // returns false when flush closes meanwhile.
 func (l *loop) linger() bool {
 	e := l.e
-	for step := 0; e.cfg.Linger > 0 && step < 4 && e.hot.pending.Load() < int64(e.cfg.BatchSize); step++ {
+	full := int64(e.cfg.BatchSize * len(l.lanes))
+	for step := 0; e.cfg.Linger > 0 && step < 4 && e.hot.pending.Load() < full; step++ {
 		if !l.pause(max(e.cfg.Linger/4, time.Microsecond)) {
 			return false
 		}
@@ -150,10 +170,11 @@ func (e *Engine) probeInterval() time.Duration {
 func (l *loop) finalFlush() {
 	e := l.e
 	l.final = true
-	for l.ctx.Err() == nil && e.take(l.b, e.cfg.BatchSize, &l.next) > 0 {
+	b := l.lanes[0].b
+	for l.ctx.Err() == nil && e.take(b, e.cfg.BatchSize, &l.next) > 0 {
 		l.publish(false)
 	}
-	for l.ctx.Err() == nil && e.takeOwed(l.b, e.cfg.BatchSize) > 0 {
+	for l.ctx.Err() == nil && e.takeOwed(b, e.cfg.BatchSize) > 0 {
 		if l.publish(true) != published {
 			break
 		}
@@ -170,28 +191,84 @@ const (
 	failed                  // the Publisher failed, timed out, panicked or called runtime.Goexit
 )
 
-// publish sends the batch through the breaker to the Publisher, and
-// accounts for it (see account) in a deferred call, as it completes the
-// breaker's permit, so that neither is skipped whatever ends the call. A
-// catch-up batch's ticks were produced and accounted before: only its
-// success is counted. An empty batch is a no-op.
-func (l *loop) publish(catchUp bool) (res result) {
+// round takes a batch for each lane and publishes them at once, then
+// waits for all of them. A round holds at most one tick of an instrument
+// (its slot holds one pending tick, and a take clears it) and ends before
+// the next begins, so each instrument's ticks stay in order, and the
+// rounds of a steady flow are full batches whatever the instruments. It
+// returns refused when the breaker refused any batch, published when
+// every one was published (or empty), and failed otherwise. With one lane
+// it is publish(false) of one take.
+func (l *loop) round() result {
 	e := l.e
-	if len(l.b.ticks) == 0 {
-		return published
+	for i := range l.lanes {
+		ln := &l.lanes[i]
+		e.take(ln.b, e.cfg.BatchSize, &l.next)
+		l.begin(ln)
 	}
-	res = refused
-	var err error
-	defer func() { l.account(res, catchUp, err) }()
+	res := published
+	for i := range l.lanes {
+		switch r := l.end(&l.lanes[i], false); {
+		case r == refused:
+			res = refused
+		case r == failed && res == published:
+			res = failed
+		}
+	}
+	if res != published && l.healthy { // a later lane's success does not hide a failure
+		l.healthy = false
+		l.probeAt = time.Now().Add(e.probeInterval())
+	}
+	return res
+}
+
+// publish sends lane 0's batch through the breaker to the Publisher and
+// accounts for it (see end). A catch-up batch's ticks were produced and
+// accounted before: only its success is counted. An empty batch is a
+// no-op.
+func (l *loop) publish(catchUp bool) result {
+	l.begin(&l.lanes[0])
+	return l.end(&l.lanes[0], catchUp)
+}
+
+// begin asks the breaker for a permit and, given one, hands the lane's
+// batch to its worker with a PublishTimeout deadline. An empty batch is
+// published at once; a refused one is settled by end.
+func (l *loop) begin(ln *lane) {
+	e := l.e
+	ln.res = published
+	if len(ln.b.ticks) == 0 {
+		return
+	}
 	p, err := e.br.Allow()
 	if err != nil {
+		ln.res = refused
+		return
+	}
+	ln.res, ln.permit = failed, p
+	ln.ctx, ln.cancel = context.WithTimeout(l.ctx, e.cfg.PublishTimeout)
+	ln.start = time.Now()
+	ln.worker.begin(ln.ctx, ln.b.ticks)
+}
+
+// end waits for the lane's batch and accounts for it (see account) in a
+// deferred call, as it completes the breaker's permit, so that neither is
+// skipped whatever ends the call.
+func (l *loop) end(ln *lane, catchUp bool) (res result) {
+	e := l.e
+	if len(ln.b.ticks) == 0 {
+		return published
+	}
+	res = ln.res
+	var err error
+	defer func() { l.account(ln.b, res, catchUp, err) }()
+	if res == refused {
 		return refused
 	}
-	res, err = failed, errPublishCut
-	defer func() { e.br.Done(p, err) }()
-	ctx, cancel := context.WithTimeout(l.ctx, e.cfg.PublishTimeout)
-	start := time.Now()
-	err = l.worker.call(ctx, l.b.ticks)
+	err = errPublishCut
+	defer func() { e.br.Done(ln.permit, err) }()
+	ctx := ln.ctx
+	err = ln.worker.wait()
 	if err == nil && ctx.Err() != nil && l.ctx.Err() == nil {
 		// The batch missed its deadline: whatever the Publisher says, it
 		// may not have arrived in time.
@@ -199,8 +276,9 @@ func (l *loop) publish(catchUp bool) (res result) {
 	} else if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // the final flush ran out of time
 	}
-	cancel()
-	e.met.observe(uint64(len(l.b.ticks)), time.Since(start), err == nil)
+	ln.cancel()
+	ln.ctx, ln.cancel = nil, nil
+	e.met.observe(uint64(len(ln.b.ticks)), time.Since(ln.start), err == nil)
 	if err == nil {
 		res = published
 	}
@@ -214,8 +292,8 @@ var errPublishCut = errors.New("ticker: publish cut short")
 // account counts a batch's ticks by what became of them, records the
 // outcome in their slots (settle) and resets the batch; then it notes the
 // publisher's health.
-func (l *loop) account(res result, catchUp bool, err error) {
-	e, b := l.e, l.b
+func (l *loop) account(b *batch, res result, catchUp bool, err error) {
+	e := l.e
 	n := uint64(len(b.ticks))
 	switch {
 	case res == published && catchUp:
@@ -272,7 +350,9 @@ type errBox struct{ err error }
 // and kept for the next batch, so that a Publisher calling runtime.Goexit
 // ends that goroutine, not the publish loop: its batch fails, as it would
 // for a panic, and the next batch gets a new goroutine. The loop waits for
-// each call, so the Publisher is never called concurrently.
+// each call, so a lane's Publisher calls never overlap: with one lane
+// (Config.PublishConcurrency 1, the default) the Publisher is never called
+// concurrently.
 type worker struct {
 	e       *Engine
 	jobs    chan job
@@ -289,14 +369,19 @@ type job struct {
 // errGoexit is the error of a batch whose Publisher called runtime.Goexit.
 var errGoexit = errors.New("ticker: publisher called runtime.Goexit")
 
-// call publishes ticks on the worker's goroutine and returns the result.
-func (w *worker) call(ctx context.Context, ticks []Tick) error {
+// begin hands ticks to the worker's goroutine, starting one if need be;
+// wait returns the result.
+func (w *worker) begin(ctx context.Context, ticks []Tick) {
 	if !w.running {
 		w.jobs, w.results, w.exited = make(chan job), make(chan error), make(chan struct{})
 		w.running = true
 		go w.serve(w.jobs, w.results, w.exited)
 	}
 	w.jobs <- job{ctx, ticks}
+}
+
+// wait returns the result of the job begin handed over.
+func (w *worker) wait() error {
 	select {
 	case err := <-w.results:
 		return err

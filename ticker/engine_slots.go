@@ -203,7 +203,14 @@ func (e *Engine) stripeOf(token uint32) *stripe { return &e.stripes[e.stripeInde
 // anything else and does not allocate.
 func (e *Engine) emit(t Tick) {
 	st := e.stripeOf(t.Token)
-	if err := t.Validate(); err != nil {
+	s := e.table.Load().get(t.Token)
+	kind := KindUnknown // a tick of no subscription is dropped anyway
+	if s != nil {
+		if in := s.ins.Load(); in != nil {
+			kind = in.Kind // a future's price may be negative
+		}
+	}
+	if err := t.Validate(kind); err != nil {
 		st.mu.Lock()
 		st.produced++
 		st.invalid++
@@ -212,7 +219,6 @@ func (e *Engine) emit(t Tick) {
 		return
 	}
 	t.Instrument = nil // the engine sets its own when it hands the tick on
-	s := e.table.Load().get(t.Token)
 	st.mu.Lock()
 	st.produced++
 	switch {

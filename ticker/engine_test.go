@@ -254,6 +254,8 @@ func TestEngineConfigValidation(t *testing.T) {
 		{ticker.Config{Source: src, Publisher: pub}, "Instruments"},
 		{ticker.Config{Source: src, Publisher: pub, Instruments: list, BatchSize: -1}, "BatchSize"},
 		{ticker.Config{Source: src, Publisher: pub, Instruments: list, PublishTimeout: -1}, "PublishTimeout"},
+		{ticker.Config{Source: src, Publisher: pub, Instruments: list, PublishConcurrency: -1}, "PublishConcurrency"},
+		{ticker.Config{Source: src, Publisher: pub, Instruments: list, PublishConcurrency: 65}, "PublishConcurrency"},
 		{ticker.Config{Source: src, Publisher: pub, Instruments: list, ShutdownTimeout: -1}, "ShutdownTimeout"},
 		{ticker.Config{Source: src, Publisher: pub, Instruments: list, Breaker: breaker.Config{FailureRate: 2}}, "Breaker"},
 		{ticker.Config{Source: src, Publisher: pub, Instruments: list, Reload: reloader.Config{Timeout: -1}}, "Reload"},

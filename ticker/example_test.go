@@ -18,7 +18,7 @@ func ExampleTick_Validate() {
 		{LastPrice: 10},
 	}
 	for _, t := range ticks {
-		fmt.Println(t.Validate())
+		fmt.Println(t.Validate(ticker.KindCall))
 	}
 	// Output:
 	// <nil>
@@ -29,7 +29,7 @@ func ExampleTick_Validate() {
 
 // TickError carries the token and a reason suitable for counting.
 func ExampleTickError() {
-	err := ticker.Tick{Token: 256265, LastPrice: -1}.Validate()
+	err := ticker.Tick{Token: 256265, LastPrice: -1}.Validate(ticker.KindIndex)
 	var te *ticker.TickError
 	if errors.As(err, &te) {
 		fmt.Println(te.Token, te.Reason, te.Field)
@@ -82,7 +82,7 @@ func ExampleTickReason() {
 	counts := map[string]int{}
 	for _, t := range ticks {
 		var te *ticker.TickError
-		if errors.As(t.Validate(), &te) {
+		if errors.As(t.Validate(ticker.KindCall), &te) {
 			counts[te.Reason.String()]++
 		}
 	}
@@ -98,7 +98,7 @@ func ExampleTick() {
 		IV: 0.142, Delta: -0.47, Gamma: 0.0009, Theta: -9.8, Vega: 21.3,
 		Time: time.Date(2025, 12, 1, 10, 0, 0, 0, market.IST()),
 	}
-	fmt.Printf("%d %.2f/%.2f IV %.1f%% delta %.2f valid=%v\n", t.Token, t.Bid, t.Ask, t.IV*100, t.Delta, t.Validate() == nil)
+	fmt.Printf("%d %.2f/%.2f IV %.1f%% delta %.2f valid=%v\n", t.Token, t.Bid, t.Ask, t.IV*100, t.Delta, t.Validate(ticker.KindCall) == nil)
 	// Output:
 	// 13240066 152.20/152.50 IV 14.2% delta -0.47 valid=true
 }

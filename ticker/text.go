@@ -19,7 +19,7 @@ func (r TickReason) MarshalText() ([]byte, error) { return []byte(r.String()), n
 
 // UnmarshalText sets r from its String form.
 func (r *TickReason) UnmarshalText(b []byte) error {
-	return unmarshalEnum(b, "tick reason", r, []TickReason{TickZeroToken, TickNotANumber, TickInfinite, TickNegativePrice, TickCrossed})
+	return unmarshalEnum(b, "tick reason", r, []TickReason{TickZeroToken, TickNotANumber, TickInfinite, TickNegativePrice, TickCrossed, TickOutOfRange})
 }
 
 // unmarshalEnum sets *dst to the value of all whose String form is b.

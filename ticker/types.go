@@ -73,7 +73,7 @@ type Tick struct {
 	Ask          float64   // best ask price; zero when no one offers
 	BidQty       uint32    // quantity at the best bid
 	AskQty       uint32    // quantity at the best ask
-	Change       float64   // change from the previous close, in percent
+	Change       float64   // change from the previous close, in percent: (LastPrice-Close)×100/Close (see kite.Parser.Parse)
 	Time         time.Time // exchange timestamp
 
 	// Option analytics; zero for non-options.

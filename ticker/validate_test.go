@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -50,7 +51,7 @@ func TestTickValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tick := good
 			tt.mod(&tick)
-			err := tick.Validate()
+			err := tick.Validate(KindUnknown)
 			if tt.reason == 0 {
 				require.NoError(t, err)
 				return
@@ -79,7 +80,7 @@ func TestTickReasonString(t *testing.T) {
 func TestTickValidateDoesNotAllocate(t *testing.T) {
 	tick := Tick{Token: 1, LastPrice: 10, Bid: 9.95, Ask: 10.05}
 	allocs := testing.AllocsPerRun(100, func() {
-		if tick.Validate() != nil {
+		if tick.Validate(KindUnknown) != nil {
 			t.Fatal("invalid")
 		}
 	})
@@ -90,7 +91,7 @@ func BenchmarkTickValidate(b *testing.B) {
 	tick := Tick{Token: 1, LastPrice: 10, Bid: 9.95, Ask: 10.05, IV: 0.2, Delta: 0.5}
 	b.ReportAllocs()
 	for b.Loop() {
-		if tick.Validate() != nil {
+		if tick.Validate(KindUnknown) != nil {
 			b.Fatal("invalid")
 		}
 	}
@@ -99,7 +100,7 @@ func BenchmarkTickValidate(b *testing.B) {
 // TestTickValidateFastPathAgrees checks that the fast path accepts exactly
 // the ticks the detailed checks accept.
 func TestTickValidateFastPathAgrees(t *testing.T) {
-	vals := []float64{0, math.Copysign(0, -1), 1, 100, -1, math.NaN(), math.Inf(1), math.Inf(-1), 1e300}
+	vals := []float64{0, math.Copysign(0, -1), 1, 100, -1, -100, math.NaN(), math.Inf(1), math.Inf(-1), 1e300, MaxTickValue, -MaxTickValue, 2e9}
 	rng := rand.New(rand.NewPCG(5, 6))
 	pick := func() float64 { return vals[rng.IntN(len(vals))] }
 	for range 20000 {
@@ -108,6 +109,83 @@ func TestTickValidateFastPathAgrees(t *testing.T) {
 		if rng.IntN(2) == 0 { // mostly clean ticks, to reach the crossed check
 			tick.Token, tick.LastPrice, tick.Change, tick.IV, tick.Delta, tick.Gamma, tick.Theta, tick.Vega = 7, 1, 0, 0, 0, 0, 0, 0
 		}
-		require.Equal(t, tick.invalid() == nil, tick.Validate() == nil, "%+v", tick)
+		if rng.IntN(2) == 0 {
+			tick.Open, tick.High, tick.Low, tick.Close, tick.AvgPrice = pick(), pick(), pick(), pick(), pick()
+		}
+		times := []time.Time{{}, time.Unix(0, 0), time.Unix(1_765_000_000, 0), time.Unix(MinTickTime-1, 0), time.Unix(MaxTickTime+1, 0)}
+		tick.Time, tick.LastTradeTime = times[rng.IntN(len(times))], times[rng.IntN(len(times))]
+		k := Kind(rng.IntN(6))
+		require.Equal(t, tick.invalid(k) == nil, tick.Validate(k) == nil, "%v %+v", k, tick)
 	}
+}
+
+// TestTickValidateBounds: a price of 1e307 passed validation and became
+// +Inf in a consumer's rounding (the chain page went blank for everyone);
+// a Time in year 10000 made the engine's Health fail to marshal. Both are
+// refused now, as is anything beyond what a market can carry.
+func TestTickValidateBounds(t *testing.T) {
+	good := Tick{Token: 256265, LastPrice: 24000, Bid: 23999.95, Ask: 24000.05, Time: time.Unix(1_765_000_000, 0)}
+	require.NoError(t, good.Validate(KindUnknown))
+	tests := []struct {
+		name  string
+		mod   func(*Tick)
+		field string
+	}{
+		{"huge last", func(t *Tick) { t.LastPrice = 1e307 }, "LastPrice"},
+		{"just above the bound", func(t *Tick) { t.Ask = MaxTickValue * (1 + 1e-15) }, "Ask"},
+		{"huge change", func(t *Tick) { t.Change = -1e12 }, "Change"},
+		{"huge IV", func(t *Tick) { t.IV = 1e300 }, "IV"},
+		{"huge vega", func(t *Tick) { t.Vega = 2e9 }, "Vega"},
+		{"year 10000", func(t *Tick) { t.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "Time"},
+		{"year 2263", func(t *Tick) { t.Time = time.Unix(MaxTickTime+1, 0) }, "Time"},
+		{"year 1600", func(t *Tick) { t.LastTradeTime = time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC) }, "LastTradeTime"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tick := good
+			tt.mod(&tick)
+			var te *TickError
+			require.True(t, errors.As(tick.Validate(KindUnknown), &te), "refused")
+			require.Equal(t, TickOutOfRange, te.Reason)
+			require.Equal(t, tt.field, te.Field)
+			require.Contains(t, te.Error(), tt.field+" is ")
+		})
+	}
+	edge := good
+	edge.LastPrice, edge.Bid, edge.Ask, edge.Change = MaxTickValue, MaxTickValue, MaxTickValue, -MaxTickValue
+	edge.Time, edge.LastTradeTime = time.Unix(MaxTickTime, 0), time.Unix(MinTickTime, 0)
+	require.NoError(t, edge.Validate(KindUnknown), "the bounds themselves are valid")
+	require.Equal(t, "out_of_range", TickOutOfRange.String())
+}
+
+// TestTickValidateForKind: a negative price is valid for a future (MCX
+// crude oil settled at -37.63 on 20 April 2020) and for no other kind;
+// IV is never negative.
+func TestTickValidateForKind(t *testing.T) {
+	crude := Tick{Token: 58424839, LastPrice: -37.63, Bid: -38, Ask: -37.5, Open: 10.5, High: 12, Low: -40.32,
+		Close: 18.27, AvgPrice: -20.1, Change: -305.97}
+	require.NoError(t, crude.Validate(KindFuture))
+	for _, k := range []Kind{KindUnknown, KindIndex, KindEquity, KindCall, KindPut} {
+		var te *TickError
+		require.True(t, errors.As(crude.Validate(k), &te), "%v", k)
+		require.Equal(t, TickNegativePrice, te.Reason)
+		require.Equal(t, "LastPrice", te.Field)
+	}
+	var te *TickError
+	require.True(t, errors.As(crude.Validate(KindUnknown), &te), "Validate is for an unknown kind")
+
+	crossed := crude
+	crossed.Bid, crossed.Ask = -37, -38
+	require.True(t, errors.As(crossed.Validate(KindFuture), &te))
+	require.Equal(t, TickCrossed, te.Reason)
+
+	negIV := Tick{Token: 1, LastPrice: -1, IV: -0.1}
+	require.True(t, errors.As(negIV.Validate(KindFuture), &te))
+	require.Equal(t, "IV", te.Field)
+
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		if crude.Validate(KindFuture) != nil {
+			t.Fatal("invalid")
+		}
+	}), "the slow path of a valid future allocates nothing")
 }

@@ -115,7 +115,7 @@ func run(duration time.Duration, readers int) error {
 		if i < 10 {
 			expiry = start.Add(duration * 2 / 5)
 		}
-		store.Seed(token, func(b *builder) {
+		store.LoadOrInit(token, func(b *builder) {
 			b.token, b.strike, b.last, b.expiry = token, 24000+50*float64(i), 100, expiry
 		})
 	}
@@ -176,7 +176,7 @@ func run(duration time.Duration, readers int) error {
 	time.Sleep(duration * 3 / 5)
 	for i := range 25 {
 		token := uint32(2000 + i)
-		store.Seed(token, func(b *builder) { b.token, b.last, b.expiry = token, 10, start.Add(time.Hour) })
+		store.LoadOrInit(token, func(b *builder) { b.token, b.last, b.expiry = token, 10, start.Add(time.Hour) })
 	}
 
 	wg.Wait()

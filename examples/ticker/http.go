@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -15,8 +17,8 @@ import (
 
 // serveHTTP serves, on addr, the live option chain at /, the metrics at
 // /metrics, and the engine's health at /healthz and /livez.
-func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http.Server, error) {
-	page, err := chainpage.New(chainpage.Config{Engine: eng, Name: "example", Registerer: reg})
+func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry, logger *slog.Logger) (*http.Server, error) {
+	page, err := chainpage.New(chainpage.Config{Engine: eng, Name: "example", Registerer: reg, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -24,24 +26,25 @@ func serveHTTP(addr string, eng *ticker.Engine, reg *prometheus.Registry) (*http
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Addr: ln.Addr().String(), Handler: newMux(page, eng.Health, reg),
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: newMux(page, eng.Health, reg, logger),
 		ReadHeaderTimeout: 5 * time.Second}
+	srv.RegisterOnShutdown(page.Close) // open pages end their streams, so Shutdown does not wait on them
 	go func() { _ = srv.Serve(ln) }()
 	return srv, nil
 }
 
 // newMux routes the program's pages. health is the engine's Health.
-func newMux(page http.Handler, health func() ticker.Health, reg *prometheus.Registry) *http.ServeMux {
+func newMux(page http.Handler, health func() ticker.Health, reg *prometheus.Registry, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /", page) // the live option-chain page and its event stream
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		h := health()
-		writeHealth(w, healthzCode(h.Status), h)
+		writeHealth(w, healthzCode(h.Status), h, logger)
 	})
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
 		h := health()
-		writeHealth(w, livezCode(h.Status), h)
+		writeHealth(w, livezCode(h.Status), h, logger)
 	})
 	return mux
 }
@@ -67,9 +70,18 @@ func livezCode(status string) int {
 }
 
 // writeHealth writes h as JSON with the status code; the body says why.
-func writeHealth(w http.ResponseWriter, code int, h ticker.Health) {
+// Health that cannot be encoded is a 500 that says so, never an empty
+// answer.
+func writeHealth(w http.ResponseWriter, code int, h ticker.Health, logger *slog.Logger) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	b, err := json.Marshal(h)
+	if err != nil {
+		logger.Error("health cannot be encoded", "error", err.Error())
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, `{"status":"unknown","reasons":["health cannot be encoded"]}`+"\n")
+		return
+	}
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(h)
+	_, _ = w.Write(append(b, '\n'))
 }

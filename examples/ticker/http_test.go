@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -40,7 +41,7 @@ func TestHealthCodes(t *testing.T) {
 		{"degraded", 503, 200},
 		{"stopped", 503, 503},
 	} {
-		mux := newMux(http.NotFoundHandler(), func() ticker.Health { return ticker.Health{Status: c.status} }, prometheus.NewRegistry())
+		mux := newMux(http.NotFoundHandler(), func() ticker.Health { return ticker.Health{Status: c.status} }, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 		if code, _ := get(t, mux, "/healthz"); code != c.healthz {
 			t.Errorf("%s: /healthz %d, want %d", c.status, code, c.healthz)
 		}
@@ -81,7 +82,7 @@ func TestHealthCodesOfAnEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := newMux(http.NotFoundHandler(), eng.Health, prometheus.NewRegistry())
+	mux := newMux(http.NotFoundHandler(), eng.Health, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	codes := func() [2]int {
 		hz, _ := get(t, mux, "/healthz")
 		lz, _ := get(t, mux, "/livez")

@@ -143,7 +143,7 @@ func run(c config, out, logOut io.Writer) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if c.httpAddr != "" {
-		srv, err := serveHTTP(c.httpAddr, eng, reg)
+		srv, err := serveHTTP(c.httpAddr, eng, reg, logger)
 		if err != nil {
 			return err
 		}

@@ -104,7 +104,7 @@ func TestOneVoice(t *testing.T) {
 		s, err := mockstate.New(func(b *snap) *snap { c := *b; return &c },
 			mockstate.Config[string, snap]{Name: "s1", Registerer: reg, Logger: log})
 		must(t, err)
-		s.Seed("k", func(*snap) {})
+		s.LoadOrInit("k", func(*snap) {})
 		_, _ = s.Update("k", func(*snap) error { panic("in the update") })
 		if _, err := s.Update("missing", func(*snap) error { return nil }); err == nil || !strings.Contains(err.Error(), "missing") {
 			t.Errorf("Update of a missing key: %v, want an error naming the key", err)

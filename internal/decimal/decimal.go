@@ -48,32 +48,59 @@ func Append(b []byte, f float64, places int) ([]byte, bool) {
 		b = append(b, '-')
 		v = -v
 	}
-	for places > 0 && v%10 == 0 {
-		v /= 10
+	u := uint64(v) // unsigned: cheaper to divide
+	for places > 0 && u%10 == 0 {
+		u /= 10
 		places--
 	}
-	// 16 integer digits (below 2^53), a point and MaxPlaces fraction digits.
+	// 16 integer digits (below 2^53), a point and MaxPlaces fraction
+	// digits, written from the right, two digits a division where it can.
 	var buf [16 + 1 + MaxPlaces]byte
 	i := len(buf)
-	for range places {
-		i--
-		buf[i] = byte('0' + v%10)
-		v /= 10
-	}
 	if places > 0 {
+		for ; places >= 2; places -= 2 {
+			q := u / 100
+			r := 2 * (u - 100*q)
+			i -= 2
+			buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+			u = q
+		}
+		if places == 1 {
+			i--
+			buf[i] = byte('0' + u%10)
+			u /= 10
+		}
 		i--
 		buf[i] = '.'
 	}
-	for {
+	for u >= 100 {
+		q := u / 100
+		r := 2 * (u - 100*q)
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		u = q
+	}
+	if u >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*u], digitPairs[2*u+1]
+	} else {
 		i--
-		buf[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
+		buf[i] = byte('0' + u)
 	}
 	return append(b, buf[i:]...), true
 }
+
+// digitPairs holds the two digits of 0 to 99 at 2n and 2n+1.
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
 
 // PricePlaces returns the places of a price in segment, a Kite segment
 // ("NFO-OPT", "CDS-FUT", "BCD-OPT", "INDICES") or exchange ("NSE", "CDS",

@@ -25,9 +25,10 @@ import (
 
 // fakeEngine is an Engine whose instruments and ticks the test sets.
 type fakeEngine struct {
-	mu    sync.Mutex
-	ins   []ticker.Instrument
-	ticks map[uint32]ticker.Tick
+	mu     sync.Mutex
+	ins    []ticker.Instrument
+	ticks  map[uint32]ticker.Tick
+	health ticker.Health // Status "" means the default health
 }
 
 func newFakeEngine(ins ...ticker.Instrument) *fakeEngine {
@@ -48,6 +49,11 @@ func (f *fakeEngine) Latest(token uint32) (ticker.Tick, bool) {
 }
 
 func (f *fakeEngine) Health() ticker.Health {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.health.Status != "" {
+		return f.health
+	}
 	return ticker.Health{Status: "ok", Breaker: "closed", Stats: ticker.Stats{Produced: 7}}
 }
 
@@ -55,6 +61,12 @@ func (f *fakeEngine) set(token uint32, price float64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ticks[token] = ticker.Tick{Token: token, LastPrice: price, Bid: price - 0.05, Ask: price + 0.05, Mock: true}
+}
+
+func (f *fakeEngine) setHealth(h ticker.Health) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.health = h
 }
 
 func (f *fakeEngine) setInstruments(ins ...ticker.Instrument) {
@@ -471,7 +483,7 @@ func waitOpen(t *testing.T, h *chainpage.Handler, n int) {
 func TestEventOrderOverHTTP(t *testing.T) {
 	eng := newFakeEngine(chain()...)
 	eng.set(2, 150)
-	h, err := chainpage.New(chainpage.Config{Engine: eng, FrameInterval: 5 * time.Millisecond})
+	h, err := chainpage.New(chainpage.Config{Engine: eng, FrameInterval: chainpage.MinFrameInterval})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -9,8 +9,16 @@
 //
 // Defaults: at most 4 frames a second per page (FrameInterval 250ms), the
 // engine's Health sent once a second (HealthInterval), at most 32 open
-// streams (MaxStreams), and a stream whose client takes longer than 10s to
-// accept a frame is closed (WriteTimeout).
+// streams (MaxStreams) and 4 per client address (MaxStreamsPerClient), a
+// stream lives at most 5 minutes (MaxStreamAge), and a stream whose client
+// takes longer than 10s to accept a frame is closed (WriteTimeout). Name
+// is the "name" of its log records (component "chainpage"); Logger nil
+// means slog.Default().
+//
+// A host that shuts its server down gracefully registers Close, which ends
+// the streams (requests that never end by themselves):
+//
+//	srv.RegisterOnShutdown(page.Close)
 //
 // The handler answers GET and HEAD on a path ending in "/" with the page,
 // on ".../app.js" and ".../style.css" with its assets, and on ".../events"
@@ -54,11 +62,23 @@
 // rarer and each carries only the newest values; the engine is never
 // slowed, and a stream's memory is bounded by the number of instruments
 // (the values last sent, and one frame's buffer). A stream ends as soon as
-// its request's context ends (the client went away) or a write fails or
-// times out. Beyond MaxStreams open streams a request gets 503 Service
-// Unavailable with a Retry-After header; the page retries by itself.
+// its request's context ends (the client went away), a write fails or
+// times out, its MaxStreamAge runs out, or Close is called.
+//
+// # Hostile clients and values
+//
+// No client holds the page alone. Beyond MaxStreamsPerClient streams from
+// one client (by default its IP address; an IPv6 address by its /64) a
+// request gets 429 Too Many Requests, and beyond MaxStreams in all 503
+// Service Unavailable, both with a Retry-After header; the page retries by
+// itself. A client that reads slowly holds its slot until a write blocks
+// for WriteTimeout, which the kernel's socket buffers may delay for
+// minutes; MaxStreamAge bounds that. A value JSON cannot carry (a price of
+// 1e307 is +Inf once rounded) is left out, counted in Stats.Unencodable
+// and logged, and the stream goes on; a Health that cannot be marshalled
+// is replaced by one of status "unknown" that says why.
 //
 // A Handler is safe for concurrent use. It starts no goroutines of its
 // own: each stream runs in the goroutine net/http gave its request, and
-// returns when the request's context ends.
+// returns when the request's context ends, or Close.
 package chainpage

@@ -80,5 +80,5 @@ func ExampleStats() {
 	fmt.Println(string(b))
 	// Output:
 	// 200 text/event-stream true
-	// {"open":0,"opened":1,"refused":0,"snapshots":1,"frames":1,"ticks":1}
+	// {"open":0,"opened":1,"refused":0,"refused_per_client":0,"expired":0,"snapshots":1,"frames":1,"ticks":1,"unencodable":0,"panics":0}
 }

@@ -12,6 +12,7 @@ type collector struct {
 	h                                   *Handler
 	streams, maxStreams                 *prometheus.Desc
 	opened, refused, snaps, frames, tks *prometheus.Desc
+	refusedClient, expired, unencodable *prometheus.Desc
 }
 
 func newCollector(h *Handler) *collector {
@@ -24,15 +25,20 @@ func newCollector(h *Handler) *collector {
 		streams:    desc("streams", "Event streams open now."),
 		maxStreams: desc("max_streams", "Config.MaxStreams: event streams allowed open at once; one more gets 503."),
 		opened:     desc("streams_opened_total", "Event streams accepted."),
-		refused:    desc("streams_refused_total", "Event stream requests refused with 503 because MaxStreams were open."),
-		snaps:      desc("snapshots_total", "Snapshot events sent."),
-		frames:     desc("frames_total", "Frames sent (a write and flush of one or more events), snapshots included."),
-		tks:        desc("ticks_total", "Ticks sent, in snapshots and deltas."),
+		refused:    desc("streams_refused_total", "Event stream requests refused with 503: MaxStreams were open, or the handler was closed."),
+		refusedClient: desc("streams_refused_per_client_total",
+			"Event stream requests refused with 429 because their client held MaxStreamsPerClient."),
+		expired:     desc("streams_expired_total", "Event streams ended at MaxStreamAge."),
+		unencodable: desc("unencodable_total", "Values left out of a stream because JSON cannot carry them."),
+		snaps:       desc("snapshots_total", "Snapshot events sent."),
+		frames:      desc("frames_total", "Frames sent (a write and flush of one or more events), snapshots included."),
+		tks:         desc("ticks_total", "Ticks sent, in snapshots and deltas."),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.streams, c.maxStreams, c.opened, c.refused, c.snaps, c.frames, c.tks} {
+	for _, d := range []*prometheus.Desc{c.streams, c.maxStreams, c.opened, c.refused, c.snaps, c.frames, c.tks,
+		c.refusedClient, c.expired, c.unencodable} {
 		ch <- d
 	}
 }
@@ -44,7 +50,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range []struct {
 		d *prometheus.Desc
 		v uint64
-	}{{c.opened, s.Opened}, {c.refused, s.Refused}, {c.snaps, s.Snapshots}, {c.frames, s.Frames}, {c.tks, s.Ticks}} {
+	}{{c.opened, s.Opened}, {c.refused, s.Refused}, {c.snaps, s.Snapshots}, {c.frames, s.Frames}, {c.tks, s.Ticks},
+		{c.refusedClient, s.RefusedPerClient}, {c.expired, s.Expired}, {c.unencodable, s.Unencodable}} {
 		ch <- prometheus.MustNewConstMetric(m.d, prometheus.CounterValue, float64(m.v))
 	}
 }

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
+	"github.com/steadfast-go/steadfast/internal/logattr"
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/market"
 )
@@ -39,18 +42,27 @@ type tickJSON struct {
 	Mock   bool    `json:"mock"`
 }
 
-func toInstrumentJSON(in ticker.Instrument) instrumentJSON {
-	j := instrumentJSON{
+// toInstrumentJSON returns an instrument on the wire; a strike that is not
+// finite is sent as 0 and reported by ok false.
+func toInstrumentJSON(in ticker.Instrument) (j instrumentJSON, ok bool) {
+	j = instrumentJSON{
 		Token: in.Token, Symbol: in.Symbol, Underlying: in.Underlying,
 		Kind: in.Kind.String(), Strike: in.Strike,
 	}
 	if !in.Expiry.IsZero() {
 		j.Expiry = in.Expiry.In(market.IST()).Format(time.DateOnly)
 	}
-	return j
+	if !finite(j.Strike) {
+		j.Strike = 0
+		return j, false
+	}
+	return j, true
 }
 
-func toTickJSON(token uint32, t ticker.Tick) tickJSON {
+// toTickJSON returns a tick on the wire, and the name of a field that is
+// not finite once rounded (a price of 1e307 is +Inf after rounding), which
+// JSON cannot carry: "" when every field is.
+func toTickJSON(token uint32, t ticker.Tick) (tickJSON, string) {
 	j := tickJSON{
 		Token: token, Last: round(t.LastPrice, 1e2), Change: round(t.Change, 1e2),
 		Bid: round(t.Bid, 1e2), Ask: round(t.Ask, 1e2), IV: round(t.IV, 1e4), Delta: round(t.Delta, 1e4),
@@ -59,8 +71,19 @@ func toTickJSON(token uint32, t ticker.Tick) tickJSON {
 	if !t.Time.IsZero() {
 		j.Time = t.Time.UnixMilli()
 	}
-	return j
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{"LastPrice", j.Last}, {"Change", j.Change}, {"Bid", j.Bid}, {"Ask", j.Ask}, {"IV", j.IV}, {"Delta", j.Delta}} {
+		if !finite(f.v) {
+			return j, f.name
+		}
+	}
+	return j, ""
 }
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return v-v == 0 }
 
 // round rounds v to 1/scale: the page shows no more, and a change below
 // it is no change worth a frame.
@@ -101,17 +124,29 @@ func newStream(h *Handler, w http.ResponseWriter) *stream {
 	return &stream{h: h, w: w, rc: http.NewResponseController(w), first: true}
 }
 
-// run sends a snapshot, then a frame every FrameInterval, until ctx ends
-// (it returns nil) or a write fails (it returns the error).
+// run sends a snapshot, then a frame every FrameInterval, until ctx ends,
+// the stream's age runs out or the handler is closed (it returns nil), or
+// a write fails (it returns the error).
 func (s *stream) run(ctx context.Context) error {
 	if err := s.snapshot(s.h.cfg.Engine.Instruments()); err != nil {
 		return err
 	}
 	t := time.NewTicker(s.h.cfg.FrameInterval)
 	defer t.Stop()
+	var expired <-chan time.Time
+	if d := s.h.cfg.MaxStreamAge; d > 0 {
+		age := time.NewTimer(d - rand.N(d/10+1))
+		defer age.Stop()
+		expired = age.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-s.h.done:
+			return nil
+		case <-expired:
+			s.h.expired.Add(1)
 			return nil
 		case <-t.C:
 		}
@@ -121,6 +156,44 @@ func (s *stream) run(ctx context.Context) error {
 	}
 }
 
+// skipped counts and logs a value the stream cannot encode: the 1st, 2nd,
+// 4th, 8th ... of the handler's.
+func (s *stream) skipped(what string, attrs ...slog.Attr) {
+	if n := s.h.unencodable.Add(1); n&(n-1) == 0 {
+		s.h.log(slog.LevelWarn, "value cannot be encoded, left out",
+			append([]slog.Attr{slog.String("what", what), slog.Uint64("count", n)}, attrs...)...)
+	}
+}
+
+// tick returns the wire form of the tick of s.ins[i], and whether it is to
+// be sent: it is when it changed since the last one sent and can be
+// encoded. A tick that cannot be encoded is counted once per change.
+func (s *stream) tick(i int, t ticker.Tick) (tickJSON, bool) {
+	j, bad := toTickJSON(s.ins[i].Token, t)
+	if j == s.sent[i] {
+		return j, false
+	}
+	s.sent[i] = j
+	if bad != "" {
+		s.skipped("tick", slog.Uint64("token", uint64(j.Token)), slog.String("field", bad))
+		return j, false
+	}
+	return j, true
+}
+
+// health returns the engine's Health as JSON; one that cannot be marshalled
+// (a time past year 9999, say) is logged and counted, and replaced by a
+// Health of status "unknown" that says why.
+func (s *stream) health() json.RawMessage {
+	b, err := json.Marshal(s.h.cfg.Engine.Health())
+	if err == nil {
+		return b
+	}
+	s.skipped("health", logattr.Err(err))
+	b, _ = json.Marshal(ticker.Health{Status: "unknown", Reasons: []string{"health cannot be encoded: " + err.Error()}})
+	return b
+}
+
 // snapshot sends the instruments, the latest tick of each and the health.
 func (s *stream) snapshot(ins []ticker.Instrument) error {
 	s.ins = ins
@@ -128,10 +201,14 @@ func (s *stream) snapshot(ins []ticker.Instrument) error {
 	list := make([]instrumentJSON, len(ins))
 	s.delta = s.delta[:0]
 	for i, in := range ins {
-		list[i] = toInstrumentJSON(in)
+		var ok bool
+		if list[i], ok = toInstrumentJSON(in); !ok {
+			s.skipped("strike", slog.Uint64("token", uint64(in.Token)))
+		}
 		if t, ok := s.h.cfg.Engine.Latest(in.Token); ok {
-			s.sent[i] = toTickJSON(in.Token, t)
-			s.delta = append(s.delta, s.sent[i])
+			if j, send := s.tick(i, t); send {
+				s.delta = append(s.delta, j)
+			}
 		}
 	}
 	s.buf.Reset()
@@ -140,16 +217,13 @@ func (s *stream) snapshot(ins []ticker.Instrument) error {
 		s.buf.WriteString("retry: 2000\n\n") // EventSource's reconnection delay
 	}
 	s.lastHealth = time.Now()
-	err := s.event("snapshot", struct {
+	s.event("snapshot", struct {
 		Instruments []instrumentJSON `json:"instruments"`
 		Ticks       []tickJSON       `json:"ticks"`
 		At          int64            `json:"at"`
-		Health      ticker.Health    `json:"health"`
+		Health      json.RawMessage  `json:"health"`
 		IntervalMS  int64            `json:"interval_ms"`
-	}{list, s.delta, s.lastHealth.UnixMilli(), s.h.cfg.Engine.Health(), s.h.cfg.FrameInterval.Milliseconds()})
-	if err != nil {
-		return err
-	}
+	}{list, s.delta, s.lastHealth.UnixMilli(), s.health(), s.h.cfg.FrameInterval.Milliseconds()})
 	s.h.snapshots.Add(1)
 	return s.flush(len(s.delta))
 }
@@ -163,31 +237,25 @@ func (s *stream) frame() error {
 	s.buf.Reset()
 	s.delta = s.delta[:0]
 	for i := range s.ins {
-		tok := s.ins[i].Token
-		t, ok := s.h.cfg.Engine.Latest(tok)
+		t, ok := s.h.cfg.Engine.Latest(s.ins[i].Token)
 		if !ok {
 			continue
 		}
-		if j := toTickJSON(tok, t); j != s.sent[i] {
-			s.sent[i] = j
+		if j, send := s.tick(i, t); send {
 			s.delta = append(s.delta, j)
 		}
 	}
 	if len(s.delta) > 0 {
-		if err := s.event("ticks", struct {
+		s.event("ticks", struct {
 			Ticks []tickJSON `json:"ticks"`
-		}{s.delta}); err != nil {
-			return err
-		}
+		}{s.delta})
 	}
 	if now := time.Now(); now.Sub(s.lastHealth) >= s.h.cfg.HealthInterval {
 		s.lastHealth = now
-		if err := s.event("health", struct {
-			At     int64         `json:"at"`
-			Health ticker.Health `json:"health"`
-		}{now.UnixMilli(), s.h.cfg.Engine.Health()}); err != nil {
-			return err
-		}
+		s.event("health", struct {
+			At     int64           `json:"at"`
+			Health json.RawMessage `json:"health"`
+		}{now.UnixMilli(), s.health()})
 	}
 	if s.buf.Len() == 0 {
 		return nil
@@ -195,16 +263,20 @@ func (s *stream) frame() error {
 	return s.flush(len(s.delta))
 }
 
-// event appends one event to the frame being built.
-func (s *stream) event(name string, v any) error {
+// event appends one event to the frame being built. An event that cannot
+// be encoded (every value in it was checked, so this is a bug) is left out,
+// logged and counted, and the stream goes on.
+func (s *stream) event(name string, v any) {
+	mark := s.buf.Len()
 	s.buf.WriteString("event: ")
 	s.buf.WriteString(name)
 	s.buf.WriteString("\ndata: ")
 	if err := json.NewEncoder(&s.buf).Encode(v); err != nil { // ends with "\n"; escapes any newline inside
-		return err
+		s.buf.Truncate(mark)
+		s.skipped("event", slog.String("event", name), logattr.Err(err))
+		return
 	}
 	s.buf.WriteByte('\n')
-	return nil
 }
 
 // flush writes the frame within WriteTimeout and flushes it to the client.

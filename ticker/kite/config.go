@@ -22,12 +22,23 @@ const (
 	DefaultMaxConns     = 3    // connections per API key (the documented limit)
 	MaxMaxConns         = 64   // the most Config.MaxConns accepts (several API keys' worth)
 	DefaultBatchSize    = 500
-	DefaultPingTimeout  = 10 * time.Second
+	DefaultPingTimeout  = 5 * time.Second
 	DefaultStallTimeout = 60 * time.Second
 	DefaultBackoff      = time.Second
 	DefaultMaxBackoff   = 60 * time.Second
 	DefaultStableAfter  = 60 * time.Second
 	DefaultQueueSize    = 256
+	MaxQueueSize        = 1 << 16 // the most Config.QueueSize (and ServerConfig.QueueSize) accepts
+)
+
+// The shortest durations Config accepts. A shorter one is refused by New:
+// a slipped untyped constant (StallTimeout: 60 means 60 ns) would
+// otherwise make the Source spin or crash.
+const (
+	MinPingTimeout  = time.Second            // Config.PingTimeout
+	MinStallTimeout = time.Second            // Config.StallTimeout, when positive
+	MinBackoff      = 100 * time.Millisecond // Config.Backoff and Config.MaxBackoff
+	MinStableAfter  = time.Second            // Config.StableAfter
 )
 
 // Config configures a Source. Its zero fields take the defaults named on
@@ -72,15 +83,22 @@ type Config struct {
 	BatchSize int
 
 	// PingTimeout: a connection that receives no frame at all (heartbeats
-	// included; the server sends one about every second) for this long is
-	// taken as dead and replaced. It also bounds each handshake and each
-	// batch of subscription messages. Default 10s.
+	// included) for this long is taken as dead and replaced; the watchdog
+	// looks every PingTimeout/4, so a dead peer is replaced within 1.25 ×
+	// PingTimeout. Kite sends a heartbeat "every couple seconds" when it has
+	// no data (its WebSocket documentation), so the default of 5s, as in
+	// Kite's official Go and JavaScript clients, allows two missed
+	// heartbeats; below that a slow heartbeat would replace a healthy
+	// connection. It also bounds each handshake and each batch of
+	// subscription messages. Default 5s; at least MinPingTimeout (1s).
 	PingTimeout time.Duration
 	// StallTimeout: a connection that receives no market data (frames other
 	// than heartbeats) for this long while MarketHours says the market is
-	// open is reported as stalled in Health and Stats (it is not replaced:
-	// its heartbeats show it alive). Default 60s; negative turns the check
-	// off.
+	// open is stalled: reported in Health and Stats, and healed. Its
+	// subscriptions are sent again on the same connection; if that brings
+	// no data within another StallTimeout, the connection is replaced.
+	// Default 60s; negative turns the check off; a positive value is at
+	// least MinStallTimeout (1s).
 	StallTimeout time.Duration
 	// MarketHours says when the market is open for the stall check; the zero
 	// value is NSE's weekday session with no holidays.
@@ -89,17 +107,20 @@ type Config struct {
 	// Backoff is the first reconnect delay's ceiling; each failure doubles
 	// it up to MaxBackoff, and the delay is drawn uniformly below the
 	// ceiling (full jitter). Default 1s (or MaxBackoff, if that is set and
-	// smaller).
+	// smaller); at least MinBackoff (100ms).
 	Backoff time.Duration
-	// MaxBackoff caps the ceiling; default 60s (or Backoff, if larger).
+	// MaxBackoff caps the ceiling; default 60s (or Backoff, if larger); at
+	// least MinBackoff (100ms).
 	MaxBackoff time.Duration
 	// StableAfter: the backoff starts again from Backoff only after a
 	// connection has stayed up this long, so a server that accepts and
-	// drops at once is not hammered. Default 60s.
+	// drops at once is not hammered. Default 60s; at least MinStableAfter
+	// (1s).
 	StableAfter time.Duration
 	// QueueSize is how many frames may wait between the reading goroutines
 	// and emit; when full, further frames are dropped and counted, so
-	// reading never waits on emit. Default 256.
+	// reading never waits on emit. Default 256; at most MaxQueueSize
+	// (65,536).
 	QueueSize int
 
 	// OnGap, if set, is called after a lost connection is restored and its
@@ -108,6 +129,17 @@ type Config struct {
 	// runs on that connection's goroutine, outside locks, with its panic
 	// contained: it should return quickly.
 	OnGap func(Gap)
+	// OnOrder, if set, is called with each order update the server sends
+	// (Kite streams every order of the user, placed from any platform). It
+	// runs on the goroutine that calls emit, in arrival order, outside
+	// locks, with its panic contained, logged and counted: it should return
+	// quickly, since ticks wait meanwhile. Up to 64 text messages wait for
+	// it; beyond, they are dropped and counted (Stats.DroppedTexts).
+	OnOrder func(Order)
+	// OnMessage, if set, is called with each error ("error") and each
+	// message or alert ("message") the server sends, as OnOrder is. Both
+	// are also logged, errors at warning level.
+	OnMessage func(Message)
 
 	// Name labels the Source's metrics (label "name") and log records.
 	Name string
@@ -154,31 +186,50 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	if c.MaxConns > MaxMaxConns {
 		return bad("MaxConns", fmt.Sprintf("is above %d (%d)", MaxMaxConns, c.MaxConns))
 	}
-	durs := []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-		off  bool // negative means off
-	}{
-		{"PingTimeout", &c.PingTimeout, DefaultPingTimeout, false},
-		{"StallTimeout", &c.StallTimeout, DefaultStallTimeout, true},
-		{"Backoff", &c.Backoff, 0, false},       // defaults below, as a pair
-		{"MaxBackoff", &c.MaxBackoff, 0, false}, // (the default yields to the other)
-		{"StableAfter", &c.StableAfter, DefaultStableAfter, false},
+	if c.QueueSize > MaxQueueSize {
+		return bad("QueueSize", fmt.Sprintf("is above %d (%d)", MaxQueueSize, c.QueueSize))
 	}
-	for _, f := range durs {
-		if *f.v < 0 && !f.off {
-			return bad(f.name, fmt.Sprintf("is negative (%v)", *f.v))
-		}
-		if *f.v == 0 {
-			*f.v = f.def
-		}
+	durs := []durField{
+		{"PingTimeout", &c.PingTimeout, DefaultPingTimeout, MinPingTimeout, false},
+		{"StallTimeout", &c.StallTimeout, DefaultStallTimeout, MinStallTimeout, true},
+		{"Backoff", &c.Backoff, 0, MinBackoff, false},       // defaults below, as a pair
+		{"MaxBackoff", &c.MaxBackoff, 0, MinBackoff, false}, // (the default yields to the other)
+		{"StableAfter", &c.StableAfter, DefaultStableAfter, MinStableAfter, false},
+	}
+	if name, why := defaultDurations(durs); name != "" {
+		return bad(name, why)
 	}
 	var ok bool
 	if c.Backoff, c.MaxBackoff, ok = backoff.Bounds(c.Backoff, DefaultBackoff, c.MaxBackoff, DefaultMaxBackoff); !ok {
 		return bad("MaxBackoff", fmt.Sprintf("(%v) is below Config.Backoff (%v)", c.MaxBackoff, c.Backoff))
 	}
 	return c, u, nil
+}
+
+// durField is a Config field of type time.Duration with its default and
+// its floor.
+type durField struct {
+	name     string
+	v        *time.Duration
+	def, min time.Duration
+	off      bool // negative means off
+}
+
+// defaultDurations sets each zero field to its default and returns the
+// name of the first field that is negative (unless that means off) or
+// positive and below its floor, and why; "" when none is.
+func defaultDurations(fs []durField) (string, string) {
+	for _, f := range fs {
+		switch v := *f.v; {
+		case v < 0 && !f.off:
+			return f.name, fmt.Sprintf("is negative (%v)", v)
+		case v == 0:
+			*f.v = f.def
+		case v > 0 && v < f.min:
+			return f.name, fmt.Sprintf("(%v) is below its floor of %v", v, f.min)
+		}
+	}
+	return "", ""
 }
 
 // Errors reported by a Source. Match them with errors.Is.

@@ -21,15 +21,20 @@
 // Defaults (Config's zero fields): endpoint wss://ws.kite.trade; quote mode;
 // up to 3 connections of 3,000 instruments each (the documented limits per
 // API key), filled in order; subscriptions sent in batches of 500 tokens;
-// a connection with no frame at all for 10 s (the server sends a heartbeat
-// about every second) is replaced; a connection with heartbeats but no data
-// for 60 s while the market is open is reported as stalled; reconnects wait
-// a delay drawn uniformly below a ceiling that starts at 1 s and doubles up
-// to 60 s, and starts again only after a connection stayed up 60 s; 256
-// frames may wait for emit before frames are dropped. Config.Name is the
-// "name" of its log records (component "kite") and the constant label of
-// its steadfast_kite_* metrics; Logger nil means slog.Default(), looked up
-// at each record; Registerer nil means no metrics.
+// a connection with no frame at all for 5 s is replaced (Kite sends a
+// heartbeat every couple of seconds when it has no data; its official Go
+// and JavaScript clients wait 5 s too); a connection with heartbeats but
+// no data for 60 s while the market is open is stalled: its subscriptions
+// are sent again, and it is replaced if 60 s more bring no data;
+// reconnects wait a delay drawn uniformly below a ceiling that starts at
+// 1 s and doubles up to 60 s, and starts again only after a connection
+// stayed up 60 s; 256 frames may wait for emit before frames are dropped.
+// Durations below a floor (MinPingTimeout and the others) are refused.
+// Config.Name is the "name" of its log records (component "kite") and the
+// constant label of its steadfast_kite_* metrics; Logger nil means
+// slog.Default(), looked up at each record; Registerer nil means no
+// metrics. Order updates go to Config.OnOrder, and the server's errors
+// and messages to Config.OnMessage.
 //
 // The Server, for tests and demos on loopback (an http.Handler):
 //
@@ -56,9 +61,17 @@
 //     through a bounded queue to one emitting goroutine, and when that queue
 //     is full frames are dropped and counted, so a slow consumer cannot trip
 //     the heartbeat watchdog.
+//   - What a hostile or broken server can make it hold is bounded: a frame
+//     by what a connection can legally carry (2 + MaxPerConn × 186 bytes;
+//     a longer message is read through and rejected, or ends the
+//     connection), a text message by 64 KiB, idle read buffers by 16 MiB
+//     and frames waiting for emit by 32 MiB. The handshake follows no
+//     redirect.
 //   - The access token never appears in an error, a log record or a metric:
 //     errors from the handshake (whose URL carries the token) are redacted
-//     and not wrapped.
+//     (the token, the API key and any credential parameter, before a
+//     message is cut) and not wrapped, and a Config prints and logs with
+//     its credentials hidden.
 //   - A refused token (HTTP 401 or 403) is not retried in a loop: the
 //     RefreshToken hook is called once for all connections and its token
 //     used; failing that, Run returns an error wrapping ErrAuth.

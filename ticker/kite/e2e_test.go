@@ -222,3 +222,79 @@ func TestEndToEndOverLoopback(t *testing.T) {
 	t.Log(fmt.Sprintf("published %d ticks of %d instruments; server sent %d frames, %d packets, %d heartbeats; client %+v",
 		len(pub.since(0)), len(tokens), ss.Frames, ss.Packets, ss.Heartbeats, ks))
 }
+
+// A negative price over the whole live path: Kite's wire carries signed
+// prices (MCX crude oil futures settled at -37.63 on 20 April 2020). The
+// engine validates each tick with its instrument's kind, so the future's
+// negative ticks are published, and an option's negative tick is refused
+// as invalid. Before, every negative price was refused and such an
+// instrument froze silently.
+func TestNegativeFuturePriceEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	quiet := slog.New(slog.DiscardHandler)
+	const (
+		crude  = 58424839   // MCX (segment 7): a future
+		option = 0x00ABCD02 // NFO (segment 2): a call
+	)
+	ins := []ticker.Instrument{
+		{Token: crude, Symbol: "CRUDEOIL20APRFUT", Exchange: "MCX", Underlying: "CRUDEOIL", Kind: ticker.KindFuture},
+		{Token: option, Symbol: "NIFTY26DEC24000CE", Exchange: "NFO", Underlying: "NIFTY", Kind: ticker.KindCall, Strike: 24000},
+	}
+	market := sourceFunc(func(ctx context.Context, emit func(ticker.Tick)) error {
+		tk := time.NewTicker(50 * time.Millisecond)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tk.C:
+				emit(ticker.Tick{Token: crude, LastPrice: -37.63 - float64(i%3)/100, Close: 18.27})
+				emit(ticker.Tick{Token: option, LastPrice: -1})
+			}
+		}
+	})
+	srv, err := kite.NewServer(kite.ServerConfig{Source: market, APIKey: "key", AccessToken: "token", Logger: quiet})
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	src, err := kite.New(kite.Config{APIKey: "key", AccessToken: "token", BaseURL: "ws" + strings.TrimPrefix(hs.URL, "http"),
+		Mode: kite.ModeQuote, Logger: quiet})
+	require.NoError(t, err)
+	pub := &published{more: make(chan struct{}, 1)}
+	eng, err := ticker.New(ticker.Config{Source: src, Publisher: pub, Logger: quiet,
+		Instruments: func(context.Context) ([]ticker.Instrument, error) { return ins, nil }})
+	require.NoError(t, err)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	srvDone, engDone := make(chan error, 1), make(chan error, 1)
+	go func() { srvDone <- srv.Run(runCtx) }()
+	go func() { engDone <- eng.Run(runCtx) }()
+
+	pub.waitAll(ctx, t, []uint32{crude}, 3, 0)
+	for eng.Stats().Invalid < 3 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the option's negative ticks were not refused: %+v", eng.Stats())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	stop()
+	require.NoError(t, <-engDone)
+	require.NoError(t, <-srvDone)
+	lt, ok := eng.Latest(crude)
+	require.True(t, ok)
+	require.InDelta(t, -37.63, lt.LastPrice, 0.021)
+	require.Less(t, lt.Change, -300.0, "the change from 18.27 to about -37.6, in percent")
+	_, ok = eng.Latest(option)
+	require.False(t, ok, "no valid tick of the option")
+	for _, tk := range pub.since(0) {
+		require.Equal(t, uint32(crude), tk.Token)
+	}
+}
+
+// sourceFunc is a ticker.Source of one Run function.
+type sourceFunc func(ctx context.Context, emit func(ticker.Tick)) error
+
+func (f sourceFunc) Run(ctx context.Context, emit func(ticker.Tick)) error { return f(ctx, emit) }
+func (sourceFunc) Subscribe(_, _ []ticker.Instrument) error                { return nil }

@@ -200,7 +200,7 @@ func ExampleGap() {
 		gaps []kite.Gap
 	)
 	src, err := kite.New(kite.Config{APIKey: "key", AccessToken: "token", BaseURL: url, Mode: kite.ModeLTP,
-		Backoff: time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		Backoff: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 		OnGap: func(g kite.Gap) {
 			mu.Lock()
 			gaps = append(gaps, g)

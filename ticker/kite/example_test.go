@@ -3,6 +3,7 @@ package kite_test
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/steadfast-go/steadfast/ticker"
 	"github.com/steadfast-go/steadfast/ticker/kite"
@@ -44,4 +45,19 @@ func ExampleNew() {
 	// Output:
 	// kite: Config.APIKey is required
 	// 3 <nil>
+}
+
+// An order update, as the Source hands it to Config.OnOrder; ParseOrder
+// reads an HTTP postback's body the same way. Kite sends its times in IST.
+func ExampleParseOrder() {
+	o, err := kite.ParseOrder([]byte(`{"order_id":"220303000308932","status":"COMPLETE","tradingsymbol":"SBIN",
+		"exchange":"NSE","instrument_token":779521,"transaction_type":"BUY","quantity":1,"filled_quantity":1,
+		"average_price":470,"order_timestamp":"2022-03-03 09:24:25","parent_order_id":null}`))
+	fmt.Println(err)
+	fmt.Println(o.OrderID, o.Status, o.TransactionType, o.FilledQuantity, o.TradingSymbol, o.AveragePrice)
+	fmt.Println(o.OrderTimestamp.UTC().Format(time.RFC3339), o.ParentOrderID == "")
+	// Output:
+	// <nil>
+	// 220303000308932 COMPLETE BUY 1 SBIN 470
+	// 2022-03-03T03:54:25Z true
 }

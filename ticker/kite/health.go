@@ -66,7 +66,8 @@ type ConnHealth struct {
 	LastFrame   time.Time `json:"last_frame"`  // last frame of any kind, heartbeats included
 	LastData    time.Time `json:"last_data"`   // last frame with packets
 	// Stalled: connected, and no data for StallTimeout while the market is
-	// open.
+	// open; its subscriptions were sent again, and it is replaced if that
+	// brings no data within another StallTimeout.
 	Stalled   bool   `json:"stalled"`
 	LastError string `json:"last_error"` // the last failure, token redacted; kept after recovery
 }
@@ -106,33 +107,41 @@ type Gap struct {
 
 // Stats are a Source's counters since New.
 type Stats struct {
-	Frames        uint64            `json:"frames"`         // binary frames with packets received
-	Packets       uint64            `json:"packets"`        // ticks emitted
-	Heartbeats    uint64            `json:"heartbeats"`     // heartbeat frames (one byte)
-	TextMessages  uint64            `json:"text_messages"`  // text messages (order updates, errors, ...)
-	ServerErrors  uint64            `json:"server_errors"`  // text messages of type "error"
-	DroppedFrames uint64            `json:"dropped_frames"` // frames dropped because the emit queue was full
-	Rejected      map[Reason]uint64 `json:"rejected"`       // malformed frames or packets, by reason
-	Dials         uint64            `json:"dials"`          // connection attempts
-	Connects      uint64            `json:"connects"`       // connections opened and subscribed
-	DialErrors    uint64            `json:"dial_errors"`    // failed attempts other than 401/403/429
-	Refused       uint64            `json:"refused"`        // attempts refused with HTTP 429 (too many connections)
-	AuthErrors    uint64            `json:"auth_errors"`    // attempts refused with HTTP 401/403
-	Refreshes     uint64            `json:"refreshes"`      // new tokens from RefreshToken
-	Reconnects    uint64            `json:"reconnects"`     // open connections lost
-	DeadPeers     uint64            `json:"dead_peers"`     // of which, lost to the PingTimeout watchdog
-	Stalls        uint64            `json:"stalls"`         // times a connection became stalled
-	Gaps          uint64            `json:"gaps"`           // gaps reported after a reconnect
-	Panics        uint64            `json:"panics"`         // panics recovered in emit, OnGap or RefreshToken
-	Subscribed    int               `json:"subscribed"`     // instruments subscribed now
+	Frames          uint64            `json:"frames"`           // binary frames with packets received
+	Packets         uint64            `json:"packets"`          // ticks emitted
+	Heartbeats      uint64            `json:"heartbeats"`       // heartbeat frames (one byte)
+	TextMessages    uint64            `json:"text_messages"`    // text messages (order updates, errors, ...)
+	Orders          uint64            `json:"orders"`           // order updates (type "order") read
+	ServerErrors    uint64            `json:"server_errors"`    // text messages of type "error"
+	Messages        uint64            `json:"messages"`         // text messages of type "message"
+	DroppedTexts    uint64            `json:"dropped_texts"`    // text messages longer than 64 KiB, or with the text queue full
+	BadTexts        uint64            `json:"bad_texts"`        // text messages that are not JSON, and order updates that cannot be read
+	DroppedFrames   uint64            `json:"dropped_frames"`   // frames dropped because the emit queue was full
+	Rejected        map[Reason]uint64 `json:"rejected"`         // malformed frames or packets, by reason
+	Dials           uint64            `json:"dials"`            // connection attempts
+	Connects        uint64            `json:"connects"`         // connections opened and subscribed
+	DialErrors      uint64            `json:"dial_errors"`      // failed attempts other than 401/403/429
+	Refused         uint64            `json:"refused"`          // attempts refused with HTTP 429 (too many connections)
+	AuthErrors      uint64            `json:"auth_errors"`      // attempts refused with HTTP 401/403
+	Refreshes       uint64            `json:"refreshes"`        // new tokens from RefreshToken
+	Reconnects      uint64            `json:"reconnects"`       // open connections lost
+	DeadPeers       uint64            `json:"dead_peers"`       // of which, lost to the PingTimeout watchdog
+	Stalls          uint64            `json:"stalls"`           // times a connection became stalled
+	Resubscribes    uint64            `json:"resubscribes"`     // subscriptions sent again on a stalled connection
+	StallReconnects uint64            `json:"stall_reconnects"` // stalled connections replaced: still no data after resubscribing
+	Gaps            uint64            `json:"gaps"`             // gaps reported after a reconnect
+	Panics          uint64            `json:"panics"`           // panics recovered in emit, OnGap, OnOrder, OnMessage or RefreshToken
+	Subscribed      int               `json:"subscribed"`       // instruments subscribed now
 }
 
 // counters hold the Stats.
 type counters struct {
 	frames, packets, heartbeats, texts, serverErrors, dropped  atomic.Uint64
+	orders, messages, droppedTexts, badTexts                   atomic.Uint64
 	rejected                                                   [numReasons]atomic.Uint64
 	dials, connects, dialErrors, refused, authErrors           atomic.Uint64
 	refreshes, reconnects, deadPeers, stalls, gaps, emitPanics atomic.Uint64
+	resubscribes, stallReconnects                              atomic.Uint64
 }
 
 // Stats returns the Source's counters.
@@ -141,11 +150,13 @@ func (s *Source) Stats() Stats {
 	st := Stats{
 		Frames: c.frames.Load(), Packets: c.packets.Load(), Heartbeats: c.heartbeats.Load(),
 		TextMessages: c.texts.Load(), ServerErrors: c.serverErrors.Load(), DroppedFrames: c.dropped.Load(),
+		Orders: c.orders.Load(), Messages: c.messages.Load(), DroppedTexts: c.droppedTexts.Load(), BadTexts: c.badTexts.Load(),
 		Rejected: map[Reason]uint64{},
 		Dials:    c.dials.Load(), Connects: c.connects.Load(), DialErrors: c.dialErrors.Load(),
 		Refused: c.refused.Load(), AuthErrors: c.authErrors.Load(), Refreshes: c.refreshes.Load(),
 		Reconnects: c.reconnects.Load(), DeadPeers: c.deadPeers.Load(), Stalls: c.stalls.Load(),
 		Gaps: c.gaps.Load(), Panics: c.emitPanics.Load(),
+		Resubscribes: c.resubscribes.Load(), StallReconnects: c.stallReconnects.Load(),
 	}
 	for r := Reason(1); r < numReasons; r++ {
 		st.Rejected[r] = c.rejected[r].Load()
@@ -180,6 +191,9 @@ func (c *collector) defs() []metricDef {
 		counter("packets_total", "Ticks emitted.", func(s Stats) uint64 { return s.Packets }),
 		counter("heartbeats_total", "Heartbeat frames received.", func(s Stats) uint64 { return s.Heartbeats }),
 		counter("text_messages_total", "Text messages received.", func(s Stats) uint64 { return s.TextMessages }),
+		counter("orders_total", "Order updates received.", func(s Stats) uint64 { return s.Orders }),
+		counter("server_errors_total", "Text messages of type error received.", func(s Stats) uint64 { return s.ServerErrors }),
+		counter("dropped_texts_total", "Text messages dropped: too long, or the queue full.", func(s Stats) uint64 { return s.DroppedTexts }),
 		counter("dropped_frames_total", "Frames dropped because the emit queue was full.", func(s Stats) uint64 { return s.DroppedFrames }),
 		counter("dials_total", "Connection attempts.", func(s Stats) uint64 { return s.Dials }),
 		counter("refused_total", "Connection attempts refused with HTTP 429.", func(s Stats) uint64 { return s.Refused }),
@@ -187,7 +201,11 @@ func (c *collector) defs() []metricDef {
 		counter("reconnects_total", "Open connections lost.", func(s Stats) uint64 { return s.Reconnects }),
 		counter("dead_peers_total", "Connections lost to the ping watchdog.", func(s Stats) uint64 { return s.DeadPeers }),
 		counter("gaps_total", "Gaps reported after a reconnect.", func(s Stats) uint64 { return s.Gaps }),
-		counter("panics_total", "Panics recovered in emit, OnGap or RefreshToken.", func(s Stats) uint64 { return s.Panics }),
+		counter("stalls_total", "Times a connection became stalled in market hours.", func(s Stats) uint64 { return s.Stalls }),
+		counter("resubscribes_total", "Subscriptions sent again on a stalled connection.", func(s Stats) uint64 { return s.Resubscribes }),
+		counter("stall_reconnects_total", "Stalled connections replaced after resubscribing did not help.",
+			func(s Stats) uint64 { return s.StallReconnects }),
+		counter("panics_total", "Panics recovered in emit, OnGap, OnOrder, OnMessage or RefreshToken.", func(s Stats) uint64 { return s.Panics }),
 		gauge("subscribed", "Instruments subscribed.", func(s Stats, _ Health) float64 { return float64(s.Subscribed) }),
 		gauge("connections", "Connections open.", func(_ Stats, h Health) float64 {
 			return countConns(h, func(c ConnHealth) bool { return c.State == ConnConnected })

@@ -429,8 +429,9 @@ func TestServerUnencodable(t *testing.T) {
 		defer h.finish()
 		ws := h.connect()
 		cds := uint32(0x99<<8 | SegmentCDS) // ÷1e7: at most about 214 rupees
-		say(t, ws, `{"a":"subscribe","v":[`+itoa(tokA)+`,`+itoa(cds)+`]}`)
-		ticks <- []ticker.Tick{{Token: cds, LastPrice: 1000}, {Token: tokA, LastPrice: 10}, {Token: cds, LastPrice: 83.5}}
+		cds2 := uint32(0x98<<8 | SegmentCDS)
+		say(t, ws, `{"a":"subscribe","v":[`+itoa(tokA)+`,`+itoa(cds)+`,`+itoa(cds2)+`]}`)
+		ticks <- []ticker.Tick{{Token: cds, LastPrice: 1000}, {Token: tokA, LastPrice: 10}, {Token: cds2, LastPrice: 83.5}}
 		_, b := nextData(t, ws)
 		var got []float64
 		var p Parser
@@ -451,6 +452,11 @@ func TestServerConfig(t *testing.T) {
 		"kite: ServerConfig.MaxPerConn is negative (-1)":      {Source: src, APIKey: "k", AccessToken: "t", MaxPerConn: -1},
 		"kite: ServerConfig.MaxConns is negative (-2)":        {Source: src, APIKey: "k", AccessToken: "t", MaxConns: -2},
 		"kite: ServerConfig.QueueSize is negative (-3)":       {Source: src, APIKey: "k", AccessToken: "t", QueueSize: -3},
+		// Durations below their floor: they made a writer or the flush
+		// loop spin.
+		"kite: ServerConfig.Heartbeat (5ns) is below its floor of 10ms":      {Source: src, APIKey: "k", AccessToken: "t", Heartbeat: 5},
+		"kite: ServerConfig.FlushInterval (250ns) is below its floor of 1ms": {Source: src, APIKey: "k", AccessToken: "t", FlushInterval: 250},
+		"kite: ServerConfig.FlushInterval (999µs) is below its floor of 1ms": {Source: src, APIKey: "k", AccessToken: "t", FlushInterval: 999 * time.Microsecond},
 	} {
 		_, err := NewServer(cfg)
 		require.EqualError(t, err, want)
@@ -526,5 +532,31 @@ func TestServerWithClient(t *testing.T) {
 		require.Equal(t, cs.Refused, h.srv.Stats().Refused)
 		require.Equal(t, uint64(rounds*4500), cs.Packets)
 		require.Equal(t, uint64(rounds*3), h.srv.Stats().Frames, "one full-mode frame a flush a connection")
+	})
+}
+
+// Ticks of one instrument emitted within a flush go out as one packet, the
+// newest, as Kite sends at most one packet per instrument in a frame: a
+// frame never exceeds what a client of MaxPerConn instruments accepts
+// (2 + MaxPerConn × 186 bytes), however fast the Source emits.
+func TestServerOnePacketPerInstrument(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ticks := make(chan []ticker.Tick, 1)
+		h := startServer(t, ServerConfig{Source: feed(ticks), Heartbeat: -1})
+		defer h.finish()
+		ws := h.connect()
+		say(t, ws, `{"a":"subscribe","v":[`+itoa(tokA)+`]}`)
+		say(t, ws, `{"a":"mode","v":["full",[`+itoa(tokA)+`]]}`)
+		var burst []ticker.Tick
+		for i := range 5 {
+			burst = append(burst, ticker.Tick{Token: tokA, LastPrice: float64(100 + i)})
+		}
+		ticks <- burst
+		_, b := nextData(t, ws)
+		require.Equal(t, uint16(1), binary.BigEndian.Uint16(b), "one packet")
+		require.LessOrEqual(t, len(b), frameLimit(1))
+		var p Parser
+		_, err := p.Parse(b, func(tk ticker.Tick) { require.Equal(t, 104.0, tk.LastPrice, "the newest") })
+		require.NoError(t, err)
 	})
 }

@@ -32,6 +32,14 @@ const (
 	DefaultServerName    = "server"
 )
 
+// The shortest durations ServerConfig accepts; NewServer refuses a
+// shorter one, which would make a connection's writer or the flush loop
+// spin.
+const (
+	MinHeartbeat     = 10 * time.Millisecond // ServerConfig.Heartbeat, when positive
+	MinFlushInterval = time.Millisecond      // ServerConfig.FlushInterval
+)
+
 // serverWriteTimeout bounds each message a Server writes; a client that
 // does not take it in time is disconnected.
 const serverWriteTimeout = 10 * time.Second
@@ -63,17 +71,18 @@ type ServerConfig struct {
 	// is refused with HTTP 429. Default 3 (Kite's limit per API key).
 	MaxConns int
 	// Heartbeat is how often each connection is sent a heartbeat (a binary
-	// message of one byte). Default 1s, as Kite; negative sends none (a
-	// silent peer, for a client's watchdog).
+	// message of one byte). Default 1s; negative sends none (a silent
+	// peer, for a client's watchdog); a positive value is at least
+	// MinHeartbeat (10ms).
 	Heartbeat time.Duration
 	// FlushInterval is how long the ticks the Source emits are gathered
 	// before they are sent: each connection gets, per interval, at most one
-	// frame per mode of its subscriptions. Default 50ms; negative is an
-	// error.
+	// frame per mode of its subscriptions. Default 50ms; at least
+	// MinFlushInterval (1ms).
 	FlushInterval time.Duration
 	// QueueSize is how many flushes may wait for a connection that is slow
 	// to take them; further ones are dropped for it (Stats QueueDrops).
-	// Default 64.
+	// Default 64; at most MaxQueueSize (65,536).
 	QueueSize int
 
 	// Name names the Server in its log records (key "name", component
@@ -97,8 +106,13 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 		return bad("APIKey", "is required")
 	case c.AccessToken == "":
 		return bad("AccessToken", "is required")
-	case c.FlushInterval < 0:
-		return bad("FlushInterval", fmt.Sprintf("is negative (%v)", c.FlushInterval))
+	}
+	durs := []durField{
+		{"Heartbeat", &c.Heartbeat, DefaultHeartbeat, MinHeartbeat, true},
+		{"FlushInterval", &c.FlushInterval, DefaultFlushInterval, MinFlushInterval, false},
+	}
+	if name, why := defaultDurations(durs); name != "" {
+		return bad(name, why)
 	}
 	if name, v := defaultInts([]intField{
 		{"MaxPerConn", &c.MaxPerConn, DefaultMaxPerConn},
@@ -107,11 +121,8 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 	}); name != "" {
 		return bad(name, fmt.Sprintf("is negative (%d)", v))
 	}
-	if c.Heartbeat == 0 {
-		c.Heartbeat = DefaultHeartbeat
-	}
-	if c.FlushInterval == 0 {
-		c.FlushInterval = DefaultFlushInterval
+	if c.QueueSize > MaxQueueSize {
+		return bad("QueueSize", fmt.Sprintf("is above %d (%d)", MaxQueueSize, c.QueueSize))
 	}
 	if c.Name == "" {
 		c.Name = DefaultServerName
@@ -157,7 +168,7 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 //   - Every FlushInterval, the ticks the Source emitted are sent to each
 //     connection subscribed to their tokens, one frame per mode, each
 //     packet of the kind its mode and segment give (an index packet for
-//     segment 9). A tick AppendFrame refuses (a price that does not fit the
+//     segment 9), with one packet per instrument: its newest tick. A tick AppendFrame refuses (a price that does not fit the
 //     segment's scale) is skipped and counted.
 //   - Each connection gets a heartbeat every Heartbeat.
 //
@@ -204,6 +215,7 @@ type peer struct {
 
 	// Used by the writing goroutine only.
 	byMode [ModeFull + 1][]ticker.Tick
+	at     map[uint32]int // a token's index in its byMode slice, in the flush being sent
 	buf    []byte
 }
 
@@ -400,6 +412,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		batches: make(chan []ticker.Tick, s.cfg.QueueSize),
 		done:    make(chan struct{}),
 		modes:   map[uint32]Mode{},
+		at:      map[uint32]int{},
 	}
 	if s.closed {
 		s.mu.Unlock()
@@ -477,11 +490,20 @@ func (s *Server) sendTicks(p *peer, batch []ticker.Tick) bool {
 	for m := range p.byMode {
 		p.byMode[m] = p.byMode[m][:0]
 	}
+	clear(p.at)
 	p.mu.Lock()
 	for i := range batch {
-		if m, ok := p.modes[batch[i].Token]; ok {
-			p.byMode[m] = append(p.byMode[m], batch[i])
+		tok := batch[i].Token
+		m, ok := p.modes[tok]
+		if !ok {
+			continue
 		}
+		if j, seen := p.at[tok]; seen { // one packet per instrument, the newest, as Kite sends
+			p.byMode[m][j] = batch[i]
+			continue
+		}
+		p.at[tok] = len(p.byMode[m])
+		p.byMode[m] = append(p.byMode[m], batch[i])
 	}
 	p.mu.Unlock()
 	for m := ModeLTP; m <= ModeFull; m++ {

@@ -2,17 +2,14 @@ package kite
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,11 +74,16 @@ func New(cfg Config) (*Source, error) {
 		tr.Proxy = nil
 	}
 	s := &Source{
-		cfg:    cfg,
-		base:   base,
-		client: &http.Client{Transport: tr},
-		token:  cfg.AccessToken,
-		where:  map[uint32]*slot{},
+		cfg:  cfg,
+		base: base,
+		// A WebSocket handshake never needs a redirect, and following one
+		// could loop, leave wss:// for ws:// or carry the credentials to
+		// another host: the response to the first request is final.
+		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
+		token: cfg.AccessToken,
+		where: map[uint32]*slot{},
 	}
 	if cfg.AccessToken != "" {
 		s.secrets = append(s.secrets, cfg.AccessToken)
@@ -156,9 +158,12 @@ type frame struct {
 type run struct {
 	s      *Source
 	emit   func(ticker.Tick)
-	frames chan frame  // full buffers, to the emitting goroutine
-	free   chan []byte // empty buffers, back to the readers
-	parser Parser      // used by the emitting goroutine only
+	frames chan frame   // full buffers, to the emitting goroutine
+	texts  chan text    // text messages, to the emitting goroutine
+	free   chan []byte  // empty buffers, back to the readers
+	parser Parser       // used by the emitting goroutine only
+	pooled atomic.Int64 // capacity of the buffers in free
+	queued atomic.Int64 // bytes of the frames in frames
 }
 
 // Run connects and streams ticks until ctx ends, calling emit for each tick
@@ -184,7 +189,8 @@ func (s *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	s.mu.Lock()
 	s.fatal = ""
 	s.mu.Unlock()
-	r := &run{s: s, emit: emit, frames: make(chan frame, s.cfg.QueueSize), free: make(chan []byte, s.cfg.QueueSize)}
+	r := &run{s: s, emit: emit, frames: make(chan frame, s.cfg.QueueSize), free: make(chan []byte, s.cfg.QueueSize),
+		texts: make(chan text, textQueue)}
 	for range s.cfg.QueueSize {
 		r.free <- nil
 	}
@@ -222,16 +228,20 @@ func (s *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 	return nil
 }
 
-// dispatch parses queued frames and calls emit, until ctx ends.
+// dispatch parses queued frames and calls emit, and hands text messages
+// to OnOrder and OnMessage, until ctx ends.
 func (r *run) dispatch(ctx context.Context) {
 	var before [numReasons]uint64
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case t := <-r.texts:
+			r.handleText(t)
 		case f := <-r.frames:
 			r.emitFrame(f)
-			r.free <- f.b[:0]
+			r.queued.Add(-int64(len(f.b)))
+			r.give(f.b)
 			for reason := Reason(1); reason < numReasons; reason++ {
 				if n := r.parser.rejected[reason]; n != before[reason] {
 					r.s.c.rejected[reason].Add(n - before[reason])
@@ -347,7 +357,7 @@ func (r *run) conn(ctx context.Context, sl *slot) error {
 		if time.Since(up) >= s.cfg.StableAfter {
 			attempt = 0
 		}
-		msg := redactAll(s.secretsCopy(), err.Error())
+		msg := s.redact(err.Error())
 		s.mu.Lock()
 		s.setState(sl, ConnWaiting, msg)
 		s.mu.Unlock()
@@ -385,7 +395,7 @@ func (r *run) refresh(ctx context.Context, sl *slot, gen uint64, cause *ConnErro
 	}
 	tok, err := s.callRefresh(ctx, hook)
 	if err != nil {
-		msg := redactAll(append(s.secretsCopy(), tok), err.Error())
+		msg := s.redact(err.Error(), tok)
 		s.log(slog.LevelError, "token refresh failed", slog.Int("conn", sl.idx), slog.String(logattr.Error, msg))
 		return permanent("token refresh failed: " + msg)
 	}
@@ -412,7 +422,7 @@ func (s *Source) callRefresh(ctx context.Context, hook func(context.Context) (st
 		if v := recover(); v != nil {
 			s.c.emitPanics.Add(1)
 			a := logattr.PanicAttrs(v, debug.Stack())
-			a[0] = slog.String(logattr.Panic, redactAll(s.secretsCopy(), a[0].Value.String()))
+			a[0] = slog.String(logattr.Panic, s.redact(a[0].Value.String()))
 			s.log(slog.LevelError, "RefreshToken panicked", a[0], a[1])
 			err = fmt.Errorf("RefreshToken panicked: %v", v)
 		}
@@ -432,19 +442,21 @@ func (r *run) dial(ctx context.Context, sl *slot, token string) (*websocket.Conn
 	defer cancel()
 	ws, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: s.client})
 	if err == nil {
-		ws.SetReadLimit(MaxFrame)
+		ws.SetReadLimit(s.readLimit())
 		return ws, nil
 	}
-	ce := &ConnError{Conn: sl.idx, Msg: redactAll(s.secretsCopy(), err.Error()), kind: ErrDial}
+	ce := &ConnError{Conn: sl.idx, Msg: s.redact(err.Error()), kind: ErrDial}
 	if resp != nil {
 		ce.Status = resp.StatusCode
 		if resp.Body != nil {
 			resp.Body.Close()
 		}
-		switch resp.StatusCode {
-		case http.StatusUnauthorized, http.StatusForbidden:
+		switch st := resp.StatusCode; {
+		case st >= 300 && st < 400:
+			ce.Msg = "redirect refused: a WebSocket handshake is not redirected"
+		case st == http.StatusUnauthorized, st == http.StatusForbidden:
 			ce.kind = ErrAuth
-		case http.StatusTooManyRequests:
+		case st == http.StatusTooManyRequests:
 			ce.kind = ErrRefused
 		}
 	}
@@ -478,12 +490,9 @@ func (r *run) session(ctx context.Context, sl *slot, ws *websocket.Conn, gapStar
 	if !gapStart.IsZero() {
 		r.gap(sl, gapStart, sent)
 	}
-	check := s.cfg.PingTimeout / 4
-	if st := s.cfg.StallTimeout; st > 0 && st/4 < check {
-		check = st / 4
-	}
-	tick := time.NewTicker(check)
+	tick := time.NewTicker(s.checkPeriod())
 	defer tick.Stop()
+	var resubscribed time.Time // when a stall was met by resubscribing
 	for {
 		select {
 		case <-ctx.Done():
@@ -500,27 +509,72 @@ func (r *run) session(ctx context.Context, sl *slot, ws *websocket.Conn, gapStar
 				s.c.deadPeers.Add(1)
 				return fmt.Errorf("no frame for %v", s.cfg.PingTimeout)
 			}
-			r.checkStall(sl, now)
+			switch r.checkStall(sl, now, &resubscribed) {
+			case stallResubscribe:
+				s.c.resubscribes.Add(1)
+				clear(sent)
+				if err := r.sync(sctx, sl, ws, sent); err != nil {
+					return err
+				}
+			case stallReconnect:
+				s.c.stallReconnects.Add(1)
+				return fmt.Errorf("no data for %v after resubscribing", s.cfg.StallTimeout)
+			}
 		}
 	}
 }
 
+// minCheck is the floor of the watchdog's period, whatever the timeouts.
+const minCheck = 100 * time.Millisecond
+
+// checkPeriod returns how often a connection's watchdog looks at it: a
+// quarter of the shorter of PingTimeout and StallTimeout, at least
+// minCheck.
+func (s *Source) checkPeriod() time.Duration {
+	check := s.cfg.PingTimeout / 4
+	if st := s.cfg.StallTimeout; st > 0 && st/4 < check {
+		check = st / 4
+	}
+	return max(check, minCheck)
+}
+
+// stallAction is what the watchdog does about a connection's stall.
+type stallAction uint8
+
+const (
+	stallNone        stallAction = iota
+	stallResubscribe             // it has just stalled: send its subscriptions again
+	stallReconnect               // still stalled StallTimeout after that: replace it
+)
+
 // checkStall marks sl stalled when it had no data for StallTimeout while
-// the market is open.
-func (r *run) checkStall(sl *slot, now time.Time) {
+// the market is open, and says what to do about it: resubscribe when it
+// becomes stalled (resubscribed records when), reconnect when it is still
+// stalled StallTimeout after that.
+func (r *run) checkStall(sl *slot, now time.Time, resubscribed *time.Time) stallAction {
 	s := r.s
 	st := s.cfg.StallTimeout
-	stalled := st > 0 && s.cfg.MarketHours.Open(now) && now.Sub(time.Unix(0, sl.lastData.Load())) > st
+	silence := now.Sub(time.Unix(0, sl.lastData.Load()))
+	stalled := st > 0 && s.cfg.MarketHours.Open(now) && silence > st
 	s.mu.Lock()
 	was := sl.stalled
 	sl.stalled = stalled
 	s.mu.Unlock()
-	if stalled && !was {
+	switch {
+	case stalled && !was:
 		s.c.stalls.Add(1)
-		s.log(slog.LevelWarn, "feed stalled", slog.Int("conn", sl.idx), slog.Duration("silence", now.Sub(time.Unix(0, sl.lastData.Load()))))
-	} else if was && !stalled {
+		s.log(slog.LevelWarn, "feed stalled: resubscribing", slog.Int("conn", sl.idx), slog.Duration("silence", silence))
+		*resubscribed = now
+		return stallResubscribe
+	case stalled && now.Sub(*resubscribed) > st:
+		s.log(slog.LevelWarn, "feed still stalled after resubscribing: reconnecting", slog.Int("conn", sl.idx),
+			slog.Duration("silence", silence))
+		return stallReconnect
+	case was && !stalled:
 		s.log(slog.LevelInfo, "feed resumed", slog.Int("conn", sl.idx))
+		*resubscribed = time.Time{}
 	}
+	return stallNone
 }
 
 // gap reports what a connection may have missed between start (its last
@@ -618,108 +672,6 @@ func request(action, mode string, tokens []uint32) []byte {
 	return append(b, '}')
 }
 
-// maxText bounds the text messages read; longer ones are skipped.
-const maxText = 64 << 10
-
-// read reads ws until it fails, queueing binary frames for dispatch and
-// logging text messages. It never waits for the emitting goroutine: with
-// no free buffer, a data frame is dropped and counted.
-func (r *run) read(ctx context.Context, sl *slot, ws *websocket.Conn) error {
-	s := r.s
-	var scratch []byte
-	for {
-		typ, rd, err := ws.Reader(ctx)
-		if err != nil {
-			return err
-		}
-		var buf []byte
-		pooled := false
-		select {
-		case buf = <-r.free:
-			pooled = true
-		default:
-			buf = scratch[:0]
-		}
-		buf, err = readAll(buf, rd)
-		now := time.Now()
-		sl.lastFrame.Store(now.UnixNano())
-		if !pooled {
-			scratch = buf[:0]
-		}
-		if err != nil {
-			if pooled {
-				r.free <- buf[:0]
-			}
-			return err
-		}
-		switch {
-		case typ == websocket.MessageText:
-			r.text(sl, buf)
-		case len(buf) == 1:
-			s.c.heartbeats.Add(1)
-		case !pooled:
-			s.c.frames.Add(1)
-			s.c.dropped.Add(1)
-			sl.lastData.Store(now.UnixNano())
-			continue
-		default:
-			s.c.frames.Add(1)
-			sl.lastData.Store(now.UnixNano())
-			r.frames <- frame{b: buf, recv: now} // never blocks: as many slots as buffers
-			continue
-		}
-		if pooled {
-			r.free <- buf[:0]
-		}
-	}
-}
-
-// readAll appends what rd holds to b.
-func readAll(b []byte, rd io.Reader) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-}
-
-// text logs a text message from the server: an error (type "error") at
-// warning level with its text, anything else (order updates, messages) at
-// debug level by type and size only. Nothing in it is parsed as ticks.
-func (r *run) text(sl *slot, b []byte) {
-	s := r.s
-	s.c.texts.Add(1)
-	var m struct {
-		Type string          `json:"type"`
-		Data json.RawMessage `json:"data"`
-	}
-	if len(b) > maxText || json.Unmarshal(b, &m) != nil {
-		s.log(slog.LevelDebug, "text message", slog.Int("conn", sl.idx), slog.Int("bytes", len(b)))
-		return
-	}
-	if m.Type == "error" {
-		s.c.serverErrors.Add(1)
-		var msg string
-		if json.Unmarshal(m.Data, &msg) != nil {
-			msg = string(m.Data)
-		}
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		s.log(slog.LevelWarn, "server error", slog.Int("conn", sl.idx), slog.String(logattr.Error, redactAll(s.secretsCopy(), msg)))
-		return
-	}
-	s.log(slog.LevelDebug, "text message", slog.Int("conn", sl.idx), slog.String("type", m.Type), slog.Int("bytes", len(b)))
-}
-
 // sleep waits d or until ctx ends, reporting whether d passed.
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -744,26 +696,6 @@ func (s *Source) setState(sl *slot, st ConnState, errMsg string) {
 	if errMsg != "" {
 		sl.lastErr = errMsg
 	}
-}
-
-func (s *Source) secretsCopy() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.secrets)
-}
-
-// redactAll replaces every secret in msg, plain or URL-encoded.
-func redactAll(secrets []string, msg string) string {
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		msg = strings.ReplaceAll(msg, sec, "REDACTED")
-		if q := url.QueryEscape(sec); q != sec {
-			msg = strings.ReplaceAll(msg, q, "REDACTED")
-		}
-	}
-	return msg
 }
 
 func (s *Source) log(level slog.Level, msg string, attrs ...slog.Attr) {

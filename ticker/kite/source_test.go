@@ -161,7 +161,7 @@ func TestReconnectResubscribes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeKite()
 		var gaps []Gap
-		s, stopServer := pipeSource(t, f, Config{Mode: ModeLTP, Backoff: 2 * time.Second,
+		s, stopServer := pipeSource(t, f, Config{Mode: ModeLTP, Backoff: 2 * time.Second, PingTimeout: time.Minute, // no heartbeats here
 			OnGap: func(g Gap) { gaps = append(gaps, g) }}, tokenRange(3)...)
 		defer stopServer()
 		stop := running(t, s, func(ticker.Tick) {})
@@ -206,17 +206,18 @@ func TestReconnectResubscribes(t *testing.T) {
 }
 
 // TestSilenceReconnects: heartbeats keep a connection; no frame at all for
-// PingTimeout replaces it.
+// PingTimeout (by default 5 s, as Kite's official clients; it was 10 s,
+// checked every 2.5 s) replaces it within 1.25 × PingTimeout and a backoff.
 func TestSilenceReconnects(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeKite()
-		s, stopServer := pipeSource(t, f, Config{PingTimeout: 5 * time.Second}, tokNSE)
+		s, stopServer := pipeSource(t, f, Config{}, tokNSE)
 		defer stopServer()
 		stop := running(t, s, func(ticker.Tick) {})
 		sc := <-f.accepted
-		for range 30 { // 30 s of heartbeats
+		for range 15 { // 30 s of heartbeats, every 2 s as Kite sends them
 			sc.send([]byte{0})
-			time.Sleep(time.Second)
+			time.Sleep(2 * time.Second)
 		}
 		synctest.Wait()
 		require.Zero(t, s.Stats().DeadPeers)
@@ -225,7 +226,7 @@ func TestSilenceReconnects(t *testing.T) {
 		<-f.accepted // the replacement
 		require.Equal(t, uint64(1), s.Stats().DeadPeers)
 		took := f.shakes()[1].at.Sub(silent)
-		require.Greater(t, took, 4*time.Second)
+		require.Greater(t, took, 3*time.Second, "5 s since the last heartbeat, sent 2 s before the silence")
 		require.Less(t, took, 5*time.Second+5*time.Second/4+time.Second+time.Nanosecond, "PingTimeout, a check period, one backoff")
 		require.NoError(t, stop())
 	})
@@ -418,17 +419,26 @@ func TestSlowEmitDoesNotStopReading(t *testing.T) {
 	})
 }
 
-// TestStallInMarketHours: heartbeats without data for StallTimeout while the
-// market is open mark the connection stalled, until data comes.
+// mondaySession moves a synctest bubble's clock (Saturday 2000-01-01 UTC
+// at its start) to Monday 10:00 IST, when the market is open.
+func mondaySession() {
+	time.Sleep(time.Until(time.Date(2000, 1, 3, 10, 0, 0, 0, market.IST())))
+}
+
+// TestStallInMarketHours: heartbeats without data for StallTimeout while
+// the market is open mark the connection stalled and resend its
+// subscriptions on the same connection; data then clears the stall.
+// Before, a stall was reported and nothing else was done.
 func TestStallInMarketHours(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// The bubble starts on Saturday 2000-01-01; go to Monday 10:00 IST.
-		time.Sleep(time.Until(time.Date(2000, 1, 3, 10, 0, 0, 0, market.IST())))
+		mondaySession()
 		f := newFakeKite()
 		s, stopServer := pipeSource(t, f, Config{StallTimeout: 20 * time.Second}, tokNSE)
 		defer stopServer()
 		stop := running(t, s, func(ticker.Tick) {})
 		sc := <-f.accepted
+		require.Equal(t, fmt.Sprintf(`{"a":"subscribe","v":[%d]}`, tokNSE), sc.next(t))
+		require.Equal(t, fmt.Sprintf(`{"a":"mode","v":["quote",[%d]]}`, tokNSE), sc.next(t))
 		for range 30 {
 			sc.send([]byte{0})
 			time.Sleep(time.Second)
@@ -436,14 +446,58 @@ func TestStallInMarketHours(t *testing.T) {
 		synctest.Wait()
 		require.True(t, s.Health().Stalled)
 		require.True(t, s.Health().Conns[0].Stalled)
-		require.Equal(t, uint64(1), s.Stats().Stalls)
-		require.Zero(t, s.Stats().Reconnects, "a stalled feed is reported, not replaced")
+		st := s.Stats()
+		require.Equal(t, uint64(1), st.Stalls)
+		require.Equal(t, uint64(1), st.Resubscribes)
+		require.Equal(t, fmt.Sprintf(`{"a":"subscribe","v":[%d]}`, tokNSE), sc.next(t), "resubscribed on the same connection")
+		require.Equal(t, fmt.Sprintf(`{"a":"mode","v":["quote",[%d]]}`, tokNSE), sc.next(t))
 		b, err := AppendFrame(nil, []ticker.Tick{{Token: tokNSE, LastPrice: 1}}, ModeLTP)
 		require.NoError(t, err)
 		sc.send(b)
-		time.Sleep(6 * time.Second)
+		for range 30 { // data came: heartbeats alone for 30 s more stall it again only after StallTimeout
+			sc.send([]byte{0})
+			time.Sleep(time.Second / 2)
+		}
 		synctest.Wait()
 		require.False(t, s.Health().Stalled)
+		require.Zero(t, s.Stats().Reconnects, "resubscribing healed it")
+		require.Len(t, f.shakes(), 1)
+		require.NoError(t, stop())
+	})
+}
+
+// TestStallReconnects: a connection still stalled StallTimeout after its
+// subscriptions were sent again is replaced, and the new one subscribed.
+func TestStallReconnects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mondaySession()
+		f := newFakeKite()
+		s, stopServer := pipeSource(t, f, Config{AccessToken: secret, StallTimeout: 20 * time.Second, Backoff: time.Second}, tokNSE)
+		defer stopServer()
+		stop := running(t, s, func(ticker.Tick) {})
+		sc := <-f.accepted
+		start := time.Now()
+		go func() { // heartbeats only, until the client leaves
+			for {
+				select {
+				case <-sc.done:
+					return
+				case <-time.After(time.Second):
+					sc.send([]byte{0})
+				}
+			}
+		}()
+		second := <-f.accepted
+		took := time.Since(start)
+		require.Greater(t, took, 40*time.Second, "two StallTimeouts: one before resubscribing, one after")
+		require.Less(t, took, 40*time.Second+2*(20*time.Second/4)+time.Second+time.Nanosecond, "and a check period each, and a backoff")
+		st := s.Stats()
+		require.Equal(t, uint64(1), st.Resubscribes)
+		require.Equal(t, uint64(1), st.StallReconnects)
+		require.Equal(t, uint64(1), st.Reconnects)
+		require.Zero(t, st.DeadPeers, "its heartbeats kept it alive")
+		require.Equal(t, fmt.Sprintf(`{"a":"subscribe","v":[%d]}`, tokNSE), second.next(t))
+		require.Contains(t, s.Health().Conns[0].LastError, "no data for 20s after resubscribing")
 		require.NoError(t, stop())
 	})
 }
@@ -453,8 +507,8 @@ func TestStallInMarketHours(t *testing.T) {
 func TestTokenNeverLeaks(t *testing.T) {
 	var logs logtest.Buffer
 	reg := prometheus.NewPedanticRegistry()
-	s, err := New(Config{APIKey: "k", AccessToken: secret, BaseURL: "ws://127.0.0.1:1/", Backoff: time.Millisecond,
-		MaxBackoff: 5 * time.Millisecond, Logger: debugLogger(&logs), Registerer: reg})
+	s, err := New(Config{APIKey: "k", AccessToken: secret, BaseURL: "ws://127.0.0.1:1/", Backoff: 100 * time.Millisecond,
+		MaxBackoff: 200 * time.Millisecond, Logger: debugLogger(&logs), Registerer: reg})
 	require.NoError(t, err)
 	require.NoError(t, s.Subscribe(instruments(tokNSE), nil))
 	stop := running(t, s, func(ticker.Tick) {})
@@ -486,6 +540,15 @@ func TestConfig(t *testing.T) {
 		{func(c *Config) { c.MaxConns = MaxMaxConns + 1 }, "MaxConns"},
 		{func(c *Config) { c.PingTimeout = -1 }, "PingTimeout"},
 		{func(c *Config) { c.Backoff = 2 * time.Second; c.MaxBackoff = time.Second }, "MaxBackoff"},
+		// Durations below their floor: StallTimeout 3 (a slipped untyped
+		// constant) made time.NewTicker panic on a goroutine no one could
+		// recover; 60 made the watchdog spin.
+		{func(c *Config) { c.StallTimeout = 3 }, "StallTimeout (3ns) is below its floor of 1s"},
+		{func(c *Config) { c.StallTimeout = 60 }, "StallTimeout (60ns) is below its floor of 1s"},
+		{func(c *Config) { c.PingTimeout = 999 * time.Millisecond }, "PingTimeout (999ms) is below its floor of 1s"},
+		{func(c *Config) { c.Backoff = 10 * time.Millisecond }, "Backoff (10ms) is below its floor of 100ms"},
+		{func(c *Config) { c.MaxBackoff = 5 }, "MaxBackoff (5ns) is below its floor of 100ms"},
+		{func(c *Config) { c.StableAfter = 10 }, "StableAfter (10ns) is below its floor of 1s"},
 	}
 	for _, tt := range tests {
 		c := ok

@@ -120,9 +120,10 @@ func (m *Mode) UnmarshalText(b []byte) error {
 // and stable, suitable as a metric label value.
 type Reason uint8
 
-// The reasons a frame or a packet is rejected. The first four reject the
-// whole frame (nothing of it is emitted); the last two reject one packet,
-// and the frame's other packets are still emitted.
+// The reasons a frame or a packet is rejected. ReasonBadLength and
+// ReasonZeroToken reject one packet, and the frame's other packets are
+// still emitted; the others reject the whole frame (nothing of it is
+// emitted).
 const (
 	ReasonEmpty       Reason = iota + 1 // a frame of zero bytes
 	ReasonShortHeader                   // a frame shorter than its count or a packet's length prefix
@@ -130,11 +131,15 @@ const (
 	ReasonTrailing                      // bytes left after the counted packets
 	ReasonBadLength                     // a packet length that is no known kind (8, 28, 32, 44, 184)
 	ReasonZeroToken                     // a packet whose instrument token is zero
+	// ReasonOversized: a frame longer than its connection can carry (2 +
+	// MaxPerConn × 186 bytes). A Source counts it; a Parser never returns it.
+	ReasonOversized
 	numReasons
 )
 
 // String returns the reason's name: "empty", "short_header", "truncated",
-// "trailing", "bad_length" or "zero_token"; "unknown" for other values.
+// "trailing", "bad_length", "zero_token" or "oversized"; "unknown" for other
+// values.
 func (r Reason) String() string {
 	switch r {
 	case ReasonEmpty:
@@ -149,6 +154,8 @@ func (r Reason) String() string {
 		return "bad_length"
 	case ReasonZeroToken:
 		return "zero_token"
+	case ReasonOversized:
+		return "oversized"
 	}
 	return "unknown"
 }
@@ -203,7 +210,7 @@ func (e *FrameError) Error() string {
 func (e *FrameError) Unwrap() error { return ErrMalformed }
 
 // IsHeartbeat reports whether b is a heartbeat: a binary message of one
-// byte, which the server sends about once a second.
+// byte, which Kite sends every couple of seconds when it has no data.
 func IsHeartbeat(b []byte) bool { return len(b) == 1 }
 
 // DefaultDepthBlock is how many Depth values a Parser allocates at once
@@ -262,8 +269,10 @@ func (p *Parser) Rejected(r Reason) uint64 {
 //
 // Ticks carry the fields their packet kind has; Time is the exchange
 // timestamp when the packet has one (index full and full mode) and zero
-// otherwise; Change is the percent change of LastPrice from Close, zero when
-// Close is zero (the official clients compute it the same way).
+// otherwise; Change is the percent change of LastPrice from Close,
+// (LastPrice - Close) × 100 / Close, zero when Close is zero. Kite's
+// official Python and JavaScript clients compute the same percentage; its
+// official Go client gives the absolute difference, LastPrice - Close.
 func (p *Parser) Parse(b []byte, fn func(ticker.Tick)) (int, error) {
 	if len(b) == 1 {
 		return 0, nil

@@ -120,7 +120,7 @@ func TestParseEveryKindAndDivisor(t *testing.T) {
 	require.Equal(t, ticker.DepthLevel{Price: 24124, Qty: 105, Orders: 6}, f.Depth.Sell[0])
 	require.Equal(t, ticker.DepthLevel{Price: 24124.20, Qty: 109, Orders: 10}, f.Depth.Sell[4])
 	require.Equal(t, [4]float64{24123, 24124, 100, 105}, [4]float64{f.Bid, f.Ask, float64(f.BidQty), float64(f.AskQty)})
-	require.NoError(t, f.Validate())
+	require.NoError(t, f.Validate(ticker.KindIndex))
 
 	// NoDepth leaves the book out.
 	p2 := Parser{NoDepth: true}
@@ -135,7 +135,7 @@ func TestParseSignedPrices(t *testing.T) {
 	got, err := parseAll(t, &p, mkFrame(pkt(tokNSE, neg(-150))))
 	require.NoError(t, err)
 	require.Equal(t, -1.5, got[0].LastPrice) // int32 on the wire; Validate rejects it downstream
-	require.Error(t, got[0].Validate())
+	require.Error(t, got[0].Validate(ticker.KindUnknown))
 }
 
 func TestParseHeartbeat(t *testing.T) {

@@ -43,7 +43,7 @@ func FuzzNew(f *testing.F) {
 		at := time.Date(2026, 12, 2, 10, 0, 0, 0, market.IST())
 		_ = m.Subscribe([]ticker.Instrument{{Token: 1, Symbol: "NIFTY 50", Underlying: "NIFTY", Kind: ticker.KindIndex}}, nil)
 		m.Step(at, func(tk ticker.Tick) {
-			if err := tk.Validate(); err != nil {
+			if err := tk.Validate(ticker.KindUnknown); err != nil {
 				t.Fatalf("the mock emitted an invalid tick: %v", err)
 			}
 		})

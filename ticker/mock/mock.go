@@ -674,7 +674,7 @@ func (m *Source) prepare(in ticker.Instrument, now time.Time) (*mockInstr, error
 // addLocked records mi and seeds its state in the store.
 func (m *Source) addLocked(mi *mockInstr) {
 	m.byToken[mi.ins.Token] = mi
-	m.store.Seed(mi.ins.Token, func(b *mockBuilder) {
+	m.store.LoadOrInit(mi.ins.Token, func(b *mockBuilder) {
 		*b = mockBuilder{in: mi, day: -1 << 62, oiLots: -1}
 	})
 }
@@ -1207,7 +1207,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 	if b.prevClose > 0 {
 		t.Change = (t.LastPrice - b.prevClose) / b.prevClose * 100
 	}
-	return t.Validate()
+	return t.Validate(in.Kind)
 }
 
 // stochasticLots returns x rounded to a whole number of lots, up with

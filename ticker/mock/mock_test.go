@@ -147,8 +147,8 @@ func checkMockTick(tk ticker.Tick, in ticker.Instrument, now time.Time) error {
 		return math.Abs(n-math.Round(n)) < 1e-6
 	}
 	switch {
-	case tk.Validate() != nil:
-		return tk.Validate()
+	case tk.Validate(ticker.KindUnknown) != nil:
+		return tk.Validate(ticker.KindUnknown)
 	case !tk.Mock || !tk.Time.Equal(now):
 		return fmt.Errorf("Mock %v, Time %v", tk.Mock, tk.Time)
 	case !(tk.LastPrice > 0) || !onGrid(tk.LastPrice):
@@ -711,8 +711,8 @@ func TestMockExtremeMarketsStayValid(t *testing.T) {
 	require.NoError(t, m.Subscribe(ins, nil))
 	for i := range 500 {
 		m.Step(mockMonday.Add(time.Duration(i)*time.Hour), func(tk ticker.Tick) {
-			require.NoError(t, tk.Validate())
-			require.False(t, errors.Is(tk.Validate(), ticker.ErrInvalidTick))
+			require.NoError(t, tk.Validate(ticker.KindUnknown))
+			require.False(t, errors.Is(tk.Validate(ticker.KindUnknown), ticker.ErrInvalidTick))
 			require.Greater(t, tk.LastPrice, 0.0)
 		})
 	}
@@ -826,7 +826,7 @@ func TestMockConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range 200 {
 				m.Step(mockMonday.Add(time.Duration(2*i+w)*time.Second), func(tk ticker.Tick) {
-					if err := tk.Validate(); err != nil {
+					if err := tk.Validate(ticker.KindUnknown); err != nil {
 						t.Error(err)
 					}
 				})
@@ -950,7 +950,7 @@ func TestMockExtremeInputsNeverEmitBadPrices(t *testing.T) {
 			open := market.Hours{}.Open(now)
 			m.Step(now, func(tk ticker.Tick) {
 				require.True(t, open, "ticked outside the session at %v", now)
-				require.NoError(t, tk.Validate())
+				require.NoError(t, tk.Validate(ticker.KindUnknown))
 				for _, v := range []float64{tk.LastPrice, tk.Bid, tk.Ask, tk.IV} {
 					require.False(t, math.IsNaN(v) || math.IsInf(v, 0) || v < 0, "%+v", tk)
 				}
@@ -1002,7 +1002,7 @@ func TestMockRunConcurrentWithStepAndSubscribe(t *testing.T) {
 		var wg sync.WaitGroup
 		var n sync.Map
 		emit := func(tk ticker.Tick) {
-			if err := tk.Validate(); err != nil {
+			if err := tk.Validate(ticker.KindUnknown); err != nil {
 				t.Error(err)
 			}
 			n.Store(tk.Token, true)
@@ -1046,7 +1046,7 @@ func TestMockInvalidTicksWithheldAndCounted(t *testing.T) {
 	for i := range 3 {
 		var got []uint32
 		m.Step(mockMonday.Add(time.Duration(i)*time.Second), func(tk ticker.Tick) {
-			require.NoError(t, tk.Validate())
+			require.NoError(t, tk.Validate(ticker.KindUnknown))
 			got = append(got, tk.Token)
 		})
 		require.Equal(t, []uint32{6}, got)
@@ -1091,7 +1091,7 @@ func TestMockStreamsParsedDump(t *testing.T) {
 	check := func(now time.Time) map[string]bool {
 		expiries := map[string]bool{}
 		m.Step(now, func(tk ticker.Tick) {
-			require.NoError(t, tk.Validate())
+			require.NoError(t, tk.Validate(ticker.KindUnknown))
 			in, ok := byToken[tk.Token]
 			if !ok {
 				t.Errorf("token %d ticked but is not in the dump", tk.Token)

@@ -59,6 +59,14 @@
 //
 //	redis.SetLogger(redispub.Logger(logger))
 //
+// With Config.Direct the Publisher writes each batch in Redis's wire
+// protocol into one reused buffer and sends it on connections of its own,
+// dialed with the client's Options: the same commands and errors, without
+// go-redis's work per command (its hooks, retries and pool), at about two
+// thirds of the client CPU per tick (bench/engine.md). It needs a
+// single-node *redis.Client; Close closes its connections. A Cluster keeps
+// the go-redis pipeline, which routes each SPUBLISH to its slot's shard.
+//
 // # Modes
 //
 //   - Pub/sub (the default): PUBLISH per tick; subscribers SUBSCRIBE (or
@@ -144,6 +152,9 @@
 // A Publisher is safe for concurrent use and starts no goroutines; Publish
 // works on its caller's goroutine (where Config.Channel is called too) and
 // reuses its buffers from one batch to the next. Encoding allocates nothing;
-// each command costs the allocation go-redis makes for it (see the
-// package's benchmarks).
+// through go-redis each command costs the allocation go-redis makes for it,
+// and with Direct a batch allocates nothing (see the package's benchmarks).
+// Prices and analytics are written with integer arithmetic: the value is
+// scaled to an integer count of its unit, whose digits are written around a
+// decimal point; no float formatting runs unless a value is out of range.
 package redispub

@@ -53,7 +53,7 @@ func AppendPayload(b []byte, t *ticker.Tick) []byte {
 		}
 		if !in.Expiry.IsZero() {
 			b = append(b, `,"expiry":"`...)
-			b = in.Expiry.UTC().Add(istOffset).AppendFormat(b, time.DateOnly)
+			b = appendISTDate(b, in.Expiry)
 			b = append(b, '"')
 		}
 	}
@@ -139,6 +139,21 @@ func appendIST(b []byte, t time.Time) []byte {
 		b = append(b, frac[:n]...)
 	}
 	return append(b, "+05:30"...)
+}
+
+// appendISTDate appends t's calendar date in IST, as time.DateOnly writes
+// it.
+func appendISTDate(b []byte, t time.Time) []byte {
+	t = t.UTC().Add(istOffset)
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.DateOnly)
+	}
+	b = append4(b, year)
+	b = append(b, '-')
+	b = append2(b, int(month))
+	b = append(b, '-')
+	return append2(b, day)
 }
 
 // append2 appends n (0 to 99) as two digits.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package redispub_test
+
+const raceEnabled = false

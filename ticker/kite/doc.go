@@ -87,8 +87,12 @@
 //
 // # Instrument dump
 //
-// ParseInstruments reads the broker's CSV instrument dump as a stream with
-// encoding/csv, reusing one record buffer. Columns are found by header name
+// ParseInstruments reads the broker's CSV instrument dump as a stream, row
+// by row, as encoding/csv reads CSV but through a bounded reader: a row
+// longer than ParseConfig.MaxRowBytes (default 4096) is skipped without
+// being held, a problem's detail quotes at most 64 bytes of a field, numbers
+// must be decimal (no "0x1p4") and text fields hold no control or format
+// character. Columns are found by header name
 // in any order; exchange_token and last_price are optional and are checked;
 // exchange_token is kept (ticker.Instrument.ExchangeToken) and must agree with the
 // instrument token (token = exchange_token<<8 | segment code, for the

@@ -103,10 +103,34 @@ func ExampleRowProblem() {
 }
 
 func ExampleRowReason() {
-	for r := kite.RowFieldCount; r <= kite.RowKeepPanic; r++ {
+	for r := kite.RowFieldCount; r <= kite.RowBadText; r++ {
 		fmt.Print(r, " ")
 	}
 	fmt.Println()
 	// Output:
-	// field_count syntax bad_token missing_symbol bad_type bad_expiry bad_strike bad_number duplicate keep_panic
+	// field_count syntax bad_token missing_symbol bad_type bad_expiry bad_strike bad_number duplicate keep_panic token_mismatch too_long bad_text
+}
+
+// A dump is untrusted input: rows longer than MaxRowBytes, numbers that are
+// not decimal and text with control bytes are skipped with their line.
+func ExampleParseConfig_maxRowBytes() {
+	dump := "instrument_token,tradingsymbol,name,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n" +
+		"738561,RELIANCE," + strings.Repeat("R", 300) + ",,0,0.05,1,EQ,NSE,NSE\n" +
+		"13240066,NIFTY25DEC24000PE,NIFTY,2025-12-30,0x1p4,0.05,75,PE,NFO-OPT,NFO\n" +
+		"408065,INFY\x1b[31m,INFOSYS,,0,0.05,1,EQ,NSE,NSE\n" +
+		"2953217,TCS,TCS,,0,0.05,1,EQ,NSE,NSE\n"
+	ins, report, err := kite.ParseInstruments(strings.NewReader(dump), kite.ParseConfig{MaxRowBytes: 256})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(ins), ins[0].Symbol)
+	for _, p := range report.Problems {
+		fmt.Println(p)
+	}
+	// Output:
+	// 1 TCS
+	// line 2: too_long: row longer than 256 bytes
+	// line 3: bad_strike: strike "0x1p4" is not a finite non-negative decimal number
+	// line 4: bad_text: tradingsymbol "INFY\x1b[31m" holds a control or format character, or bytes that are not UTF-8
 }

@@ -1,7 +1,6 @@
 package kite
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -102,17 +101,19 @@ const (
 	RowMissingSymbol                      // tradingsymbol empty
 	RowBadType                            // instrument_type not EQ, FUT, CE or PE
 	RowBadExpiry                          // expiry not a valid YYYY-MM-DD date, or empty for a future or option
-	RowBadStrike                          // strike not a finite number, negative, or not positive for an option
-	RowBadNumber                          // tick_size, lot_size, last_price not a finite non-negative number, or exchange_token not below 2^24
+	RowBadStrike                          // strike not a decimal number, negative, or not positive for an option
+	RowBadNumber                          // tick_size not a non-negative decimal, lot_size not an integer in [0, 2^31), last_price not a decimal, or exchange_token not below 2^24
 	RowDuplicate                          // the token of a row already kept
 	RowKeepPanic                          // ParseConfig.Keep panicked on the row
 	RowTokenMismatch                      // instrument_token is not exchange_token<<8 | segment code
+	RowTooLong                            // the row is longer than ParseConfig.MaxRowBytes
+	RowBadText                            // tradingsymbol, name, segment or exchange holds a control or format character, or bytes that are not UTF-8
 	rowReasons
 )
 
 // String returns the reason's name: "field_count", "syntax", "bad_token",
 // "missing_symbol", "bad_type", "bad_expiry", "bad_strike", "bad_number",
-// "duplicate", "keep_panic" or "token_mismatch".
+// "duplicate", "keep_panic", "token_mismatch", "too_long" or "bad_text".
 func (r RowReason) String() string {
 	switch r {
 	case RowFieldCount:
@@ -137,6 +138,10 @@ func (r RowReason) String() string {
 		return "keep_panic"
 	case RowTokenMismatch:
 		return "token_mismatch"
+	case RowTooLong:
+		return "too_long"
+	case RowBadText:
+		return "bad_text"
 	}
 	return "unknown"
 }
@@ -145,7 +150,10 @@ func (r RowReason) String() string {
 type RowProblem struct {
 	Line   int       // line of the input on which the row starts; the header is line 1
 	Reason RowReason // why it was skipped
-	Detail string    // what was wrong, e.g. `strike "24k" is not a number`
+	// Detail says what was wrong, e.g. `strike "24k" is not a number`. It
+	// quotes at most 64 bytes of a field, escaped (no control byte of the
+	// input reaches it), and is at most 512 bytes long.
+	Detail string
 }
 
 // String formats the problem as "line 7: bad_strike: strike "24k" is not a number".
@@ -199,14 +207,22 @@ func (r *ParseReport) skip(line int, reason RowReason, detail string, maxProblem
 	}
 	r.ByReason[reason]++
 	if len(r.Problems) < maxProblems {
-		r.Problems = append(r.Problems, RowProblem{Line: line, Reason: reason, Detail: detail})
+		r.Problems = append(r.Problems, RowProblem{Line: line, Reason: reason, Detail: capDetail(detail)})
 	} else {
 		r.ProblemsOmitted++
 	}
 }
 
+// capDetail bounds a problem's detail to maxDetail bytes.
+func capDetail(s string) string {
+	if len(s) <= maxDetail {
+		return s
+	}
+	return cutText(s, maxDetail-3) + "..."
+}
+
 // ParseConfig configures ParseInstruments. The zero value keeps every
-// well-formed row and lists up to 1000 problems.
+// well-formed row of up to 4096 bytes and lists up to 1000 problems.
 type ParseConfig struct {
 	// Keep, when set, is called with each well-formed row; only the rows it
 	// returns true for are kept (and checked for duplicate tokens). Memory
@@ -216,8 +232,43 @@ type ParseConfig struct {
 	// the row is skipped with reason RowKeepPanic.
 	Keep func(ticker.Instrument) bool
 	// MaxProblems caps how many skipped rows Problems lists (the counts
-	// continue). Default 1000; negative lists none.
+	// continue). Default 1000; negative lists none; above 100000 is an
+	// error. Each problem's Detail is at most 512 bytes, so the list stays
+	// under about 60 MB at the maximum, whatever the input.
 	MaxProblems int
+	// MaxRowBytes caps the size of a row, the header included (its bytes
+	// between line ends, quotes and commas counted). A longer row is read
+	// to its end without being kept and skipped as RowTooLong, so memory
+	// never follows the length of a line. Default 4096, some 30 times a
+	// real dump's longest row; negative or above 1 MiB (1048576) is an
+	// error.
+	MaxRowBytes int
+}
+
+// Limits of ParseConfig.
+const (
+	defaultMaxProblems = 1000
+	maxMaxProblems     = 100000
+	defaultMaxRowBytes = 4096
+	maxMaxRowBytes     = 1 << 20
+)
+
+// normalize returns cfg with its defaults applied, or an error naming the
+// field that is out of range.
+func (cfg ParseConfig) normalize() (ParseConfig, error) {
+	switch {
+	case cfg.MaxProblems > maxMaxProblems:
+		return cfg, fmt.Errorf("kite: ParseConfig.MaxProblems must be at most %d, got %d", maxMaxProblems, cfg.MaxProblems)
+	case cfg.MaxRowBytes < 0 || cfg.MaxRowBytes > maxMaxRowBytes:
+		return cfg, fmt.Errorf("kite: ParseConfig.MaxRowBytes must be in [0, %d], got %d", maxMaxRowBytes, cfg.MaxRowBytes)
+	}
+	if cfg.MaxProblems == 0 {
+		cfg.MaxProblems = defaultMaxProblems
+	}
+	if cfg.MaxRowBytes == 0 {
+		cfg.MaxRowBytes = defaultMaxRowBytes
+	}
+	return cfg, nil
 }
 
 // ParseInstruments reads the broker's CSV instrument dump from r, streaming
@@ -227,6 +278,14 @@ type ParseConfig struct {
 // report with its line number and reason, and a row whose token repeats a
 // kept row's is skipped as RowDuplicate (the first one stays; duplicates are
 // found once the input is read); no single row makes the call fail.
+//
+// The input is untrusted. A row longer than ParseConfig.MaxRowBytes is
+// skipped (RowTooLong) without being held, so memory follows the kept rows,
+// never the length of a line. Numbers must be decimal: Go's hexadecimal
+// floats ("0x1p4"), "Inf", "NaN", signs other than a price's minus and
+// underscores are refused. Text fields (tradingsymbol, name, segment,
+// exchange) must be UTF-8 without control or format characters, so no
+// terminal escape or invisible character reaches a symbol (RowBadText).
 //
 // How a row becomes an Instrument: instrument_type EQ is an equity, or an
 // index when segment is INDICES; FUT, CE and PE are futures, calls and puts
@@ -239,38 +298,28 @@ type ParseConfig struct {
 // the date only; the later closes of MCX and CDS are not modelled). ExchangeToken is the
 // exchange_token column; when both it and the segment code (SegmentCode) are
 // known, the row's instrument_token must be exchange_token<<8 | code, or the
-// row is skipped as RowTokenMismatch.
+// row is skipped as RowTokenMismatch. last_price is checked, not kept; it
+// may be negative, as a commodity future's price may be.
 //
-// ParseInstruments returns an error only when the header is missing or
-// lacks a required column (wrapping ErrBadHeader) or when reading r fails;
-// it then still returns the rows kept and the report up to that point.
+// ParseInstruments returns an error only when cfg is out of range (naming
+// the field), when the header is missing or lacks a required column
+// (wrapping ErrBadHeader) or when reading r fails; it then still returns the
+// rows kept and the report up to that point.
 func ParseInstruments(r io.Reader, cfg ParseConfig) ([]ticker.Instrument, ParseReport, error) {
-	maxProblems := cfg.MaxProblems
-	if maxProblems == 0 {
-		maxProblems = 1000
-	}
 	var rep ParseReport
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1 // checked here, so the row is reported with its reason
-
-	header, err := cr.Read()
+	cfg, err := cfg.normalize()
 	if err != nil {
-		if err == io.EOF {
-			return nil, rep, fmt.Errorf("%w: empty input", ErrBadHeader)
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, rep, fmt.Errorf("%w: %v", ErrBadHeader, err)
-		}
-		return nil, rep, fmt.Errorf("kite: reading instrument dump: %w", err)
+		return nil, rep, err
 	}
+	maxProblems := cfg.MaxProblems
+	rr := newRowReader(r, cfg.MaxRowBytes)
 	var cols [nColumns]int
-	if err := locateColumns(header, &cols); err != nil {
+	width, err := readHeader(rr, &cols)
+	if err != nil {
 		return nil, rep, err
 	}
 
-	p := rowParser{cols: cols, loc: market.IST(), width: len(header)}
+	p := rowParser{cols: cols, loc: market.IST(), width: width}
 	var (
 		kept    chunks
 		lines   []int // line of each kept row
@@ -278,23 +327,21 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]ticker.Instrument, ParseR
 		readErr error
 	)
 	for {
-		rec, err := cr.Read()
+		row, err := rr.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				readErr = fmt.Errorf("kite: reading instrument dump: %w", err)
-				break
-			}
-			rep.Rows++
-			rep.skip(pe.StartLine, RowSyntax, pe.Err.Error(), maxProblems)
-			continue
+			readErr = fmt.Errorf("kite: reading instrument dump: %w", err)
+			break
 		}
 		rep.Rows++
-		line, _ := cr.FieldPos(0)
-		in, reason, detail := p.parse(rec)
+		line := row.line
+		if row.reason != 0 {
+			rep.skip(line, row.reason, row.detail, maxProblems)
+			continue
+		}
+		in, reason, detail := p.parse(row.fields)
 		if reason != 0 {
 			rep.skip(line, reason, detail, maxProblems)
 			continue
@@ -328,6 +375,24 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]ticker.Instrument, ParseR
 	return out, rep, readErr
 }
 
+// readHeader reads the header row and finds the known columns in it; it
+// returns the number of columns.
+func readHeader(rr *rowReader, cols *[nColumns]int) (int, error) {
+	row, err := rr.next()
+	switch {
+	case err == io.EOF:
+		return 0, fmt.Errorf("%w: empty input", ErrBadHeader)
+	case err != nil:
+		return 0, fmt.Errorf("kite: reading instrument dump: %w", err)
+	case row.reason != 0:
+		return 0, fmt.Errorf("%w: line %d: %s", ErrBadHeader, row.line, row.detail)
+	}
+	if err := locateColumns(row.fields, cols); err != nil {
+		return 0, err
+	}
+	return len(row.fields), nil
+}
+
 // dropDuplicates removes from out every row whose token an earlier row
 // has, and reports it. Sorting the tokens once at the end is cheaper than a
 // map probed on every row, and needs 8 bytes per kept row.
@@ -356,15 +421,15 @@ func dropDuplicates(out []ticker.Instrument, lines []int, rep *ParseReport, maxP
 	slices.SortFunc(dups, func(a, b dup) int { return a.idx - b.idx })
 
 	// Merge the duplicates into the problems, which are in line order, and
-	// cap the list again.
-	found := make([]RowProblem, len(dups))
-	for i, d := range dups {
+	// cap the list again: only the first maxProblems of them can be listed.
+	found := make([]RowProblem, min(len(dups), max(maxProblems, 0)))
+	for i, d := range dups[:len(found)] {
 		found[i] = RowProblem{Line: lines[d.idx], Reason: RowDuplicate,
 			Detail: "token " + strconv.FormatUint(uint64(out[d.idx].Token), 10) + " already on line " + strconv.Itoa(lines[d.first])}
 	}
-	merged := make([]RowProblem, 0, len(rep.Problems)+len(found))
+	merged := make([]RowProblem, 0, min(len(rep.Problems)+len(found), max(maxProblems, 0)))
 	i, j := 0, 0
-	for i < len(rep.Problems) || j < len(found) {
+	for len(merged) < cap(merged) && (i < len(rep.Problems) || j < len(found)) {
 		if j == len(found) || (i < len(rep.Problems) && rep.Problems[i].Line < found[j].Line) {
 			merged = append(merged, rep.Problems[i])
 			i++
@@ -378,9 +443,8 @@ func dropDuplicates(out []ticker.Instrument, lines []int, rep *ParseReport, maxP
 		rep.ByReason = make(map[RowReason]int)
 	}
 	rep.ByReason[RowDuplicate] += len(dups)
-	listed := min(len(merged), max(maxProblems, 0))
-	rep.Problems = merged[:listed:listed]
-	rep.ProblemsOmitted = rep.Skipped - listed
+	rep.Problems = merged
+	rep.ProblemsOmitted = rep.Skipped - len(merged)
 
 	// Compact out, keeping the order.
 	w, next := 0, 0
@@ -526,12 +590,17 @@ func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
 	s := p.field(rec, iToken)
 	tok, err := strconv.ParseUint(s, 10, 32)
 	if err != nil || tok == 0 {
-		return in, RowBadToken, "instrument_token " + strconv.Quote(s) + " is not a non-zero 32-bit number"
+		return in, RowBadToken, "instrument_token " + quoteField(s) + " is not a non-zero 32-bit number"
 	}
 	in.Token = uint32(tok)
 
 	if in.Symbol = p.field(rec, iSymbol); in.Symbol == "" {
 		return in, RowMissingSymbol, "tradingsymbol is empty"
+	}
+	for _, i := range [...]int{iSymbol, iName, iSegment, iExchange} {
+		if s := p.field(rec, i); !textOK(s) {
+			return in, RowBadText, columnName(i) + " " + quoteField(s) + " holds a control or format character, or bytes that are not UTF-8"
+		}
 	}
 	in.Exchange = p.field(rec, iExchange)
 	in.Segment = p.field(rec, iSegment)
@@ -552,59 +621,20 @@ func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
 	case "PE":
 		in.Kind = ticker.KindPut
 	default:
-		return in, RowBadType, "instrument_type " + strconv.Quote(t) + " is not EQ, FUT, CE or PE"
+		return in, RowBadType, "instrument_type " + quoteField(t) + " is not EQ, FUT, CE or PE"
 	}
 
 	if s := p.field(rec, iExpiry); s != "" {
 		exp, ok := p.expiry(s)
 		if !ok {
-			return in, RowBadExpiry, "expiry " + strconv.Quote(s) + " is not a YYYY-MM-DD date"
+			return in, RowBadExpiry, "expiry " + quoteField(s) + " is not a YYYY-MM-DD date"
 		}
 		in.Expiry = exp
 	} else if in.Kind == ticker.KindFuture || in.Kind.IsOption() {
 		return in, RowBadExpiry, "expiry is empty for a " + in.Kind.String()
 	}
-
-	s = p.field(rec, iStrike)
-	strike, ok := parseAmount(s)
-	if !ok {
-		return in, RowBadStrike, "strike " + strconv.Quote(s) + " is not a finite non-negative number"
-	}
-	if in.Kind.IsOption() && strike == 0 {
-		return in, RowBadStrike, "strike is zero for a " + in.Kind.String()
-	}
-	in.Strike = strike
-
-	s = p.field(rec, iTickSize)
-	if in.TickSize, ok = parseAmount(s); !ok {
-		return in, RowBadNumber, "tick_size " + strconv.Quote(s) + " is not a finite non-negative number"
-	}
-	s = p.field(rec, iLotSize)
-	lot, err := strconv.Atoi(s)
-	if s == "" {
-		lot, err = 0, nil
-	}
-	if err != nil || lot < 0 {
-		return in, RowBadNumber, "lot_size " + strconv.Quote(s) + " is not a non-negative integer"
-	}
-	in.LotSize = lot
-	if p.cols[iLastPrice] >= 0 {
-		if s = p.field(rec, iLastPrice); !optionalAmount(s) {
-			return in, RowBadNumber, "last_price " + strconv.Quote(s) + " is not a finite non-negative number"
-		}
-	}
-	if p.cols[iExchangeToken] >= 0 {
-		if s = p.field(rec, iExchangeToken); s != "" {
-			ex, err := strconv.ParseUint(s, 10, 32)
-			if err != nil || ex > 0xFFFFFF {
-				return in, RowBadNumber, "exchange_token " + strconv.Quote(s) + " is not a number below 2^24"
-			}
-			in.ExchangeToken = uint32(ex)
-			if seg := market.SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
-				return in, RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
-					" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
-			}
-		}
+	if reason, detail := p.numbers(rec, &in); reason != 0 {
+		return in, reason, detail
 	}
 	if in.Kind == ticker.KindIndex {
 		if name, ok := market.IndexUnderlying(in.Symbol); ok {
@@ -612,6 +642,53 @@ func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
 		}
 	}
 	return in, 0, ""
+}
+
+// numbers sets in's strike, tick size, lot size and exchange token from
+// rec, or returns the reason and detail of the first problem.
+func (p *rowParser) numbers(rec []string, in *ticker.Instrument) (RowReason, string) {
+	s := p.field(rec, iStrike)
+	strike, ok := parseAmount(s, false)
+	if !ok {
+		return RowBadStrike, "strike " + quoteField(s) + " is not a finite non-negative decimal number"
+	}
+	if in.Kind.IsOption() && strike == 0 {
+		return RowBadStrike, "strike is zero for a " + in.Kind.String()
+	}
+	in.Strike = strike
+
+	s = p.field(rec, iTickSize)
+	if in.TickSize, ok = parseAmount(s, false); !ok {
+		return RowBadNumber, "tick_size " + quoteField(s) + " is not a finite non-negative decimal number"
+	}
+	s = p.field(rec, iLotSize)
+	lot, err := strconv.ParseUint(s, 10, 31) // digits only: no sign, no prefix
+	if s == "" {
+		lot, err = 0, nil
+	}
+	if err != nil {
+		return RowBadNumber, "lot_size " + quoteField(s) + " is not an integer in [0, 2^31)"
+	}
+	in.LotSize = int(lot)
+	if p.cols[iLastPrice] >= 0 {
+		if s = p.field(rec, iLastPrice); !optionalAmount(s) {
+			return RowBadNumber, "last_price " + quoteField(s) + " is not a finite decimal number"
+		}
+	}
+	if p.cols[iExchangeToken] >= 0 {
+		if s = p.field(rec, iExchangeToken); s != "" {
+			ex, err := strconv.ParseUint(s, 10, 32)
+			if err != nil || ex > 0xFFFFFF {
+				return RowBadNumber, "exchange_token " + quoteField(s) + " is not a number below 2^24"
+			}
+			in.ExchangeToken = uint32(ex)
+			if seg := market.SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
+				return RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
+					" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
+			}
+		}
+	}
+	return 0, ""
 }
 
 // expiry parses a YYYY-MM-DD date to the instant trading ends on it: 15:30
@@ -650,20 +727,26 @@ func daysIn(m time.Month, y int) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
-// parseAmount parses a finite non-negative number; empty means zero.
-func parseAmount(s string) (float64, bool) {
+// parseAmount parses a finite decimal number, not negative unless signed;
+// empty means zero.
+func parseAmount(s string, signed bool) (float64, bool) {
 	if s == "" {
 		return 0, true
 	}
+	if !isDecimal(s, signed) {
+		return 0, false
+	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+	if err != nil || (v < 0 && !signed) || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
 	}
 	return v, true
 }
 
+// optionalAmount reports whether s is a price the dump may carry: empty, or
+// a finite decimal, negative too.
 func optionalAmount(s string) bool {
-	_, ok := parseAmount(s)
+	_, ok := parseAmount(s, true)
 	return ok
 }
 

@@ -159,7 +159,7 @@ func TestParseInstrumentsMalformed(t *testing.T) {
 	}, rep.ByReason)
 	require.Equal(t, "rows 14, kept 3, filtered 0, skipped 11 (field_count 1, syntax 1, bad_token 2, "+
 		"missing_symbol 1, bad_type 1, bad_expiry 2, bad_strike 1, bad_number 1, duplicate 1)", rep.String())
-	require.Equal(t, `line 12: bad_strike: strike "24k" is not a finite non-negative number`, rep.Problems[8].String())
+	require.Equal(t, `line 12: bad_strike: strike "24k" is not a finite non-negative decimal number`, rep.Problems[8].String())
 }
 
 func TestParseInstrumentsRowProblems(t *testing.T) {
@@ -302,17 +302,23 @@ func TestParseInstrumentsMaxProblems(t *testing.T) {
 }
 
 func TestParseInstrumentsLineNumbers(t *testing.T) {
-	// A quoted field spanning two lines, then a blank line: later rows
-	// still report the line they are on.
+	// A quoted field spanning two lines (a newline is a control byte: the
+	// row is refused), then a blank line: later rows still report the line
+	// they are on.
 	in := dumpHeader +
 		"738561,2885,RELIANCE,\"RELIANCE\nINDUSTRIES\",0,,0,0.05,1,EQ,NSE,NSE\n" + // lines 2-3
-		"\n" + // line 4
-		"0,1594,INFY,INFOSYS,0,,0,0.05,1,EQ,NSE,NSE\n" // line 5
+		"\r\n" + // line 4
+		"0,1594,INFY,INFOSYS,0,,0,0.05,1,EQ,NSE,NSE\n" + // line 5
+		"\"1\"\"\",2,\"A,B\"\"C\",D,0,,0,0.05,1,EQ,NSE,NSE" // line 6, no newline at the end
 	ins, rep, err := ParseInstruments(strings.NewReader(in), ParseConfig{})
 	require.NoError(t, err)
-	require.Equal(t, "RELIANCE\nINDUSTRIES", ins[0].Underlying)
-	require.Equal(t, 5, rep.Problems[0].Line)
-	require.Equal(t, 2, rep.Rows)
+	require.Empty(t, ins)
+	require.Equal(t, []RowProblem{
+		{Line: 2, Reason: RowBadText, Detail: `name "RELIANCE\nINDUSTRIES" holds a control or format character, or bytes that are not UTF-8`},
+		{Line: 5, Reason: RowBadToken, Detail: `instrument_token "0" is not a non-zero 32-bit number`},
+		{Line: 6, Reason: RowBadToken, Detail: `instrument_token "1\"" is not a non-zero 32-bit number`},
+	}, rep.Problems)
+	require.Equal(t, 3, rep.Rows)
 
 	// A quote opened and never closed swallows the rest of the input:
 	// reported once, at the line where it began.
@@ -508,32 +514,46 @@ func FuzzParseInstruments(f *testing.F) {
 	f.Add([]byte("instrument_token,tradingsymbol,name,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n" +
 		"5,S,N,2024-02-29,1,0.05,1,CE,NFO-OPT,NFO\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ins, rep, err := ParseInstruments(bytes.NewReader(data), ParseConfig{MaxProblems: 3})
-		if err != nil {
-			require.ErrorIs(t, err, ErrBadHeader)
-			return
-		}
-		require.Equal(t, rep.Rows, rep.Kept+rep.Filtered+rep.Skipped)
-		require.Equal(t, rep.Kept, len(ins))
-		sum := 0
-		for _, n := range rep.ByReason {
-			sum += n
-		}
-		require.Equal(t, rep.Skipped, sum)
-		require.Equal(t, rep.Skipped, len(rep.Problems)+rep.ProblemsOmitted)
-		for i := 1; i < len(rep.Problems); i++ {
-			require.Less(t, rep.Problems[i-1].Line, rep.Problems[i].Line)
-		}
-		seen := map[uint32]bool{}
-		for _, in := range ins {
-			require.NotZero(t, in.Token)
-			require.False(t, seen[in.Token])
-			seen[in.Token] = true
-			require.NotEmpty(t, in.Symbol)
-			if in.Kind.IsOption() {
-				require.Positive(t, in.Strike)
-				require.False(t, in.Expiry.IsZero())
-			}
+		for _, maxRow := range []int{0, 64} {
+			checkParse(t, data, ParseConfig{MaxProblems: 3, MaxRowBytes: maxRow})
 		}
 	})
+}
+
+// checkParse parses data and checks that the report accounts for every row
+// and that what is kept is well-formed.
+func checkParse(t *testing.T, data []byte, cfg ParseConfig) {
+	ins, rep, err := ParseInstruments(bytes.NewReader(data), cfg)
+	if err != nil {
+		require.ErrorIs(t, err, ErrBadHeader)
+		return
+	}
+	require.Equal(t, rep.Rows, rep.Kept+rep.Filtered+rep.Skipped)
+	require.Equal(t, rep.Kept, len(ins))
+	sum := 0
+	for _, n := range rep.ByReason {
+		sum += n
+	}
+	require.Equal(t, rep.Skipped, sum)
+	require.Equal(t, rep.Skipped, len(rep.Problems)+rep.ProblemsOmitted)
+	for i := 1; i < len(rep.Problems); i++ {
+		require.Less(t, rep.Problems[i-1].Line, rep.Problems[i].Line)
+	}
+	for _, p := range rep.Problems {
+		require.LessOrEqual(t, len(p.Detail), maxDetail)
+	}
+	seen := map[uint32]bool{}
+	for _, in := range ins {
+		require.NotZero(t, in.Token)
+		require.False(t, seen[in.Token])
+		seen[in.Token] = true
+		require.NotEmpty(t, in.Symbol)
+		for _, s := range []string{in.Symbol, in.Underlying, in.Exchange, in.Segment} {
+			require.True(t, textOK(s), "%q", s)
+		}
+		if in.Kind.IsOption() {
+			require.Positive(t, in.Strike)
+			require.False(t, in.Expiry.IsZero())
+		}
+	}
 }

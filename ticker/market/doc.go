@@ -37,16 +37,23 @@
 //
 // # Market hours
 //
-// Hours has the regular NSE session only: open from 09:15:00 up to, not
+// Hours has the regular NSE session, open from 09:15:00 up to, not
 // including, 15:30:00 IST on trading days, which are Mondays to Fridays not in
-// the holiday list. Pre-open, closing and special sessions are not modelled.
-// NextOpen and NextClose return the first opening or closing strictly after
-// the given instant, so a loop that waits for them always moves forward.
+// the holiday list, and the special sessions the list declares
+// (Holidays.WithSessions): a Budget day on a weekend, Muhurat trading on
+// Diwali. A special session replaces the hours of its date, on a weekend or
+// a holiday too. Contracts never expire in one that falls on a weekend or
+// closes before 15:30: an expiry moves to the trading day before. Pre-open
+// and closing sessions are not modelled. NextOpen and NextClose return the
+// first opening or closing strictly after the given instant, so a loop that
+// waits for them always moves forward.
 //
 // # Contract specifications
 //
 // An UnderlyingSpec says what an exchange lists for an index: exchange,
-// strike step, lot size (and the lots of earlier series, PastLots), tick
+// strike step, lot size (and the lots of earlier series, PastLots: a
+// contract keeps the lot it was listed with, so a revision reaches weekly
+// contracts before monthly ones), tick
 // sizes, expiry weekday, whether weekly and monthly series exist. NIFTY,
 // BANKNIFTY, FINNIFTY, MIDCPNIFTY and NIFTYNXT50 (NSE, exchange NFO) and
 // SENSEX and BANKEX (BSE, exchange BFO) return the values in force in
@@ -55,9 +62,10 @@
 // lots 65, 30, 60, 120, 25, 20 and 30 (NSE's from the January 2026 series);
 // index futures ticks of ₹0.05, 0.10 or 0.20 by index level
 // (IndexFuturesTickSize), options ₹0.05. Exchanges change these, so they are
-// parameters. Holidays2026 is NSE's trading-holiday list for 2026 (with
-// the circulars it comes from); Holidays.With extends it, NewHolidays
-// replaces it.
+// parameters. Holidays2026 is NSE's trading calendar for 2026, its
+// holidays and the Budget-day session of Sunday 1 February (with the
+// circulars they come from); Holidays.With and WithSessions extend it,
+// NewHolidays replaces it.
 //
 // Tokens follow the Kite instrument dump: an instrument token is the
 // exchange token shifted left by 8 bits with the segment code in the low

@@ -158,6 +158,32 @@ func ExampleHolidays() {
 	// false
 }
 
+// Special sessions open the market on a date the regular week closes: a
+// Union Budget on a Sunday, Muhurat trading on the Diwali holiday.
+func ExampleSpecialSession() {
+	diwali := time.Date(2025, 10, 21, 0, 0, 0, 0, time.UTC)
+	h, err := market.NewHolidays(diwali).WithSessions(market.SpecialSession{
+		Date: diwali, Open: 13*time.Hour + 45*time.Minute, Close: 14*time.Hour + 45*time.Minute,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m := market.Hours{Holidays: h}
+	monday := time.Date(2025, 10, 20, 16, 0, 0, 0, market.IST())
+	fmt.Println("Muhurat:", m.NextOpen(monday).Format("Mon Jan 2 15:04"), "to", m.NextClose(monday).Format("15:04"))
+
+	budget := time.Date(2026, 2, 1, 12, 0, 0, 0, market.IST())
+	fmt.Println("Budget Sunday trades:", market.TradingDay(budget, market.Holidays2026()))
+	for _, s := range market.Holidays2026().Sessions() {
+		fmt.Println(s.Date.Format("Mon 2006-01-02"), s.Open, s.Close)
+	}
+	// Output:
+	// Muhurat: Tue Oct 21 13:45 to 14:45
+	// Budget Sunday trades: true
+	// Sun 2026-02-01 9h15m0s 15h30m0s
+}
+
 func ExampleHours() {
 	m := market.Hours{Holidays: market.NewHolidays(time.Date(2025, 12, 25, 0, 0, 0, 0, time.UTC))}
 	ist := market.IST()

@@ -24,11 +24,11 @@ const (
 const maxVarianceDays = 4000
 
 // tradingDays returns the trading-time variance elapsed from a to b, in
-// trading days: each trading day's session contributes (1−overnight) in
-// proportion to the part of 09:15–15:30 IST inside [a, b], and each session
-// opening in (a, b] contributes overnight, the gap since the previous close.
-// A full trading day counts 1 whatever the weekend or holidays before it.
-// It returns 0 when b is not after a.
+// trading days: each session contributes (1−overnight) in proportion to the
+// part of it inside [a, b], measured against the regular session's length,
+// and each session opening in (a, b] contributes overnight, the gap since
+// the previous close. A full regular session counts 1 whatever the weekend
+// or holidays before it. It returns 0 when b is not after a.
 func tradingDays(a, b time.Time, h Holidays, overnight float64) float64 {
 	if !b.After(a) {
 		return 0
@@ -41,7 +41,8 @@ func tradingDays(a, b time.Time, h Holidays, overnight float64) float64 {
 	sa, sb := nse.SecondOfDay(a), nse.SecondOfDay(b)
 	var v float64
 	for d := da; d <= db; d++ {
-		if !h.trading(d) {
+		s, ok := h.session(d)
+		if !ok {
 			continue
 		}
 		lo, hi := int64(0), int64(nse.DaySeconds)
@@ -52,10 +53,10 @@ func tradingDays(a, b time.Time, h Holidays, overnight float64) float64 {
 			hi = sb
 		}
 		// The opening gap counts when the open lies in (a, b].
-		if lo < nse.SessionOpen && nse.SessionOpen <= hi {
+		if lo < s.open && s.open <= hi {
 			v += overnight
 		}
-		if in := min(hi, nse.SessionClose) - max(lo, nse.SessionOpen); in > 0 {
+		if in := min(hi, s.close) - max(lo, s.open); in > 0 {
 			v += (1 - overnight) * float64(in) / sessionSeconds
 		}
 	}
@@ -63,9 +64,10 @@ func tradingDays(a, b time.Time, h Holidays, overnight float64) float64 {
 }
 
 // TradingYears returns the time from a to b on the trading-time variance
-// clock the mock source uses, in years of 252 trading days: each trading
-// session (09:15–15:30 IST) counts 0.8 of a day in proportion to the part
-// of it inside [a, b], and each opening in (a, b] counts the remaining 0.2,
+// clock the mock source uses, in years of 252 trading days: each session
+// counts 0.8 of a day in proportion to the part of it inside [a, b] (a
+// special session in proportion to its length against the regular 6 h 15
+// min), and each opening in (a, b] counts the remaining 0.2,
 // the overnight share of a day's variance paid as a gap at the open; time
 // outside sessions counts nothing. A full trading day counts 1/252 of a
 // year, whatever the weekend or holidays before it. The mock's quoted IV is
@@ -76,19 +78,21 @@ func TradingYears(a, b time.Time, h Holidays) float64 {
 }
 
 // ReplayStart returns where a replay of the market should start at now: now
-// itself while the market is open, otherwise the opening (09:15 IST) of the
-// latest session that has already opened (today's after its close, the
-// previous trading day's before today's open or on a closed day). A demo
-// shown outside market hours replays that session on a SessionClock.
+// itself while the market is open, otherwise the opening of the latest
+// session that has already opened (today's after its close, the previous
+// trading day's before today's open or on a closed day). A demo shown
+// outside market hours replays that session on a SessionClock.
 func (m Hours) ReplayStart(now time.Time) time.Time {
 	if m.Open(now) {
 		return now
 	}
+	h := m.Holidays
 	d := nse.DayOf(now)
-	if nse.SecondOfDay(now) < nse.SessionOpen || !m.Holidays.trading(d) {
-		d--
+	if s, ok := h.session(d); !ok || nse.SecondOfDay(now) < s.open {
+		d = h.onOrBefore(d-1, false)
 	}
-	return m.Holidays.onOrBefore(d).At(nse.SessionOpen, IST())
+	s, _ := h.session(d)
+	return d.At(s.open, IST())
 }
 
 // SessionClock returns a simulated clock for mock.Config.Now that replays
@@ -120,7 +124,9 @@ func SessionClock(at time.Time, hours Hours, speed float64) func() time.Time {
 func (m Hours) addSessionTime(t time.Time, d time.Duration) time.Time {
 	loc := IST()
 	for i := 0; i < 100000; i++ {
-		end := nse.DayOf(t).At(nse.SessionClose, loc)
+		day := nse.DayOf(t)
+		s, _ := m.Holidays.session(day)
+		end := day.At(s.close, loc)
 		left := end.Sub(t)
 		if d < left {
 			return t.Add(d).In(loc)

@@ -14,49 +14,85 @@ import (
 // PastLots keeps the lot sizes of earlier series, so that a universe listed
 // for an older date gets the lot its contracts had.
 
-// PastLot is the lot size of the series that expired before a date.
+// PastLot is the lot size of the contracts that expired before a revision
+// reached them.
+//
+// Exchanges give a contract the lot in force when it was listed: a revision
+// applies to contracts listed after it takes effect, and those already
+// listed keep their lot until they expire. A weekly contract is listed a few
+// weeks before it expires and a monthly one about three months before, so a
+// revision reaches the weekly series weeks before the monthly one. Listing
+// dates are not modelled; instead each PastLot says, per series, the first
+// expiry date that has the next lot: Before for weekly contracts and
+// MonthlyBefore for monthly contracts and futures.
+//
+// Quarterly and half-yearly contracts, listed long before they expire, are
+// moved to the new lot on a date the exchange sets during their life. They
+// are monthly contracts here, with the lot they expire with.
 type PastLot struct {
 	// Before is the first expiry date (its calendar date as written) whose
-	// contracts no longer have LotSize.
+	// weekly contracts no longer have LotSize.
 	Before time.Time
-	// LotSize is the lot of contracts expiring before Before (and on or after
-	// the Before of the previous entry, if any).
+	// MonthlyBefore is the first expiry date whose monthly contracts and
+	// futures no longer have LotSize. The zero value means Before.
+	MonthlyBefore time.Time
+	// LotSize is the lot of contracts expiring before Before (MonthlyBefore
+	// for a monthly one), and on or after the same date of the previous
+	// entry, if any.
 	LotSize int
+}
+
+// before returns the first expiry day of the series (monthly or weekly) that
+// no longer has p.LotSize.
+func (p PastLot) before(monthly bool) nse.Day {
+	if monthly && !p.MonthlyBefore.IsZero() {
+		return nse.Civil(p.MonthlyBefore.Date())
+	}
+	return nse.Civil(p.Before.Date())
 }
 
 // ymdIST returns midnight IST of a calendar date.
 func ymdIST(y int, m time.Month, d int) time.Time { return nse.Civil(y, m, d).At(0, IST()) }
 
-// Lot-size history. Sources:
+// Lot-size history, newest first. Each date below is the day after the last
+// expiry with the old lot, or the first of the month after it for a monthly
+// series, so that the table holds whichever weekday the series expires on.
 //   - NSE circular NSE/FAOP/70616 (3 October 2025, effective 28 October 2025
 //     EOD): NIFTY 75→65, BANKNIFTY 35→30, FINNIFTY 65→60, MIDCPNIFTY
-//     140→120, NIFTYNXT50 unchanged at 25; weekly and monthly contracts from
-//     the January 2026 series (first weekly expiry 6 January 2026, first
-//     monthly 27 January 2026), December 2025 contracts unchanged, quarterly
-//     and half-yearly contracts revised at the end of 30 December 2025. So
+//     140→120, NIFTYNXT50 unchanged at 25. Weekly and monthly contracts
+//     change from the January 2026 series: the last old weekly expired on
+//     23 December 2025 and the last old monthly on 30 December 2025; the
+//     first new ones expire on 6 and 27 January 2026. Quarterly and
+//     half-yearly contracts were revised at the end of 30 December 2025. So
 //     every contract expiring on or after 1 January 2026 has the new lot.
-//   - NSE circular of April 2025 (lot review on the March 2025 average):
-//     BANKNIFTY 30→35 and MIDCPNIFTY 120→140 from the July 2025 monthly
-//     series (first expiry 31 July 2025).
-//   - SEBI circular SEBI/HO/MRD/TPD-1/P/CIR/2024/132 (1 October 2024) and
-//     the NSE and BSE circulars that applied it to contracts introduced after
-//     20 November 2024: NIFTY 25→75, BANKNIFTY 15→30, FINNIFTY 25→65,
-//     MIDCPNIFTY 50→120, NIFTYNXT50 10→25, SENSEX 10→20, BANKEX 15→30.
-//     Existing quarterly contracts moved at the end of 24 December 2024
-//     (BANKNIFTY), 26 December 2024 (NIFTY) and 27 December 2024 (SENSEX);
-//     the table uses those dates, the first expiries after which all listed
-//     contracts had the new lot (a weekly listed after 20 November 2024 had
-//     it earlier).
+//   - NSE circular of 28 March 2025 (in effect from 25 April 2025, lot review
+//     on the March 2025 average): BANKNIFTY 30→35 and MIDCPNIFTY 120→140.
+//     Contracts listed from 25 April 2025 have the new lot: the monthlies of
+//     April, May and June 2025 kept the old one, and the first monthly with
+//     the new lot expired on 31 July 2025.
+//   - SEBI circular SEBI/HO/MRD/TPD-1/P/CIR/2024/132 (1 October 2024), NSE's
+//     circular of 18 October 2024 and BSE's notice applying it to contracts
+//     listed from 20 November 2024: NIFTY 25→75, BANKNIFTY 15→30, FINNIFTY
+//     25→65, MIDCPNIFTY 50→120, NIFTYNXT50 10→25, SENSEX 10→20, BANKEX
+//     15→30. Weekly and monthly contracts already listed kept the old lot to
+//     their expiry. The last with the old lot: NIFTY's weekly of 19 December
+//     2024 and monthly of 30 January 2025 (the first new ones: 2 January and
+//     27 February 2025); BANKNIFTY's monthly of 29 January 2025; SENSEX's
+//     weekly of 3 January 2025 and monthly of 31 January 2025. The other
+//     indices' January 2025 monthlies kept the old lot by the same rule, and
+//     had no weekly contracts listed after 20 November 2024. Quarterly
+//     contracts moved at the end of 24 December 2024 (BANKNIFTY) and 26
+//     December 2024 (NIFTY).
 func niftyPastLots() []PastLot {
 	return []PastLot{
-		{Before: ymdIST(2024, 12, 27), LotSize: 25},
+		{Before: ymdIST(2024, 12, 20), MonthlyBefore: ymdIST(2025, 2, 1), LotSize: 25},
 		{Before: ymdIST(2026, 1, 1), LotSize: 75},
 	}
 }
 
 func bankniftyPastLots() []PastLot {
 	return []PastLot{
-		{Before: ymdIST(2024, 12, 25), LotSize: 15},
+		{Before: ymdIST(2025, 2, 1), LotSize: 15},
 		{Before: ymdIST(2025, 7, 1), LotSize: 30},
 		{Before: ymdIST(2026, 1, 1), LotSize: 35},
 	}
@@ -64,29 +100,29 @@ func bankniftyPastLots() []PastLot {
 
 func finniftyPastLots() []PastLot {
 	return []PastLot{
-		{Before: ymdIST(2025, 1, 1), LotSize: 25},
+		{Before: ymdIST(2025, 2, 1), LotSize: 25},
 		{Before: ymdIST(2026, 1, 1), LotSize: 65},
 	}
 }
 
 func midcpniftyPastLots() []PastLot {
 	return []PastLot{
-		{Before: ymdIST(2025, 1, 1), LotSize: 50},
+		{Before: ymdIST(2025, 2, 1), LotSize: 50},
 		{Before: ymdIST(2025, 7, 1), LotSize: 120},
 		{Before: ymdIST(2026, 1, 1), LotSize: 140},
 	}
 }
 
 func niftynxt50PastLots() []PastLot {
-	return []PastLot{{Before: ymdIST(2025, 1, 1), LotSize: 10}}
+	return []PastLot{{Before: ymdIST(2025, 2, 1), LotSize: 10}}
 }
 
 func sensexPastLots() []PastLot {
-	return []PastLot{{Before: ymdIST(2024, 12, 28), LotSize: 10}}
+	return []PastLot{{Before: ymdIST(2025, 1, 4), MonthlyBefore: ymdIST(2025, 2, 1), LotSize: 10}}
 }
 
 func bankexPastLots() []PastLot {
-	return []PastLot{{Before: ymdIST(2025, 1, 1), LotSize: 15}}
+	return []PastLot{{Before: ymdIST(2025, 2, 1), LotSize: 15}}
 }
 
 // The tokens of the index rows in the Kite instrument dump (segment INDICES,
@@ -94,8 +130,8 @@ func bankexPastLots() []PastLot {
 // (exchange token 1001), NIFTY BANK 260105 (1016), NIFTY FIN SERVICE 257801
 // (1007), NIFTY MID SELECT 288009 (1125), NIFTY NEXT 50 270857 (1058), as
 // listed in the dump; SENSEX 265 (1) and BANKEX 274441 (1072) are the BSE
-// index rows' tokens as commonly used with Kite, not checked against a dump
-// here.
+// index rows' tokens as commonly used with Kite. BANKEX's is not confirmed:
+// no primary source (a dump or Kite's documentation) was found for it.
 const (
 	tokenNIFTY      = 256265
 	tokenBANKNIFTY  = 260105
@@ -108,7 +144,7 @@ const (
 
 // Expiry days. NSE moved every equity derivative expiry to Tuesday and BSE to
 // Thursday for contracts expiring on or after 1 September 2025 (SEBI circular
-// SEBI/HO/MRD/TPD-1/P/CIR/2025/76 of 26 May 2025; NSE circular NSE/FAOP/68747
+// SEBI/HO/MRD/MRD-TPD-1/P/CIR/2025/76 of 26 May 2025; NSE circular NSE/FAOP/68747
 // and BSE's of 17 June 2025). Since 20 November 2024 each exchange lists
 // weekly options on one index only (SEBI circular of 1 October 2024): NIFTY
 // on NSE, SENSEX on BSE; the other indices have monthly series only (NSE
@@ -118,15 +154,24 @@ const (
 // contract specifications).
 //
 // Strike steps are the intervals listed near the money for each index's
-// current level (NSE and BSE set them by index level); they are not taken from
-// a circular.
+// current level: NSE's contract specifications say only "depending on
+// underlying price". NIFTY's 50, BANKNIFTY's 100 and NIFTYNXT50's 100 are
+// confirmed. FINNIFTY's 50 and MIDCPNIFTY's 25 are not (their contracts
+// were launched with 100 and 50), nor SENSEX's and BANKEX's 100: no circular
+// stating them was found.
+//
+// Lots after December 2026 are not known: SEBI's semi-annual review due
+// around October 2026 may revise them, which would change the January and
+// February 2027 futures Universe lists for late 2026. No circular of that
+// review was found; LotSize and PastLots are fields to change when it comes.
 //
 // Spot and Volatility are reference levels for the synthetic universe and the
 // mock, of the order of the indices in late 2026; they are not quotes.
 
 // NIFTY returns the NIFTY 50 index as NSE lists its derivatives in December
 // 2026: weekly and monthly options expiring on Tuesdays, strike step 50, lot
-// 65 (75 before the January 2026 series, 25 before December 2024).
+// 65 (75 from the January 2025 weeklies and February 2025 monthlies to
+// December 2025, 25 before).
 func NIFTY() UnderlyingSpec {
 	s := nseSpec("NIFTY", "NIFTY 50", tokenNIFTY, 26000, 50, 65, niftyPastLots(), 0.13)
 	s.Weekly = true
@@ -200,7 +245,8 @@ func bseSpec(name, symbol string, token uint32, spot, step float64, lot int, pas
 // index futures from 15 April 2025 (its circulars of March 2025; first
 // revision at the end of 11 April 2025 on the closing level of 28 March
 // 2025) and reviews them monthly; index options keep ₹0.05. The synthetic universe applies
-// the same bands to BSE index futures, which this package has not checked.
+// the same bands to BSE index futures, which is not confirmed: no BSE notice
+// on its index futures' tick sizes after 2016 was found.
 func IndexFuturesTickSize(level float64) float64 {
 	switch {
 	case level > 30000:
@@ -211,19 +257,33 @@ func IndexFuturesTickSize(level float64) float64 {
 	return 0.05
 }
 
-// Holidays2026 returns NSE's trading holidays for 2026 in the equity and
+// Holidays2026 returns NSE's trading calendar for 2026 in the equity and
 // equity-derivatives segments: the fifteen weekday holidays of NSE's circular
-// of December 2025 (trading holidays for the calendar year 2026) and the
+// of December 2025 (trading holidays for the calendar year 2026), the
 // holiday of 15 January 2026 for the municipal elections in Maharashtra (NSE
-// circular NSE/CMTR/72260 of 12 January 2026). Holidays that fall on a
-// weekend (Mahashivratri 15 February, Id-ul-Fitr 21 March, Independence Day
-// 15 August, Diwali Laxmi Pujan 8 November, a Sunday with a Muhurat session)
-// are not listed, since weekends are closed anyway; Muhurat and other special
-// sessions are not modelled.
+// circular NSE/CMTR/72260 of 12 January 2026), and one special session: a
+// full session, 09:15 to 15:30, on Sunday 1 February 2026, the day of the
+// Union Budget (NSE circular of 16 January 2026, "live trading session on
+// February 01, 2026"; BSE declared it a special trading day). Holidays that
+// fall on a weekend (Mahashivratri 15 February, Id-ul-Fitr 21 March,
+// Independence Day 15 August, Diwali Laxmi Pujan 8 November) are not listed,
+// since weekends are closed anyway. The Muhurat session of Diwali (Sunday 8
+// November 2026) is not listed: the exchanges announce its hour in the weeks
+// before (13:45 to 14:45 in 2025, 18:00 to 19:00 in 2024); add it with
+// WithSessions.
 //
-// Extend it with Holidays.With (a holiday announced later) or replace it
-// with NewHolidays.
+// Extend it with Holidays.With (a holiday announced later) or
+// Holidays.WithSessions, or replace it with NewHolidays.
 func Holidays2026() Holidays {
+	h := newHolidays2026()
+	h.special = map[nse.Day]span{
+		nse.Civil(2026, 2, 1): {nse.SessionOpen, nse.SessionClose}, // Union Budget
+	}
+	return h
+}
+
+// newHolidays2026 returns the holidays of Holidays2026.
+func newHolidays2026() Holidays {
 	return NewHolidays(
 		ymdIST(2026, 1, 15),  // Municipal Corporation elections in Maharashtra
 		ymdIST(2026, 1, 26),  // Republic Day

@@ -35,10 +35,12 @@ type UnderlyingSpec struct {
 	// LotSize is the contract size of the current series: 65 for NIFTY, 30
 	// for BANKNIFTY.
 	LotSize int
-	// PastLots lists the lot sizes of earlier series, in ascending order of
-	// Before: a contract expiring before PastLots[i].Before (and on or after
-	// PastLots[i-1].Before) has PastLots[i].LotSize; one expiring on or after
-	// the last Before has LotSize. Empty means LotSize for every expiry.
+	// PastLots lists the lot sizes of earlier series, in ascending order
+	// of their dates: a weekly contract expiring before PastLots[i].Before
+	// (and on or after PastLots[i-1].Before) has PastLots[i].LotSize, and a
+	// monthly contract or future the same by MonthlyBefore; one expiring on
+	// or after the last entry's date has LotSize. Empty means LotSize for
+	// every expiry. See PastLot for the rule the dates follow.
 	PastLots []PastLot
 	TickSize float64 // minimum price step of the options, e.g. 0.05
 	// FuturesTickSize is the minimum price step of the futures. Zero means
@@ -51,12 +53,14 @@ type UnderlyingSpec struct {
 }
 
 // LotSizeAt returns the lot size of the contracts expiring on the calendar
-// date of expiry (its IST date): the PastLots entry in force then, or
-// LotSize.
-func (s UnderlyingSpec) LotSizeAt(expiry time.Time) int {
+// date of expiry (its IST date): the PastLots entry in force then for the
+// series, or LotSize. monthly is true for a contract of the monthly series
+// (quarterly and half-yearly ones included) and for a future, false for a
+// weekly contract.
+func (s UnderlyingSpec) LotSizeAt(expiry time.Time, monthly bool) int {
 	d := nse.DayOf(expiry)
 	for _, p := range s.PastLots {
-		if d < nse.DayOf(p.Before) {
+		if d < p.before(monthly) {
 			return p.LotSize
 		}
 	}
@@ -125,8 +129,10 @@ func (s UnderlyingSpec) validate(field string) error {
 			return fmt.Errorf("market: %s.PastLots[%d].LotSize must be positive, got %d", field, i, p.LotSize)
 		case p.Before.IsZero():
 			return fmt.Errorf("market: %s.PastLots[%d].Before must be set", field, i)
-		case i > 0 && nse.DayOf(p.Before) <= nse.DayOf(s.PastLots[i-1].Before):
+		case i > 0 && p.before(false) <= s.PastLots[i-1].before(false):
 			return fmt.Errorf("market: %s.PastLots[%d].Before must be after PastLots[%d].Before", field, i, i-1)
+		case i > 0 && p.before(true) <= s.PastLots[i-1].before(true):
+			return fmt.Errorf("market: %s.PastLots[%d].MonthlyBefore must be after PastLots[%d].MonthlyBefore", field, i, i-1)
 		}
 	}
 	return nil
@@ -173,7 +179,7 @@ func listExpiries(spec UnderlyingSpec, start nse.Day, n int, h Holidays) []liste
 		if !spec.Weekly && !monthly {
 			continue
 		}
-		a := h.onOrBefore(d)
+		a := h.onOrBefore(d, true)
 		if a < start || a <= last {
 			continue
 		}
@@ -190,8 +196,10 @@ func listExpiries(spec UnderlyingSpec, start nse.Day, n int, h Holidays) []liste
 // (15:30 IST), when the contracts expiring that day have expired. Weekly
 // expiries fall on spec.ExpiryWeekday when spec.Weekly is set; the monthly
 // expiry is the last such weekday of the month. An expiry that falls on a
-// holiday or a weekend moves to the previous trading day (and is dropped if
-// that day is before from's date). It returns nil when n ≤ 0, when spec
+// holiday or a weekend moves to the previous trading day, a weekday whose
+// session closes at 15:30 (a special session on a weekend, or a Muhurat
+// hour, never takes an expiry); it is dropped if that day is before from's
+// date. It returns nil when n ≤ 0, when spec
 // lists no series or when its ExpiryWeekday is not a day of the week.
 func Expiries(spec UnderlyingSpec, from time.Time, n int, h Holidays) []time.Time {
 	es := listExpiries(spec, listingDay(from), n, h)
@@ -256,13 +264,14 @@ const (
 
 // Universe lists a synthetic set of instruments, so that nothing needs a data
 // file. For each underlying, in the order given, it lists the index (with the
-// spec's Token), its futures of the nearest Futures monthly expiries, and
+// spec's Token, and tick size and lot 0 as in Kite's dump), its futures of the nearest Futures monthly expiries, and
 // then, for each of the nearest Expiries expiries in ascending order, a call
 // and a put at every strike from ATM−StrikesPerSide·StrikeStep to
 // ATM+StrikesPerSide·StrikeStep, where ATM is Spot rounded to the nearest
 // StrikeStep; options are sorted by expiry, strike, call before put. Futures
 // and options are on the spec's Exchange (segments "NFO-FUT", "NFO-OPT" or
-// "BFO-FUT", "BFO-OPT"), with the lot size of their expiry (LotSizeAt); the
+// "BFO-FUT", "BFO-OPT"), with the lot size of their series and expiry
+// (LotSizeAt); the
 // index row is on IndexExchange, segment "INDICES".
 //
 // Tokens are shaped as Kite's: ExchangeToken<<8 | SegmentCode, where the
@@ -344,7 +353,8 @@ func appendListing(out []ticker.Instrument, seed uint64, s UnderlyingSpec, start
 		Segment:    "INDICES",
 		Underlying: s.Name,
 		Kind:       ticker.KindIndex,
-		TickSize:   s.TickSize,
+		// TickSize and LotSize stay 0, as in Kite's dump: an index is
+		// not traded, so it has no price step and no lot.
 	}
 	if s.Token&0xFF == segIndices {
 		idx.ExchangeToken = s.Token >> 8
@@ -365,7 +375,7 @@ func appendListing(out []ticker.Instrument, seed uint64, s UnderlyingSpec, start
 			Underlying:    s.Name,
 			Kind:          ticker.KindFuture,
 			Expiry:        exp,
-			LotSize:       s.LotSizeAt(exp),
+			LotSize:       s.LotSizeAt(exp, true),
 			TickSize:      s.futuresTick(),
 		})
 	}
@@ -373,7 +383,7 @@ func appendListing(out []ticker.Instrument, seed uint64, s UnderlyingSpec, start
 	for _, e := range listExpiries(s, start, nExp, h) {
 		exp := e.day.At(nse.SessionClose, loc)
 		prefix := expiryPrefix(s.Name, e)
-		lot := s.LotSizeAt(exp)
+		lot := s.LotSizeAt(exp, e.monthly)
 		for k := -side; k <= side; k++ {
 			// Rounded to 1/10000 of a rupee so that a fractional
 			// step gives clean strikes (0.3, not 0.30000000000000004).

@@ -120,9 +120,9 @@ func TestUniverseDefaults(t *testing.T) {
 
 	nifty, bank := ins[0], ins[88]
 	require.Equal(t, ticker.Instrument{Token: 256265, ExchangeToken: 1001, Symbol: "NIFTY 50", Exchange: "NSE", Segment: "INDICES",
-		Underlying: "NIFTY", Kind: ticker.KindIndex, TickSize: 0.05}, nifty)
+		Underlying: "NIFTY", Kind: ticker.KindIndex}, nifty, "an index row has tick size and lot 0, as in the dump")
 	require.Equal(t, ticker.Instrument{Token: 260105, ExchangeToken: 1016, Symbol: "NIFTY BANK", Exchange: "NSE", Segment: "INDICES",
-		Underlying: "BANKNIFTY", Kind: ticker.KindIndex, TickSize: 0.05}, bank)
+		Underlying: "BANKNIFTY", Kind: ticker.KindIndex}, bank)
 
 	// Futures: the near three months, tick by price band, lot of the series.
 	var futs []string
@@ -294,6 +294,12 @@ func TestUniverseConfigErrors(t *testing.T) {
 		{"bad weekday", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.ExpiryWeekday = 9 })}, "Underlyings[0].ExpiryWeekday"},
 		{"no series", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.Weekly, s.Monthly = false, false })}, "Underlyings[0] lists no series"},
 		{"bad vol", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.Volatility = -0.1 })}, "Underlyings[0].Volatility"},
+		{"past lots out of order", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.PastLots[1].Before = ymd(2024, 12, 1) })},
+			"Underlyings[0].PastLots[1].Before must be after PastLots[0].Before"},
+		{"monthly past lots out of order", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.PastLots[1].MonthlyBefore = ymd(2025, 1, 1) })},
+			"Underlyings[0].PastLots[1].MonthlyBefore must be after PastLots[0].MonthlyBefore"},
+		{"past lot without a date", UniverseConfig{Date: d, Underlyings: mod(func(s *UnderlyingSpec) { s.PastLots[0].Before = time.Time{} })},
+			"Underlyings[0].PastLots[0].Before must be set"},
 		{"duplicate name", UniverseConfig{Date: d, Underlyings: []UnderlyingSpec{NIFTY(), NIFTY()}}, "Underlyings[1].Name \"NIFTY\" is listed twice"},
 		{"duplicate token", UniverseConfig{Date: d, Underlyings: []UnderlyingSpec{NIFTY(), func() UnderlyingSpec {
 			s := BANKNIFTY()
@@ -372,13 +378,26 @@ func legacySpecs() []UnderlyingSpec {
 
 func TestLotSizeAtFollowsTheSeries(t *testing.T) {
 	nifty := NIFTY()
-	require.Equal(t, 25, nifty.LotSizeAt(ymd(2024, 11, 28)))
-	require.Equal(t, 75, nifty.LotSizeAt(ymd(2025, 12, 30)))
-	require.Equal(t, 65, nifty.LotSizeAt(ymd(2026, 1, 6)))
+	require.Equal(t, 25, nifty.LotSizeAt(ymd(2024, 11, 28), true))
+	require.Equal(t, 25, nifty.LotSizeAt(ymd(2024, 12, 19), false))
+	require.Equal(t, 75, nifty.LotSizeAt(ymd(2025, 1, 2), false), "the first weekly of 2025")
+	require.Equal(t, 25, nifty.LotSizeAt(ymd(2025, 1, 30), true), "January 2025's monthly, listed in October 2024")
+	require.Equal(t, 75, nifty.LotSizeAt(ymd(2025, 2, 27), true))
+	require.Equal(t, 75, nifty.LotSizeAt(ymd(2025, 12, 30), true))
+	require.Equal(t, 75, nifty.LotSizeAt(ymd(2025, 12, 23), false))
+	require.Equal(t, 65, nifty.LotSizeAt(ymd(2026, 1, 6), false))
+	require.Equal(t, 65, nifty.LotSizeAt(ymd(2026, 1, 27), true))
 	bank := BANKNIFTY()
-	require.Equal(t, 30, bank.LotSizeAt(ymd(2025, 6, 26)))
-	require.Equal(t, 35, bank.LotSizeAt(ymd(2025, 7, 31)))
-	require.Equal(t, 30, bank.LotSizeAt(ymd(2026, 1, 27)))
+	require.Equal(t, 15, bank.LotSizeAt(ymd(2025, 1, 29), true))
+	require.Equal(t, 30, bank.LotSizeAt(ymd(2025, 2, 26), true))
+	require.Equal(t, 30, bank.LotSizeAt(ymd(2025, 6, 26), true))
+	require.Equal(t, 35, bank.LotSizeAt(ymd(2025, 7, 31), true))
+	require.Equal(t, 30, bank.LotSizeAt(ymd(2026, 1, 27), true))
+	sensex := SENSEX()
+	require.Equal(t, 10, sensex.LotSizeAt(ymd(2025, 1, 3), false))
+	require.Equal(t, 20, sensex.LotSizeAt(ymd(2025, 1, 10), false))
+	require.Equal(t, 10, sensex.LotSizeAt(ymd(2025, 1, 31), true))
+	require.Equal(t, 20, sensex.LotSizeAt(ymd(2025, 2, 28), true))
 
 	// A universe listed on 1 December 2025 has December's contracts at 75
 	// and January's at 65, as the exchange listed them then.
@@ -404,6 +423,8 @@ func TestUniverseAllSpecsOnTheirExchanges(t *testing.T) {
 		case ticker.KindIndex:
 			require.Equal(t, uint32(9), seg, in.Symbol)
 			require.Equal(t, in.ExchangeToken<<8|9, in.Token, in.Symbol)
+			require.Zero(t, in.TickSize, "%s: an index row has no tick size in Kite's dump", in.Symbol)
+			require.Zero(t, in.LotSize, "%s: nor a lot", in.Symbol)
 			continue
 		case ticker.KindFuture:
 			require.Equal(t, IndexFuturesTickSize(specOf(t, specs, in.Underlying).Spot), in.TickSize, in.Symbol)
@@ -464,4 +485,54 @@ func TestHolidays2026(t *testing.T) {
 	// A monthly expiry on a holiday moves to the trading day before it:
 	// BANKNIFTY's March 2026 expiry (last Tuesday, 31 March, Mahavir Jayanti).
 	require.Equal(t, "2026-03-30", Expiries(BANKNIFTY(), ymd(2026, 3, 2), 1, h)[0].Format(time.DateOnly))
+}
+
+// TestLotsOfJanuary2025 checks the rule exchanges apply when they revise a
+// lot: a contract keeps the lot in force when it was listed. The November
+// 2024 revision reached weekly contracts weeks before monthly ones, which
+// had been listed three months ahead: in January 2025 NIFTY's weeklies had
+// 75 while its monthly kept 25, BANKNIFTY's monthly kept 15, and SENSEX's
+// first weekly and its monthly kept 10. (The specs expire on their 2026
+// weekdays, so the dates below are Tuesdays and Thursdays.)
+func TestLotsOfJanuary2025(t *testing.T) {
+	ins, err := Universe(UniverseConfig{
+		Date:        ymdhms(2025, 1, 1, 10, 0, 0),
+		Underlyings: []UnderlyingSpec{NIFTY(), BANKNIFTY(), SENSEX(), FINNIFTY(), MIDCPNIFTY(), NIFTYNXT50(), BANKEX()},
+		Expiries:    6, StrikesPerSide: 0, Futures: 2,
+	})
+	require.NoError(t, err)
+	// The lot of each underlying's options and futures by expiry date.
+	lots := map[string]int{}
+	for _, in := range ins {
+		if in.Kind == ticker.KindIndex {
+			continue
+		}
+		kind := " opt"
+		if in.Kind == ticker.KindFuture {
+			kind = " fut"
+		}
+		lots[in.Underlying+" "+in.Expiry.Format(time.DateOnly)+kind] = in.LotSize
+	}
+	for key, want := range map[string]int{
+		// NIFTY: weeklies listed after 20 November 2024 have 75; the
+		// January monthly and future, listed before, keep 25.
+		"NIFTY 2025-01-07 opt": 75, "NIFTY 2025-01-14 opt": 75, "NIFTY 2025-01-21 opt": 75,
+		"NIFTY 2025-01-28 opt": 25, "NIFTY 2025-01-28 fut": 25,
+		"NIFTY 2025-02-04 opt": 75, "NIFTY 2025-02-25 fut": 75,
+		// BANKNIFTY: the January monthly keeps 15, February's has 30.
+		"BANKNIFTY 2025-01-28 opt": 15, "BANKNIFTY 2025-01-28 fut": 15,
+		"BANKNIFTY 2025-02-25 opt": 30, "BANKNIFTY 2025-02-25 fut": 30,
+		// SENSEX: the first January weekly and the monthly keep 10.
+		"SENSEX 2025-01-02 opt": 10, "SENSEX 2025-01-09 opt": 20, "SENSEX 2025-01-23 opt": 20,
+		"SENSEX 2025-01-30 opt": 10, "SENSEX 2025-01-30 fut": 10, "SENSEX 2025-02-27 fut": 20,
+		// The other indices' January monthlies keep the old lot too.
+		"FINNIFTY 2025-01-28 fut": 25, "FINNIFTY 2025-02-25 fut": 65,
+		"MIDCPNIFTY 2025-01-28 fut": 50, "MIDCPNIFTY 2025-02-25 fut": 120,
+		"NIFTYNXT50 2025-01-28 fut": 10, "NIFTYNXT50 2025-02-25 fut": 25,
+		"BANKEX 2025-01-30 fut": 15, "BANKEX 2025-02-27 fut": 30,
+	} {
+		got, ok := lots[key]
+		require.True(t, ok, "no contract %s", key)
+		require.Equal(t, want, got, key)
+	}
 }

@@ -91,8 +91,9 @@ type Config struct {
 	// Volatility and moves against the index from session to session.
 	// Default market.NIFTY() and market.BANKNIFTY().
 	Underlyings []market.UnderlyingSpec
-	// Holidays are the exchange holidays: the mock does not trade on them,
-	// and skips them when listing the expiries that replace expired ones.
+	// Holidays are the exchange holidays and special sessions: the mock
+	// does not trade on the holidays, trades in the special sessions, and
+	// lists the expiries that replace expired ones as market.Expiries does.
 	// The zero value means none; market.Holidays2026 gives NSE's for 2026.
 	Holidays market.Holidays
 	// MaxSize bounds the number of subscribed instruments and of entries
@@ -171,8 +172,10 @@ const (
 //
 // # Session
 //
-// The mock trades in the regular session only: 09:15 to 15:30 IST on trading
-// days (market.Hours with Config.Holidays). A Step outside it emits
+// The mock trades in the sessions of market.Hours with Config.Holidays:
+// 09:15 to 15:30 IST on trading days, and the special sessions the holidays
+// declare (Sunday 1 February 2026 in market.Holidays2026). A Step outside
+// them emits
 // nothing, and volume and open interest stay as they were; it still removes
 // contracts that expired. Volume restarts at zero at the open; Change is
 // against the previous session's close (an index's, and each contract's
@@ -788,6 +791,8 @@ func (m *Source) Step(now time.Time, emit func(ticker.Tick)) {
 	r.now = now
 	r.nano = unixNano(now)
 	r.day = nse.DayOf(now)
+	open, _, _ := m.hours.Session(now)
+	r.openNano = unixNano(open)
 	r.terms, r.lastTerm = r.terms[:0], 0
 	var emitted, invalid, gone int
 	var firstErr error
@@ -1061,6 +1066,7 @@ type mockRound struct {
 	now       time.Time
 	nano      int64
 	day       nse.Day
+	openNano  int64      // the opening of the day's session, unix nanoseconds
 	terms     []mockTerm // per (underlying, expiry) for this round
 	lastTerm  int
 }
@@ -1136,7 +1142,7 @@ func (r *mockRound) update(b *mockBuilder) error {
 		b.day = r.day
 		if b.lastNano != 0 {
 			// Trading restarts at the open: nothing accrued overnight.
-			b.lastNano = max(b.lastNano, unixNano(r.day.At(nse.SessionOpen, time.UTC)))
+			b.lastNano = max(b.lastNano, r.openNano)
 		}
 	}
 	dtSec := 0.0

@@ -1136,3 +1136,19 @@ func TestMockSubscribeErrorIsBounded(t *testing.T) {
 	require.ErrorContains(t, err, fmt.Sprintf("and %d more instruments not subscribed (source is full; no such underlying)", len(ins)+1-10-10))
 	require.Len(t, m.Instruments(), 10)
 }
+
+// TestMockTradesOnBudgetSunday2026: with market.Holidays2026 the mock trades
+// on Sunday 1 February 2026, a special session of the exchanges, and not on
+// the Saturday before.
+func TestMockTradesOnBudgetSunday2026(t *testing.T) {
+	sunday := time.Date(2026, 2, 1, 11, 0, 0, 0, market.IST())
+	m := newTestMock(t, mock.Config{Seed: 1, Holidays: market.Holidays2026(), Now: func() time.Time { return sunday }})
+	ins, err := market.Universe(market.UniverseConfig{Seed: 1, Date: sunday, Expiries: 1, StrikesPerSide: 1, Holidays: market.Holidays2026()})
+	require.NoError(t, err)
+	require.NoError(t, m.Subscribe(ins, nil))
+	var n int
+	m.Step(sunday.AddDate(0, 0, -1), func(ticker.Tick) { n++ })
+	require.Zero(t, n, "Saturday 31 January is closed")
+	m.Step(sunday, func(ticker.Tick) { n++ })
+	require.Equal(t, len(ins), n, "every instrument ticks on the Sunday")
+}

@@ -202,25 +202,35 @@ func (e *PanicError) MarshalJSON() ([]byte, error) {
 // It marshals to JSON with snake_case keys and LastError as its message
 // (null when nil).
 //
-// At any moment when no reload is running,
-// Triggers = Reloads - Retries - Loads + Coalesced + pending, where pending
-// is the number of triggers waiting for the next reload (zero once it has
-// run).
+// A reload is one run of the reload function. Reloads counts them all, and
+// each was asked for in one of three ways: by Load (Loads), as the retry of
+// a failed one (Retries), or by triggers (the rest). A trigger either asks
+// for a reload or is coalesced into one already asked for (Coalesced). So
+// after a Load and then a burst of 1,000 Trigger calls served together:
+// Loads 1, Reloads 2, Triggers 1000, Coalesced 999. At any moment when no
+// reload is running:
+//
+//	Reloads = Loads + Retries + (Triggers - Coalesced - pending)
+//
+// where pending is the number of triggers not yet served (zero once the
+// reload that serves them has started).
 type Stats struct {
-	// Triggers counts calls to Trigger and TriggerWait.
+	// Triggers counts calls to Trigger and TriggerWait, whether or not
+	// they caused a reload of their own.
 	Triggers uint64 `json:"triggers"`
-	// Coalesced counts triggers served by a reload that an earlier trigger,
-	// a pending retry or a Load had already asked for.
+	// Coalesced counts the triggers that caused no reload of their own:
+	// served by a reload that an earlier trigger, a pending retry or a
+	// Load had already asked for.
 	Coalesced uint64 `json:"coalesced"`
-	// Reloads counts finished reloads, whatever their result, Loads
-	// included.
+	// Reloads counts finished runs of the reload function, whatever their
+	// result and whoever asked for them: Loads and Retries included.
 	Reloads uint64 `json:"reloads"`
 	// Retries counts the reloads started because the previous one failed
-	// (or was canceled by the end of Run or Load) rather than because of a
+	// (or was canceled by the end of Run or Load), not because of a
 	// trigger or a Load.
 	Retries uint64 `json:"retries"`
-	// Loads counts the reloads started by Load (one may answer several
-	// Load calls made while the previous reload ran).
+	// Loads counts the reloads started by Load; one reload may answer
+	// several Load calls made while the previous reload ran.
 	Loads uint64 `json:"loads"`
 	// Failures counts reloads that returned an error, panicked or called
 	// runtime.Goexit; Panics counts the panics among them. A reload

@@ -1386,3 +1386,37 @@ func TestStatsMarshalJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"last_error":null`)
 }
+
+// The figures the Stats doc gives: a Load, then 1,000 triggers served by
+// one reload, read Loads 1, Reloads 2, Triggers 1000, Coalesced 999; and the
+// doc's identity holds while triggers wait and after they are served.
+func TestStatsCountAsDocumented(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := reloader.New(func(context.Context) error { return nil },
+			reloader.Config{Debounce: time.Second, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		require.NoError(t, r.Load(ctx))
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		for range 1000 {
+			r.Trigger()
+		}
+		synctest.Wait()
+		identity := func(pending uint64) {
+			t.Helper()
+			s := r.Stats()
+			require.Equal(t, s.Reloads, s.Loads+s.Retries+(s.Triggers-s.Coalesced-pending), "%+v", s)
+		}
+		identity(1000) // all waiting: MinInterval (5s) since the Load's start
+		time.Sleep(6 * time.Second)
+		synctest.Wait()
+		s := r.Stats()
+		require.Equal(t, [4]uint64{1, 2, 1000, 999}, [4]uint64{s.Loads, s.Reloads, s.Triggers, s.Coalesced}, "%+v", s)
+		require.Zero(t, s.Retries)
+		identity(0)
+		cancel()
+		require.NoError(t, <-done)
+	})
+}

@@ -1,7 +1,8 @@
 // Command breaker shows a circuit breaker in front of a flaky upstream: it
 // opens after consecutive failures, fails fast while open, probes after the
 // open timeout, re-opens when a probe fails, and closes once the probes
-// succeed. It finishes by itself in about a second.
+// succeed. It finishes by itself in about a second. -threshold,
+// -open-timeout and -probes change the breaker; -h lists them.
 //
 //	go run ./examples/breaker
 package main
@@ -9,6 +10,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,8 +24,6 @@ import (
 	"github.com/steadfast-go/steadfast/breaker"
 )
 
-const openTimeout = 300 * time.Millisecond
-
 var errDown = errors.New("upstream: connection refused")
 
 // upstream is a stand-in for a remote service that can be switched off.
@@ -36,14 +36,65 @@ func (u *upstream) quote(context.Context) (float64, error) {
 	return 24315.5, nil
 }
 
+// settings are the example's flags.
+type settings struct {
+	threshold   int
+	openTimeout time.Duration
+	probes      int
+}
+
 func main() {
-	if err := run(); err != nil {
+	var st settings
+	fs := flag.NewFlagSet("breaker", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./examples/breaker [flags]
+
+Shows a circuit breaker in front of a flaky upstream: it opens after
+-threshold consecutive failures, fails fast while open, turns half-open by
+itself after -open-timeout, re-opens when a probe fails, and closes once
+-probes probes succeed. Then it prints its counts and metrics.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&st.threshold, "threshold", 3, "consecutive failures that open the breaker, in [1, 100]")
+	fs.DurationVar(&st.openTimeout, "open-timeout", 300*time.Millisecond, "time open before probing, in [10ms, 10s]")
+	fs.IntVar(&st.probes, "probes", 2, "successful probes that close it again, in [1, 10]")
+	switch err := fs.Parse(os.Args[1:]); {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case err != nil:
+		os.Exit(2)
+	case fs.NArg() > 0:
+		fmt.Fprintf(os.Stderr, "breaker example: unexpected argument %q (-h lists the flags)\n", fs.Arg(0))
+		os.Exit(2)
+	}
+	if err := st.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "breaker example:", err)
+		os.Exit(2)
+	}
+	if err := run(st); err != nil {
 		fmt.Fprintln(os.Stderr, "breaker example:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// check refuses a flag out of its range, naming it.
+func (st settings) check() error {
+	switch {
+	case st.threshold < 1 || st.threshold > 100:
+		return fmt.Errorf("-threshold must be in [1, 100], got %d", st.threshold)
+	case st.openTimeout < 10*time.Millisecond || st.openTimeout > 10*time.Second:
+		return fmt.Errorf("-open-timeout must be in [10ms, 10s], got %v", st.openTimeout)
+	case st.probes < 1 || st.probes > 10:
+		return fmt.Errorf("-probes must be in [1, 10], got %d", st.probes)
+	}
+	return nil
+}
+
+func run(st settings) error {
+	openTimeout := st.openTimeout
 	start := time.Now()
 	reg := prometheus.NewRegistry()
 	// OnStateChange runs inside the call that caused the change, before that
@@ -57,9 +108,9 @@ func run() error {
 	)
 	b, err := breaker.New(breaker.Config{
 		Name:             "quotes",
-		FailureThreshold: 3,
+		FailureThreshold: st.threshold,
 		OpenTimeout:      openTimeout,
-		HalfOpenMaxCalls: 2,
+		HalfOpenMaxCalls: st.probes,
 		Registerer:       reg,
 		Logger:           slog.New(slog.DiscardHandler),
 		OnStateChange: func(name string, from, to breaker.State) {
@@ -98,13 +149,13 @@ func run() error {
 	call()
 	call()
 
-	fmt.Println("upstream goes down: three failures open the breaker, then calls fail fast")
+	fmt.Printf("upstream goes down: %d failures open the breaker, then calls fail fast\n", st.threshold)
 	up.down.Store(true)
-	for range 5 {
+	for range st.threshold + 2 {
 		call()
 	}
 
-	state := waitOut(b)
+	state := waitOut(b, openTimeout)
 	printChanges()
 	fmt.Printf("after the open timeout (%v) the breaker is %s, with no call needed\n", openTimeout, state)
 	fmt.Println("the first probe fails: open again for a fresh timeout")
@@ -113,20 +164,20 @@ func run() error {
 
 	fmt.Println("upstream recovers")
 	up.down.Store(false)
-	state = waitOut(b)
+	state = waitOut(b, openTimeout)
 	printChanges()
 	fmt.Printf("after another %v: %s\n", openTimeout, state)
-	fmt.Println("two successful probes close it")
-	call()
-	call()
-	call()
+	fmt.Printf("probes that succeed close it (-probes %d)\n", st.probes)
+	for range st.probes + 1 {
+		call()
+	}
 
 	fmt.Printf("counts since it closed: %+v\n", b.Counts())
 	return printCalls(reg)
 }
 
 // waitOut sleeps through the open timeout and returns the state then.
-func waitOut(b *breaker.Breaker) breaker.State {
+func waitOut(b *breaker.Breaker, openTimeout time.Duration) breaker.State {
 	time.Sleep(openTimeout + 10*time.Millisecond)
 	return b.State()
 }

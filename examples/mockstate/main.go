@@ -1,12 +1,14 @@
 // Command mockstate shows a mockstate.Store holding the latest state of a
-// small option chain: two writers move prices, four readers read every
-// contract on each pass without locking, a cleanup loop removes contracts
-// as they expire, and the bound evicts contracts nobody reads. It runs for
-// about half a second and exits.
+// small option chain: two writers move prices, four readers (-readers) read
+// every contract on each pass without locking, a cleanup loop removes
+// contracts as they expire, and the bound evicts contracts nobody reads. It
+// runs for about half a second (-duration) and exits; -h lists the flags.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -41,13 +43,45 @@ func (b *builder) snapshot() *contract {
 }
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	fs := flag.NewFlagSet("mockstate", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./examples/mockstate [flags]
+
+Shows a mockstate.Store holding a small option chain for -duration: two
+writers move prices, -readers readers read every contract without locking,
+a cleanup loop removes contracts as they expire, and the size bound evicts
+the late listings nobody reads. Then it prints what happened.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	duration := fs.Duration("duration", 500*time.Millisecond, "how long it runs, in [100ms, 1m]")
+	readers := fs.Int("readers", 4, "goroutines reading every contract on each pass, in [1, 64]")
+	switch err := fs.Parse(os.Args[1:]); {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case err != nil:
+		os.Exit(2)
+	case fs.NArg() > 0:
+		fmt.Fprintf(os.Stderr, "mockstate example: unexpected argument %q (-h lists the flags)\n", fs.Arg(0))
+		os.Exit(2)
+	}
+	switch {
+	case *duration < 100*time.Millisecond || *duration > time.Minute:
+		fmt.Fprintf(os.Stderr, "mockstate example: -duration must be in [100ms, 1m], got %v\n", *duration)
+		os.Exit(2)
+	case *readers < 1 || *readers > 64:
+		fmt.Fprintf(os.Stderr, "mockstate example: -readers must be in [1, 64], got %d\n", *readers)
+		os.Exit(2)
+	}
+	if err := run(*duration, *readers); err != nil {
+		fmt.Fprintln(os.Stderr, "mockstate example:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(duration time.Duration, readers int) error {
 	start := time.Now()
 	var expired, evicted, evictedUnread atomic.Int64
 	store, err := mockstate.New((*builder).snapshot, mockstate.Config[uint32, contract]{
@@ -74,19 +108,19 @@ func run() error {
 		return err
 	}
 
-	// 30 contracts; the first 10 expire 200ms into the run.
+	// 30 contracts; the first 10 expire 40% into the run.
 	for i := range 30 {
 		token := uint32(1000 + i)
 		expiry := start.Add(time.Hour)
 		if i < 10 {
-			expiry = start.Add(200 * time.Millisecond)
+			expiry = start.Add(duration * 2 / 5)
 		}
 		store.LoadOrInit(token, func(b *builder) {
 			b.token, b.strike, b.last, b.expiry = token, 24000+50*float64(i), 100, expiry
 		})
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
 	var wg sync.WaitGroup
 
@@ -116,7 +150,7 @@ func run() error {
 	}
 
 	var reads, torn atomic.Int64
-	for range 4 { // readers: every contract, every pass, no lock
+	for range readers { // readers: every contract, every pass, no lock
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -139,7 +173,7 @@ func run() error {
 	// Late listings: 25 more contracts into a store bounded at 40. The
 	// readers only read the first 30 tokens, so the new ones that nobody
 	// reads are the first to be evicted when room runs out.
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(duration * 3 / 5)
 	for i := range 25 {
 		token := uint32(2000 + i)
 		store.LoadOrInit(token, func(b *builder) { b.token, b.last, b.expiry = token, 10, start.Add(time.Hour) })

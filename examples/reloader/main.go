@@ -1,7 +1,8 @@
 // Command reloader shows a reloader loading once at startup, coalescing a
 // burst of triggers into one reload, MaxDelay bounding a continuous stream
-// of triggers, and a failed reload being retried. It finishes by itself in
-// about three seconds.
+// of triggers, and a failed reload being retried, then what its Stats
+// counted. It finishes by itself in about three seconds; -triggers and
+// -debounce change the burst, and -h lists the flags.
 //
 //	go run ./examples/reloader
 package main
@@ -9,6 +10,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,13 +21,47 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	fs := flag.NewFlagSet("reloader", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./examples/reloader [flags]
+
+Shows a reloader: a Load at startup, a burst of -triggers triggers coalesced
+into one reload -debounce after the last, MaxDelay bounding a continuous
+stream of triggers, a failed reload retried, TriggerWait, and the Stats that
+count all of it.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	burst := fs.Int("triggers", 1000, "triggers in the burst, in [1, 1000000]")
+	debounce := fs.Duration("debounce", 200*time.Millisecond, "quiet time after the last trigger, in [10ms, 400ms]")
+	switch err := fs.Parse(os.Args[1:]); {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case err != nil:
+		os.Exit(2)
+	case fs.NArg() > 0:
+		fmt.Fprintf(os.Stderr, "reloader example: unexpected argument %q (-h lists the flags)\n", fs.Arg(0))
+		os.Exit(2)
+	}
+	switch {
+	case *burst < 1 || *burst > 1_000_000:
+		fmt.Fprintf(os.Stderr, "reloader example: -triggers must be in [1, 1000000], got %d\n", *burst)
+		os.Exit(2)
+	case *debounce < 10*time.Millisecond || *debounce > 400*time.Millisecond:
+		// Above 400ms the 500ms pause after the burst would not see its
+		// reload.
+		fmt.Fprintf(os.Stderr, "reloader example: -debounce must be in [10ms, 400ms], got %v\n", *debounce)
+		os.Exit(2)
+	}
+	if err := run(*burst, *debounce); err != nil {
 		fmt.Fprintln(os.Stderr, "reloader example:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(burst int, debounce time.Duration) error {
 	began := time.Now()
 	since := func() string { return fmt.Sprintf("%5dms", time.Since(began).Milliseconds()) }
 
@@ -52,7 +88,7 @@ func run() error {
 
 	r, err := reloader.New(load, reloader.Config{
 		Name:         "subscriptions",
-		Debounce:     200 * time.Millisecond,
+		Debounce:     debounce,
 		MaxDelay:     time.Second,
 		MinInterval:  300 * time.Millisecond,
 		RetryBackoff: 200 * time.Millisecond,
@@ -77,13 +113,17 @@ func run() error {
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
 
-	// 1. A burst: 4 goroutines fire 250 triggers each within a few
-	// milliseconds. One reload serves them all, 200ms after the last.
-	fmt.Printf("%s  burst of 1000 triggers\n", since())
+	// 1. A burst: 4 goroutines share the triggers, within a few
+	// milliseconds. One reload serves them all, Debounce after the last.
+	fmt.Printf("%s  burst of %d triggers\n", since(), burst)
 	var wg sync.WaitGroup
-	for range 4 {
+	for g := range 4 {
+		n := burst / 4
+		if g < burst%4 {
+			n++
+		}
 		wg.Go(func() {
-			for range 250 {
+			for range n {
 				r.Trigger()
 			}
 		})
@@ -116,7 +156,13 @@ func run() error {
 		return err
 	}
 	st := r.Stats()
-	fmt.Printf("\ntriggers %d, reloads %d (loads %d, retries %d, failures %d), coalesced %d\n",
-		st.Triggers, st.Reloads, st.Loads, st.Retries, st.Failures, st.Coalesced)
+	// Reloads counts every run of the reload function: those a Load asked
+	// for, the retries of failed ones, and those triggers asked for; each
+	// trigger either asked for a reload or was coalesced into one already
+	// asked for (see reloader.Stats).
+	fmt.Printf("\nreloads %d = %d by Load + %d retries + %d for triggers; failures %d\n",
+		st.Reloads, st.Loads, st.Retries, st.Reloads-st.Loads-st.Retries, st.Failures)
+	fmt.Printf("triggers %d = %d that asked for a reload + %d coalesced into one already asked for\n",
+		st.Triggers, st.Triggers-st.Coalesced, st.Coalesced)
 	return nil
 }

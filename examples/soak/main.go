@@ -5,7 +5,8 @@
 //
 // It streams about 5,000 mock instruments (NIFTY, BANKNIFTY and SENSEX, 4
 // expiries of 103 strikes a side) through ticker/redispub to a Redis it
-// starts itself on a free loopback port (or the one -redis names), with the
+// starts itself on a free loopback port (or the one -redis names: host:port
+// or a redis:// URL), with the
 // session replayed -speed times faster than real time, so that several
 // weekly expiries pass and roll. Every simulated few minutes it asks the
 // engine to reload, which lists the universe for the simulated date:
@@ -13,7 +14,9 @@
 // its redis-server with SIGKILL and restarts it on the same port a few
 // seconds later (not with -redis).
 //
-// Every -every it pauses the source until nothing is pending, samples the
+// Every -every while the engine runs (never during its shutdown, which
+// begins once -duration has passed) it pauses the source until nothing is
+// pending, samples the
 // heap (after a GC), the goroutines, the mock's store size, the
 // subscriptions and the engine's counts, checks the accounting identity
 // (Produced == Published + Conflated + Invalid + Dropped + Pending), and
@@ -33,11 +36,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,16 +57,54 @@ import (
 )
 
 func main() {
-	duration := flag.Duration("duration", 2*time.Minute, "how long to run")
-	every := flag.Duration("every", 5*time.Second, "sampling period")
-	speed := flag.Float64("speed", 3000, "simulated seconds per real second")
-	at := flag.String("at", "2026-11-30T09:15:00+05:30", "simulated start (RFC 3339)")
-	addr := flag.String("redis", "", "address of a Redis to use instead of starting one")
-	flag.Parse()
+	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./examples/soak [flags]
+
+Runs the streaming engine on a fast simulated clock for -duration, through a
+Redis (its own redis-server on a free port, killed and restarted halfway, or
+the one -redis names), samples heap, goroutines and the accounting every
+-every, and exits non-zero when a goal fails.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	duration := fs.Duration("duration", 2*time.Minute, "how long to run, in [10s, 24h]")
+	every := fs.Duration("every", 5*time.Second, "sampling period, in [1s, -duration/4]")
+	speed := fs.Float64("speed", 3000, "simulated seconds per real second, in [1, 100000]")
+	at := fs.String("at", "2026-11-30T09:15:00+05:30", "simulated start (RFC 3339)")
+	addr := fs.String("redis", "", "a Redis to use instead of starting one: host:port or a redis:// URL (it is not restarted)")
+	switch err := fs.Parse(os.Args[1:]); {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case err != nil:
+		os.Exit(2)
+	case fs.NArg() > 0:
+		fmt.Fprintf(os.Stderr, "soak: unexpected argument %q (-h lists the flags)\n", fs.Arg(0))
+		os.Exit(2)
+	}
+	if err := checkFlags(*duration, *every, *speed); err != nil {
+		fmt.Fprintln(os.Stderr, "soak:", err)
+		os.Exit(2)
+	}
 	if err := run(*duration, *every, *speed, *at, *addr); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
+}
+
+// checkFlags checks the numeric flags, naming the one at fault.
+func checkFlags(duration, every time.Duration, speed float64) error {
+	switch {
+	case duration < 10*time.Second || duration > 24*time.Hour:
+		return fmt.Errorf("-duration must be in [10s, 24h], got %v", duration)
+	case every < time.Second || every > duration/4:
+		return fmt.Errorf("-every must be in [1s, %v] (a quarter of -duration), got %v", duration/4, every)
+	case !(speed >= 1 && speed <= 100_000):
+		return fmt.Errorf("-speed must be in [1, 100000], got %v", speed)
+	}
+	return nil
 }
 
 const (
@@ -73,8 +117,12 @@ func run(duration, every time.Duration, speed float64, atText, addr string) erro
 	if err != nil {
 		return fmt.Errorf("-at: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), duration)
+	// The engine runs until the sampling is over (or Ctrl-C): every sample
+	// is taken while it runs, none during its shutdown.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	sigCtx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	var srv *server
@@ -85,7 +133,14 @@ func run(duration, every time.Duration, speed float64, atText, addr string) erro
 		defer srv.stop()
 		addr = srv.addr
 	}
-	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1})
+	opts := &redis.Options{Addr: addr}
+	if strings.Contains(addr, "://") {
+		if opts, err = redis.ParseURL(addr); err != nil {
+			return errors.New("-redis: not a valid redis:// URL (value not shown: it may hold a password)")
+		}
+	}
+	opts.ContextTimeoutEnabled, opts.MaxRetries, opts.DialerRetries = true, -1, 1
+	client := redis.NewClient(opts)
 	defer client.Close()
 	pub, err := redispub.New(redispub.Config{Client: client, Prefix: "soak:", LatestKey: "soak:latest", Logger: logger})
 	if err != nil {
@@ -170,6 +225,8 @@ func run(duration, every time.Duration, speed float64, atText, addr string) erro
 	)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	end := time.NewTimer(duration)
+	defer end.Stop()
 	sample := func() {
 		s, ok := src.quiesce(eng)
 		heap := liveHeap()
@@ -200,12 +257,20 @@ func run(duration, every time.Duration, speed float64, atText, addr string) erro
 loop:
 	for {
 		select {
-		case <-ctx.Done():
+		case <-end.C:
+			break loop
+		case <-sigCtx.Done():
 			break loop
 		case <-tick.C:
+		}
+		select { // the end wins over a sample due at the same instant
+		case <-end.C:
+			break loop
+		default:
 			sample()
 		}
 	}
+	cancel()
 	wg.Wait()
 	if err := <-done; err != nil {
 		return fmt.Errorf("engine: %w", err)

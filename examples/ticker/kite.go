@@ -18,44 +18,43 @@ import (
 
 // kiteSource returns the live Kite Connect source and the subscriptions it
 // streams (each underlying's index and its nearest chains, read from the
-// instrument dump), or live == false when the live feed cannot be used now:
-// no credentials, no dump, or the market is closed. The access token is read
+// instrument dump), or live == false when the live feed cannot be used at
+// now: no credentials, no dump, or the market is closed; it then prints why
+// on out, and the caller streams the mock instead. The access token is read
 // from the environment, never from a flag.
 //
 // The chains are centred on each index's latest level, read with latest
 // (the engine's Latest, once it runs), or on the spec's reference level
 // before the first index tick.
-func kiteSource(o options, specs []market.UnderlyingSpec, hours market.Hours, latest func(uint32) (ticker.Tick, bool), logger *slog.Logger,
-	reg prometheus.Registerer, out io.Writer) (ticker.Source, func(context.Context) ([]ticker.Instrument, error), bool, error) {
+func kiteSource(c config, now time.Time, hours market.Hours, latest func(uint32) (ticker.Tick, bool), logger *slog.Logger,
+	reg prometheus.Registerer, out io.Writer) (ticker.Source, instrumentsFunc, bool, error) {
 	token := os.Getenv("KITE_ACCESS_TOKEN")
 	switch {
-	case o.apiKey == "" || token == "":
+	case c.apiKey == "" || token == "":
 		fmt.Fprintln(out, "-source kite: no -api-key or KITE_ACCESS_TOKEN; using the mock")
 		return nil, nil, false, nil
-	case o.dump == "":
+	case c.dump == "":
 		fmt.Fprintln(out, "-source kite: no -instruments dump to subscribe from; using the mock")
 		return nil, nil, false, nil
-	case !hours.Open(time.Now()):
+	case !hours.Open(now):
 		fmt.Fprintln(out, "-source kite: the market is closed; using the mock")
 		return nil, nil, false, nil
 	}
-	src, err := kite.New(kite.Config{APIKey: o.apiKey, AccessToken: token, Mode: kite.ModeFull,
+	src, err := kite.New(kite.Config{APIKey: c.apiKey, AccessToken: token, Mode: kite.ModeFull,
 		MarketHours: hours, Name: "example", Logger: logger, Registerer: reg})
 	if err != nil {
 		return nil, nil, false, err
 	}
-	names := make([]string, len(specs))
-	for i, s := range specs {
-		names[i] = s.Name
-	}
+	specs := c.specs
+	unders := names(specs)
 	instruments := func(context.Context) ([]ticker.Instrument, error) {
-		f, err := os.Open(o.dump)
+		f, err := os.Open(c.dump)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
 		all, rep, err := kite.ParseInstruments(f, kite.ParseConfig{Keep: func(in ticker.Instrument) bool {
-			return slices.Contains(names, in.Underlying) && (in.Kind == ticker.KindIndex || in.Kind.IsOption())
+			return slices.Contains(unders, in.Underlying) && (in.Kind == ticker.KindIndex || in.Kind.IsOption())
 		}})
 		if err != nil {
 			return nil, err
@@ -65,7 +64,7 @@ func kiteSource(o options, specs []market.UnderlyingSpec, hours market.Hours, la
 		}
 		var subs []ticker.Instrument
 		now := time.Now()
-		for _, name := range names {
+		for _, name := range unders {
 			spot := 0.0
 			for _, in := range all {
 				if in.Kind == ticker.KindIndex && in.Underlying == name {
@@ -78,7 +77,7 @@ func kiteSource(o options, specs []market.UnderlyingSpec, hours market.Hours, la
 			if spot == 0 {
 				spot = specFor(specs, name).Spot
 			}
-			subs = append(subs, market.SelectChain(all, name, spot, now, o.expiries, o.strikes)...)
+			subs = append(subs, market.SelectChain(all, name, spot, now, c.expiries, c.strikes)...)
 		}
 		return subs, nil
 	}

@@ -31,12 +31,14 @@ const hidden = "(value not shown: it may hold a password)"
 // be parsed, or a Redis that refuses the client for good (a wrong password,
 // an unknown host, a database index out of range: redispub.IsPermanent), is
 // an error; a Redis that does not answer yet is not (the engine publishes
-// once it does). Nothing it prints holds the password.
-func newPublisher(ctx context.Context, redisURL string, logger *slog.Logger, reg prometheus.Registerer) (ticker.Publisher, func(), error) {
-	if redisURL == "" {
+// once it does). Nothing it prints holds the password. What it writes is
+// what the flags ask for: PUBLISH (or SPUBLISH, or XADD) to one channel per
+// underlying, and a latest-value hash only with -latest-hash.
+func newPublisher(ctx context.Context, c config, logger *slog.Logger, reg prometheus.Registerer) (ticker.Publisher, func(), error) {
+	if c.redisURL == "" {
 		return &memPublisher{latest: map[uint32]ticker.Tick{}}, func() {}, nil
 	}
-	opts, where, err := redisOptions(redisURL)
+	opts, where, err := redisOptions(c.redisURL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,8 +62,9 @@ func newPublisher(ctx context.Context, redisURL string, logger *slog.Logger, reg
 	default:
 		logger.Warn("Redis does not answer yet; publishing starts when it does", "redis", where, "error", err)
 	}
-	pub, err := redispub.New(redispub.Config{Client: client, LatestKey: "ticks:latest", Name: "example",
-		Logger: logger, Registerer: reg})
+	pub, err := redispub.New(redispub.Config{Client: client, LatestKey: c.latestHash,
+		Sharded: c.spublish, Stream: c.stream, StreamMaxLen: c.streamMaxLen,
+		Name: "example", Logger: logger, Registerer: reg})
 	if err != nil {
 		_ = client.Close()
 		return nil, nil, err

@@ -19,20 +19,17 @@ import (
 // runs it. With -replica it runs as a replica (ticker/replica) of the group
 // on that Redis: it streams only the partitions it holds a lease on, and
 // prints what it holds every few seconds.
-func newEngine(o options, cfg ticker.Config, logger *slog.Logger, reg prometheus.Registerer, out io.Writer) (*ticker.Engine, func(context.Context) error, error) {
-	if o.replicaURL == "" {
+func newEngine(c config, cfg ticker.Config, logger *slog.Logger, reg prometheus.Registerer, out io.Writer) (*ticker.Engine, func(context.Context) error, error) {
+	if c.replicaURL == "" {
 		eng, err := ticker.New(cfg)
 		if err != nil {
 			return nil, nil, err
 		}
 		return eng, eng.Run, nil
 	}
-	opts := &redis.Options{Addr: o.replicaURL}
-	if strings.Contains(o.replicaURL, "://") {
-		var err error
-		if opts, err = redis.ParseURL(o.replicaURL); err != nil {
-			return nil, nil, fmt.Errorf("-replica: %w", err)
-		}
+	opts, _, err := redisOptions(c.replicaURL) // checked with the flags; errors never quote it
+	if err != nil {
+		return nil, nil, fmt.Errorf("-replica%s", strings.TrimPrefix(err.Error(), "-redis"))
 	}
 	// A change of ownership reloads at once (the replica reloads at most
 	// once a round).
@@ -42,7 +39,7 @@ func newEngine(o options, cfg ticker.Config, logger *slog.Logger, reg prometheus
 	opts.DialerRetries = 1
 	client := redis.NewClient(opts)
 	r, err := replica.New(replica.Config{
-		Client: client, ID: o.replicaID, Capacity: o.capacity, Standby: o.standby,
+		Client: client, ID: c.replicaID, Capacity: c.capacity, Standby: c.standby,
 		Engine: cfg, Name: "example", Logger: logger, Registerer: reg,
 	})
 	if err != nil {
@@ -50,8 +47,8 @@ func newEngine(o options, cfg ticker.Config, logger *slog.Logger, reg prometheus
 		return nil, nil, err
 	}
 	fmt.Fprintf(out, "replica %q of group %q on Redis at %s: %d partitions, capacity %d%s\n",
-		r.ID(), replica.DefaultGroup, redactURL(o.replicaURL), r.Health().Partitions, r.Health().Capacity,
-		map[bool]string{true: ", standby", false: ""}[o.standby])
+		r.ID(), replica.DefaultGroup, redactURL(c.replicaURL), r.Health().Partitions, r.Health().Capacity,
+		map[bool]string{true: ", standby", false: ""}[c.standby])
 	run := func(ctx context.Context) error {
 		defer client.Close()
 		done := make(chan struct{})

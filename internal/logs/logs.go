@@ -7,7 +7,8 @@
 // "component" ("breaker", "taskmon", "reloader", "mockstate", "ticker", ...).
 // Messages do not repeat the package name. A recovered panic is logged with
 // its value under "panic" and its stack, cut to MaxStack bytes, under
-// "stack". An outcome (a metric label and a log attribute alike) uses the key
+// "stack"; an error's message and a panic's value are cut to MaxMessage
+// bytes. An outcome (a metric label and a log attribute alike) uses the key
 // "result", with one of the values Results lists, and a cancellation is
 // spelled "canceled", as Go's context.Canceled. A user's function that calls
 // runtime.Goexit where a panic would be recovered is logged as a panic whose
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"unicode/utf8"
 )
 
 // Keys shared by every package's log records.
@@ -54,6 +56,24 @@ func Results() []string {
 
 // MaxStack bounds the bytes of a stack trace written to a log record.
 const MaxStack = 8 << 10
+
+// MaxMessage bounds the bytes of an error's message or a panic's value
+// written to a log record: an error that lists what it refused (thousands of
+// instruments, say) must not make a record of megabytes.
+const MaxMessage = 4 << 10
+
+// CutMessage returns s cut to at most MaxMessage bytes (on a rune
+// boundary), marking the cut with the number of bytes left out.
+func CutMessage(s string) string {
+	if len(s) <= MaxMessage {
+		return s
+	}
+	n := MaxMessage - 40 // room for the mark
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + fmt.Sprintf("… (%d more bytes)", len(s)-n)
+}
 
 // Logger returns l, or slog.Default() when l is nil. Call it each time a
 // record is written, not once at construction, so that a later
@@ -116,7 +136,7 @@ func CutStack(stack []byte) string {
 
 // PanicValue returns the "panic" attribute for a value recovered from a
 // panic (or contain.Goexit).
-func PanicValue(v any) slog.Attr { return slog.String(Panic, fmt.Sprint(v)) }
+func PanicValue(v any) slog.Attr { return slog.String(Panic, CutMessage(fmt.Sprint(v))) }
 
 // StackTrace returns the "stack" attribute for a stack captured where a
 // panic was recovered (debug.Stack() here when stack is nil), cut to
@@ -128,14 +148,14 @@ func StackTrace(stack []byte) slog.Attr {
 	return slog.String(Stack, CutStack(stack))
 }
 
-// Err returns the "error" attribute for err: its message, as a string. An
-// error type that implements json.Marshaler (a PanicError, say) would
-// otherwise be written by a JSON handler as an object, so every package logs
-// an error through Err. A nil err gives an empty attribute, which handlers
-// leave out.
+// Err returns the "error" attribute for err: its message, as a string, cut
+// to MaxMessage bytes. An error type that implements json.Marshaler (a
+// PanicError, say) would otherwise be written by a JSON handler as an
+// object, so every package logs an error through Err. A nil err gives an
+// empty attribute, which handlers leave out.
 func Err(err error) slog.Attr {
 	if err == nil {
 		return slog.Attr{}
 	}
-	return slog.String(Error, err.Error())
+	return slog.String(Error, CutMessage(err.Error()))
 }

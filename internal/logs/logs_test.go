@@ -3,9 +3,11 @@ package logs
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.uber.org/goleak"
 )
@@ -21,6 +23,22 @@ func TestCutStack(t *testing.T) {
 	got := CutStack(long)
 	if len(got) != MaxStack || !strings.HasSuffix(got, "(stack cut)") {
 		t.Fatalf("long stack: len %d, suffix %q", len(got), got[len(got)-20:])
+	}
+}
+
+// An error or a panic value of any length makes a record of bounded size,
+// cut on a rune boundary, saying how much was left out.
+func TestMessagesAreCut(t *testing.T) {
+	if got := Err(errors.New("short")).Value.String(); got != "short" {
+		t.Fatalf("short message changed: %q", got)
+	}
+	long := strings.Repeat("mock: cannot subscribe token 1 (\"NIFTY\"): source is full ₹\n", 20000)
+	for _, got := range []string{Err(errors.New(long)).Value.String(), PanicValue(long).Value.String()} {
+		kept, mark, ok := strings.Cut(got, "… (")
+		if !ok || len(got) > MaxMessage || !utf8.ValidString(got) || !strings.HasPrefix(long, kept) ||
+			mark != fmt.Sprintf("%d more bytes)", len(long)-len(kept)) {
+			t.Fatalf("cut message: %d bytes, valid UTF-8 %v, ends %q", len(got), utf8.ValidString(got), got[len(got)-40:])
+		}
 	}
 }
 

@@ -148,8 +148,8 @@ func runCluster(t *testing.T, sharded bool) {
 
 	// Kill the master of the first channel.
 	victim := owners[channels[0]]
+	faultAt := r.mark()
 	_, resubs0 := r.sub.counts()
-	faultAt := time.Now()
 	c.nodes[victim].Kill()
 	toOpen, _ := r.waitOpen(faultAt)
 

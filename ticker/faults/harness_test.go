@@ -23,23 +23,34 @@ import (
 	"github.com/steadfast-go/steadfast/ticker/redispub"
 )
 
-// The timings of the engine under test: short, so that a test takes a few
-// seconds of real time.
+// The timings of the engine under test. They must hold on a loaded
+// two-core machine under the race detector, where one batch of 256 ticks
+// took up to 350 ms to publish (p50 90 ms, p90 210 ms, measured with two
+// busy loops beside the suite): each deadline is several times that, and
+// each bound on a measured duration adds slack, an order of magnitude above
+// the scheduling delays seen there.
 const (
-	interval       = 100 * time.Millisecond // the mock's round: one tick per instrument
-	publishTimeout = 150 * time.Millisecond
-	openTimeout    = 300 * time.Millisecond
-	threshold      = 5 // consecutive failures that open the breaker
+	interval       = 500 * time.Millisecond // the mock's round: one tick per instrument
+	publishTimeout = time.Second
+	openTimeout    = time.Second
+	threshold      = 3 // consecutive failures that open the breaker
 	// probeEvery is the engine's catch-up probe interval: OpenTimeout/8.
 	probeEvery = openTimeout / 8
 	// slack absorbs scheduling on a loaded two-core machine (and the race
 	// detector) in the upper bounds on durations below.
-	slack = 500 * time.Millisecond
+	slack = 2 * time.Second
+	// publishBound is the longest a Publish may take: a hang, not a
+	// deadline honoured late, fails it. (A publish took 6 s once, with the
+	// whole suite and two busy loops on two cores.) Whether Publish honours
+	// its deadline is shown by the stalls instead: the breaker opens on
+	// timed-out publishes well before a stall ends.
+	publishBound = publishTimeout + 4*slack
 	// emitBound is the longest a single emit may take: far below every
 	// fault's duration (seconds), so a blocking emit cannot pass.
-	emitBound = 250 * time.Millisecond
-	// waitLong bounds every poll.
-	waitLong = 10 * time.Second
+	emitBound = time.Second
+	// waitLong bounds every poll: an order of magnitude above the longest
+	// wait (a stall of 8 s).
+	waitLong = time.Minute
 )
 
 // day is a Wednesday, 10:00 IST: in session, and no expiry of NIFTY or
@@ -271,6 +282,11 @@ type rig struct {
 	failsOpen atomic.Int64 // publisher failures counted when it last opened
 	closedAt  atomic.Int64 // unix nanos of the last change to closed
 
+	// At the fault (see mark): the publisher's failures and the failure
+	// and recovery records so far, which the checks after it leave out.
+	failsAtFault             int64
+	failedLogs, recoveryLogs int
+
 	stop func()
 	done chan error
 }
@@ -410,7 +426,35 @@ func (r *rig) logRecords(msg string) []map[string]any {
 	return out
 }
 
-const failedMsg = "publish failed; ticks are dropped and caught up once publishing works"
+// The engine's records of a change between working and failing.
+const (
+	failedMsg    = "publish failed; ticks are dropped and caught up once publishing works"
+	recoveredMsg = "publishing recovered"
+)
+
+// mark is the instant of a fault: it waits until publishing works (every
+// failure record has its recovery: a loaded machine may time out a batch
+// before the fault), notes the failures and records so far, which the
+// checks of the fault leave out, and returns the time.
+func (r *rig) mark() time.Time {
+	r.t.Helper()
+	poll(r.t, "publishing to work before the fault", func() bool {
+		return len(r.logRecords(failedMsg)) == len(r.logRecords(recoveredMsg))
+	})
+	r.failsAtFault = r.pub.failures.Load()
+	r.failedLogs, r.recoveryLogs = len(r.logRecords(failedMsg)), len(r.logRecords(recoveredMsg))
+	return time.Now()
+}
+
+// faultRecords returns the engine's records with message msg (failedMsg or
+// recoveredMsg) since the fault's mark.
+func (r *rig) faultRecords(msg string) []map[string]any {
+	recs := r.logRecords(msg)
+	if msg == failedMsg {
+		return recs[r.failedLogs:]
+	}
+	return recs[r.recoveryLogs:]
+}
 
 // figures is what a fault test measured, logged for RELIABILITY.md.
 type figures struct {
@@ -443,16 +487,19 @@ func (f figures) log(t testing.TB) {
 // the failures counted.
 func (r *rig) waitOpen(faultAt time.Time) (time.Duration, int64) {
 	r.t.Helper()
-	poll(r.t, "the breaker to open", func() bool { return r.openedAt.Load() != 0 })
-	fails := r.failsOpen.Load()
+	poll(r.t, "the breaker to open", func() bool { return r.openedAt.Load() > faultAt.UnixNano() })
+	fails := r.failsOpen.Load() - r.failsAtFault
 	require.Positive(r.t, fails)
 	require.LessOrEqual(r.t, fails, int64(threshold))
 	return time.Unix(0, r.openedAt.Load()).Sub(faultAt), fails
 }
 
 // sourceRate waits for five rounds of the source and returns its rate
-// relative to one round per interval; it fails the test below one half:
-// emit does not block while publishing fails.
+// relative to one round per interval; it fails the test below a quarter:
+// emit does not block while publishing fails. (A loaded machine slows the
+// mock itself: 54% of its rate was seen with two busy loops beside the
+// suite, when a round took 100 ms; an emit that waited for the publisher
+// would take the rate near zero.)
 func (r *rig) sourceRate() float64 {
 	r.t.Helper()
 	const rounds = 5
@@ -461,7 +508,7 @@ func (r *rig) sourceRate() float64 {
 		return r.src.ticks.Load()-n0 >= rounds*int64(len(r.ins))
 	})
 	rate := rounds / (float64(time.Since(t0)) / float64(interval))
-	require.Greater(r.t, rate, 0.5, "the source slowed down during the fault")
+	require.Greater(r.t, rate, 0.25, "the source slowed down during the fault")
 	return rate
 }
 
@@ -517,7 +564,7 @@ func (r *rig) finishConverged() (s ticker.Stats, longestPublish, longestEmit tim
 	require.Empty(r.t, r.sub.badMsgs)
 	longestPublish = time.Duration(r.pub.longest.Load())
 	longestEmit = time.Duration(r.src.longest.Load())
-	require.LessOrEqual(r.t, longestPublish, publishTimeout+slack/2)
+	require.LessOrEqual(r.t, longestPublish, publishBound)
 	require.LessOrEqual(r.t, longestEmit, emitBound)
 	return s, longestPublish, longestEmit
 }

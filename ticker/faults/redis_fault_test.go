@@ -25,6 +25,10 @@ type fault struct {
 	inject  func(f *faultEnv)
 	// clear ends the fault (or waits until it ends) and returns when it has.
 	clear func(f *faultEnv)
+	// stall, for a fault that stalls the server (Redis answers nothing
+	// for that long), is its length: the breaker must open before it ends,
+	// which it can only do if Publish returns at its deadline.
+	stall time.Duration
 	// silent closes the session while the fault lasts: the source emits
 	// nothing afterwards, so the subscriber converges only through the
 	// engine's catch-up of the dropped ticks. A fault that drops the
@@ -72,8 +76,9 @@ func TestFaultDownAtStart(t *testing.T) {
 
 func TestFaultClientPause(t *testing.T) {
 	runFault(t, fault{
-		name:   "CLIENT PAUSE 5000 ALL",
-		inject: func(f *faultEnv) { f.do("client", "pause", "5000", "all") },
+		name:   "CLIENT PAUSE 8000 ALL",
+		stall:  8 * time.Second,
+		inject: func(f *faultEnv) { f.do("client", "pause", "8000", "all") },
 		clear: func(f *faultEnv) {
 			// The admin's PING is paused too: it returns when the pause ends.
 			f.do("ping")
@@ -86,14 +91,15 @@ func TestFaultClientPause(t *testing.T) {
 func TestFaultDebugSleep(t *testing.T) {
 	woke := make(chan struct{})
 	runFault(t, fault{
-		name:       "DEBUG SLEEP 3",
+		name:       "DEBUG SLEEP 8",
+		stall:      8 * time.Second,
 		serverArgs: []string{"--enable-debug-command", "local"},
 		inject: func(f *faultEnv) {
 			go func() {
 				defer close(woke)
 				ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 				defer cancel()
-				_ = f.admin.Do(ctx, "debug", "sleep", "3").Err()
+				_ = f.admin.Do(ctx, "debug", "sleep", "8").Err()
 			}()
 		},
 		clear: func(f *faultEnv) {
@@ -213,18 +219,20 @@ func runFault(t *testing.T, ft fault) {
 	var faultAt time.Time
 	if ft.atStart {
 		ft.inject(env)
-		faultAt = time.Now()
+		faultAt = r.mark()
 		r.start()
 	} else {
 		r.start()
 		r.streaming()
+		faultAt = r.mark()
 		require.Equal(t, "closed", r.state())
-		require.Zero(t, r.pub.failures.Load())
-		faultAt = time.Now()
 		ft.inject(env)
 	}
 
 	fig.toOpen, fig.failsToOpen = r.waitOpen(faultAt)
+	if ft.stall > 0 {
+		require.Less(t, fig.toOpen, ft.stall, "the breaker opened only once the stall ended: Publish did not return at its deadline")
+	}
 	require.NotEqual(t, "ok", r.eng.Health().Status)
 	fig.sourceRate = r.sourceRate()
 
@@ -253,11 +261,11 @@ func runFault(t *testing.T, ft fault) {
 	// that times out while the restarted server warms up), which is logged
 	// as a failure and a recovery of its own, so failures and recoveries
 	// pair up, the first naming the fault's cause.
-	recs := r.logRecords(failedMsg)
+	recs := r.faultRecords(failedMsg)
 	fig.failureLogs = len(recs)
 	require.NotEmpty(t, recs, "no failure record")
 	require.LessOrEqual(t, len(recs), 3, "failure records: %v", recs)
-	require.Len(t, r.logRecords("publishing recovered"), len(recs), "a recovery record per failure record")
+	require.Len(t, r.faultRecords(recoveredMsg), len(recs), "a recovery record per failure record")
 	cause, _ := recs[0]["error"].(string)
 	fig.cause = cause
 	found := false

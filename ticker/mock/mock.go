@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -503,8 +504,10 @@ func (m *Source) Run(ctx context.Context, emit func(ticker.Tick)) error {
 }
 
 // Subscribe removes the instruments in remove, then adds those in add, and
-// returns an error (joined, one per instrument) for each one it could not
-// add; the others are applied. Adding an instrument already subscribed, or
+// returns an error for those it could not add: the first ten by token and
+// symbol, the rest counted in one line, so that the error stays short
+// however many were refused (errors.Is finds the sentinel of each kind of
+// refusal); the others are applied. Adding an instrument already subscribed, or
 // removing one that is not, does nothing. An added instrument ticks from
 // the next Step on; one added twice keeps its first description.
 //
@@ -537,7 +540,7 @@ func (m *Source) Subscribe(add, remove []ticker.Instrument) error {
 			changed = true
 		}
 	}
-	var errs []error
+	var errs subscribeErrors
 	subs := m.subs
 	if changed {
 		subs = slices.DeleteFunc(slices.Clone(subs), func(mi *mockInstr) bool {
@@ -553,7 +556,7 @@ func (m *Source) Subscribe(add, remove []ticker.Instrument) error {
 			err = fmt.Errorf("%w: MaxSize is %d", ErrFull, m.maxLen)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("mock: cannot subscribe token %d (%q): %w", in.Token, in.Symbol, err))
+			errs.add(in, err)
 			continue
 		}
 		if !changed {
@@ -566,8 +569,65 @@ func (m *Source) Subscribe(add, remove []ticker.Instrument) error {
 	if changed {
 		m.setSubsLocked(subs)
 	}
-	return errors.Join(errs...)
+	return errs.err()
 }
+
+// maxSubscribeErrors is how many refused instruments a Subscribe error names
+// one by one; the rest are counted, so that a list of any length gives an
+// error (and a log record) of bounded size.
+const maxSubscribeErrors = 10
+
+// subscribeErrors collects the refusals of one Subscribe call.
+type subscribeErrors struct {
+	named []error // the first maxSubscribeErrors
+	more  moreErrors
+}
+
+func (e *subscribeErrors) add(in ticker.Instrument, err error) {
+	if len(e.named) < maxSubscribeErrors {
+		e.named = append(e.named, fmt.Errorf("mock: cannot subscribe token %d (%q): %w", in.Token, in.Symbol, err))
+		return
+	}
+	e.more.n++
+	for _, k := range subscribeKinds() {
+		if errors.Is(err, k) && !slices.Contains(e.more.kinds, k) {
+			e.more.kinds = append(e.more.kinds, k)
+		}
+	}
+}
+
+// err returns the refusals joined (nil for none): the named ones, then one
+// error counting the rest.
+func (e *subscribeErrors) err() error {
+	if e.more.n == 0 {
+		return errors.Join(e.named...)
+	}
+	more := e.more
+	return errors.Join(append(e.named, &more)...)
+}
+
+// subscribeKinds returns the sentinels a refusal may wrap.
+func subscribeKinds() [4]error {
+	return [...]error{ErrUnknownUnderlying, ErrExpiredInstrument, ErrUnsupportedInstrument, ErrFull}
+}
+
+// moreErrors stands for the refusals beyond the named ones: it counts them
+// and unwraps to each sentinel among them, so errors.Is still finds every
+// kind of refusal.
+type moreErrors struct {
+	n     int
+	kinds []error
+}
+
+func (e *moreErrors) Error() string {
+	msgs := make([]string, len(e.kinds))
+	for i, k := range e.kinds {
+		msgs[i] = strings.TrimPrefix(k.Error(), "mock: ")
+	}
+	return fmt.Sprintf("mock: and %d more instruments not subscribed (%s)", e.n, strings.Join(msgs, "; "))
+}
+
+func (e *moreErrors) Unwrap() []error { return e.kinds }
 
 // prepare checks in and returns its subscription record.
 func (m *Source) prepare(in ticker.Instrument, now time.Time) (*mockInstr, error) {

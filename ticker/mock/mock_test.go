@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -1117,6 +1118,23 @@ func TestMockStreamsParsedDump(t *testing.T) {
 		_, ok := byToken[in.Token]
 		require.True(t, ok, "%s is not from the dump", in.Symbol)
 	}
+}
+
+// A Subscribe that refuses many instruments returns an error of bounded
+// size: ten named, the rest counted, every kind still found by errors.Is.
+// (It listed every one: 84,448 refused instruments made an 8 MB error, logged
+// whole by the engine's reload on every retry.)
+func TestMockSubscribeErrorIsBounded(t *testing.T) {
+	m := newTestMock(t, mock.Config{Seed: 1, MaxSize: 10, Now: func() time.Time { return mockMonday }})
+	ins := mockUniverse(t, 1, mockMonday, 1, 50) // 2 indices and 404 options
+	unknown := ticker.Instrument{Token: 7, Symbol: "RELIANCE", Underlying: "RELIANCE", Kind: ticker.KindEquity}
+	err := m.Subscribe(append(ins, unknown), nil)
+	require.ErrorIs(t, err, mock.ErrFull)
+	require.ErrorIs(t, err, mock.ErrUnknownUnderlying, "a kind among the counted refusals")
+	require.Less(t, len(err.Error()), 2000, "%d bytes", len(err.Error()))
+	require.Equal(t, 11, strings.Count(err.Error(), "\n")+1, "ten named and one count:\n%v", err)
+	require.ErrorContains(t, err, fmt.Sprintf("and %d more instruments not subscribed (source is full; no such underlying)", len(ins)+1-10-10))
+	require.Len(t, m.Instruments(), 10)
 }
 
 // TestMockTradesOnBudgetSunday2026: with market.Holidays2026 the mock trades

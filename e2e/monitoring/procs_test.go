@@ -210,7 +210,8 @@ func startExample(t *testing.T, redisAddr string) string {
 }
 
 // poll calls f every 200 ms until it returns nil, and returns f's last
-// error if that takes longer than timeout.
+// error if that takes longer than timeout. It waits in real time: it
+// watches other processes (prometheus, redis-server, the example).
 func poll(timeout time.Duration, f func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {

@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/steadfast-go/steadfast/internal/redistest"
 )
 
@@ -20,5 +22,5 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	redistest.Main(m)
+	goleak.VerifyTestMain(redistest.Logged(m))
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/steadfast-go/steadfast/breaker"
 	"github.com/steadfast-go/steadfast/internal/logs"
 	"github.com/steadfast-go/steadfast/internal/logtest"
+	"go.uber.org/goleak"
+
 	"github.com/steadfast-go/steadfast/internal/redistest"
 	"github.com/steadfast-go/steadfast/mockstate"
 	"github.com/steadfast-go/steadfast/reloader"
@@ -32,7 +34,7 @@ import (
 
 // TestMain keeps go-redis's log lines out of a passing run's output (the
 // redispub check dials a closed port) and checks for leaked goroutines.
-func TestMain(m *testing.M) { redistest.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(redistest.Logged(m)) }
 
 var errDown = errors.New("dependency down")
 

@@ -20,29 +20,27 @@ const (
 	maxLineBytes   = 2 << 10
 )
 
-// Main is a TestMain for a package whose tests talk to Redis:
+// Logged wraps m for a package whose tests talk to Redis:
 //
-//	func TestMain(m *testing.M) { redistest.Main(m) }
+//	func TestMain(m *testing.M) { goleak.VerifyTestMain(redistest.Logged(m)) }
 //
 // It routes go-redis's log lines (go-redis has one logger per process, set
 // by redis.SetLogger) away from stderr: a line goes to the tests capturing
 // them (CaptureLogs; Addr and Start capture for their test), which print
 // the lines they got only if they fail. Lines logged while no test captures
-// are printed only if the run fails. Then, as goleak.VerifyTestMain does,
-// Main fails a passing run that leaked goroutines, and exits.
-func Main(m *testing.M, opts ...goleak.Option) {
+// are printed only if the run fails.
+func Logged(m *testing.M) goleak.TestingM { return logged{m} }
+
+// logged is a goleak.TestingM that routes go-redis's logs while m runs.
+type logged struct{ m *testing.M }
+
+func (l logged) Run() int {
 	redis.SetLogger(logs)
-	code := m.Run()
-	if code == 0 {
-		if err := goleak.Find(opts...); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: Errors on successful test run: %v\n", err)
-			code = 1
-		}
-	}
+	code := l.m.Run()
 	if code != 0 {
 		logs.dumpOrphans(os.Stderr)
 	}
-	os.Exit(code)
+	return code
 }
 
 // CaptureLogs sends go-redis's log lines to tb until it ends, and prints

@@ -36,7 +36,8 @@ func TestMetrics(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, refused.StatusCode)
 
 	// The handler counts a frame after its flush, which the client may see
-	// first.
+	// first. The stream runs over a real socket (not durable for synctest),
+	// so this polls with a deadline far above the expected microseconds.
 	deadline := time.Now().Add(10 * time.Second)
 	for h.Stats().Frames == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)

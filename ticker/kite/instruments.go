@@ -306,24 +306,23 @@ func (cfg ParseConfig) normalize() (ParseConfig, error) {
 // (wrapping ErrBadHeader) or when reading r fails; it then still returns the
 // rows kept and the report up to that point.
 func ParseInstruments(r io.Reader, cfg ParseConfig) ([]ticker.Instrument, ParseReport, error) {
-	var rep ParseReport
 	cfg, err := cfg.normalize()
 	if err != nil {
-		return nil, rep, err
+		return nil, ParseReport{}, err
 	}
-	maxProblems := cfg.MaxProblems
 	rr := newRowReader(r, cfg.MaxRowBytes)
 	var cols [nColumns]int
 	width, err := readHeader(rr, &cols)
 	if err != nil {
-		return nil, rep, err
+		return nil, ParseReport{}, err
 	}
-
-	p := rowParser{cols: cols, loc: market.IST(), width: width}
+	d := dumpParser{
+		maxProblems: cfg.MaxProblems,
+		p:           rowParser{cols: cols, loc: market.IST(), width: width},
+	}
 	var (
 		kept    chunks
 		lines   []int // line of each kept row
-		share   sharer
 		readErr error
 	)
 	for {
@@ -335,44 +334,74 @@ func ParseInstruments(r io.Reader, cfg ParseConfig) ([]ticker.Instrument, ParseR
 			readErr = fmt.Errorf("kite: reading instrument dump: %w", err)
 			break
 		}
-		rep.Rows++
-		line := row.line
-		if row.reason != 0 {
-			rep.skip(line, row.reason, row.detail, maxProblems)
-			continue
+		d.rep.Rows++
+		if in, ok := d.take(row, cfg.Keep); ok {
+			kept.add(in)
+			lines = append(lines, row.line)
 		}
-		in, reason, detail := p.parse(row.fields)
-		if reason != 0 {
-			rep.skip(line, reason, detail, maxProblems)
-			continue
-		}
-		if cfg.Keep != nil {
-			keep, perr := callKeep(cfg.Keep, in)
-			if perr != "" {
-				rep.skip(line, RowKeepPanic, perr, maxProblems)
-				continue
-			}
-			if !keep {
-				rep.Filtered++
-				continue
-			}
-		}
-		// Detach the kept strings from the row's buffer, sharing the
-		// repetitive ones, so memory follows the kept rows only.
-		in.Symbol = strings.Clone(in.Symbol)
-		if in.Kind == ticker.KindEquity || in.Kind == ticker.KindIndex {
-			in.Underlying = strings.Clone(in.Underlying) // a company's own name: rarely repeated
-		} else {
-			in.Underlying = share.get(0, in.Underlying)
-		}
-		in.Exchange = share.get(1, in.Exchange)
-		in.Segment = share.get(2, in.Segment)
-		kept.add(in)
-		lines = append(lines, line)
 	}
-	out := dropDuplicates(kept.slice(), lines, &rep, maxProblems)
-	rep.Kept = len(out)
-	return out, rep, readErr
+	out := dropDuplicates(kept.slice(), lines, &d.rep, d.maxProblems)
+	d.rep.Kept = len(out)
+	return out, d.rep, readErr
+}
+
+// dumpParser decides the rows of one ParseInstruments call past the
+// header, and reports them.
+type dumpParser struct {
+	maxProblems int
+	p           rowParser
+	share       sharer
+	rep         ParseReport
+}
+
+// take decides one row: it returns the row's Instrument and true when the
+// row is kept; false when it is skipped for a problem or filtered out by
+// keep. (Keep is not stored in d, so that it does not escape.)
+func (d *dumpParser) take(row row, keep func(ticker.Instrument) bool) (ticker.Instrument, bool) {
+	if row.reason != 0 {
+		d.rep.skip(row.line, row.reason, row.detail, d.maxProblems)
+		return ticker.Instrument{}, false
+	}
+	in, reason, detail := d.p.parse(row.fields)
+	if reason != 0 {
+		d.rep.skip(row.line, reason, detail, d.maxProblems)
+		return ticker.Instrument{}, false
+	}
+	if !d.keep(row.line, keep, in) {
+		return ticker.Instrument{}, false
+	}
+	return d.detach(in), true
+}
+
+// keep reports whether keep, if not nil, keeps in, counting the rows it
+// filters out and skipping the row when it panics.
+func (d *dumpParser) keep(line int, keep func(ticker.Instrument) bool, in ticker.Instrument) bool {
+	if keep == nil {
+		return true
+	}
+	ok, perr := callKeep(keep, in)
+	if perr != "" {
+		d.rep.skip(line, RowKeepPanic, perr, d.maxProblems)
+		return false
+	}
+	if !ok {
+		d.rep.Filtered++
+	}
+	return ok
+}
+
+// detach returns in with its strings detached from the row's buffer,
+// sharing the repetitive ones, so memory follows the kept rows only.
+func (d *dumpParser) detach(in ticker.Instrument) ticker.Instrument {
+	in.Symbol = strings.Clone(in.Symbol)
+	if in.Kind == ticker.KindEquity || in.Kind == ticker.KindIndex {
+		in.Underlying = strings.Clone(in.Underlying) // a company's own name: rarely repeated
+	} else {
+		in.Underlying = d.share.get(0, in.Underlying)
+	}
+	in.Exchange = d.share.get(1, in.Exchange)
+	in.Segment = d.share.get(2, in.Segment)
+	return in
 }
 
 // readHeader reads the header row and finds the known columns in it; it
@@ -405,23 +434,31 @@ func dropDuplicates(out []ticker.Instrument, lines []int, rep *ParseReport, maxP
 		keys[i] = uint64(out[i].Token)<<32 | uint64(i)
 	}
 	slices.Sort(keys)
-	type dup struct{ idx, first int }
-	var dups []dup
+	var dups []duplicate
 	first := 0
 	for i := 1; i < len(keys); i++ {
 		if keys[i]>>32 != keys[i-1]>>32 {
 			first = i
 			continue
 		}
-		dups = append(dups, dup{idx: int(uint32(keys[i])), first: int(uint32(keys[first]))})
+		dups = append(dups, duplicate{idx: int(uint32(keys[i])), first: int(uint32(keys[first]))})
 	}
 	if len(dups) == 0 {
 		return out
 	}
-	slices.SortFunc(dups, func(a, b dup) int { return a.idx - b.idx })
+	slices.SortFunc(dups, func(a, b duplicate) int { return a.idx - b.idx })
+	reportDuplicates(dups, out, lines, rep, maxProblems)
+	return removeRows(out, dups)
+}
 
-	// Merge the duplicates into the problems, which are in line order, and
-	// cap the list again: only the first maxProblems of them can be listed.
+// duplicate names a row of out (idx) that repeats the token of an earlier
+// row (first).
+type duplicate struct{ idx, first int }
+
+// reportDuplicates counts dups in rep and merges them into its problems,
+// which are in line order, capping the list again: only the first
+// maxProblems of them can be listed.
+func reportDuplicates(dups []duplicate, out []ticker.Instrument, lines []int, rep *ParseReport, maxProblems int) {
 	found := make([]RowProblem, min(len(dups), max(maxProblems, 0)))
 	for i, d := range dups[:len(found)] {
 		found[i] = RowProblem{Line: lines[d.idx], Reason: RowDuplicate,
@@ -445,8 +482,10 @@ func dropDuplicates(out []ticker.Instrument, lines []int, rep *ParseReport, maxP
 	rep.ByReason[RowDuplicate] += len(dups)
 	rep.Problems = merged
 	rep.ProblemsOmitted = rep.Skipped - len(merged)
+}
 
-	// Compact out, keeping the order.
+// removeRows removes the rows dups names from out, keeping the order.
+func removeRows(out []ticker.Instrument, dups []duplicate) []ticker.Instrument {
 	w, next := 0, 0
 	for r := range out {
 		if next < len(dups) && dups[next].idx == r {
@@ -581,25 +620,51 @@ func (p *rowParser) field(rec []string, i int) string {
 }
 
 // parse returns the row's Instrument, or the reason and detail of its first
-// problem.
+// problem. The checks run in a fixed order, so a row with several problems
+// is always reported by the same one.
 func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
 	var in ticker.Instrument
 	if len(rec) != p.width {
 		return in, RowFieldCount, "got " + strconv.Itoa(len(rec)) + " fields, want " + strconv.Itoa(p.width)
 	}
+	if reason, detail := p.names(rec, &in); reason != 0 {
+		return in, reason, detail
+	}
+	if reason, detail := p.kind(rec, &in); reason != 0 {
+		return in, reason, detail
+	}
+	if reason, detail := p.numbers(rec, &in); reason != 0 {
+		return in, reason, detail
+	}
+	if reason, detail := p.exchangeToken(rec, &in); reason != 0 {
+		return in, reason, detail
+	}
+	if in.Kind == ticker.KindIndex {
+		if name, ok := market.IndexUnderlying(in.Symbol); ok {
+			in.Underlying = name
+		}
+	}
+	return in, 0, ""
+}
+
+// names sets in's token, symbol, exchange, segment and underlying from rec,
+// or returns the reason and detail of the first problem: a token that is
+// not a non-zero 32-bit number, an empty symbol, or text that may not be
+// shown as it is.
+func (p *rowParser) names(rec []string, in *ticker.Instrument) (RowReason, string) {
 	s := p.field(rec, iToken)
 	tok, err := strconv.ParseUint(s, 10, 32)
 	if err != nil || tok == 0 {
-		return in, RowBadToken, "instrument_token " + quoteField(s) + " is not a non-zero 32-bit number"
+		return RowBadToken, "instrument_token " + quoteField(s) + " is not a non-zero 32-bit number"
 	}
 	in.Token = uint32(tok)
 
 	if in.Symbol = p.field(rec, iSymbol); in.Symbol == "" {
-		return in, RowMissingSymbol, "tradingsymbol is empty"
+		return RowMissingSymbol, "tradingsymbol is empty"
 	}
 	for _, i := range [...]int{iSymbol, iName, iSegment, iExchange} {
 		if s := p.field(rec, i); !textOK(s) {
-			return in, RowBadText, columnName(i) + " " + quoteField(s) + " holds a control or format character, or bytes that are not UTF-8"
+			return RowBadText, columnName(i) + " " + quoteField(s) + " holds a control or format character, or bytes that are not UTF-8"
 		}
 	}
 	in.Exchange = p.field(rec, iExchange)
@@ -607,7 +672,14 @@ func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
 	if in.Underlying = p.field(rec, iName); in.Underlying == "" {
 		in.Underlying = in.Symbol
 	}
+	return 0, ""
+}
 
+// kind sets in's kind and expiry from rec, or returns the reason and detail
+// of the first problem: an unknown instrument_type, an expiry that is not a
+// date, or a future or option without one. An equity or index may carry an
+// expiry; it is kept.
+func (p *rowParser) kind(rec []string, in *ticker.Instrument) (RowReason, string) {
 	switch t := p.field(rec, iType); t {
 	case "EQ":
 		in.Kind = ticker.KindEquity
@@ -621,31 +693,23 @@ func (p *rowParser) parse(rec []string) (ticker.Instrument, RowReason, string) {
 	case "PE":
 		in.Kind = ticker.KindPut
 	default:
-		return in, RowBadType, "instrument_type " + quoteField(t) + " is not EQ, FUT, CE or PE"
+		return RowBadType, "instrument_type " + quoteField(t) + " is not EQ, FUT, CE or PE"
 	}
 
 	if s := p.field(rec, iExpiry); s != "" {
 		exp, ok := p.expiry(s)
 		if !ok {
-			return in, RowBadExpiry, "expiry " + quoteField(s) + " is not a YYYY-MM-DD date"
+			return RowBadExpiry, "expiry " + quoteField(s) + " is not a YYYY-MM-DD date"
 		}
 		in.Expiry = exp
 	} else if in.Kind == ticker.KindFuture || in.Kind.IsOption() {
-		return in, RowBadExpiry, "expiry is empty for a " + in.Kind.String()
+		return RowBadExpiry, "expiry is empty for a " + in.Kind.String()
 	}
-	if reason, detail := p.numbers(rec, &in); reason != 0 {
-		return in, reason, detail
-	}
-	if in.Kind == ticker.KindIndex {
-		if name, ok := market.IndexUnderlying(in.Symbol); ok {
-			in.Underlying = name
-		}
-	}
-	return in, 0, ""
+	return 0, ""
 }
 
-// numbers sets in's strike, tick size, lot size and exchange token from
-// rec, or returns the reason and detail of the first problem.
+// numbers sets in's strike, tick size and lot size from rec and checks
+// last_price, or returns the reason and detail of the first problem.
 func (p *rowParser) numbers(rec []string, in *ticker.Instrument) (RowReason, string) {
 	s := p.field(rec, iStrike)
 	strike, ok := parseAmount(s, false)
@@ -675,18 +739,29 @@ func (p *rowParser) numbers(rec []string, in *ticker.Instrument) (RowReason, str
 			return RowBadNumber, "last_price " + quoteField(s) + " is not a finite decimal number"
 		}
 	}
-	if p.cols[iExchangeToken] >= 0 {
-		if s = p.field(rec, iExchangeToken); s != "" {
-			ex, err := strconv.ParseUint(s, 10, 32)
-			if err != nil || ex > 0xFFFFFF {
-				return RowBadNumber, "exchange_token " + quoteField(s) + " is not a number below 2^24"
-			}
-			in.ExchangeToken = uint32(ex)
-			if seg := market.SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
-				return RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
-					" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
-			}
-		}
+	return 0, ""
+}
+
+// exchangeToken sets in's exchange token from rec, when the dump has the
+// column and the row a value, and checks that it agrees with the
+// instrument token: when the segment code is known, the instrument token
+// must be exchange_token<<8 | code.
+func (p *rowParser) exchangeToken(rec []string, in *ticker.Instrument) (RowReason, string) {
+	if p.cols[iExchangeToken] < 0 {
+		return 0, ""
+	}
+	s := p.field(rec, iExchangeToken)
+	if s == "" {
+		return 0, ""
+	}
+	ex, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || ex > 0xFFFFFF {
+		return RowBadNumber, "exchange_token " + quoteField(s) + " is not a number below 2^24"
+	}
+	in.ExchangeToken = uint32(ex)
+	if seg := market.SegmentCode(in.Exchange, in.Segment); seg != 0 && ex != 0 && in.Token != in.ExchangeToken<<8|seg {
+		return RowTokenMismatch, "instrument_token " + strconv.FormatUint(uint64(in.Token), 10) +
+			" is not exchange_token " + s + "<<8 | segment code " + strconv.FormatUint(uint64(seg), 10)
 	}
 	return 0, ""
 }

@@ -66,6 +66,7 @@ type Instrument struct {
 // reports whether a tick is fit to publish.
 type Tick struct {
 	Token        uint32    // the instrument's token; never zero in a valid tick
+	LastQty      uint32    // quantity of the last trade (beside Token: two uint32 share a word)
 	LastPrice    float64   // last traded price; zero before the first trade
 	Volume       uint64    // cumulative traded volume for the day; never decreases within a day
 	OpenInterest uint64    // open contracts, for derivatives
@@ -91,7 +92,6 @@ type Tick struct {
 	High          float64   // the day's high price
 	Low           float64   // the day's low price
 	Close         float64   // the previous session's close price
-	LastQty       uint32    // quantity of the last trade
 	AvgPrice      float64   // volume-weighted average traded price of the day
 	TotalBuyQty   uint64    // total quantity bid across the book
 	TotalSellQty  uint64    // total quantity offered across the book

@@ -292,8 +292,8 @@ func checkCalendar(t *testing.T, prom promAPI, loaded []rule) {
 	}
 	t.Logf("market-hours rules vs the library's calendar: %d trading days in 2026, %d of %d 5-minute instants open, %d instants of the whole rule",
 		trading, open, points, whole)
-	if trading != 245 || points != 365*288 || whole != 5*288 {
-		t.Errorf("compared %d trading days (want 245), %d instants (want %d), %d of the whole rule (want %d)",
+	if trading != 246 || points != 365*288 || whole != 5*288 {
+		t.Errorf("compared %d trading days (want 246: 2026 has 245 weekdays open and one Sunday session), %d instants (want %d), %d of the whole rule (want %d)",
 			trading, points, 365*288, whole, 5*288)
 	}
 }

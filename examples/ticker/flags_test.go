@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/steadfast-go/steadfast/internal/progtest"
 )
 
 // Every flag is checked before anything starts, and its error names the flag
@@ -84,7 +86,7 @@ func TestFlagErrors(t *testing.T) {
 // A bad flag stops the program with status 2 before it streams anything, and
 // the message names the flag once, with no doubled prefix.
 func TestBadFlagStopsTheProgram(t *testing.T) {
-	out, code, _ := runProgram(t, time.Minute, "-strikes", "-5")
+	out, code, _ := progtest.Run(t, time.Minute, "-strikes", "-5")
 	if code != 2 || out != "ticker: -strikes must be in [1, 100], got -5\n" {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
@@ -135,7 +137,7 @@ func TestBannerSaysWhichClock(t *testing.T) {
 // lines of bounded length. (-strikes 10000 was accepted and made every
 // reload log a line of 8.5 MB.)
 func TestLargestFlagsLogBoundedLines(t *testing.T) {
-	out, code, _ := runProgram(t, 2*time.Minute, "-underlyings", strings.Join(knownNames(), ","),
+	out, code, _ := progtest.Run(t, 2*time.Minute, "-underlyings", strings.Join(knownNames(), ","),
 		"-expiries", "8", "-strikes", "100", "-interval", "1m", "-speed", "600", "-duration", "3s",
 		"-log-level", "debug", "-view", "0")
 	if code != 0 || !strings.Contains(out, "(identity holds)") {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steadfast-go/steadfast/internal/progtest"
 	"github.com/steadfast-go/steadfast/ticker/market"
 )
 
@@ -34,7 +35,7 @@ func TestKiteFallsBackToTheMock(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("KITE_ACCESS_TOKEN", c.env)
 			args := append([]string{"-source", "kite", "-duration", "2s", "-view", "0", "-at", "2026-12-02T10:00"}, c.args...)
-			out, code, _ := runProgram(t, time.Minute, args...)
+			out, code, _ := progtest.Run(t, time.Minute, args...)
 			published := regexp.MustCompile(`final: produced \d+ = published (\d+) .*\(identity holds\)`).FindStringSubmatch(out)
 			if code != 0 || !strings.Contains(out, c.why) || !strings.Contains(out, "streaming the mock NIFTY and BANKNIFTY chains") ||
 				published == nil || published[1] == "0" {

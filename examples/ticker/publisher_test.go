@@ -1,46 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/steadfast-go/steadfast/internal/progtest"
 	"github.com/steadfast-go/steadfast/internal/redistest"
 )
 
 const password = "s3cret"
-
-// runProgram runs the program with args and returns its combined output,
-// its exit code and how long it ran; it fails the test if it runs past
-// limit.
-func runProgram(t *testing.T, limit time.Duration, args ...string) (string, int, time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), envRunMain+"=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	took := time.Since(start)
-	if ctx.Err() != nil {
-		t.Fatalf("%v still running after %v:\n%s", args, limit, out.String())
-	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), code, took
-}
 
 // A mistyped -redis is refused with a message that names the flag and never
 // holds the password, and so is its printed form.
@@ -100,7 +69,7 @@ func TestRedisPermanentErrorsStopTheProgram(t *testing.T) {
 		{"redis://" + shared + "/99", "DB index is out of range"},
 	} {
 		t.Run(c.cause, func(t *testing.T) {
-			out, code, took := runProgram(t, time.Minute, "-redis", c.redis, "-duration", "1m", "-view", "0")
+			out, code, took := progtest.Run(t, time.Minute, "-redis", c.redis, "-duration", "1m", "-view", "0")
 			if code == 0 || !strings.Contains(out, c.cause) || !strings.Contains(out, "ticker: -redis") {
 				t.Errorf("exit %d, want non-zero and a message naming -redis and %q:\n%s", code, c.cause, out)
 			}
@@ -124,7 +93,7 @@ func TestRedisDownIsNotFatal(t *testing.T) {
 	s := redistest.Start(t)
 	addr := s.Addr()
 	s.Kill()
-	out, code, _ := runProgram(t, time.Minute, "-redis", "redis://:"+password+"@"+addr, "-duration", "1500ms", "-view", "0")
+	out, code, _ := progtest.Run(t, time.Minute, "-redis", "redis://:"+password+"@"+addr, "-duration", "1500ms", "-view", "0")
 	if code != 0 || !strings.Contains(out, "Redis does not answer yet") || !strings.Contains(out, "to the Redis at redis://xxxxx@"+addr) {
 		t.Errorf("exit %d, want 0, a warning and the redacted URL:\n%s", code, out)
 	}
